@@ -1,0 +1,5 @@
+"""``python -m budgetopt`` runs the command line."""
+
+from budgetopt.cli import main
+
+main()

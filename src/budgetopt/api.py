@@ -1,0 +1,81 @@
+"""The library's front door: a data set and a policy in, :class:`Results` out.
+
+>>> from budgetopt import load_dataset, load_policy, optimise
+>>> results = optimise(load_dataset("inputs/example"), load_policy("models/default.yaml"))
+>>> results.status, round(results.objective, 1)
+
+:class:`Session` keeps the built and compiled model so that analyses can change limits or
+costs and re-solve without rebuilding.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from budgetopt.explain import diagnose_infeasibility
+from budgetopt.inputs import Inputs
+from budgetopt.model.build import build_model
+from budgetopt.model.data import ModelData, prepare
+from budgetopt.policy import Policy, apply_overrides, load_policy
+from budgetopt.presolve import presolve_warnings
+from budgetopt.results import Results, make_results
+from budgetopt.solve import Compiled, SolveOutcome, compile_model, run
+
+
+@dataclass
+class Session:
+    """A built, compiled model for one (inputs, policy), kept for re-solves."""
+
+    data: ModelData
+    compiled: Compiled
+    warnings: tuple[str, ...]
+    overrides: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def model(self):  # the Pyomo model
+        return self.compiled.model
+
+    def solve(self) -> SolveOutcome:
+        return run(self.compiled, self.data.policy.solver)
+
+    def results(self, outcome: SolveOutcome | None = None, *, diagnose: bool = True) -> Results:
+        t0 = time.perf_counter()
+        outcome = outcome or self.solve()
+        timings = {**self.timings, "solve_s": time.perf_counter() - t0}
+        infeas = None
+        if outcome.status == "infeasible" and diagnose:
+            infeas = diagnose_infeasibility(self.compiled, self.warnings)
+        t1 = time.perf_counter()
+        res = make_results(self.data, self.compiled, outcome, infeas, self.warnings,
+                           self.overrides, timings)
+        res.timings["results_s"] = time.perf_counter() - t1
+        return res
+
+
+def build(inputs: Inputs, policy: Policy | None = None, overrides: Any = None) -> Session:
+    """Prepare, build and compile the model (no solve)."""
+    policy = policy or Policy()
+    if overrides:
+        policy = apply_overrides(policy, overrides)
+    t0 = time.perf_counter()
+    data = prepare(inputs, policy)
+    t1 = time.perf_counter()
+    model = build_model(data)
+    t2 = time.perf_counter()
+    compiled = compile_model(model)
+    t3 = time.perf_counter()
+    warnings = tuple(inputs.warnings) + presolve_warnings(data)
+    return Session(data, compiled, warnings, overrides,
+                   {"prepare_s": t1 - t0, "build_s": t2 - t1, "compile_s": t3 - t2})
+
+
+def optimise(inputs: Inputs, policy: Policy | str | Path | None = None,
+             overrides: Any = None) -> Results:
+    """Solve `inputs` under `policy` (a Policy, a YAML path, or None for the default)."""
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    return build(inputs, policy, overrides).results()

@@ -1,0 +1,89 @@
+"""Build the Pyomo model: a readable list of calls, one per constraint family.
+
+``build_model(data)`` creates the decision variables, the shared linear terms (spend per
+service and year, outcome per metric and year), the objective, and then every switched-on
+constraint family in :data:`FAMILIES`. The model carries ``row_info`` (what each row means) and
+``data`` (the tables it was built from) for the solver and the results.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+import pyomo.environ as pyo
+
+from budgetopt.model import families as fam
+from budgetopt.model.data import ModelData
+
+AddFamily = Callable[[pyo.ConcreteModel, ModelData], None]
+
+# (family, add function). The order is the order of rows in the solver.
+FAMILIES: list[tuple[str, AddFamily]] = [
+    ("money", fam.add_money),
+    ("bounds", fam.add_bounds),
+    ("workforce", fam.add_workforce),
+    ("targets", fam.add_targets),
+]
+
+
+def objective_coefficients(data: ModelData) -> np.ndarray:
+    """Objective coefficient of each segment column.
+
+    ``max_outcome``: c[j] = d[y(j)] · Σ_m v[m] · a[j,m]  (discounted weighted outcome per £m);
+    ``min_cost``:    c[j] = d[y(j)]                      (discounted £m).
+    """
+    seg = data.segments
+    disc = seg["year"].map(data.discount).to_numpy(dtype=float)
+    if data.policy.objective == "min_cost":
+        return disc
+    weights = dict(zip(data.inputs.metrics["metric_id"], data.inputs.metrics["weight"]))
+    co = data.coefs
+    value = co["per_m"].to_numpy(dtype=float) * co["metric_id"].map(weights).to_numpy(dtype=float)
+    per_col = np.bincount(co["col"].to_numpy(), weights=value, minlength=len(seg))
+    return per_col * disc
+
+
+def _terms(m: pyo.ConcreteModel, data: ModelData) -> None:
+    seg = data.segments
+    spend: dict[tuple[str, str], list] = defaultdict(list)
+    spend_place: dict[tuple[str, object, str], list] = defaultdict(list)
+    for col, sid, pid, year in seg[["col", "service_id", "place_id", "year"]].itertuples(
+            index=False):
+        spend[(sid, year)].append(m.x[col])
+        spend_place[(sid, pid, year)].append(m.x[col])
+    m.spend_terms = dict(spend)  # (service, year) -> [x]
+    m.spend_place_terms = dict(spend_place)  # (service, place, year) -> [x]
+    outcome: dict[tuple[str, str], list] = defaultdict(list)
+    year_of = dict(zip(seg["col"], seg["year"]))
+    for col, metric, per_m in data.coefs[["col", "metric_id", "per_m"]].itertuples(index=False):
+        if per_m:
+            outcome[(metric, year_of[col])].append((float(per_m), m.x[col]))
+    m.outcome_terms = dict(outcome)  # (metric, year) -> [(a, x)]
+
+
+def build_model(data: ModelData) -> pyo.ConcreteModel:
+    """The allocation model for `data` (see :mod:`budgetopt.model.data` for the symbols)."""
+    m = pyo.ConcreteModel(name=data.policy.name)
+    m.data = data
+    m.row_info = []
+    seg = data.segments
+    widths = seg["width_m"].to_numpy(dtype=float)
+    m.x = pyo.Var(range(len(seg)), within=pyo.NonNegativeReals,
+                  bounds=lambda _m, j: (0.0, widths[j] if np.isfinite(widths[j]) else None),
+                  doc="spend on a curve segment of a service in a place and year (£m)")
+    m.flow = pyo.Var(range(len(data.flows)), within=pyo.NonNegativeReals,
+                     doc="money from a funding source to a service in a year (£m)")
+    _terms(m, data)
+    c = objective_coefficients(data)
+    sense = pyo.minimize if data.policy.objective == "min_cost" else pyo.maximize
+    m.objective = pyo.Objective(expr=fam.linear(zip(c, m.x.values())), sense=sense,
+                                doc="discounted weighted outcome" if sense == pyo.maximize
+                                else "discounted spend (£m)")
+    for family, add in FAMILIES:
+        if data.policy.enabled(family):
+            add(m, data)
+    if data.milp:
+        fam.add_segment_order(m, data)
+    return m

@@ -1,0 +1,262 @@
+"""From validated inputs and a policy to the flat tables the model is built from.
+
+The decision is spend on each service ``s`` in each place ``p`` and year ``y``, split into the
+segments of its response curves. A service may have a curve for several metrics with different
+band widths; the segments are the union of every metric's breakpoints, so each segment buys a
+fixed amount of every metric per £1m and the piecewise-linear curves are represented exactly.
+A last, uncapped segment buys nothing: spend above every curve (forced by a minimum, say) is
+allowed but earns no outcome.
+
+With places, each segment's width is shared among places in proportion to need-weighted
+population (need saturates where the need is) and its outcome per £1m is multiplied by the
+place's effect (MODEL.md, "How the tables combine").
+
+Symbols used in docstrings across :mod:`budgetopt.model`:
+
+=====================  ==========================================================  ========
+symbol                 meaning                                                      unit
+=====================  ==========================================================  ========
+x[s,p,y,k]             spend on segment k of service s in place p, year y           £m
+w[s,p,y,k]             width of that segment                                        £m
+a[s,p,y,k,m]           outcome of metric m per £1m on that segment                  unit/£m
+f[i,s,y]               money from funding source i to service s in year y           £m
+F[i,y]                 amount of source i in year y                                 £m
+S[s,y]                 spend on service s in year y = Σ_p Σ_k x[s,p,y,k]             £m
+O[m,y]                 outcome of metric m in year y = Σ a·x                         unit
+v[m]                   value weight of metric m                                     per unit
+d[y]                   discount factor of year y = (1 + r)^-t(y)                    —
+=====================  ==========================================================  ========
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from budgetopt.errors import PolicyError, Problem
+from budgetopt.inputs import Inputs
+from budgetopt.policy import Policy
+
+ICS_WIDE = ""  # internal place_id of the single ICS-wide "place" (reported as null)
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Everything the model needs, as tidy frames; built once per (inputs, policy)."""
+
+    inputs: Inputs
+    policy: Policy
+    years: tuple[str, ...]
+    discount: dict[str, float]  # d[y]
+    places: pd.DataFrame  # place_id (ICS_WIDE when there is no places table), share, effect
+    segments: pd.DataFrame  # col, service_id, place_id, year, seg, lo_m, width_m, nonconcave
+    coefs: pd.DataFrame  # col, metric_id, per_m (place effect applied), per_m_low, per_m_high
+    flows: pd.DataFrame  # col, source_id, service_id, year
+    funding: pd.DataFrame  # source_id, name, year, amount_m (policy applied)
+    baseline: pd.DataFrame  # service_id, place_id, year, amount_m
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.segments)
+
+    @property
+    def milp(self) -> bool:
+        return bool(self.segments["nonconcave"].any())
+
+
+def planning_years(inputs: Inputs, policy: Policy) -> tuple[str, ...]:
+    if policy.horizon.years is None:
+        return inputs.years
+    unknown = [y for y in policy.horizon.years if y not in inputs.years]
+    if unknown:
+        raise PolicyError.single(
+            "policy model", f"horizon.years names {', '.join(unknown)}, not a funding year "
+            f"(funding years: {', '.join(inputs.years)})")
+    return tuple(y for y in inputs.years if y in policy.horizon.years)
+
+
+def _places(inputs: Inputs, policy: Policy) -> pd.DataFrame:
+    if not inputs.has_places:
+        unknown = list(policy.places.effects)
+        if unknown:
+            raise PolicyError.single("policy model", f"places.effects names {unknown[0]!r} but "
+                                     "the data set has no places table")
+        return pd.DataFrame({"place_id": [ICS_WIDE], "share": [1.0], "effect": [1.0]})
+    pl = inputs.places[["place_id", "weighted_population", "effect"]].copy()
+    total = pl["weighted_population"].sum()
+    pl["share"] = pl["weighted_population"] / total if total > 0 else 1.0 / len(pl)
+    for pid, eff in policy.places.effects.items():
+        if pid not in set(pl["place_id"]):
+            raise PolicyError.single("policy model", f"places.effects names unknown place "
+                                     f"{pid!r} (places: {', '.join(pl['place_id'])})")
+        pl.loc[pl["place_id"] == pid, "effect"] = float(eff)
+    return pl[["place_id", "share", "effect"]].reset_index(drop=True)
+
+
+def _curves_for_year(curves: pd.DataFrame, year: str) -> pd.DataFrame:
+    """Bands that apply in `year`: year-specific rows replace the all-years rows."""
+    specific = curves[curves["year"] == year]
+    generic = curves[curves["year"].isna()]
+    if len(specific):
+        keys = set(zip(specific["service_id"], specific["metric_id"]))
+        mask = [(s, m) not in keys for s, m in zip(generic["service_id"], generic["metric_id"])]
+        generic = generic[np.array(mask, dtype=bool)]
+    return pd.concat([generic, specific], ignore_index=True)
+
+
+def _service_segments(bands: pd.DataFrame, estimate: str) -> tuple[list[float], dict]:
+    """Merge every metric's breakpoints into segments for one service and year.
+
+    Returns segment widths (the last one infinite) and {metric: [per_m per segment]} for each
+    estimate column.
+    """
+    cuts: set[float] = {0.0}
+    per_metric = {}
+    for metric, grp in bands.groupby("metric_id", sort=True):
+        grp = grp.sort_values("band")
+        ends = np.cumsum(grp["width_m"].to_numpy(dtype=float))
+        cuts.update(np.round(ends, 9).tolist())
+        per_metric[metric] = (ends, grp)
+    points = sorted(cuts)
+    widths = [b - a for a, b in zip(points[:-1], points[1:])] + [float("inf")]
+    mids = [(a + b) / 2 for a, b in zip(points[:-1], points[1:])] + [float("inf")]
+    values: dict[str, dict[str, list[float]]] = {}
+    for metric, (ends, grp) in per_metric.items():
+        values[metric] = {}
+        for col in ("per_m", "per_m_low", "per_m_high"):
+            arr = grp[col].to_numpy(dtype=float)
+            idx = np.searchsorted(ends, mids, side="left")
+            values[metric][col] = [float(arr[i]) if i < len(arr) else 0.0 for i in idx]
+    del estimate
+    return widths, values
+
+
+def _is_nonconcave(values: dict[str, dict[str, list[float]]]) -> bool:
+    for cols in values.values():
+        for arr in cols.values():
+            if any(b > a + 1e-12 for a, b in zip(arr[:-1], arr[1:])):
+                return True
+    return False
+
+
+def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd.DataFrame
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    seg_rows: list[tuple] = []
+    coef_rows: list[tuple] = []
+    col = 0
+    curves = inputs.curves
+    for year in years:
+        yc = _curves_for_year(curves, year)
+        by_service = dict(tuple(yc.groupby("service_id", sort=False)))
+        for sid in inputs.service_ids:
+            bands = by_service.get(sid)
+            if bands is None:
+                widths, values = [float("inf")], {}
+            else:
+                widths, values = _service_segments(bands, policy.estimate)
+            nonconcave = _is_nonconcave(values)
+            for pid, share, effect in places.itertuples(index=False):
+                lo = 0.0
+                for k, width in enumerate(widths, start=1):
+                    w = width * share
+                    seg_rows.append((col, sid, pid, year, k, lo, w, nonconcave))
+                    lo += w
+                    for metric, cols in values.items():
+                        c, cl, ch = (cols[n][k - 1] for n in ("per_m", "per_m_low", "per_m_high"))
+                        if c or cl or ch:
+                            coef_rows.append((col, metric, c * effect, cl * effect, ch * effect))
+                    col += 1
+    segments = pd.DataFrame(seg_rows, columns=["col", "service_id", "place_id", "year", "seg",
+                                               "lo_m", "width_m", "nonconcave"])
+    coefs = pd.DataFrame(coef_rows, columns=["col", "metric_id", "per_m", "per_m_low",
+                                             "per_m_high"])
+    if policy.estimate != "central":
+        coefs["per_m"] = coefs[f"per_m_{policy.estimate}"]
+    if segments["nonconcave"].any() and policy.nonconcave != "milp":
+        # The validator rejects these first; this guards data built in code.
+        bad = sorted(set(segments.loc[segments["nonconcave"], "service_id"]))
+        raise PolicyError.single("curves", f"curves of {', '.join(bad)} are not concave; set "
+                                 "`nonconcave: milp` in the policy model to solve them exactly")
+    return segments, coefs
+
+
+def _funding(inputs: Inputs, policy: Policy, years: tuple[str, ...]) -> pd.DataFrame:
+    money = policy.rules.money
+    fund = inputs.funding[inputs.funding["year"].isin(years)].copy()
+    problems = []
+    for sid, by_year in money.amounts.items():
+        for year, amount in by_year.items():
+            mask = (fund["source_id"] == sid) & (fund["year"] == str(year))
+            if not mask.any():
+                problems.append(Problem("policy model", f"rules.money.amounts names source "
+                                        f"{sid!r} in year {year!r}, not in the funding table"))
+            fund.loc[mask, "amount_m"] = float(amount)
+    if problems:
+        raise PolicyError(problems, title="The policy model has problems")
+    scale = money.scale
+    if money.budget_m is not None:
+        first = fund.loc[fund["year"] == years[0], "amount_m"].sum()
+        scale *= money.budget_m / first if first > 0 else 0.0
+    fund["amount_m"] = fund["amount_m"] * scale
+    return fund[["source_id", "name", "year", "amount_m"]].reset_index(drop=True)
+
+
+def _flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFrame:
+    """Eligible (source, service, year) money flows."""
+    elig = inputs.eligibility
+    restricted = set(elig["source_id"]) if policy.enabled("eligibility") else set()
+    allowed = {(a, b) for a, b in zip(elig["source_id"], elig["service_id"])}
+    rows = [
+        (src, sid, year)
+        for src, year in zip(funding["source_id"], funding["year"])
+        for sid in inputs.service_ids
+        if src not in restricted or (src, sid) in allowed
+    ]
+    flows = pd.DataFrame(rows, columns=["source_id", "service_id", "year"])
+    flows.insert(0, "col", np.arange(len(flows)))
+    return flows
+
+
+def _baseline(inputs: Inputs, years: tuple[str, ...], places: pd.DataFrame) -> pd.DataFrame:
+    if len(inputs.baseline):
+        return inputs.baseline[inputs.baseline["year"].isin(years)].reset_index(drop=True)
+    rows = [
+        (sid, pid, year, base * share)
+        for sid, base in zip(inputs.services["service_id"], inputs.services["baseline_m"])
+        for year in years
+        for pid, share in zip(places["place_id"], places["share"])
+    ]
+    return pd.DataFrame(rows, columns=["service_id", "place_id", "year", "amount_m"])
+
+
+def prepare(inputs: Inputs, policy: Policy) -> ModelData:
+    """Build the flat tables for `inputs` under `policy`."""
+    years = planning_years(inputs, policy)
+    places = _places(inputs, policy)
+    segments, coefs = _segments(inputs, policy, years, places)
+    funding = _funding(inputs, policy, years)
+    rate = policy.horizon.discount_rate
+    discount = {y: (1.0 + rate) ** -t for t, y in enumerate(years)}
+    return ModelData(
+        inputs=inputs, policy=policy, years=years, discount=discount, places=places,
+        segments=segments, coefs=coefs, flows=_flows(inputs, policy, funding), funding=funding,
+        baseline=_baseline(inputs, years, places),
+    )
+
+
+def fill_in_order(data: ModelData, spend: pd.DataFrame) -> np.ndarray:
+    """Segment values that spend `spend` (service_id, place_id, year, amount_m) in band order.
+
+    This is how money on a concave curve is best used, and how the baseline's outcome is
+    evaluated. Returns an array indexed like ``data.segments['col']``.
+    """
+    seg = data.segments
+    key = ["service_id", "place_id", "year"]
+    amounts = spend.groupby(key, dropna=False, sort=False)["amount_m"].sum()
+    total = seg[key].merge(amounts.rename("amt").reset_index(), on=key, how="left")["amt"]
+    total = total.fillna(0.0).to_numpy(dtype=float)
+    lo = seg["lo_m"].to_numpy(dtype=float)
+    width = seg["width_m"].to_numpy(dtype=float)
+    return np.clip(total - lo, 0.0, width)

@@ -1,0 +1,280 @@
+"""Solve a budgetopt Pyomo model with HiGHS.
+
+The Pyomo model is compiled row by row into a sparse matrix (each constraint's linear
+representation from Pyomo's own ``generate_standard_repn``) and passed to HiGHS through
+``highspy`` in one call. This is the fast route measured in PERF-NOTES.md: Pyomo's stock
+interfaces spend most of their time converting constraints, not solving. The compiled model
+keeps its HiGHS object, so sweeps change limits (:meth:`Compiled.update_limits`) or costs
+and re-solve without rebuilding.
+
+Statuses are reported in plain words (optimal, infeasible, unbounded, time_limit, error) with
+HiGHS's own status kept alongside. Shadow prices are HiGHS row duals, which for both senses are
+d(objective)/d(limit): a binding budget in a maximisation has a positive one. For a
+mixed-integer model the duals come from the LP with the integer choices fixed, and say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.standard_repn import generate_standard_repn
+
+from budgetopt.model.rows import RowInfo
+
+INF = highspy.kHighsInf
+_MS = highspy.HighsModelStatus
+STATUS_WORDS = {
+    _MS.kOptimal: "optimal",
+    _MS.kInfeasible: "infeasible",
+    _MS.kUnbounded: "unbounded",
+    _MS.kTimeLimit: "time_limit",
+    _MS.kIterationLimit: "time_limit",
+    _MS.kSolutionLimit: "time_limit",
+    _MS.kInterrupt: "time_limit",
+}
+
+
+@contextlib.contextmanager
+def _quiet_fd():
+    """Silence C-level stdout (HiGHS prints a banner when the first object is made)."""
+    try:
+        fd = os.dup(1)
+    except OSError:  # no real stdout (e.g. some embedded runners)
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        try:
+            os.dup2(null.fileno(), 1)
+            yield
+        finally:
+            os.dup2(fd, 1)
+            os.close(fd)
+
+
+def new_highs() -> highspy.Highs:
+    with _quiet_fd():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What the solver said, in plain words and in its own."""
+
+    status: str  # optimal | infeasible | unbounded | time_limit | error
+    solver_status: str  # HiGHS's own words
+    objective: float | None
+    col_value: np.ndarray | None
+    row_value: np.ndarray | None  # row activity (left-hand side), per row
+    row_dual: np.ndarray | None  # d objective / d limit, per row
+    col_dual: np.ndarray | None  # reduced costs
+    seconds: float
+    mip: bool = False
+    mip_gap: float | None = None
+    duals_note: str = ""  # e.g. "from the LP with integer choices fixed"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "optimal"
+
+
+@dataclass
+class Compiled:
+    """A Pyomo model compiled into HiGHS, ready to solve and re-solve."""
+
+    model: pyo.ConcreteModel
+    highs: highspy.Highs
+    cols: list  # Pyomo VarData in column order
+    col_of: dict[int, int]  # id(var) -> column
+    rows: list[RowInfo]
+    cons: list  # Pyomo ConstraintData in row order
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    cost: np.ndarray
+    integer: np.ndarray  # bool per column
+    maximise: bool
+    obj_constant: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    _constants: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    def column(self, var) -> int:
+        return self.col_of[id(var)]
+
+    def columns(self, component) -> np.ndarray:
+        """Column numbers of an indexed Pyomo Var, in its index order."""
+        return np.fromiter((self.col_of[id(v)] for v in component.values()), dtype=np.int64)
+
+    # -- changes for re-solves --------------------------------------------------------------
+    def update_limits(self) -> None:
+        """Re-read every row's limit from the model's mutable parameters into HiGHS."""
+        lo, up = _row_bounds(self.cons, self._constants)
+        changed = np.flatnonzero((lo != self.row_lower) | (up != self.row_upper))
+        if len(changed):
+            self.highs.changeRowsBounds(len(changed), changed.astype(np.int32),
+                                        lo[changed], up[changed])
+            self.row_lower, self.row_upper = lo, up
+
+    def set_costs(self, cost: np.ndarray) -> None:
+        """Replace the objective coefficients (in the model's own sense)."""
+        cost = np.asarray(cost, dtype=float)
+        idx = np.arange(len(cost), dtype=np.int32)
+        self.highs.changeColsCost(len(cost), idx, cost)
+        self.cost = cost
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        cols = np.asarray(cols, dtype=np.int32)
+        self.highs.changeColsBounds(len(cols), cols, np.asarray(lower, float),
+                                    np.asarray(upper, float))
+        self.col_lower[cols], self.col_upper[cols] = lower, upper
+
+
+def _row_bounds(cons: list, constants: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lo = np.empty(len(cons))
+    up = np.empty(len(cons))
+    for r, c in enumerate(cons):
+        lo[r] = pyo.value(c.lower) - constants[r] if c.has_lb() else -INF
+        up[r] = pyo.value(c.upper) - constants[r] if c.has_ub() else INF
+    return lo, up
+
+
+def compile_model(m: pyo.ConcreteModel) -> Compiled:
+    """Compile `m` (a model from :func:`budgetopt.model.build.build_model`) into HiGHS."""
+    t0 = time.perf_counter()
+    cols = list(m.component_data_objects(pyo.Var, active=True, descend_into=True, sort=False))
+    col_of = {id(v): j for j, v in enumerate(cols)}
+    n = len(cols)
+    col_lower = np.array([v.lb if v.lb is not None else -INF for v in cols], dtype=float)
+    col_upper = np.array([v.ub if v.ub is not None else INF for v in cols], dtype=float)
+    integer = np.array([v.is_integer() or v.is_binary() for v in cols], dtype=bool)
+
+    rows: list[RowInfo] = list(m.row_info)
+    cons = [getattr(m, info.component)[info.index] for info in rows]
+    starts = np.zeros(len(cons) + 1, dtype=np.int64)
+    index_parts, value_parts = [], []
+    constants = np.zeros(len(cons))
+    for r, con in enumerate(cons):
+        repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
+        idx = np.fromiter((col_of[id(v)] for v in repn.linear_vars), dtype=np.int32,
+                          count=len(repn.linear_vars))
+        index_parts.append(idx)
+        value_parts.append(np.asarray(repn.linear_coefs, dtype=float))
+        constants[r] = pyo.value(repn.constant)
+        starts[r + 1] = starts[r] + len(idx)
+    row_lower, row_upper = _row_bounds(cons, constants)
+
+    obj = next(m.component_data_objects(pyo.Objective, active=True))
+    orepn = generate_standard_repn(obj.expr, compute_values=True, quadratic=False)
+    cost = np.zeros(n)
+    np.add.at(cost, [col_of[id(v)] for v in orepn.linear_vars], orepn.linear_coefs)
+    maximise = obj.sense == pyo.maximize
+    t1 = time.perf_counter()
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(cons)
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lower, col_upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.offset_ = float(pyo.value(orepn.constant))
+    lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
+    a = lp.a_matrix_
+    a.format_ = highspy.MatrixFormat.kRowwise
+    a.num_col_, a.num_row_ = n, len(cons)
+    a.start_ = starts.astype(np.int32)
+    a.index_ = np.concatenate(index_parts) if index_parts else np.zeros(0, np.int32)
+    a.value_ = np.concatenate(value_parts) if value_parts else np.zeros(0)
+    if integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in integer]
+    h = new_highs()
+    h.passModel(lp)
+    compiled = Compiled(model=m, highs=h, cols=cols, col_of=col_of, rows=rows, cons=cons,
+                        row_lower=row_lower, row_upper=row_upper, col_lower=col_lower,
+                        col_upper=col_upper, cost=cost, integer=integer, maximise=maximise,
+                        obj_constant=lp.offset_,
+                        timings={"compile_s": t1 - t0, "pass_s": time.perf_counter() - t1})
+    compiled._constants = constants
+    return compiled
+
+
+def _set_options(h: highspy.Highs, opts) -> None:
+    h.setOptionValue("time_limit", float(opts.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
+    h.setOptionValue("presolve", opts.presolve)
+    h.setOptionValue("solver", opts.method)
+
+
+def run(compiled: Compiled, options=None) -> SolveOutcome:
+    """Solve (or re-solve) a compiled model and load the values into the Pyomo variables."""
+    from budgetopt.policy import SolverSettings
+
+    opts = options or SolverSettings()
+    h = compiled.highs
+    _set_options(h, opts)
+    t0 = time.perf_counter()
+    h.run()
+    status = h.getModelStatus()
+    if status == _MS.kUnboundedOrInfeasible:
+        # Presolve could not tell which: ask again without it.
+        h.setOptionValue("presolve", "off")
+        h.run()
+        status = h.getModelStatus()
+        h.setOptionValue("presolve", opts.presolve)
+    mip = bool(compiled.integer.any())
+    word = STATUS_WORDS.get(status, "error")
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # feasible
+    col_value = row_value = row_dual = col_dual = None
+    objective = None
+    gap = None
+    note = ""
+    if has_solution and word in ("optimal", "time_limit"):
+        sol = h.getSolution()
+        col_value = np.asarray(sol.col_value, dtype=float)
+        row_value = np.asarray(sol.row_value, dtype=float)
+        objective = float(info.objective_function_value)
+        if mip:
+            gap = float(info.mip_gap)
+            row_dual, col_dual = _fixed_lp_duals(compiled, col_value, opts)
+            note = "from the LP with the mixed-integer choices fixed"
+        elif sol.dual_valid:
+            row_dual = np.asarray(sol.row_dual, dtype=float)
+            col_dual = np.asarray(sol.col_dual, dtype=float)
+        for v, val in zip(compiled.cols, col_value):
+            v.set_value(float(val), skip_validation=True)
+    return SolveOutcome(
+        status=word, solver_status=h.modelStatusToString(status), objective=objective,
+        col_value=col_value, row_value=row_value, row_dual=row_dual, col_dual=col_dual,
+        seconds=time.perf_counter() - t0, mip=mip, mip_gap=gap, duals_note=note,
+    )
+
+
+def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts) -> tuple[np.ndarray, np.ndarray]:
+    """Duals of the LP with every integer column fixed at its MILP value."""
+    h = new_highs()
+    lp = compiled.highs.getLp()
+    ints = np.flatnonzero(compiled.integer)
+    lower = np.array(lp.col_lower_, dtype=float)
+    upper = np.array(lp.col_upper_, dtype=float)
+    lower[ints] = upper[ints] = np.round(x[ints])
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.integrality_ = []
+    h.passModel(lp)
+    _set_options(h, opts)
+    h.run()
+    sol = h.getSolution()
+    if h.getModelStatus() != _MS.kOptimal or not sol.dual_valid:
+        n = compiled.n_rows
+        return np.full(n, np.nan), np.full(len(compiled.cols), np.nan)
+    return np.asarray(sol.row_dual, float), np.asarray(sol.col_dual, float)

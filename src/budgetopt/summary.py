@@ -1,0 +1,44 @@
+"""A short, human-readable summary of a solve for the terminal (rich markup)."""
+
+from __future__ import annotations
+
+from budgetopt.results import Results
+
+STATUS_WORDS = {
+    "optimal": "[green]optimal[/]",
+    "infeasible": "[red]infeasible: the rules cannot all be met[/]",
+    "unbounded": "[red]unbounded: the objective can grow without limit (check the data)[/]",
+    "time_limit": "[yellow]stopped at the time limit: the best allocation found so far[/]",
+    "error": "[red]the solver failed[/]",
+}
+
+
+def summary_lines(res: Results, top: int = 8) -> list[str]:
+    lines = [f"Status: {STATUS_WORDS.get(res.status, res.status)} (HiGHS: {res.solver_status})"]
+    for w in res.warnings:
+        lines.append(f"[yellow]Warning:[/] {w}")
+    if res.infeasibility is not None:
+        lines.append(res.infeasibility.message)
+    if res.objective is None:
+        return lines
+    unit = "weighted outcomes" if res.mode == "max_outcome" else "£m (discounted spend)"
+    lines.append(f"Objective: {res.objective:,.1f} {unit}"
+                 + (f" (baseline allocation: {res.baseline_objective:,.1f})"
+                    if res.baseline_objective is not None and res.mode == "max_outcome" else ""))
+    by_year = res.allocation.groupby("year", sort=False)[["spend_m", "baseline_m"]].sum()
+    for year, row in by_year.iterrows():
+        lines.append(f"  {year}: spend £{row.spend_m:,.1f}m (baseline £{row.baseline_m:,.1f}m)")
+    change = (res.allocation.groupby(["name"], sort=False)["change_m"].sum()
+              .sort_values(key=abs, ascending=False))
+    moved = change[change.abs() > 0.05].head(top)
+    if len(moved):
+        lines.append("Largest changes from baseline (all years):")
+        lines += [f"  {name}: {'+' if v > 0 else '−'}£{abs(v):,.1f}m" for name, v in moved.items()]
+    binding = res.binding()
+    binding = binding[binding["shadow_price"].abs() > 1e-9].head(top)
+    if len(binding):
+        lines.append("What the binding rules cost (shadow prices):")
+        lines += [f"  {m}" for m in binding["meaning"]]
+    if res.duals_note:
+        lines.append(f"  (shadow prices {res.duals_note})")
+    return lines
