@@ -1,0 +1,297 @@
+"""The core families on cases small enough to solve by hand.
+
+Each test's docstring gives the hand calculation; the assertions check the optimum, the
+allocation and the shadow prices against it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from budgetopt import Policy, apply_overrides, optimise
+from budgetopt.api import build
+from budgetopt.errors import PolicyError
+from budgetopt.policy import policy_from_dict
+from tests.builders import make_inputs
+
+Y = "2026/27"
+
+
+def two_services(budget: float = 5.0, **svc_b: float):
+    """A: 2 @ 10 then 2 @ 4;  B: 1 @ 8 then 5 @ 6 (outcome per £m)."""
+    return make_inputs(
+        services=[{"service_id": "A"}, {"service_id": "B", **svc_b}],
+        curves=[("A", "m", 1, 2, 10), ("A", "m", 2, 2, 4), ("B", "m", 1, 1, 8),
+                ("B", "m", 2, 5, 6)],
+        funding=[("pool", Y, budget)],
+    )
+
+
+def spend(res, service: str, year: str = Y) -> float:
+    a = res.allocation
+    return float(a.loc[(a["service_id"] == service) & (a["year"] == year), "spend_m"].sum())
+
+
+def row(res, startswith: str):
+    c = res.constraints
+    match = c[c["name"].str.startswith(startswith)]
+    assert len(match) == 1, f"expected one row starting {startswith!r}, got {list(c['name'])}"
+    return match.iloc[0]
+
+
+def test_budget_goes_to_best_bands_first_and_prices_the_marginal_band():
+    """Greedy: A1 2×10=20, B1 1×8=8, then B2 gets the last £2m at 6 → 40.
+    One more £1m buys one more £1m of B2: shadow price 6."""
+    res = optimise(two_services(5.0))
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(40.0)
+    assert spend(res, "A") == pytest.approx(2.0)
+    assert spend(res, "B") == pytest.approx(3.0)
+    money = row(res, "Spend from pool")
+    assert money["binding"] and money["family"] == "money"
+    assert money["shadow_price"] == pytest.approx(6.0)
+    assert "£1m more from pool in 2026/27 would buy 6.00 more weighted outcomes" in money["meaning"]
+
+
+def test_shadow_price_equals_finite_difference_of_the_optimum():
+    base, more = optimise(two_services(5.0)), optimise(two_services(5.1))
+    price = row(base, "Spend from pool")["shadow_price"]
+    assert (more.objective - base.objective) / 0.1 == pytest.approx(price)
+
+
+def test_reduced_cost_says_how_much_better_an_unfunded_band_must_be():
+    """At £3.5m: A1 2, B1 1, B2 0.5; the marginal £ buys 6 (B2). A2 buys 4 → needs 2 more (50%).
+    B still has room in the band being filled, so it needs nothing and is not listed."""
+    res = optimise(two_services(3.5))
+    rc = res.reduced_costs.set_index("service_id")
+    assert rc.at["A", "needs_per_m"] == pytest.approx(2.0)
+    assert rc.at["A", "relative"] == pytest.approx(0.5)
+    assert "would need to buy 2.00 more weighted outcomes per £1m (50% more effective)" in \
+        rc.at["A", "meaning"]
+    assert "B" not in rc.index
+
+
+def test_minimum_spend_forces_money_into_a_weak_service_and_has_a_negative_price():
+    """A: 2 @ 10; C: 5 @ 1 with min 2; budget 3 → A 1 (10), C 2 (2) → 12.
+    Raising C's minimum by £1m moves £1m from A (10) to C (1): −9."""
+    inputs = make_inputs(
+        services=[{"service_id": "A"}, {"service_id": "C", "min_m": 2.0}],
+        curves=[("A", "m", 1, 2, 10), ("C", "m", 1, 5, 1)],
+        funding=[("pool", Y, 3.0)],
+    )
+    res = optimise(inputs)
+    assert res.objective == pytest.approx(12.0)
+    assert spend(res, "C") == pytest.approx(2.0)
+    minimum = row(res, "Minimum spend on C")
+    assert minimum["family"] == "bounds" and minimum["binding"]
+    assert minimum["shadow_price"] == pytest.approx(-9.0)
+    assert "give up 9.00 weighted outcomes" in minimum["meaning"]
+
+
+def test_maximum_spend_caps_a_service_and_prices_the_cap():
+    """B capped at 1.5: A1 2 (20), B1 1 (8), B2 0.5 (3), A2 1.5 (6) → 37.
+    Lifting B's cap £1m swaps A2 (4) for B2 (6): +2."""
+    res = optimise(two_services(5.0, max_m=1.5))
+    assert res.objective == pytest.approx(37.0)
+    cap = row(res, "Maximum spend on B")
+    assert cap["shadow_price"] == pytest.approx(2.0)
+
+
+def test_eligibility_keeps_a_ring_fenced_source_on_its_services():
+    """DFG (£3m) may pay only for B (1 @ 8, 5 @ 1); the pool (£2m) pays for anything.
+    B takes all DFG: 8 + 2 = 10; the pool funds A1: 20 → 30 (not 36 without the ring-fence).
+    Shadow prices: DFG 1 (B2), pool 10 (A1 has room)."""
+    common = dict(
+        services=[{"service_id": "A"}, {"service_id": "B"}],
+        curves=[("A", "m", 1, 4, 10), ("B", "m", 1, 1, 8), ("B", "m", 2, 5, 1)],
+        funding=[("dfg", Y, 3.0), ("pool", Y, 2.0)],
+    )
+    fenced = optimise(make_inputs(**common, eligibility=[("dfg", "B")]))
+    free = optimise(make_inputs(**common))
+    assert fenced.objective == pytest.approx(30.0)
+    assert free.objective == pytest.approx(8 + 40)  # A takes £4m (40), B1 £1m (8)
+    flows = fenced.funding_flows
+    dfg = flows[flows["source_id"] == "dfg"]
+    assert set(dfg["service_id"]) == {"B"}
+    assert row(fenced, "Spend from dfg")["shadow_price"] == pytest.approx(1.0)
+    assert row(fenced, "Spend from pool")["shadow_price"] == pytest.approx(10.0)
+    off = optimise(make_inputs(**common, eligibility=[("dfg", "B")]),
+                   apply_overrides(Policy(), ["rules.eligibility.enabled=false"]))
+    assert off.objective == pytest.approx(free.objective)
+
+
+def test_workforce_limit_caps_staff_hungry_service_and_prices_a_wte():
+    """A needs 10 WTE per £m; 15 WTE → A ≤ £1.5m (15). Budget 5: B1 1 (8) + B2 2.5 (15) → 38.
+    One more WTE lets £0.1m move from B2 (6) to A1 (10): +0.4 per WTE."""
+    inputs = make_inputs(
+        services=[{"service_id": "A"}, {"service_id": "B"}],
+        curves=[("A", "m", 1, 2, 10), ("A", "m", 2, 2, 4), ("B", "m", 1, 1, 8),
+                ("B", "m", 2, 5, 6)],
+        funding=[("pool", Y, 5.0)],
+        workforce=[("nurses", Y, 15.0)], workforce_need=[("nurses", "A", 10.0)],
+    )
+    res = optimise(inputs)
+    assert res.objective == pytest.approx(38.0)
+    wte = row(res, "nurses needed")
+    assert wte["family"] == "workforce" and wte["unit"] == "WTE"
+    assert wte["shadow_price"] == pytest.approx(0.4)
+    scaled = optimise(inputs, apply_overrides(Policy(), ["rules.workforce.scale=2"]))
+    assert scaled.objective == pytest.approx(40.0)  # workforce no longer binds
+
+
+def test_min_cost_buys_the_target_with_the_cheapest_outcomes():
+    """Target 25: A1 gives 20 for £2m, then B1 5 more for £0.625m → £2.625m.
+    Each extra unit of target costs 1/8 £m."""
+    policy = Policy.model_validate({"objective": "min_cost", "rules": {"targets": {
+        "items": [{"metric": "m", "min": 25}]}}})
+    res = optimise(two_services(5.0), policy)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(2.625)
+    target = row(res, "m in 2026/27 at least")
+    assert target["family"] == "targets"
+    assert target["shadow_price"] == pytest.approx(0.125)
+    assert "add £0.125m to the cost" in target["meaning"]
+
+
+def test_places_share_band_width_by_need_and_multiply_effect():
+    """Width 4 @ 10 split 1:3 between p1 (effect 1) and p2 (effect 2); £2m goes to p2 → 40."""
+    inputs = make_inputs(
+        services=[{"service_id": "A"}], curves=[("A", "m", 1, 4, 10)],
+        funding=[("pool", Y, 2.0)],
+        places=[{"place_id": "p1", "weighted_population": 1.0, "effect": 1.0},
+                {"place_id": "p2", "weighted_population": 3.0, "effect": 2.0}],
+    )
+    res = optimise(inputs)
+    assert res.objective == pytest.approx(40.0)
+    alloc = res.allocation.set_index("place_id")
+    assert alloc.at["p2", "spend_m"] == pytest.approx(2.0)
+    full = optimise(inputs, apply_overrides(Policy(), ["rules.money.scale=5"]))
+    assert full.objective == pytest.approx(1 * 10 * 1 + 3 * 10 * 2)
+
+
+def test_discount_rate_weighs_later_years_less():
+    """Same £1m @ 10 in two years, r = 10%: 10 + 10 / 1.1."""
+    inputs = make_inputs(services=[{"service_id": "A"}], curves=[("A", "m", 1, 1, 10)],
+                         funding=[("pool", "2026/27", 1.0), ("pool", "2027/28", 1.0)])
+    res = optimise(inputs, Policy.model_validate({"horizon": {"discount_rate": 0.1}}))
+    assert res.objective == pytest.approx(10 + 10 / 1.1)
+    assert list(res.outcomes["value"]) == pytest.approx([10.0, 10.0])
+
+
+def test_year_specific_bands_replace_the_all_years_curve():
+    inputs = make_inputs(
+        services=[{"service_id": "A"}],
+        curves=[("A", "m", 1, 1, 10), ("A", "m", 1, 1, 3, 3, 3, "2027/28")],
+        funding=[("pool", "2026/27", 1.0), ("pool", "2027/28", 1.0)],
+    )
+    res = optimise(inputs)
+    assert res.outcomes.set_index("year")["value"].to_dict() == pytest.approx(
+        {"2026/27": 10.0, "2027/28": 3.0})
+
+
+def test_metric_curves_with_different_bands_are_merged_exactly():
+    """Metric a: 2 @ 5 then 2 @ 1; metric b: 1 @ 4 then 3 @ 2 (weights 1). £3m:
+    segments [0,1]: 9, [1,2]: 7, [2,4]: 3 → 9 + 7 + 3 = 19."""
+    inputs = make_inputs(
+        services=[{"service_id": "A"}],
+        curves=[("A", "a", 1, 2, 5), ("A", "a", 2, 2, 1), ("A", "b", 1, 1, 4), ("A", "b", 2, 3, 2)],
+        funding=[("pool", Y, 3.0)],
+    )
+    res = optimise(inputs)
+    assert res.objective == pytest.approx(19.0)
+    assert res.outcomes.set_index("metric_id")["value"].to_dict() == pytest.approx(
+        {"a": 11.0, "b": 8.0})
+
+
+def nonconcave_inputs(budget: float):
+    """A needs scale: band 1 (1 @ 1) must be full before band 2 (1 @ 10). B: 2 @ 5."""
+    return make_inputs(
+        services=[{"service_id": "A"}, {"service_id": "B"}],
+        curves=[("A", "m", 1, 1, 1), ("A", "m", 2, 1, 10), ("B", "m", 1, 2, 5)],
+        funding=[("pool", Y, budget)],
+    )
+
+
+def test_nonconcave_curve_is_rejected_unless_milp():
+    with pytest.raises(PolicyError, match="nonconcave: milp"):
+        optimise(nonconcave_inputs(2.0))
+
+
+@pytest.mark.parametrize(("budget", "best", "a_spend"), [(2.0, 11.0, 2.0), (1.5, 7.5, 0.0)])
+def test_milp_fills_bands_in_order(budget, best, a_spend):
+    """£2m: all of A (1 + 10 = 11) beats all of B (10). £1.5m: A would give 1 + 5 = 6 only
+    (band 1 first), B gives 7.5 — an LP that skipped band 1 would wrongly claim 1.5 × 10 = 15."""
+    res = optimise(nonconcave_inputs(budget), Policy(nonconcave="milp"))
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(best)
+    assert spend(res, "A") == pytest.approx(a_spend)
+    assert "mixed-integer choices fixed" in res.duals_note
+
+
+def test_infeasible_minimums_report_the_smallest_relaxation_found_by_the_solver():
+    """Minimums 4 + 3 = 7 against £5m: every relaxation found adds up to £2m."""
+    inputs = make_inputs(
+        services=[{"service_id": "A", "min_m": 4.0}, {"service_id": "B", "min_m": 3.0}],
+        curves=[("A", "m", 1, 10, 1), ("B", "m", 1, 10, 1)],
+        funding=[("pool", Y, 5.0)],
+    )
+    res = optimise(inputs)
+    assert res.status == "infeasible"
+    assert res.objective is None
+    assert any("Minimum spend adds up to £7.0m against £5.0m of funding in 2026/27" in w
+               for w in res.warnings)
+    relax = res.infeasibility.relaxations
+    assert sum(r.relax_by for r in relax) == pytest.approx(2.0)
+    assert {r.family for r in relax} <= {"money", "bounds"}
+    assert "relax" in res.infeasibility.message and "£2.0m" in res.infeasibility.message
+
+
+def test_infeasible_target_is_relaxed_in_its_own_units():
+    """The best £5m buys 40 (see the first test); a target of 50 must be relaxed by 10 units
+    when money is not relaxable... here both can move: the elastic model takes the cheaper:
+    10 outcome units, or £(10/6)m of money — it minimises the total, so money: 1.667."""
+    policy = Policy.model_validate({"rules": {"targets": {"items": [{"metric": "m", "min": 50}]}}})
+    res = optimise(two_services(5.0), policy)
+    assert res.status == "infeasible"
+    (relax,) = res.infeasibility.relaxations
+    assert relax.family == "money"
+    assert relax.relax_by == pytest.approx(10 / 6)
+
+
+def test_json_result_follows_the_contract():
+    res = optimise(two_services(5.0))
+    doc = res.to_json_dict()
+    assert doc["status"] == "optimal" and doc["objective"] == pytest.approx(40.0)
+    assert set(doc["allocation"][0]) >= {"service_id", "place_id", "year", "spend_m"}
+    assert doc["allocation"][0]["place_id"] is None
+    assert set(doc["outcomes"][0]) >= {"metric_id", "year", "value"}
+    assert set(doc["constraints"][0]) >= {"name", "family", "binding", "shadow_price", "meaning"}
+    assert doc["infeasibility"] is None
+    assert doc["provenance"]["solver"] == "HiGHS"
+
+
+def test_unknown_policy_key_names_it_and_suggests_the_nearest():
+    with pytest.raises(PolicyError, match=r"unknown key 'rules.workfroce': did you mean "
+                                          r"'workforce'\?"):
+        policy_from_dict({"rules": {"workfroce": {"enabled": False}}})
+
+
+def test_limits_change_and_resolve_without_rebuilding():
+    session = build(two_services(5.0))
+    first = session.solve()
+    session.model.money_source_limit_limit[("pool", Y)] = 3.0
+    session.compiled.update_limits()
+    second = session.solve()
+    assert first.objective == pytest.approx(40.0)
+    assert second.objective == pytest.approx(optimise(two_services(3.0)).objective)
+
+
+def test_spend_above_every_curve_is_allowed_but_buys_nothing():
+    inputs = make_inputs(services=[{"service_id": "A", "min_m": 5.0}],
+                         curves=[("A", "m", 1, 1, 10)], funding=[("pool", Y, 6.0)])
+    res = optimise(inputs)
+    assert 5.0 - 1e-9 <= spend(res, "A") <= 6.0 + 1e-9
+    assert res.objective == pytest.approx(10.0)
+    assert math.isfinite(res.baseline_objective)
