@@ -169,9 +169,11 @@ def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd
                             coef_rows.append((col, metric, c * effect, cl * effect, ch * effect))
                     col += 1
     segments = pd.DataFrame(seg_rows, columns=["col", "service_id", "place_id", "year", "seg",
-                                               "lo_m", "width_m", "nonconcave"])
+                                               "lo_m", "width_m", "nonconcave"]).astype(
+        {"col": "int64", "seg": "int64", "lo_m": float, "width_m": float, "nonconcave": bool})
     coefs = pd.DataFrame(coef_rows, columns=["col", "metric_id", "per_m", "per_m_low",
-                                             "per_m_high"])
+                                             "per_m_high"]).astype(
+        {"col": "int64", "per_m": float, "per_m_low": float, "per_m_high": float})
     if policy.estimate != "central":
         coefs["per_m"] = coefs[f"per_m_{policy.estimate}"]
     if segments["nonconcave"].any() and policy.nonconcave != "milp":
