@@ -140,9 +140,9 @@ SERVICES = Table(
         Column("sector", "choice", "Sector the service belongs to.", choices=SECTORS, contract=True),
         _money("baseline_m", "Current spend per year across the ICS.", contract=True),
         _money("min_m", "Minimum spend per year (contracts, statutory duties). Blank = 0.",
-               blank_ok=True, default=0.0, contract=True),
-        _money("max_m", "Maximum spend per year. Blank = no cap.", blank_ok=True,
-               default=float("inf"), contract=True),
+               required=False, blank_ok=True, default=0.0, contract=True),
+        _money("max_m", "Maximum spend per year. Blank = no cap.", required=False,
+               blank_ok=True, default=float("inf"), contract=True),
         Column("description", "text", "Brief description (BCF 'Brief Description').",
                required=False, blank_ok=True, default=""),
         Column("scheme_type", "choice", "BCF scheme type.", required=False, blank_ok=True,
@@ -178,7 +178,7 @@ METRICS = Table(
         Column("name", "text", "Metric name.", contract=True),
         Column("unit", "text", "Unit of one outcome, e.g. 'admissions avoided'.", contract=True),
         Column("weight", "number", "Value of one unit in the objective. Blank = 1.",
-               blank_ok=True, default=1.0, minimum=0.0, contract=True),
+               required=False, blank_ok=True, default=1.0, minimum=0.0, contract=True),
         Column("bcf_metric", "bool", "One of the BCF national metrics: yes/no.", required=False,
                blank_ok=True, default=False),
         Column("better", "choice", "Whether the reported level is better when higher or lower.",
@@ -254,7 +254,8 @@ PLACES = Table(
                "Share of population in the most deprived national quintile (0-1).",
                minimum=0.0, maximum=1.0, contract=True),
         Column("effect", "number", "Effect multiplier: outcome per £ here relative to average. "
-               "Blank = 1.", blank_ok=True, default=1.0, minimum=0.0, contract=True),
+               "Blank = 1.", required=False, blank_ok=True, default=1.0, minimum=0.0,
+               contract=True),
     ),
     required=False,
     key=("place_id",),
@@ -312,3 +313,19 @@ TABLES: dict[str, Table] = {
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "1", "t"})
 FALSE_WORDS = frozenset({"no", "n", "false", "0", "f"})
+
+
+def markdown_reference() -> str:
+    """The data-set tables as Markdown (embedded in the README; a test keeps them in step)."""
+    lines = []
+    for table in TABLES.values():
+        need = "required" if table.required else "optional"
+        lines += [f"**{table.name}** ({need}): {table.description}", "",
+                  "| column | required | unit | meaning |", "| --- | --- | --- | --- |"]
+        for c in table.columns:
+            req = "yes" if c.required and not c.blank_ok else "no"
+            allowed = f" One of: {', '.join(c.choices)}." if c.choices and len(c.choices) <= 8 \
+                else (" One of the BCF template's list." if c.choices else "")
+            lines.append(f"| `{c.name}` | {req} | {c.unit} | {c.description}{allowed} |")
+        lines.append("")
+    return "\n".join(lines)
