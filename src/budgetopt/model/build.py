@@ -16,6 +16,7 @@ import pyomo.environ as pyo
 
 from budgetopt.model import families as fam
 from budgetopt.model.data import ModelData
+from budgetopt.model.rows import linear
 
 AddFamily = Callable[[pyo.ConcreteModel, ModelData], None]
 
@@ -78,7 +79,7 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     _terms(m, data)
     c = objective_coefficients(data)
     sense = pyo.minimize if data.policy.objective == "min_cost" else pyo.maximize
-    m.objective = pyo.Objective(expr=fam.linear(zip(c, m.x.values())), sense=sense,
+    m.objective = pyo.Objective(expr=linear(zip(c, m.x.values())), sense=sense,
                                 doc="discounted weighted outcome" if sense == pyo.maximize
                                 else "discounted spend (£m)")
     for family, add in FAMILIES:
