@@ -95,7 +95,7 @@ def _cells(name: str, frame: pd.DataFrame) -> tuple[list[str], list[list[object]
 
 
 @contextmanager
-def _atomic_path(target: Path, *, folder: bool) -> Iterator[Path]:
+def atomic_path(target: Path, *, folder: bool) -> Iterator[Path]:
     """A temporary sibling of `target` that becomes `target` only when the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # A fresh name rather than mkstemp/mkdtemp, so the result gets the usual permissions.
@@ -124,14 +124,14 @@ def _write_csv_folder(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
     """A new folder appears whole; in an existing one each table file is replaced atomically
     and CSVs of tables not written are removed (other files are left alone)."""
     if not folder.exists():
-        with _atomic_path(folder, folder=True) as tmp:
+        with atomic_path(folder, folder=True) as tmp:
             for name, frame in tables.items():
                 _write_csv(name, frame, tmp / f"{name}.csv")
         return
     if not folder.is_dir():
         raise FileExistsError(f"{folder} exists and is not a folder")
     for name, frame in tables.items():
-        with _atomic_path(folder / f"{name}.csv", folder=False) as tmp:
+        with atomic_path(folder / f"{name}.csv", folder=False) as tmp:
             _write_csv(name, frame, tmp)
     written = {f"{name}.csv" for name in tables}
     for f in folder.iterdir():
@@ -161,7 +161,7 @@ def _write_workbook(tables: Mapping[str, pd.DataFrame], path: Path) -> None:
         for j, title in enumerate(header, start=1):
             ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = \
                 max(10, len(title) + 2)
-    with _atomic_path(path, folder=False) as tmp:
+    with atomic_path(path, folder=False) as tmp:
         wb.save(tmp)
 
 

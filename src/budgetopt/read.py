@@ -138,6 +138,11 @@ def read_tables(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawD
 # -- text of a cell ------------------------------------------------------------------------
 
 
+COMMENT_MARK = "#"
+"""A row whose first cell starts with this is a note for people, not data (the template's
+description row under the header)."""
+
+
 def cell_text(value: object) -> str | None:
     """A cell value as the text a person sees, or ``None`` when blank.
 
@@ -192,8 +197,8 @@ def _frame(rows: Iterable[tuple[int, Sequence[object]]], where: str,
     numbers: list[int] = []
     for number, cells in it:
         texts = [cell_text(v) for v in cells]
-        if not any(texts):
-            continue
+        if not any(texts) or (texts and (texts[0] or "").startswith(COMMENT_MARK)):
+            continue  # blank, or a note row (the template's column descriptions)
         extra = [t for t in texts[len(header):] if t is not None]
         if extra:
             problems.append(Problem(where, f"the row has {len(texts)} cells but the header has "

@@ -190,6 +190,10 @@ METRICS = Table(
         Column("level_per_outcome", "number",
                "Change in the reported level per unit of outcome (signed), for reporting.",
                required=False, blank_ok=True, default=None),
+        Column("saving_gbp", "number",
+               "Acute hospital cost avoided per unit of outcome, in £ (e.g. £2,800 an emergency "
+               "admission avoided): what the acute demand offset can release. Blank = 0.",
+               required=False, blank_ok=True, default=0.0, unit="£", minimum=0.0),
     ),
     key=("metric_id",),
 )
