@@ -359,7 +359,8 @@ def example_tables() -> dict[str, pd.DataFrame]:
     metrics = pd.DataFrame([{
         "metric_id": m[0], "name": m[1], "unit": m[2], "weight": m[3],
         "bcf_metric": "yes" if m[4] else "no", "better": m[5], "baseline_level": m[6],
-        "level_unit": m[7], "level_per_outcome": m[8], "saving_gbp": m[9],
+        "level_unit": m[7],
+        "level_per_outcome": None if m[8] is None else float(f"{m[8]:.6g}"), "saving_gbp": m[9],
     } for m in _METRICS])
 
     curves = pd.DataFrame([{

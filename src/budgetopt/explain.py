@@ -80,13 +80,33 @@ class Infeasibility:
                                  "unit": r.unit} for r in self.relaxations]}
 
 
+FACT_FAMILIES = {"money": 10.0, "eligibility": 10.0, "workforce": 3.0}
+"""Penalty multipliers of the elastic model: funding and ring-fences are facts a finance lead
+cannot easily change, staff take years to train; policy choices (minimums, targets, rule
+parameters) are relaxed first. Every other family weighs 1."""
+
+
+def _slack_costs(compiled: Compiled, rows: list[int], signs: list[float]) -> np.ndarray:
+    """Penalty per unit of slack: relative to the size of the row's limit, times the family's
+    weight, so that £m, WTE and outcome units compare as shares of what each rule asks."""
+    costs = np.empty(len(rows))
+    for j, (r, sign) in enumerate(zip(rows, signs)):
+        limit = compiled.row_upper[r] if sign < 0 else compiled.row_lower[r]
+        size = max(abs(float(limit)), 1.0) if np.isfinite(limit) else 1.0
+        costs[j] = FACT_FAMILIES.get(compiled.rows[r].family, 1.0) / size
+    return costs
+
+
 def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -> Infeasibility:
     """Find the smallest relaxation of the rules that makes the model feasible.
 
     The elastic model keeps every variable and row, drops the objective, and adds a slack
     s_r ≥ 0 to each relaxable row r in the direction that loosens it (row − s_r ≤ limit for
-    a ≤ row, row + s_r ≥ limit for a ≥ row, both ways for an equality); it minimises Σ s_r.
-    Integer choices are kept, so a mixed-integer model is diagnosed as a mixed-integer model.
+    a ≤ row, row + s_r ≥ limit for a ≥ row, both ways for an equality); it minimises
+    Σ w_r s_r with w_r = f_r / max(|limit_r|, 1): each relaxation counted as a share of what
+    the rule asks (so £m, WTE and outcome units compare), times a family weight f_r that
+    relaxes policy choices before facts (:data:`FACT_FAMILIES`). Integer choices are kept, so
+    a mixed-integer model is diagnosed as a mixed-integer model.
     """
     lp = compiled.highs.getLp()
     h = new_highs()
@@ -110,7 +130,8 @@ def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -
     if k == 0:
         return Infeasibility("The model is infeasible, and none of its rules can be relaxed: "
                              "check the band widths and the data.")
-    h.addCols(k, np.ones(k), np.zeros(k), np.full(k, highspy.kHighsInf), k,
+    h.addCols(k, _slack_costs(compiled, slack_rows, signs), np.zeros(k),
+              np.full(k, highspy.kHighsInf), k,
               np.arange(k, dtype=np.int32), np.array(slack_rows, dtype=np.int32),
               np.array(signs, dtype=float))
     h.setOptionValue("time_limit", 120.0)

@@ -666,6 +666,10 @@ def _canonical(value: object) -> object:
         return None
     if isinstance(value, float) and math.isinf(value):
         return "inf" if value > 0 else "-inf"
+    if isinstance(value, float):
+        # A spreadsheet keeps 15 significant digits, a CSV file as many as written: the same
+        # data set in both formats must hash the same.
+        return float(f"{value:.12g}")
     return value
 
 
