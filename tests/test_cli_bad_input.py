@@ -105,7 +105,7 @@ def test_bad_input_exits_2_naming_the_cell_and_changes_nothing(kind, fmt, tmp_pa
     assert res.exit_code == 2, text
     assert "Traceback" not in text
     if row is None and column is None:  # a missing table: named with how to add it
-        assert f"'{table}'" in text and ("file" in text or "sheet" in text), text
+        assert f"'{table}' is missing" in text and (f"{table}.csv" in text or "sheet" in text), text
     else:
         assert (f"{table}.csv" if fmt == "csv" else f"› {table}") in text, text
     if row is not None:
