@@ -35,10 +35,24 @@ def summary_lines(res: Results, top: int = 8) -> list[str]:
         lines.append("Largest changes from baseline (all years):")
         lines += [f"  {name}: {'+' if v > 0 else '−'}£{abs(v):,.1f}m" for name, v in moved.items()]
     binding = res.binding()
-    binding = binding[binding["shadow_price"].abs() > 1e-9].head(top)
+    binding = binding[binding["shadow_price"].abs() > 1e-9]
     if len(binding):
         lines.append("What the binding rules cost (shadow prices):")
-        lines += [f"  {m}" for m in binding["meaning"]]
+        lines += [f"  {m}" for m in _priced_rules(binding, top)]
     if res.duals_note:
         lines.append(f"  (shadow prices {res.duals_note})")
     return lines
+
+
+def _priced_rules(binding, top: int) -> list[str]:  # noqa: ANN001 - a constraints frame
+    """One sentence per distinct price: rules of one family with the same shadow price (every
+    funding source of a year, when money can move between them) are told once."""
+    key = binding["shadow_price"].round(6).astype(str) + "|" + binding["family"]
+    out = []
+    for _, group in binding.groupby(key, sort=False):
+        first = group["meaning"].iloc[0]
+        more = len(group) - 1
+        out.append(first if not more else
+                   f"{first.rstrip('.')} (the same for {more} other {group['family'].iloc[0]} "
+                   f"rule{'s' if more > 1 else ''}).")
+    return out[:top]
