@@ -249,15 +249,16 @@ def test_infeasible_minimums_report_the_smallest_relaxation_found_by_the_solver(
 
 
 def test_infeasible_target_is_relaxed_in_its_own_units():
-    """The best £5m buys 40 (see the first test); a target of 50 must be relaxed by 10 units
-    when money is not relaxable... here both can move: the elastic model takes the cheaper:
-    10 outcome units, or £(10/6)m of money — it minimises the total, so money: 1.667."""
+    """The best £5m buys 40 (see the first test); a target of 50 is 10 short. Relaxing the
+    target by 10 outcome units is 20% of what it asks (penalty 10/50 = 0.2); finding the money
+    instead needs £(10/6)m, a third of the £5m fund, and money is a fact weighted 10 (penalty
+    10 × (10/6)/5 = 3.3). So the advice is: relax the target by 10 units."""
     policy = Policy.model_validate({"rules": {"targets": {"items": [{"metric": "m", "min": 50}]}}})
     res = optimise(two_services(5.0), policy)
     assert res.status == "infeasible"
     (relax,) = res.infeasibility.relaxations
-    assert relax.family == "money"
-    assert relax.relax_by == pytest.approx(10 / 6)
+    assert relax.family == "targets"
+    assert relax.relax_by == pytest.approx(10.0)
 
 
 def test_json_result_follows_the_contract():
