@@ -11,18 +11,29 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+local"
 
-from budgetopt.api import Session, build, optimise  # noqa: E402
-from budgetopt.errors import InputError, PolicyError  # noqa: E402
-from budgetopt.policy import Policy, apply_overrides, load_policy  # noqa: E402
-from budgetopt.results import Results  # noqa: E402
+from budgetopt.api import Session, build, optimise
+from budgetopt.errors import InputError, PolicyError
+from budgetopt.policy import Policy, apply_overrides, load_policy
+from budgetopt.results import Results
 
 
-def load_dataset(path, **kw):  # noqa: ANN001, ANN201 - thin re-export, documented in dataset
+def load_dataset(path, **kw):
     """Read and validate a data set (CSV folder or .xlsx); see :mod:`budgetopt.dataset`."""
     from budgetopt.dataset import load_dataset as _load
 
     return _load(path, **kw)
 
 
-__all__ = ["InputError", "Policy", "PolicyError", "Results", "Session", "__version__", "build",
-           "load_dataset", "load_policy", "optimise", "apply_overrides"]
+__all__ = [
+    "InputError",
+    "Policy",
+    "PolicyError",
+    "Results",
+    "Session",
+    "__version__",
+    "apply_overrides",
+    "build",
+    "load_dataset",
+    "load_policy",
+    "optimise",
+]

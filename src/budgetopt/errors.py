@@ -49,7 +49,7 @@ class InputError(Exception):
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
 
     @classmethod
-    def single(cls, where: str, message: str, **kw: object) -> "InputError":
+    def single(cls, where: str, message: str, **kw: object) -> InputError:
         return cls([Problem(where, message, **kw)])  # type: ignore[arg-type]
 
 

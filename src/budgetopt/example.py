@@ -279,52 +279,68 @@ _WORKFORCE = [
     ("THERAPY", "Occupational therapists and physiotherapists", (225.0, 232.0, 240.0)),
 ]
 
-_NOTES = [
-    ("About", "A fictional ICS of 1.5 million people in five places. Every name is invented; the "
-     "figures are rounded public magnitudes for realism, not any real system's plan.",
+_NOTES = [  # topic, note, sources
+    ("About",
+     ("A fictional ICS of 1.5 million people in five places. Every name is invented; the "
+      "figures are rounded public magnitudes for realism, not any real system's plan."),
      "budgetopt"),
-    ("Money", "Better Care Fund pool of £235m a year: NHS minimum contribution £125m (growing 3% "
-     "a year), iBCF £56m, DFG £19m, discharge funding £26m (split LA and ICB), additional LA £5m "
-     "and NHS £4m; plus a ring-fenced transformation fund of £10m, £8m and £5m for new schemes "
-     "and double running.", "BCF planning requirements; BCF policy framework"),
-    ("Ring-fences", "DFG pays only for adaptations and the handyperson service; iBCF for social "
-     "care and discharge; discharge funds for discharge schemes (the ICB's also for virtual "
-     "wards, urgent community response and acute frailty); the transformation fund only for "
-     "new schemes.", "BCF planning requirements"),
-    ("Schemes", "The pool's lines and baselines follow the domain notes' example pool: "
-     "reablement £22m, discharge-to-assess £18m, step-down beds £16m, placements £40m, district "
-     "nursing £35m and so on. Acute frailty SDEC and virtual wards are new schemes.",
+    ("Money",
+     ("Better Care Fund pool of £235m a year: NHS minimum contribution £125m (growing 3% a "
+      "year), iBCF £56m, DFG £19m, discharge funding £26m (split LA and ICB), additional LA "
+      "£5m and NHS £4m; plus a ring-fenced transformation fund of £10m, £8m and £5m for new "
+      "schemes and double running."),
+     "BCF planning requirements; BCF policy framework"),
+    ("Ring-fences",
+     ("DFG pays only for adaptations and the handyperson service; iBCF for social care and "
+      "discharge; discharge funds for discharge schemes (the ICB's also for virtual wards, "
+      "urgent community response and acute frailty); the transformation fund only for new "
+      "schemes."),
+     "BCF planning requirements"),
+    ("Schemes",
+     ("The pool's lines and baselines follow the domain notes' example pool: reablement £22m, "
+      "discharge-to-assess £18m, step-down beds £16m, placements £40m, district nursing £35m "
+      "and so on. Acute frailty SDEC and virtual wards are new schemes."),
      "budgetopt domain notes"),
-    ("Unit costs", "Home care hour £28.50; residential week £950, nursing week £1,270; "
-     "reablement episode £1,900; district nurse contact £57; DFG grant £7,000; non-elective "
-     "bed day £900; emergency admission £2,800.", "PSSRU Unit Costs of Health and Social Care; "
-     "NHS England National Cost Collection"),
-    ("Effects", "Falls classes: falls rate ratio 0.77. Virtual wards: one admission avoided per "
-     "2-3 virtual-ward admissions. Enhanced health in care homes: admissions about 0.6 of usual. "
-     "Social prescribing: up to a quarter fewer A&E attendances (low certainty, hence a wide "
-     "low-high range). Reablement: about cost-neutral for the NHS, gains in independence at 91 "
-     "days.", "NICE evidence reviews; Cochrane reviews; NHS England virtual ward evaluations"),
-    ("Curves", "Three bands a scheme: 60% of baseline (the core), 40% (the rest of today's "
-     "service), 60% (growth); outcome per £1m falls by about half from band to band because "
-     "the easiest cases are reached first. Low and high per_m give the evidence's range.",
+    ("Unit costs",
+     ("Home care hour £28.50; residential week £950, nursing week £1,270; reablement episode "
+      "£1,900; district nurse contact £57; DFG grant £7,000; non-elective bed day £900; "
+      "emergency admission £2,800."),
+     "PSSRU Unit Costs of Health and Social Care; NHS England National Cost Collection"),
+    ("Effects",
+     ("Falls classes: falls rate ratio 0.77. Virtual wards: one admission avoided per 2-3 "
+      "virtual-ward admissions. Enhanced health in care homes: admissions about 0.6 of usual. "
+      "Social prescribing: up to a quarter fewer A&E attendances (low certainty, hence a wide "
+      "low-high range). Reablement: about cost-neutral for the NHS, gains in independence at "
+      "91 days."),
+     "NICE evidence reviews; Cochrane reviews; NHS England virtual ward evaluations"),
+    ("Curves",
+     ("Three bands a scheme: 60% of baseline (the core), 40% (the rest of today's service), "
+      "60% (growth); outcome per £1m falls by about half from band to band because the "
+      "easiest cases are reached first. Low and high per_m give the evidence's range."),
      "budgetopt modelling assumption"),
-    ("Value weights", "Outcomes are valued in £ thousand of social value: costs avoided plus "
-     "health gain at £20,000 a QALY. Emergency admission avoided 4.8 (£2,800 of hospital "
-     "cost and 0.1 QALY); fall admission avoided 7.5; discharge home instead of to a bed 2.0; "
-     "care home admission avoided 30 (a year of net care cost and quality of life); at home at "
-     "91 days 12; QALY 20. So a shadow price of 1,400 on the budget means £1m buys £1.4m of value.",
+    ("Value weights",
+     ("Outcomes are valued in £ thousand of social value: costs avoided plus health gain at "
+      "£20,000 a QALY. Emergency admission avoided 4.8 (£2,800 of hospital cost and 0.1 "
+      "QALY); fall admission avoided 7.5; discharge home instead of to a bed 2.0; care home "
+      "admission avoided 30 (a year of net care cost and quality of life); at home at 91 days "
+      "12; QALY 20. So a shadow price of 1,400 on the budget means £1m buys £1.4m of value."),
      "NICE methods guide (QALY threshold); PSSRU"),
-    ("Acute savings", "saving_gbp is the acute cost a unit of outcome avoids: £2,800 an "
-     "emergency admission, £3,600 a falls admission (longer stays), £800 for a discharge home "
-     "instead of a bed (about two bed days at £400). The acute demand offset counts only the "
-     "cash-releasing share, after a lag.", "NHS England National Cost Collection"),
-    ("Places", "Need-weighted populations follow the fair-shares formula's direction (older and "
-     "more deprived places weigh more); Core20 share is the population in the most deprived "
-     "national IMD quintile. The Wolds is rural: the same £ reaches fewer people (effect 0.9).",
+    ("Acute savings",
+     ("saving_gbp is the acute cost a unit of outcome avoids: £2,800 an emergency admission, "
+      "£3,600 a falls admission (longer stays), £800 for a discharge home instead of a bed "
+      "(about two bed days at £400). The acute demand offset counts only the cash-releasing "
+      "share, after a lag."),
+     "NHS England National Cost Collection"),
+    ("Places",
+     ("Need-weighted populations follow the fair-shares formula's direction (older and more "
+      "deprived places weigh more); Core20 share is the population in the most deprived "
+      "national IMD quintile. The Wolds is rural: the same £ reaches fewer people (effect "
+      "0.9)."),
      "NHS England allocations; English Indices of Deprivation"),
-    ("Workforce", "WTE per £1m from typical pay and overheads: a community nurse costs about "
-     "£55,000 with on-costs (18 WTE per £1m of district nursing); a home care worker about "
-     "£36,000 (28 per £1m of home care). Care workers are the scarce group.",
+    ("Workforce",
+     ("WTE per £1m from typical pay and overheads: a community nurse costs about £55,000 with "
+      "on-costs (18 WTE per £1m of district nursing); a home care worker about £36,000 (28 "
+      "per £1m of home care). Care workers are the scarce group."),
      "Skills for Care; NHS Agenda for Change pay scales"),
 ]
 

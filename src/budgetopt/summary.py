@@ -44,7 +44,7 @@ def summary_lines(res: Results, top: int = 8) -> list[str]:
     return lines
 
 
-def _priced_rules(binding, top: int) -> list[str]:  # noqa: ANN001 - a constraints frame
+def _priced_rules(binding, top: int) -> list[str]:
     """One sentence per distinct price: rules of one family with the same shadow price (every
     funding source of a year, when money can move between them) are told once."""
     key = binding["shadow_price"].round(6).astype(str) + "|" + binding["family"]

@@ -41,7 +41,7 @@ def _choice_list(col: Column) -> str | None:
     return None
 
 
-def _add_sheet(wb, table: Table, lists) -> None:  # noqa: ANN001 - openpyxl objects
+def _add_sheet(wb, table: Table, lists) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
