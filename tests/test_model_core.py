@@ -13,7 +13,7 @@ import pytest
 from budgetopt import Policy, apply_overrides, optimise
 from budgetopt.api import build
 from budgetopt.errors import PolicyError
-from budgetopt.policy import policy_from_dict
+from budgetopt.policy import Relax, policy_from_dict
 from tests.builders import make_inputs
 
 Y = "2026/27"
@@ -259,6 +259,47 @@ def test_infeasible_target_is_relaxed_in_its_own_units():
     (relax,) = res.infeasibility.relaxations
     assert relax.family == "targets"
     assert relax.relax_by == pytest.approx(10.0)
+
+
+def test_applying_the_advice_makes_the_model_feasible_with_the_stated_changes():
+    """The target of 50 relaxed by 10 (the advice above) is a target of 40: exactly what the
+    best £5m buys, so the relaxed model is optimal with objective 40."""
+    policy = Policy.model_validate({"rules": {"targets": {"items": [{"metric": "m", "min": 50}]}}})
+    advice = optimise(two_services(5.0), policy).infeasibility.relaxations
+    relaxed = policy.model_copy(update={"relax": [Relax(rule=r.name, by=r.relax_by)
+                                                  for r in advice]})
+    res = optimise(two_services(5.0), relaxed)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(40.0)
+    (target,) = res.constraints[res.constraints["family"] == "targets"].itertuples()
+    assert target.limit == pytest.approx(40.0)
+
+
+def test_relaxing_a_maximum_raises_it_and_a_minimum_lowers_it():
+    """£5m; A (3 a £1m) at most £1m, B (1 a £1m) at least £4.5m: A gets the £0.5m left,
+    3 × 0.5 + 4.5 = 6. Relaxing each by 0.5 gives A ≤ 1.5 and B ≥ 4.0: now A gets £1m
+    (money binds before A's cap), 3 + 4 = 7."""
+    inputs = make_inputs(
+        services=[{"service_id": "A", "max_m": 1.0}, {"service_id": "B", "min_m": 4.5}],
+        curves=[("A", "m", 1, 10, 3), ("B", "m", 1, 10, 1)],
+        funding=[("pool", Y, 5.0)],
+    )
+    base = optimise(inputs)
+    assert base.objective == pytest.approx(6.0)
+    names = dict(zip(base.constraints["component"], base.constraints["name"]))
+    policy = Policy(relax=[Relax(rule=names["bounds_max"], by=0.5),
+                           Relax(rule=names["bounds_min"], by=0.5)])
+    res = optimise(inputs, policy)
+    limits = dict(zip(res.constraints["component"], res.constraints["limit"]))
+    assert limits["bounds_max"] == pytest.approx(1.5) and limits["bounds_min"] == pytest.approx(4.0)
+    assert res.objective == pytest.approx(7.0)
+
+
+def test_relaxing_an_unknown_rule_names_it_and_suggests_the_nearest():
+    base = optimise(two_services(5.0))
+    name = base.constraints["name"].iloc[0]
+    with pytest.raises(PolicyError, match="did you mean"):
+        optimise(two_services(5.0), Policy(relax=[Relax(rule=name + "x", by=1.0)]))
 
 
 def test_json_result_follows_the_contract():

@@ -10,11 +10,13 @@ costs and re-solve without rebuilding.
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from budgetopt.errors import PolicyError, Problem
 from budgetopt.explain import diagnose_infeasibility
 from budgetopt.inputs import Inputs
 from budgetopt.model.build import build_model
@@ -56,6 +58,31 @@ class Session:
         return res
 
 
+def apply_relaxations(compiled: Compiled, policy: Policy) -> None:
+    """Loosen the rules named in ``policy.relax`` (each by its amount in the rule's own unit).
+
+    Raises
+    ------
+    PolicyError
+        A name that matches no rule of this model (with the nearest names), or an equality.
+    """
+    by_name = {info.name: r for r, info in enumerate(compiled.rows)}
+    problems = []
+    for i, item in enumerate(policy.relax):
+        row = by_name.get(item.rule)
+        if row is None:
+            close = difflib.get_close_matches(item.rule, list(by_name), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "no rule of this model has that name"
+            problems.append(Problem("policy model", f"relax[{i}].rule: '{item.rule}': {hint}"))
+        elif compiled.rows[row].sense == "==":
+            problems.append(Problem("policy model", f"relax[{i}].rule: '{item.rule}' is an "
+                                    "accounting identity and cannot be relaxed"))
+        else:
+            compiled.loosen(row, item.by / compiled.rows[row].scale)
+    if problems:
+        raise PolicyError(problems, title="The policy model's relaxations have problems")
+
+
 def build(inputs: Inputs, policy: Policy | None = None, overrides: Any = None) -> Session:
     """Prepare, build and compile the model (no solve)."""
     policy = policy or Policy()
@@ -67,6 +94,8 @@ def build(inputs: Inputs, policy: Policy | None = None, overrides: Any = None) -
     model = build_model(data)
     t2 = time.perf_counter()
     compiled = compile_model(model)
+    if policy.relax:
+        apply_relaxations(compiled, policy)
     t3 = time.perf_counter()
     warnings = tuple(inputs.warnings) + presolve_warnings(data)
     return Session(data, compiled, warnings, overrides,

@@ -385,6 +385,14 @@ class Rules(_Strict):
     personal_budgets: PersonalBudgetsRule = PersonalBudgetsRule(enabled=False)
 
 
+class Relax(_Strict):
+    """Loosen one named rule by a stated amount: how the infeasibility advice is applied."""
+
+    rule: str = Field(description="The rule's plain-English name, exactly as the results give it.")
+    by: float = Field(gt=0.0, description="How far to loosen its limit, in the rule's own unit "
+                      "(£m, WTE, percentage points, the metric's unit).")
+
+
 class Policy(_Strict):
     """A policy model: objective, curve treatment, horizon and the rules."""
 
@@ -399,6 +407,10 @@ class Policy(_Strict):
     rules: Rules = Rules()
     places: PlacesSettings = PlacesSettings()
     solver: SolverSettings = SolverSettings()
+    relax: list[Relax] = Field(
+        default_factory=list,
+        description="Named rules loosened by stated amounts, e.g. the infeasibility advice "
+        "accepted: [{rule: \"Minimum spend on Care Act duties in 2026/27 (£20.0m)\", by: 8.0}].")
 
     def enabled(self, family: str) -> bool:
         """Whether a constraint family is switched on (money always is)."""

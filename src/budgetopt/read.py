@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import math
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -265,6 +265,46 @@ def _read_folder(folder: Path, max_bytes: int) -> RawData:
         elif _claim(found, table, f.name, folder.name, problems):
             tables[table] = RawTable(table, f.name, _read_csv(f, max_bytes, problems))
     return RawData(str(folder), folder.name, False, tables, tuple(ignored), tuple(problems))
+
+
+def read_frames(frames: Mapping[str, pd.DataFrame], label: str) -> RawData:
+    """Tables already in memory (the app's data editor, the built-in example) as read text.
+
+    Parameters
+    ----------
+    frames : mapping of str to pandas.DataFrame
+        One frame per table, columns as headers. Rows are numbered as a sheet would number
+        them (header = row 1), so messages point at the row a person sees in the editor.
+    label : str
+        How the data set is named in messages, e.g. ``"Data editor"``.
+
+    Returns
+    -------
+    RawData
+        As :func:`read_tables` returns for a workbook: unknown tables are listed as ignored.
+    """
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    ignored: list[str] = []
+    for name, frame in frames.items():
+        table = name.strip().lower()
+        if table not in TABLES:
+            ignored.append(name)
+            continue
+        rows = [(1, list(frame.columns)),
+                *((i + 2, [None if _blank(v) else v for v in rec])
+                  for i, rec in enumerate(frame.itertuples(index=False, name=None)))]
+        where = f"{label} › {table}"
+        tables[table] = RawTable(table, where, _frame(rows, where, problems))
+    return RawData(label, label, True, tables, tuple(ignored), tuple(problems))
+
+
+def _blank(value: object) -> bool:
+    """A missing cell as pandas holds it (None, NaN, NaT, pd.NA)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 # -- workbook ------------------------------------------------------------------------------

@@ -127,6 +127,16 @@ class Compiled:
                                         lo[changed], up[changed])
             self.row_lower, self.row_upper = lo, up
 
+    def loosen(self, row: int, amount: float) -> None:
+        """Move row `row`'s limit by `amount` model units in the direction that loosens it
+        (up for a ≤ row, down for a ≥ row), in the model's mutable parameter and in HiGHS."""
+        info = self.rows[row]
+        if info.sense == "==":
+            raise ValueError(f"'{info.name}' is an equality and cannot be loosened one way")
+        param = getattr(self.model, f"{info.component}_limit")[info.index]
+        param.value = float(pyo.value(param)) + (amount if info.sense == "<=" else -amount)
+        self.update_limits()
+
     def set_costs(self, cost: np.ndarray) -> None:
         """Replace the objective coefficients (in the model's own sense)."""
         cost = np.asarray(cost, dtype=float)

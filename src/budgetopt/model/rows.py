@@ -15,6 +15,7 @@ one monomial per term).
 
 from __future__ import annotations
 
+
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -45,10 +46,19 @@ class RowInfo:
 
 
 @cache
+def _catalogue_file() -> dict[str, dict[str, dict[str, str]]]:
+    text = resources.files("budgetopt").joinpath("catalogue.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
 def catalogue() -> dict[str, dict[str, str]]:
     """Catalogue entries per constraint component: title, meaning, unit, dual reading."""
-    text = resources.files("budgetopt").joinpath("catalogue.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)["constraints"]
+    return _catalogue_file()["constraints"]
+
+
+def family_catalogue() -> dict[str, dict[str, str]]:
+    """Catalogue entries per constraint family (policy rule): title and a one-line help."""
+    return _catalogue_file()["families"]
 
 
 def linear(terms: Iterable[tuple[float, Any]]) -> LinearExpression:
