@@ -93,7 +93,7 @@ class Target(_Strict):
     max: float | None = Field(None, description="Outcome at most this.")
 
     @model_validator(mode="after")
-    def _one_side(self) -> "Target":
+    def _one_side(self) -> Target:
         if self.min is None and self.max is None:
             raise ValueError("a target needs min or max")
         return self
@@ -185,7 +185,7 @@ class BedCapacityRule(_Strict):
         "occupancy is about £300,000 a year): the acute spend one closed bed releases.")
 
     @model_validator(mode="after")
-    def _rate_given(self) -> "BedCapacityRule":
+    def _rate_given(self) -> BedCapacityRule:
         if self.enabled and self.beds_per_year is None:
             raise ValueError("beds_per_year is needed: how many acute beds can close in a year")
         return self
@@ -241,7 +241,7 @@ class SectorShare(_Strict):
     years: list[str] | None = Field(None, description="Years it applies in; blank = all.")
 
     @model_validator(mode="after")
-    def _one_side(self) -> "SectorShare":
+    def _one_side(self) -> SectorShare:
         if self.min is None and self.max is None:
             raise ValueError("a sector share needs min or max")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -292,7 +292,7 @@ class Core20Rule(_Strict):
         "multiple of spend per head elsewhere (1.2 = 20% more).")
 
     @model_validator(mode="after")
-    def _one_floor(self) -> "Core20Rule":
+    def _one_floor(self) -> Core20Rule:
         if self.enabled and self.min_share is None and self.min_ratio is None:
             raise ValueError("Core20PLUS5 needs min_share or min_ratio")
         return self
@@ -326,7 +326,7 @@ class AcuteOffsetRule(_Strict):
         "but acute.")
 
     @model_validator(mode="after")
-    def _cost_given(self) -> "AcuteOffsetRule":
+    def _cost_given(self) -> AcuteOffsetRule:
         if self.enabled and self.baseline_cost_m is None:
             raise ValueError("baseline_cost_m is needed: the acute demand cost (£m a year)")
         return self

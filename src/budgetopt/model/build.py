@@ -29,6 +29,12 @@ FAMILIES: list[tuple[str, AddFamily]] = [
 ]
 
 
+def family_names() -> list[str]:
+    """Every constraint family a policy can switch: eligibility (which flows exist) and the
+    families above, in model order."""
+    return ["money", "eligibility", *(name for name, _ in FAMILIES if name != "money")]
+
+
 def objective_coefficients(data: ModelData) -> np.ndarray:
     """Objective coefficient of each segment column.
 

@@ -15,7 +15,6 @@ one monomial per term).
 
 from __future__ import annotations
 
-
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache

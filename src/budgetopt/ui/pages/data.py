@@ -1,0 +1,89 @@
+"""Data: start from the example ICS, upload a workbook, or edit the tables in place."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from budgetopt.schema import TABLES
+from budgetopt.template import write_template
+from budgetopt.ui.state import MAX_UPLOAD_MB, workspace
+from budgetopt.ui.widgets import money, show_problems
+
+ws = workspace()
+
+
+@st.cache_data(show_spinner=False)
+def _template_bytes() -> bytes:
+    with tempfile.TemporaryDirectory(prefix="budgetopt-template-") as tmp:
+        return write_template(Path(tmp) / "template.xlsx").read_bytes()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _dataset_bytes(tables) -> bytes:
+    from budgetopt.dataset import write_dataset
+
+    with tempfile.TemporaryDirectory(prefix="budgetopt-data-") as tmp:
+        return write_dataset(tables, Path(tmp) / "dataset.xlsx").read_bytes()
+
+
+st.title("Data")
+st.caption("The money, the services and what each buys. Start from the example ICS, upload "
+           "your own workbook (one sheet per table, as in the blank template), or edit the "
+           "tables below.")
+
+if ws.inputs is not None:
+    inp = ws.inputs
+    c = st.columns(4)
+    c[0].metric("Data set", ws.label)
+    c[1].metric("Services", len(inp.services))
+    c[2].metric("Places", len(inp.places) or "one (ICS-wide)")
+    c[3].metric(f"Pooled budget {inp.years[0]}", money(ws.first_year_budget()))
+
+left, mid, right = st.columns(3)
+with left:
+    st.subheader("Example ICS")
+    st.write("A fictional ICS of 1.5 million people in five places, with a £235m BCF pool.")
+    if st.button("Use the example ICS", key="use-example"):
+        ws.use_example()
+        st.rerun()
+with mid:
+    st.subheader("Upload a workbook")
+    upload = st.file_uploader(f"An .xlsx workbook, up to {MAX_UPLOAD_MB} MB", type=["xlsx"],
+                              key="upload")
+    if upload is not None and st.session_state.get("uploaded") != upload.file_id:
+        st.session_state["uploaded"] = upload.file_id
+        ws.use_upload(upload.name, upload.getvalue())
+with right:
+    st.subheader("Blank template")
+    st.write("Every table with its columns described, drop-down lists and the BCF's yellow "
+             "input cells.")
+    st.download_button("Download the blank template", _template_bytes(),
+                       file_name="budgetopt-template.xlsx", key="template")
+
+if ws.problems:
+    show_problems(f"The data set '{ws.problems[0].where.split(' › ')[0]}' was not used",
+                  ws.problems)
+
+st.divider()
+st.subheader(f"Tables of {ws.label}")
+st.caption("Edit any cell, add or delete rows, then check and use the tables. Nothing is "
+           "used until it passes every check.")
+names = [t for t in TABLES if t in ws.tables]
+edited = {}
+for tab, name in zip(st.tabs(names), names):
+    with tab:
+        table = TABLES[name]
+        st.caption(table.description)
+        config = {c.name: st.column_config.Column(
+            label=f"{c.name} ({c.unit})" if c.unit else c.name, help=c.description)
+            for c in table.columns if c.name in ws.tables[name].columns}
+        edited[name] = st.data_editor(ws.tables[name], num_rows="dynamic", hide_index=True,
+                                      column_config=config, key=f"edit-{name}-{ws.edits}",
+                                      width="stretch")
+c1, c2 = st.columns(2)
+if c1.button("Check and use these tables", type="primary", key="apply-edits"):
+    ws.apply_edits(edited)
+    st.rerun()
+c2.download_button("Download these tables as a workbook", _dataset_bytes(ws.tables),
+                   file_name="budgetopt-data.xlsx", key="download-data")

@@ -1,0 +1,121 @@
+"""Results: the headline, where the money goes, what it buys, and what each rule costs."""
+
+import streamlit as st
+
+from budgetopt import charts
+from budgetopt.policy import Relax
+from budgetopt.summary import summary_lines
+from budgetopt.ui.state import workspace
+from budgetopt.ui.widgets import file_stem, money, plain, result_downloads, status_words
+
+ws = workspace()
+st.title("Results")
+if ws.inputs is None:
+    st.info("No valid data set yet: load one on the Data page.")
+    st.stop()
+
+with st.spinner("Solving…"):
+    res = ws.answer()
+
+policy = ws.effective_policy()
+st.caption(f"{ws.label} · {policy.name}"
+           + (" · " + ", ".join(f"{k} = {v}" for k, v in ws.overrides.items())
+              if ws.overrides else ""))
+
+first = res.allocation["year"].iloc[0] if len(res.allocation) else ws.inputs.years[0]
+spend_1 = res.allocation.loc[res.allocation["year"] == first, "spend_m"].sum()
+base_1 = res.allocation.loc[res.allocation["year"] == first, "baseline_m"].sum()
+c = st.columns(4)
+c[0].metric("Status", status_words(res.status), help=f"HiGHS: {res.solver_status}")
+if res.objective is not None and res.mode == "max_outcome":
+    delta = (f"{res.objective / res.baseline_objective - 1:+.1%} on the baseline"
+             if res.baseline_objective else None)
+    c[1].metric("Weighted outcome (all years)", f"{res.objective:,.0f}", delta=delta,
+                help="Sum over metrics and years of outcome × weight, later years discounted.")
+elif res.objective is not None:
+    c[1].metric("Least cost (discounted, all years)", money(res.objective))
+if res.objective is not None:
+    c[2].metric(f"Spend {first}", money(spend_1), delta=f"{spend_1 - base_1:+,.1f} £m on baseline",
+                delta_color="off")
+c[3].metric("Solved in", f"{sum(res.timings.values()):.2f} s")
+
+for w in res.warnings:
+    st.warning(w)
+
+if policy.relax:
+    st.info("Relaxed in this scenario: " + "; ".join(f"'{r.rule}' by {r.by:,.2f}"
+                                                     for r in policy.relax))
+    if st.button("Undo the relaxations", key="undo-relax"):
+        ws.tune_policy(ws.policy.model_copy(update={"relax": []}), "relaxations removed")
+        st.rerun()
+
+if res.infeasibility is not None:
+    st.error(res.infeasibility.message)
+    if res.infeasibility.relaxations:
+        st.dataframe([{"rule": r.name, "family": r.family, "relax by": r.relax_by,
+                       "unit": r.unit} for r in res.infeasibility.relaxations],
+                     hide_index=True, width="stretch")
+        if st.button("Apply this advice and solve again", type="primary", key="apply-relax"):
+            extra = [Relax(rule=r.name, by=r.relax_by) for r in res.infeasibility.relaxations]
+            ws.tune_policy(ws.policy.model_copy(update={"relax": [*ws.policy.relax, *extra]}),
+                           "infeasibility advice applied")
+            st.rerun()
+
+if res.objective is None:
+    st.stop()
+
+tabs = st.tabs(["Summary", "By sector", "By service", "By place", "Outcomes",
+                "What the rules cost", "Services at the margin"])
+with tabs[0]:
+    st.markdown("\n".join(f"- {plain(line).strip()}" for line in summary_lines(res)[1:]))
+with tabs[1]:
+    years = ["all years", *dict.fromkeys(res.allocation["year"])]
+    year = st.selectbox("Year", years, key="sector-year")
+    st.plotly_chart(charts.spend_by_sector(res.allocation, None if year == years[0] else year),
+                    width="stretch", key="chart-sector")
+with tabs[2]:
+    st.plotly_chart(charts.change_by_service(res.allocation), width="stretch",
+                    key="chart-service")
+    table = (res.allocation.groupby(["name", "sector", "year"], sort=False)
+             [["baseline_m", "spend_m", "change_m"]].sum().reset_index())
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "baseline_m": st.column_config.NumberColumn("baseline (£m)", format="%.2f"),
+        "spend_m": st.column_config.NumberColumn("optimised (£m)", format="%.2f"),
+        "change_m": st.column_config.NumberColumn("change (£m)", format="%+.2f")})
+with tabs[3]:
+    if ws.inputs.has_places:
+        st.plotly_chart(charts.spend_by_place(res.allocation, ws.inputs.places),
+                        width="stretch", key="chart-place")
+        by_place = (res.allocation.groupby(["place_id", "year"], sort=False)
+                    [["baseline_m", "spend_m", "change_m"]].sum().reset_index())
+        st.dataframe(by_place, hide_index=True, width="stretch")
+    else:
+        st.info("This data set has no places: the allocation is ICS-wide.")
+with tabs[4]:
+    st.plotly_chart(charts.outcomes_against_baseline(res.outcomes), width="stretch",
+                    key="chart-outcomes")
+    st.dataframe(res.outcomes[["name", "unit", "year", "baseline_value", "value", "change",
+                               "weighted_value"]], hide_index=True, width="stretch")
+with tabs[5]:
+    binding = res.binding()
+    binding = binding[binding["shadow_price"].abs() > 1e-9]
+    if not len(binding):
+        st.info("No rule binds: each could be tightened a little at no cost.")
+    else:
+        st.caption("A rule's shadow price is what the objective would gain if the rule's limit "
+                   "moved by one unit (for small changes). Largest first.")
+        st.dataframe(binding[["meaning", "family", "limit", "unit", "shadow_price"]],
+                     hide_index=True, width="stretch")
+    if res.duals_note:
+        st.caption(f"Shadow prices {res.duals_note}")
+with tabs[6]:
+    if len(res.reduced_costs):
+        st.caption("Services that get no more money, and how much more effective each would "
+                   "need to be to get some. Small numbers: close to the margin.")
+        st.dataframe(res.reduced_costs[["meaning", "needs_per_m", "relative"]],
+                     hide_index=True, width="stretch")
+    else:
+        st.info("Every service is funded at the margin.")
+
+st.divider()
+result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results")

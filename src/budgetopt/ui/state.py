@@ -1,0 +1,238 @@
+"""One browser session's work: its data set, its policy and its latest answer.
+
+Everything a user changes lives in a :class:`Workspace` held in that session's
+``st.session_state``, so two people using the app never see each other's data. What is shared
+between sessions is only what cannot be changed: the example tables and the shipped policy
+models, cached as copies (``st.cache_data`` hands every caller its own copy).
+
+The answer is cached per session for the (data, policy) it was computed from: moving between
+pages or re-rendering never re-solves; a change to the data or the policy builds and solves
+anew (about 0.4 s on the example ICS, see :func:`Workspace.answer`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from budgetopt.api import Session, build
+from budgetopt.errors import InputError, Problem
+from budgetopt.example import example_tables
+from budgetopt.inputs import Inputs
+from budgetopt.policy import Policy, load_policy
+from budgetopt.read import read_frames, read_tables
+from budgetopt.results import Results
+from budgetopt.validate import validate
+
+MAX_UPLOAD_MB = 20
+"""Largest workbook the app accepts (also ``server.maxUploadSize`` in .streamlit/config.toml)."""
+
+EXAMPLE_LABEL = "Example ICS"
+EDITOR_LABEL = "Data editor"
+KEY = "budgetopt.workspace"
+MODELS_KEY = "budgetopt.models_dir"
+DEFAULT_MODEL = "default"
+
+
+@st.cache_data(show_spinner=False)
+def _example_frames() -> dict[str, pd.DataFrame]:
+    return {k: v for k, v in example_tables().items() if k != "notes"}
+
+
+@st.cache_data(show_spinner=False)
+def policy_files(models_dir: str) -> dict[str, dict[str, str]]:
+    """Shipped policy models: file stem -> name, description and YAML text."""
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(Path(models_dir).glob("*.yaml")):
+        policy = load_policy(path)
+        out[path.stem] = {"name": policy.name, "description": policy.description,
+                          "path": str(path), "text": path.read_text(encoding="utf-8")}
+    return out
+
+
+def _as_editable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read as text, with each all-numeric column made numeric for the editor."""
+    out = frame.reset_index(drop=True).copy()
+    for col in out.columns:
+        values = out[col].dropna()
+        if len(values):
+            numbers = pd.to_numeric(values, errors="coerce")
+            if numbers.notna().all():
+                out[col] = pd.to_numeric(out[col], errors="coerce")
+    return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A saved answer: what it was solved from and what it said."""
+
+    name: str
+    note: str
+    label: str
+    policy: Policy
+    overrides: dict[str, Any]
+    results: Results
+    saved_at: str
+
+
+@dataclass
+class Workspace:
+    """What one session is working on."""
+
+    label: str = EXAMPLE_LABEL
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    inputs: Inputs | None = None
+    problems: list[Problem] = field(default_factory=list)
+    policy_key: str = "default"
+    policy: Policy = field(default_factory=Policy)
+    overrides: dict[str, Any] = field(default_factory=dict)
+    edits: int = 0  # bumped on every data change: editor widget keys depend on it
+    policy_version: int = 0  # bumped when the policy is replaced: rule widget keys depend on it
+    _session: Session | None = None
+    _session_key: str = ""
+    _answer: Results | None = None
+    _answer_key: str = ""
+    history: list[str] = field(default_factory=list)  # what the user did, for the scenario note
+    scenarios: dict[str, Scenario] = field(default_factory=dict)  # saved in this session
+    analyses: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (signature, frame)
+
+    # -- data ------------------------------------------------------------------------------
+    def use_example(self) -> None:
+        self._set_tables(_example_frames(), EXAMPLE_LABEL)
+
+    def use_upload(self, name: str, content: bytes) -> None:
+        """Read an uploaded workbook; on any problem keep the current data and list them."""
+        if len(content) > MAX_UPLOAD_MB * 1024 * 1024:
+            self.problems = [Problem(name, f"the file is {len(content) / 2**20:.1f} MB; the app "
+                                     f"accepts workbooks up to {MAX_UPLOAD_MB} MB")]
+            return
+        suffix = Path(name).suffix.lower()
+        if suffix not in (".xlsx", ".xlsm"):
+            self.problems = [Problem(name, "upload one .xlsx workbook with a sheet per table "
+                                     "(download the blank template below)")]
+            return
+        with tempfile.TemporaryDirectory(prefix="budgetopt-upload-") as tmp:
+            path = Path(tmp) / Path(name).name
+            path.write_bytes(content)
+            try:
+                raw = read_tables(path, max_bytes=MAX_UPLOAD_MB * 1024 * 1024)
+                inputs = validate(raw, nonconcave=self.policy.nonconcave)
+            except InputError as err:
+                self.problems = list(err.problems)
+                return
+        self._set_tables({n: _as_editable(t.frame) for n, t in raw.tables.items()}, name,
+                         inputs)
+
+    def apply_edits(self, tables: dict[str, pd.DataFrame]) -> None:
+        """Validate edited tables; keep them only if they are a valid data set."""
+        try:
+            inputs = validate(read_frames(tables, EDITOR_LABEL), nonconcave=self.policy.nonconcave)
+        except InputError as err:
+            self.problems = list(err.problems)
+            return
+        label = self.label if self.label.endswith("(edited)") else f"{self.label} (edited)"
+        self._set_tables(tables, label, inputs)
+
+    def _set_tables(self, tables: dict[str, pd.DataFrame], label: str,
+                    inputs: Inputs | None = None) -> None:
+        if inputs is None:
+            inputs = validate(read_frames(tables, label), nonconcave=self.policy.nonconcave)
+        self.tables = {k: v.copy() for k, v in tables.items()}
+        self.label, self.inputs, self.problems = label, inputs, []
+        self.edits += 1
+        self.history.append(f"data: {label}")
+
+    # -- policy ----------------------------------------------------------------------------
+    def replace_policy(self, policy: Policy, key: str) -> None:
+        """A new policy model (chosen or typed in): its widgets start from its values."""
+        self.policy, self.policy_key, self.overrides = policy, key, {}
+        self.policy_version += 1
+        self.history.append(f"policy model: {policy.name}")
+
+    def tune_policy(self, policy: Policy, what: str) -> None:
+        """One setting changed by a widget."""
+        self.policy = policy
+        self.history.append(what)
+
+    def effective_policy(self) -> Policy:
+        from budgetopt.policy import apply_overrides
+
+        return apply_overrides(self.policy, self.overrides) if self.overrides else self.policy
+
+    # -- the answer ------------------------------------------------------------------------
+    def signature(self) -> str:
+        """What the answer depends on: the data's content and the policy with its overrides."""
+        if self.inputs is None:
+            return ""
+        policy = self.effective_policy()
+        return self.inputs.data_hash + json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+
+    def answer(self) -> Results | None:
+        """The results for the current data and policy, solved only when something changed."""
+        if self.inputs is None:
+            return None
+        policy = self.effective_policy()
+        key = self.signature()
+        if self._answer is not None and key == self._answer_key:
+            return self._answer
+        if self._session is None or key != self._session_key:
+            self._session = build(self.inputs, policy, self.overrides or None)
+            self._session_key = key
+        self._answer = self._session.results()
+        self._answer_key = key
+        return self._answer
+
+    def save_scenario(self, name: str, note: str) -> Scenario:
+        """Keep the current answer under `name` (a new name, or a numbered copy: nothing is
+        overwritten)."""
+        import datetime as dt
+
+        res = self.answer()
+        if res is None:
+            raise ValueError("there is no answer to save: load a valid data set first")
+        base, n = name.strip() or "Scenario", 2
+        final = base
+        while final in self.scenarios:
+            final, n = f"{base} ({n})", n + 1
+        sc = Scenario(final, note, self.label, self.effective_policy(), dict(self.overrides), res,
+                      dt.datetime.now().isoformat(timespec="seconds"))
+        self.scenarios[final] = sc
+        return sc
+
+    def analysis(self, name: str) -> Any:
+        """An analysis run on the current data and policy, or None (none run, or stale)."""
+        sig, frame = self.analyses.get(name, ("", None))
+        return frame if sig == self.signature() else None
+
+    def keep_analysis(self, name: str, frame: Any) -> None:
+        self.analyses[name] = (self.signature(), frame)
+
+    def first_year_budget(self) -> float:
+        """The pooled budget of the first year in the data (before any override), £m."""
+        if self.inputs is None:
+            return 0.0
+        fund = self.inputs.funding
+        return float(fund.loc[fund["year"] == self.inputs.years[0], "amount_m"].sum())
+
+
+def workspace() -> Workspace:
+    """This session's workspace, made on first use with the example ICS."""
+    if KEY not in st.session_state:
+        ws = Workspace()
+        models = policy_files(models_dir())
+        if DEFAULT_MODEL in models:
+            ws.replace_policy(load_policy(models[DEFAULT_MODEL]["path"]), DEFAULT_MODEL)
+        ws.use_example()
+        st.session_state[KEY] = ws
+    return st.session_state[KEY]
+
+
+def models_dir() -> str:
+    """The folder of shipped policy models (set by :func:`budgetopt.ui.app.main`)."""
+    return st.session_state[MODELS_KEY]

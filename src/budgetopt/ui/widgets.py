@@ -1,0 +1,67 @@
+"""Pieces several pages share: problem lists, money formats, downloads of the answer."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from rich.text import Text
+
+from budgetopt.errors import Problem
+from budgetopt.results import Results
+from budgetopt.summary import STATUS_WORDS
+
+
+def plain(markup: str) -> str:
+    """A line of the CLI's summary (rich markup) as plain text."""
+    return Text.from_markup(markup).plain
+
+
+def status_words(status: str) -> str:
+    text = plain(STATUS_WORDS.get(status, status))
+    return text[:1].upper() + text[1:]
+
+
+def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Problems as a table a person can work through: where, row, column, value, what to fix."""
+    return pd.DataFrame(
+        [{"file or sheet": p.where, "row": p.row, "column": p.column or "",
+          "value": "" if p.value is None else str(p.value), "what to fix": p.message}
+         for p in problems],
+        columns=["file or sheet", "row", "column", "value", "what to fix"],
+    ).astype({"row": "Int64"})
+
+
+def show_problems(title: str, problems: Sequence[Problem]) -> None:
+    n = len(problems)
+    st.error(f"{title}: {n} problem{'s' if n != 1 else ''} found. Nothing was changed; "
+             "fix them and try again.")
+    st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"£{value:,.1f}m"
+
+
+def result_downloads(res: Results, stem: str, key: str) -> None:
+    """Buttons to download the answer as JSON and as the Excel workbook."""
+    from budgetopt.export import write_workbook
+
+    c1, c2 = st.columns(2)
+    c1.download_button("Download the result (JSON)", res.to_json().encode("utf-8"),
+                       file_name=f"{stem}.json", mime="application/json", key=f"{key}-json")
+    with tempfile.TemporaryDirectory(prefix="budgetopt-xlsx-") as tmp:
+        path = Path(tmp) / f"{stem}.xlsx"
+        write_workbook(res, path)
+        content = path.read_bytes()
+    c2.download_button("Download the workbook (Excel)", content, file_name=f"{stem}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}-xlsx")
+
+
+def file_stem(text: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text.strip().lower())
+    return "-".join(filter(None, keep.split("-")))[:60] or "budgetopt"

@@ -1,0 +1,199 @@
+"""The Streamlit app through Streamlit's AppTest: every page, and the main interactions."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from streamlit.testing.v1 import AppTest
+
+from budgetopt.example import example_tables
+from budgetopt.ui.state import KEY, MODELS_KEY, Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = "src/budgetopt/ui/pages/"
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def on_page(page: str) -> AppTest:
+    at = app().run()
+    at.switch_page(PAGES + page).run()
+    return at
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def test_the_app_opens_on_the_solved_example():
+    at = app().run()
+    no_errors(at)
+    assert metric(at, "Status") == "Optimal"
+    assert metric(at, "Weighted outcome") == "791,272"  # as the README's headline says
+    assert metric(at, "Spend 2026/27") == "£245.0m"
+
+
+@pytest.mark.parametrize("page,title", [("data.py", "Data"), ("rules.py", "Rules"),
+                                        ("results.py", "Results"),
+                                        ("tradeoffs.py", "Trade-offs"),
+                                        ("scenarios.py", "Scenarios")])
+def test_every_page_renders_without_errors(page, title):
+    at = on_page(page)
+    no_errors(at)
+    assert at.title[0].value == title
+
+
+def test_changing_the_budget_changes_the_allocation():
+    at = on_page("rules.py")
+    budget = next(n for n in at.number_input if n.label.startswith("Pooled budget"))
+    assert budget.value == pytest.approx(245.0, abs=0.05)
+    budget.set_value(200.0).run()
+    at.switch_page(PAGES + "results.py").run()
+    no_errors(at)
+    assert metric(at, "Spend 2026/27") == "£200.0m"
+    assert float(metric(at, "Weighted outcome").replace(",", "")) < 791_272
+
+
+def test_switching_a_rule_off_and_on_shows_what_it_costs():
+    at = on_page("rules.py")
+    workforce = next(t for t in at.toggle if t.key.startswith("on-workforce"))
+    workforce.set_value(False).run()
+    at.switch_page(PAGES + "results.py").run()
+    without = float(metric(at, "Weighted outcome").replace(",", ""))
+    assert without > 791_272  # workforce binds in the example: freeing it buys more
+    at.switch_page(PAGES + "rules.py").run()
+    next(t for t in at.toggle if t.key.startswith("on-workforce")).set_value(True).run()
+    at.switch_page(PAGES + "results.py").run()
+    assert metric(at, "Weighted outcome") == "791,272"
+
+
+def test_choosing_another_policy_model_solves_under_it():
+    at = on_page("rules.py")
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("model-"))) \
+        .set_value("bcf-ambitions").run()
+    at.switch_page(PAGES + "results.py").run()
+    no_errors(at)
+    assert metric(at, "Least cost").startswith("£")
+
+
+def test_infeasible_rules_show_the_advice_and_applying_it_solves():
+    at = on_page("rules.py")
+    budget = next(n for n in at.number_input if n.label.startswith("Pooled budget"))
+    budget.set_value(60.0).run()  # below the £82m of protected minimums
+    at.switch_page(PAGES + "results.py").run()
+    assert metric(at, "Status") == "Infeasible: the rules cannot all be met"
+    assert any("smallest change" in e.value for e in at.error)
+    at.button(key="apply-relax").click().run()
+    no_errors(at)
+    assert metric(at, "Status") == "Optimal"
+    assert any("Relaxed in this scenario" in i.value for i in at.info)
+
+
+def _bad_workbook() -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "services"
+    ws.append(["service_id", "name", "sector", "baseline_m"])
+    ws.append(["A", "Service A", "hospital", "-3"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_bad_upload_lists_its_problems_and_keeps_the_session():
+    at = app().run()
+    ws: Workspace = at.session_state[KEY]
+    ws.use_upload("mine.xlsx", _bad_workbook())
+    at.switch_page(PAGES + "data.py").run()
+    assert not at.exception
+    assert any("was not used" in e.value for e in at.error)
+    table = at.dataframe[0].value
+    assert {"file or sheet", "row", "column", "what to fix"} <= set(table.columns)
+    assert "mine.xlsx › services" in set(table["file or sheet"])
+    assert ws.label == "Example ICS"  # the example is still the data in use
+    at.switch_page(PAGES + "results.py").run()
+    assert metric(at, "Status") == "Optimal"
+
+
+def test_an_upload_that_is_not_a_workbook_or_too_big_is_refused_plainly():
+    ws = Workspace()
+    ws.use_upload("data.csv", b"service_id\nA\n")
+    assert "xlsx" in ws.problems[0].message
+    ws.use_upload("big.xlsx", b"0" * (21 * 1024 * 1024))
+    assert "MB" in ws.problems[0].message and ws.inputs is None
+
+
+def test_edited_tables_are_checked_before_use():
+    ws = Workspace()
+    ws.use_example()
+    tables = {k: v.copy() for k, v in ws.tables.items()}
+    tables["funding"].loc[0, "amount_m"] = -5
+    ws.apply_edits(tables)
+    (problem,) = ws.problems
+    assert problem.where == "Data editor › funding" and problem.row == 2
+    assert problem.column == "amount_m"
+    assert ws.label == "Example ICS"
+    tables["funding"].loc[0, "amount_m"] = 130
+    ws.apply_edits(tables)
+    assert not ws.problems and ws.label == "Example ICS (edited)"
+    assert ws.first_year_budget() > 245.0
+
+
+def test_the_example_in_the_app_is_the_example_on_disk():
+    from budgetopt import load_dataset
+
+    ws = Workspace()
+    ws.use_example()
+    assert ws.inputs.data_hash == load_dataset(ROOT / "inputs" / "example").data_hash
+    assert set(ws.tables) == set(example_tables()) - {"notes"}
+
+
+def test_scenarios_are_saved_compared_and_explained():
+    at = on_page("scenarios.py")
+    at.text_input(key="save-name").input("Default")
+    at.button[0].click().run()
+    at.switch_page(PAGES + "rules.py").run()
+    next(n for n in at.number_input if n.label.startswith("Pooled budget")).set_value(220.0).run()
+    at.switch_page(PAGES + "scenarios.py").run()
+    at.text_input(key="save-name").input("Cut to £220m")
+    at.button[0].click().run()
+    no_errors(at)
+    ws: Workspace = at.session_state[KEY]
+    assert list(ws.scenarios) == ["Default", "Cut to £220m"]
+    text = " ".join(m.value for m in at.markdown)
+    assert "fewer weighted outcomes than Default" in text
+    assert len(at.get("download_button")) == 2
+
+
+def test_trade_offs_draw_the_budget_curve_and_price_the_rules():
+    at = on_page("tradeoffs.py")
+    at.slider(key="curve-points").set_value(5).run()
+    at.button(key="run-curve").click().run()
+    no_errors(at)
+    curve = at.session_state[KEY].analysis("curve")
+    assert len(curve) == 5 and (curve["status"] == "optimal").all()
+    assert curve["objective"].is_monotonic_increasing
+    at.button(key="run-prices").click().run()
+    prices = at.session_state[KEY].analysis("prices")
+    assert prices.loc[prices["family"] == "workforce", "price"].item() > 0
+
+
+def test_two_sessions_do_not_share_state():
+    one, two = app().run(), app().run()
+    one.switch_page(PAGES + "rules.py").run()
+    next(n for n in one.number_input if n.label.startswith("Pooled budget")).set_value(200.0).run()
+    two.switch_page(PAGES + "rules.py").run()
+    budget = next(n for n in two.number_input if n.label.startswith("Pooled budget"))
+    assert budget.value == pytest.approx(245.0, abs=0.05)
+    assert one.session_state[KEY] is not two.session_state[KEY]
+    assert MODELS_KEY in two.session_state
