@@ -37,8 +37,11 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
 
 def show_problems(title: str, problems: Sequence[Problem]) -> None:
     n = len(problems)
+    shown = 20
+    lines = "\n".join(f"- {p}" for p in problems[:shown])
+    more = f"\n\n…and {n - shown} more (all of them in the table below)." if n > shown else ""
     st.error(f"{title}: {n} problem{'s' if n != 1 else ''} found. Nothing was changed; "
-             "fix them and try again.")
+             f"fix them and try again.\n\n{lines}{more}")
     st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
 
 

@@ -67,7 +67,8 @@ if res.objective is None:
 tabs = st.tabs(["Summary", "By sector", "By service", "By place", "Outcomes",
                 "What the rules cost", "Services at the margin"])
 with tabs[0]:
-    st.markdown("\n".join(f"- {plain(line).strip()}" for line in summary_lines(res)[1:]))
+    st.markdown("\n".join(("    - " if line.startswith("  ") else "- ") + plain(line).strip()
+                           for line in summary_lines(res)[1:]))
 with tabs[1]:
     years = ["all years", *dict.fromkeys(res.allocation["year"])]
     year = st.selectbox("Year", years, key="sector-year")

@@ -10,7 +10,7 @@ from budgetopt.ui.state import workspace
 ws = workspace()
 st.title("Trade-offs")
 st.caption("A board does not approve one number: these show what it trades. Each analysis "
-           "re-solves the current data and rules; the first point is the Results page's answer.")
+           "re-solves the current data and rules; the dotted line marks this plan's budget.")
 if ws.inputs is None:
     st.info("No valid data set yet: load one on the Data page.")
     st.stop()
