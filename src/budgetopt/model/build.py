@@ -15,6 +15,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from budgetopt.model import families as fam
+from budgetopt.model import rules
 from budgetopt.model.data import ModelData
 from budgetopt.model.rows import linear
 
@@ -26,6 +27,17 @@ FAMILIES: list[tuple[str, AddFamily]] = [
     ("bounds", fam.add_bounds),
     ("workforce", fam.add_workforce),
     ("targets", fam.add_targets),
+    # the ICS rules (budgetopt.model.rules); the acute offset before the rules that use A[y]
+    ("acute_offset", rules.add_acute_offset),
+    ("transformation_fund", rules.add_transformation_fund),
+    ("transition", rules.add_transition),
+    ("bed_capacity", rules.add_bed_capacity),
+    ("mhis", rules.add_mhis),
+    ("bcf_conditions", rules.add_bcf_conditions),
+    ("sector_shares", rules.add_sector_shares),
+    ("fair_shares", rules.add_fair_shares),
+    ("core20", rules.add_core20),
+    ("personal_budgets", rules.add_personal_budgets),
 ]
 
 

@@ -40,6 +40,17 @@ from budgetopt.inputs import Inputs
 from budgetopt.policy import Policy
 
 ICS_WIDE = ""  # internal place_id of the single ICS-wide "place" (reported as null)
+RELEASE_SOURCE = "ACUTE_RELEASE"
+"""Pseudo funding source of the acute offset: acute money released to the pool's services."""
+
+
+def year_value(value, year: str, default: float | None = None) -> float | None:
+    """A policy value given once for every year or as {year: value}."""
+    if value is None:
+        return default
+    if isinstance(value, dict):
+        return float(value[year]) if year in value else default
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -202,7 +213,22 @@ def _funding(inputs: Inputs, policy: Policy, years: tuple[str, ...]) -> pd.DataF
         first = fund.loc[fund["year"] == years[0], "amount_m"].sum()
         scale *= money.budget_m / first if first > 0 else 0.0
     fund["amount_m"] = fund["amount_m"] * scale
-    return fund[["source_id", "name", "year", "amount_m"]].reset_index(drop=True)
+    fund = fund[["source_id", "name", "year", "amount_m"]]
+    if policy.enabled("acute_offset") and policy.rules.acute_offset.reinvest_share > 0:
+        fund = pd.concat([fund, _release_funding(policy, years)], ignore_index=True)
+    return fund.reset_index(drop=True)
+
+
+def _release_funding(policy: Policy, years: tuple[str, ...]) -> pd.DataFrame:
+    """The acute offset's released money as a funding source. Its amount (the acute budget
+    times the reinvestment share) is only an upper bound: the acute_release rule says how much
+    is really released (see :func:`budgetopt.model.rules.add_acute_offset`)."""
+    rule = policy.rules.acute_offset
+    cost0 = year_value(rule.baseline_cost_m, years[0])
+    rows = [(RELEASE_SOURCE, "Acute money released by avoided demand", y,
+             float(year_value(rule.budget_m, y, cost0) or 0.0) * rule.reinvest_share)
+            for y in years]
+    return pd.DataFrame(rows, columns=["source_id", "name", "year", "amount_m"])
 
 
 def _flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFrame:
@@ -210,6 +236,13 @@ def _flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFram
     elig = inputs.eligibility
     restricted = set(elig["source_id"]) if policy.enabled("eligibility") else set()
     allowed = {(a, b) for a, b in zip(elig["source_id"], elig["service_id"])}
+    ao = policy.rules.acute_offset
+    sector = dict(zip(inputs.services["service_id"], inputs.services["sector"]))
+    for sid in inputs.service_ids:  # released acute money pays for the sectors it may
+        if ao.reinvest_in is None and sector[sid] != "acute" or (
+                ao.reinvest_in is not None and sector[sid] in ao.reinvest_in):
+            allowed.add((RELEASE_SOURCE, sid))
+    restricted.add(RELEASE_SOURCE)
     rows = [
         (src, sid, year)
         for src, year in zip(funding["source_id"], funding["year"])

@@ -47,7 +47,11 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
         by_source[(src, year)].append((1.0, m.flow[col]))
         by_service[(sid, year)].append((1.0, m.flow[col]))
     fund = data.funding
-    amount = {(s, y): a for s, y, a in zip(fund["source_id"], fund["year"], fund["amount_m"])}
+    from budgetopt.model.rules import carried_forward_sources
+
+    rolled = carried_forward_sources(data)  # their limit is cumulative (transformation fund)
+    amount = {(s, y): a for s, y, a in zip(fund["source_id"], fund["year"], fund["amount_m"])
+              if s not in rolled}
     names = dict(zip(fund["source_id"], fund["name"]))
     add_rows(
         m, "money_source_limit", "money", list(amount),
