@@ -24,14 +24,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from budgetopt.errors import PolicyError, Problem
 from budgetopt.model.data import RELEASE_SOURCE, ModelData, year_value
 from budgetopt.model.families import fmt_m
 from budgetopt.model.rows import add_rows, linear
-
-
 
 # -- shared helpers ---------------------------------------------------------------------------
 
@@ -99,6 +98,7 @@ def add_transition(m: pyo.ConcreteModel, data: ModelData) -> None:
                 return getattr(over, side)
         return getattr(rule, side)
 
+    prev = {y: data.years[t - 1] for t, y in enumerate(data.years) if t}
     for component, side, sign, word in (("transition_rise", "max_rise", 1.0, "rises"),
                                         ("transition_fall", "max_fall", -1.0, "falls")):
         limit: dict[tuple[str, str], float] = {}
@@ -109,7 +109,6 @@ def add_transition(m: pyo.ConcreteModel, data: ModelData) -> None:
             step = max(share * base.get(s, 0.0), rule.min_step_m)
             for t, y in enumerate(data.years):
                 limit[(s, y)] = step + (sign * base.get(s, 0.0) if t == 0 else 0.0)
-        prev = {y: data.years[t - 1] for t, y in enumerate(data.years) if t}
 
         def body(k, sign=sign):
             s, y = k
@@ -181,16 +180,20 @@ def add_acute_offset(m: pyo.ConcreteModel, data: ModelData) -> None:
     what it cannot pay (the double running: new services running while the beds they replace
     are still open) must come from the transformation fund, D[y] (zero unless that fund may pay
     double running; D[y] ≤ max(0, C[y] − Bᴬ[y]), the double running needed if nothing were
-    saved, so the fund cannot become general money by paying costs the acute budget could
-    meet). What the acute budget no longer needs is released to the pool (source R,
+    saved). A year either pays double running or releases money, never both (one binary z[y]
+    a year: D[y] ≤ D̄[y]·z[y], Σ_s f[R,s,y] ≤ σBᴬ[y]·(1 − z[y])), so the fund cannot become
+    general money by paying acute costs the acute budget could meet; the model is then a small
+    mixed-integer programme and its shadow prices come from the LP with z fixed. What the
+    acute budget no longer needs is released to the pool (source R,
     ``ACUTE_RELEASE``), at most the share σ of it. The shadow price of ``acute_demand`` is what
     £1m less acute demand would be worth.
     """
     rule = data.policy.rules.acute_offset
     acute_vars(m, data)
     metrics = data.inputs.metrics
-    saving = {k: float(v) for k, v in zip(metrics["metric_id"], metrics["saving_gbp"])
-              if v and float(v) > 0}
+    given = metrics["saving_gbp"] if "saving_gbp" in metrics else [None] * len(metrics)
+    saving = {k: float(v) for k, v in zip(metrics["metric_id"], given)
+              if pd.notna(v) and float(v) > 0}
     saving.update({k: float(v) for k, v in rule.savings_gbp.items()})
     unknown = [k for k in rule.savings_gbp if k not in set(metrics["metric_id"])]
     if unknown:
@@ -242,6 +245,23 @@ def add_acute_offset(m: pyo.ConcreteModel, data: ModelData) -> None:
              name=lambda y: f"Acute money released to the pool in {y} at most "
                             f"{s:.0%} of what the acute budget no longer needs",
              labels=lambda y: {"year": y}, relaxable=False)
+    open_years = [y for y in years if not m.double_running[y].fixed and m.double_running[y].ub]
+    if open_years:  # a year pays double running or releases money, never both
+        m.double_running_on = pyo.Var(open_years, within=pyo.Binary,
+                                      doc="1 if the year pays double running (no release)")
+        add_rows(m, "double_running_switch", "acute_offset", open_years,
+                 body=lambda y: linear([(1.0, m.double_running[y]),
+                                        (-m.double_running[y].ub, m.double_running_on[y])]),
+                 sense="<=", limit={y: 0.0 for y in open_years},
+                 name=lambda y: f"Double running in {y} only in a year that releases nothing",
+                 labels=lambda y: {"year": y}, relaxable=False, report=False)
+        add_rows(m, "release_switch", "acute_offset", open_years,
+                 body=lambda y: linear([*by_year[y], (s * budget[y], m.double_running_on[y])])
+                 if by_year[y] else None,
+                 sense="<=", limit={y: s * budget[y] for y in open_years},
+                 name=lambda y: f"Acute money released in {y} only in a year without double "
+                                "running",
+                 labels=lambda y: {"year": y}, relaxable=False, report=False)
 
 
 def add_bed_capacity(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -391,7 +411,7 @@ def add_bcf_conditions(m: pyo.ConcreteModel, data: ModelData) -> None:
             if comm == "ICB":
                 ooh[s] = 1.0
             elif comm == "Joint":
-                ooh[s] = float(pct) / 100.0 if pct == pct and pct is not None else 0.5
+                ooh[s] = float(pct) / 100.0 if pd.notna(pct) else 0.5
     flows = data.flows[data.flows["source_id"].isin(sources)]
     for component, weights, value, what in (
             ("bcf_asc", asc, rule.asc_min_m, "adult social care"),
@@ -400,7 +420,7 @@ def add_bcf_conditions(m: pyo.ConcreteModel, data: ModelData) -> None:
         limit = {y: v for y, v in limit.items() if v is not None}
         terms: dict[str, list] = defaultdict(list)
         for col, s, y in zip(flows["col"], flows["service_id"], flows["year"]):
-            if s in weights and weights[s]:
+            if weights.get(s):
                 terms[y].append((weights[s], m.flow[col]))
         add_rows(m, component, "bcf_conditions", list(limit),
                  body=lambda y, terms=terms: linear(terms[y]) if terms[y] else None,
