@@ -273,3 +273,29 @@ def test_every_rule_in_the_example_is_named_in_the_catalogue(example_dir, models
         res = optimise(load_dataset(example_dir), load_policy(models_dir / f"{model}.yaml"))
         assert set(res.constraints["component"]) <= set(catalogue())
         assert res.constraints["name"].is_unique
+
+
+def test_presolve_warns_of_an_mhis_the_money_cannot_reach():
+    """MHIS at 50% growth on a £4m mental health baseline needs £6m; the line's maximum is £5m:
+    the warning says so before the solver runs, and the solve is infeasible."""
+    inputs = make_inputs(
+        services=[{"service_id": "M", "baseline_m": 4, "mhis": True, "max_m": 5},
+                  {"service_id": "O", "baseline_m": 6}],
+        curves=[("M", "m", 1, 30, 1), ("O", "m", 1, 30, 5)], funding=[("pool", Y1, 10)])
+    res = optimise(inputs, policy(mhis={"allocation_growth": 0.5}))
+    assert res.status == "infeasible"
+    assert any("needs £6.0m of mental health spend in 2026/27" in w
+               and "maximums allow only £5.0m" in w for w in res.warnings)
+
+
+def test_presolve_warns_when_share_floors_exceed_the_whole():
+    """VCSE ≥ 60% and public health ≥ 50% of spend: 110% of the whole, met only by spending
+    nothing (then both shares hold trivially): the warning says so."""
+    inputs = make_inputs(
+        services=[{"service_id": "V", "sector": "vcse"}, {"service_id": "P",
+                                                          "sector": "public_health"}],
+        curves=[("V", "m", 1, 30, 1), ("P", "m", 1, 30, 5)], funding=[("pool", Y1, 10)])
+    res = optimise(inputs, policy(sector_shares={"limits": [
+        {"sectors": ["vcse"], "min": 0.6}, {"sectors": ["public_health"], "min": 0.5}]}))
+    assert any("add up to 110%" in w for w in res.warnings)
+    assert res.allocation["spend_m"].sum() == pytest.approx(0.0)  # the only way to meet both
