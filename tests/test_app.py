@@ -173,6 +173,11 @@ def test_scenarios_are_saved_compared_and_explained():
     text = " ".join(m.value for m in at.markdown)
     assert "fewer weighted outcomes than Default" in text
     assert len(at.get("download_button")) == 2
+    at.selectbox(key="load-pick-2").set_value("Default").run()
+    at.button(key="load-scenario").click().run()
+    assert ws.overrides == {} and ws.label == "Example ICS"
+    at.switch_page(PAGES + "results.py").run()
+    assert metric(at, "Weighted outcome") == "791,272"
 
 
 def test_trade_offs_draw_the_budget_curve_and_price_the_rules():

@@ -79,6 +79,9 @@ class Scenario:
     overrides: dict[str, Any]
     results: Results
     saved_at: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    inputs: Inputs | None = None
+    policy_key: str = ""
 
 
 @dataclass
@@ -200,10 +203,22 @@ class Workspace:
         final = base
         while final in self.scenarios:
             final, n = f"{base} ({n})", n + 1
-        sc = Scenario(final, note, self.label, self.effective_policy(), dict(self.overrides), res,
-                      dt.datetime.now().isoformat(timespec="seconds"))
+        sc = Scenario(final, note, self.label, self.policy, dict(self.overrides), res,
+                      dt.datetime.now().isoformat(timespec="seconds"),
+                      {k: v.copy() for k, v in self.tables.items()}, self.inputs,
+                      self.policy_key)
         self.scenarios[final] = sc
         return sc
+
+    def load_scenario(self, name: str) -> None:
+        """Make a saved scenario's data, policy and overrides the current ones again."""
+        sc = self.scenarios[name]
+        self.tables = {k: v.copy() for k, v in sc.tables.items()}
+        self.label, self.inputs, self.problems = sc.label, sc.inputs, []
+        self.edits += 1
+        self.replace_policy(sc.policy, sc.policy_key or "edited")
+        self.overrides = dict(sc.overrides)
+        self.history.append(f"loaded scenario: {name}")
 
     def analysis(self, name: str) -> Any:
         """An analysis run on the current data and policy, or None (none run, or stale)."""

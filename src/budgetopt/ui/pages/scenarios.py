@@ -37,6 +37,12 @@ table = pd.DataFrame([{
 st.dataframe(table, hide_index=True, width="stretch")
 
 names = list(ws.scenarios)
+c1, c2 = st.columns([2, 1])
+to_load = c1.selectbox("Scenario to work on again", names, key=f"load-pick-{len(names)}")
+if c2.button("Load it", key="load-scenario"):
+    ws.load_scenario(to_load)
+    st.success(f"Loaded '{to_load}': its data, policy model and changes are the current ones.")
+
 st.subheader("Compare two scenarios")
 c1, c2 = st.columns(2)
 a = c1.selectbox("Scenario A", names, index=0, key=f"cmp-a-{len(names)}")
