@@ -123,7 +123,7 @@ def set_budget(page, value: float) -> None:
 def test_a_finance_lead_solves_changes_saves_compares_and_downloads(page, tmp_path):
     # The app opens on the solved example.
     page.get_by_text("791,272").first.wait_for()
-    assert page.get_by_text("Optimal", exact=True).first.is_visible()
+    page.get_by_test_id("stMetricValue").filter(has_text="Optimal").first.wait_for()
     shot(page, "1-results")
 
     # Rules: cut the budget to £200m; the results follow.
