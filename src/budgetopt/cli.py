@@ -158,7 +158,7 @@ def register(module: str) -> None:
     importlib.import_module(module).register(app)
 
 
-for _module in ():  # analysis, scenario store and batch commands register here
+for _module in ("budgetopt.scenario_cli",):  # analysis, scenario store, batch commands
     register(_module)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from budgetopt.explain import (
     Infeasibility,
+    Relaxation,
     reduced_cost_sentence,
     shadow_sentence,
 )
@@ -103,6 +104,61 @@ class Results:
 
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_json_dict(), indent=kw.pop("indent", 2), **kw)
+
+    # -- a lossless record, for the scenario store ----------------------------------------
+    _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs")
+
+    def to_record(self) -> dict[str, Any]:
+        """Every field as plain JSON types: :meth:`from_record` gives back an equal Results.
+
+        Unlike :meth:`to_json_dict` (the contract's shape) this keeps every column of every
+        table, so a stored answer can be compared, summarised and exported like a fresh one.
+        """
+        record: dict[str, Any] = {name: _frame_record(getattr(self, name))
+                                  for name in self._FRAMES}
+        record.update(
+            status=self.status, solver_status=self.solver_status, objective=self.objective,
+            mode=self.mode, baseline_objective=self.baseline_objective,
+            infeasibility=self.infeasibility.to_json() if self.infeasibility else None,
+            warnings=list(self.warnings), provenance=self.provenance, timings=self.timings,
+            duals_note=self.duals_note, mip_gap=self.mip_gap)
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Results:
+        """The Results a :meth:`to_record` record was made from."""
+        frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES}
+        infeas = record.get("infeasibility")
+        return cls(
+            status=record["status"], solver_status=record["solver_status"],
+            objective=record["objective"], mode=record["mode"],
+            infeasibility=None if infeas is None else Infeasibility(
+                infeas["message"], tuple(Relaxation(**r) for r in infeas["relaxations"])),
+            baseline_objective=record["baseline_objective"],
+            warnings=tuple(record.get("warnings", ())), provenance=record.get("provenance", {}),
+            timings=record.get("timings", {}), duals_note=record.get("duals_note", ""),
+            mip_gap=record.get("mip_gap"), **frames)
+
+
+def _frame_record(frame: pd.DataFrame) -> dict[str, Any]:
+    """A frame as JSON types, floats exact (``json`` writes the shortest repr that round-trips)."""
+    def plain(v: Any) -> Any:
+        v = v.item() if hasattr(v, "item") else v
+        return None if isinstance(v, float) and math.isnan(v) else v
+
+    return {"columns": [str(c) for c in frame.columns],
+            "dtypes": [str(t) for t in frame.dtypes],
+            "rows": [[plain(v) for v in row] for row in frame.itertuples(index=False)]}
+
+
+def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(record["rows"], columns=record["columns"], dtype=object)
+    for col, dtype in zip(record["columns"], record["dtypes"]):
+        if dtype.startswith(("float", "int", "bool")):
+            frame[col] = frame[col].astype("float64" if dtype.startswith("float") else dtype)
+        elif dtype == "str":
+            frame[col] = frame[col].astype("str")
+    return frame
 
 
 def _num(v: Any) -> float | None:
