@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 import os
 import random
 import time
@@ -42,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pandas as pd
 from sqlalchemy import (
@@ -144,8 +145,8 @@ _IMMUTABLE_SQL = {
         for verb in ("UPDATE", "DELETE")
     ],
     "postgresql": [
-        "CREATE OR REPLACE FUNCTION budgetopt_immutable() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'budgetopt: saved records are immutable'; END; $$ LANGUAGE plpgsql",
+        ("CREATE OR REPLACE FUNCTION budgetopt_immutable() RETURNS trigger AS $$ BEGIN "
+         "RAISE EXCEPTION 'budgetopt: saved records are immutable'; END; $$ LANGUAGE plpgsql"),
         *(f"CREATE TRIGGER {t}_immutable BEFORE UPDATE OR DELETE ON {t} "
           "FOR EACH ROW EXECUTE FUNCTION budgetopt_immutable()"
           for t in ("budgetopt_scenarios", "budgetopt_datasets", "budgetopt_status_changes")),
@@ -234,7 +235,7 @@ def _cell(value: Any) -> Any:
         return None
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and math.isnan(value):
         return None
     return value
 
@@ -383,7 +384,7 @@ class Store:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _connect(dbapi_conn, _record):  # noqa: ANN001 - SQLAlchemy's event signature
+        def _connect(dbapi_conn, _record):
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA busy_timeout = 30000")
@@ -391,7 +392,7 @@ class Store:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):  # noqa: ANN001
+        def _begin(conn):
             # A write takes the lock at the start: two savers never both read the same next
             # version and then fail to upgrade their locks. Reads take no lock at all.
             reading = conn.get_execution_options().get(_READ_ONLY, False)
@@ -502,7 +503,7 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

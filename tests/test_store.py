@@ -1,0 +1,367 @@
+"""The scenario store on SQLite and on a real PostgreSQL server started by these tests.
+
+Every store test runs on both back ends (``store_url`` is parametrised); the PostgreSQL leg
+skips with its reason only when no server can be started on this machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
+
+import budgetopt.store as store_mod
+from budgetopt.api import build
+from budgetopt.cli import app
+from budgetopt.policy import load_policy
+from budgetopt.read import read_tables
+from budgetopt.results import Results
+from budgetopt.store import DatasetContent, Store, StoreError, reproduces
+from budgetopt.validate import validate
+from tests import pgserver
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "inputs" / "example"
+MODELS = ROOT / "models"
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    why = pgserver.unavailable()
+    if why:
+        pytest.skip(f"PostgreSQL leg skipped: {why}")
+    with pgserver.postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'scenarios.db'}"
+    return pgserver.new_database(request.getfixturevalue("pg_admin"))
+
+
+@pytest.fixture(scope="module")
+def example():
+    """The example ICS read once: its raw content, inputs, and two answers."""
+    raw = read_tables(EXAMPLE)
+    inputs = validate(raw)
+    policy = load_policy(MODELS / "default.yaml")
+    base = build(inputs, policy).results()
+    tight = build(inputs, policy, ["budget_m=240"]).results()
+    return {"content": DatasetContent.from_raw(raw, inputs), "inputs": inputs,
+            "policy": policy, "base": base, "tight": tight}
+
+
+def _save(store: Store, ex, name="Plan A", overrides=None, **kw):
+    res = ex["tight"] if overrides else ex["base"]
+    return store.save(name, ex["content"], ex["policy"], overrides or [], res, **kw)
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        out = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+               for t in ("budgetopt_scenarios", "budgetopt_datasets", "budgetopt_status_changes")}
+    engine.dispose()
+    return out
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- saving, versions, reading -----------------------------------------------------------------
+
+
+def test_results_record_round_trip_is_exact(example):
+    res = example["base"]
+    again = Results.from_record(json.loads(json.dumps(res.to_record())))
+    for name in Results._FRAMES:
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(again, name))
+    assert again.to_json() == res.to_json()
+
+
+def test_save_under_an_existing_name_makes_a_new_version(store_url, example):
+    with Store(store_url) as store:
+        first = _save(store, example, note="first go", author="Ada")
+        second = _save(store, example, overrides=["budget_m=240"], note="tighter", author="Bo")
+        assert (first.version, second.version) == (1, 2)
+        assert store.get("Plan A").version == 2
+        assert store.get("Plan A@1").note == "first go"
+        old = store.get("Plan A", version=1)
+        assert old.objective == pytest.approx(example["base"].objective, rel=1e-12)
+        assert store.get("Plan A").overrides == ["budget_m=240"]
+        listing = store.list()
+        assert list(listing["name"]) == ["Plan A"] and listing["versions"].iloc[0] == 2
+        assert len(store.list(all_versions=True)) == 2
+    # the data set is stored once, by content
+    assert _counts(store_url)["budgetopt_datasets"] == 1
+
+
+def test_a_saved_scenario_keeps_everything_to_read_it_again(store_url, example):
+    with Store(store_url) as store:
+        sc = _save(store, example, note="why", author="Ada")
+        assert sc.author == "Ada" and sc.note == "why" and sc.status == "draft"
+        assert sc.data_hash == example["inputs"].data_hash
+        assert sc.budgetopt_version and sc.solver_version and sc.python_version
+        assert sc.policy() == example["policy"]
+        stored = sc.results()
+        pd.testing.assert_frame_equal(stored.constraints, example["base"].constraints)
+        assert stored.infeasibility is None and stored.provenance["data_hash"] == sc.data_hash
+        tables = store.dataset(sc.data_hash).frames()
+        assert set(tables) >= {"services", "curves", "funding", "baseline"}
+        assert sc.created_at.tzinfo is not None
+
+
+def test_rerun_reproduces_the_stored_answer(store_url, example):
+    with Store(store_url) as store:
+        _save(store, example, overrides=["budget_m=240"])
+        sc, fresh = store.rerun("Plan A")
+    assert reproduces(sc.results(), fresh) == []
+    assert fresh.objective == pytest.approx(example["tight"].objective, rel=1e-9)
+    # and the check can fail: a different answer is reported
+    assert reproduces(sc.results(), example["base"])
+
+
+def test_status_history_is_appended_never_replaced(store_url, example):
+    with Store(store_url) as store:
+        _save(store, example, author="Ada")
+        store.set_status("Plan A", "proposed", by="Ada", note="to the board")
+        sc = store.set_status("Plan A@1", "approved", by="ICB board", note="12 Nov")
+        assert [h["status"] for h in sc.history] == ["draft", "proposed", "approved"]
+        assert sc.history[-1]["changed_by"] == "ICB board" and sc.status == "approved"
+        assert store.list()["status"].iloc[0] == "approved"
+        with pytest.raises(StoreError, match="not one of"):
+            store.set_status("Plan A", "signed")
+
+
+def test_the_database_refuses_to_change_a_saved_scenario(store_url, example):
+    with Store(store_url) as store:
+        _save(store, example)
+    engine = create_engine(store_url)
+    for sql in ("UPDATE budgetopt_scenarios SET note = 'rewritten'",
+                "DELETE FROM budgetopt_scenarios", "DELETE FROM budgetopt_datasets"):
+        with pytest.raises(DBAPIError, match="immutable"), engine.begin() as conn:
+            conn.execute(text(sql))
+    engine.dispose()
+    with Store(store_url) as store:
+        assert store.get("Plan A").note == ""
+
+
+def test_unknown_scenario_names_the_nearest(store_url, example):
+    with Store(store_url) as store:
+        _save(store, example, name="Shift left")
+        with pytest.raises(StoreError, match="did you mean 'Shift left'"):
+            store.get("Shift lft")
+        with pytest.raises(StoreError, match="version 7"):
+            store.get("Shift left@7")
+        with pytest.raises(StoreError, match="ends in @<number>"):
+            _save(store, example, name="Plan@2")
+
+
+def test_a_failed_save_leaves_nothing_behind(store_url, example, monkeypatch):
+    with Store(store_url) as store:
+        _save(store, example)
+        before = _counts(store_url)
+        # the last write of a save (its status row) fails: a table that does not exist
+        broken = store_mod.Table("budgetopt_missing", store_mod.MetaData(),
+                                 *[store_mod.Column(c.name, c.type) for c in store_mod.status_table.columns])
+        monkeypatch.setattr(store_mod, "status_table", broken)
+        other = DatasetContent(example["content"].label, example["content"].tables, "f" * 64)
+        with pytest.raises(DBAPIError):
+            store.save("Plan B", other, example["policy"], [], example["base"])
+    assert _counts(store_url) == before
+
+
+# -- opening: new, foreign, corrupt, newer, older --------------------------------------------
+
+
+def test_the_store_file_and_its_folder_are_made_on_first_use(tmp_path, example):
+    path = tmp_path / "deep" / "folder" / "scenarios.db"
+    with Store(path) as store:
+        _save(store, example)
+    assert path.exists()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize("content", [b"name,amount\nA,1\n", b"SQLite format 3\x00" + b"\x07" * 5000],
+                         ids=["text-file", "corrupt-sqlite"])
+def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path, content):
+    path = tmp_path / "scenarios.db"
+    path.write_bytes(content)
+    before = _digest(path)
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    assert "left unchanged" in str(err.value)
+    assert _digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios.db"]
+
+
+def test_someone_elses_database_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "finance.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER, amount REAL)")
+    before = _digest(path)
+    with pytest.raises(StoreError, match="not a budgetopt scenario store.*invoices"):
+        Store(path)
+    assert _digest(path) == before
+
+
+def test_someone_elses_postgres_database_is_refused(pg_admin):
+    url = pgserver.new_database(pg_admin)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE invoices (id integer)"))
+    with pytest.raises(StoreError, match="invoices"):
+        Store(url)
+    with engine.connect() as conn:
+        names = {r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))}
+    engine.dispose()
+    assert names == {"invoices"}
+
+
+def test_a_store_from_a_newer_budgetopt_is_refused(store_url, example):
+    with Store(store_url) as store:
+        _save(store, example)
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE budgetopt_meta SET value = '99' WHERE key = 'schema_version'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="schema version 99.*newer budgetopt"):
+        Store(store_url)
+
+
+def test_an_older_store_is_upgraded_by_its_migrations(store_url, example, monkeypatch):
+    with Store(store_url) as store:
+        _save(store, example)
+    ran = []
+
+    def v1_to_v2(conn):
+        conn.execute(text("ALTER TABLE budgetopt_scenarios ADD COLUMN board_paper TEXT"))
+        ran.append(1)
+
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_mod.MIGRATIONS, 1, v1_to_v2)
+    with Store(store_url) as store:
+        assert store.get("Plan A").version == 1
+    with Store(store_url):  # a second open finds it upgraded already
+        pass
+    assert ran == [1]
+    engine = create_engine(store_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM budgetopt_meta WHERE key = "
+                                 "'schema_version'")).scalar() == "2"
+    engine.dispose()
+
+
+def test_a_bad_url_is_a_clear_error():
+    with pytest.raises(StoreError, match="not a database URL"):
+        Store("nosuchdb://somewhere/x")
+
+
+# -- several processes at once ----------------------------------------------------------------
+
+WORKER = textwrap.dedent("""
+    import json, sys
+    from budgetopt.results import Results
+    from budgetopt.store import DatasetContent, Store
+    from budgetopt.policy import policy_from_dict
+    url, who, n, payload = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    job = json.load(open(payload))
+    content = DatasetContent(job["label"], job["tables"], job["hash"])
+    policy = policy_from_dict(job["policy"])
+    results = Results.from_record(job["results"])
+    store = Store(url)
+    for i in range(n):
+        store.save("Shared plan", content, policy, [], results, author=who, note=f"{who}-{i}")
+    store.close()
+""")
+
+
+def test_several_processes_saving_at_once_lose_nothing(store_url, example, tmp_path):
+    payload = tmp_path / "job.json"
+    c = example["content"]
+    payload.write_text(json.dumps({"label": c.label, "tables": c.tables, "hash": c.data_hash,
+                                   "policy": example["policy"].model_dump(mode="json"),
+                                   "results": example["base"].to_record()}))
+    Store(store_url).close()  # created first, so the workers race on saving only
+    workers, each = 4, 6
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, store_url, f"w{k}", str(each),
+                               str(payload)], stderr=subprocess.PIPE, text=True)
+             for k in range(workers)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    with Store(store_url) as store:
+        saved = store.list(all_versions=True)
+    assert sorted(saved["version"]) == list(range(1, workers * each + 1))
+    assert sorted(saved["note"]) == sorted(f"w{k}-{i}" for k in range(workers)
+                                           for i in range(each))
+    assert _counts(store_url)["budgetopt_datasets"] == 1
+
+
+# -- the command line ------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def cli(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_cli_save_list_show_diff_rerun_status_export(tmp_path):
+    db = tmp_path / "s.db"
+    ok = cli("scenario", "save", EXAMPLE, "--name", "Base", "--model", MODELS / "default.yaml",
+             "--note", "as submitted", "--author", "Ada", "--db", db)
+    assert ok.exit_code == 0, ok.output
+    assert "Saved 'Base' version 1 (optimal, 791,272.4)" in ok.output
+    ok = cli("scenario", "save", ROOT / "inputs" / "example.xlsx", "--name", "Base", "--model",
+             MODELS / "default.yaml", "--set", "budget_m=240", "--db", db)
+    assert ok.exit_code == 0 and "version 2" in ok.output
+
+    out = cli("scenario", "list", "--all", "--db", db).output
+    assert "Base" in out and "2 of 2" in out and "1 of 2" in out
+    out = cli("scenario", "show", "Base@1", "--db", db).output
+    assert "as submitted" in out and "by Ada" in out and "Objective: 791,272.4" in out
+    out = cli("scenario", "diff", "Base@1", "Base", "--db", db).output
+    assert "Base@2 buys 6,214 fewer weighted outcomes than Base@1" in out
+    assert "budget_m=240" in out
+
+    done = cli("scenario", "rerun", "Base@2", "--db", db)
+    assert done.exit_code == 0 and "reproduced" in done.output
+    done = cli("scenario", "status", "Base", "approved", "--by", "ICB board", "--db", db)
+    assert done.exit_code == 0 and "Base@2 is now approved (by ICB board" in done.output
+
+    out_json, out_data = tmp_path / "base.json", tmp_path / "data"
+    done = cli("scenario", "export", "Base@1", "--json", out_json, "--data", out_data,
+               "--policy", tmp_path / "p.yaml", "--db", db)
+    assert done.exit_code == 0, done.output
+    assert json.loads(out_json.read_text())["objective"] == pytest.approx(791272.4, abs=0.1)
+    assert validate(read_tables(out_data)).data_hash == validate(read_tables(EXAMPLE)).data_hash
+    assert load_policy(tmp_path / "p.yaml").name == load_policy(MODELS / "default.yaml").name
+
+
+def test_cli_store_errors_exit_2_without_traceback(tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a database")
+    done = cli("scenario", "list", "--db", bad)
+    assert done.exit_code == 2
+    assert "not a SQLite database" in done.output and "Traceback" not in done.output
+    done = cli("scenario", "show", "Nope", "--db", tmp_path / "s.db")
+    assert done.exit_code == 2 and "no saved scenario 'Nope'" in done.output
+    assert cli("scenario", "list", "--db", tmp_path / "s.db").exit_code == 0
