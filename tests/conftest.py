@@ -33,3 +33,10 @@ def example_xlsx(repo_root: Path) -> Path:
 def models_dir(repo_root: Path) -> Path:
     """The scenario files: ``models/*.yaml``."""
     return repo_root / "models"
+
+
+@pytest.fixture(autouse=True)
+def _private_scenario_store(tmp_path_factory, monkeypatch):
+    """No test writes to the user's own scenario store: each test gets an empty one."""
+    path = tmp_path_factory.mktemp("store") / "scenarios.db"
+    monkeypatch.setenv("BUDGETOPT_DB_URL", f"sqlite:///{path}")

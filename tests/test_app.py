@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
 from budgetopt.example import example_tables
+from budgetopt.store import Store
 from budgetopt.ui.state import KEY, MODELS_KEY, Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,9 +160,10 @@ def test_the_example_in_the_app_is_the_example_on_disk():
     assert set(ws.tables) == set(example_tables()) - {"notes"}
 
 
-def test_scenarios_are_saved_compared_and_explained():
+def test_scenarios_are_saved_in_the_store_compared_approved_and_loaded():
     at = on_page("scenarios.py")
     at.text_input(key="save-name").input("Default")
+    at.text_input(key="save-author").input("Ada Finance")
     at.button[0].click().run()
     at.switch_page(PAGES + "rules.py").run()
     next(n for n in at.number_input if n.label.startswith("Pooled budget")).set_value(220.0).run()
@@ -168,16 +171,48 @@ def test_scenarios_are_saved_compared_and_explained():
     at.text_input(key="save-name").input("Cut to £220m")
     at.button[0].click().run()
     no_errors(at)
-    ws: Workspace = at.session_state[KEY]
-    assert list(ws.scenarios) == ["Default", "Cut to £220m"]
+    store = Store(os.environ["BUDGETOPT_DB_URL"])
+    saved = store.list()
+    assert sorted(saved["name"]) == ["Cut to £220m", "Default"]
+    assert set(saved["author"]) == {"Ada Finance"}
+    assert store.get("Cut to £220m").overrides == {"budget_m": 220.0}
     text = " ".join(m.value for m in at.markdown)
-    assert "fewer weighted outcomes than Default" in text
+    assert "fewer weighted outcomes than Default@1" in text
     assert len(at.get("download_button")) == 2
-    at.selectbox(key="load-pick-2").set_value("Default").run()
+    # approve version 1 of Default: the history is kept in the store
+    at.selectbox(key="status-pick-2").set_value("Default@1").run()
+    at.selectbox(key="status-new-Default@1").set_value("approved").run()
+    at.text_input(key="status-note-Default@1").input("Board, 12 November")
+    at.button(key="set-status").click().run()
+    assert [h["status"] for h in store.get("Default").history] == ["draft", "approved"]
+    # load it back: data, policy and (no) changes
+    at.selectbox(key="load-pick-2").set_value("Default@1").run()
     at.button(key="load-scenario").click().run()
-    assert ws.overrides == {} and ws.label == "Example ICS"
+    ws: Workspace = at.session_state[KEY]
+    assert ws.overrides == {} and ws.label.startswith("Example ICS")
     at.switch_page(PAGES + "results.py").run()
     assert metric(at, "Weighted outcome") == "791,272"
+    store.close()
+
+
+def test_a_second_save_under_a_name_is_a_new_version():
+    at = on_page("scenarios.py")
+    for _ in range(2):
+        at.text_input(key="save-name").input("Plan")
+        at.button[0].click().run()
+    no_errors(at)
+    assert "Saved 'Plan' version 2." in [s.value for s in at.success]
+    assert [t.value for t in at.dataframe][0]["scenario"].tolist() == ["Plan@2", "Plan@1"]
+
+
+def test_a_store_that_is_not_ours_is_a_message_not_a_crash(tmp_path, monkeypatch):
+    bad = tmp_path / "other.db"
+    bad.write_text("somebody's notes")
+    monkeypatch.setenv("BUDGETOPT_DB_URL", str(bad))
+    at = on_page("scenarios.py")
+    assert not at.exception
+    assert any("not a SQLite database" in e.value for e in at.error)
+    assert bad.read_text() == "somebody's notes"
 
 
 def test_trade_offs_draw_the_budget_curve_and_price_the_rules():

@@ -44,9 +44,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    store = tmp_path_factory.mktemp("e2e-store") / "scenarios.db"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "BUDGETOPT_DB_URL": f"sqlite:///{store}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -135,13 +136,13 @@ def test_a_finance_lead_solves_changes_saves_compares_and_downloads(page, tmp_pa
 
     # Scenarios: save it, restore the budget, save again, compare.
     go(page, "Scenarios")
-    page.get_by_role("textbox", name="Name").fill("Cut to 200")
+    page.get_by_role("textbox", name="Name", exact=True).fill("Cut to 200")
     page.get_by_role("button", name="Save the current answer").click()
     page.get_by_text("Saved 'Cut to 200'").wait_for()
     go(page, "Rules")
     set_budget(page, 245)
     go(page, "Scenarios")
-    page.get_by_role("textbox", name="Name").fill("As planned")
+    page.get_by_role("textbox", name="Name", exact=True).fill("As planned")
     page.get_by_role("button", name="Save the current answer").click()
     page.get_by_text("Saved 'As planned'").wait_for()
     page.get_by_text("more weighted outcomes than Cut to 200").wait_for()

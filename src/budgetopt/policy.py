@@ -498,23 +498,26 @@ def _parse_scalar(text: str) -> Any:
 OVERRIDE_ALIASES = {"budget_m": "rules.money.budget_m", "scale": "rules.money.scale"}
 
 
+def override_items(overrides: list[str] | dict[str, Any]) -> list[tuple[str, Any]]:
+    """``["budget_m=240", ...]`` or ``{"budget_m": 240}`` as ``[("budget_m", 240), ...]``."""
+    if isinstance(overrides, dict):
+        return list(overrides.items())
+    items = []
+    for text in overrides:
+        if "=" not in text:
+            raise PolicyError.single("--set", f"'{text}' is not of the form key=value")
+        key, _, value = text.partition("=")
+        items.append((key.strip(), _parse_scalar(value.strip())))
+    return items
+
+
 def apply_overrides(policy: Policy, overrides: list[str] | dict[str, Any]) -> Policy:
     """Return a new policy with ``key.path=value`` overrides applied and validated.
 
     ``budget_m=240`` is short for ``rules.money.budget_m=240``.
     """
-    items: list[tuple[str, Any]]
-    if isinstance(overrides, dict):
-        items = list(overrides.items())
-    else:
-        items = []
-        for text in overrides:
-            if "=" not in text:
-                raise PolicyError.single("--set", f"'{text}' is not of the form key=value")
-            key, _, value = text.partition("=")
-            items.append((key.strip(), _parse_scalar(value.strip())))
     data = policy.model_dump(mode="python")
-    for key, value in items:
+    for key, value in override_items(overrides):
         path = OVERRIDE_ALIASES.get(key, key).split(".")
         node = data
         for part in path[:-1]:

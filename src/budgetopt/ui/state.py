@@ -25,9 +25,10 @@ from budgetopt.api import Session, build
 from budgetopt.errors import InputError, Problem
 from budgetopt.example import example_tables
 from budgetopt.inputs import Inputs
-from budgetopt.policy import Policy, load_policy
+from budgetopt.policy import Policy, load_policy, override_items
 from budgetopt.read import read_frames, read_tables
 from budgetopt.results import Results
+from budgetopt.store import DatasetContent, Store, StoredScenario, default_url
 from budgetopt.validate import validate
 
 MAX_UPLOAD_MB = 20
@@ -68,20 +69,19 @@ def _as_editable(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """A saved answer: what it was solved from and what it said."""
+@st.cache_resource(show_spinner=False)
+def scenario_store(url: str) -> Store:
+    """The scenario store at `url`, opened once per server process.
 
-    name: str
-    note: str
-    label: str
-    policy: Policy
-    overrides: dict[str, Any]
-    results: Results
-    saved_at: str
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    inputs: Inputs | None = None
-    policy_key: str = ""
+    The store is shared on purpose: it is the ICS's record of what was saved and decided.
+    What a session is working on is never shared (see :class:`Workspace`).
+    """
+    return Store(url)
+
+
+def store_url() -> str:
+    """Where the app keeps scenarios: ``$BUDGETOPT_DB_URL`` or the user's data folder."""
+    return default_url()
 
 
 @dataclass
@@ -102,7 +102,7 @@ class Workspace:
     _answer: Results | None = None
     _answer_key: str = ""
     history: list[str] = field(default_factory=list)  # what the user did, for the scenario note
-    scenarios: dict[str, Scenario] = field(default_factory=dict)  # saved in this session
+    author: str = ""  # who is saving scenarios in this session (typed on the Scenarios page)
     analyses: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (signature, frame)
 
     # -- data ------------------------------------------------------------------------------
@@ -191,34 +191,36 @@ class Workspace:
         self._answer_key = key
         return self._answer
 
-    def save_scenario(self, name: str, note: str) -> Scenario:
-        """Keep the current answer under `name` (a new name, or a numbered copy: nothing is
-        overwritten)."""
-        import datetime as dt
-
+    def save_scenario(self, name: str, note: str, author: str = "",
+                      store: Store | None = None) -> StoredScenario:
+        """Save the current answer, its data and its policy in the scenario store (a name
+        already saved gets its next version: nothing is overwritten)."""
         res = self.answer()
-        if res is None:
+        if res is None or self.inputs is None:
             raise ValueError("there is no answer to save: load a valid data set first")
-        base, n = name.strip() or "Scenario", 2
-        final = base
-        while final in self.scenarios:
-            final, n = f"{base} ({n})", n + 1
-        sc = Scenario(final, note, self.label, self.policy, dict(self.overrides), res,
-                      dt.datetime.now().isoformat(timespec="seconds"),
-                      {k: v.copy() for k, v in self.tables.items()}, self.inputs,
-                      self.policy_key)
-        self.scenarios[final] = sc
-        return sc
+        store = store or scenario_store(store_url())
+        content = DatasetContent.from_frames(self.tables, self.label, self.inputs.data_hash)
+        self.author = author.strip() or self.author
+        saved = store.save(name.strip() or "Scenario", content, self.policy,
+                           dict(self.overrides), res, author=self.author or "app user",
+                           note=note)
+        self.history.append(f"saved scenario: {saved.ref}")
+        return saved
 
-    def load_scenario(self, name: str) -> None:
+    def load_scenario(self, ref: str, store: Store | None = None) -> StoredScenario:
         """Make a saved scenario's data, policy and overrides the current ones again."""
-        sc = self.scenarios[name]
-        self.tables = {k: v.copy() for k, v in sc.tables.items()}
-        self.label, self.inputs, self.problems = sc.label, sc.inputs, []
+        store = store or scenario_store(store_url())
+        sc = store.get(ref)
+        policy = sc.policy()
+        content = store.dataset(sc.data_hash)
+        inputs = content.inputs(nonconcave=policy.nonconcave)
+        self.tables = {k: _as_editable(v) for k, v in content.frames().items()}
+        self.label, self.inputs, self.problems = f"{content.label} ({sc.ref})", inputs, []
         self.edits += 1
-        self.replace_policy(sc.policy, sc.policy_key or "edited")
-        self.overrides = dict(sc.overrides)
-        self.history.append(f"loaded scenario: {name}")
+        self.replace_policy(policy, "saved")
+        self.overrides = dict(override_items(sc.overrides or []))
+        self.history.append(f"loaded scenario: {sc.ref}")
+        return sc
 
     def analysis(self, name: str) -> Any:
         """An analysis run on the current data and policy, or None (none run, or stale)."""

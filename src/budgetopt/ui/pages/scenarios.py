@@ -1,64 +1,92 @@
-"""Scenarios: keep an answer under a name, compare two side by side, download them."""
+"""Scenarios: save answers in the scenario store, compare two, approve, load back, download."""
 
 import pandas as pd
 import streamlit as st
 
 from budgetopt.compare import compare_results
-from budgetopt.ui.state import workspace
+from budgetopt.store import STATUSES
+from budgetopt.ui.state import scenario_store, store_url, workspace
 from budgetopt.ui.widgets import file_stem, result_downloads, status_words
 
 ws = workspace()
+store = scenario_store(store_url())
 st.title("Scenarios")
-st.caption("Save the current answer with a name and a note, then compare any two: what moved, "
-           "what it buys, and which rules bind in one and not the other.")
+st.caption("Save the current answer with a name and a note; every save is kept as a new version "
+           "with its data, policy model and changes, so it can be read, compared and solved "
+           f"again months later. Store: {store.where}")
 
 with st.form("save", clear_on_submit=True):
-    c1, c2 = st.columns([1, 2])
+    c1, c2, c3 = st.columns([2, 3, 2])
     name = c1.text_input("Name", placeholder="e.g. Shift left 2026/27", key="save-name")
     note = c2.text_input("Note", placeholder="what this scenario asks, for the board paper",
                          key="save-note")
+    author = c3.text_input("Your name", value=ws.author, key="save-author")
     if st.form_submit_button("Save the current answer", type="primary"):
         if ws.inputs is None:
             st.error("No valid data set yet: load one on the Data page.")
         else:
-            with st.spinner("Solving…"):
-                saved = ws.save_scenario(name, note)
-            st.success(f"Saved '{saved.name}'.")
+            with st.spinner("Solving and saving…"):
+                saved = ws.save_scenario(name, note, author, store)
+            st.success(f"Saved '{saved.name}' version {saved.version}.")
 
-if not ws.scenarios:
-    st.info("No scenarios saved yet in this session.")
+listing = store.list(all_versions=True)
+if listing.empty:
+    st.info("No scenarios saved yet.")
     st.stop()
 
-table = pd.DataFrame([{
-    "name": s.name, "saved": s.saved_at, "data": s.label, "policy model": s.policy.name,
-    "changes": ", ".join(f"{k} = {v}" for k, v in s.overrides.items()),
-    "status": status_words(s.results.status), "objective": s.results.objective, "note": s.note,
-} for s in ws.scenarios.values()])
-st.dataframe(table, hide_index=True, width="stretch")
+refs = [f"{r.name}@{r.version}" for r in listing.itertuples()]
+shown = pd.DataFrame({
+    "scenario": refs, "status": listing["status"],
+    "answer": [status_words(s) for s in listing["solve_status"]],
+    "objective": listing["objective"], "saved by": listing["author"],
+    "saved (UTC)": [t.strftime("%Y-%m-%d %H:%M") for t in listing["created_at"]],
+    "note": listing["note"],
+})
+st.dataframe(shown, hide_index=True, width="stretch",
+             column_config={"objective": st.column_config.NumberColumn(format="%,.0f")})
 
-names = list(ws.scenarios)
 c1, c2 = st.columns([2, 1])
-to_load = c1.selectbox("Scenario to work on again", names, key=f"load-pick-{len(names)}")
+to_load = c1.selectbox("Scenario to work on again", refs, key=f"load-pick-{len(refs)}")
 if c2.button("Load it", key="load-scenario"):
-    ws.load_scenario(to_load)
+    ws.load_scenario(to_load, store)
     st.success(f"Loaded '{to_load}': its data, policy model and changes are the current ones.")
 
 st.subheader("Compare two scenarios")
 c1, c2 = st.columns(2)
-a = c1.selectbox("Scenario A", names, index=0, key=f"cmp-a-{len(names)}")
-b = c2.selectbox("Scenario B", names, index=len(names) - 1, key=f"cmp-b-{len(names)}")
+a = c1.selectbox("Scenario A", refs, index=len(refs) - 1, key=f"cmp-a-{len(refs)}")
+b = c2.selectbox("Scenario B", refs, index=0, key=f"cmp-b-{len(refs)}")
 if a == b:
     st.info("Choose two different scenarios to compare.")
 else:
-    cmp = compare_results(ws.scenarios[a].results, ws.scenarios[b].results, a, b)
-    st.markdown("\n".join(f"- {s}" for s in cmp.sentences))
+    sa, sb = store.get(a), store.get(b)
+    cmp = compare_results(sa.results(), sb.results(), a, b)
+    sentences = list(cmp.sentences)
+    if sa.data_hash != sb.data_hash:
+        sentences.append(f"The data sets differ ({sa.dataset_label} against {sb.dataset_label}).")
+    st.markdown("\n".join(f"- {s}" for s in sentences))
     t1, t2, t3 = st.tabs(["By sector", "By service", "Rules"])
     t1.dataframe(cmp.sectors, hide_index=True, width="stretch")
     t2.dataframe(cmp.allocation[cmp.allocation["difference"].abs() > 0.005],
                  hide_index=True, width="stretch")
-    t3.dataframe(cmp.rules[cmp.rules["binding_a"].fillna(False) | cmp.rules["binding_b"].fillna(False)],
+    t3.dataframe(cmp.rules[cmp.rules["binding_a"].fillna(False)
+                           | cmp.rules["binding_b"].fillna(False)],
                  hide_index=True, width="stretch")
 
+st.subheader("Approval")
+c1, c2, c3 = st.columns([2, 1, 2])
+pick = c1.selectbox("Scenario", refs, key=f"status-pick-{len(refs)}")
+current = store.get(pick)
+new_status = c2.selectbox("Status", STATUSES, index=STATUSES.index(current.status),
+                          key=f"status-new-{pick}")
+why = c3.text_input("Why (e.g. the board meeting)", key=f"status-note-{pick}")
+if st.button("Record the status", key="set-status"):
+    current = store.set_status(pick, new_status, by=ws.author or "app user", note=why)
+    st.success(f"{pick} is now {new_status}.")
+st.caption("History: " + "; ".join(
+    f"{h['status']} by {h['changed_by']} on {h['changed_at']:%Y-%m-%d %H:%M}"
+    + (f" ({h['note']})" if h["note"] and h["note"] != "saved" else "")
+    for h in current.history))
+
 st.subheader("Download a scenario")
-pick = st.selectbox("Scenario", names, key="download-pick")
-result_downloads(ws.scenarios[pick].results, file_stem(pick), "scenario")
+pick = st.selectbox("Scenario", refs, key=f"download-pick-{len(refs)}")
+result_downloads(store.get(pick).results(), file_stem(pick), "scenario")
