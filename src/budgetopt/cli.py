@@ -158,7 +158,7 @@ def register(module: str) -> None:
     importlib.import_module(module).register(app)
 
 
-for _module in ("budgetopt.scenario_cli",):  # analysis, scenario store, batch commands
+for _module in ("budgetopt.scenario_cli", "budgetopt.batch_cli"):  # more commands
     register(_module)
 
 

@@ -117,6 +117,7 @@ class SolverSettings(_Strict):
     mip_rel_gap: float = Field(1e-6, ge=0.0, description="Relative optimality gap for MILP.")
     presolve: Literal["on", "off", "choose"] = "choose"
     method: Literal["choose", "simplex", "ipm"] = "choose"
+    random_seed: int = Field(0, ge=0, description="HiGHS's random seed (a batch job's seed).")
 
 
 # -- the ICS rules (MODEL.md families 3-8 and 11; maths in budgetopt.model.rules) -----------

@@ -223,6 +223,7 @@ def _set_options(h: highspy.Highs, opts) -> None:
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
     h.setOptionValue("presolve", opts.presolve)
     h.setOptionValue("solver", opts.method)
+    h.setOptionValue("random_seed", int(opts.random_seed))
 
 
 def run(compiled: Compiled, options=None) -> SolveOutcome:

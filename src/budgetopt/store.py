@@ -122,6 +122,7 @@ scenarios_table = Table(
     Column("budgetopt_version", String(40), nullable=False),
     Column("solver_version", String(40), nullable=False),
     Column("python_version", String(40), nullable=False),
+    Column("run_key", String(64), nullable=False, index=True),  # see run_key()
     UniqueConstraint("name", "version", name="budgetopt_scenario_name_version"),
 )
 
@@ -216,6 +217,19 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     if sep and version.isdigit() and name:
         return name, int(version)
     return ref, None
+
+
+def run_key(data_hash: str, policy: Policy, overrides: Any) -> str:
+    """What an answer depends on, hashed: the data's content, the policy, the overrides.
+
+    Two saves with the same key were solved from the same inputs (a batch skips a job whose
+    key is already stored: resume after a crash).
+    """
+    import hashlib
+
+    text = json.dumps([data_hash, policy.model_dump(mode="json"), overrides or []],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # -- what is stored ----------------------------------------------------------------------------
@@ -541,6 +555,7 @@ class Store:
             "budgetopt_version": str(prov.get("version", "")),
             "solver_version": str(prov.get("solver_version", "")),
             "python_version": str(prov.get("python_version", "")),
+            "run_key": run_key(dataset.data_hash, policy, overrides),
         }
 
         def write(conn: Connection) -> int:
@@ -648,6 +663,14 @@ class Store:
         frame["created_at"] = [_utc(v) for v in frame["created_at"]]
         return frame
 
+    def find_run(self, key: str) -> StoredScenario | None:
+        """The latest saved scenario solved from exactly these inputs (see :func:`run_key`)."""
+        s = scenarios_table
+        with self._reading() as conn:
+            found = conn.execute(select(s.c.id).where(s.c.run_key == key)
+                                 .order_by(s.c.id.desc()).limit(1)).scalar()
+        return None if found is None else self.get_by_id(found)
+
     def count(self) -> int:
         with self._reading() as conn:
             return int(conn.execute(select(func.count()).select_from(scenarios_table)).scalar())
@@ -699,4 +722,4 @@ def _utc(value: Any) -> Any:
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "STATUSES", "DatasetContent", "Store", "StoreError",
            "StoredScenario", "default_author", "default_url", "parse_ref", "reproduces",
-           "resolve_url"]
+           "resolve_url", "run_key"]
