@@ -73,8 +73,11 @@ def solve(
     model: ModelOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the JSON result here.")
                         ] = None,
-    excel: Annotated[Path | None, typer.Option("--excel", help="Write a results workbook here.")
-                     ] = None,
+    excel: Annotated[Path | None, typer.Option(
+        "--excel", help="Write the workbook here: BCF expenditure plan, planning "
+        "requirements, metrics, allocation, rule costs, charts.")] = None,
+    pdf: Annotated[Path | None, typer.Option(
+        "--pdf", help="Write a board pack (the workbook as PDF, by LibreOffice) here.")] = None,
     set_: SetOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")
                      ] = False,
@@ -92,7 +95,8 @@ def solve(
             policy = apply_overrides(policy, set_)
         inputs = load_dataset(data, nonconcave=policy.nonconcave)
         results = build(inputs, policy, overrides=set_ or []).results()
-        write_outputs(results, json_path=json_out, excel_path=excel)
+        write_outputs(results, json_path=json_out, excel_path=excel, inputs=inputs,
+                      pdf_path=pdf)
         if not quiet:
             Console(highlight=False, soft_wrap=True).print("\n".join(summary_lines(results)))
         return EXIT_OPTIMAL if results.optimal else EXIT_NOT_OPTIMAL

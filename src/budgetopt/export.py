@@ -1,20 +1,17 @@
-"""Results → Excel workbook (openpyxl).
+"""Writing cells and tables into openpyxl worksheets, safely.
 
 No value from an input ever becomes a formula: text beginning with =, +, -, @, a tab or a
-carriage return is stored as a string cell (see :func:`safe_value`).
+carriage return is stored as a string cell (see :func:`write_cell`). The workbooks themselves
+are laid out in :mod:`budgetopt.excel`.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-
-from budgetopt.results import Results
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,43 +35,34 @@ def write_cell(ws, row: int, col: int, value: object):
     return cell
 
 
-def write_frame(ws, frame: pd.DataFrame, money_cols: tuple[str, ...] = ()) -> None:
+def write_frame(ws, frame: pd.DataFrame, money_cols: tuple[str, ...] = (), *, top: int = 1,
+                formats: dict[str, str] | None = None, filters: bool = True) -> int:
+    """Write `frame` with its header on row `top`; return the last row written.
+
+    Money columns (£m) get a £ format, `formats` maps other columns to number formats. The
+    header is bold and frozen when it is the sheet's first table, columns get a sensible width.
+    """
+    from budgetopt.excel.layout import POUNDS_M
+
+    formats = {**{c: POUNDS_M for c in money_cols}, **(formats or {})}
     for j, name in enumerate(frame.columns, start=1):
-        write_cell(ws, 1, j, str(name)).font = Font(bold=True)
-    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        write_cell(ws, top, j, str(name)).font = Font(bold=True)
+    for i, row in enumerate(frame.itertuples(index=False), start=top + 1):
         for j, value in enumerate(row, start=1):
             if hasattr(value, "item"):
                 value = value.item()
             cell = write_cell(ws, i, j, value)
-            if frame.columns[j - 1] in money_cols:
-                cell.number_format = '"£"#,##0.00"m"'
-    ws.freeze_panes = "A2"
-    if len(frame.columns):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(1, len(frame) + 1)}"
+            fmt = formats.get(frame.columns[j - 1])
+            if fmt:
+                cell.number_format = fmt
+    last = top + len(frame)
+    if ws.freeze_panes is None:
+        ws.freeze_panes = ws.cell(row=top + 1, column=1).coordinate
+    if filters and len(frame.columns) and not ws.auto_filter.ref:
+        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(frame.columns))}{max(top, last)}"
     for j, name in enumerate(frame.columns, start=1):
         width = max([len(str(name))] + [len(str(v)) for v in frame.iloc[:200, j - 1]])
-        ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, width + 2))
-
-
-def write_workbook(results: Results, path: Path) -> None:
-    """A plain results workbook: summary, allocation, outcomes, rules, reduced costs."""
-    from budgetopt.summary import summary_lines
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Summary"
-    import re
-
-    for i, line in enumerate(summary_lines(results), start=1):
-        write_cell(ws, i, 1, re.sub(r"\[/?[a-z ]*\]", "", line))
-    ws.column_dimensions["A"].width = 120
-    sheets = [
-        ("Allocation", results.allocation, ("spend_m", "baseline_m", "change_m")),
-        ("Funding", results.funding_flows, ("amount_m",)),
-        ("Outcomes", results.outcomes, ()),
-        ("Rules", results.constraints, ()),
-        ("Reduced costs", results.reduced_costs, ()),
-    ]
-    for title, frame, money in sheets:
-        write_frame(wb.create_sheet(title), frame, money)
-    wb.save(path)
+        letter = get_column_letter(j)
+        current = ws.column_dimensions[letter].width or 0
+        ws.column_dimensions[letter].width = max(current, min(60, max(10, width + 2)))
+    return last

@@ -10,9 +10,14 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from budgetopt.errors import InputError
+from budgetopt.inputs import Inputs
 from budgetopt.results import Results
+
+if TYPE_CHECKING:
+    from budgetopt.excel import Analyses
 
 
 def _temp_beside(path: Path) -> Path:
@@ -40,13 +45,34 @@ def write_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
 
 
 def write_outputs(results: Results, json_path: Path | None = None,
-                  excel_path: Path | None = None) -> None:
-    """Write the JSON result and/or the workbook for `results`."""
+                  excel_path: Path | None = None, *, inputs: Inputs | None = None,
+                  pdf_path: Path | None = None, scenario: str = "",
+                  analyses: Analyses | None = None) -> None:
+    """Write the JSON result, the workbook and/or its PDF for `results` (all or none).
+
+    The workbook and the PDF need the `inputs` the results were solved from (the BCF fields of
+    the services and funding tables).
+    """
     writers: dict[Path, Callable[[Path], None]] = {}
     if json_path is not None:
         writers[Path(json_path)] = lambda p: p.write_text(results.to_json(), encoding="utf-8")
+    if (excel_path is not None or pdf_path is not None) and inputs is None:
+        raise ValueError("the workbook needs the inputs the results were solved from")
     if excel_path is not None:
-        from budgetopt.export import write_workbook
+        from budgetopt.excel import write_bcf_workbook
 
-        writers[Path(excel_path)] = lambda p: write_workbook(results, p)
+        writers[Path(excel_path)] = lambda p: write_bcf_workbook(
+            results, inputs, p, scenario=scenario, analyses=analyses)
+    if pdf_path is not None:
+        writers[Path(pdf_path)] = lambda p: _pdf(results, inputs, p, scenario, analyses)
     write_atomically(writers)
+
+
+def _pdf(results: Results, inputs: Inputs, path: Path, scenario: str,
+         analyses: Analyses | None) -> None:
+    from budgetopt.excel import to_pdf, write_bcf_workbook
+
+    with tempfile.TemporaryDirectory(prefix="budgetopt-pdf-") as tmp:
+        book = Path(tmp) / "board-pack.xlsx"
+        write_bcf_workbook(results, inputs, book, scenario=scenario, analyses=analyses)
+        to_pdf(book, path)

@@ -207,16 +207,18 @@ def export(
             return EXIT_BAD_INPUT
         with _open(db) as store:
             sc = store.get(ref)
-            content = store.dataset(sc.data_hash) if data_out else None
+            content = store.dataset(sc.data_hash)
+        inputs = content.inputs(sc.policy().nonconcave) if excel else None
         if json_out or excel:
-            write_outputs(sc.results(), json_path=json_out, excel_path=excel)
+            write_outputs(sc.results(), json_path=json_out, excel_path=excel, inputs=inputs,
+                          scenario=sc.ref)
         if policy_out:
             policy = sc.policy()
             policy = apply_overrides(policy, sc.overrides) if sc.overrides else policy
             text = yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False,
                                   allow_unicode=True)
             write_atomically({policy_out: lambda p: p.write_text(text, encoding="utf-8")})
-        if content is not None:
+        if data_out:
             write_dataset(content.frames(), data_out)
         for label, path in (("JSON", json_out), ("workbook", excel), ("data set", data_out),
                             ("policy", policy_out)):

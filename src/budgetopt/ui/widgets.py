@@ -11,6 +11,7 @@ import streamlit as st
 from rich.text import Text
 
 from budgetopt.errors import Problem
+from budgetopt.inputs import Inputs
 from budgetopt.results import Results
 from budgetopt.summary import STATUS_WORDS
 
@@ -49,16 +50,19 @@ def money(value: float | None) -> str:
     return "—" if value is None else f"£{value:,.1f}m"
 
 
-def result_downloads(res: Results, stem: str, key: str) -> None:
+def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
+                     scenario: str = "") -> None:
     """Buttons to download the answer as JSON and as the Excel workbook."""
-    from budgetopt.export import write_workbook
+    from budgetopt.excel import write_bcf_workbook
 
     c1, c2 = st.columns(2)
     c1.download_button("Download the result (JSON)", res.to_json().encode("utf-8"),
                        file_name=f"{stem}.json", mime="application/json", key=f"{key}-json")
+    if inputs is None:
+        return
     with tempfile.TemporaryDirectory(prefix="budgetopt-xlsx-") as tmp:
         path = Path(tmp) / f"{stem}.xlsx"
-        write_workbook(res, path)
+        write_bcf_workbook(res, inputs, path, scenario=scenario)
         content = path.read_bytes()
     c2.download_button("Download the workbook (Excel)", content, file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -119,4 +119,4 @@ with tabs[6]:
         st.info("Every service is funded at the margin.")
 
 st.divider()
-result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results")
+result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs)

@@ -89,4 +89,6 @@ st.caption("History: " + "; ".join(
 
 st.subheader("Download a scenario")
 pick = st.selectbox("Scenario", refs, key=f"download-pick-{len(refs)}")
-result_downloads(store.get(pick).results(), file_stem(pick), "scenario")
+chosen = store.get(pick)
+result_downloads(chosen.results(), file_stem(pick), "scenario",
+                 store.dataset(chosen.data_hash).inputs(chosen.policy().nonconcave), pick)
