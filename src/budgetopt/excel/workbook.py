@@ -71,6 +71,8 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
     _allocation(wb.create_sheet("Allocation"), results, inputs)
     _rule_costs(wb.create_sheet("What each rule costs"), results)
     _tradeoffs(wb.create_sheet("Trade-offs"), results, analyses or Analyses())
+    if "Lists" in wb.sheetnames:  # the drop-down values: hidden, last
+        wb.move_sheet("Lists", offset=len(wb.sheetnames) - 1 - wb.sheetnames.index("Lists"))
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4

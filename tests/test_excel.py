@@ -1,0 +1,241 @@
+"""The BCF workbook: values to the penny, live checklist formulas (recalculated by LibreOffice),
+drop-downs, native charts, formula injection, the round trip, the PDF board pack."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from budgetopt.analysis import budget_curve, price_of_rules
+from budgetopt.api import build
+from budgetopt.cli import app
+from budgetopt.dataset import load_dataset
+from budgetopt.example import example_tables
+from budgetopt.excel import Analyses, next_year_baseline, read_expenditure, write_bcf_workbook
+from budgetopt.excel.layout import EXPENDITURE, FIRST_ROW, HEADER_ROW
+from budgetopt.policy import load_policy
+from budgetopt.read import read_frames
+from budgetopt.validate import validate
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "inputs" / "example"
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+needs_office = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice not installed "
+                                  "(make system installs libreoffice-calc-nogui)")
+
+HOSTILE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\t=1", "=HYPERLINK(\"http://x\",\"y\")"]
+
+
+@pytest.fixture(scope="module")
+def solved():
+    inputs = load_dataset(EXAMPLE)
+    policy = load_policy(ROOT / "models" / "ics-statutory.yaml")
+    return inputs, policy, build(inputs, policy).results()
+
+
+@pytest.fixture(scope="module")
+def book(solved, tmp_path_factory):
+    inputs, policy, res = solved
+    path = tmp_path_factory.mktemp("xl") / "plan.xlsx"
+    analyses = Analyses(budget_curve(inputs, policy, [220.0, 240.0, 260.0]),
+                        price_of_rules(inputs, policy))
+    write_bcf_workbook(res, inputs, path, scenario="Statutory", analyses=analyses)
+    return path
+
+
+def recalculated(path: Path, out: Path) -> Path:
+    """The workbook as LibreOffice recalculates and saves it (formulas evaluated)."""
+    out.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([SOFFICE, f"-env:UserInstallation={(out / 'profile').as_uri()}",
+                           "--headless", "--norestore", "--convert-to", "xlsx", "--outdir",
+                           str(out), str(path)], capture_output=True, text=True, timeout=180,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return out / path.name
+
+
+def sheet_rows(ws, first: int = HEADER_ROW) -> tuple[list[str], list[tuple]]:
+    rows = list(ws.iter_rows(min_row=first, values_only=True))
+    return [str(h) for h in rows[0]], [r for r in rows[1:] if any(v is not None for v in r)]
+
+
+def test_the_workbook_has_every_sheet_with_print_setup(book):
+    wb = load_workbook(book)
+    assert wb.sheetnames == ["Cover", "Income", "Expenditure", "Planning requirements",
+                             "Metrics", "Allocation", "What each rule costs", "Trade-offs",
+                             "Lists"]
+    assert wb["Lists"].sheet_state == "hidden"
+    for ws in wb.worksheets[:-1]:
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.freeze_panes is not None or ws.title == "Cover"
+    cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=4, max_row=13, values_only=True)}
+    assert cover["Scenario"] == "Statutory" and cover["Status"] == "optimal"
+    assert len(cover["Data hash (SHA-256)"]) == 64
+
+
+def test_expenditure_totals_match_the_solve_to_the_penny(book, solved):
+    inputs, _, res = solved
+    headers, rows = sheet_rows(load_workbook(book)["Expenditure"])
+    assert headers[:5] == [c.header for c in EXPENDITURE[:5]]
+    frame = pd.DataFrame([r for r in rows if r[0] and r[1] != "Total"], columns=headers)
+    for year in inputs.years:
+        planned = frame[f"Expenditure (£) {year}"].sum()
+        solved_total = res.funding_flows.loc[res.funding_flows["year"] == year,
+                                             "amount_m"].sum() * 1e6
+        assert planned == pytest.approx(solved_total, abs=0.005 * len(frame))
+        # and per scheme: each line is its funding flow, rounded to the penny
+        flows = res.funding_flows[res.funding_flows["year"] == year]
+        expected = flows.groupby("service_id")["amount_m"].sum() * 1e6
+        got = frame.groupby("Scheme ID")[f"Expenditure (£) {year}"].sum()
+        for sid, amount in got.items():
+            assert amount == pytest.approx(expected[sid], abs=0.01)
+    income_headers, income = sheet_rows(load_workbook(book)["Income"])
+    money = {r[0]: r[3] for r in income if r[0]}
+    nhs = inputs.funding.query("source_id == 'NHSMIN' and year == @inputs.years[0]")
+    assert money["NHSMIN"] == pytest.approx(nhs["amount_m"].item() * 1e6, abs=0.005)
+
+
+def test_drop_downs_are_the_templates_lists(book):
+    wb = load_workbook(book)
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    lists = wb["Lists"]
+    by_header = {lists.cell(row=1, column=j).value: j for j in range(1, lists.max_column + 1)}
+    validated = {}
+    for dv in ws.data_validations.dataValidation:
+        col = str(dv.sqref).split(":")[0].rstrip("0123456789")
+        validated[headers[ord(col) - 65] if len(col) == 1 else col] = dv.formula1
+    for column in EXPENDITURE:
+        if column.choices:
+            assert column.header in validated, column.header
+            j = by_header[column.header]
+            values = [lists.cell(row=i, column=j).value for i in range(2, 2 + len(column.choices))]
+            assert tuple(values) == column.choices
+
+
+def test_charts_are_native_and_point_at_their_tables(book):
+    ws = load_workbook(book)["Trade-offs"]
+    charts = ws._charts
+    assert len(charts) == 3  # sector spend, budget curve, price of rules
+    sector = charts[0]
+    refs = [(s.tx.strRef.f, s.val.numRef.f) for s in sector.series]
+    assert refs == [("'Trade-offs'!B3", "'Trade-offs'!$B$4:$B$11"),
+                    ("'Trade-offs'!C3", "'Trade-offs'!$C$4:$C$11")]
+    assert sector.series[0].cat.numRef.f == "'Trade-offs'!$A$4:$A$11" or \
+        sector.series[0].cat.strRef.f == "'Trade-offs'!$A$4:$A$11"
+    assert ws["A3"].value == "Sector" and ws["B3"].value == "Baseline £m"
+    assert ws["A4"].value and ws["A11"].value and ws["A12"].value is None
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, solved,
+                                                                         tmp_path):
+    inputs, _, res = solved
+    wb = load_workbook(book)
+    req = wb["Planning requirements"]
+    formulas = [req.cell(row=i, column=6).value for i in range(FIRST_ROW, req.max_row + 1)]
+    assert all(str(f).startswith("=IF(") for f in formulas)
+
+    values = load_workbook(recalculated(book, tmp_path / "as-is"), data_only=True)
+    _, rows = sheet_rows(values["Planning requirements"])
+    assert {r[5] for r in rows} == {"Met"}
+    # the BCF figures computed in the workbook are the model's own activities
+    bcf = res.constraints[res.constraints["family"] == "bcf_conditions"]
+    sheet = [r for r in rows if r[0].startswith("NHS minimum contribution to")]
+    assert len(sheet) == len(bcf) == 6
+    for r, activity in zip(sheet, bcf["activity"]):
+        assert r[2] == pytest.approx(activity * 1e6, abs=1.0)
+
+    # a BCF lead moves £5m of the NHS minimum contribution from social care to acute:
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    area, spend = headers.index("Area of Spend") + 1, headers.index(
+        f"Expenditure (£) {inputs.years[1]}") + 1
+    source = headers.index("budgetopt source id") + 1
+    edited = next(i for i in range(FIRST_ROW, ws.max_row + 1)
+                  if ws.cell(row=i, column=source).value == "NHSMIN"
+                  and ws.cell(row=i, column=area).value == "Social Care"
+                  and (ws.cell(row=i, column=spend).value or 0) > 5e6)
+    ws.cell(row=edited, column=spend).value -= 5e6
+    changed = tmp_path / "edited.xlsx"
+    wb.save(changed)
+    values = load_workbook(recalculated(changed, tmp_path / "edited"), data_only=True)
+    _, rows = sheet_rows(values["Planning requirements"])
+    broken = [(r[0], r[1]) for r in rows if r[5] == "Not met"]
+    assert broken == [("NHS minimum contribution to adult social care", inputs.years[1])]
+
+
+def _hostile_inputs():
+    tables = {k: v.copy() for k, v in example_tables().items() if k != "notes"}
+    svc = tables["services"]
+    for i, text in enumerate(HOSTILE):
+        svc.loc[i, "name"] = text
+        svc.loc[i, "description"] = text
+    return validate(read_frames(tables, "hostile"))
+
+
+def test_no_input_text_becomes_a_formula(tmp_path):
+    inputs = _hostile_inputs()
+    res = build(inputs, load_policy(ROOT / "models" / "default.yaml")).results()
+    path = tmp_path / "hostile.xlsx"
+    write_bcf_workbook(res, inputs, path)
+    wb = load_workbook(path)
+    seen = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value in HOSTILE:
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+                    seen += 1
+    assert seen >= len(HOSTILE) * 3
+    # and in the file itself: our formulas only (SUM, SUMIFS, SUMPRODUCT, IF), none from input
+    with zipfile.ZipFile(path) as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets"))
+    formulas = re.findall(r"<f>(.*?)</f>", xml)
+    ours = ("SUM(", "SUMIFS(", "SUMPRODUCT(", "IF(", "Income!$")
+    assert formulas and all(f.startswith(ours) for f in formulas), formulas[:5]
+
+
+def test_the_expenditure_sheet_reads_back_as_next_years_baseline(book, solved):
+    inputs, policy, res = solved
+    plan = read_expenditure(book)
+    flows = res.funding_flows.groupby(["service_id", "year"])["amount_m"].sum()
+    got = plan.groupby(["service_id", "year"])["amount_m"].sum()
+    for key, amount in got.items():
+        assert amount == pytest.approx(flows[key], abs=1e-8)
+    year = inputs.years[-1]
+    tables = {k: v for k, v in example_tables().items() if k != "notes"}
+    nxt = next_year_baseline(book, tables, year)
+    new = validate(read_frames(nxt, "next year"))
+    # (the example's baseline table covers three years: each year is rescaled)
+    per_year = new.baseline.groupby("service_id")["amount_m"].sum() / new.baseline["year"].nunique()
+    services = new.services.set_index("service_id")["baseline_m"]
+    planned = res.allocation[res.allocation["year"] == year].groupby("service_id")["spend_m"].sum()
+    for sid, amount in planned.items():
+        assert services[sid] == pytest.approx(amount, abs=1e-6)
+        if sid in per_year.index:  # services with a place split keep it, rescaled
+            assert per_year[sid] == pytest.approx(amount, abs=1e-4)
+    again = build(new, policy).results()
+    assert again.optimal
+    assert again.baseline_objective == pytest.approx(res.objective, rel=0.05)
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_cli_writes_the_workbook_and_the_pdf_board_pack(tmp_path):
+    xlsx, pdf = tmp_path / "plan.xlsx", tmp_path / "plan.pdf"
+    done = CliRunner().invoke(app, ["solve", str(EXAMPLE), "--excel", str(xlsx), "--pdf",
+                                    str(pdf), "--quiet"])
+    assert done.exit_code == 0, done.output
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+    assert load_workbook(xlsx)["Expenditure"].max_row > FIRST_ROW + 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.pdf", "plan.xlsx"]
