@@ -97,7 +97,7 @@ def test_expenditure_totals_match_the_solve_to_the_penny(book, solved):
         got = frame.groupby("Scheme ID")[f"Expenditure (£) {year}"].sum()
         for sid, amount in got.items():
             assert amount == pytest.approx(expected[sid], abs=0.01)
-    income_headers, income = sheet_rows(load_workbook(book)["Income"])
+    _, income = sheet_rows(load_workbook(book)["Income"])
     money = {r[0]: r[3] for r in income if r[0]}
     nhs = inputs.funding.query("source_id == 'NHSMIN' and year == @inputs.years[0]")
     assert money["NHSMIN"] == pytest.approx(nhs["amount_m"].item() * 1e6, abs=0.005)
