@@ -117,30 +117,29 @@ def _curves_for_year(curves: pd.DataFrame, year: str) -> pd.DataFrame:
     return pd.concat([generic, specific], ignore_index=True)
 
 
-def _service_segments(bands: pd.DataFrame, estimate: str) -> tuple[list[float], dict]:
+def _service_segments(bands: pd.DataFrame) -> tuple[list[float], dict]:
     """Merge every metric's breakpoints into segments for one service and year.
 
-    Returns segment widths (the last one infinite) and {metric: [per_m per segment]} for each
-    estimate column.
+    Returns segment widths (the last one infinite) and {metric: {column: [per_m per
+    segment]}} for the central, low and high estimate columns.
     """
-    cuts: set[float] = {0.0}
-    per_metric = {}
-    for metric, grp in bands.groupby("metric_id", sort=True):
-        grp = grp.sort_values("band")
-        ends = np.cumsum(grp["width_m"].to_numpy(dtype=float))
-        cuts.update(np.round(ends, 9).tolist())
-        per_metric[metric] = (ends, grp)
-    points = sorted(cuts)
-    widths = [b - a for a, b in zip(points[:-1], points[1:])] + [float("inf")]
-    mids = [(a + b) / 2 for a, b in zip(points[:-1], points[1:])] + [float("inf")]
+    bands = bands.sort_values(["metric_id", "band"])
+    metrics = bands["metric_id"].to_numpy()
+    widths_in = bands["width_m"].to_numpy(dtype=float)
+    estimates = {c: bands[c].to_numpy(dtype=float) for c in ("per_m", "per_m_low", "per_m_high")}
+    starts = np.flatnonzero(np.r_[True, metrics[1:] != metrics[:-1]]) if len(metrics) else []
+    bounds = list(zip(starts, [*starts[1:], len(metrics)]))
+    ends = {metrics[a]: np.cumsum(widths_in[a:b]) for a, b in bounds}
+    points = np.unique(np.round(np.r_[0.0, *ends.values()], 9))
+    widths = [*np.diff(points).tolist(), float("inf")]
+    mids = np.r_[(points[:-1] + points[1:]) / 2, np.inf]
     values: dict[str, dict[str, list[float]]] = {}
-    for metric, (ends, grp) in per_metric.items():
-        values[metric] = {}
-        for col in ("per_m", "per_m_low", "per_m_high"):
-            arr = grp[col].to_numpy(dtype=float)
-            idx = np.searchsorted(ends, mids, side="left")
-            values[metric][col] = [float(arr[i]) if i < len(arr) else 0.0 for i in idx]
-    del estimate
+    for a, b in bounds:
+        idx = np.searchsorted(ends[metrics[a]], mids, side="left")
+        inside = idx < (b - a)
+        values[metrics[a]] = {
+            col: np.where(inside, arr[a:b][np.minimum(idx, b - a - 1)], 0.0).tolist()
+            for col, arr in estimates.items()}
     return widths, values
 
 
@@ -158,17 +157,26 @@ def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd
     coef_rows: list[tuple] = []
     col = 0
     curves = inputs.curves
+    generic = dict(tuple(curves[curves["year"].isna()].groupby("service_id", sort=False)))
+    specific = curves[curves["year"].notna()]
+    merged: dict[str, tuple[list[float], dict]] = {}  # a service's all-years segments, once
+    place_rows = list(places.itertuples(index=False, name=None))
     for year in years:
-        yc = _curves_for_year(curves, year)
-        by_service = dict(tuple(yc.groupby("service_id", sort=False)))
+        this_year = set(specific.loc[specific["year"] == year, "service_id"])
+        by_service = (dict(tuple(_curves_for_year(curves, year).groupby("service_id",
+                                                                         sort=False)))
+                      if this_year else {})
         for sid in inputs.service_ids:
-            bands = by_service.get(sid)
-            if bands is None:
-                widths, values = [float("inf")], {}
+            if sid in this_year:
+                widths, values = _service_segments(by_service[sid])
+            elif sid in generic:
+                if sid not in merged:
+                    merged[sid] = _service_segments(generic[sid])
+                widths, values = merged[sid]
             else:
-                widths, values = _service_segments(bands, policy.estimate)
+                widths, values = [float("inf")], {}
             nonconcave = _is_nonconcave(values)
-            for pid, share, effect in places.itertuples(index=False):
+            for pid, share, effect in place_rows:
                 lo = 0.0
                 for k, width in enumerate(widths, start=1):
                     w = width * share
