@@ -1,0 +1,288 @@
+"""budgetopt against HiGHS called directly, on the same LPs, at growing sizes.
+
+    .venv/bin/python benchmarks/run.py                      # ics, region, national
+    .venv/bin/python benchmarks/run.py --sizes tiny --repeat 1 --out /tmp/bench   # (the tests)
+
+For each synthetic size (:mod:`budgetopt.synthetic`) and the default policy model (money,
+eligibility, service bounds, workforce), in a fresh subprocess per size so peak memory is that
+size's own:
+
+* budgetopt end to end: validate the tables, prepare, build (Pyomo), compile, solve, results;
+* budgetopt build alone (Pyomo model + compile to HiGHS) and solve alone;
+* direct: the same LP built from the same prepared data with numpy arrays (CSR) and passed to
+  ``highspy.Highs.passModel``, then solved: the floor any modelling layer is measured against;
+* re-solve: the budget cut by 5% and the model solved again — budgetopt's persistent model
+  (changed limits pushed to HiGHS) against a bare ``changeRowsBounds`` + ``run``.
+
+The objectives must agree (relative 1e-6) or the run fails. Results: a Markdown table on
+stdout and ``results.csv`` / ``results.md`` in --out (default benchmarks/results/), plus a
+log-log chart of time against size (``scaling.html``, plotly) with the fitted exponents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+POLICY = ROOT / "models" / "default.yaml"
+
+
+# -- the direct baseline -----------------------------------------------------------------------
+
+
+def direct_lp(data):
+    """The default policy's LP from prepared data, as numpy arrays (no modelling layer).
+
+    Columns: segment spends x (0 ≤ x ≤ width), then flows f ≥ 0. Rows: each source-year's
+    flows ≤ its money; each service-year's flows − its segments = 0; service minimums and
+    maximums on Σ x; workforce Σ n·x ≤ available. Objective: max Σ d[y]·Σ_m w_m a[j,m] x_j.
+    """
+    import highspy
+
+    seg, flows, inp = data.segments, data.flows, data.inputs
+    nx, nf = len(seg), len(flows)
+    disc = seg["year"].map(data.discount).to_numpy(dtype=float)
+    weights = dict(zip(inp.metrics["metric_id"], inp.metrics["weight"]))
+    co = data.coefs
+    value = co["per_m"].to_numpy(float) * co["metric_id"].map(weights).to_numpy(float)
+    cost = np.r_[np.bincount(co["col"].to_numpy(), weights=value, minlength=nx) * disc,
+                 np.zeros(nf)]
+    lower = np.zeros(nx + nf)
+    upper = np.r_[np.where(np.isfinite(seg["width_m"].to_numpy(float)),
+                           seg["width_m"].to_numpy(float), np.inf), np.full(nf, np.inf)]
+    rows_i, rows_j, rows_v, lo, up = [], [], [], [], []
+    n_rows = 0
+
+    def block(keys_of_cols, cols, coef, limits_lo, limits_up):
+        nonlocal n_rows
+        keys, inverse = np.unique(keys_of_cols, return_inverse=True)
+        rows_i.append(n_rows + inverse)
+        rows_j.append(cols)
+        rows_v.append(coef)
+        lo.append(np.array([limits_lo(k) for k in keys], float))
+        up.append(np.array([limits_up(k) for k in keys], float))
+        n_rows += len(keys)
+        return keys
+
+    fund = data.funding
+    amount = {f"{s}|{y}": a for s, y, a in zip(fund["source_id"], fund["year"], fund["amount_m"])}
+    fkey = (flows["source_id"] + "|" + flows["year"]).to_numpy()
+    block(fkey, nx + flows["col"].to_numpy(), np.ones(nf), lambda k: -np.inf,
+          lambda k: amount[k])
+    skey_f = (flows["service_id"] + "|" + flows["year"]).to_numpy()
+    skey_x = (seg["service_id"] + "|" + seg["year"]).to_numpy()
+    block(np.r_[skey_f, skey_x], np.r_[nx + flows["col"].to_numpy(), seg["col"].to_numpy()],
+          np.r_[np.ones(nf), -np.ones(nx)], lambda k: 0.0, lambda k: 0.0)
+    svc = inp.services.set_index("service_id")
+    lo_s, hi_s = svc["min_m"].to_dict(), svc["max_m"].to_dict()
+    has_min = seg["service_id"].map(lambda s: lo_s[s] > 0).to_numpy()
+    block(skey_x[has_min], seg["col"].to_numpy()[has_min], np.ones(has_min.sum()),
+          lambda k: lo_s[k.split("|")[0]], lambda k: np.inf)
+    has_max = seg["service_id"].map(lambda s: np.isfinite(hi_s[s])).to_numpy()
+    block(skey_x[has_max], seg["col"].to_numpy()[has_max], np.ones(has_max.sum()),
+          lambda k: -np.inf, lambda k: hi_s[k.split("|")[0]])
+    wf, need = inp.workforce, inp.workforce_need
+    wf = wf[wf["year"].isin(data.years)]
+    avail = {f"{g}|{y}": a * data.policy.rules.workforce.scale
+             for g, y, a in zip(wf["group_id"], wf["year"], wf["wte_available"])}
+    merged = seg[["col", "service_id", "year"]].merge(need, on="service_id")
+    block((merged["group_id"] + "|" + merged["year"]).to_numpy(), merged["col"].to_numpy(),
+          merged["wte_per_m"].to_numpy(float), lambda k: -np.inf, lambda k: avail[k])
+
+    i, j, v = np.concatenate(rows_i), np.concatenate(rows_j), np.concatenate(rows_v)
+    order = np.lexsort((j, i))
+    i, j, v = i[order], j[order], v[order]
+    starts = np.r_[0, np.cumsum(np.bincount(i, minlength=n_rows))]
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = nx + nf, n_rows
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.row_lower_, lp.row_upper_ = np.concatenate(lo), np.concatenate(up)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    a = lp.a_matrix_
+    a.format_ = highspy.MatrixFormat.kRowwise
+    a.num_col_, a.num_row_ = nx + nf, n_rows
+    a.start_, a.index_, a.value_ = starts.astype(np.int32), j.astype(np.int32), v
+    money_rows = np.arange(len(np.unique(fkey)))
+    return lp, money_rows
+
+
+def _highs():
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+# -- one size, in its own process ---------------------------------------------------------------
+
+
+def measure(size: str, repeat: int) -> dict:
+    """Everything for one size (run in a subprocess: its peak memory is its own)."""
+    from budgetopt.api import build
+    from budgetopt.model.build import build_model
+    from budgetopt.model.data import prepare
+    from budgetopt.policy import load_policy
+    from budgetopt.read import read_frames
+    from budgetopt.solve import compile_model
+    from budgetopt.synthetic import SIZES, synthetic_tables
+    from budgetopt.validate import validate
+
+    policy = load_policy(POLICY)
+    tables = synthetic_tables(**SIZES[size])
+    out: dict = {"size": size}
+    e2e, build_t, solve_t, objs = [], [], [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        inputs = validate(read_frames(tables, size))
+        session = build(inputs, policy)
+        res = session.results()
+        e2e.append(time.perf_counter() - t0)
+        build_t.append(session.timings["build_s"] + session.timings["compile_s"])
+        solve_t.append(res.timings["solve_s"])
+        objs.append(res.objective)
+    out.update(segments=len(session.data.segments), rows=session.compiled.highs.getNumRow(),
+               cols=session.compiled.highs.getNumCol(), budgetopt_e2e_s=median(e2e),
+               budgetopt_build_s=median(build_t), budgetopt_solve_s=median(solve_t),
+               prepare_s=session.timings["prepare_s"], objective=objs[-1])
+
+    d_e2e, d_build, d_solve = [], [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        inputs = validate(read_frames(tables, size))
+        data = prepare(inputs, policy)
+        t1 = time.perf_counter()
+        lp, money_rows = direct_lp(data)
+        h = _highs()
+        h.passModel(lp)
+        t2 = time.perf_counter()
+        h.run()
+        t3 = time.perf_counter()
+        d_e2e.append(t3 - t0)
+        d_build.append(t2 - t1)
+        d_solve.append(t3 - t2)
+    direct_obj = h.getInfo().objective_function_value
+    out.update(direct_e2e_s=median(d_e2e), direct_build_s=median(d_build),
+               direct_solve_s=median(d_solve), direct_objective=direct_obj)
+    if abs(direct_obj - out["objective"]) > 1e-6 * max(1.0, abs(direct_obj)):
+        raise SystemExit(f"{size}: objectives differ: budgetopt {out['objective']!r}, direct "
+                         f"{direct_obj!r}")
+
+    # re-solve with every money limit cut by 5%
+    compiled = session.compiled
+    rows = [r for r, info in enumerate(compiled.rows) if info.component == "money_source_limit"]
+    t0 = time.perf_counter()
+    compiled.highs.changeRowsBounds(len(rows), np.array(rows, np.int32),
+                                    compiled.row_lower[rows], compiled.row_upper[rows] * 0.95)
+    again = session.solve()
+    out["budgetopt_resolve_s"] = time.perf_counter() - t0
+    lp_lo, lp_up = np.array(lp.row_lower_), np.array(lp.row_upper_)
+    t0 = time.perf_counter()
+    h.changeRowsBounds(len(money_rows), money_rows.astype(np.int32), lp_lo[money_rows],
+                       lp_up[money_rows] * 0.95)
+    h.run()
+    out["direct_resolve_s"] = time.perf_counter() - t0
+    if abs(h.getInfo().objective_function_value - again.objective) > 1e-6 * abs(again.objective):
+        raise SystemExit(f"{size}: re-solve objectives differ")
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+
+def table(results: list[dict]) -> str:
+    head = ("| size | band vars | rows | budgetopt end to end s | direct end to end s | ratio | "
+            "build s (Pyomo+compile) | direct build s | ratio | solve s | direct solve s | "
+            "re-solve s | direct re-solve s | ratio | peak MB |")
+    lines = [head, "|" + " --- |" * 15]
+    for r in results:
+        lines.append(
+            f"| {r['size']} | {r['segments']:,} | {r['rows']:,} | {r['budgetopt_e2e_s']:.2f} | "
+            f"{r['direct_e2e_s']:.2f} | {r['budgetopt_e2e_s'] / r['direct_e2e_s']:.2f} | "
+            f"{r['budgetopt_build_s']:.2f} | {r['direct_build_s']:.3f} | "
+            f"{r['budgetopt_build_s'] / max(r['direct_build_s'], 1e-9):.1f} | "
+            f"{r['budgetopt_solve_s']:.2f} | {r['direct_solve_s']:.2f} | "
+            f"{r['budgetopt_resolve_s']:.3f} | {r['direct_resolve_s']:.3f} | "
+            f"{r['budgetopt_resolve_s'] / max(r['direct_resolve_s'], 1e-9):.2f} | "
+            f"{r['peak_mb']:,.0f} |")
+    return "\n".join(lines)
+
+
+def exponents(results: list[dict]) -> dict[str, float]:
+    """Fitted slope of log(time) against log(band variables)."""
+    if len(results) < 2:
+        return {}
+    x = np.log([r["segments"] for r in results])
+    return {k: float(np.polyfit(x, np.log([max(r[k], 1e-6) for r in results]), 1)[0])
+            for k in ("budgetopt_e2e_s", "direct_e2e_s", "budgetopt_build_s", "direct_build_s")}
+
+
+def chart(results: list[dict], fits: dict[str, float], path: Path) -> None:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    colours = {"budgetopt_e2e_s": "#0072B2", "direct_e2e_s": "#E69F00",
+               "budgetopt_build_s": "#009E73", "direct_build_s": "#D55E00"}
+    names = {"budgetopt_e2e_s": "budgetopt end to end", "direct_e2e_s": "direct highspy end to end",
+             "budgetopt_build_s": "budgetopt build", "direct_build_s": "direct build"}
+    for key, colour in colours.items():
+        fig.add_trace(go.Scatter(
+            x=[r["segments"] for r in results], y=[r[key] for r in results], mode="lines+markers",
+            name=f"{names[key]} (slope {fits.get(key, float('nan')):.2f})",
+            line={"color": colour}))
+    fig.update_layout(title="Time against problem size (log-log)", template="simple_white",
+                      xaxis={"type": "log", "title": "band variables"},
+                      yaxis={"type": "log", "title": "seconds"})
+    fig.write_html(path, include_plotlyjs="cdn")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="budgetopt against HiGHS called directly")
+    ap.add_argument("--sizes", nargs="+", default=["ics", "region", "national"])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size, print JSON
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.repeat)))
+        return
+    results = []
+    for size in args.sizes:
+        done = subprocess.run([sys.executable, __file__, "--one", size, "--repeat",
+                               str(args.repeat)], capture_output=True, text=True, check=False)
+        if done.returncode:
+            sys.exit(f"{size} failed:\n{done.stderr[-3000:]}")
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"{size}: done", file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    fits = exponents(results)
+    md = (f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python "
+          f"{platform.python_version()}; median of {args.repeat}.\n\n{table(results)}\n")
+    if fits:
+        md += "\nFitted exponents (time ∝ size^k): " + ", ".join(
+            f"{k.removesuffix('_s').replace('_', ' ')} {v:.2f}" for k, v in fits.items()) + "\n"
+        chart(results, fits, args.out / "scaling.html")
+    (args.out / "results.md").write_text(md, encoding="utf-8")
+    import csv
+
+    with (args.out / "results.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(results[0]))
+        w.writeheader()
+        w.writerows(results)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
