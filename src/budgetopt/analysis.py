@@ -65,6 +65,8 @@ def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
     sector_of = seg["service_id"].map(
         dict(zip(inputs.services["service_id"], inputs.services["sector"]))).to_numpy()
     sectors = list(dict.fromkeys(inputs.services["sector"]))
+    service_of = seg["service_id"].to_numpy()
+    by_service: list[pd.Series] = []
     rows = []
     for i, budget in enumerate(budgets_m):
         factor = budget / total if total > 0 else 0.0
@@ -79,6 +81,8 @@ def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
             row["spend_m"] = float(x[first].sum())
             for s in sectors:
                 row[f"spend_{s}"] = float(x[first & (sector_of == s)].sum())
+            by_service.append(pd.Series(x[first]).groupby(service_of[first]).sum()
+                              .rename(float(budget)))
         if out.row_dual is not None and total > 0:
             row["marginal"] = float(out.row_dual[money_rows] @ base_rows) / total
         rows.append(row)
@@ -90,6 +94,85 @@ def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
     frame = pd.DataFrame(rows)
     frame.attrs["provenance"] = provenance(session.data, overrides)
     frame.attrs["sectors"] = sectors
+    services = (pd.concat(by_service, axis=1).T if by_service else pd.DataFrame())
+    frame.attrs["services"] = services  # budget × service: first-year spend, £m
+    frame.attrs["entries"] = service_entries(services, inputs, session)
+    return frame
+
+
+def service_entries(services: pd.DataFrame, inputs: Inputs, session: Session,
+                    tol_m: float = 0.05) -> pd.DataFrame:
+    """Where each service enters and leaves along a budget curve.
+
+    A service *is in* at a budget when it gets more than its protected minimum (first year,
+    by more than `tol_m`): the budget at which it first gets discretionary money, and the
+    largest budget at which it still does (``None``: never / up to the top of the range).
+    """
+    if services.empty:
+        return pd.DataFrame(columns=["service_id", "name", "enters_at_m", "leaves_after_m",
+                                     "minimum_m"])
+    svc = inputs.services.set_index("service_id")
+    mins = svc["min_m"].astype(float).to_dict()
+    for sid, o in session.data.policy.rules.bounds.services.items():
+        if o.min_m is not None:
+            mins[sid] = float(o.min_m)
+    budgets = np.array(services.index, dtype=float)
+    order = np.argsort(budgets)
+    rows = []
+    for sid in services.columns:
+        inside = (services[sid].to_numpy()[order] > mins.get(sid, 0.0) + tol_m)
+        enters = float(budgets[order][inside.argmax()]) if inside.any() else None
+        leaves = (float(budgets[order][len(inside) - 1 - inside[::-1].argmax()])
+                  if inside.any() and not inside[-1] else None)
+        rows.append({"service_id": sid, "name": svc.loc[sid, "name"], "enters_at_m": enters,
+                     "leaves_after_m": leaves, "minimum_m": mins.get(sid, 0.0)})
+    return pd.DataFrame(rows).sort_values("enters_at_m", na_position="last",
+                                          ignore_index=True)
+
+
+def price_of_minimums(inputs: Inputs, policy: Policy, *, overrides: Any = None,
+                      progress: Progress | None = None) -> pd.DataFrame:
+    """The outcome each protected service minimum costs: the optimum with that service's
+    minimum removed (every year) minus the optimum with it, ranked. Re-solves one model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``service_id``, ``name``, ``minimum_m``, ``objective_with``, ``objective_without``,
+        ``price`` (weighted outcome given up by protecting it; 0 when the minimum does not
+        bind), ``status_without``.
+    """
+    session = build(inputs, policy, overrides)
+    compiled = session.compiled
+    full = session.solve()
+    rows_of: dict[str, list[int]] = {}
+    for r, info in enumerate(compiled.rows):
+        if info.component == "bounds_min":
+            rows_of.setdefault(info.index[0], []).append(r)
+    names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
+    sign = 1 if policy.objective == "max_outcome" else -1
+    out = []
+    for k, (sid, rows) in enumerate(rows_of.items()):
+        idx = np.array(rows, np.int32)
+        lower = compiled.row_lower[idx].copy()
+        compiled.highs.changeRowsBounds(len(idx), idx, np.zeros(len(idx)),
+                                        compiled.row_upper[idx])
+        try:
+            res = session.solve()
+        finally:
+            compiled.highs.changeRowsBounds(len(idx), idx, lower, compiled.row_upper[idx])
+        price = (None if full.objective is None or res.objective is None
+                 else max(0.0, sign * (res.objective - full.objective)))
+        out.append({"service_id": sid, "name": names.get(sid, sid),
+                    "minimum_m": float(lower.max()), "objective_with": full.objective,
+                    "objective_without": res.objective, "price": price,
+                    "status_without": res.status})
+        if progress:
+            progress(k + 1, len(rows_of))
+    frame = pd.DataFrame(out, columns=["service_id", "name", "minimum_m", "objective_with",
+                                       "objective_without", "price", "status_without"])
+    frame = frame.sort_values("price", ascending=False, na_position="last", ignore_index=True)
+    frame.attrs["provenance"] = provenance(session.data, overrides)
     return frame
 
 

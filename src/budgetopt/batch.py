@@ -27,6 +27,10 @@ YAML manifest::
       set: [{}, {budget_m: 240}]
       seed: [1]
 
+Top-level ``data:`` and ``model:`` are defaults for every job that does not name its own, and
+``scenarios:`` may be written for ``jobs:`` — the same file describes a family of scenarios for
+``budgetopt analyse compare`` (models/scenarios/example.yaml).
+
 CSV manifest: columns ``name, data, model, set, seed``; ``set`` is ``key=value`` pairs
 separated by ``;``. Paths are relative to the manifest's folder.
 """
@@ -150,22 +154,26 @@ def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
             raise InputError.single(label, f"not valid YAML: {err}") from None
         if not isinstance(doc, dict):
             raise InputError.single(label, "a manifest is a mapping with jobs: and/or grid:")
-        unknown = set(doc) - {"name", "jobs", "grid"}
+        unknown = set(doc) - {"name", "jobs", "scenarios", "grid", "data", "model"}
         if unknown:
             raise InputError.single(label, f"unknown key(s) {', '.join(sorted(unknown))}; a "
-                                    "manifest has name, jobs and grid")
+                                    "manifest has name, data, model, jobs (or scenarios) and "
+                                    "grid")
         name = str(doc.get("name") or path.stem)
-        for i, row in enumerate(doc.get("jobs") or [], start=1):
+        defaults = {k: doc[k] for k in ("data", "model") if doc.get(k)}
+        key = "scenarios" if "scenarios" in doc else "jobs"
+        for i, row in enumerate(doc.get(key) or [], start=1):
             if not isinstance(row, dict):
-                raise InputError.single(f"{label} › jobs[{i}]", "each job is a mapping")
-            specs.append(_spec(row, base, f"{label} › jobs[{i}]", f"job-{i}"))
+                raise InputError.single(f"{label} › {key}[{i}]", "each entry is a mapping")
+            specs.append(_spec({**defaults, **row}, base, f"{label} › {key}[{i}]", f"job-{i}"))
         grid = doc.get("grid") or {}
         if grid:
             unknown = set(grid) - {"data", "model", "set", "seed"}
             if unknown:
                 raise InputError.single(f"{label} › grid", f"unknown key(s) "
                                         f"{', '.join(sorted(unknown))}")
-            axes = [grid.get("data") or [], grid.get("model") or [None],
+            axes = [grid.get("data") or ([defaults["data"]] if "data" in defaults else []),
+                    grid.get("model") or [defaults.get("model")],
                     grid.get("set") or [{}], grid.get("seed") or [0]]
             axes = [a if isinstance(a, list) else [a] for a in axes]
             if not axes[0]:

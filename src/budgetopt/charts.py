@@ -145,3 +145,49 @@ def price_of_rules(prices: pd.DataFrame, unit: str = "weighted outcome") -> go.F
                            hovertemplate="%{y}<br>%{x:,.1f}<extra></extra>"))
     return _layout(fig, "The price of each rule: what switching it off would gain",
                    f"{unit} given up", "")
+
+
+def pareto(frontier: pd.DataFrame) -> go.Figure:
+    """The frontier between two objectives, with the current allocation marked."""
+    first, second = frontier.attrs["first"], frontier.attrs["second"]
+    base = frontier.attrs.get("baseline")
+    ok = frontier.dropna(subset=["first", "second"])
+    fig = go.Figure(go.Scatter(x=ok["second"], y=ok["first"], mode="lines+markers",
+                               name="Best possible (frontier)", line={"color": OKABE_ITO[4]}))
+    if base:
+        word = "dominated" if base["dominated"] else "on the frontier"
+        fig.add_trace(go.Scatter(x=[base["second"]], y=[base["first"]], mode="markers+text",
+                                 marker={"color": OKABE_ITO[5], "size": 12, "symbol": "x"},
+                                 text=[f"current allocation ({word})"], textposition="top right",
+                                 name="Current allocation"))
+    arrow = "higher is better" if second["maximise"] else "lower is better"
+    return _layout(fig, f"Trade-off: {first['label']} against {second['label']}",
+                   f"{second['label']} ({arrow})", first["label"])
+
+
+def outcome_distribution(outcomes: pd.DataFrame) -> go.Figure:
+    """Monte Carlo: the outcome of each allocation over the samples (overlaid histograms)."""
+    fig = go.Figure()
+    names = {"central_plan": "Central-estimate plan", "optimal": "Best plan for each sample"}
+    for i, col in enumerate(c for c in outcomes.columns if c != "sample"):
+        fig.add_trace(go.Histogram(x=outcomes[col], name=names.get(col, col), opacity=0.6,
+                                   marker_color=OKABE_ITO[(4, 0, 2)[i % 3]], nbinsx=40))
+    fig.update_layout(barmode="overlay")
+    n = len(outcomes)
+    return _layout(fig, f"Weighted outcome over {n:,} samples of the effects", "weighted outcome",
+                   "samples")
+
+
+def robust_comparison(comparison: pd.DataFrame) -> go.Figure:
+    """Central-estimate and robust allocations on the same samples: mean and tails."""
+    cols = [c for c in ("worst", "p5", "mean", "p95") if c in comparison.columns]
+    cvar = next((c for c in comparison.columns if c.startswith("cvar")), None)
+    cols = [cols[0], *( [cvar] if cvar else []), *cols[1:]]
+    fig = go.Figure()
+    for i, r in enumerate(comparison.itertuples(index=False)):
+        fig.add_trace(go.Bar(x=cols, y=[getattr(r, c) for c in cols], name=r.allocation,
+                             marker_color=OKABE_ITO[(4, 5, 2)[i % 3]]))
+    lo = float(comparison[cols].to_numpy().min())
+    fig.update_yaxes(range=[lo * 0.98, float(comparison[cols].to_numpy().max()) * 1.005])
+    return _layout(fig, "Central-estimate and robust plans on the same samples",
+                   "statistic of the outcome", "weighted outcome")

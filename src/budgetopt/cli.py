@@ -162,7 +162,7 @@ def register(module: str) -> None:
     importlib.import_module(module).register(app)
 
 
-for _module in ("budgetopt.scenario_cli", "budgetopt.batch_cli"):  # more commands
+for _module in ("budgetopt.scenario_cli", "budgetopt.batch_cli", "budgetopt.analyse_cli"):
     register(_module)
 
 

@@ -88,3 +88,36 @@ def compare_results(a: Results, b: Results, name_a: str = "A", name_b: str = "B"
     if not s:
         s.append(f"{name_a} and {name_b} give the same answer.")
     return Comparison(alloc, sectors, outcomes, rules, s)
+
+
+@dataclass(frozen=True)
+class ManyComparison:
+    """Two or more scenarios side by side (the first is the reference)."""
+
+    summary: pd.DataFrame  # scenario, status, objective, difference, spend_m
+    sectors: pd.DataFrame  # sector × scenario: spend over the plan, £m
+    rules: pd.DataFrame  # binding rules × scenario: shadow price where binding
+    sentences: list[str]
+
+
+def compare_many(named: dict[str, Results]) -> ManyComparison:
+    """Every scenario against the first, in tables and sentences (via :func:`compare_results`)."""
+    if len(named) < 2:
+        raise ValueError("compare at least two scenarios")
+    names = list(named)
+    ref = named[names[0]]
+    summary = pd.DataFrame([{
+        "scenario": n, "status": r.status, "objective": r.objective,
+        "difference": (None if r.objective is None or ref.objective is None
+                       else r.objective - ref.objective),
+        "spend_m": float(r.allocation["spend_m"].sum())} for n, r in named.items()])
+    sectors = pd.concat({n: r.allocation.groupby("sector", sort=False)["spend_m"].sum()
+                         for n, r in named.items()}, axis=1).fillna(0.0)
+    sectors.index.name = "sector"
+    rules = pd.concat({n: r.constraints.loc[r.constraints["binding"]].set_index("name")[
+        "shadow_price"] for n, r in named.items()}, axis=1)
+    rules.index.name = "rule"
+    sentences = []
+    for n in names[1:]:
+        sentences += compare_results(ref, named[n], names[0], n).sentences
+    return ManyComparison(summary, sectors.reset_index(), rules.reset_index(), sentences)

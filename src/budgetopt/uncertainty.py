@@ -53,7 +53,7 @@ class Samples:
 def _quantiles(u: np.ndarray, low: np.ndarray, mode: np.ndarray, high: np.ndarray,
                distribution: Distribution) -> np.ndarray:
     """Values at quantiles `u` (S × k) of k distributions (low ≤ mode ≤ high)."""
-    low, mode, high = np.minimum(low, mode), mode, np.maximum(high, mode)
+    low, high = np.minimum(low, mode), np.maximum(high, mode)
     span = high - low
     flat = span <= 1e-12
     safe = np.where(flat, 1.0, span)
