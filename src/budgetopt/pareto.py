@@ -144,7 +144,7 @@ def _tie_break(model: _Model, first: Objective, second: Objective) -> np.ndarray
     if sol is None:
         raise ValueError(f"the model is {status} for {first.name}: fix it first")
     best = first.value(sol)
-    slack = 1e-7 * max(1.0, abs(best))
+    slack = 1e-9 * max(1.0, abs(best))
     row = model.hold(first, best - slack if first.maximise else None,
                      None if first.maximise else best + slack)
     _, sol2 = model.optimise(second)

@@ -272,7 +272,7 @@ def robust_allocation(inputs: Inputs, policy: Policy, n: int = 200, *, seed: int
                           "robust_spend_m": by_r.reindex(by_c.index).to_numpy()})
     alloc["difference_m"] = alloc["robust_spend_m"] - alloc["central_spend_m"]
     comparison = compare_allocations(samples, {"central estimate": x_central,
-                                               f"robust ({objective})": x_robust})
+                                               f"robust ({objective})": x_robust}, alpha)
     for f in (alloc, comparison):
         f.attrs.update(provenance=provenance(session.data, overrides), seed=seed, samples=n,
                        objective=objective, alpha=alpha)

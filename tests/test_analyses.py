@@ -1,0 +1,200 @@
+"""Trade-off analyses on cases solved by hand, plus their properties on the example ICS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+from typer.testing import CliRunner
+
+from budgetopt.analysis import budget_curve, price_of_minimums
+from budgetopt.api import build, optimise
+from budgetopt.cli import app
+from budgetopt.compare import compare_many
+from budgetopt.dataset import load_dataset
+from budgetopt.pareto import pareto_frontier
+from budgetopt.policy import Policy, load_policy
+from budgetopt.uncertainty import (
+    _quantiles,
+    cvar,
+    monte_carlo,
+    robust_allocation,
+    sample_values,
+)
+from tests.builders import make_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "inputs" / "example"
+Y = "2026/27"
+
+
+def two_services(budget=10.0, base=(0.0, 0.0), min_b=0.0, a=(2.0, 2.0, 2.0),
+                 b=(3.0, 3.0, 3.0), metrics=("M1", "M2")):
+    """A buys metrics[0] at a per £1m, B buys metrics[1] at b per £1m; £10m each at most."""
+    return make_inputs(
+        services=[{"service_id": "A", "baseline_m": base[0]},
+                  {"service_id": "B", "baseline_m": base[1], "min_m": min_b}],
+        curves=[("A", metrics[0], 1, 10, *a), ("B", metrics[1], 1, 10, *b)],
+        funding=[("POOL", Y, budget)])
+
+
+# -- Pareto frontier ---------------------------------------------------------------------------
+
+
+def test_frontier_between_two_metrics_is_the_line_worked_by_hand():
+    # £10m: M1 = 2x, M2 = 3(10 - x). Ends (20, 0) and (0, 30); eps 0, 15, 30 -> M1 20, 10, 0.
+    frame = pareto_frontier(two_services(base=(5, 5)), Policy(), "metric:M1", "metric:M2", 3)
+    assert list(frame["status"]) == ["optimal"] * 3
+    assert frame["first"].tolist() == pytest.approx([20, 10, 0], abs=1e-6)
+    assert frame["second"].tolist() == pytest.approx([0, 15, 30], abs=1e-6)
+    base = frame.attrs["baseline"]  # £5m each: (10, 15), on the line
+    assert (base["first"], base["second"]) == pytest.approx((10, 15))
+    assert base["dominated"] is False
+
+
+def test_an_allocation_that_leaves_money_unspent_is_dominated():
+    frame = pareto_frontier(two_services(base=(3, 3)), Policy(), "metric:M1", "metric:M2", 3)
+    assert frame.attrs["baseline"]["dominated"] is True  # (6, 9) is below the line
+
+
+def test_the_example_frontier_trades_outcome_for_equity_and_the_baseline_is_dominated():
+    inputs = load_dataset(EXAMPLE)
+    policy = load_policy(ROOT / "models" / "default.yaml")
+    frame = pareto_frontier(inputs, policy, "outcome", "equity", 5)
+    best = optimise(inputs, policy).objective
+    assert frame["first"].iloc[0] == pytest.approx(best, rel=1e-6)
+    assert frame["first"].is_monotonic_decreasing  # less gap costs outcome ...
+    assert frame["second"].is_monotonic_decreasing  # ... as the allowed gap shrinks
+    assert frame["second"].iloc[-1] == pytest.approx(0.0, abs=1e-3)
+    assert frame.attrs["baseline"]["dominated"]
+
+
+# -- budget curve and the price of minimums -------------------------------------------------
+
+
+def test_services_enter_the_budget_curve_in_order_of_return():
+    inputs = make_inputs(services=[{"service_id": "A"}, {"service_id": "B"}],
+                         curves=[("A", "M", 1, 4, 5.0), ("B", "M", 1, 4, 3.0)],
+                         funding=[("POOL", Y, 6.0)])
+    curve = budget_curve(inputs, Policy(), [2.0, 4.0, 6.0, 8.0])
+    assert curve["objective"].tolist() == pytest.approx([10, 20, 26, 32])
+    assert curve["marginal"].tolist() == pytest.approx([5, 5, 3, 3])  # at a kink: either side
+    entries = curve.attrs["entries"].set_index("service_id")
+    assert entries.loc["A", "enters_at_m"] == 2.0 and entries.loc["B", "enters_at_m"] == 6.0
+
+
+def test_the_price_of_a_protected_minimum_worked_by_hand():
+    # £5m; A buys 5 per £1m, B only 1 but must get £2m: with it 3*5 + 2*1 = 17, without 25.
+    inputs = make_inputs(services=[{"service_id": "A"}, {"service_id": "B", "min_m": 2.0}],
+                         curves=[("A", "M", 1, 10, 5.0), ("B", "M", 1, 10, 1.0)],
+                         funding=[("POOL", Y, 5.0)])
+    prices = price_of_minimums(inputs, Policy())
+    assert prices.loc[0, "service_id"] == "B" and prices.loc[0, "price"] == pytest.approx(8.0)
+    assert build(inputs, Policy()).solve().objective == pytest.approx(17.0)  # restored
+
+
+# -- uncertainty -------------------------------------------------------------------------------
+
+
+def test_quantile_functions():
+    lo, mode, hi = np.array([0.0, 2.0]), np.array([0.5, 2.0]), np.array([1.0, 2.0])
+    u = np.array([[0.125, 0.9], [0.5, 0.1]])
+    tri = _quantiles(u, lo, mode, hi, "triangular")
+    assert tri[0, 0] == pytest.approx(0.25)  # sqrt(0.125 * 1 * 0.5)
+    assert tri[1, 0] == pytest.approx(0.5)  # symmetric: median = mode
+    assert tri[:, 1].tolist() == [2.0, 2.0]  # no spread: always the central value
+    pert = _quantiles(np.array([[0.3]]), np.array([1.0]), np.array([5.0]), np.array([9.0]),
+                      "pert")
+    assert pert[0, 0] == pytest.approx(1 + 8 * stats.beta.ppf(0.3, 3, 3))
+
+
+def test_samples_with_no_spread_are_the_central_plan():
+    inputs = two_services()
+    res = optimise(inputs, Policy())
+    mc = monte_carlo(inputs, Policy(), 50, seed=3)
+    assert mc["outcomes"]["central_plan"].to_numpy() == pytest.approx(res.objective)
+    assert mc["outcomes"]["optimal"].to_numpy() == pytest.approx(res.objective)
+
+
+def test_samples_are_reproducible_from_the_seed_and_correlated_within_a_service():
+    session = build(load_dataset(EXAMPLE), load_policy(ROOT / "models" / "default.yaml"))
+    a = sample_values(session, 200, seed=7)
+    b = sample_values(session, 200, seed=7)
+    c = sample_values(session, 200, seed=8)
+    assert np.array_equal(a.values, b.values) and not np.array_equal(a.values, c.values)
+    # one draw per service: when REABLE's draw is in its top 5%, all its segments are high
+    seg = session.data.segments
+    cols = np.flatnonzero((seg["service_id"] == "REABLE").to_numpy())
+    high = a.draws[:, a.services.index("REABLE")] > 0.95
+    assert high.any()
+    central = session.compiled.cost[session.compiled.columns(session.model.x)][cols]
+    above = (a.values[:, cols] >= central - 1e-9).all(axis=1)
+    assert (above[high]).all()
+
+
+def test_how_often_a_scheme_is_funded_matches_its_odds():
+    # A: PERT(1, 5, 9) per £1m; B: a sure 4 per £1m, no minimum; £5m buys one of them (width 5).
+    # B gets the money exactly when A's draw is below 4: P = BetaCDF(3/8; 3, 3).
+    inputs = make_inputs(services=[{"service_id": "A"}, {"service_id": "B"}],
+                         curves=[("A", "M", 1, 5, 5.0, 1.0, 9.0), ("B", "M", 1, 5, 4.0)],
+                         funding=[("POOL", Y, 5.0)])
+    mc = monte_carlo(inputs, Policy(), 2000, seed=11)
+    schemes = mc["schemes"].set_index("service_id")
+    expected = stats.beta.cdf(3 / 8, 3, 3)
+    assert schemes.loc["B", "p_beyond_minimum"] == pytest.approx(expected, abs=0.03)
+    assert schemes.loc["A", "p_beyond_minimum"] == pytest.approx(1 - expected, abs=0.03)
+
+
+def test_the_robust_plan_is_best_on_its_own_criterion():
+    inputs = load_dataset(EXAMPLE)
+    policy = load_policy(ROOT / "models" / "default.yaml")
+    for objective, column in (("cvar", "cvar_10"), ("expected", "mean")):
+        res = robust_allocation(inputs, policy, 100, seed=5, objective=objective, alpha=0.10)
+        assert res["status"] == "Optimal"
+        comp = res["comparison"].set_index("allocation")
+        robust, central = comp.iloc[1][column], comp.loc["central estimate", column]
+        assert robust >= central - 1e-6 * abs(central)
+        # and it is a plan within the same money: no more spent than the central one
+        assert res["x_robust"].sum() <= res["x_central"].sum() + 1e-6
+
+
+def test_cvar_is_the_mean_of_the_worst_share():
+    assert cvar(np.arange(1, 11), 0.2) == pytest.approx(1.5)
+
+
+# -- comparing scenarios -----------------------------------------------------------------------
+
+
+def test_compare_many_scenarios():
+    inputs = load_dataset(EXAMPLE)
+    policy = load_policy(ROOT / "models" / "default.yaml")
+    named = {"As planned": optimise(inputs, policy),
+             "Less money": optimise(inputs, policy, ["budget_m=235"]),
+             "Statutory": optimise(inputs, load_policy(ROOT / "models" / "ics-statutory.yaml"))}
+    cmp = compare_many(named)
+    assert list(cmp.summary["scenario"]) == list(named)
+    assert cmp.summary["difference"].iloc[0] == 0 and cmp.summary["difference"].iloc[1] < 0
+    assert list(cmp.sectors.columns) == ["sector", *named]
+    assert any("Less money buys" in s for s in cmp.sentences)
+    assert any("Statutory buys" in s for s in cmp.sentences)
+
+
+# -- the command line ------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_cli_analyses_write_tables_chart_and_provenance(tmp_path):
+    done = runner.invoke(app, ["analyse", "curve", str(EXAMPLE), "--from", "220", "--to",
+                               "260", "--points", "3", "--out", str(tmp_path / "curve")])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in (tmp_path / "curve").iterdir()) == [
+        "chart.html", "curve.csv", "entries.csv", "provenance.json"]
+    done = runner.invoke(app, ["analyse", "compare", str(ROOT / "models" / "scenarios" /
+                                                         "example.yaml")])
+    assert done.exit_code == 0, done.output
+    assert "Two per cent less money buys" in done.output
+    done = runner.invoke(app, ["analyse", "pareto", str(EXAMPLE), "--second", "metric:NOPE"])
+    assert done.exit_code == 2 and "not an objective" in done.output
