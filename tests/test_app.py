@@ -228,6 +228,22 @@ def test_trade_offs_draw_the_budget_curve_and_price_the_rules():
     assert prices.loc[prices["family"] == "workforce", "price"].item() > 0
 
 
+def test_trade_offs_trace_the_frontier_and_run_the_monte_carlo():
+    at = on_page("tradeoffs.py")
+    at.slider(key="pareto-points").set_value(3).run()
+    at.button(key="run-pareto").click().run()
+    no_errors(at)
+    frontier = at.session_state[KEY].analysis("pareto")
+    assert len(frontier) == 3 and frontier.attrs["baseline"]["dominated"]
+    assert any("dominated" in m.value for m in at.markdown)
+    at.number_input(key="mc-samples").set_value(100).run()
+    at.button(key="run-mc").click().run()
+    no_errors(at)
+    mc = at.session_state[KEY].analysis("mc")
+    assert len(mc["outcomes"]) == 100
+    assert at.session_state[KEY].analysis("robust")["status"] == "Optimal"
+
+
 def test_two_sessions_do_not_share_state():
     one, two = app().run(), app().run()
     one.switch_page(PAGES + "rules.py").run()
