@@ -65,7 +65,7 @@ def _print(frame: pd.DataFrame, title: str, fmt: dict[str, str] | None = None) -
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 cells.append("")
             elif isinstance(v, float):
-                cells.append(format(v, fmt.get(col, ",.1f")))
+                cells.append(format(v, fmt.get(col, ",.0f" if abs(v) >= 1000 else ",.1f")))
             else:
                 cells.append(str(v))
         table.add_row(*cells)
