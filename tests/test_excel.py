@@ -21,8 +21,10 @@ from budgetopt.dataset import load_dataset
 from budgetopt.example import example_tables
 from budgetopt.excel import Analyses, next_year_baseline, read_expenditure, write_bcf_workbook
 from budgetopt.excel.layout import EXPENDITURE, FIRST_ROW, HEADER_ROW
+from budgetopt.pareto import pareto_frontier
 from budgetopt.policy import load_policy
 from budgetopt.read import read_frames
+from budgetopt.uncertainty import monte_carlo
 from budgetopt.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +48,9 @@ def book(solved, tmp_path_factory):
     inputs, policy, res = solved
     path = tmp_path_factory.mktemp("xl") / "plan.xlsx"
     analyses = Analyses(budget_curve(inputs, policy, [220.0, 240.0, 260.0]),
-                        price_of_rules(inputs, policy))
+                        price_of_rules(inputs, policy),
+                        pareto_frontier(inputs, policy, "outcome", "equity", 4),
+                        monte_carlo(inputs, policy, 200, seed=1, resolve=False))
     write_bcf_workbook(res, inputs, path, scenario="Statutory", analyses=analyses)
     return path
 
@@ -121,10 +125,22 @@ def test_drop_downs_are_the_templates_lists(book):
             assert tuple(values) == column.choices
 
 
+def rows_of(ref: str) -> tuple[int, int]:
+    """First and last row of a reference like 'Trade-offs'!$B$40:$B$43."""
+    found = re.findall(r"\$(\d+)", ref)
+    return int(found[0]), int(found[-1])
+
+
+def pareto_frontier_first_at_end() -> float:
+    inputs = load_dataset(EXAMPLE)
+    policy = load_policy(ROOT / "models" / "ics-statutory.yaml")
+    return pareto_frontier(inputs, policy, "outcome", "equity", 4)["first"].iloc[-1]
+
+
 def test_charts_are_native_and_point_at_their_tables(book):
     ws = load_workbook(book)["Trade-offs"]
     charts = ws._charts
-    assert len(charts) == 3  # sector spend, budget curve, price of rules
+    assert len(charts) == 5  # sector spend, budget curve, price of rules, frontier, spread
     sector = charts[0]
     refs = [(s.tx.strRef.f, s.val.numRef.f) for s in sector.series]
     assert refs == [("'Trade-offs'!B3", "'Trade-offs'!$B$4:$B$11"),
@@ -133,6 +149,16 @@ def test_charts_are_native_and_point_at_their_tables(book):
         sector.series[0].cat.strRef.f == "'Trade-offs'!$A$4:$A$11"
     assert ws["A3"].value == "Sector" and ws["B3"].value == "Baseline £m"
     assert ws["A4"].value and ws["A11"].value and ws["A12"].value is None
+    frontier = charts[3]
+    assert [s.tx.v for s in frontier.series] == ["Best possible (frontier)",
+                                                 "Current allocation"]
+    first, last = rows_of(frontier.series[0].yVal.numRef.f)
+    assert (first, last) == rows_of(frontier.series[0].xVal.numRef.f)
+    assert ws.cell(row=first - 1, column=2).value.startswith("Weighted outcome")
+    assert ws.cell(row=last, column=2).value == pytest.approx(pareto_frontier_first_at_end(),
+                                                              rel=1e-6)
+    first, last = rows_of(charts[4].series[0].val.numRef.f)
+    assert sum(ws.cell(row=r, column=2).value for r in range(first, last + 1)) == 200
 
 
 @needs_office
@@ -239,3 +265,17 @@ def test_cli_writes_the_workbook_and_the_pdf_board_pack(tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
     assert load_workbook(xlsx)["Expenditure"].max_row > FIRST_ROW + 10
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.pdf", "plan.xlsx"]
+
+
+def test_cli_with_analyses_charts_them_in_the_workbook(tmp_path):
+    xlsx = tmp_path / "plan.xlsx"
+    done = CliRunner().invoke(app, ["solve", str(EXAMPLE), "--model",
+                                    str(ROOT / "models" / "default.yaml"), "--excel", str(xlsx),
+                                    "--with-analyses", "--quiet"])
+    assert done.exit_code == 0, done.output
+    ws = load_workbook(xlsx)["Trade-offs"]
+    assert len(ws._charts) == 5
+    titles = [c.value for c in ws["A"] if isinstance(c.value, str)]
+    assert "Budget curve" in titles and "Price of each rule" in titles
+    assert any(t.startswith("Pareto frontier") for t in titles)
+    assert any(t.startswith("Outcome of this plan over 1,000 samples") for t in titles)

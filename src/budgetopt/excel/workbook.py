@@ -15,9 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -52,7 +53,29 @@ class Analyses:
 
     budget_curve: pd.DataFrame | None = None  # budgetopt.analysis.budget_curve
     price_of_rules: pd.DataFrame | None = None  # budgetopt.analysis.price_of_rules
+    pareto: pd.DataFrame | None = None  # budgetopt.pareto.pareto_frontier
+    monte_carlo: dict[str, pd.DataFrame] | None = None  # budgetopt.uncertainty.monte_carlo
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_analyses(inputs: Inputs, policy: Any, samples: int = 1000, seed: int = 0) -> Analyses:
+    """The analyses the workbook charts: budget curve (±20% of the first-year budget, 21
+    points), price of each rule, outcome-equity frontier (with places), Monte Carlo."""
+    from budgetopt.analysis import budget_curve, price_of_rules
+    from budgetopt.pareto import pareto_frontier
+    from budgetopt.uncertainty import monte_carlo
+
+    fund = inputs.funding
+    total = float(fund.loc[fund["year"] == inputs.years[0], "amount_m"].sum())
+    if policy.rules.money.budget_m is not None:
+        total = float(policy.rules.money.budget_m)
+    return Analyses(
+        budget_curve=budget_curve(inputs, policy, list(np.linspace(0.8 * total, 1.2 * total,
+                                                                   21))),
+        price_of_rules=price_of_rules(inputs, policy),
+        pareto=(pareto_frontier(inputs, policy, "outcome", "equity", 11)
+                if inputs.has_places else None),
+        monte_carlo=monte_carlo(inputs, policy, samples, seed=seed, resolve=False))
 
 
 def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
@@ -568,7 +591,67 @@ def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
         _style(bar, "The price of each rule (weighted outcome given up)", "Rule",
                "Weighted outcome")
         ws.add_chart(bar, f"F{first}")
+        row = max(last, first + 22) + 2
+    frontier = analyses.pareto
+    if frontier is not None and len(frontier.dropna(subset=["first", "second"])):
+        row = _pareto_chart(ws, frontier, row)
+    mc = analyses.monte_carlo
+    if mc is not None and "outcomes" in mc:
+        _distribution_chart(ws, mc["outcomes"], row)
     ws.column_dimensions["A"].width = 42
+
+
+def _pareto_chart(ws, frontier: pd.DataFrame, row: int) -> int:
+    a, b = frontier.attrs["first"], frontier.attrs["second"]
+    base = frontier.attrs.get("baseline", {})
+    write_cell(ws, row, 1, f"Pareto frontier: {a['label']} against {b['label']}"
+               ).font = Font(bold=True)
+    ok = frontier.dropna(subset=["first", "second"])
+    frame = pd.DataFrame({b["label"]: ok["second"], a["label"]: ok["first"]})
+    first = row + 1
+    last = write_frame(ws, frame, top=first, filters=False, formats={
+        a["label"]: "#,##0.0", b["label"]: "#,##0.0"})
+    if base:
+        write_cell(ws, last + 1, 1, base["second"]).number_format = "#,##0.0"
+        write_cell(ws, last + 1, 2, base["first"]).number_format = "#,##0.0"
+        write_cell(ws, last + 1, 3, "current allocation" + (" (dominated)"
+                                                            if base["dominated"] else ""))
+    chart = ScatterChart()
+    frontier_series = Series(Reference(ws, min_col=2, min_row=first + 1, max_row=last),
+                             Reference(ws, min_col=1, min_row=first + 1, max_row=last),
+                             title="Best possible (frontier)")
+    chart.series.append(frontier_series)
+    if base:
+        current = Series(Reference(ws, min_col=2, min_row=last + 1),
+                         Reference(ws, min_col=1, min_row=last + 1), title="Current allocation")
+        current.marker.symbol = "x"
+        current.marker.size = 10
+        current.graphicalProperties.line.noFill = True
+        chart.series.append(current)
+    chart.style = 13
+    _style(chart, "Trade-off frontier (every rule kept)", b["label"], a["label"])
+    ws.add_chart(chart, f"F{first}")
+    return max(last + 1, first + 22) + 2
+
+
+def _distribution_chart(ws, outcomes: pd.DataFrame, row: int) -> int:
+    values = outcomes["central_plan"].to_numpy(float)
+    counts, edges = np.histogram(values, bins=20)
+    write_cell(ws, row, 1, f"Outcome of this plan over {len(values):,} samples of the effects"
+               ).font = Font(bold=True)
+    frame = pd.DataFrame({"Weighted outcome (bin centre)": (edges[:-1] + edges[1:]) / 2,
+                          "Samples": counts})
+    first = row + 1
+    last = write_frame(ws, frame, top=first, filters=False,
+                       formats={"Weighted outcome (bin centre)": NUMBER})
+    bar = BarChart()
+    bar.add_data(Reference(ws, min_col=2, min_row=first, max_row=last), titles_from_data=True)
+    bar.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
+    bar.gapWidth = 10
+    _style(bar, "Uncertainty: weighted outcome of this plan across samples",
+           "Weighted outcome", "Samples")
+    ws.add_chart(bar, f"F{first}")
+    return max(last, first + 22) + 2
 
 
 __all__ = ["POUNDS_M", "Analyses", "fair_shares_distance", "sector_spend", "write_bcf_workbook"]

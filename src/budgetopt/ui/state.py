@@ -227,6 +227,14 @@ class Workspace:
         sig, frame = self.analyses.get(name, ("", None))
         return frame if sig == self.signature() else None
 
+    def workbook_analyses(self):
+        """The trade-off analyses run on the current answer, for the workbook's charts."""
+        from budgetopt.excel.workbook import Analyses
+
+        return Analyses(budget_curve=self.analysis("curve"),
+                        price_of_rules=self.analysis("prices"), pareto=self.analysis("pareto"),
+                        monte_carlo=self.analysis("mc"))
+
     def keep_analysis(self, name: str, frame: Any) -> None:
         self.analyses[name] = (self.signature(), frame)
 

@@ -11,6 +11,7 @@ import streamlit as st
 from rich.text import Text
 
 from budgetopt.errors import Problem
+from budgetopt.excel.workbook import Analyses
 from budgetopt.inputs import Inputs
 from budgetopt.results import Results
 from budgetopt.summary import STATUS_WORDS
@@ -51,8 +52,9 @@ def money(value: float | None) -> str:
 
 
 def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
-                     scenario: str = "") -> None:
-    """Buttons to download the answer as JSON and as the Excel workbook."""
+                     scenario: str = "", analyses: Analyses | None = None) -> None:
+    """Buttons to download the answer as JSON and as the Excel workbook (with the charts of
+    the trade-off analyses run for it, when given)."""
     from budgetopt.excel import write_bcf_workbook
 
     c1, c2 = st.columns(2)
@@ -62,7 +64,7 @@ def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
         return
     with tempfile.TemporaryDirectory(prefix="budgetopt-xlsx-") as tmp:
         path = Path(tmp) / f"{stem}.xlsx"
-        write_bcf_workbook(res, inputs, path, scenario=scenario)
+        write_bcf_workbook(res, inputs, path, scenario=scenario, analyses=analyses)
         content = path.read_bytes()
     c2.download_button("Download the workbook (Excel)", content, file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

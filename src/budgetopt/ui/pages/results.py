@@ -119,4 +119,5 @@ with tabs[6]:
         st.info("Every service is funded at the margin.")
 
 st.divider()
-result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs)
+result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs,
+                 analyses=ws.workbook_analyses())
