@@ -38,6 +38,14 @@ def _years(n: int) -> list[str]:
     return [f"{2026 + i}/{(27 + i) % 100:02d}" for i in range(n)]
 
 
+def _over_years(table: pd.DataFrame, first_year: str, labels: list[str], column: str,
+                size: float, growth: float) -> pd.DataFrame:
+    """The first year's rows repeated for every year, `column` × size × growth^year."""
+    rows = table[table["year"] == first_year]
+    return pd.concat([rows.assign(year=y, **{column: rows[column] * size * growth ** i})
+                      for i, y in enumerate(labels)], ignore_index=True)
+
+
 def synthetic_tables(copies: int = 1, places: int = 5, years: int = 5,
                      seed: int = 0) -> dict[str, pd.DataFrame]:
     """The tables of a synthetic data set (see the module's docstring)."""
@@ -70,14 +78,7 @@ def synthetic_tables(copies: int = 1, places: int = 5, years: int = 5,
             cur[col] = pd.to_numeric(cur[col], errors="coerce") * cur["service_id"].map(per)
         out["curves"].append(cur)
 
-        fund = ex["funding"][ex["funding"]["year"] == first_year].copy()
-        rows = []
-        for i, y in enumerate(labels):
-            f = fund.copy()
-            f["year"] = y
-            f["amount_m"] = f["amount_m"] * size * (1.02 ** i)
-            rows.append(f)
-        fund = pd.concat(rows, ignore_index=True)
+        fund = _over_years(ex["funding"], first_year, labels, "amount_m", size, 1.02)
         fund["source_id"] = [tag(s, k) for s in fund["source_id"]]
         fund["name"] = [tag(s, k) for s in fund["name"]]
         out["funding"].append(fund)
@@ -87,14 +88,7 @@ def synthetic_tables(copies: int = 1, places: int = 5, years: int = 5,
         elig["service_id"] = [tag(s, k) for s in elig["service_id"]]
         out["eligibility"].append(elig)
 
-        wf = ex["workforce"][ex["workforce"]["year"] == first_year].copy()
-        rows = []
-        for i, y in enumerate(labels):
-            w = wf.copy()
-            w["year"] = y
-            w["wte_available"] = w["wte_available"] * size * (1.015 ** i)
-            rows.append(w)
-        wf = pd.concat(rows, ignore_index=True)
+        wf = _over_years(ex["workforce"], first_year, labels, "wte_available", size, 1.015)
         wf["group_id"] = [tag(g, k) for g in wf["group_id"]]
         out["workforce"].append(wf)
         need = ex["workforce_need"].copy()

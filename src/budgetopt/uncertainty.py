@@ -99,6 +99,18 @@ def _x_cols(session: Session) -> np.ndarray:
     return session.compiled.columns(session.model.x)
 
 
+def _central(inputs: Inputs, policy: Policy, overrides: Any, n: int, seed: int,
+             distribution: Distribution) -> tuple[Session, np.ndarray, np.ndarray, Samples]:
+    """The built session, its segment columns, the central-estimate plan and the samples."""
+    session = build(inputs, policy, overrides)
+    central = session.solve()
+    if central.col_value is None:
+        raise ValueError(f"the central-estimate model is {central.status}: fix it first")
+    cols = _x_cols(session)
+    samples = sample_values(session, n, seed=seed, distribution=distribution)
+    return session, cols, central.col_value[cols], samples
+
+
 def _spend_by_service(session: Session, x: np.ndarray) -> pd.Series:
     seg = session.data.segments
     return pd.Series(x, index=seg.index).groupby(seg["service_id"].to_numpy()).sum()
@@ -122,13 +134,7 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
         ``summary``: mean, standard deviation, 5th and 95th percentiles, CVaR 5% of each.
         Provenance and the seed are in ``frame.attrs``.
     """
-    session = build(inputs, policy, overrides)
-    central = session.solve()
-    if central.col_value is None:
-        raise ValueError(f"the central-estimate model is {central.status}: fix it first")
-    cols = _x_cols(session)
-    x0 = central.col_value[cols]
-    samples = sample_values(session, n, seed=seed, distribution=distribution)
+    session, cols, x0, samples = _central(inputs, policy, overrides, n, seed, distribution)
     frame = pd.DataFrame({"sample": np.arange(n), "central_plan": samples.values @ x0})
     out: dict[str, pd.DataFrame] = {}
     if resolve:
@@ -229,13 +235,8 @@ def robust_allocation(inputs: Inputs, policy: Policy, n: int = 200, *, seed: int
         difference_m over the plan), ``comparison`` (both allocations on the same samples:
         :func:`summarise`), ``x_robust``, ``x_central``, ``samples``.
     """
-    session = build(inputs, policy, overrides)
-    central = session.solve()
-    if central.col_value is None:
-        raise ValueError(f"the central-estimate model is {central.status}: fix it first")
-    cols = _x_cols(session)
-    x_central = central.col_value[cols]
-    samples = sample_values(session, n, seed=seed, distribution=distribution)
+    session, cols, x_central, samples = _central(inputs, policy, overrides, n, seed,
+                                                 distribution)
     lp = session.compiled.highs.getLp()
     h = new_highs()
     h.passModel(lp)
