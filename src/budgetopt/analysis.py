@@ -111,11 +111,10 @@ def service_entries(services: pd.DataFrame, inputs: Inputs, session: Session,
     if services.empty:
         return pd.DataFrame(columns=["service_id", "name", "enters_at_m", "leaves_after_m",
                                      "minimum_m"])
+    from budgetopt.model.families import service_bounds
+
     svc = inputs.services.set_index("service_id")
-    mins = svc["min_m"].astype(float).to_dict()
-    for sid, o in session.data.policy.rules.bounds.services.items():
-        if o.min_m is not None:
-            mins[sid] = float(o.min_m)
+    mins, _ = service_bounds(inputs, session.data.policy)
     budgets = np.array(services.index, dtype=float)
     order = np.argsort(budgets)
     rows = []

@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from budgetopt.model.data import RELEASE_SOURCE, ModelData, year_value
+from budgetopt.model.families import service_bounds
 
 
 def minimums_within_funding(data: ModelData) -> list[str]:
     """Σ_s min_s against Σ_i F[i,y], per year (with the policy's bound overrides)."""
     if not data.policy.enabled("bounds"):
         return []
-    mins = dict(zip(data.inputs.services["service_id"], data.inputs.services["min_m"]))
-    for sid, o in data.policy.rules.bounds.services.items():
-        if o.min_m is not None:
-            mins[sid] = o.min_m
+    mins, _ = service_bounds(data.inputs, data.policy)
     need = sum(mins.values())
     out = []
     pool = data.funding[data.funding["source_id"] != RELEASE_SOURCE]
@@ -37,12 +35,10 @@ def minimums_within_eligible_money(data: ModelData) -> list[str]:
         return []
     svc = data.inputs.services.set_index("service_id")
     fund = data.funding.set_index(["source_id", "year"])["amount_m"]
+    mins, _ = service_bounds(data.inputs, data.policy)
     out = []
     for (sid, year), grp in data.flows.groupby(["service_id", "year"], sort=False):
-        minimum = svc.at[sid, "min_m"]
-        override = data.policy.rules.bounds.services.get(sid)
-        if override is not None and override.min_m is not None:
-            minimum = override.min_m
+        minimum = mins[sid]
         money = sum(fund[(s, year)] for s in grp["source_id"])
         if minimum > money + 1e-9:
             out.append(f"The minimum on {svc.at[sid, 'name']} (£{minimum:,.1f}m) is more than "
@@ -55,9 +51,9 @@ def mhis_within_reach(data: ModelData) -> list[str]:
     pool's money, and (with managed transition) how far those lines may rise in a year."""
     if not data.policy.enabled("mhis"):
         return []
-    from budgetopt.model.rules import _baseline_by_service, _mhis_services, mhis_growth
+    from budgetopt.model.rules import _baseline_by_service, mhis_growth, mhis_services
 
-    mh = _mhis_services(data)
+    mh = mhis_services(data)
     if not mh:
         return []
     year = data.years[0]

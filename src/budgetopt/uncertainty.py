@@ -184,13 +184,10 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
 
 def _minimum_spend(session: Session) -> dict[str, float]:
     """Each service's protected minimum over the plan (the sum of its yearly minimums)."""
-    svc = session.data.inputs.services
-    years = len(session.data.years)
-    lo = dict(zip(svc["service_id"], svc["min_m"] * years))
-    for sid, o in session.data.policy.rules.bounds.services.items():
-        if o.min_m is not None:
-            lo[sid] = o.min_m * years
-    return lo
+    from budgetopt.model.families import service_bounds
+
+    lo, _ = service_bounds(session.data.inputs, session.data.policy)
+    return {s: v * len(session.data.years) for s, v in lo.items()}
 
 
 def cvar(values: np.ndarray, alpha: float = 0.05) -> float:

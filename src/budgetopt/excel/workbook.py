@@ -368,6 +368,23 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
             checks.append((f"Spend from {fund.loc[sid, 'name']} within its income", y,
                            f'=SUMIFS({spend},{ids},"{_quote(sid)}")', "<=",
                            f"={income[(sid, y)]}"))
+    policy = _policy_of(results)
+    if policy is not None and policy.enabled("bounds"):
+        from budgetopt.model.families import service_bounds
+
+        lo, hi = service_bounds(inputs, policy)
+        schemes = exp.range("Scheme ID")
+        names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
+        for sid in inputs.service_ids:
+            for y in years:
+                spend = exp.range(f"Expenditure (£) {y}")
+                figure = f'=SUMIFS({spend},{schemes},"{_quote(sid)}")'
+                if lo[sid] > 0:
+                    checks.append((f"Minimum spend on {names[sid]}", y, figure, ">=",
+                                   round(lo[sid] * 1e6, 2)))
+                if np.isfinite(hi[sid]):
+                    checks.append((f"Maximum spend on {names[sid]}", y, figure, "<=",
+                                   round(hi[sid] * 1e6, 2)))
     nhs_min = _nhs_minimum_ids(results, inputs)
     bcf = results.constraints[results.constraints["family"] == "bcf_conditions"]
     area, comm, pct = (exp.range("Area of Spend"), exp.range("Commissioner"),
@@ -412,6 +429,18 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
     ws.auto_filter.ref = f"A{HEADER_ROW}:F{max(last, HEADER_ROW)}"
     for letter, width in zip("ABCDEF", (70, 10, 18, 10, 18, 10)):
         ws.column_dimensions[letter].width = width
+
+
+def _policy_of(results: Results):
+    """The policy the results were solved under (from their provenance), or None."""
+    from budgetopt.errors import InputError
+    from budgetopt.policy import policy_from_dict
+
+    dump = results.provenance.get("policy_model")
+    try:
+        return policy_from_dict(dump) if dump else None
+    except InputError:
+        return None
 
 
 def _quote(text: str) -> str:

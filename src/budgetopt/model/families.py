@@ -72,6 +72,20 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
 
+def service_bounds(inputs, policy) -> tuple[dict[str, float], dict[str, float]]:
+    """Each service's minimum and maximum spend a year (£m): the services table, overridden
+    by ``rules.bounds.services`` in the policy model."""
+    svc = inputs.services
+    lo = {s: float(v) for s, v in zip(svc["service_id"], svc["min_m"])}
+    hi = {s: float(v) for s, v in zip(svc["service_id"], svc["max_m"])}
+    for sid, o in policy.rules.bounds.services.items():
+        if o.min_m is not None:
+            lo[sid] = float(o.min_m)
+        if o.max_m is not None:
+            hi[sid] = float(o.max_m)
+    return lo, hi
+
+
 def add_bounds(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Service bounds: minimum and maximum spend per service and year (ICS-wide).
 
@@ -83,16 +97,8 @@ def add_bounds(m: pyo.ConcreteModel, data: ModelData) -> None:
     min_s and max_s come from the services table, overridden per service by
     ``rules.bounds.services`` in the policy model.
     """
-    svc = data.inputs.services
-    overrides = data.policy.rules.bounds.services
-    names = _names(svc, "service_id")
-    lo = dict(zip(svc["service_id"], svc["min_m"]))
-    hi = dict(zip(svc["service_id"], svc["max_m"]))
-    for sid, o in overrides.items():
-        if o.min_m is not None:
-            lo[sid] = o.min_m
-        if o.max_m is not None:
-            hi[sid] = o.max_m
+    names = _names(data.inputs.services, "service_id")
+    lo, hi = service_bounds(data.inputs, data.policy)
     for component, bound, sense, word in (("bounds_min", lo, ">=", "Minimum"),
                                           ("bounds_max", hi, "<=", "Maximum")):
         keys = [(s, y) for y in data.years for s in data.inputs.service_ids

@@ -314,7 +314,8 @@ def add_bed_capacity(m: pyo.ConcreteModel, data: ModelData) -> None:
 # -- mental health, BCF conditions, personal budgets -------------------------------------------
 
 
-def _mhis_services(data: ModelData) -> list[str]:
+def mhis_services(data: ModelData) -> list[str]:
+    """The services the Mental Health Investment Standard counts (flag, include, exclude)."""
     rule = data.policy.rules.mhis
     _check_ids(data, "rules.mhis.include", rule.include)
     _check_ids(data, "rules.mhis.exclude", rule.exclude)
@@ -349,7 +350,7 @@ def add_mhis(m: pyo.ConcreteModel, data: ModelData) -> None:
     learning disability, autism, dementia and specialised services are out of scope). g_y is the
     allocation growth (stated, or the growth of total funding on the year before).
     """
-    mh = _mhis_services(data)
+    mh = mhis_services(data)
     if not mh:
         raise _policy_problem("rules.mhis: no service is in scope (mark services mhis = yes "
                               "or list them in rules.mhis.include)")
