@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from budgetopt.model.rows import RowInfo
@@ -160,6 +161,32 @@ def _row_bounds(cons: list, constants: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return lo, up
 
 
+def _linear_terms(body) -> tuple[list, list[float]] | None:
+    """(variables, coefficients) of a LinearExpression of variables and monomials, read
+    directly (the model's rows are built so, see :func:`budgetopt.model.rows.linear`); None
+    for a fixed variable (a constant that belongs in the limit) or
+    for anything else. A variable appearing twice is summed by HiGHS's duplicate check, so
+    each (row, column) must be unique: such a body also goes the general route."""
+    if type(body) is not LinearExpression:
+        return None
+    variables, coefs = [], []
+    for arg in body.args:
+        if type(arg) is MonomialTermExpression:
+            c, v = arg.args
+            if not v.is_variable_type() or v.fixed:
+                return None
+            coefs.append(c if type(c) is float else pyo.value(c))
+            variables.append(v)
+        elif arg.is_variable_type() and not arg.fixed:
+            coefs.append(1.0)
+            variables.append(arg)
+        else:  # a fixed variable is a constant: the general route moves it to the limit
+            return None
+    if len({id(v) for v in variables}) != len(variables):
+        return None
+    return variables, coefs
+
+
 def compile_model(m: pyo.ConcreteModel) -> Compiled:
     """Compile `m` (a model from :func:`budgetopt.model.build.build_model`) into HiGHS."""
     t0 = time.perf_counter()
@@ -176,12 +203,17 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     index_parts, value_parts = [], []
     constants = np.zeros(len(cons))
     for r, con in enumerate(cons):
-        repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
-        idx = np.fromiter((col_of[id(v)] for v in repn.linear_vars), dtype=np.int32,
-                          count=len(repn.linear_vars))
+        terms = _linear_terms(con.body)
+        if terms is None:  # not a plain sum of terms: Pyomo's general route
+            repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
+            variables, coefs = repn.linear_vars, repn.linear_coefs
+            constants[r] = pyo.value(repn.constant)
+        else:
+            variables, coefs = terms
+        idx = np.fromiter((col_of[id(v)] for v in variables), dtype=np.int32,
+                          count=len(variables))
         index_parts.append(idx)
-        value_parts.append(np.asarray(repn.linear_coefs, dtype=float))
-        constants[r] = pyo.value(repn.constant)
+        value_parts.append(np.asarray(coefs, dtype=float))
         starts[r + 1] = starts[r] + len(idx)
     row_lower, row_upper = _row_bounds(cons, constants)
 

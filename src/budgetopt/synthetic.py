@@ -1,7 +1,8 @@
 """Synthetic data sets at any size, shaped like the example ICS (for benchmarks and tests).
 
-An instance stacks `copies` ICS-sized blocks in one pool: each copy has its own services,
-funding sources (with the example's eligibility), workforce groups and curves, with effects
+An instance stacks `copies` ICS-sized blocks: each copy has its own services, funding sources
+(each paying only for its own copy's services, with the example's eligibility within it),
+workforce groups and curves, with effects
 and money perturbed reproducibly by `seed`; every copy shares `places` places and `years`
 years. Sizes used by the benchmarks (:data:`SIZES`):
 
@@ -84,6 +85,12 @@ def synthetic_tables(copies: int = 1, places: int = 5, years: int = 5,
         out["funding"].append(fund)
 
         elig = ex["eligibility"].copy()
+        if copies > 1:  # a copy's open sources pay for that copy's services only
+            open_sources = sorted(set(fund["source_id"].str.rsplit("_", n=1).str[0])
+                                  - set(elig["source_id"]))
+            elig = pd.concat([elig, pd.DataFrame(
+                [(src, sid) for src in open_sources for sid in ex["services"]["service_id"]],
+                columns=["source_id", "service_id"])], ignore_index=True)
         elig["source_id"] = [tag(s, k) for s in elig["source_id"]]
         elig["service_id"] = [tag(s, k) for s in elig["service_id"]]
         out["eligibility"].append(elig)

@@ -66,19 +66,22 @@ def objective_coefficients(data: ModelData) -> np.ndarray:
 
 def _terms(m: pyo.ConcreteModel, data: ModelData) -> None:
     seg = data.segments
+    xs = list(m.x.values())  # column j is xs[j] (indexing the Var component is slower)
     spend: dict[tuple[str, str], list] = defaultdict(list)
     spend_place: dict[tuple[str, object, str], list] = defaultdict(list)
-    for col, sid, pid, year in seg[["col", "service_id", "place_id", "year"]].itertuples(
-            index=False):
-        spend[(sid, year)].append(m.x[col])
-        spend_place[(sid, pid, year)].append(m.x[col])
+    years = seg["year"].tolist()
+    for col, sid, pid, year in zip(seg["col"].tolist(), seg["service_id"].tolist(),
+                                   seg["place_id"].tolist(), years):
+        spend[(sid, year)].append(xs[col])
+        spend_place[(sid, pid, year)].append(xs[col])
     m.spend_terms = dict(spend)  # (service, year) -> [x]
     m.spend_place_terms = dict(spend_place)  # (service, place, year) -> [x]
     outcome: dict[tuple[str, str], list] = defaultdict(list)
-    year_of = dict(zip(seg["col"], seg["year"]))
-    for col, metric, per_m in data.coefs[["col", "metric_id", "per_m"]].itertuples(index=False):
+    co = data.coefs
+    for col, metric, per_m in zip(co["col"].tolist(), co["metric_id"].tolist(),
+                                  co["per_m"].tolist()):
         if per_m:
-            outcome[(metric, year_of[col])].append((float(per_m), m.x[col]))
+            outcome[(metric, years[col])].append((float(per_m), xs[col]))
     m.outcome_terms = dict(outcome)  # (metric, year) -> [(a, x)]
 
 

@@ -124,9 +124,15 @@ def _service_segments(bands: pd.DataFrame) -> tuple[list[float], dict]:
     segment]}} for the central, low and high estimate columns.
     """
     bands = bands.sort_values(["metric_id", "band"])
-    metrics = bands["metric_id"].to_numpy()
-    widths_in = bands["width_m"].to_numpy(dtype=float)
-    estimates = {c: bands[c].to_numpy(dtype=float) for c in ("per_m", "per_m_low", "per_m_high")}
+    return _merge_bands(bands["metric_id"].to_numpy(object),
+                        bands["width_m"].to_numpy(dtype=float),
+                        {c: bands[c].to_numpy(dtype=float)
+                         for c in ("per_m", "per_m_low", "per_m_high")})
+
+
+def _merge_bands(metrics: np.ndarray, widths_in: np.ndarray,
+                 estimates: dict[str, np.ndarray]) -> tuple[list[float], dict]:
+    """:func:`_service_segments` on arrays sorted by metric, then band."""
     starts = np.flatnonzero(np.r_[True, metrics[1:] != metrics[:-1]]) if len(metrics) else []
     bounds = list(zip(starts, [*starts[1:], len(metrics)]))
     ends = {metrics[a]: np.cumsum(widths_in[a:b]) for a, b in bounds}
@@ -143,6 +149,22 @@ def _service_segments(bands: pd.DataFrame) -> tuple[list[float], dict]:
     return widths, values
 
 
+def _all_services_segments(curves: pd.DataFrame) -> dict[str, tuple[list[float], dict]]:
+    """:func:`_service_segments` for every service of `curves` in one sorted pass."""
+    if curves.empty:
+        return {}
+    c = curves.sort_values(["service_id", "metric_id", "band"])
+    sid = c["service_id"].to_numpy(object)
+    metric = c["metric_id"].to_numpy(object)
+    width = c["width_m"].to_numpy(dtype=float)
+    est = {k: c[k].to_numpy(dtype=float) for k in ("per_m", "per_m_low", "per_m_high")}
+    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
+    out = {}
+    for a, b in zip(starts, [*starts[1:], len(sid)]):
+        out[sid[a]] = _merge_bands(metric[a:b], width[a:b], {k: v[a:b] for k, v in est.items()})
+    return out
+
+
 def _is_nonconcave(values: dict[str, dict[str, list[float]]]) -> bool:
     for cols in values.values():
         for arr in cols.values():
@@ -157,9 +179,8 @@ def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd
     coef_rows: list[tuple] = []
     col = 0
     curves = inputs.curves
-    generic = dict(tuple(curves[curves["year"].isna()].groupby("service_id", sort=False)))
     specific = curves[curves["year"].notna()]
-    merged: dict[str, tuple[list[float], dict]] = {}  # a service's all-years segments, once
+    merged = _all_services_segments(curves[curves["year"].isna()])  # all-years bands, once
     place_rows = list(places.itertuples(index=False, name=None))
     for year in years:
         this_year = set(specific.loc[specific["year"] == year, "service_id"])
@@ -169,9 +190,7 @@ def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd
         for sid in inputs.service_ids:
             if sid in this_year:
                 widths, values = _service_segments(by_service[sid])
-            elif sid in generic:
-                if sid not in merged:
-                    merged[sid] = _service_segments(generic[sid])
+            elif sid in merged:
                 widths, values = merged[sid]
             else:
                 widths, values = [float("inf")], {}
@@ -251,11 +270,16 @@ def _flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFram
                 ao.reinvest_in is not None and sector[sid] in ao.reinvest_in):
             allowed.add((RELEASE_SOURCE, sid))
     restricted.add(RELEASE_SOURCE)
+    services = inputs.service_ids
+    by_source: dict[str, list[str]] = {}  # the services each restricted source may pay for
+    for src, sid in allowed:
+        by_source.setdefault(src, []).append(sid)
+    order = {sid: i for i, sid in enumerate(services)}
     rows = [
         (src, sid, year)
-        for src, year in zip(funding["source_id"], funding["year"])
-        for sid in inputs.service_ids
-        if src not in restricted or (src, sid) in allowed
+        for src, year in zip(funding["source_id"].tolist(), funding["year"].tolist())
+        for sid in (sorted(by_source.get(src, []), key=order.__getitem__)
+                    if src in restricted else services)
     ]
     flows = pd.DataFrame(rows, columns=["source_id", "service_id", "year"])
     flows.insert(0, "col", np.arange(len(flows)))
@@ -265,11 +289,13 @@ def _flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFram
 def _baseline(inputs: Inputs, years: tuple[str, ...], places: pd.DataFrame) -> pd.DataFrame:
     if len(inputs.baseline):
         return inputs.baseline[inputs.baseline["year"].isin(years)].reset_index(drop=True)
+    place_share = list(zip(places["place_id"].tolist(), places["share"].tolist()))
     rows = [
         (sid, pid, year, base * share)
-        for sid, base in zip(inputs.services["service_id"], inputs.services["baseline_m"])
+        for sid, base in zip(inputs.services["service_id"].tolist(),
+                             inputs.services["baseline_m"].tolist())
         for year in years
-        for pid, share in zip(places["place_id"], places["share"])
+        for pid, share in place_share
     ]
     return pd.DataFrame(rows, columns=["service_id", "place_id", "year", "amount_m"])
 

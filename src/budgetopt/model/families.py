@@ -42,10 +42,11 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
     flows = data.flows
     by_source: dict[tuple[str, str], list] = defaultdict(list)
     by_service: dict[tuple[str, str], list] = defaultdict(list)
-    for col, src, sid, year in flows[["col", "source_id", "service_id", "year"]].itertuples(
-            index=False):
-        by_source[(src, year)].append((1.0, m.flow[col]))
-        by_service[(sid, year)].append((1.0, m.flow[col]))
+    fs = list(m.flow.values())
+    for col, src, sid, year in zip(flows["col"].tolist(), flows["source_id"].tolist(),
+                                   flows["service_id"].tolist(), flows["year"].tolist()):
+        by_source[(src, year)].append((1.0, fs[col]))
+        by_service[(sid, year)].append((1.0, fs[col]))
     fund = data.funding
     from budgetopt.model.rules import carried_forward_sources
 

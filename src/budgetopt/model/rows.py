@@ -61,8 +61,12 @@ def family_catalogue() -> dict[str, dict[str, str]]:
 
 
 def linear(terms: Iterable[tuple[float, Any]]) -> LinearExpression:
-    """Sum of coefficient × variable pairs as one Pyomo LinearExpression."""
-    args = [MonomialTermExpression((float(c), v)) for c, v in terms if c]
+    """Sum of coefficient × variable pairs as one Pyomo LinearExpression.
+
+    A unit coefficient is the variable itself (no monomial object): most rows are sums of
+    spends, and this is the cheapest expression Pyomo builds (PERF-NOTES.md).
+    """
+    args = [v if c == 1.0 else MonomialTermExpression((float(c), v)) for c, v in terms if c]
     return LinearExpression(args)
 
 
