@@ -190,12 +190,29 @@ def _linear_terms(body) -> tuple[list, list[float]] | None:
 def compile_model(m: pyo.ConcreteModel) -> Compiled:
     """Compile `m` (a model from :func:`budgetopt.model.build.build_model`) into HiGHS."""
     t0 = time.perf_counter()
-    cols = list(m.component_data_objects(pyo.Var, active=True, descend_into=True, sort=False))
+    hints = getattr(m, "bound_hints", {})
+    cols, lower_parts, upper_parts, integer_parts = [], [], [], []
+    for comp in m.component_objects(pyo.Var, active=True, descend_into=True, sort=False):
+        block = list(comp.values())
+        cols += block
+        hint = hints.get(comp.local_name)
+        if hint is not None and len(hint[0]) == len(block):
+            # bounds the model took from the data (continuous): no per-variable reads
+            lower_parts.append(np.asarray(hint[0], float))
+            upper_parts.append(np.asarray(hint[1], float))
+            integer_parts.append(np.zeros(len(block), bool))
+        else:
+            lower_parts.append(np.array([v.lb if v.lb is not None else -INF for v in block],
+                                        dtype=float))
+            upper_parts.append(np.array([v.ub if v.ub is not None else INF for v in block],
+                                        dtype=float))
+            integer_parts.append(np.array([v.is_integer() or v.is_binary() for v in block],
+                                          dtype=bool))
     col_of = {id(v): j for j, v in enumerate(cols)}
     n = len(cols)
-    col_lower = np.array([v.lb if v.lb is not None else -INF for v in cols], dtype=float)
-    col_upper = np.array([v.ub if v.ub is not None else INF for v in cols], dtype=float)
-    integer = np.array([v.is_integer() or v.is_binary() for v in cols], dtype=bool)
+    col_lower = np.concatenate(lower_parts) if cols else np.zeros(0)
+    col_upper = np.concatenate(upper_parts) if cols else np.zeros(0)
+    integer = np.concatenate(integer_parts) if cols else np.zeros(0, bool)
 
     rows: list[RowInfo] = list(m.row_info)
     cons = [getattr(m, info.component)[info.index] for info in rows]
@@ -218,9 +235,14 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     row_lower, row_upper = _row_bounds(cons, constants)
 
     obj = next(m.component_data_objects(pyo.Objective, active=True))
-    orepn = generate_standard_repn(obj.expr, compute_values=True, quadratic=False)
     cost = np.zeros(n)
-    np.add.at(cost, [col_of[id(v)] for v in orepn.linear_vars], orepn.linear_coefs)
+    obj_constant = 0.0
+    terms = _linear_terms(obj.expr)
+    if terms is None:
+        orepn = generate_standard_repn(obj.expr, compute_values=True, quadratic=False)
+        terms = (orepn.linear_vars, orepn.linear_coefs)
+        obj_constant = float(pyo.value(orepn.constant))
+    np.add.at(cost, [col_of[id(v)] for v in terms[0]], np.asarray(terms[1], dtype=float))
     maximise = obj.sense == pyo.maximize
     t1 = time.perf_counter()
 
@@ -228,7 +250,7 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     lp.num_col_, lp.num_row_ = n, len(cons)
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lower, col_upper
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    lp.offset_ = float(pyo.value(orepn.constant))
+    lp.offset_ = obj_constant
     lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
     a = lp.a_matrix_
     a.format_ = highspy.MatrixFormat.kRowwise

@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from budgetopt.errors import PolicyError, Problem
 from budgetopt.model.data import ModelData
-from budgetopt.model.rows import add_rows, linear
+from budgetopt.model.rows import add_rows, linear, unit_sum
 
 
 def _names(frame, key: str) -> dict[str, str]:
@@ -45,8 +45,8 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
     fs = list(m.flow.values())
     for col, src, sid, year in zip(flows["col"].tolist(), flows["source_id"].tolist(),
                                    flows["service_id"].tolist(), flows["year"].tolist()):
-        by_source[(src, year)].append((1.0, fs[col]))
-        by_service[(sid, year)].append((1.0, fs[col]))
+        by_source[(src, year)].append(fs[col])
+        by_service[(sid, year)].append(fs[col])
     fund = data.funding
     from budgetopt.model.rules import carried_forward_sources
 
@@ -56,7 +56,7 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
     names = dict(zip(fund["source_id"], fund["name"]))
     add_rows(
         m, "money_source_limit", "money", list(amount),
-        body=lambda k: linear(by_source[k]) if by_source[k] else None,
+        body=lambda k: unit_sum(by_source[k]) if by_source[k] else None,
         sense="<=", limit=amount,
         name=lambda k: f"Spend from {names[k[0]]} in {k[1]} within its {fmt_m(amount[k])}",
         labels=lambda k: {"source": names[k[0]], "source_id": k[0], "year": k[1]},
@@ -65,7 +65,8 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
     keys = [(s, y) for y in data.years for s in data.inputs.service_ids]
     add_rows(
         m, "funding_balance", "money", keys,
-        body=lambda k: linear([*by_service[k], *((-1.0, x) for x in m.spend_terms[k])]),
+        body=lambda k: linear([*((1.0, f) for f in by_service[k]),
+                               *((-1.0, x) for x in m.spend_terms[k])]),
         sense="==", limit={k: 0.0 for k in keys},
         name=lambda k: f"Spend on {services[k[0]]} in {k[1]} is paid for by eligible sources",
         labels=lambda k: {"service": services[k[0]], "service_id": k[0], "year": k[1]},
@@ -106,7 +107,7 @@ def add_bounds(m: pyo.ConcreteModel, data: ModelData) -> None:
                 if (bound[s] > 0 if sense == ">=" else math.isfinite(bound[s]))]
         add_rows(
             m, component, "bounds", keys,
-            body=lambda k: linear((1.0, x) for x in m.spend_terms[k]),
+            body=lambda k: unit_sum(m.spend_terms[k]),
             sense=sense, limit={k: bound[k[0]] for k in keys},
             name=lambda k, word=word, bound=bound:
                 f"{word} spend on {names[k[0]]} in {k[1]} ({fmt_m(bound[k[0]])})",

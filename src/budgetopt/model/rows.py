@@ -70,6 +70,11 @@ def linear(terms: Iterable[tuple[float, Any]]) -> LinearExpression:
     return LinearExpression(args)
 
 
+def unit_sum(variables: Iterable[Any]) -> LinearExpression:
+    """Σ variables (every coefficient 1) as one Pyomo LinearExpression: the cheapest build."""
+    return LinearExpression(list(variables))
+
+
 def add_rows(
     m: pyo.ConcreteModel,
     component: str,
