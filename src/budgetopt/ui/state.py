@@ -7,7 +7,7 @@ models, cached as copies (``st.cache_data`` hands every caller its own copy).
 
 The answer is cached per session for the (data, policy) it was computed from: moving between
 pages or re-rendering never re-solves; a change to the data or the policy builds and solves
-anew (about 0.4 s on the example ICS, see :func:`Workspace.answer`).
+anew (about 0.13 s on the example ICS, see :func:`Workspace.answer`).
 """
 
 from __future__ import annotations
