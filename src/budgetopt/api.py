@@ -41,12 +41,14 @@ class Session:
     def model(self):  # the Pyomo model
         return self.compiled.model
 
-    def solve(self) -> SolveOutcome:
-        return run(self.compiled, self.data.policy.solver)
+    def solve(self, *, load: bool = False) -> SolveOutcome:
+        """Solve (or re-solve after a change). The solution is in the outcome's arrays; with
+        `load` it is also put into the Pyomo model's variables (``session.model.x[j].value``)."""
+        return run(self.compiled, self.data.policy.solver, load=load)
 
     def results(self, outcome: SolveOutcome | None = None, *, diagnose: bool = True) -> Results:
         t0 = time.perf_counter()
-        outcome = outcome or self.solve()
+        outcome = outcome or self.solve(load=True)
         timings = {**self.timings, "solve_s": time.perf_counter() - t0}
         infeas = None
         if outcome.status == "infeasible" and diagnose:

@@ -280,8 +280,9 @@ def _set_options(h: highspy.Highs, opts) -> None:
     h.setOptionValue("random_seed", int(opts.random_seed))
 
 
-def run(compiled: Compiled, options=None) -> SolveOutcome:
-    """Solve (or re-solve) a compiled model and load the values into the Pyomo variables."""
+def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
+    """Solve (or re-solve) a compiled model; with `load`, put the values into the Pyomo
+    variables too (re-solves in a sweep skip that: the arrays in the outcome are enough)."""
     from budgetopt.policy import SolverSettings
 
     opts = options or SolverSettings()
@@ -316,8 +317,9 @@ def run(compiled: Compiled, options=None) -> SolveOutcome:
         elif sol.dual_valid:
             row_dual = np.asarray(sol.row_dual, dtype=float)
             col_dual = np.asarray(sol.col_dual, dtype=float)
-        for v, val in zip(compiled.cols, col_value):
-            v.set_value(float(val), skip_validation=True)
+        if load:
+            for v, val in zip(compiled.cols, col_value.tolist()):
+                v.set_value(val, skip_validation=True)
     return SolveOutcome(
         status=word, solver_status=h.modelStatusToString(status), objective=objective,
         col_value=col_value, row_value=row_value, row_dual=row_dual, col_dual=col_dual,
