@@ -581,12 +581,8 @@ def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
     last = write_frame(ws, table, ("Baseline £m", "Planned £m"), top=top, filters=False)
     chart = BarChart()
     chart.type = "bar"
-    chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=top, max_row=last),
-                   titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=last))
-    _style(chart, "Spend by sector over the plan: baseline and planned", "Sector", "£m")
-    ws.add_chart(chart, "F3")
-    row = max(last, top + 22) + 2
+    row = _chart_beside(ws, chart, top, last, "Spend by sector over the plan: baseline and "
+                        "planned", "Sector", "£m", max_col=3)
     curve = analyses.budget_curve
     if curve is not None and len(curve):
         write_cell(ws, row, 1, "Budget curve").font = Font(bold=True)
@@ -595,14 +591,8 @@ def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
         first = row + 1
         last = write_frame(ws, frame, ("Budget £m",), top=first, filters=False,
                            formats={"Objective": NUMBER, "Marginal per £1m": "#,##0.0"})
-        line = LineChart()
-        line.add_data(Reference(ws, min_col=2, min_row=first, max_row=last),
-                      titles_from_data=True)
-        line.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
-        _style(line, "What each budget buys (optimal weighted outcome)", "Budget £m",
-               "Weighted outcome")
-        ws.add_chart(line, f"F{first}")
-        row = max(last, first + 22) + 2
+        row = _chart_beside(ws, LineChart(), first, last, "What each budget buys (optimal "
+                            "weighted outcome)", "Budget £m", "Weighted outcome")
     prices = analyses.price_of_rules
     if prices is not None and len(prices):
         write_cell(ws, row, 1, "Price of each rule").font = Font(bold=True)
@@ -614,13 +604,8 @@ def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
                            formats={"Outcome given up": NUMBER})
         bar = BarChart()
         bar.type = "bar"
-        bar.add_data(Reference(ws, min_col=2, min_row=first, max_row=last),
-                     titles_from_data=True)
-        bar.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
-        _style(bar, "The price of each rule (weighted outcome given up)", "Rule",
-               "Weighted outcome")
-        ws.add_chart(bar, f"F{first}")
-        row = max(last, first + 22) + 2
+        row = _chart_beside(ws, bar, first, last, "The price of each rule (weighted outcome "
+                            "given up)", "Rule", "Weighted outcome")
     frontier = analyses.pareto
     if frontier is not None and len(frontier.dropna(subset=["first", "second"])):
         row = _pareto_chart(ws, frontier, row)
@@ -674,12 +659,20 @@ def _distribution_chart(ws, outcomes: pd.DataFrame, row: int) -> int:
     last = write_frame(ws, frame, top=first, filters=False,
                        formats={"Weighted outcome (bin centre)": NUMBER})
     bar = BarChart()
-    bar.add_data(Reference(ws, min_col=2, min_row=first, max_row=last), titles_from_data=True)
-    bar.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
     bar.gapWidth = 10
-    _style(bar, "Uncertainty: weighted outcome of this plan across samples",
-           "Weighted outcome", "Samples")
-    ws.add_chart(bar, f"F{first}")
+    return _chart_beside(ws, bar, first, last, "Uncertainty: weighted outcome of this plan "
+                         "across samples", "Weighted outcome", "Samples")
+
+
+def _chart_beside(ws, chart, first: int, last: int, title: str, x: str, y: str,
+                  max_col: int = 2) -> int:
+    """Chart columns 2..max_col (header on row `first`) against column 1, placed beside the
+    table; return the first free row below both."""
+    chart.add_data(Reference(ws, min_col=2, max_col=max_col, min_row=first, max_row=last),
+                   titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
+    _style(chart, title, x, y)
+    ws.add_chart(chart, f"F{first}")
     return max(last, first + 22) + 2
 
 
