@@ -180,6 +180,19 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     assert len(sheet) == len(bcf) == 6
     for r, activity in zip(sheet, bcf["activity"]):
         assert r[2] == pytest.approx(activity * 1e6, abs=1.0)
+    # every other rule is a row too, its figure the solved activity, and says so
+    from budgetopt.excel.workbook import LIVE, SOLVED
+    others = res.constraints[~res.constraints["family"].isin(["money", "bounds",
+                                                              "bcf_conditions"])]
+    assert set(others["family"]) >= {"mhis", "transition", "workforce", "personal_budgets"}
+    solved_rows = [r for r in rows if r[6] == SOLVED]
+    assert len(solved_rows) == len(others)
+    for r, c in zip(solved_rows, others.itertuples()):
+        scale = 1e6 if c.unit == "£m" else 1.0
+        assert r[0].startswith(c.name)
+        assert r[2] == pytest.approx(c.activity * scale, abs=0.01)
+        assert r[4] == pytest.approx(c.limit * scale, abs=0.01)
+    assert {r[6] for r in rows} == {LIVE, SOLVED}
     # service minimums and maximums: the figure is the scheme's planned spend that year
     spend = res.allocation.groupby(["name", "year"])["spend_m"].sum()
     bounds = [r for r in rows if r[0].startswith(("Minimum spend on", "Maximum spend on"))]

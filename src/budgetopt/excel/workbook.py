@@ -350,7 +350,8 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
     _title(ws, "Planning requirements",
            "Each figure is a formula over the Expenditure sheet: edit the plan there and the "
            "statuses follow. Green: met. Red: not met.")
-    headers = ["Requirement", "Year", "Figure (£)", "Test", "Limit (£)", "Status"]
+    headers = ["Requirement", "Year", "Figure (£)", "Test", "Limit (£)", "Status",
+               "How the figure is found"]
     for j, h in enumerate(headers, start=1):
         write_cell(ws, HEADER_ROW, j, h).font = Font(bold=True)
     checks: list[tuple[str, str, str, str, str]] = []  # requirement, year, figure, test, limit
@@ -406,16 +407,20 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
         else:
             continue
         checks.append((label, y, figure, ">=", round(float(r.limit) * 1e6, 2)))
-    for i, (req, y, figure, test, limit) in enumerate(checks, start=FIRST_ROW):
+    live = len(checks)
+    checks = [(*c, POUNDS) for c in checks] + _solved_checks(results, years)
+    tests = {"<=": "at most", ">=": "at least", "==": "equal to"}
+    for i, (req, y, figure, test, limit, fmt) in enumerate(checks, start=FIRST_ROW):
         write_cell(ws, i, 1, req)
         write_cell(ws, i, 2, y)
-        ws.cell(row=i, column=3, value=figure).number_format = POUNDS
-        write_cell(ws, i, 4, "at most" if test == "<=" else "at least")
-        c = ws.cell(row=i, column=5, value=limit)
-        c.number_format = POUNDS
+        ws.cell(row=i, column=3, value=figure).number_format = fmt
+        write_cell(ws, i, 4, tests[test])
+        ws.cell(row=i, column=5, value=limit).number_format = fmt
         # a £1 tolerance: the plan is written to the penny, the limits in £m
-        cond = f"C{i}<=E{i}+1" if test == "<=" else f"C{i}>=E{i}-1"
+        cond = {"<=": f"C{i}<=E{i}+1", ">=": f"C{i}>=E{i}-1",
+                "==": f"ABS(C{i}-E{i})<=1"}[test]
         ws.cell(row=i, column=6, value=f'=IF({cond},"{MET}","{NOT_MET}")')
+        write_cell(ws, i, 7, LIVE if i - FIRST_ROW < live else SOLVED)
     last = FIRST_ROW + len(checks) - 1
     if checks:
         status = f"F{FIRST_ROW}:F{last}"
@@ -426,9 +431,33 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
             formula=[f'F{FIRST_ROW}="{NOT_MET}"'], fill=PatternFill("solid", fgColor=BAD),
             font=Font(color="FFFFFF", bold=True)))
     ws.freeze_panes = f"A{FIRST_ROW}"
-    ws.auto_filter.ref = f"A{HEADER_ROW}:F{max(last, HEADER_ROW)}"
-    for letter, width in zip("ABCDEF", (70, 10, 18, 10, 18, 10)):
+    ws.auto_filter.ref = f"A{HEADER_ROW}:G{max(last, HEADER_ROW)}"
+    for letter, width in zip("ABCDEFG", (70, 10, 18, 10, 18, 10, 44)):
         ws.column_dimensions[letter].width = width
+
+
+LIVE = "Formula over the Expenditure sheet"
+SOLVED = "From the solve (does not follow edits)"
+# Families whose rows are written above as formulas over the Expenditure sheet.
+_LIVE_FAMILIES = ("money", "bounds", "bcf_conditions")
+
+
+def _solved_checks(results: Results, years: list[str]) -> list[tuple]:
+    """Every other rule's rows as the model states them: the figure is the solved activity.
+
+    These rules are stated over quantities the expenditure plan alone does not hold (need
+    weights, baselines, acute demand, workforce), so the figure comes from the solve; the
+    status is still a formula, and the "How the figure is found" column says which is which.
+    """
+    c = results.constraints
+    rows = []
+    for r in c[~c["family"].isin(_LIVE_FAMILIES)].itertuples(index=False):
+        pounds = r.unit == "£m"
+        scale, label = (1e6, r.name) if pounds else (1.0, f"{r.name} ({r.unit})")
+        rows.append((label, _year_of(r.name, years) or "", round(float(r.activity) * scale, 2),
+                     r.sense if r.sense in ("<=", ">=") else "==",
+                     round(float(r.limit) * scale, 2), POUNDS if pounds else "#,##0.0"))
+    return rows
 
 
 def _policy_of(results: Results):
