@@ -248,6 +248,22 @@ def test_infeasible_minimums_report_the_smallest_relaxation_found_by_the_solver(
     assert "relax" in res.infeasibility.message and "£2.0m" in res.infeasibility.message
 
 
+def test_a_minimum_beyond_its_eligible_sources_is_named_before_the_solve():
+    """B may be paid only by DFG (£3m) and the pool (£2m); A only by the pool. B's minimum of
+    £6m is more than the £5m that may pay for it; A's £1m minimum is within its £2m."""
+    inputs = make_inputs(
+        services=[{"service_id": "A", "min_m": 1.0}, {"service_id": "B", "min_m": 6.0}],
+        curves=[("A", "m", 1, 10, 1), ("B", "m", 1, 10, 1)],
+        funding=[("dfg", Y, 3.0), ("pool", Y, 2.0)],
+        eligibility=[("dfg", "B")],
+    )
+    res = optimise(inputs)
+    assert res.status == "infeasible"
+    eligible = [w for w in res.warnings if "its eligible sources hold" in w]
+    assert eligible == [f"The minimum on B (£6.0m) is more than the £5.0m its eligible sources "
+                        f"hold in {Y}."]
+
+
 def test_infeasible_target_is_relaxed_in_its_own_units():
     """The best £5m buys 40 (see the first test); a target of 50 is 10 short. Relaxing the
     target by 10 outcome units is 20% of what it asks (penalty 10/50 = 0.2); finding the money

@@ -33,17 +33,16 @@ def minimums_within_eligible_money(data: ModelData) -> list[str]:
     """Each service's minimum against the money of the sources allowed to pay for it."""
     if not data.policy.enabled("bounds"):
         return []
-    svc = data.inputs.services.set_index("service_id")
-    fund = data.funding.set_index(["source_id", "year"])["amount_m"]
+    names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
     mins, _ = service_bounds(data.inputs, data.policy)
-    out = []
-    for (sid, year), grp in data.flows.groupby(["service_id", "year"], sort=False):
-        minimum = mins[sid]
-        money = sum(fund[(s, year)] for s in grp["source_id"])
-        if minimum > money + 1e-9:
-            out.append(f"The minimum on {svc.at[sid, 'name']} (£{minimum:,.1f}m) is more than "
-                       f"the £{money:,.1f}m its eligible sources hold in {year}.")
-    return out
+    fund = data.funding.groupby(["source_id", "year"], sort=False, as_index=False)["amount_m"].sum()
+    # each service-year's eligible money: the sum over its flows' sources (one flow per source)
+    money = (data.flows[["source_id", "service_id", "year"]]
+             .merge(fund, on=["source_id", "year"], how="left")
+             .groupby(["service_id", "year"], sort=False)["amount_m"].sum())
+    return [f"The minimum on {names[sid]} (£{mins[sid]:,.1f}m) is more than the "
+            f"£{held:,.1f}m its eligible sources hold in {year}."
+            for (sid, year), held in money.items() if mins[sid] > held + 1e-9]
 
 
 def mhis_within_reach(data: ModelData) -> list[str]:
