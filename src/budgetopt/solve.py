@@ -106,6 +106,7 @@ class Compiled:
     obj_constant: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     _constants: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    blocks: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(Var) -> (first, n)
 
     @property
     def n_rows(self) -> int:
@@ -116,6 +117,9 @@ class Compiled:
 
     def columns(self, component) -> np.ndarray:
         """Column numbers of an indexed Pyomo Var, in its index order."""
+        block = self.blocks.get(id(component))
+        if block is not None:  # compiled as one run of columns
+            return np.arange(block[0], block[0] + block[1], dtype=np.int64)
         return np.fromiter((self.col_of[id(v)] for v in component.values()), dtype=np.int64)
 
     # -- changes for re-solves --------------------------------------------------------------
@@ -161,30 +165,30 @@ def _row_bounds(cons: list, constants: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return lo, up
 
 
-def _linear_terms(body) -> tuple[list, list[float]] | None:
-    """(variables, coefficients) of a LinearExpression of variables and monomials, read
+def _row_terms(body, col_of: dict[int, int], fixed: set[int]
+               ) -> tuple[list[int], list[float]] | None:
+    """(columns, coefficients) of a LinearExpression of variables and monomials, read
     directly (the model's rows are built so, see :func:`budgetopt.model.rows.linear`); None
-    for a fixed variable (a constant that belongs in the limit) or
-    for anything else. A variable appearing twice is summed by HiGHS's duplicate check, so
-    each (row, column) must be unique: such a body also goes the general route."""
+    for anything else, and for a fixed variable (a constant that belongs in the limit): those
+    go Pyomo's general route. A column appearing twice would be summed by HiGHS's duplicate
+    check, so each (row, column) must be unique: such a body also goes the general route."""
     if type(body) is not LinearExpression:
         return None
-    variables, coefs = [], []
+    cols, coefs = [], []
     for arg in body.args:
         if type(arg) is MonomialTermExpression:
             c, v = arg.args
-            if not v.is_variable_type() or v.fixed:
-                return None
             coefs.append(c if type(c) is float else pyo.value(c))
-            variables.append(v)
-        elif arg.is_variable_type() and not arg.fixed:
+        else:
+            v = arg
             coefs.append(1.0)
-            variables.append(arg)
-        else:  # a fixed variable is a constant: the general route moves it to the limit
+        j = col_of.get(id(v))  # None: not an active variable (a parameter or a constant)
+        if j is None or j in fixed:
             return None
-    if len({id(v) for v in variables}) != len(variables):
+        cols.append(j)
+    if len(set(cols)) != len(cols):
         return None
-    return variables, coefs
+    return cols, coefs
 
 
 def compile_model(m: pyo.ConcreteModel) -> Compiled:
@@ -192,8 +196,10 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     t0 = time.perf_counter()
     hints = getattr(m, "bound_hints", {})
     cols, lower_parts, upper_parts, integer_parts = [], [], [], []
+    blocks: dict[int, tuple[int, int]] = {}
     for comp in m.component_objects(pyo.Var, active=True, descend_into=True, sort=False):
         block = list(comp.values())
+        blocks[id(comp)] = (len(cols), len(block))
         cols += block
         hint = hints.get(comp.local_name)
         if hint is not None and len(hint[0]) == len(block):
@@ -209,6 +215,7 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
             integer_parts.append(np.array([v.is_integer() or v.is_binary() for v in block],
                                           dtype=bool))
     col_of = {id(v): j for j, v in enumerate(cols)}
+    fixed = {j for j, v in enumerate(cols) if v.fixed}
     n = len(cols)
     col_lower = np.concatenate(lower_parts) if cols else np.zeros(0)
     col_upper = np.concatenate(upper_parts) if cols else np.zeros(0)
@@ -220,15 +227,15 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     index_parts, value_parts = [], []
     constants = np.zeros(len(cons))
     for r, con in enumerate(cons):
-        terms = _linear_terms(con.body)
+        terms = _row_terms(con.body, col_of, fixed)
         if terms is None:  # not a plain sum of terms: Pyomo's general route
             repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
-            variables, coefs = repn.linear_vars, repn.linear_coefs
+            idx = [col_of[id(v)] for v in repn.linear_vars]
+            coefs = repn.linear_coefs
             constants[r] = pyo.value(repn.constant)
         else:
-            variables, coefs = terms
-        idx = np.fromiter((col_of[id(v)] for v in variables), dtype=np.int32,
-                          count=len(variables))
+            idx, coefs = terms
+        idx = np.array(idx, dtype=np.int32)
         index_parts.append(idx)
         value_parts.append(np.asarray(coefs, dtype=float))
         starts[r + 1] = starts[r] + len(idx)
@@ -237,12 +244,12 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     obj = next(m.component_data_objects(pyo.Objective, active=True))
     cost = np.zeros(n)
     obj_constant = 0.0
-    terms = _linear_terms(obj.expr)
+    terms = _row_terms(obj.expr, col_of, fixed)
     if terms is None:
         orepn = generate_standard_repn(obj.expr, compute_values=True, quadratic=False)
-        terms = (orepn.linear_vars, orepn.linear_coefs)
+        terms = ([col_of[id(v)] for v in orepn.linear_vars], orepn.linear_coefs)
         obj_constant = float(pyo.value(orepn.constant))
-    np.add.at(cost, [col_of[id(v)] for v in terms[0]], np.asarray(terms[1], dtype=float))
+    np.add.at(cost, terms[0], np.asarray(terms[1], dtype=float))
     maximise = obj.sense == pyo.maximize
     t1 = time.perf_counter()
 
@@ -269,6 +276,7 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
                         obj_constant=lp.offset_,
                         timings={"compile_s": t1 - t0, "pass_s": time.perf_counter() - t1})
     compiled._constants = constants
+    compiled.blocks = blocks
     return compiled
 
 

@@ -65,8 +65,9 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
     keys = [(s, y) for y in data.years for s in data.inputs.service_ids]
     add_rows(
         m, "funding_balance", "money", keys,
-        body=lambda k: linear([*((1.0, f) for f in by_service[k]),
-                               *((-1.0, x) for x in m.spend_terms[k])]),
+        # written S[s,y] − Σ f = 0: the many segment terms stay bare variables (cheaper)
+        body=lambda k: linear([*((1.0, x) for x in m.terms.spend[k]),
+                               *((-1.0, f) for f in by_service[k])]),
         sense="==", limit={k: 0.0 for k in keys},
         name=lambda k: f"Spend on {services[k[0]]} in {k[1]} is paid for by eligible sources",
         labels=lambda k: {"service": services[k[0]], "service_id": k[0], "year": k[1]},
@@ -107,7 +108,7 @@ def add_bounds(m: pyo.ConcreteModel, data: ModelData) -> None:
                 if (bound[s] > 0 if sense == ">=" else math.isfinite(bound[s]))]
         add_rows(
             m, component, "bounds", keys,
-            body=lambda k: unit_sum(m.spend_terms[k]),
+            body=lambda k: unit_sum(m.terms.spend[k]),
             sense=sense, limit={k: bound[k[0]] for k in keys},
             name=lambda k, word=word, bound=bound:
                 f"{word} spend on {names[k[0]]} in {k[1]} ({fmt_m(bound[k[0]])})",
@@ -139,7 +140,7 @@ def add_workforce(m: pyo.ConcreteModel, data: ModelData) -> None:
     add_rows(
         m, "workforce_limit", "workforce", list(avail),
         body=lambda k: linear((n, x) for s, n in per_group[k[0]]
-                              for x in m.spend_terms[(s, k[1])]) if per_group[k[0]] else None,
+                              for x in m.terms.spend[(s, k[1])]) if per_group[k[0]] else None,
         sense="<=", limit=avail,
         name=lambda k: f"{names[k[0]]} needed in {k[1]} within {avail[k]:,.0f} WTE available",
         labels=lambda k: {"group": names[k[0]], "group_id": k[0], "year": k[1]},
@@ -175,7 +176,7 @@ def add_targets(m: pyo.ConcreteModel, data: ModelData) -> None:
                     limit[(t.metric, y)] = float(value)
         add_rows(
             m, component, "targets", list(limit),
-            body=lambda k: linear(m.outcome_terms.get(k, ())) if m.outcome_terms.get(k) else None,
+            body=lambda k: linear(m.terms.outcome.get(k, ())) if m.terms.outcome.get(k) else None,
             sense=sense, limit=limit,
             name=lambda k, word=word, limit=limit:
                 f"{metrics.at[k[0], 'name']} in {k[1]} {word} {limit[k]:,.1f} "
@@ -183,8 +184,8 @@ def add_targets(m: pyo.ConcreteModel, data: ModelData) -> None:
             labels=lambda k: {"metric": metrics.at[k[0], "name"], "metric_id": k[0], "year": k[1],
                               "metric_unit": metrics.at[k[0], "unit"]},
         )
-        if any(k not in m.outcome_terms for k in limit):
-            missing = next(k for k in limit if k not in m.outcome_terms)
+        if any(k not in m.terms.outcome for k in limit):
+            missing = next(k for k in limit if k not in m.terms.outcome)
             raise PolicyError.single("policy model", f"target on {missing[0]} in {missing[1]}: "
                                      "no service has a curve for this metric")
 

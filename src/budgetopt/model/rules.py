@@ -40,7 +40,7 @@ def _policy_problem(message: str) -> PolicyError:
 
 
 def _group_terms(m, services: Iterable[str], year: str, coef: float = 1.0) -> list:
-    return [(coef, x) for s in services for x in m.spend_terms.get((s, year), ())]
+    return [(coef, x) for s in services for x in m.terms.spend.get((s, year), ())]
 
 
 def _sector_services(data: ModelData, sectors: Iterable[str]) -> list[str]:
@@ -213,7 +213,7 @@ def add_acute_offset(m: pyo.ConcreteModel, data: ModelData) -> None:
             src = years[t]
             for metric, g in saving.items():
                 terms += [(rule.realisation * g / 1e6 * a, x)
-                          for a, x in m.outcome_terms.get((metric, src), ())]
+                          for a, x in m.terms.outcome.get((metric, src), ())]
         return linear(terms)
 
     def demand_limit(y):
@@ -523,7 +523,7 @@ def add_sector_shares(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 def _place_terms(m, data: ModelData, services: Iterable[str], place: str, year: str,
                  coef: float = 1.0) -> list:
-    return [(coef, x) for s in services for x in m.spend_place_terms.get((s, place, year), ())]
+    return [(coef, x) for s in services for x in m.terms.spend_place.get((s, place, year), ())]
 
 
 def add_fair_shares(m: pyo.ConcreteModel, data: ModelData) -> None:
