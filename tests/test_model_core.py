@@ -103,11 +103,11 @@ def test_eligibility_keeps_a_ring_fenced_source_on_its_services():
     """DFG (£3m) may pay only for B (1 @ 8, 5 @ 1); the pool (£2m) pays for anything.
     B takes all DFG: 8 + 2 = 10; the pool funds A1: 20 → 30 (not 36 without the ring-fence).
     Shadow prices: DFG 1 (B2), pool 10 (A1 has room)."""
-    common = dict(
-        services=[{"service_id": "A"}, {"service_id": "B"}],
-        curves=[("A", "m", 1, 4, 10), ("B", "m", 1, 1, 8), ("B", "m", 2, 5, 1)],
-        funding=[("dfg", Y, 3.0), ("pool", Y, 2.0)],
-    )
+    common = {
+        "services": [{"service_id": "A"}, {"service_id": "B"}],
+        "curves": [("A", "m", 1, 4, 10), ("B", "m", 1, 1, 8), ("B", "m", 2, 5, 1)],
+        "funding": [("dfg", Y, 3.0), ("pool", Y, 2.0)],
+    }
     fenced = optimise(make_inputs(**common, eligibility=[("dfg", "B")]))
     free = optimise(make_inputs(**common))
     assert fenced.objective == pytest.approx(30.0)
@@ -260,8 +260,8 @@ def test_a_minimum_beyond_its_eligible_sources_is_named_before_the_solve():
     res = optimise(inputs)
     assert res.status == "infeasible"
     eligible = [w for w in res.warnings if "its eligible sources hold" in w]
-    assert eligible == [f"The minimum on B (£6.0m) is more than the £5.0m its eligible sources "
-                        f"hold in {Y}."]
+    assert eligible == [(f"The minimum on B (£6.0m) is more than the £5.0m its eligible "
+                         f"sources hold in {Y}.")]
 
 
 def test_infeasible_target_is_relaxed_in_its_own_units():

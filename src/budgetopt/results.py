@@ -195,10 +195,10 @@ def provenance(data: ModelData, overrides: Any = None) -> dict[str, Any]:
 
 def _highs_version(h: Any) -> str:
     try:
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
         return version("highspy")
-    except Exception:  # pragma: no cover - metadata missing
+    except PackageNotFoundError:  # pragma: no cover - metadata missing
         return "unknown"
 
 

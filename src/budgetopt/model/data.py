@@ -31,6 +31,7 @@ d[y]                   discount factor of year y = (1 + r)^-t(y)                
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -168,7 +169,7 @@ def _all_services_segments(curves: pd.DataFrame) -> dict[str, tuple[list[float],
 def _is_nonconcave(values: dict[str, dict[str, list[float]]]) -> bool:
     for cols in values.values():
         for arr in cols.values():
-            if any(b > a + 1e-12 for a, b in zip(arr[:-1], arr[1:])):
+            if any(b > a + 1e-12 for a, b in pairwise(arr)):
                 return True
     return False
 
