@@ -346,6 +346,18 @@ def test_limits_change_and_resolve_without_rebuilding():
     assert second.objective == pytest.approx(optimise(two_services(3.0)).objective)
 
 
+def test_updating_one_kind_of_limit_leaves_the_others_as_highs_has_them():
+    """B's maximum is cut to £0.5m in the model but only the money rows are re-read: HiGHS
+    still solves with B at £100m (40 on £5m). Re-reading every row applies the cap: B 0.5 @ 8,
+    A 2 @ 10 then 2 @ 4 → 4 + 20 + 8 = 32 (£0.5m unspent)."""
+    session = build(two_services(5.0, max_m=100.0))
+    session.model.bounds_max_limit[("B", Y)] = 0.5
+    session.compiled.update_limits(["money_source_limit"])
+    assert session.solve().objective == pytest.approx(40.0)
+    session.compiled.update_limits()
+    assert session.solve().objective == pytest.approx(32.0)
+
+
 def test_spend_above_every_curve_is_allowed_but_buys_nothing():
     inputs = make_inputs(services=[{"service_id": "A", "min_m": 5.0}],
                          curves=[("A", "m", 1, 1, 10)], funding=[("pool", Y, 6.0)])

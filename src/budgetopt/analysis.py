@@ -72,7 +72,7 @@ def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
         factor = budget / total if total > 0 else 0.0
         for k, p in limits.items():
             p.value = base[k] * factor
-        compiled.update_limits()
+        compiled.update_limits(["money_source_limit"])
         out = session.solve()
         row: dict[str, Any] = {"budget_m": float(budget), "status": out.status,
                                "objective": out.objective}
@@ -90,7 +90,7 @@ def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
             progress(i + 1, len(budgets_m))
     for k, p in limits.items():  # leave the session as it was
         p.value = base[k]
-    compiled.update_limits()
+    compiled.update_limits(["money_source_limit"])
     frame = pd.DataFrame(rows)
     frame.attrs["provenance"] = provenance(session.data, overrides)
     frame.attrs["sectors"] = sectors

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import highspy
@@ -107,6 +108,7 @@ class Compiled:
     timings: dict[str, float] = field(default_factory=dict)
     _constants: np.ndarray = field(default_factory=lambda: np.zeros(0))
     blocks: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(Var) -> (first, n)
+    _row_sets: dict = field(default_factory=dict)  # components -> their rows (update_limits)
 
     @property
     def n_rows(self) -> int:
@@ -123,14 +125,26 @@ class Compiled:
         return np.fromiter((self.col_of[id(v)] for v in component.values()), dtype=np.int64)
 
     # -- changes for re-solves --------------------------------------------------------------
-    def update_limits(self) -> None:
-        """Re-read every row's limit from the model's mutable parameters into HiGHS."""
-        lo, up = _row_bounds(self.cons, self._constants)
-        changed = np.flatnonzero((lo != self.row_lower) | (up != self.row_upper))
+    def update_limits(self, components: Iterable[str] | None = None) -> None:
+        """Re-read rows' limits from the model's mutable parameters into HiGHS: every row, or
+        only the rows of the named constraint components (a sweep that moves one kind of
+        limit need not re-read the other thousands)."""
+        rows = self._rows_of(None if components is None else tuple(components))
+        lo, up = _row_bounds([self.cons[r] for r in rows.tolist()], self._constants[rows])
+        moved = (lo != self.row_lower[rows]) | (up != self.row_upper[rows])
+        changed = rows[moved]
         if len(changed):
             self.highs.changeRowsBounds(len(changed), changed.astype(np.int32),
-                                        lo[changed], up[changed])
-            self.row_lower, self.row_upper = lo, up
+                                        lo[moved], up[moved])
+            self.row_lower[changed], self.row_upper[changed] = lo[moved], up[moved]
+
+    def _rows_of(self, components: tuple[str, ...] | None) -> np.ndarray:
+        rows = self._row_sets.get(components)
+        if rows is None:
+            rows = (np.arange(self.n_rows) if components is None else np.array(
+                [r for r, info in enumerate(self.rows) if info.component in components], int))
+            self._row_sets[components] = rows
+        return rows
 
     def loosen(self, row: int, amount: float) -> None:
         """Move row `row`'s limit by `amount` model units in the direction that loosens it
@@ -140,7 +154,7 @@ class Compiled:
             raise ValueError(f"'{info.name}' is an equality and cannot be loosened one way")
         param = getattr(self.model, f"{info.component}_limit")[info.index]
         param.value = float(pyo.value(param)) + (amount if info.sense == "<=" else -amount)
-        self.update_limits()
+        self.update_limits([info.component])
 
     def set_costs(self, cost: np.ndarray) -> None:
         """Replace the objective coefficients (in the model's own sense)."""
