@@ -212,6 +212,26 @@ def measure(size: str, repeat: int) -> dict:
     return out
 
 
+def example_timings(repeat: int = 7) -> dict[str, float]:
+    """The built-in example ICS under each shipped policy model: in-process build + solve +
+    results (the data set read once), median seconds of `repeat`."""
+    from budgetopt.api import build
+    from budgetopt.dataset import load_dataset
+    from budgetopt.policy import load_policy
+
+    inputs = load_dataset(ROOT / "inputs" / "example")
+    out = {}
+    for path in sorted((ROOT / "models").glob("*.yaml")):
+        policy = load_policy(path)
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            build(inputs, policy).results()
+            times.append(time.perf_counter() - t0)
+        out[path.stem] = median(times)
+    return out
+
+
 # -- the report ---------------------------------------------------------------------------------
 
 
@@ -283,6 +303,10 @@ def main() -> None:
     fits = exponents(results)
     md = (f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python "
           f"{platform.python_version()}; median of {args.repeat}.\n\n{table(results)}\n")
+    example = example_timings(max(args.repeat, 1) * 2 + 1)
+    md += ("\nExample ICS (inputs/example), in-process build + solve + results, median of "
+           f"{max(args.repeat, 1) * 2 + 1}: " + ", ".join(f"{k} {v:.2f} s"
+                                                       for k, v in example.items()) + "\n")
     if fits:
         md += "\nFitted exponents (time ∝ size^k): " + ", ".join(
             f"{k.removesuffix('_s').replace('_', ' ')} {v:.2f}" for k, v in fits.items()) + "\n"

@@ -28,7 +28,11 @@ def test_the_benchmark_runs_on_a_tiny_instance_and_the_objectives_agree(tmp_path
     # the script itself exits non-zero when they differ; check the recorded values too
     assert float(rows[0]["objective"]) == pytest.approx(float(rows[0]["direct_objective"]),
                                                         rel=1e-6)
-    assert "| tiny |" in (tmp_path / "results.md").read_text()
+    report = (tmp_path / "results.md").read_text()
+    assert "| tiny |" in report
+    shipped = sorted(p.stem for p in (ROOT / "models").glob("*.yaml"))
+    line = next(x for x in report.splitlines() if x.startswith("Example ICS"))
+    assert all(f"{m} " in line for m in shipped)
 
 
 def test_synthetic_sizes_grow_as_documented():

@@ -20,6 +20,8 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import highspy
 import numpy as np
@@ -74,17 +76,34 @@ class SolveOutcome:
     solver_status: str  # HiGHS's own words
     objective: float | None
     col_value: np.ndarray | None
-    row_value: np.ndarray | None  # row activity (left-hand side), per row
     row_dual: np.ndarray | None  # d objective / d limit, per row
-    col_dual: np.ndarray | None  # reduced costs
     seconds: float
     mip: bool = False
     mip_gap: float | None = None
     duals_note: str = ""  # e.g. "from the LP with integer choices fixed"
+    # Row activities and reduced costs: arrays, or HiGHS's solution to read them from when
+    # first asked (a sweep re-solving hundreds of times reads neither).
+    _row_value: Any = None
+    _col_dual: Any = None
 
     @property
     def ok(self) -> bool:
         return self.status == "optimal"
+
+    @cached_property
+    def row_value(self) -> np.ndarray | None:
+        """Row activity (left-hand side), per row."""
+        v = self._row_value
+        return np.asarray(v.row_value, dtype=float) if isinstance(v, highspy.HighsSolution) \
+            else v
+
+    @cached_property
+    def col_dual(self) -> np.ndarray | None:
+        """Reduced costs, per column."""
+        v = self._col_dual
+        if isinstance(v, highspy.HighsSolution):
+            return np.asarray(v.col_dual, dtype=float) if v.dual_valid else None
+        return v
 
 
 @dataclass
@@ -328,9 +347,9 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
     gap = None
     note = ""
     if has_solution and word in ("optimal", "time_limit"):
-        sol = h.getSolution()
+        sol = h.getSolution()  # a copy: later solves of `h` leave it alone
         col_value = np.asarray(sol.col_value, dtype=float)
-        row_value = np.asarray(sol.row_value, dtype=float)
+        row_value = sol
         objective = float(info.objective_function_value)
         if mip:
             gap = float(info.mip_gap)
@@ -338,14 +357,14 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
             note = "from the LP with the mixed-integer choices fixed"
         elif sol.dual_valid:
             row_dual = np.asarray(sol.row_dual, dtype=float)
-            col_dual = np.asarray(sol.col_dual, dtype=float)
+            col_dual = sol
         if load:
             for v, val in zip(compiled.cols, col_value.tolist()):
                 v.set_value(val, skip_validation=True)
     return SolveOutcome(
         status=word, solver_status=h.modelStatusToString(status), objective=objective,
-        col_value=col_value, row_value=row_value, row_dual=row_dual, col_dual=col_dual,
-        seconds=time.perf_counter() - t0, mip=mip, mip_gap=gap, duals_note=note,
+        col_value=col_value, row_dual=row_dual, seconds=time.perf_counter() - t0, mip=mip,
+        mip_gap=gap, duals_note=note, _row_value=row_value, _col_dual=col_dual,
     )
 
 
