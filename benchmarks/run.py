@@ -277,8 +277,34 @@ def chart(results: list[dict], fits: dict[str, float], path: Path) -> None:
             line={"color": colour}))
     fig.update_layout(title="Time against problem size (log-log)", template="simple_white",
                       xaxis={"type": "log", "title": "band variables"},
-                      yaxis={"type": "log", "title": "seconds"})
+                      yaxis={"type": "log", "title": "seconds"}, width=900, height=520)
     fig.write_html(path, include_plotlyjs="cdn")
+    picture(fig, path.with_suffix(".png"))
+
+
+def picture(fig, png: Path) -> None:
+    """The chart as a PNG for the README: plotly drawn by headless Chromium (Playwright, as the
+    app's browser tests use), the plotly.js bundled so no network is needed."""
+    import shutil
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    browser_path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser_path is None:
+        print(f"no chromium: {png.name} not drawn (make system installs it)", file=sys.stderr)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        page_file = Path(tmp) / "chart.html"
+        fig.write_html(page_file, include_plotlyjs=True, full_html=True)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=browser_path, headless=True,
+                                         args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 920, "height": 540})
+            page.goto(page_file.as_uri())
+            page.wait_for_selector(".main-svg")
+            page.locator(".plotly-graph-div").screenshot(path=str(png))
+            browser.close()
 
 
 def main() -> None:
