@@ -130,6 +130,23 @@ def test_excel_output_opens_in_openpyxl(data_dir, tmp_path):
     assert load_workbook(xl).sheetnames
 
 
+def test_outputs_get_the_usual_permissions_and_no_temporary_files_stay(data_dir, tmp_path):
+    """Written beside their target then renamed: the finished files get the umask's
+    permissions (not a temporary file's owner-only 0600), and nothing else is left."""
+    import os
+
+    out = tmp_path / "out"
+    out.mkdir()
+    old = os.umask(0o022)
+    try:
+        assert invoke("solve", data_dir, "--json", out / "r.json", "--excel",
+                      out / "r.xlsx").exit_code == 0
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in out.iterdir()) == ["r.json", "r.xlsx"]
+    assert {(p.stat().st_mode & 0o777) for p in out.iterdir()} == {0o644}
+
+
 def test_validate_lists_tables_and_exits_0(data_dir):
     res = invoke("validate", data_dir)
     assert res.exit_code == 0

@@ -94,12 +94,17 @@ def _cells(name: str, frame: pd.DataFrame) -> tuple[list[str], list[list[object]
     return header, rows
 
 
+def temp_sibling(target: Path) -> Path:
+    """A fresh hidden name beside `target` (not created). A fresh name rather than
+    mkstemp/mkdtemp, so what is written there gets the usual permissions (the umask's)."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
+
+
 @contextmanager
 def atomic_path(target: Path, *, folder: bool) -> Iterator[Path]:
     """A temporary sibling of `target` that becomes `target` only when the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh name rather than mkstemp/mkdtemp, so the result gets the usual permissions.
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
+    tmp = temp_sibling(target)
     if folder:
         tmp.mkdir()
     try:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from budgetopt.dataset import temp_sibling
 from budgetopt.errors import InputError
 from budgetopt.inputs import Inputs
 from budgetopt.results import Results
@@ -23,9 +24,7 @@ if TYPE_CHECKING:
 def _temp_beside(path: Path) -> Path:
     if not path.parent.exists():
         raise InputError.single(str(path), f"the folder {path.parent} does not exist")
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    return Path(name)
+    return temp_sibling(path)
 
 
 def write_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
