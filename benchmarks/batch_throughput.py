@@ -1,9 +1,10 @@
 """Batch throughput: jobs per minute against the number of Dask workers.
 
-    .venv/bin/python benchmarks/batch_throughput.py [--jobs 24] [--workers 1 2]
+    .venv/bin/python benchmarks/batch_throughput.py [--jobs 24] [--workers 1 2] [--size region]
 
-Each job solves the example ICS under the default policy model with its own budget
-(£200m-£260m), so no two jobs share inputs and none is skipped. Every run uses a fresh scenario
+Each job solves the example ICS (or, with ``--size``, a synthetic data set of that size from
+:mod:`budgetopt.synthetic`, written once as a CSV folder) under the default policy model with
+its own budget (£200m-£260m), so no two jobs share inputs and none is skipped. Every run uses a fresh scenario
 store in a temporary folder; the LocalCluster's start-up is timed separately from the jobs.
 Prints a Markdown table (copied into the README).
 """
@@ -19,15 +20,17 @@ from pathlib import Path
 import yaml
 
 from budgetopt.batch import run_batch
+from budgetopt.dataset import write_dataset
 from budgetopt.store import Store
+from budgetopt.synthetic import SIZES, synthetic_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def manifest(folder: Path, jobs: int) -> Path:
+def manifest(folder: Path, jobs: int, data: Path) -> Path:
     budgets = [round(200 + 60 * i / max(1, jobs - 1), 2) for i in range(jobs)]
     doc = {"name": "throughput",
-           "grid": {"data": [str(ROOT / "inputs" / "example")],
+           "grid": {"data": [str(data)],
                     "model": [str(ROOT / "models" / "default.yaml")],
                     "set": [{"budget_m": b} for b in budgets]}}
     path = folder / "manifest.yaml"
@@ -35,10 +38,10 @@ def manifest(folder: Path, jobs: int) -> Path:
     return path
 
 
-def one_run(jobs: int, workers: int | None) -> tuple[float, float]:
+def one_run(jobs: int, workers: int | None, data: Path) -> tuple[float, float]:
     """Seconds for the whole batch (cluster start included), and for the jobs alone."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = manifest(Path(tmp), jobs)
+        path = manifest(Path(tmp), jobs, data)
         first: list[float] = []
         t0 = time.perf_counter()
         with Store(Path(tmp) / "s.db") as store:
@@ -54,17 +57,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=24)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--size", choices=sorted(SIZES), help="a synthetic data set instead of "
+                    "the example ICS")
     args = ap.parse_args()
-    print(f"{args.jobs} jobs of the example ICS; {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}")
-    print("| runner | total s | jobs per minute (total) |")
-    print("| --- | ---: | ---: |")
-    total, _ = one_run(args.jobs, None)
-    print(f"| one process, no Dask (`--local`) | {total:.1f} | {60 * args.jobs / total:.0f} |")
-    for w in args.workers:
-        total, _ = one_run(args.jobs, w)
-        print(f"| LocalCluster, {w} worker{'s' if w > 1 else ''} | {total:.1f} | "
+    with tempfile.TemporaryDirectory() as tmp:
+        data = ROOT / "inputs" / "example"
+        if args.size:
+            data = write_dataset(synthetic_tables(**SIZES[args.size]), Path(tmp) / args.size)
+        what = f"the synthetic {args.size} data set" if args.size else "the example ICS"
+        print(f"{args.jobs} jobs of {what}; {platform.processor() or platform.machine()}, "
+              f"Python {platform.python_version()}")
+        print("| runner | total s | jobs per minute (total) |")
+        print("| --- | ---: | ---: |")
+        total, _ = one_run(args.jobs, None, data)
+        print(f"| one process, no Dask (`--local`) | {total:.1f} | "
               f"{60 * args.jobs / total:.0f} |")
+        for w in args.workers:
+            total, _ = one_run(args.jobs, w, data)
+            print(f"| LocalCluster, {w} worker{'s' if w > 1 else ''} | {total:.1f} | "
+                  f"{60 * args.jobs / total:.0f} |")
 
 
 if __name__ == "__main__":
