@@ -59,6 +59,10 @@ def test_a_grid_expands_into_named_jobs(tmp_path):
                     "example_ics-statutory_seed-7", "example_ics-statutory_budget_m-240_seed-7"]
     assert specs[3].overrides == {"budget_m": 240} and specs[3].seed == 7
     assert specs[0].data == tmp_path / "no-such-folder"  # relative to the manifest
+    # a CSV folder and a workbook of the same name are two jobs with two names
+    _, both = read_manifest(manifest(tmp_path, {"grid": {"data": ["inputs/example",
+                                                                  "inputs/example.xlsx"]}}))
+    assert [s.name for s in both] == ["example_default", "example.xlsx_default"]
 
 
 def test_a_csv_manifest(tmp_path):

@@ -128,7 +128,9 @@ def _spec(row: dict[str, Any], base: Path, where: str, default_name: str) -> Job
 
 
 def _grid_name(data: Any, model: Any, overrides: dict[str, Any], seed: int) -> str:
-    parts = [Path(str(data)).stem or str(data), Path(str(model)).stem if model else "default"]
+    # the data set by its file name: a CSV folder and its workbook (example, example.xlsx)
+    # are two jobs, not one name used twice
+    parts = [Path(str(data)).name or str(data), Path(str(model)).stem if model else "default"]
     parts += [f"{k.split('.')[-1]}={v}" for k, v in overrides.items()]
     parts += [f"seed={seed}"] if seed else []
     return _slug("_".join(parts))
