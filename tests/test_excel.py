@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -183,8 +184,8 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     # every other rule is a row too, its figure the solved activity, and says so
     from budgetopt.excel.workbook import LIVE, SOLVED
     others = res.constraints[~res.constraints["family"].isin(["money", "bounds",
-                                                              "bcf_conditions"])]
-    assert set(others["family"]) >= {"mhis", "transition", "workforce", "personal_budgets"}
+                                                              "bcf_conditions", "mhis"])]
+    assert set(others["family"]) >= {"transition", "workforce", "personal_budgets"}
     solved_rows = [r for r in rows if r[6] == SOLVED]
     assert len(solved_rows) == len(others)
     for r, c in zip(solved_rows, others.itertuples()):
@@ -193,6 +194,16 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
         assert r[2] == pytest.approx(c.activity * scale, abs=0.01)
         assert r[4] == pytest.approx(c.limit * scale, abs=0.01)
     assert {r[6] for r in rows} == {LIVE, SOLVED}
+    # the MHIS, live: in-scope mental health spend each year against (1 + g) × the year before
+    mh = set(inputs.services.loc[inputs.services["mhis"].astype(bool), "name"])
+    alloc = res.allocation[res.allocation["name"].isin(mh)].groupby("year")["spend_m"].sum()
+    mhis = [r for r in rows if r[0].startswith("Mental health spend grows")]
+    assert [r[1] for r in mhis] == list(inputs.years) and all(r[6] == LIVE for r in mhis)
+    for r in mhis:
+        assert r[2] == pytest.approx(alloc[r[1]] * 1e6, abs=1.0)
+    for before, r in pairwise(mhis):
+        growth = float(re.search(r"at least ([\d.]+)%", r[0]).group(1)) / 100
+        assert r[4] == pytest.approx((1 + growth) * before[2], rel=1e-3)
     # service minimums and maximums: the figure is the scheme's planned spend that year
     spend = res.allocation.groupby(["name", "year"])["spend_m"].sum()
     bounds = [r for r in rows if r[0].startswith(("Minimum spend on", "Maximum spend on"))]
@@ -224,6 +235,31 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     if planned.sum() - 5 < minimum:  # the cut also takes the scheme below its own minimum
         expected.add((f"Minimum spend on {scheme}", inputs.years[1]))
     assert broken == expected
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_cutting_mental_health_spend_breaks_the_mhis_in_that_year(book, solved, tmp_path):
+    """Every in-scope scheme's first-year spend cut by a tenth: the first year's MHIS turns
+    red (its limit is fixed by the baseline), and the second year's, measured on the first,
+    gets easier and stays green."""
+    inputs, _, _ = solved
+    wb = load_workbook(book)
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    scheme, first = headers.index("Scheme ID") + 1, headers.index(
+        f"Expenditure (£) {inputs.years[0]}") + 1
+    mh = set(inputs.services.loc[inputs.services["mhis"].astype(bool), "service_id"])
+    for i in range(FIRST_ROW, ws.max_row + 1):
+        if ws.cell(row=i, column=scheme).value in mh:
+            ws.cell(row=i, column=first).value = (ws.cell(row=i, column=first).value or 0) * 0.9
+    changed = tmp_path / "less-mh.xlsx"
+    wb.save(changed)
+    values = load_workbook(recalculated(changed, tmp_path / "less-mh"), data_only=True)
+    _, rows = sheet_rows(values["Planning requirements"])
+    status = {r[1]: r[5] for r in rows if r[0].startswith("Mental health spend grows")}
+    assert status[inputs.years[0]] == "Not met"
+    assert status[inputs.years[1]] == "Met"
 
 
 def _hostile_inputs():

@@ -407,8 +407,13 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
         else:
             continue
         checks.append((label, y, figure, ">=", round(float(r.limit) * 1e6, 2)))
+    live_families = ["money", "bounds", "bcf_conditions"]
+    if policy is not None and policy.enabled("mhis") and "mhis" in set(results.constraints[
+            "family"]):
+        checks += _mhis_checks(inputs, policy, years, exp)
+        live_families.append("mhis")
     live = len(checks)
-    checks = [(*c, POUNDS) for c in checks] + _solved_checks(results, years)
+    checks = [(*c, POUNDS) for c in checks] + _solved_checks(results, years, live_families)
     tests = {"<=": "at most", ">=": "at least", "==": "equal to"}
     for i, (req, y, figure, test, limit, fmt) in enumerate(checks, start=FIRST_ROW):
         write_cell(ws, i, 1, req)
@@ -438,11 +443,35 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
 
 LIVE = "Formula over the Expenditure sheet"
 SOLVED = "From the solve (does not follow edits)"
-# Families whose rows are written above as formulas over the Expenditure sheet.
-_LIVE_FAMILIES = ("money", "bounds", "bcf_conditions")
+def _mhis_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+    """The Mental Health Investment Standard, live: in-scope spend each year at least (1 + g)
+    times the year before's (the baseline's in the first year), as in
+    :func:`budgetopt.model.rules.add_mhis`."""
+    from budgetopt.model.data import prepare
+    from budgetopt.model.rules import _baseline_by_service, mhis_growth, mhis_services
+
+    data = prepare(inputs, policy)
+    mh, growth = mhis_services(data), mhis_growth(data)
+    base = _baseline_by_service(data)
+    schemes = exp.range("Scheme ID")
+
+    def in_scope(y: str) -> str:
+        spend = exp.range(f"Expenditure (£) {y}")
+        return "+".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")' for s in mh)
+
+    rows = []
+    for t, y in enumerate(years):
+        g = growth[y]
+        limit = (round((1 + g) * sum(base.get(s, 0.0) for s in mh) * 1e6, 2) if t == 0
+                 else f"=(1+{g:.12f})*({in_scope(years[t - 1])})")
+        before = "the baseline" if t == 0 else years[t - 1]
+        label = (f"Mental health spend grows at least {g:.1%} on {before} (Mental Health "
+                 "Investment Standard)")
+        rows.append((label, y, f"={in_scope(y)}", ">=", limit))
+    return rows
 
 
-def _solved_checks(results: Results, years: list[str]) -> list[tuple]:
+def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[tuple]:
     """Every other rule's rows as the model states them: the figure is the solved activity.
 
     These rules are stated over quantities the expenditure plan alone does not hold (need
@@ -451,7 +480,7 @@ def _solved_checks(results: Results, years: list[str]) -> list[tuple]:
     """
     c = results.constraints
     rows = []
-    for r in c[~c["family"].isin(_LIVE_FAMILIES)].itertuples(index=False):
+    for r in c[~c["family"].isin(live)].itertuples(index=False):
         pounds = r.unit == "£m"
         scale, label = (1e6, r.name) if pounds else (1.0, f"{r.name} ({r.unit})")
         rows.append((label, _year_of(r.name, years) or "", round(float(r.activity) * scale, 2),
