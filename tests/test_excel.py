@@ -262,6 +262,35 @@ def test_cutting_mental_health_spend_breaks_the_mhis_in_that_year(book, solved, 
     assert status[inputs.years[1]] == "Met"
 
 
+@needs_office
+@pytest.mark.libreoffice
+def test_shift_left_checklist_all_green_with_live_sector_shares(tmp_path):
+    """Under shift-left (every rule family that reaches the pool, a small MILP) the solved plan
+    meets every checklist row; the sector-share rows are formulas: the group's planned spend
+    against its share of all planned spend that year."""
+    from budgetopt.excel.workbook import LIVE
+
+    inputs = load_dataset(EXAMPLE)
+    res = build(inputs, load_policy(ROOT / "models" / "shift-left.yaml")).results()
+    path = tmp_path / "shift-left.xlsx"
+    write_bcf_workbook(res, inputs, path, scenario="Shift left")
+    values = load_workbook(recalculated(path, tmp_path / "calc"), data_only=True)
+    _, rows = sheet_rows(values["Planning requirements"])
+    assert {r[5] for r in rows} == {"Met"}, [r for r in rows if r[5] != "Met"]
+    shares = [r for r in rows if " of pooled spend in " in r[0]]
+    assert len(shares) == len(res.constraints.query("family == 'sector_shares'")) == 6
+    sector = dict(zip(inputs.services["name"], inputs.services["sector"]))
+    alloc = res.allocation.assign(sector=res.allocation["name"].map(sector))
+    for r in shares:
+        assert r[6] == LIVE
+        group = "public_health" if r[0].startswith("Prevention") else "vcse"
+        in_year = alloc[alloc["year"] == r[1]]
+        assert r[2] == pytest.approx(in_year.loc[in_year["sector"] == group, "spend_m"].sum()
+                                     * 1e6, abs=1.0)
+        share = 0.01 if group == "public_health" else 0.03
+        assert r[4] == pytest.approx(share * in_year["spend_m"].sum() * 1e6, abs=1.0)
+
+
 def _hostile_inputs():
     tables = {k: v.copy() for k, v in example_tables().items() if k != "notes"}
     svc = tables["services"]

@@ -412,6 +412,10 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
             "family"]):
         checks += _mhis_checks(inputs, policy, years, exp)
         live_families.append("mhis")
+    if policy is not None and policy.enabled("sector_shares") and all(
+            lim.of != "system" for lim in policy.rules.sector_shares.limits):
+        checks += _share_checks(inputs, policy, years, exp)
+        live_families.append("sector_shares")
     live = len(checks)
     checks = [(*c, POUNDS) for c in checks] + _solved_checks(results, years, live_families)
     tests = {"<=": "at most", ">=": "at least", "==": "equal to"}
@@ -453,11 +457,9 @@ def _mhis_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs)
     data = prepare(inputs, policy)
     mh, growth = mhis_services(data), mhis_growth(data)
     base = _baseline_by_service(data)
-    schemes = exp.range("Scheme ID")
 
     def in_scope(y: str) -> str:
-        spend = exp.range(f"Expenditure (£) {y}")
-        return "+".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")' for s in mh)
+        return _schemes_spend(exp, mh, y)
 
     rows = []
     for t, y in enumerate(years):
@@ -468,6 +470,34 @@ def _mhis_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs)
         label = (f"Mental health spend grows at least {g:.1%} on {before} (Mental Health "
                  "Investment Standard)")
         rows.append((label, y, f"={in_scope(y)}", ">=", limit))
+    return rows
+
+
+def _schemes_spend(exp: ExpenditureRefs, services: list[str], year: str) -> str:
+    """A formula body: the planned spend on `services` in `year` on the Expenditure sheet."""
+    spend, schemes = exp.range(f"Expenditure (£) {year}"), exp.range("Scheme ID")
+    return "+".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")' for s in services) or "0"
+
+
+def _share_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+    """Sector shares of pooled spend, live: a group's planned spend against its share of all
+    planned spend that year, as in :func:`budgetopt.model.rules.add_sector_shares` (shares of
+    system spend count the acute budget outside the pool, which the sheet does not hold)."""
+    svc = inputs.services
+    rows = []
+    for lim in policy.rules.sector_shares.limits:
+        group = list(svc.loc[svc["sector"].isin(set(lim.sectors)), "service_id"])
+        label = lim.label or " and ".join(s.replace("_", " ") for s in lim.sectors)
+        label = label[:1].upper() + label[1:]
+        for y in years:
+            if lim.years is not None and y not in lim.years:
+                continue
+            total = f"SUM({exp.range(f'Expenditure (£) {y}')})"
+            for share, test, word in ((lim.min, ">=", "at least"), (lim.max, "<=", "at most")):
+                if share is not None:
+                    rows.append((f"{label} {word} {share:.0%} of pooled spend in {y}", y,
+                                 f"={_schemes_spend(exp, group, y)}", test,
+                                 f"={share!r}*{total}"))
     return rows
 
 
