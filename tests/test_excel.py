@@ -184,8 +184,9 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     # every other rule is a row too, its figure the solved activity, and says so
     from budgetopt.excel.workbook import LIVE, SOLVED
     others = res.constraints[~res.constraints["family"].isin(["money", "bounds",
-                                                              "bcf_conditions", "mhis"])]
-    assert set(others["family"]) >= {"transition", "workforce", "personal_budgets"}
+                                                              "bcf_conditions", "mhis",
+                                                              "transition"])]
+    assert set(others["family"]) >= {"workforce", "personal_budgets"}
     solved_rows = [r for r in rows if r[6] == SOLVED]
     assert len(solved_rows) == len(others)
     for r, c in zip(solved_rows, others.itertuples()):
@@ -204,6 +205,16 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     for before, r in pairwise(mhis):
         growth = float(re.search(r"at least ([\d.]+)%", r[0]).group(1)) / 100
         assert r[4] == pytest.approx((1 + growth) * before[2], rel=1e-3)
+    # managed transition, live: each line's move on the year before against its step, with
+    # the same room to spare as the model's row of the same name
+    model_rows = res.constraints.set_index("name")
+    moves = [r for r in rows if " by at most £" in r[0]]
+    assert len(moves) == (res.constraints["family"] == "transition").sum() > 0
+    for r in moves:
+        c = model_rows.loc[r[0]]
+        assert r[6] == LIVE
+        assert r[4] - r[2] == pytest.approx((c.limit - c.activity) * 1e6, abs=1.0)
+    as_is = {(r[0], r[1]): (r[2], r[4]) for r in moves}
     # service minimums and maximums: the figure is the scheme's planned spend that year
     spend = res.allocation.groupby(["name", "year"])["spend_m"].sum()
     bounds = [r for r in rows if r[0].startswith(("Minimum spend on", "Maximum spend on"))]
@@ -234,6 +245,14 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     minimum = inputs.services.set_index("name").loc[scheme, "min_m"]
     if planned.sum() - 5 < minimum:  # the cut also takes the scheme below its own minimum
         expected.add((f"Minimum spend on {scheme}", inputs.years[1]))
+    # the line falls £5m more into year two and rises £5m more out of it
+    y2, y3 = inputs.years[1], inputs.years[2]
+    for (name, year), (figure, limit) in as_is.items():
+        if not name.startswith(f"{scheme} "):
+            continue
+        more = 5e6 if (year, " falls " in name) in ((y2, True), (y3, False)) else 0.0
+        if more and figure + more > limit + 1:
+            expected.add((name, year))
     assert broken == expected
 
 

@@ -408,10 +408,18 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
             continue
         checks.append((label, y, figure, ">=", round(float(r.limit) * 1e6, 2)))
     live_families = ["money", "bounds", "bcf_conditions"]
-    if policy is not None and policy.enabled("mhis") and "mhis" in set(results.constraints[
-            "family"]):
-        checks += _mhis_checks(inputs, policy, years, exp)
+    solved_families = set(results.constraints["family"])
+    data = None
+    if policy is not None and {"mhis", "transition"} & solved_families:
+        from budgetopt.model.data import prepare
+
+        data = prepare(inputs, policy)
+    if data is not None and "mhis" in solved_families:
+        checks += _mhis_checks(data, years, exp)
         live_families.append("mhis")
+    if data is not None and "transition" in solved_families:
+        checks += _transition_checks(data, years, exp)
+        live_families.append("transition")
     if policy is not None and policy.enabled("sector_shares") and all(
             lim.of != "system" for lim in policy.rules.sector_shares.limits):
         checks += _share_checks(inputs, policy, years, exp)
@@ -447,14 +455,34 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
 
 LIVE = "Formula over the Expenditure sheet"
 SOLVED = "From the solve (does not follow edits)"
-def _mhis_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+def _transition_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+    """Managed transition, live: how far each line's planned spend moves from the year before
+    (the baseline in the first year) against its step, as in
+    :func:`budgetopt.model.rules.add_transition`."""
+    from budgetopt.model.families import fmt_m
+    from budgetopt.model.rules import _baseline_by_service, transition_steps
+
+    base = _baseline_by_service(data)
+    names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
+    rows = []
+    for component, word in (("transition_rise", "rises"), ("transition_fall", "falls")):
+        for (s, y), step in transition_steps(data)[component].items():
+            t = years.index(y)
+            now = _schemes_spend(exp, [s], y)
+            before = (_schemes_spend(exp, [s], years[t - 1]) if t
+                      else f"{base.get(s, 0.0) * 1e6:.2f}")
+            change = f"=({now})-({before})" if word == "rises" else f"=({before})-({now})"
+            rows.append((f"{names[s]} {word} by at most {fmt_m(step)} in {y}", y, change, "<=",
+                         round(step * 1e6, 2)))
+    return rows
+
+
+def _mhis_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
     """The Mental Health Investment Standard, live: in-scope spend each year at least (1 + g)
     times the year before's (the baseline's in the first year), as in
     :func:`budgetopt.model.rules.add_mhis`."""
-    from budgetopt.model.data import prepare
     from budgetopt.model.rules import _baseline_by_service, mhis_growth, mhis_services
 
-    data = prepare(inputs, policy)
     mh, growth = mhis_services(data), mhis_growth(data)
     base = _baseline_by_service(data)
 

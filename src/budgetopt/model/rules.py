@@ -73,6 +73,33 @@ def _needs_places(data: ModelData, family: str) -> None:
 # -- managed transition ------------------------------------------------------------------------
 
 
+def transition_steps(data: ModelData) -> dict[str, dict[tuple[str, str], float]]:
+    """How far each line may move in a year (£m): ``{"transition_rise": {(s, y): step}, ...}``
+    with step = max(ρ · B[s], δ), ρ the service's limit, else its sector's, else the rule's; a
+    line with no limit on a side has no entry there."""
+    rule = data.policy.rules.transition
+    svc = data.inputs.services
+    _check_ids(data, "rules.transition.services", rule.services)
+    sector_of = dict(zip(svc["service_id"], svc["sector"]))
+    base = _baseline_by_service(data)
+
+    def limit_of(s: str, side: str) -> float | None:
+        for over in (rule.services.get(s), rule.sectors.get(sector_of[s])):
+            if over is not None and getattr(over, side) is not None:
+                return getattr(over, side)
+        return getattr(rule, side)
+
+    out: dict[str, dict[tuple[str, str], float]] = {}
+    for component, side in (("transition_rise", "max_rise"), ("transition_fall", "max_fall")):
+        out[component] = {}
+        for s in data.inputs.service_ids:
+            share = limit_of(s, side)
+            if share is not None:
+                step = max(share * base.get(s, 0.0), rule.min_step_m)
+                out[component].update({(s, y): step for y in data.years})
+    return out
+
+
 def add_transition(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Managed transition: each line's spend moves at most a stated share a year.
 
@@ -85,30 +112,14 @@ def add_transition(m: pyo.ConcreteModel, data: ModelData) -> None:
     sector's, else the rule's), δ = ``min_step_m`` so that new and small lines can move. No
     cliff-edge: a service cannot lose more than ρ⁻ of its baseline in a year.
     """
-    rule = data.policy.rules.transition
-    svc = data.inputs.services
-    _check_ids(data, "rules.transition.services", rule.services)
-    sector_of = dict(zip(svc["service_id"], svc["sector"]))
-    names = dict(zip(svc["service_id"], svc["name"]))
+    names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
     base = _baseline_by_service(data)
-
-    def limit_of(s: str, side: str) -> float | None:
-        for over in (rule.services.get(s), rule.sectors.get(sector_of[s])):
-            if over is not None and getattr(over, side) is not None:
-                return getattr(over, side)
-        return getattr(rule, side)
-
     prev = {y: data.years[t - 1] for t, y in enumerate(data.years) if t}
-    for component, side, sign, word in (("transition_rise", "max_rise", 1.0, "rises"),
-                                        ("transition_fall", "max_fall", -1.0, "falls")):
-        limit: dict[tuple[str, str], float] = {}
-        for s in data.inputs.service_ids:
-            share = limit_of(s, side)
-            if share is None:
-                continue
-            step = max(share * base.get(s, 0.0), rule.min_step_m)
-            for t, y in enumerate(data.years):
-                limit[(s, y)] = step + (sign * base.get(s, 0.0) if t == 0 else 0.0)
+    steps = transition_steps(data)
+    for component, sign, word in (("transition_rise", 1.0, "rises"),
+                                  ("transition_fall", -1.0, "falls")):
+        limit = {(s, y): step + (sign * base.get(s, 0.0) if y not in prev else 0.0)
+                 for (s, y), step in steps[component].items()}
 
         def body(k, sign=sign):
             s, y = k
@@ -119,10 +130,8 @@ def add_transition(m: pyo.ConcreteModel, data: ModelData) -> None:
 
         add_rows(
             m, component, "transition", list(limit), body=body, sense="<=", limit=limit,
-            name=lambda k, word=word, limit=limit, sign=sign: (
-                f"{names[k[0]]} {word} by at most "
-                f"{fmt_m(limit[k] - (sign * base.get(k[0], 0.0) if k[1] == data.years[0] else 0))}"
-                f" in {k[1]}"),
+            name=lambda k, word=word, component=component:
+                f"{names[k[0]]} {word} by at most {fmt_m(steps[component][k])} in {k[1]}",
             labels=lambda k: {"service": names[k[0]], "service_id": k[0], "year": k[1]},
         )
 
