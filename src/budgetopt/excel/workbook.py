@@ -410,7 +410,7 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
     live_families = ["money", "bounds", "bcf_conditions"]
     solved_families = set(results.constraints["family"])
     data = None
-    if policy is not None and {"mhis", "transition"} & solved_families:
+    if policy is not None and {"mhis", "transition", "personal_budgets"} & solved_families:
         from budgetopt.model.data import prepare
 
         data = prepare(inputs, policy)
@@ -420,12 +420,19 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
     if data is not None and "transition" in solved_families:
         checks += _transition_checks(data, years, exp)
         live_families.append("transition")
+    if data is not None and "personal_budgets" in solved_families:
+        checks += _personal_budget_checks(data, years, exp)
+        live_families.append("personal_budgets")
+    if "workforce" in solved_families and policy is not None:
+        checks += _workforce_checks(inputs, policy, years, exp)
+        live_families.append("workforce")
     if policy is not None and policy.enabled("sector_shares") and all(
             lim.of != "system" for lim in policy.rules.sector_shares.limits):
         checks += _share_checks(inputs, policy, years, exp)
         live_families.append("sector_shares")
     live = len(checks)
-    checks = [(*c, POUNDS) for c in checks] + _solved_checks(results, years, live_families)
+    checks = [c if len(c) == 6 else (*c, POUNDS) for c in checks] + _solved_checks(
+        results, years, live_families)
     tests = {"<=": "at most", ">=": "at least", "==": "equal to"}
     for i, (req, y, figure, test, limit, fmt) in enumerate(checks, start=FIRST_ROW):
         write_cell(ws, i, 1, req)
@@ -433,9 +440,10 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
         ws.cell(row=i, column=3, value=figure).number_format = fmt
         write_cell(ws, i, 4, tests[test])
         ws.cell(row=i, column=5, value=limit).number_format = fmt
-        # a £1 tolerance: the plan is written to the penny, the limits in £m
-        cond = {"<=": f"C{i}<=E{i}+1", ">=": f"C{i}>=E{i}-1",
-                "==": f"ABS(C{i}-E{i})<=1"}[test]
+        # a £1 tolerance (the plan is written to the penny, the limits in £m); 0.01 for staff
+        tol = 1 if fmt == POUNDS else 0.01
+        cond = {"<=": f"C{i}<=E{i}+{tol}", ">=": f"C{i}>=E{i}-{tol}",
+                "==": f"ABS(C{i}-E{i})<={tol}"}[test]
         ws.cell(row=i, column=6, value=f'=IF({cond},"{MET}","{NOT_MET}")')
         write_cell(ws, i, 7, LIVE if i - FIRST_ROW < live else SOLVED)
     last = FIRST_ROW + len(checks) - 1
@@ -471,9 +479,43 @@ def _transition_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tup
             now = _schemes_spend(exp, [s], y)
             before = (_schemes_spend(exp, [s], years[t - 1]) if t
                       else f"{base.get(s, 0.0) * 1e6:.2f}")
-            change = f"=({now})-({before})" if word == "rises" else f"=({before})-({now})"
+            change = f"=SUM({now},-{before})" if word == "rises" else f"=SUM({before},-{now})"
             rows.append((f"{names[s]} {word} by at most {fmt_m(step)} in {y}", y, change, "<=",
                          round(step * 1e6, 2)))
+    return rows
+
+
+def _personal_budget_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+    """Personal budgets, live: the personal-budget lines' planned spend against the share of
+    the eligible services' spend, as in :func:`budgetopt.model.rules.add_personal_budgets`."""
+    from budgetopt.model.rules import personal_budget_lines
+
+    pb, eligible = personal_budget_lines(data)
+    share = data.policy.rules.personal_budgets.min_share
+    return [(f"Personal budgets in {y} at least {share:.0%} of eligible social care spend", y,
+             f"={_schemes_spend(exp, pb, y)}", ">=",
+             f"={_schemes_spend(exp, eligible, y)}*{share!r}") for y in years]
+
+
+def _workforce_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs
+                      ) -> list[tuple]:
+    """Workforce, live: the staff each group needs for the planned spend (WTE per £1m times
+    £m) against the staff available, as in :func:`budgetopt.model.families.add_workforce`."""
+    wf, need = inputs.workforce, inputs.workforce_need
+    scale = policy.rules.workforce.scale
+    wf = wf[wf["year"].isin(years)]
+    rows = []
+    for g, y, available, name in zip(wf["group_id"], wf["year"], wf["wte_available"],
+                                     wf["name"]):
+        per_m = need[need["group_id"] == g]
+        if per_m.empty:
+            continue
+        needed = "SUM({})/1000000".format(",".join(
+            f"{_schemes_spend(exp, [s], y)}*{float(n)!r}"
+            for s, n in zip(per_m["service_id"], per_m["wte_per_m"])))
+        limit = available * scale
+        rows.append((f"{name or g} needed in {y} within {limit:,.0f} WTE available (WTE)", y,
+                     f"={needed}", "<=", round(limit, 2), "#,##0.0"))
     return rows
 
 
@@ -493,7 +535,7 @@ def _mhis_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
     for t, y in enumerate(years):
         g = growth[y]
         limit = (round((1 + g) * sum(base.get(s, 0.0) for s in mh) * 1e6, 2) if t == 0
-                 else f"=(1+{g:.12f})*({in_scope(years[t - 1])})")
+                 else f"={in_scope(years[t - 1])}*(1+{g:.12f})")
         before = "the baseline" if t == 0 else years[t - 1]
         label = (f"Mental health spend grows at least {g:.1%} on {before} (Mental Health "
                  "Investment Standard)")
@@ -504,7 +546,8 @@ def _mhis_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
 def _schemes_spend(exp: ExpenditureRefs, services: list[str], year: str) -> str:
     """A formula body: the planned spend on `services` in `year` on the Expenditure sheet."""
     spend, schemes = exp.range(f"Expenditure (£) {year}"), exp.range("Scheme ID")
-    return "+".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")' for s in services) or "0"
+    return "SUM({})".format(",".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")'
+                                     for s in services) or "0")
 
 
 def _share_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
@@ -525,16 +568,17 @@ def _share_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs
                 if share is not None:
                     rows.append((f"{label} {word} {share:.0%} of pooled spend in {y}", y,
                                  f"={_schemes_spend(exp, group, y)}", test,
-                                 f"={share!r}*{total}"))
+                                 f"={total}*{share!r}"))
     return rows
 
 
 def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[tuple]:
     """Every other rule's rows as the model states them: the figure is the solved activity.
 
-    These rules are stated over quantities the expenditure plan alone does not hold (need
-    weights, baselines, acute demand, workforce), so the figure comes from the solve; the
-    status is still a formula, and the "How the figure is found" column says which is which.
+    These rules are stated over quantities the expenditure plan alone does not hold (spend by
+    place and need, acute demand and the acute budget outside the pool, double running), so
+    the figure comes from the solve; the status is still a formula, and the "How the figure is
+    found" column says which is which.
     """
     c = results.constraints
     rows = []

@@ -440,6 +440,21 @@ def add_bcf_conditions(m: pyo.ConcreteModel, data: ModelData) -> None:
                  labels=lambda y: {"year": y})
 
 
+def personal_budget_lines(data: ModelData) -> tuple[list[str], list[str]]:
+    """(PB, E): the personal-budget lines (``services``, or scheme type 'Personalised
+    Budgeting and Commissioning') and the eligible services (those in the eligible sectors)."""
+    rule = data.policy.rules.personal_budgets
+    svc = data.inputs.services
+    _check_ids(data, "rules.personal_budgets.services", rule.services)
+    pb = (rule.services if rule.services is not None else
+          list(svc.loc[svc["scheme_type"] == "Personalised Budgeting and Commissioning",
+                       "service_id"]))
+    if not pb:
+        raise _policy_problem("rules.personal_budgets: no personal-budget line (scheme type "
+                              "'Personalised Budgeting and Commissioning', or list services)")
+    return list(pb), _sector_services(data, rule.eligible_sectors)
+
+
 def add_personal_budgets(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Personal budgets: at least a share of eligible social-care spend.
 
@@ -451,15 +466,7 @@ def add_personal_budgets(m: pyo.ConcreteModel, data: ModelData) -> None:
     Commissioning'); E every service in the eligible sectors (social care by default).
     """
     rule = data.policy.rules.personal_budgets
-    svc = data.inputs.services
-    _check_ids(data, "rules.personal_budgets.services", rule.services)
-    pb = (rule.services if rule.services is not None else
-          list(svc.loc[svc["scheme_type"] == "Personalised Budgeting and Commissioning",
-                       "service_id"]))
-    if not pb:
-        raise _policy_problem("rules.personal_budgets: no personal-budget line (scheme type "
-                              "'Personalised Budgeting and Commissioning', or list services)")
-    eligible = _sector_services(data, rule.eligible_sectors)
+    pb, eligible = personal_budget_lines(data)
     add_rows(m, "personal_budgets", "personal_budgets", list(data.years),
              body=lambda y: linear(_group_terms(m, pb, y)
                                    + _group_terms(m, eligible, y, -rule.min_share)),
