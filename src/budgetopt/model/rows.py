@@ -64,10 +64,21 @@ def linear(terms: Iterable[tuple[float, Any]]) -> LinearExpression:
     """Sum of coefficient × variable pairs as one Pyomo LinearExpression.
 
     A unit coefficient is the variable itself (no monomial object): most rows are sums of
-    spends, and this is the cheapest expression Pyomo builds (PERF-NOTES.md).
+    spends, and this is the cheapest expression Pyomo builds (PERF-NOTES.md). A variable that
+    appears more than once (a place's spend less a share of the total it is part of) appears
+    once with its coefficients added, so the row compiles by the fast route.
     """
-    args = [v if c == 1.0 else MonomialTermExpression((float(c), v)) for c, v in terms if c]
-    return LinearExpression(args)
+    pairs = [(c, v) for c, v in terms if c]
+    if len({id(v) for _, v in pairs}) != len(pairs):
+        merged: dict[int, list] = {}
+        for c, v in pairs:
+            if (entry := merged.get(id(v))) is None:
+                merged[id(v)] = [c, v]
+            else:
+                entry[0] += c
+        pairs = [(c, v) for c, v in merged.values() if c]
+    return LinearExpression([v if c == 1.0 else MonomialTermExpression((float(c), v))
+                             for c, v in pairs])
 
 
 def unit_sum(variables: Iterable[Any]) -> LinearExpression:

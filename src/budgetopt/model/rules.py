@@ -547,6 +547,7 @@ def add_fair_shares(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     .. math::
 
+        S[p,y] − Σ_{s in scope} S[s,p,y] = 0              (fair_share_spend)
         S[p,y] − (1 + b_p,y) · φ_p · Σ_q S[q,y] ≤ 0      (fair_share_max)
         S[p,y] − (1 − b_p,y) · φ_p · Σ_q S[q,y] ≥ 0      (fair_share_min)
 
@@ -577,15 +578,24 @@ def add_fair_shares(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     keys = [(p, y) for y in data.years for p in share]
     bands = {(p, y): band(p, data.years.index(y)) for p, y in keys}
+    # S[p,y] as a variable of its own, defined once: each fair-share row then has one term per
+    # place rather than one per band variable of the whole year (a dense row slows HiGHS).
+    m.fair_place_spend = pyo.Var(keys, within=pyo.NonNegativeReals,
+                                 doc="spend in scope of the fair-shares rule, by place (£m)")
+    add_rows(m, "fair_share_spend", "fair_shares", keys,
+             body=lambda k: linear([(1.0, m.fair_place_spend[k]),
+                                    *_place_terms(m, data, services, k[0], k[1], -1.0)]),
+             sense="==", limit={k: 0.0 for k in keys},
+             name=lambda k: f"Spend in {names[k[0]]} in {k[1]} that fair shares count",
+             labels=lambda k: {"place": names[k[0]], "place_id": k[0], "year": k[1]},
+             relaxable=False, report=False)
     for component, sign, sense, word in (("fair_share_max", 1.0, "<=", "at most"),
                                          ("fair_share_min", -1.0, ">=", "at least")):
         def body(k, sign=sign):
             p, y = k
             factor = (1.0 + sign * bands[k]) * share[p]
-            terms = _place_terms(m, data, services, p, y)
-            for q in share:
-                terms += _place_terms(m, data, services, q, y, -factor)
-            return linear(terms)
+            return linear([(1.0, m.fair_place_spend[k]),
+                           *((-factor, m.fair_place_spend[(q, y)]) for q in share)])
 
         add_rows(m, component, "fair_shares", keys, body=body, sense=sense,
                  limit={k: 0.0 for k in keys},
