@@ -232,6 +232,48 @@ def example_timings(repeat: int = 7) -> dict[str, float]:
     return out
 
 
+RICHER = ("ics-statutory", "fair-shares")
+"""Shipped models with more rule families on (MHIS, BCF conditions, transition, personal
+budgets; fair shares and Core20PLUS5), timed at each size without a direct baseline. Models with
+the acute offset need a per-ICS acute budget in the policy, which synthetic copies do not have."""
+
+
+def measure_model(size: str, model: str, repeat: int) -> dict:
+    """budgetopt alone under a richer policy model (run in a subprocess, like :func:`measure`)."""
+    from budgetopt.api import build
+    from budgetopt.policy import load_policy
+    from budgetopt.read import read_frames
+    from budgetopt.synthetic import SIZES, synthetic_tables
+    from budgetopt.validate import validate
+
+    policy = load_policy(ROOT / "models" / f"{model}.yaml")
+    tables = synthetic_tables(**SIZES[size])
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        session = build(validate(read_frames(tables, size)), policy)
+        res = session.results()
+        runs.append((time.perf_counter() - t0, res))
+    e2e = median(t for t, _ in runs)
+    res = runs[-1][1]
+    return {"size": size, "model": model, "status": res.status,
+            "rows": session.compiled.highs.getNumRow(),
+            "cols": session.compiled.highs.getNumCol(), "e2e_s": e2e,
+            "build_s": res.timings["build_s"] + res.timings["compile_s"],
+            "solve_s": res.timings["solve_s"], "results_s": res.timings["results_s"],
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def model_table(rows: list[dict]) -> str:
+    head = ("| size | model | status | rows | columns | end to end s | build s (Pyomo+compile) "
+            "| solve s | results s | peak MB |")
+    lines = [head, "|" + " --- |" * 10]
+    lines += [f"| {r['size']} | {r['model']} | {r['status']} | {r['rows']:,} | {r['cols']:,} | "
+              f"{r['e2e_s']:.2f} | {r['build_s']:.2f} | {r['solve_s']:.2f} | "
+              f"{r['results_s']:.2f} | {r['peak_mb']:,.0f} |" for r in rows]
+    return "\n".join(lines)
+
+
 # -- the report ---------------------------------------------------------------------------------
 
 
@@ -312,10 +354,17 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["ics", "region", "national"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=HERE / "results")
+    ap.add_argument("--models", nargs="*", default=list(RICHER),
+                    help="richer shipped models to time too (budgetopt alone)")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size, print JSON
+    ap.add_argument("--one-model", help=argparse.SUPPRESS)  # internal: SIZE:MODEL
     args = ap.parse_args()
     if args.one:
         print(json.dumps(measure(args.one, args.repeat)))
+        return
+    if args.one_model:
+        size, model = args.one_model.split(":", 1)
+        print(json.dumps(measure_model(size, model, args.repeat)))
         return
     results = []
     for size in args.sizes:
@@ -325,10 +374,23 @@ def main() -> None:
             sys.exit(f"{size} failed:\n{done.stderr[-3000:]}")
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"{size}: done", file=sys.stderr)
+    richer = []
+    for size in args.sizes:
+        for model in args.models:
+            done = subprocess.run([sys.executable, __file__, "--one-model", f"{size}:{model}",
+                                   "--repeat", str(args.repeat)], capture_output=True,
+                                  text=True, check=False)
+            if done.returncode:
+                sys.exit(f"{size} under {model} failed:\n{done.stderr[-3000:]}")
+            richer.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(f"{size} under {model}: done", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
     fits = exponents(results)
     md = (f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python "
           f"{platform.python_version()}; median of {args.repeat}.\n\n{table(results)}\n")
+    if richer:
+        md += ("\nRicher policy models, budgetopt alone (the direct baseline builds the default "
+               "model's families only):\n\n" + model_table(richer) + "\n")
     example = example_timings(max(args.repeat, 1) * 2 + 1)
     md += ("\nExample ICS (inputs/example), in-process build + solve + results, median of "
            f"{max(args.repeat, 1) * 2 + 1}: " + ", ".join(f"{k} {v:.2f} s"

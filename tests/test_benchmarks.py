@@ -30,6 +30,8 @@ def test_the_benchmark_runs_on_a_tiny_instance_and_the_objectives_agree(tmp_path
                                                         rel=1e-6)
     report = (tmp_path / "results.md").read_text()
     assert "| tiny |" in report
+    richer = report.split("Richer policy models", 1)[1]
+    assert "| tiny | ics-statutory | optimal |" in richer and "| tiny | fair-shares |" in richer
     shipped = sorted(p.stem for p in (ROOT / "models").glob("*.yaml"))
     line = next(x for x in report.splitlines() if x.startswith("Example ICS"))
     assert all(f"{m} " in line for m in shipped)
