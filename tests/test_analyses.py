@@ -85,6 +85,20 @@ def test_services_enter_the_budget_curve_in_order_of_return():
     assert entries.loc["A", "enters_at_m"] == 2.0 and entries.loc["B", "enters_at_m"] == 6.0
 
 
+def test_a_long_sweep_never_runs_into_the_time_limit_of_one_solve():
+    """The limit is per solve: 300 budget-curve points on the example, each well under the
+    50 ms allowed, all optimal (HiGHS counts run time over the object's life; a sweep that
+    set the limit once saw later points stop at 'time limit')."""
+    from budgetopt.policy import apply_overrides
+
+    policy = apply_overrides(load_policy(ROOT / "models" / "default.yaml"),
+                             ["solver.time_limit_s=0.05"])
+    curve = budget_curve(load_dataset(EXAMPLE), policy, list(np.linspace(210, 270, 300)))
+    assert set(curve["status"]) == {"optimal"}
+    frontier = pareto_frontier(load_dataset(EXAMPLE), policy, "outcome", "equity", 60)
+    assert set(frontier["status"]) == {"optimal"}
+
+
 def test_the_price_of_a_protected_minimum_worked_by_hand():
     # £5m; A buys 5 per £1m, B only 1 but must get £2m: with it 3*5 + 2*1 = 17, without 25.
     inputs = make_inputs(services=[{"service_id": "A"}, {"service_id": "B", "min_m": 2.0}],

@@ -31,7 +31,7 @@ from budgetopt.api import Session, build
 from budgetopt.inputs import Inputs
 from budgetopt.policy import Policy
 from budgetopt.results import baseline_segments, provenance
-from budgetopt.solve import new_highs
+from budgetopt.solve import new_highs, set_time_limit
 
 Progress = Callable[[int, int], None]
 INF = highspy.kHighsInf
@@ -62,7 +62,7 @@ class _Model:
         lp = session.compiled.highs.getLp()
         self.h = new_highs()
         self.h.passModel(lp)
-        self.h.setOptionValue("time_limit", float(session.data.policy.solver.time_limit_s))
+        self.time_limit = float(session.data.policy.solver.time_limit_s)
         self.n = lp.num_col_
         self.cols = session.compiled.columns(session.model.x)
         self.gap_cols: tuple[int, int] | None = None
@@ -117,6 +117,7 @@ class _Model:
         self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), costs)
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if obj.maximise
                                     else highspy.ObjSense.kMinimize)
+        set_time_limit(self.h, self.time_limit)
         self.h.run()
         status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:

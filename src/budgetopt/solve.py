@@ -313,8 +313,15 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     return compiled
 
 
+def set_time_limit(h: highspy.Highs, seconds: float) -> None:
+    """Give `h`'s next run `seconds`. HiGHS measures its time limit against the object's run
+    time summed over every run since it was made: a sweep re-solving one object hundreds of
+    times would otherwise hit the limit on later, quick solves. Call it before each run."""
+    h.setOptionValue("time_limit", float(seconds) + h.getRunTime())
+
+
 def _set_options(h: highspy.Highs, opts) -> None:
-    h.setOptionValue("time_limit", float(opts.time_limit_s))
+    set_time_limit(h, opts.time_limit_s)
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
     h.setOptionValue("presolve", opts.presolve)
     h.setOptionValue("solver", opts.method)

@@ -33,7 +33,7 @@ from budgetopt.api import Session, build
 from budgetopt.inputs import Inputs
 from budgetopt.policy import Policy
 from budgetopt.results import provenance
-from budgetopt.solve import new_highs
+from budgetopt.solve import new_highs, set_time_limit
 
 Distribution = Literal["triangular", "pert"]
 Progress = Callable[[int, int], None]
@@ -237,7 +237,7 @@ def robust_allocation(inputs: Inputs, policy: Policy, n: int = 200, *, seed: int
     lp = session.compiled.highs.getLp()
     h = new_highs()
     h.passModel(lp)
-    h.setOptionValue("time_limit", float(policy.solver.time_limit_s))
+    set_time_limit(h, policy.solver.time_limit_s)
     n_cols = lp.num_col_
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), np.zeros(n_cols))
