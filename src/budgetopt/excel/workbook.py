@@ -374,12 +374,10 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
         from budgetopt.model.families import service_bounds
 
         lo, hi = service_bounds(inputs, policy)
-        schemes = exp.range("Scheme ID")
         names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
         for sid in inputs.service_ids:
             for y in years:
-                spend = exp.range(f"Expenditure (£) {y}")
-                figure = f'=SUMIFS({spend},{schemes},"{_quote(sid)}")'
+                figure = f"={_schemes_spend(exp, [sid], y)}"
                 if lo[sid] > 0:
                     checks.append((f"Minimum spend on {names[sid]}", y, figure, ">=",
                                    round(lo[sid] * 1e6, 2)))
@@ -408,28 +406,9 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
             continue
         checks.append((label, y, figure, ">=", round(float(r.limit) * 1e6, 2)))
     live_families = ["money", "bounds", "bcf_conditions"]
-    solved_families = set(results.constraints["family"])
-    data = None
-    if policy is not None and {"mhis", "transition", "personal_budgets"} & solved_families:
-        from budgetopt.model.data import prepare
-
-        data = prepare(inputs, policy)
-    if data is not None and "mhis" in solved_families:
-        checks += _mhis_checks(data, years, exp)
-        live_families.append("mhis")
-    if data is not None and "transition" in solved_families:
-        checks += _transition_checks(data, years, exp)
-        live_families.append("transition")
-    if data is not None and "personal_budgets" in solved_families:
-        checks += _personal_budget_checks(data, years, exp)
-        live_families.append("personal_budgets")
-    if "workforce" in solved_families and policy is not None:
-        checks += _workforce_checks(inputs, policy, years, exp)
-        live_families.append("workforce")
-    if policy is not None and policy.enabled("sector_shares") and all(
-            lim.of != "system" for lim in policy.rules.sector_shares.limits):
-        checks += _share_checks(inputs, policy, years, exp)
-        live_families.append("sector_shares")
+    for family, rows in _rule_checks(results, inputs, policy, years, exp):
+        checks += rows
+        live_families.append(family)
     live = len(checks)
     checks = [c if len(c) == 6 else (*c, POUNDS) for c in checks] + _solved_checks(
         results, years, live_families)
@@ -463,6 +442,31 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
 
 LIVE = "Formula over the Expenditure sheet"
 SOLVED = "From the solve (does not follow edits)"
+def _rule_checks(results: Results, inputs: Inputs, policy, years: list[str],
+                 exp: ExpenditureRefs):
+    """(family, checklist rows) for each switched-on rule whose figure the workbook can compute
+    from the Expenditure sheet (beyond money, bounds and the BCF floors)."""
+    families = set(results.constraints["family"])
+    if policy is None:
+        return
+    data = None
+    if {"mhis", "transition", "personal_budgets"} & families:
+        from budgetopt.model.data import prepare
+
+        data = prepare(inputs, policy)
+    if "mhis" in families:
+        yield "mhis", _mhis_checks(data, years, exp)
+    if "transition" in families:
+        yield "transition", _transition_checks(data, years, exp)
+    if "personal_budgets" in families:
+        yield "personal_budgets", _personal_budget_checks(data, years, exp)
+    if "workforce" in families:
+        yield "workforce", _workforce_checks(inputs, policy, years, exp)
+    if "sector_shares" in families and all(lim.of != "system"
+                                           for lim in policy.rules.sector_shares.limits):
+        yield "sector_shares", _share_checks(inputs, policy, years, exp)
+
+
 def _transition_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
     """Managed transition, live: how far each line's planned spend moves from the year before
     (the baseline in the first year) against its step, as in
