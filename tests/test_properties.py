@@ -150,3 +150,30 @@ def test_row_order_of_the_input_does_not_change_the_answer():
     forward = optimise(make_inputs(services, curves, [("pool", Y1, 4.0)]))
     backward = optimise(make_inputs(services[::-1], curves[::-1], [("pool", Y1, 4.0)]))
     assert forward.objective == pytest.approx(backward.objective)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([-2.5, -1.0, 0.0, 1.0, 0.5, 3.0])),
+                min_size=1, max_size=12))
+def test_a_row_with_repeated_variables_has_each_once_with_its_coefficients_added(terms):
+    """linear() merges a repeated variable (a place's spend less a share of the total it is
+    part of): each variable once, its coefficient the sum, zeros dropped — and the compiler
+    reads it by the fast route to the same coefficients."""
+    import pyomo.environ as pyo
+
+    from budgetopt.model.rows import linear
+    from budgetopt.solve import _row_terms
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(5))
+    expected: dict[int, float] = {}
+    for j, c in terms:
+        expected[j] = expected.get(j, 0.0) + c
+    expected = {j: c for j, c in expected.items() if c}
+    expr = linear((c, m.x[j]) for j, c in terms)
+    col_of = {id(m.x[j]): j for j in range(5)}
+    read = _row_terms(expr, col_of, set())
+    assert read is not None
+    cols, coefs = read
+    assert len(cols) == len(set(cols))
+    assert dict(zip(cols, coefs)) == pytest.approx(expected)
