@@ -161,6 +161,23 @@ def test_how_often_a_scheme_is_funded_matches_its_odds():
     assert schemes.loc["A", "p_beyond_minimum"] == pytest.approx(1 - expected, abs=0.03)
 
 
+def test_monte_carlo_in_two_processes_gives_the_one_process_answer():
+    """Every sample starts from the central plan's basis, so where it is solved does not
+    matter: two spawned worker processes give one process's outcomes (to rounding) and
+    exactly its odds per scheme."""
+    inputs = load_dataset(EXAMPLE)
+    policy = load_policy(ROOT / "models" / "default.yaml")
+    one = monte_carlo(inputs, policy, 60, seed=4, workers=1)
+    two = monte_carlo(inputs, policy, 60, seed=4, workers=2)
+    assert two["outcomes"].attrs["workers"] == 2 and one["outcomes"].attrs["workers"] == 1
+    assert two["outcomes"]["optimal"].to_numpy() == pytest.approx(
+        one["outcomes"]["optimal"].to_numpy(), rel=1e-9)
+    cols = ["service_id", "p_beyond_minimum", "p_grows"]
+    assert two["schemes"][cols].equals(one["schemes"][cols])
+    assert two["schemes"]["mean_spend_m"].to_numpy() == pytest.approx(
+        one["schemes"]["mean_spend_m"].to_numpy(), abs=1e-9)
+
+
 def test_the_robust_plan_is_best_on_its_own_criterion():
     inputs = load_dataset(EXAMPLE)
     policy = load_policy(ROOT / "models" / "default.yaml")

@@ -189,6 +189,10 @@ def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
                                 ] = 0,
                 distribution: Annotated[str, typer.Option(help="pert or triangular.")
                                         ] = "pert",
+                workers: Annotated[int, typer.Option(
+                    min=0, help="Processes for the re-solves: 0 chooses (every core when the "
+                    "re-solves would take more than 10 s on one), 1 stays in this process. "
+                    "The answer does not depend on it.")] = 0,
                 out: OutOpt = None, debug: DebugOpt = False) -> None:
     """Monte Carlo over the low/central/high effects: the plan's outcome, each scheme's odds."""
 
@@ -202,7 +206,7 @@ def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
         inputs, policy = _load(data, model, set_)
         with _bar("solving each sample") as tick:
             res = monte_carlo(inputs, policy, samples, seed=seed, distribution=distribution,
-                              progress=tick)
+                              progress=tick, workers=workers or None)
         _print(res["summary"], f"Weighted outcome over {samples:,} samples (seed {seed})")
         _print(res["schemes"][["name", "p_beyond_minimum", "p_grows", "mean_spend_m"]],
                "How often the best plan funds each scheme beyond its minimum / above baseline",

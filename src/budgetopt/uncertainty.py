@@ -20,7 +20,11 @@ independent. Samples are reproducible from a stated seed.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -125,9 +129,15 @@ def _spend_by_service(session: Session, x: np.ndarray) -> pd.Series:
 
 def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
                 distribution: Distribution = "pert", overrides: Any = None,
-                resolve: bool = True, progress: Progress | None = None
-                ) -> dict[str, pd.DataFrame]:
+                resolve: bool = True, progress: Progress | None = None,
+                workers: int | None = 1) -> dict[str, pd.DataFrame]:
     """Monte Carlo over the effects.
+
+    Every sample is re-solved on one persistent model from the central plan's basis, so a
+    sample's answer does not depend on which samples came before it: `workers` processes
+    (each building the model once) give the same results as one. ``workers=None`` chooses:
+    every core when the re-solves would take more than :data:`PARALLEL_FROM_S` seconds on one
+    (estimated from the central solve), else one (starting processes costs a second or two).
 
     Returns
     -------
@@ -139,37 +149,33 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
         allocation funds it beyond its protected minimum (``p_beyond_minimum``) and above its
         baseline (``p_grows``), and its mean, 5th and 95th percentile spend over the plan.
         ``summary``: mean, standard deviation, 5th and 95th percentiles, CVaR 5% of each.
-        Provenance and the seed are in ``frame.attrs``.
+        Provenance, the seed and the number of worker processes are in ``frame.attrs``.
     """
-    session, cols, x0, samples = _central(inputs, policy, overrides, n, seed, distribution)
+    session, _, x0, samples = _central(inputs, policy, overrides, n, seed, distribution)
     frame = pd.DataFrame({"sample": np.arange(n), "central_plan": samples.values @ x0})
     out: dict[str, pd.DataFrame] = {}
+    used = 1
     if resolve:
-        h = session.compiled.highs
-        original = session.compiled.cost.copy()
-        seg = session.data.segments
-        mins = _minimum_spend(session)
-        base = session.data.baseline.groupby("service_id")["amount_m"].sum()
-        spend = np.empty((n, len(samples.services)))
-        best = np.empty(n)
-        idx = cols.astype(np.int32)
-        try:
-            for s in range(n):
-                h.changeColsCost(len(idx), idx, samples.values[s])
-                res = session.solve()
-                best[s] = res.objective if res.objective is not None else np.nan
-                by = _spend_by_service(session, res.col_value[cols]) if res.col_value is not None \
-                    else pd.Series(np.nan, index=samples.services)
-                spend[s] = by.reindex(samples.services).to_numpy()
-                if progress:
-                    progress(s + 1, n)
-        finally:
-            h.changeColsCost(len(idx), idx, original[cols])
+        # with workers=None, time the first few re-solves here, then decide for the rest
+        probe = 0 if workers is not None and workers > 1 else (n if workers == 1
+                                                                 else min(n, PROBE))
+        t0 = time.perf_counter()
+        best, spend = _resolve(session, samples.values[:probe], progress, total=n)
+        per_sample = (time.perf_counter() - t0) / max(probe, 1)
+        used = _workers(workers, n - probe, per_sample)
+        if probe < n:
+            rest = samples.values[probe:]
+            more = (_resolve_in_processes(inputs, policy, overrides, rest, used, progress,
+                                          probe, n) if used > 1
+                    else _resolve(session, rest, progress, probe, n))
+            best, spend = np.r_[best, more[0]], np.r_[spend, more[1]]
         frame["optimal"] = best
         tol = 0.05
         svc = pd.DataFrame({"service_id": samples.services})
         names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
         svc["name"] = svc["service_id"].map(names)
+        mins = _minimum_spend(session)
+        base = session.data.baseline.groupby("service_id")["amount_m"].sum()
         min_arr = np.array([mins.get(s, 0.0) for s in samples.services])
         base_arr = np.array([base.get(s, 0.0) for s in samples.services])
         svc["p_beyond_minimum"] = (spend > min_arr + tol).mean(axis=0)
@@ -180,13 +186,89 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
         svc["central_spend_m"] = _spend_by_service(session, x0).reindex(
             samples.services).to_numpy()
         out["schemes"] = svc.sort_values("p_beyond_minimum", ascending=False, ignore_index=True)
-        del seg
     out["outcomes"] = frame
     out["summary"] = summarise(frame.drop(columns="sample"))
     for f in out.values():
         f.attrs.update(provenance=provenance(session.data, overrides), seed=seed, samples=n,
-                       distribution=distribution)
+                       distribution=distribution, workers=used)
     return out
+
+
+PARALLEL_FROM_S = 10.0
+"""Estimated seconds of re-solving left above which ``monte_carlo(workers=None)`` uses every
+core (starting the processes and building the model in each costs a few seconds)."""
+PROBE = 20  # re-solves timed in-process before ``workers=None`` decides
+
+
+def _workers(asked: int | None, left: int, per_sample_s: float) -> int:
+    if asked is not None:
+        return max(1, int(asked))
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 and left * per_sample_s > PARALLEL_FROM_S else 1
+
+
+def _resolve(session: Session, values: np.ndarray, progress: Progress | None = None,
+             done_before: int = 0, total: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of `values` as the objective, solved from the central plan's basis: the best
+    outcome and the spend by service (services in the data's order) per sample."""
+    h, cols = session.compiled.highs, _x_cols(session)
+    idx = cols.astype(np.int32)
+    original = session.compiled.cost[cols].copy()
+    basis = h.getBasis()  # the central solve's: every sample starts from it
+    services = list(session.data.inputs.service_ids)
+    best = np.empty(len(values))
+    spend = np.empty((len(values), len(services)))
+    try:
+        for s, row in enumerate(values):
+            h.changeColsCost(len(idx), idx, row)
+            h.setBasis(basis)
+            res = session.solve()
+            best[s] = res.objective if res.objective is not None else np.nan
+            spend[s] = (_spend_by_service(session, res.col_value[cols]).reindex(services)
+                        .to_numpy() if res.col_value is not None else np.nan)
+            if progress:
+                progress(done_before + s + 1, total or len(values))
+    finally:
+        h.changeColsCost(len(idx), idx, original)
+        h.setBasis(basis)
+    return best, spend
+
+
+_WORKER: dict[str, Session] = {}
+
+
+def _start_worker(inputs: Inputs, policy: Policy, overrides: Any) -> None:
+    """In each worker process: build and solve the central model once (the same basis as the
+    parent's, HiGHS being deterministic)."""
+    session = build(inputs, policy, overrides)
+    session.solve()
+    _WORKER["session"] = session
+
+
+def _resolve_chunk(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _resolve(_WORKER["session"], values)
+
+
+def _resolve_in_processes(inputs: Inputs, policy: Policy, overrides: Any, values: np.ndarray,
+                          workers: int, progress: Progress | None, done: int = 0,
+                          total: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of `values` re-solved in `workers` processes (spawned: safe inside the app's
+    threads), in chunks so that the progress bar moves; results in row order."""
+    n = len(values)
+    chunks = [c for c in np.array_split(np.arange(n), workers * 8) if len(c)]
+    best = np.empty(n)
+    spend = np.empty((n, len(inputs.service_ids)))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker,
+                             initargs=(inputs, policy, overrides)) as pool:
+        futures = {pool.submit(_resolve_chunk, values[c]): c for c in chunks}
+        for future in as_completed(futures):
+            c = futures[future]
+            best[c], spend[c] = future.result()
+            done += len(c)
+            if progress:
+                progress(done, total or n)
+    return best, spend
 
 
 def _minimum_spend(session: Session) -> dict[str, float]:
