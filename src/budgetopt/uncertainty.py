@@ -156,9 +156,12 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     out: dict[str, pd.DataFrame] = {}
     used = 1
     if resolve:
-        # with workers=None, time the first few re-solves here, then decide for the rest
-        probe = 0 if workers is not None and workers > 1 else (n if workers == 1
-                                                                 else min(n, PROBE))
+        # re-solved here first: all of them (one process), none (several), or with
+        # workers=None the first few, timed to decide where the rest go
+        if workers is None:
+            probe = min(n, PROBE)
+        else:
+            probe = 0 if workers > 1 else n
         t0 = time.perf_counter()
         best, spend = _resolve(session, samples.values[:probe], progress, total=n)
         per_sample = (time.perf_counter() - t0) / max(probe, 1)

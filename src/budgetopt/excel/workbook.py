@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -345,6 +345,20 @@ def _nhs_minimum_ids(results: Results, inputs: Inputs) -> list[str]:
                                        "source_id"]))
 
 
+STAFF = "#,##0.0"  # the number format of figures in WTE (and other non-£ units)
+
+
+class Check(NamedTuple):
+    """One checklist row: its figure and limit are numbers or formulas (text from "=")."""
+
+    requirement: str
+    year: str
+    figure: Any
+    test: str  # "<=", ">=" or "=="
+    limit: Any
+    fmt: str = POUNDS  # number format of the figure and the limit
+
+
 def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
                   exp: ExpenditureRefs, income: dict[tuple[str, str], str]) -> None:
     _title(ws, "Planning requirements",
@@ -354,11 +368,11 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
                "How the figure is found"]
     for j, h in enumerate(headers, start=1):
         write_cell(ws, HEADER_ROW, j, h).font = Font(bold=True)
-    checks: list[tuple[str, str, str, str, str]] = []  # requirement, year, figure, test, limit
+    checks: list[Check] = []
     for y in years:
         spend = exp.range(f"Expenditure (£) {y}")
-        checks.append(("Planned expenditure within the pooled budget", y, f"=SUM({spend})",
-                       "<=", f"={income[('TOTAL', y)]}"))
+        checks.append(Check("Planned expenditure within the pooled budget", y, f"=SUM({spend})",
+                            "<=", f"={income[('TOTAL', y)]}"))
     fund = inputs.funding.drop_duplicates("source_id").set_index("source_id")
     ids = exp.range("budgetopt source id")
     for sid in fund.index:
@@ -366,9 +380,9 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
             if (sid, y) not in income:
                 continue
             spend = exp.range(f"Expenditure (£) {y}")
-            checks.append((f"Spend from {fund.loc[sid, 'name']} within its income", y,
-                           f'=SUMIFS({spend},{ids},"{_quote(sid)}")', "<=",
-                           f"={income[(sid, y)]}"))
+            checks.append(Check(f"Spend from {fund.loc[sid, 'name']} within its income", y,
+                                f'=SUMIFS({spend},{ids},"{_quote(sid)}")', "<=",
+                                f"={income[(sid, y)]}"))
     policy = _policy_of(results)
     if policy is not None and policy.enabled("bounds"):
         from budgetopt.model.families import service_bounds
@@ -379,11 +393,11 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
             for y in years:
                 figure = f"={_schemes_spend(exp, [sid], y)}"
                 if lo[sid] > 0:
-                    checks.append((f"Minimum spend on {names[sid]}", y, figure, ">=",
-                                   round(lo[sid] * 1e6, 2)))
+                    checks.append(Check(f"Minimum spend on {names[sid]}", y, figure, ">=",
+                                        round(lo[sid] * 1e6, 2)))
                 if np.isfinite(hi[sid]):
-                    checks.append((f"Maximum spend on {names[sid]}", y, figure, "<=",
-                                   round(hi[sid] * 1e6, 2)))
+                    checks.append(Check(f"Maximum spend on {names[sid]}", y, figure, "<=",
+                                        round(hi[sid] * 1e6, 2)))
     nhs_min = _nhs_minimum_ids(results, inputs)
     bcf = results.constraints[results.constraints["family"] == "bcf_conditions"]
     area, comm, pct = (exp.range("Area of Spend"), exp.range("Commissioner"),
@@ -404,14 +418,13 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
             label = "NHS minimum contribution to NHS-commissioned out-of-hospital services"
         else:
             continue
-        checks.append((label, y, figure, ">=", round(float(r.limit) * 1e6, 2)))
+        checks.append(Check(label, y, figure, ">=", round(float(r.limit) * 1e6, 2)))
     live_families = ["money", "bounds", "bcf_conditions"]
     for family, rows in _rule_checks(results, inputs, policy, years, exp):
         checks += rows
         live_families.append(family)
     live = len(checks)
-    checks = [c if len(c) == 6 else (*c, POUNDS) for c in checks] + _solved_checks(
-        results, years, live_families)
+    checks += _solved_checks(results, years, live_families)
     tests = {"<=": "at most", ">=": "at least", "==": "equal to"}
     for i, (req, y, figure, test, limit, fmt) in enumerate(checks, start=FIRST_ROW):
         write_cell(ws, i, 1, req)
@@ -442,15 +455,17 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
 
 LIVE = "Formula over the Expenditure sheet"
 SOLVED = "From the solve (does not follow edits)"
+
+
 def _rule_checks(results: Results, inputs: Inputs, policy, years: list[str],
                  exp: ExpenditureRefs):
     """(family, checklist rows) for each switched-on rule whose figure the workbook can compute
     from the Expenditure sheet (beyond money, bounds and the BCF floors)."""
-    families = set(results.constraints["family"])
     if policy is None:
         return
+    families = set(results.constraints["family"])
     data = None
-    if {"mhis", "transition", "personal_budgets"} & families:
+    if {"mhis", "transition", "personal_budgets", "sector_shares"} & families:
         from budgetopt.model.data import prepare
 
         data = prepare(inputs, policy)
@@ -464,66 +479,61 @@ def _rule_checks(results: Results, inputs: Inputs, policy, years: list[str],
         yield "workforce", _workforce_checks(inputs, policy, years, exp)
     if "sector_shares" in families and all(lim.of != "system"
                                            for lim in policy.rules.sector_shares.limits):
-        yield "sector_shares", _share_checks(inputs, policy, years, exp)
+        yield "sector_shares", _share_checks(data, years, exp)
 
 
-def _transition_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+def _transition_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
     """Managed transition, live: how far each line's planned spend moves from the year before
     (the baseline in the first year) against its step, as in
     :func:`budgetopt.model.rules.add_transition`."""
-    from budgetopt.model.families import fmt_m
-    from budgetopt.model.rules import _baseline_by_service, transition_steps
+    from budgetopt.model.rules import _baseline_by_service, transition_row_name, transition_steps
 
     base = _baseline_by_service(data)
     names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
+    steps = transition_steps(data)
     rows = []
     for component, word in (("transition_rise", "rises"), ("transition_fall", "falls")):
-        for (s, y), step in transition_steps(data)[component].items():
+        for (s, y), step in steps[component].items():
             t = years.index(y)
             now = _schemes_spend(exp, [s], y)
             before = (_schemes_spend(exp, [s], years[t - 1]) if t
                       else f"{base.get(s, 0.0) * 1e6:.2f}")
             change = f"=SUM({now},-{before})" if word == "rises" else f"=SUM({before},-{now})"
-            rows.append((f"{names[s]} {word} by at most {fmt_m(step)} in {y}", y, change, "<=",
-                         round(step * 1e6, 2)))
+            rows.append(Check(transition_row_name(names[s], word, step, y), y, change, "<=",
+                              round(step * 1e6, 2)))
     return rows
 
 
-def _personal_budget_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+def _personal_budget_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
     """Personal budgets, live: the personal-budget lines' planned spend against the share of
     the eligible services' spend, as in :func:`budgetopt.model.rules.add_personal_budgets`."""
-    from budgetopt.model.rules import personal_budget_lines
+    from budgetopt.model.rules import personal_budget_lines, personal_budgets_row_name
 
     pb, eligible = personal_budget_lines(data)
     share = data.policy.rules.personal_budgets.min_share
-    return [(f"Personal budgets in {y} at least {share:.0%} of eligible social care spend", y,
-             f"={_schemes_spend(exp, pb, y)}", ">=",
-             f"={_schemes_spend(exp, eligible, y)}*{share!r}") for y in years]
+    return [Check(personal_budgets_row_name(y, share), y, f"={_schemes_spend(exp, pb, y)}", ">=",
+                  f"={_schemes_spend(exp, eligible, y)}*{share!r}") for y in years]
 
 
 def _workforce_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs
-                      ) -> list[tuple]:
+                      ) -> list[Check]:
     """Workforce, live: the staff each group needs for the planned spend (WTE per £1m times
     £m) against the staff available, as in :func:`budgetopt.model.families.add_workforce`."""
-    wf, need = inputs.workforce, inputs.workforce_need
-    scale = policy.rules.workforce.scale
-    wf = wf[wf["year"].isin(years)]
+    from budgetopt.model.families import workforce_limits, workforce_row_name
+
+    avail, names, per_group = workforce_limits(inputs, policy, years)
     rows = []
-    for g, y, available, name in zip(wf["group_id"], wf["year"], wf["wte_available"],
-                                     wf["name"]):
-        per_m = need[need["group_id"] == g]
-        if per_m.empty:
+    for (g, y), limit in avail.items():
+        if not per_group[g]:
             continue
         needed = "SUM({})/1000000".format(",".join(
-            f"{_schemes_spend(exp, [s], y)}*{float(n)!r}"
-            for s, n in zip(per_m["service_id"], per_m["wte_per_m"])))
-        limit = available * scale
-        rows.append((f"{name or g} needed in {y} within {limit:,.0f} WTE available (WTE)", y,
-                     f"={needed}", "<=", round(limit, 2), "#,##0.0"))
+            f"{_schemes_spend(exp, [s], y)}*{n!r}" for s, n in per_group[g]))
+        rows.append(Check(f"{workforce_row_name(names[g], y, limit)} (WTE)", y, f"={needed}",
+                          "<=", round(limit, 2), STAFF))
     return rows
 
 
-def _mhis_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+def _mhis_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
     """The Mental Health Investment Standard, live: in-scope spend each year at least (1 + g)
     times the year before's (the baseline's in the first year), as in
     :func:`budgetopt.model.rules.add_mhis`."""
@@ -543,7 +553,7 @@ def _mhis_checks(data, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
         before = "the baseline" if t == 0 else years[t - 1]
         label = (f"Mental health spend grows at least {g:.1%} on {before} (Mental Health "
                  "Investment Standard)")
-        rows.append((label, y, f"={in_scope(y)}", ">=", limit))
+        rows.append(Check(label, y, f"={in_scope(y)}", ">=", limit))
     return rows
 
 
@@ -554,29 +564,28 @@ def _schemes_spend(exp: ExpenditureRefs, services: list[str], year: str) -> str:
                                      for s in services) or "0")
 
 
-def _share_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs) -> list[tuple]:
+def _share_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
     """Sector shares of pooled spend, live: a group's planned spend against its share of all
     planned spend that year, as in :func:`budgetopt.model.rules.add_sector_shares` (shares of
     system spend count the acute budget outside the pool, which the sheet does not hold)."""
-    svc = inputs.services
+    from budgetopt.model.rules import _sector_services, share_row_name
+
     rows = []
-    for lim in policy.rules.sector_shares.limits:
-        group = list(svc.loc[svc["sector"].isin(set(lim.sectors)), "service_id"])
-        label = lim.label or " and ".join(s.replace("_", " ") for s in lim.sectors)
-        label = label[:1].upper() + label[1:]
+    for lim in data.policy.rules.sector_shares.limits:
+        group = _sector_services(data, lim.sectors)
         for y in years:
             if lim.years is not None and y not in lim.years:
                 continue
             total = f"SUM({exp.range(f'Expenditure (£) {y}')})"
             for share, test, word in ((lim.min, ">=", "at least"), (lim.max, "<=", "at most")):
                 if share is not None:
-                    rows.append((f"{label} {word} {share:.0%} of pooled spend in {y}", y,
-                                 f"={_schemes_spend(exp, group, y)}", test,
-                                 f"={total}*{share!r}"))
+                    rows.append(Check(share_row_name(lim, word, share, y), y,
+                                      f"={_schemes_spend(exp, group, y)}", test,
+                                      f"={total}*{share!r}"))
     return rows
 
 
-def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[tuple]:
+def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[Check]:
     """Every other rule's rows as the model states them: the figure is the solved activity.
 
     These rules are stated over quantities the expenditure plan alone does not hold (spend by
@@ -589,9 +598,10 @@ def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[
     for r in c[~c["family"].isin(live)].itertuples(index=False):
         pounds = r.unit == "£m"
         scale, label = (1e6, r.name) if pounds else (1.0, f"{r.name} ({r.unit})")
-        rows.append((label, _year_of(r.name, years) or "", round(float(r.activity) * scale, 2),
-                     r.sense if r.sense in ("<=", ">=") else "==",
-                     round(float(r.limit) * scale, 2), POUNDS if pounds else "#,##0.0"))
+        rows.append(Check(label, _year_of(r.name, years) or "",
+                          round(float(r.activity) * scale, 2),
+                          r.sense if r.sense in ("<=", ">=") else "==",
+                          round(float(r.limit) * scale, 2), POUNDS if pounds else STAFF))
     return rows
 
 

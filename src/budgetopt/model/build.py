@@ -108,17 +108,17 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     m.row_info = []
     seg = data.segments
     widths = seg["width_m"].to_numpy(dtype=float)
+    finite = np.isfinite(widths)
     m.x = pyo.Var(range(len(seg)), within=pyo.NonNegativeReals,
                   doc="spend on a curve segment of a service in a place and year (£m)")
     xs = list(m.x.values())
     # x[j] ≤ width[j]: one loop over the finite widths costs less than a bounds rule per index
-    for j, w in zip(np.flatnonzero(np.isfinite(widths)).tolist(),
-                    widths[np.isfinite(widths)].tolist()):
+    for j, w in zip(np.flatnonzero(finite).tolist(), widths[finite].tolist()):
         xs[j].setub(w)
     m.flow = pyo.Var(range(len(data.flows)), within=pyo.NonNegativeReals,
                      doc="money from a funding source to a service in a year (£m)")
     # The same bounds as arrays, so compiling need not read 100,000 variables one by one.
-    m.bound_hints = {"x": (np.zeros(len(seg)), np.where(np.isfinite(widths), widths, np.inf)),
+    m.bound_hints = {"x": (np.zeros(len(seg)), np.where(finite, widths, np.inf)),
                      "flow": (np.zeros(len(data.flows)), np.full(len(data.flows), np.inf))}
     m.terms = Terms(xs, data)
     c = objective_coefficients(data)

@@ -127,24 +127,37 @@ def add_workforce(m: pyo.ConcreteModel, data: ModelData) -> None:
     available (workforce) and scale ``rules.workforce.scale``. The shadow price is the
     objective gained per extra WTE.
     """
-    wf, need = data.inputs.workforce, data.inputs.workforce_need
-    if wf.empty or need.empty:
+    if data.inputs.workforce.empty or data.inputs.workforce_need.empty:
         return
-    scale = data.policy.rules.workforce.scale
-    wf = wf[wf["year"].isin(data.years)]
-    avail = {(g, y): a * scale for g, y, a in zip(wf["group_id"], wf["year"], wf["wte_available"])}
-    names = {g: (n or g) for g, n in zip(wf["group_id"], wf["name"])}
-    per_group: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for g, s, n in zip(need["group_id"], need["service_id"], need["wte_per_m"]):
-        per_group[g].append((s, float(n)))
+    avail, names, per_group = workforce_limits(data.inputs, data.policy, data.years)
     add_rows(
         m, "workforce_limit", "workforce", list(avail),
         body=lambda k: linear((n, x) for s, n in per_group[k[0]]
                               for x in m.terms.spend[(s, k[1])]) if per_group[k[0]] else None,
         sense="<=", limit=avail,
-        name=lambda k: f"{names[k[0]]} needed in {k[1]} within {avail[k]:,.0f} WTE available",
+        name=lambda k: workforce_row_name(names[k[0]], k[1], avail[k]),
         labels=lambda k: {"group": names[k[0]], "group_id": k[0], "year": k[1]},
     )
+
+
+def workforce_limits(inputs, policy, years) -> tuple[dict[tuple[str, str], float],
+                                                     dict[str, str],
+                                                     dict[str, list[tuple[str, float]]]]:
+    """(scale · A[g,y] per (group, year), each group's name, n[g,s] as [(service, WTE per
+    £1m)] per group): the workforce rule's data, for the model and the workbook's checklist."""
+    wf, need = inputs.workforce, inputs.workforce_need
+    scale = policy.rules.workforce.scale
+    wf = wf[wf["year"].isin(years)]
+    avail = {(g, y): a * scale for g, y, a in zip(wf["group_id"], wf["year"], wf["wte_available"])}
+    names = {g: (n or g) for g, n in zip(wf["group_id"], wf["name"])}
+    per_group: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for g, s, n in zip(need["group_id"], need["service_id"], need["wte_per_m"]):
+        per_group[g].append((s, float(n)))
+    return avail, names, per_group
+
+
+def workforce_row_name(group: str, year: str, available: float) -> str:
+    return f"{group} needed in {year} within {available:,.0f} WTE available"
 
 
 def add_targets(m: pyo.ConcreteModel, data: ModelData) -> None:

@@ -100,6 +100,11 @@ def transition_steps(data: ModelData) -> dict[str, dict[tuple[str, str], float]]
     return out
 
 
+def transition_row_name(service: str, word: str, step: float, year: str) -> str:
+    """'<service> rises (or falls) by at most £Xm in <year>': the model's and the checklist's."""
+    return f"{service} {word} by at most {fmt_m(step)} in {year}"
+
+
 def add_transition(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Managed transition: each line's spend moves at most a stated share a year.
 
@@ -131,7 +136,7 @@ def add_transition(m: pyo.ConcreteModel, data: ModelData) -> None:
         add_rows(
             m, component, "transition", list(limit), body=body, sense="<=", limit=limit,
             name=lambda k, word=word, component=component:
-                f"{names[k[0]]} {word} by at most {fmt_m(steps[component][k])} in {k[1]}",
+                transition_row_name(names[k[0]], word, steps[component][k], k[1]),
             labels=lambda k: {"service": names[k[0]], "service_id": k[0], "year": k[1]},
         )
 
@@ -455,6 +460,10 @@ def personal_budget_lines(data: ModelData) -> tuple[list[str], list[str]]:
     return list(pb), _sector_services(data, rule.eligible_sectors)
 
 
+def personal_budgets_row_name(year: str, share: float) -> str:
+    return f"Personal budgets in {year} at least {share:.0%} of eligible social care spend"
+
+
 def add_personal_budgets(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Personal budgets: at least a share of eligible social-care spend.
 
@@ -471,12 +480,23 @@ def add_personal_budgets(m: pyo.ConcreteModel, data: ModelData) -> None:
              body=lambda y: linear(_group_terms(m, pb, y)
                                    + _group_terms(m, eligible, y, -rule.min_share)),
              sense=">=", limit={y: 0.0 for y in data.years},
-             name=lambda y: f"Personal budgets in {y} at least {rule.min_share:.0%} of eligible "
-                            "social care spend",
+             name=lambda y: personal_budgets_row_name(y, rule.min_share),
              labels=lambda y: {"year": y})
 
 
 # -- sector shares ---------------------------------------------------------------------------
+
+
+def share_label(lim) -> str:
+    """A sector-share limit's group in words: its label, or its sectors."""
+    return lim.label or " and ".join(s.replace("_", " ") for s in lim.sectors)
+
+
+def share_row_name(lim, word: str, share: float, year: str) -> str:
+    """'<Group> at least (at most) X% of pooled (system) spend in <year>'."""
+    label = share_label(lim)
+    return (f"{label[:1].upper() + label[1:]} {word} {share:.0%} of "
+            f"{'system' if lim.of == 'system' else 'pooled'} spend in {year}")
 
 
 def add_sector_shares(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -505,7 +525,7 @@ def add_sector_shares(m: pyo.ConcreteModel, data: ModelData) -> None:
             raise _policy_problem(f"rules.sector_shares.limits[{i}] names sector(s) {unknown} "
                                   "that no service has")
         group = _sector_services(data, lim.sectors)
-        label = lim.label or " and ".join(s.replace("_", " ") for s in lim.sectors)
+        label = share_label(lim)
         for y in data.years:
             if lim.years is not None and y not in lim.years:
                 continue
@@ -529,8 +549,7 @@ def add_sector_shares(m: pyo.ConcreteModel, data: ModelData) -> None:
                  body=lambda k, spec=spec: body(k, spec), sense=sense,
                  limit={k: 0.0 for k in spec},
                  name=lambda k, spec=spec, word=word:
-                     f"{spec[k][2][:1].upper() + spec[k][2][1:]} {word} {spec[k][0]:.0%} of "
-                     f"{'system' if spec[k][3].of == 'system' else 'pooled'} spend in {k[1]}",
+                     share_row_name(spec[k][3], word, spec[k][0], k[1]),
                  labels=lambda k, spec=spec: {"group": spec[k][2], "year": k[1]})
 
 
