@@ -303,14 +303,12 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
                            for i in integer]
     h = new_highs()
     h.passModel(lp)
-    compiled = Compiled(model=m, highs=h, cols=cols, col_of=col_of, rows=rows, cons=cons,
-                        row_lower=row_lower, row_upper=row_upper, col_lower=col_lower,
-                        col_upper=col_upper, cost=cost, integer=integer, maximise=maximise,
-                        obj_constant=lp.offset_,
-                        timings={"compile_s": t1 - t0, "pass_s": time.perf_counter() - t1})
-    compiled._constants = constants
-    compiled.blocks = blocks
-    return compiled
+    return Compiled(model=m, highs=h, cols=cols, col_of=col_of, rows=rows, cons=cons,
+                    row_lower=row_lower, row_upper=row_upper, col_lower=col_lower,
+                    col_upper=col_upper, cost=cost, integer=integer, maximise=maximise,
+                    obj_constant=lp.offset_,
+                    timings={"compile_s": t1 - t0, "pass_s": time.perf_counter() - t1},
+                    _constants=constants, blocks=blocks)
 
 
 def set_time_limit(h: highspy.Highs, seconds: float) -> None:
