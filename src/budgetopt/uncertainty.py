@@ -136,8 +136,9 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     Every sample is re-solved on one persistent model from the central plan's basis, so a
     sample's answer does not depend on which samples came before it: `workers` processes
     (each building the model once) give the same results as one. ``workers=None`` chooses:
-    every core when the re-solves would take more than :data:`PARALLEL_FROM_S` seconds on one
-    (estimated from the central solve), else one (starting processes costs a second or two).
+    it times the first :data:`PROBE` re-solves here and uses every core for the rest when
+    they would take more than :data:`PARALLEL_FROM_S` seconds on one, else stays here
+    (starting processes costs a second or two).
 
     Returns
     -------
@@ -219,6 +220,11 @@ def _resolve(session: Session, values: np.ndarray, progress: Progress | None = N
     original = session.compiled.cost[cols].copy()
     basis = h.getBasis()  # the central solve's: every sample starts from it
     services = list(session.data.inputs.service_ids)
+    # each segment's service as a number, for a bincount per sample (a service with no
+    # segment has no spend to report: NaN, as a pandas group-by would leave it)
+    of = session.data.segments["service_id"].map(
+        {s: i for i, s in enumerate(services)}).to_numpy()
+    none = np.bincount(of, minlength=len(services)) == 0
     best = np.empty(len(values))
     spend = np.empty((len(values), len(services)))
     try:
@@ -227,8 +233,11 @@ def _resolve(session: Session, values: np.ndarray, progress: Progress | None = N
             h.setBasis(basis)
             res = session.solve()
             best[s] = res.objective if res.objective is not None else np.nan
-            spend[s] = (_spend_by_service(session, res.col_value[cols]).reindex(services)
-                        .to_numpy() if res.col_value is not None else np.nan)
+            if res.col_value is None:
+                spend[s] = np.nan
+            else:
+                spend[s] = np.bincount(of, weights=res.col_value[cols], minlength=len(services))
+                spend[s, none] = np.nan
             if progress:
                 progress(done_before + s + 1, total or len(values))
     finally:
