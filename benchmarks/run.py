@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,6 @@ def measure(size: str, repeat: int) -> dict:
     """Everything for one size (run in a subprocess: its peak memory is its own)."""
     from pyomo.common.gc_manager import PauseGC
 
-    from budgetopt.api import build
     from budgetopt.model.data import prepare
     from budgetopt.policy import load_policy
     from budgetopt.read import read_frames
@@ -145,20 +145,11 @@ def measure(size: str, repeat: int) -> dict:
     policy = load_policy(POLICY)
     tables = synthetic_tables(**SIZES[size])
     out: dict = {"size": size}
-    e2e, build_t, solve_t, objs = [], [], [], []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        inputs = validate(read_frames(tables, size))
-        session = build(inputs, policy)
-        res = session.results()
-        e2e.append(time.perf_counter() - t0)
-        build_t.append(session.timings["build_s"] + session.timings["compile_s"])
-        solve_t.append(res.timings["solve_s"])
-        objs.append(res.objective)
+    session, res, times = end_to_end(tables, size, policy, repeat)
     out.update(segments=len(session.data.segments), rows=session.compiled.highs.getNumRow(),
-               cols=session.compiled.highs.getNumCol(), budgetopt_e2e_s=median(e2e),
-               budgetopt_build_s=median(build_t), budgetopt_solve_s=median(solve_t),
-               prepare_s=session.timings["prepare_s"], objective=objs[-1])
+               cols=session.compiled.highs.getNumCol(), budgetopt_e2e_s=times["e2e_s"],
+               budgetopt_build_s=times["build_s"], budgetopt_solve_s=times["solve_s"],
+               prepare_s=session.timings["prepare_s"], objective=res.objective)
 
     d_e2e, d_build, d_solve = [], [], []
     for _ in range(repeat):
@@ -238,29 +229,36 @@ budgets; fair shares and Core20PLUS5), timed at each size without a direct basel
 the acute offset need a per-ICS acute budget in the policy, which synthetic copies do not have."""
 
 
-def measure_model(size: str, model: str, repeat: int) -> dict:
-    """budgetopt alone under a richer policy model (run in a subprocess, like :func:`measure`)."""
+def end_to_end(tables: dict, size: str, policy, repeat: int) -> tuple[Any, Any, dict]:
+    """budgetopt from the tables to the results, `repeat` times: the last session and
+    results, and the median seconds end to end, to build (Pyomo + compile), to solve and to
+    read the results."""
     from budgetopt.api import build
-    from budgetopt.policy import load_policy
     from budgetopt.read import read_frames
-    from budgetopt.synthetic import SIZES, synthetic_tables
     from budgetopt.validate import validate
 
-    policy = load_policy(ROOT / "models" / f"{model}.yaml")
-    tables = synthetic_tables(**SIZES[size])
-    runs = []
+    times: dict[str, list[float]] = {"e2e_s": [], "build_s": [], "solve_s": [], "results_s": []}
     for _ in range(repeat):
         t0 = time.perf_counter()
         session = build(validate(read_frames(tables, size)), policy)
         res = session.results()
-        runs.append((time.perf_counter() - t0, res))
-    e2e = median(t for t, _ in runs)
-    res = runs[-1][1]
+        times["e2e_s"].append(time.perf_counter() - t0)
+        times["build_s"].append(res.timings["build_s"] + res.timings["compile_s"])
+        times["solve_s"].append(res.timings["solve_s"])
+        times["results_s"].append(res.timings["results_s"])
+    return session, res, {k: median(v) for k, v in times.items()}
+
+
+def measure_model(size: str, model: str, repeat: int) -> dict:
+    """budgetopt alone under a richer policy model (run in a subprocess, like :func:`measure`)."""
+    from budgetopt.policy import load_policy
+    from budgetopt.synthetic import SIZES, synthetic_tables
+
+    policy = load_policy(ROOT / "models" / f"{model}.yaml")
+    session, res, times = end_to_end(synthetic_tables(**SIZES[size]), size, policy, repeat)
     return {"size": size, "model": model, "status": res.status,
             "rows": session.compiled.highs.getNumRow(),
-            "cols": session.compiled.highs.getNumCol(), "e2e_s": e2e,
-            "build_s": res.timings["build_s"] + res.timings["compile_s"],
-            "solve_s": res.timings["solve_s"], "results_s": res.timings["results_s"],
+            "cols": session.compiled.highs.getNumCol(), **times,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -349,6 +347,17 @@ def picture(fig, png: Path) -> None:
             browser.close()
 
 
+def in_own_process(flag: list[str], label: str, repeat: int) -> dict:
+    """This script run again with `flag` (one measurement, so its peak memory is its own):
+    the JSON it prints, or exit naming what failed."""
+    done = subprocess.run([sys.executable, __file__, *flag, "--repeat", str(repeat)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"{label} failed:\n{done.stderr[-3000:]}")
+    print(f"{label}: done", file=sys.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="budgetopt against HiGHS called directly")
     ap.add_argument("--sizes", nargs="+", default=["ics", "region", "national"])
@@ -366,24 +375,9 @@ def main() -> None:
         size, model = args.one_model.split(":", 1)
         print(json.dumps(measure_model(size, model, args.repeat)))
         return
-    results = []
-    for size in args.sizes:
-        done = subprocess.run([sys.executable, __file__, "--one", size, "--repeat",
-                               str(args.repeat)], capture_output=True, text=True, check=False)
-        if done.returncode:
-            sys.exit(f"{size} failed:\n{done.stderr[-3000:]}")
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"{size}: done", file=sys.stderr)
-    richer = []
-    for size in args.sizes:
-        for model in args.models:
-            done = subprocess.run([sys.executable, __file__, "--one-model", f"{size}:{model}",
-                                   "--repeat", str(args.repeat)], capture_output=True,
-                                  text=True, check=False)
-            if done.returncode:
-                sys.exit(f"{size} under {model} failed:\n{done.stderr[-3000:]}")
-            richer.append(json.loads(done.stdout.strip().splitlines()[-1]))
-            print(f"{size} under {model}: done", file=sys.stderr)
+    results = [in_own_process(["--one", size], size, args.repeat) for size in args.sizes]
+    richer = [in_own_process(["--one-model", f"{size}:{model}"], f"{size} under {model}",
+                             args.repeat) for size in args.sizes for model in args.models]
     args.out.mkdir(parents=True, exist_ok=True)
     fits = exponents(results)
     md = (f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python "
@@ -391,10 +385,11 @@ def main() -> None:
     if richer:
         md += ("\nRicher policy models, budgetopt alone (the direct baseline builds the default "
                "model's families only):\n\n" + model_table(richer) + "\n")
-    example = example_timings(max(args.repeat, 1) * 2 + 1)
+    example_repeat = max(args.repeat, 1) * 2 + 1
+    example = example_timings(example_repeat)
     md += ("\nExample ICS (inputs/example), in-process build + solve + results, median of "
-           f"{max(args.repeat, 1) * 2 + 1}: " + ", ".join(f"{k} {v:.2f} s"
-                                                       for k, v in example.items()) + "\n")
+           f"{example_repeat}: " + ", ".join(f"{k} {v:.2f} s" for k, v in example.items())
+           + "\n")
     if fits:
         md += "\nFitted exponents (time ∝ size^k): " + ", ".join(
             f"{k.removesuffix('_s').replace('_', ' ')} {v:.2f}" for k, v in fits.items()) + "\n"
