@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from budgetopt.analysis import budget_curve, price_of_minimums, price_of_rules
-from budgetopt.dataset import load_dataset
-from budgetopt.pareto import pareto_frontier
+from budgetopt.analyses.pareto import pareto_frontier
+from budgetopt.analyses.sweeps import budget_curve, price_of_minimums, price_of_rules
+from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
+from budgetopt.data.dataset import load_dataset
 from budgetopt.policy import load_policy
-from budgetopt.uncertainty import monte_carlo, robust_allocation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +56,7 @@ def main() -> None:
         s = timed(fn)
         print(f"| {name} | {s:.1f} | {'' if target is None else f'< {target:.0f} s'} |")
     if "--region" in sys.argv:  # both cores: the Monte Carlo on a larger data set
-        from budgetopt.synthetic import synthetic_inputs
+        from budgetopt.data.synthetic import synthetic_inputs
 
         region = synthetic_inputs("region")
         for workers in (1, 2):

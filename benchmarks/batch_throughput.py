@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/batch_throughput.py [--jobs 24] [--workers 1 2] [--size region]
 
 Each job solves the example ICS (or, with ``--size``, a synthetic data set of that size from
-:mod:`budgetopt.synthetic`, written once as a CSV folder) under the default policy model with
+:mod:`budgetopt.data.synthetic`, written once as a CSV folder) under the default policy model with
 its own budget (£200m-£260m), so no two jobs share inputs and none is skipped. Every run uses a fresh scenario
 store in a temporary folder; the LocalCluster's start-up is timed separately from the jobs.
 Prints a Markdown table (copied into the README).
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from budgetopt.batch import run_batch
-from budgetopt.dataset import write_dataset
-from budgetopt.store import Store
-from budgetopt.synthetic import SIZES, synthetic_tables
+from budgetopt.batch.run import run_batch
+from budgetopt.data.dataset import write_dataset
+from budgetopt.data.synthetic import SIZES, synthetic_tables
+from budgetopt.store.db import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 

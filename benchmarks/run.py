@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run.py                      # ics, region, national
     .venv/bin/python benchmarks/run.py --sizes tiny --repeat 1 --out /tmp/bench   # (the tests)
 
-For each synthetic size (:mod:`budgetopt.synthetic`) and the default policy model (money,
+For each synthetic size (:mod:`budgetopt.data.synthetic`) and the default policy model (money,
 eligibility, service bounds, workforce), in a fresh subprocess per size so peak memory is that
 size's own:
 
@@ -136,11 +136,11 @@ def measure(size: str, repeat: int) -> dict:
     """Everything for one size (run in a subprocess: its peak memory is its own)."""
     from pyomo.common.gc_manager import PauseGC
 
+    from budgetopt.data.read import read_frames
+    from budgetopt.data.synthetic import SIZES, synthetic_tables
+    from budgetopt.data.validate import validate
     from budgetopt.model.data import prepare
     from budgetopt.policy import load_policy
-    from budgetopt.read import read_frames
-    from budgetopt.synthetic import SIZES, synthetic_tables
-    from budgetopt.validate import validate
 
     policy = load_policy(POLICY)
     tables = synthetic_tables(**SIZES[size])
@@ -207,7 +207,7 @@ def example_timings(repeat: int = 7) -> dict[str, float]:
     """The built-in example ICS under each shipped policy model: in-process build + solve +
     results (the data set read once), median seconds of `repeat`."""
     from budgetopt.api import build
-    from budgetopt.dataset import load_dataset
+    from budgetopt.data.dataset import load_dataset
     from budgetopt.policy import load_policy
 
     inputs = load_dataset(ROOT / "inputs" / "example")
@@ -234,8 +234,8 @@ def end_to_end(tables: dict, size: str, policy, repeat: int) -> tuple[Any, Any, 
     results, and the median seconds end to end, to build (Pyomo + compile), to solve and to
     read the results."""
     from budgetopt.api import build
-    from budgetopt.read import read_frames
-    from budgetopt.validate import validate
+    from budgetopt.data.read import read_frames
+    from budgetopt.data.validate import validate
 
     times: dict[str, list[float]] = {"e2e_s": [], "build_s": [], "solve_s": [], "results_s": []}
     for _ in range(repeat):
@@ -251,8 +251,8 @@ def end_to_end(tables: dict, size: str, policy, repeat: int) -> tuple[Any, Any, 
 
 def measure_model(size: str, model: str, repeat: int) -> dict:
     """budgetopt alone under a richer policy model (run in a subprocess, like :func:`measure`)."""
+    from budgetopt.data.synthetic import SIZES, synthetic_tables
     from budgetopt.policy import load_policy
-    from budgetopt.synthetic import SIZES, synthetic_tables
 
     policy = load_policy(ROOT / "models" / f"{model}.yaml")
     session, res, times = end_to_end(synthetic_tables(**SIZES[size]), size, policy, repeat)

@@ -1,9 +1,9 @@
-"""Rebuild inputs/ from budgetopt.example: the example ICS (CSV folder and workbook) and the
+"""Rebuild inputs/ from budgetopt.data.example: the example ICS (CSV folder and workbook) and the
 blank template. Run `make example` (or `python scripts/build_example.py`) after changing it."""
 
 from pathlib import Path
 
-from budgetopt.example import write_example
+from budgetopt.data.example import write_example
 
 if __name__ == "__main__":
     paths = write_example(Path(__file__).resolve().parent.parent / "inputs")

@@ -1,9 +1,9 @@
-"""Refresh the data-set reference in README.md from budgetopt.schema (tests/test_readme.py
+"""Refresh the data-set reference in README.md from budgetopt.data.schema (tests/test_readme.py
 fails until the README matches the schema)."""
 
 from pathlib import Path
 
-from budgetopt.schema import markdown_reference
+from budgetopt.data.schema import markdown_reference
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "**services** (required)", "\nHow the tables combine"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from budgetopt.inputs import Inputs
+from budgetopt.data.inputs import Inputs
 
 SERVICE_DEFAULTS = {
     "sector": "community", "baseline_m": 0.0, "min_m": 0.0, "max_m": math.inf,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from budgetopt.dataset import write_dataset
+from budgetopt.data.dataset import write_dataset
 
 YEAR = "2026/27"
 BUDGET_M = 10.0

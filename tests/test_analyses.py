@@ -6,23 +6,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from budgetopt.cli import app
 from scipy import stats
 from typer.testing import CliRunner
 
-from budgetopt.analysis import budget_curve, price_of_minimums
-from budgetopt.api import build, optimise
-from budgetopt.cli import app
-from budgetopt.compare import compare_many
-from budgetopt.dataset import load_dataset
-from budgetopt.pareto import pareto_frontier
-from budgetopt.policy import Policy, load_policy
-from budgetopt.uncertainty import (
+from budgetopt.analyses.compare import compare_many
+from budgetopt.analyses.pareto import pareto_frontier
+from budgetopt.analyses.sweeps import budget_curve, price_of_minimums
+from budgetopt.analyses.uncertainty import (
     _quantiles,
     cvar,
     monte_carlo,
     robust_allocation,
     sample_values,
 )
+from budgetopt.api import build, optimise
+from budgetopt.data.dataset import load_dataset
+from budgetopt.policy import Policy, load_policy
 from tests.builders import make_inputs
 
 ROOT = Path(__file__).resolve().parents[1]

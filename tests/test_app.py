@@ -10,8 +10,8 @@ import pytest
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
-from budgetopt.example import example_tables
-from budgetopt.store import Store
+from budgetopt.data.example import example_tables
+from budgetopt.store.db import Store
 from budgetopt.ui.state import KEY, MODELS_KEY, Workspace
 
 ROOT = Path(__file__).resolve().parents[1]

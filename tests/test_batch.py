@@ -14,10 +14,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from budgetopt.batch import read_manifest, run_batch
+from budgetopt.batch.run import read_manifest, run_batch
 from budgetopt.cli import app
 from budgetopt.errors import InputError
-from budgetopt.store import Store
+from budgetopt.store.db import Store
 
 pytestmark = pytest.mark.slow
 

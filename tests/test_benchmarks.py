@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from budgetopt.api import build
+from budgetopt.data.synthetic import SIZES, synthetic_inputs
 from budgetopt.policy import load_policy
-from budgetopt.synthetic import SIZES, synthetic_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 

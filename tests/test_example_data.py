@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from budgetopt.cli import app
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from budgetopt.api import optimise
-from budgetopt.cli import app
-from budgetopt.dataset import load_dataset, write_dataset
-from budgetopt.example import example_tables, write_example
+from budgetopt.data.dataset import load_dataset, write_dataset
+from budgetopt.data.example import example_tables, write_example
+from budgetopt.data.schema import SECTORS, TABLES
 from budgetopt.policy import load_policy
-from budgetopt.schema import SECTORS, TABLES
 
 
 @pytest.fixture(scope="module")

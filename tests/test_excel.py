@@ -12,21 +12,26 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from budgetopt.cli import app
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from budgetopt.analysis import budget_curve, price_of_rules
+from budgetopt.analyses.pareto import pareto_frontier
+from budgetopt.analyses.sweeps import budget_curve, price_of_rules
+from budgetopt.analyses.uncertainty import monte_carlo
 from budgetopt.api import build
-from budgetopt.cli import app
-from budgetopt.dataset import load_dataset
-from budgetopt.example import example_tables
-from budgetopt.excel import Analyses, next_year_baseline, read_expenditure, write_bcf_workbook
-from budgetopt.excel.layout import EXPENDITURE, FIRST_ROW, HEADER_ROW
-from budgetopt.pareto import pareto_frontier
+from budgetopt.data.dataset import load_dataset
+from budgetopt.data.example import example_tables
+from budgetopt.data.read import read_frames
+from budgetopt.data.validate import validate
 from budgetopt.policy import load_policy
-from budgetopt.read import read_frames
-from budgetopt.uncertainty import monte_carlo
-from budgetopt.validate import validate
+from budgetopt.reports.excel import (
+    Analyses,
+    next_year_baseline,
+    read_expenditure,
+    write_bcf_workbook,
+)
+from budgetopt.reports.excel.layout import EXPENDITURE, FIRST_ROW, HEADER_ROW
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "inputs" / "example"
@@ -182,7 +187,7 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     for r, activity in zip(sheet, bcf["activity"]):
         assert r[2] == pytest.approx(activity * 1e6, abs=1.0)
     # every rule of this model can be computed from the Expenditure sheet: all rows are live
-    from budgetopt.excel.workbook import LIVE
+    from budgetopt.reports.excel.workbook import LIVE
     assert {r[6] for r in rows} == {LIVE}
     model_rows = res.constraints.set_index("name")
     # staff needed for the planned spend: the model's own activity, in WTE
@@ -291,7 +296,7 @@ def test_shift_left_checklist_all_green_with_live_sector_shares(tmp_path):
     against its share of all planned spend that year. The acute offset, bed capacity and
     transformation fund rest on the acute budget outside the pool: their figures come from the
     solve, and the rows say so."""
-    from budgetopt.excel.workbook import LIVE, SOLVED
+    from budgetopt.reports.excel.workbook import LIVE, SOLVED
 
     inputs = load_dataset(EXAMPLE)
     res = build(inputs, load_policy(ROOT / "models" / "shift-left.yaml")).results()

@@ -162,7 +162,7 @@ def test_a_row_with_repeated_variables_has_each_once_with_its_coefficients_added
     import pyomo.environ as pyo
 
     from budgetopt.model.rows import linear
-    from budgetopt.solve import _row_terms
+    from budgetopt.solve.highs import _row_terms
 
     m = pyo.ConcreteModel()
     m.x = pyo.Var(range(5))

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from budgetopt.dataset import load_dataset, write_dataset
+from budgetopt.data.dataset import load_dataset, write_dataset
+from budgetopt.data.read import read_tables
+from budgetopt.data.validate import validate, year_order
 from budgetopt.errors import InputError, Problem
-from budgetopt.read import read_tables
-from budgetopt.validate import validate, year_order
 from tests.datasets import tiny_tables, write_csv, write_xlsx
 
 TABLE_NAMES = ("services", "metrics", "curves", "funding", "eligibility", "places", "workforce",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from budgetopt.schema import markdown_reference
+from budgetopt.data.schema import markdown_reference
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -28,7 +28,7 @@ def test_quick_start_is_make_app_then_make_test():
 def test_the_example_headline_matches_a_fresh_solve(example_dir, models_dir):
     """The README quotes the example's optimum and baseline: they must be what it solves to."""
     from budgetopt.api import optimise
-    from budgetopt.dataset import load_dataset
+    from budgetopt.data.dataset import load_dataset
     from budgetopt.policy import load_policy
 
     text = README.read_text(encoding="utf-8")

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from budgetopt.cli import app
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-import budgetopt.store as store_mod
+import budgetopt.store.db as store_mod
 from budgetopt.api import build
-from budgetopt.cli import app
+from budgetopt.data.read import read_tables
+from budgetopt.data.validate import validate
 from budgetopt.policy import load_policy
-from budgetopt.read import read_tables
-from budgetopt.results import Results
-from budgetopt.store import DatasetContent, Store, StoreError, reproduces
-from budgetopt.validate import validate
+from budgetopt.results.tables import Results
+from budgetopt.store.db import DatasetContent, Store, StoreError, reproduces
 from tests import pgserver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -279,8 +279,8 @@ def test_a_bad_url_is_a_clear_error():
 
 WORKER = textwrap.dedent("""
     import json, sys
-    from budgetopt.results import Results
-    from budgetopt.store import DatasetContent, Store
+    from budgetopt.results.tables import Results
+    from budgetopt.store.db import DatasetContent, Store
     from budgetopt.policy import policy_from_dict
     url, who, n, payload = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     job = json.load(open(payload))

@@ -2,26 +2,48 @@
 
 A Pyomo linear programme solved by HiGHS, with validated data sets, policy models, shadow
 prices in plain English, and infeasibility advice found by the solver.
+
+The names below are loaded when first used (PEP 562), so that importing one small module of
+the package (the command line's options, say) does not load the solver and pandas.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("budgetopt")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+local"
 
-from budgetopt.api import Session, build, optimise
-from budgetopt.errors import InputError, PolicyError
-from budgetopt.policy import Policy, apply_overrides, load_policy
-from budgetopt.results import Results
+_PUBLIC = {
+    "Session": "budgetopt.api",
+    "build": "budgetopt.api",
+    "optimise": "budgetopt.api",
+    "InputError": "budgetopt.errors",
+    "PolicyError": "budgetopt.errors",
+    "Policy": "budgetopt.policy",
+    "apply_overrides": "budgetopt.policy",
+    "load_policy": "budgetopt.policy",
+    "Results": "budgetopt.results.tables",
+    "load_dataset": "budgetopt.data.dataset",
+}
+
+if TYPE_CHECKING:
+    from budgetopt.api import Session, build, optimise
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.errors import InputError, PolicyError
+    from budgetopt.policy import Policy, apply_overrides, load_policy
+    from budgetopt.results.tables import Results
 
 
-def load_dataset(path, **kw):
-    """Read and validate a data set (CSV folder or .xlsx); see :mod:`budgetopt.dataset`."""
-    from budgetopt.dataset import load_dataset as _load
-
-    return _load(path, **kw)
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'budgetopt' has no attribute {name!r}")
+    return getattr(import_module(module), name)
 
 
 __all__ = [

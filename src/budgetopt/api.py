@@ -18,15 +18,15 @@ from typing import Any
 
 from pyomo.common.gc_manager import PauseGC
 
+from budgetopt.data.inputs import Inputs
 from budgetopt.errors import PolicyError, Problem
-from budgetopt.explain import diagnose_infeasibility
-from budgetopt.inputs import Inputs
 from budgetopt.model.build import build_model
 from budgetopt.model.data import ModelData, prepare
+from budgetopt.model.presolve import presolve_warnings
 from budgetopt.policy import Policy, apply_overrides, load_policy
-from budgetopt.presolve import presolve_warnings
-from budgetopt.results import Results, make_results
-from budgetopt.solve import Compiled, SolveOutcome, compile_model, run
+from budgetopt.results.tables import Results, make_results
+from budgetopt.results.words import diagnose_infeasibility
+from budgetopt.solve.highs import Compiled, SolveOutcome, compile_model, run
 
 
 @dataclass

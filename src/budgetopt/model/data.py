@@ -36,8 +36,8 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from budgetopt.data.inputs import Inputs
 from budgetopt.errors import PolicyError, Problem
-from budgetopt.inputs import Inputs
 from budgetopt.policy import Policy
 
 ICS_WIDE = ""  # internal place_id of the single ICS-wide "place" (reported as null)

@@ -145,7 +145,7 @@ def add_transition(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def _baseline_outcomes(data: ModelData) -> dict[tuple[str, str], float]:
-    from budgetopt.results import baseline_segments
+    from budgetopt.results.tables import baseline_segments
 
     x = baseline_segments(data)
     year_of = data.segments["year"].to_numpy()

@@ -22,14 +22,14 @@ import pandas as pd
 import streamlit as st
 
 from budgetopt.api import Session, build
+from budgetopt.data.example import example_tables
+from budgetopt.data.inputs import Inputs
+from budgetopt.data.read import read_frames, read_tables
+from budgetopt.data.validate import validate
 from budgetopt.errors import InputError, Problem
-from budgetopt.example import example_tables
-from budgetopt.inputs import Inputs
 from budgetopt.policy import Policy, load_policy, override_items
-from budgetopt.read import read_frames, read_tables
-from budgetopt.results import Results
-from budgetopt.store import DatasetContent, Store, StoredScenario, default_url
-from budgetopt.validate import validate
+from budgetopt.results.tables import Results
+from budgetopt.store.db import DatasetContent, Store, StoredScenario, default_url
 
 MAX_UPLOAD_MB = 20
 """Largest workbook the app accepts (also ``server.maxUploadSize`` in .streamlit/config.toml)."""
@@ -229,7 +229,7 @@ class Workspace:
 
     def workbook_analyses(self):
         """The trade-off analyses run on the current answer, for the workbook's charts."""
-        from budgetopt.excel.workbook import Analyses
+        from budgetopt.reports.excel.workbook import Analyses
 
         return Analyses(budget_curve=self.analysis("curve"),
                         price_of_rules=self.analysis("prices"), pareto=self.analysis("pareto"),

@@ -8,22 +8,24 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from rich.text import Text
 
+from budgetopt.data.inputs import Inputs
 from budgetopt.errors import Problem
-from budgetopt.excel.workbook import Analyses
-from budgetopt.inputs import Inputs
-from budgetopt.results import Results
-from budgetopt.summary import STATUS_WORDS
+from budgetopt.reports.excel.workbook import Analyses
+from budgetopt.results.summary import STATUS_WORDS
+from budgetopt.results.tables import Results
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
 
 
-def plain(markup: str) -> str:
-    """A line of the CLI's summary (rich markup) as plain text."""
-    return Text.from_markup(markup).plain
+def md_text(text: str) -> str:
+    """`text` escaped for ``st.markdown``: input text shows as typed, never as markdown
+    (no bold, no links, no images fetched from elsewhere)."""
+    return str(text).translate(_MARKDOWN)
 
 
 def status_words(status: str) -> str:
-    text = plain(STATUS_WORDS.get(status, status))
+    text = STATUS_WORDS.get(status, status)
     return text[:1].upper() + text[1:]
 
 
@@ -55,7 +57,7 @@ def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
                      scenario: str = "", analyses: Analyses | None = None) -> None:
     """Buttons to download the answer as JSON and as the Excel workbook (with the charts of
     the trade-off analyses run for it, when given)."""
-    from budgetopt.excel import write_bcf_workbook
+    from budgetopt.reports.excel import write_bcf_workbook
 
     c1, c2 = st.columns(2)
     c1.download_button("Download the result (JSON)", res.to_json().encode("utf-8"),

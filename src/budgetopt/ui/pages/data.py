@@ -5,8 +5,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from budgetopt.schema import TABLES
-from budgetopt.template import write_template
+from budgetopt.data.schema import TABLES
+from budgetopt.data.template import write_template
 from budgetopt.ui.state import MAX_UPLOAD_MB, workspace
 from budgetopt.ui.widgets import money, show_problems
 
@@ -21,7 +21,7 @@ def _template_bytes() -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _dataset_bytes(tables) -> bytes:
-    from budgetopt.dataset import write_dataset
+    from budgetopt.data.dataset import write_dataset
 
     with tempfile.TemporaryDirectory(prefix="budgetopt-data-") as tmp:
         return write_dataset(tables, Path(tmp) / "dataset.xlsx").read_bytes()

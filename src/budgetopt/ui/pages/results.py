@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from budgetopt import charts
 from budgetopt.policy import Relax
-from budgetopt.summary import summary_lines
+from budgetopt.reports import charts
+from budgetopt.results.summary import summary_lines
 from budgetopt.ui.state import workspace
-from budgetopt.ui.widgets import file_stem, money, plain, result_downloads, status_words
+from budgetopt.ui.widgets import file_stem, md_text, money, result_downloads, status_words
 
 ws = workspace()
 st.title("Results")
@@ -67,7 +67,7 @@ if res.objective is None:
 tabs = st.tabs(["Summary", "By sector", "By service", "By place", "Outcomes",
                 "What the rules cost", "Services at the margin"])
 with tabs[0]:
-    st.markdown("\n".join(("    - " if line.startswith("  ") else "- ") + plain(line).strip()
+    st.markdown("\n".join(("    - " if line.startswith("  ") else "- ") + md_text(line.strip())
                            for line in summary_lines(res)[1:]))
 with tabs[1]:
     years = ["all years", *dict.fromkeys(res.allocation["year"])]

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from budgetopt.compare import compare_results
-from budgetopt.store import STATUSES
+from budgetopt.analyses.compare import compare_results
+from budgetopt.store.db import STATUSES
 from budgetopt.ui.state import scenario_store, store_url, workspace
 from budgetopt.ui.widgets import file_stem, result_downloads, status_words
 

@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from budgetopt import charts
-from budgetopt.analysis import budget_curve, price_of_minimums, price_of_rules
-from budgetopt.pareto import objective_names, pareto_frontier
+from budgetopt.analyses.pareto import objective_names, pareto_frontier
+from budgetopt.analyses.sweeps import budget_curve, price_of_minimums, price_of_rules
+from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
+from budgetopt.reports import charts
 from budgetopt.ui.state import workspace
-from budgetopt.uncertainty import monte_carlo, robust_allocation
 
 ws = workspace()
 st.title("Trade-offs")

@@ -1,0 +1,284 @@
+"""``budgetopt analyse curve | prices | pareto | uncertainty | robust | compare``.
+
+Each command prints a table, shows a progress bar while it re-solves, and with ``--out DIR``
+writes its tables as CSV, a chart as HTML (plotly) and ``provenance.json`` (package, data hash,
+policy, overrides, solver, seed) so the figure in a board paper can be traced to its inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from budgetopt.cli.common import (
+    DataArg,
+    DebugOpt,
+    ModelOpt,
+    OutOpt,
+    SetOpt,
+    guarded,
+    load,
+    out_console,
+)
+
+analyse = typer.Typer(help="Trade-off analyses for boards: budget curve, price of rules, "
+                      "Pareto frontier, uncertainty, robust plan, scenario comparison.",
+                      no_args_is_help=True)
+
+
+@contextmanager
+def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(TextColumn(what, markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _print(frame: pd.DataFrame, title: str, fmt: dict[str, str] | None = None) -> None:
+    fmt = fmt or {}
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(
+            frame[col]) else "left")
+    for row in frame.itertuples(index=False):
+        cells = []
+        for col, v in zip(frame.columns, row):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                cells.append("")
+            elif isinstance(v, float):
+                cells.append(format(v, fmt.get(col, ",.0f" if abs(v) >= 1000 else ",.1f")))
+            else:
+                cells.append(str(v))
+        table.add_row(*cells)
+    out_console().print(table)
+
+
+def _write(out: Path | None, tables: dict[str, pd.DataFrame], figure: Any = None,
+           extra: dict[str, Any] | None = None) -> None:
+    """Everything into `out`, written all-or-nothing (temporary names, then renamed)."""
+    if out is None:
+        return
+    from budgetopt.reports.outputs import write_atomically
+
+    out.mkdir(parents=True, exist_ok=True)
+    writers = {out / f"{name}.csv": (lambda p, f=frame: f.to_csv(p, index=False))
+               for name, frame in tables.items()}
+    first = next(iter(tables.values()))
+    meta = {**{k: v for k, v in first.attrs.items() if isinstance(v, (str, int, float, dict,
+                                                                       list, bool))},
+            **(extra or {})}
+    writers[out / "provenance.json"] = lambda p: p.write_text(
+        json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    if figure is not None:
+        writers[out / "chart.html"] = lambda p: figure.write_html(p, include_plotlyjs="cdn")
+    write_atomically(writers)
+    out_console().print(f"Written to {out}/: " + ", ".join(sorted(p.name for p in writers)))
+
+
+@analyse.command("curve")
+def curve(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
+          low: Annotated[float, typer.Option("--from", help="Lowest budget, £m (first year).")
+                         ] = 200.0,
+          high: Annotated[float, typer.Option("--to", help="Highest budget, £m.")] = 280.0,
+          points: Annotated[int, typer.Option(min=2, help="Budgets in the range.")] = 50,
+          out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """The optimal outcome over a range of budgets, its marginal return, who enters where."""
+
+    def body() -> int:
+        import numpy as np
+
+        from budgetopt.analyses.sweeps import budget_curve
+        from budgetopt.reports import charts
+
+        inputs, policy = load(data, model, set_)
+        with _bar("re-solving at each budget") as tick:
+            frame = budget_curve(inputs, policy, list(np.linspace(low, high, points)),
+                                 progress=tick)
+        _print(frame[["budget_m", "status", "objective", "marginal", "spend_m"]],
+               "Budget curve (first-year budget, £m)")
+        entries = frame.attrs["entries"]
+        _print(entries[["name", "enters_at_m", "leaves_after_m"]],
+               "Where each service gets money beyond its minimum")
+        _write(out, {"curve": frame, "entries": entries}, charts.budget_curve(frame))
+        return 0
+
+    guarded(body, debug)
+
+
+@analyse.command("prices")
+def prices(data: DataArg, model: ModelOpt = None, set_: SetOpt = None, out: OutOpt = None,
+           debug: DebugOpt = False) -> None:
+    """The outcome given up by each switched-on rule and by each protected minimum, ranked."""
+
+    def body() -> int:
+        from budgetopt.analyses.sweeps import price_of_minimums, price_of_rules
+        from budgetopt.reports import charts
+
+        inputs, policy = load(data, model, set_)
+        with _bar("solving without each rule") as tick:
+            rules = price_of_rules(inputs, policy, progress=tick)
+        with _bar("solving without each minimum") as tick:
+            mins = price_of_minimums(inputs, policy, progress=tick)
+        _print(rules[["title", "price", "status_without"]], "The price of each rule")
+        _print(mins[["name", "minimum_m", "price"]], "The price of each protected minimum")
+        _write(out, {"rules": rules, "minimums": mins}, charts.price_of_rules(rules))
+        return 0
+
+    guarded(body, debug)
+
+
+@analyse.command("pareto")
+def pareto(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
+           first: Annotated[str, typer.Option(help="Objective on the vertical axis: outcome, "
+                                              "metric:<ID> or equity.")] = "outcome",
+           second: Annotated[str, typer.Option(help="Objective traded against it.")
+                             ] = "equity",
+           points: Annotated[int, typer.Option(min=2)] = 11,
+           out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """The Pareto frontier between two objectives (epsilon-constraint), current plan marked."""
+
+    def body() -> int:
+        from budgetopt.analyses.pareto import objective_names, pareto_frontier
+        from budgetopt.errors import InputError
+        from budgetopt.reports import charts
+
+        inputs, policy = load(data, model, set_)
+        names = objective_names(inputs)
+        for o in (first, second):
+            if o not in names:
+                raise InputError.single(f"--first/--second '{o}'",
+                                        f"not an objective of this data set: {', '.join(names)}")
+        with _bar("tracing the frontier") as tick:
+            frame = pareto_frontier(inputs, policy, first, second, points, progress=tick)
+        a, b, base = frame.attrs["first"], frame.attrs["second"], frame.attrs["baseline"]
+        _print(frame[["point", "status", "first", "second"]].rename(
+            columns={"first": a["name"], "second": b["name"]}), "Pareto frontier")
+        out_console().print(f"Current allocation: {a['name']} {base['first']:,.1f}, {b['name']} "
+                     f"{base['second']:,.1f} — "
+                     + ("dominated: a point on the frontier is better on both."
+                        if base["dominated"] else "on the frontier."))
+        _write(out, {"frontier": frame}, charts.pareto(frame))
+        return 0
+
+    guarded(body, debug)
+
+
+@analyse.command("uncertainty")
+def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
+                samples: Annotated[int, typer.Option(min=10)] = 1000,
+                seed: Annotated[int, typer.Option(help="Random seed (stated, reproducible).")
+                                ] = 0,
+                distribution: Annotated[str, typer.Option(help="pert or triangular.")
+                                        ] = "pert",
+                workers: Annotated[int, typer.Option(
+                    min=0, help="Processes for the re-solves: 0 chooses (every core when the "
+                    "re-solves would take more than 10 s on one), 1 stays in this process. "
+                    "The answer does not depend on it.")] = 0,
+                out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """Monte Carlo over the low/central/high effects: the plan's outcome, each scheme's odds."""
+
+    def body() -> int:
+        from budgetopt.analyses.uncertainty import monte_carlo
+        from budgetopt.errors import InputError
+        from budgetopt.reports import charts
+
+        if distribution not in ("pert", "triangular"):
+            raise InputError.single("--distribution", "use pert or triangular")
+        inputs, policy = load(data, model, set_)
+        with _bar("solving each sample") as tick:
+            res = monte_carlo(inputs, policy, samples, seed=seed, distribution=distribution,
+                              progress=tick, workers=workers or None)
+        _print(res["summary"], f"Weighted outcome over {samples:,} samples (seed {seed})")
+        _print(res["schemes"][["name", "p_beyond_minimum", "p_grows", "mean_spend_m"]],
+               "How often the best plan funds each scheme beyond its minimum / above baseline",
+               {"p_beyond_minimum": ".0%", "p_grows": ".0%"})
+        _write(out, {"summary": res["summary"], "schemes": res["schemes"],
+                     "outcomes": res["outcomes"]}, charts.outcome_distribution(res["outcomes"]))
+        return 0
+
+    guarded(body, debug)
+
+
+@analyse.command("robust")
+def robust(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
+           samples: Annotated[int, typer.Option(min=10)] = 200,
+           seed: Annotated[int, typer.Option()] = 0,
+           objective: Annotated[str, typer.Option(help="cvar or expected.")] = "cvar",
+           alpha: Annotated[float, typer.Option(min=0.001, max=1.0, help="CVaR level: the "
+                                                "worst share of samples.")] = 0.10,
+           distribution: Annotated[str, typer.Option(help="pert or triangular.")] = "pert",
+           out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """The allocation that does best over sampled effects (expected or CVaR), still an LP."""
+
+    def body() -> int:
+        from budgetopt.analyses.uncertainty import robust_allocation
+        from budgetopt.errors import InputError
+        from budgetopt.reports import charts
+
+        if objective not in ("cvar", "expected"):
+            raise InputError.single("--objective", "use cvar or expected")
+        inputs, policy = load(data, model, set_)
+        with _bar("solving the robust model"):
+            res = robust_allocation(inputs, policy, samples, seed=seed, objective=objective,
+                                    alpha=alpha, distribution=distribution)
+        _print(res["comparison"], f"Both plans on the same {samples} samples (HiGHS: "
+               f"{res['status']})")
+        moved = res["allocation"][res["allocation"]["difference_m"].abs() > 0.05]
+        _print(moved[["name", "central_spend_m", "robust_spend_m", "difference_m"]],
+               "Where the robust plan differs (over the plan, £m)")
+        _write(out, {"comparison": res["comparison"], "allocation": res["allocation"]},
+               charts.robust_comparison(res["comparison"]))
+        return 0
+
+    guarded(body, debug)
+
+
+@analyse.command("compare")
+def compare(manifest: Annotated[Path, typer.Argument(help="Scenarios YAML (see "
+                                                     "models/scenarios/example.yaml).",
+                                                     show_default=False)],
+            out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """Solve a family of scenarios and compare them side by side, in tables and sentences."""
+
+    def body() -> int:
+        from budgetopt.analyses.compare import compare_many
+        from budgetopt.batch.run import plan, read_manifest, run_job
+        from budgetopt.errors import InputError
+        from budgetopt.results.tables import Results
+
+        name, specs = read_manifest(manifest)
+        jobs, failed = plan(specs)
+        if failed:
+            raise InputError.single(failed[0]["job"], failed[0]["reason"])
+        named: dict[str, Results] = {}
+        with _bar("solving each scenario") as tick:
+            for k, job in enumerate(jobs):
+                res = run_job(job)
+                if res["record"] is None:
+                    raise InputError.single(job.name, res["reason"])
+                named[job.name] = Results.from_record(res["record"])
+                tick(k + 1, len(jobs))
+        cmp = compare_many(named)
+        _print(cmp.summary, f"Scenarios: {name}")
+        _print(cmp.sectors, "Spend by sector over the plan (£m)")
+        for s in cmp.sentences:
+            out_console().print(f"• {s}")
+        _write(out, {"summary": cmp.summary, "sectors": cmp.sectors, "rules": cmp.rules},
+               extra={"manifest": str(manifest), "sentences": cmp.sentences})
+        return 0
+
+    guarded(body, debug)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(analyse, name="analyse")

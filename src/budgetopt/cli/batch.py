@@ -1,0 +1,80 @@
+"""``budgetopt batch MANIFEST``: many jobs on Dask, answers into the scenario store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from budgetopt.cli.common import (
+    EXIT_NOT_OPTIMAL,
+    EXIT_OPTIMAL,
+    guarded,
+    out_console,
+)
+
+
+def batch(
+    manifest: Annotated[Path, typer.Argument(help="Manifest: YAML (jobs and/or a grid) or CSV "
+                                             "(name, data, model, set, seed).",
+                                             show_default=False)],
+    scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, "
+                                                  "e.g. tcp://10.0.0.5:8786 (default: a "
+                                                  "LocalCluster on this machine).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="LocalCluster worker processes "
+                                                "(default: one per core).")] = None,
+    local: Annotated[bool, typer.Option("--local", help="Run in this process, without Dask.")
+                     ] = False,
+    summary: Annotated[Path | None, typer.Option(help="Write the summary table here (.csv or "
+                                                 ".xlsx).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Scenario store (default: "
+                                           "$BUDGETOPT_DB_URL or the user's store).")] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Run every job of a manifest on Dask; save each answer in the scenario store.
+
+    Jobs already in the store with the same inputs are skipped (resume after a crash). Exit 0
+    when every job is optimal, 1 when any failed or is not optimal (each with its reason).
+    """
+
+    def body() -> int:
+        from budgetopt.batch.run import read_manifest, run_batch, write_summary
+        from budgetopt.store.db import Store
+
+        read_manifest(manifest)  # bad manifest: exit 2 before any cluster starts
+        out = out_console()
+        with Store(db) as store, Progress(
+                TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("solving", total=None)
+
+            def tick(done: int, total: int, job: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"solved {job}")
+
+            report = run_batch(manifest, store=store, scheduler=scheduler, workers=workers,
+                               local=local, progress=tick)
+        table = Table(title=report.sentence())
+        for col in ("job", "status", "objective", "seconds", "scenario", "reason"):
+            table.add_column(col, justify="right" if col in ("objective", "seconds") else "left",
+                             overflow="fold" if col == "reason" else "ellipsis",
+                             ratio=3 if col == "reason" else None)
+        for r in report.summary.itertuples(index=False):
+            table.add_row(r.job, r.status, "" if r.objective is None or r.objective != r.objective
+                          else f"{r.objective:,.1f}", f"{r.seconds:.2f}", r.scenario,
+                          (r.reason or "")[:160])
+        out.print(table)
+        if summary:
+            write_summary(report, summary)
+            out.print(f"Summary: {summary}")
+        all_ok = (report.summary["status"] == "optimal").all()
+        return EXIT_OPTIMAL if all_ok else EXIT_NOT_OPTIMAL
+
+    guarded(body, debug)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch")(batch)

@@ -1,0 +1,91 @@
+"""What every command shares: its options, its consoles, and the one error guard.
+
+The contract (MODEL.md): exit 0 when optimal, 1 when solved but not optimal, 2 on bad input
+(one clear message on stderr, no traceback, nothing written, no input changed), 3 for an
+internal error. Text that came from an input is data, never markup: every console here has
+rich's markup off, and the styled prefixes are built as :class:`rich.text.Text`.
+
+This module imports only typer and rich at module level, so ``budgetopt --help`` starts fast;
+the library is imported by each command's body.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from budgetopt.errors import BudgetoptError, InputError
+
+if TYPE_CHECKING:  # type-only: the command bodies import these when they run
+    from budgetopt.data.inputs import Inputs
+    from budgetopt.policy import Policy
+
+EXIT_OPTIMAL, EXIT_NOT_OPTIMAL, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+DataArg = Annotated[Path, typer.Argument(help="Data set: a folder of CSV files or one .xlsx "
+                                         "workbook.", show_default=False)]
+ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Policy model YAML "
+                                               "(default: money, bounds, eligibility, workforce).")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override a policy setting, e.g. --set budget_m=240 or "
+    "--set rules.workforce.scale=0.9 (repeatable).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Folder for the tables (CSV), the "
+                                             "chart (HTML) and provenance.json.")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", help="Scenario store: a SQLite file or a database URL "
+    "(default: $BUDGETOPT_DB_URL, else ~/.local/share/budgetopt/scenarios.db).")]
+DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")]
+
+
+def out_console() -> Console:
+    """Standard output; input text printed as it is (no markup, no highlighting)."""
+    return Console(highlight=False, soft_wrap=True, markup=False)
+
+
+def err_console() -> Console:
+    """Standard error, as :func:`out_console`."""
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def styled(prefix: str, style: str, text: str) -> Text:
+    """``prefix`` in `style`, then `text` exactly as given."""
+    return Text.assemble((prefix, style), " ", text)
+
+
+def guarded(fn: Callable[[], int | None], debug: bool) -> None:
+    """Run a command body: bad input exits 2 with its message, bugs exit 3 without traceback."""
+    try:
+        code = fn() or 0
+    except InputError as e:
+        err_console().print(styled("Error:", "bold red", str(e)))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except BudgetoptError as e:
+        err_console().print(styled("Error:", "bold red", str(e)))
+        raise typer.Exit(EXIT_INTERNAL) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as e:  # noqa: BLE001 - last resort: never a traceback unless asked
+        if debug:
+            traceback.print_exc()
+        err_console().print(styled("Internal error:", "bold red",
+                                   f"{type(e).__name__}: {e}. Run again with --debug for the "
+                                   "details."))
+        raise typer.Exit(EXIT_INTERNAL) from None
+    raise typer.Exit(code)
+
+
+def load(data: Path, model: Path | None, set_: list[str] | None) -> tuple[Inputs, Policy]:
+    """The data set and the policy model (with its ``--set`` overrides) a command works on."""
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.policy import apply_overrides, load_policy
+
+    policy = load_policy(model)
+    if set_:
+        policy = apply_overrides(policy, set_)
+    return load_dataset(data, nonconcave=policy.nonconcave), policy

@@ -1,0 +1,461 @@
+"""The example ICS: a fictional Integrated Care System of 1.5 million people.
+
+Built from the figures in the domain notes (a Better Care Fund pool of about £235m, its funding
+sources and their ring-fences, DOMAIN.md's schemes and unit costs, the five BCF metrics) so that
+every feature of budgetopt has something realistic to work on. The numbers are public-domain
+magnitudes rounded for realism; the ICS, its places and its effect sizes are illustrative.
+
+>>> tables = example_tables()
+>>> sorted(tables)                                             # doctest: +NORMALIZE_WHITESPACE
+['baseline', 'curves', 'eligibility', 'funding', 'metrics', 'notes', 'places', 'services',
+ 'workforce', 'workforce_need']
+>>> write_example("my-ics")                                    # doctest: +SKIP
+
+How the numbers are made
+------------------------
+Outcomes are valued in **£ thousand of social value** (metric ``weight``): NHS and council costs
+avoided plus health gain at £20,000 a QALY. So the objective is in £k, and a budget shadow price
+of 1,400 reads "£1m more buys £1.4m of value".
+
+Each scheme has up to three spend bands per metric. Band widths follow its baseline (60%, 40%
+and 60% of it: the first band is the core service, the second the rest of today's service, the
+third growth); outcome per £1m falls from band to band (the easiest cases are reached first), so
+every curve is concave. Low and high values carry the strength of the evidence (falls prevention
+is well evidenced; social prescribing is not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from budgetopt.data.dataset import write_dataset
+
+YEARS: tuple[str, ...] = ("2026/27", "2027/28", "2028/29")
+
+
+# -- metrics ------------------------------------------------------------------------------------
+# metric_id, name, unit, weight (£k of value per unit), bcf, better, level, level unit,
+# change in the level per unit of outcome, acute £ avoided per unit (the acute offset's saving)
+_METRICS = [
+    ("ACSC", "Unplanned admissions for chronic ambulatory-care-sensitive conditions",
+     "admissions avoided", 4.8, True, "lower", 760.0, "per 100,000 population", -100_000 / 1.5e6,
+     2_800.0),
+    ("FALLS65", "Emergency admissions due to falls, people aged 65+", "admissions avoided", 7.5,
+     True, "lower", 1_930.0, "per 100,000 people aged 65+", -100_000 / 270_000, 3_600.0),
+    ("HOMEDIS", "Discharge to usual place of residence", "discharges home instead of to a bed",
+     2.0, True, "higher", 92.5, "% of discharges", 100 / 150_000, 800.0),
+    ("RESADM", "Permanent admissions to residential and nursing care, 65+",
+     "admissions avoided", 30.0, True, "lower", 560.0, "per 100,000 people aged 65+",
+     -100_000 / 270_000, 0.0),
+    ("REAB91", "Older people still at home 91 days after reablement", "more people at home",
+     12.0, True, "higher", 82.0, "% of people reabled", 100 / 6_000, 0.0),
+    ("QALY", "Quality-adjusted life years gained", "QALYs", 20.0, False, "higher", None, "",
+     None, 0.0),
+]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One example service line: its BCF fields, money and response to spend."""
+
+    service_id: str
+    name: str
+    sector: str
+    baseline_m: float
+    scheme_type: str
+    area_of_spend: str
+    commissioner: str
+    provider: str
+    output_unit: str
+    unit_cost_gbp: float
+    effects: dict[str, tuple[float, float, float]]  # metric -> per_m in bands 1, 2, 3
+    evidence: tuple[float, float] = (0.7, 1.25)  # low and high as multiples of central
+    description: str = ""
+    sub_type: str = ""
+    min_m: float | None = None
+    max_m: float | None = None
+    pct_nhs: float | None = None
+    mhis: bool = False
+    new: bool = False
+    pooled: bool = True
+    workforce: dict[str, float] = field(default_factory=dict)  # group -> WTE per £m
+
+
+_SCHEMES: tuple[Scheme, ...] = (
+    Scheme("REABLE", "Home reablement", "social_care", 22.0,
+           "Home-based intermediate care services", "Social Care", "LA", "Local Authority",
+           "reablement episodes", 1_900,
+           {"REAB91": (90, 50, 22), "RESADM": (20, 11, 4), "HOMEDIS": (120, 65, 25)},
+           description="Up to six weeks of support at home to regain independence.",
+           sub_type="Reablement at home (to support discharge)",
+           workforce={"CAREWK": 20, "THERAPY": 4}),
+    Scheme("D2A", "Discharge-to-assess home care", "social_care", 18.0,
+           "Home Care or Domiciliary Care", "Social Care", "LA", "Private Sector",
+           "hours of home care", 28.5,
+           {"HOMEDIS": (400, 230, 90), "RESADM": (12, 7, 3), "QALY": (8, 5, 2)},
+           description="Home care from the day of discharge while long-term needs are assessed.",
+           sub_type="Domiciliary care to support hospital discharge",
+           workforce={"CAREWK": 28}),
+    Scheme("STEPDOWN", "Step-down intermediate care beds", "community", 16.0,
+           "Bed based intermediate Care Services", "Community Health", "Joint",
+           "NHS Community Provider", "bed weeks", 1_270,
+           {"HOMEDIS": (300, 160, 60), "RESADM": (15, 8, 3), "ACSC": (30, 15, 5)},
+           description="Short-stay beds with therapy for people not yet ready to go home.",
+           sub_type="Step down (discharge to assess pathway 2)", pct_nhs=60,
+           workforce={"NURSE": 5, "CAREWK": 10, "THERAPY": 3}),
+    Scheme("RESPLACE", "Residential and nursing placements", "social_care", 40.0,
+           "Residential Placements", "Social Care", "LA", "Private Sector",
+           "care home weeks", 950,
+           {"QALY": (60, 25, 8), "HOMEDIS": (60, 30, 10)}, evidence=(0.85, 1.1),
+           description="Long-term care home placements the council must arrange (Care Act).",
+           sub_type="Care home", min_m=36.0),
+    Scheme("DN", "District nursing", "community", 35.0,
+           "Community Based Schemes", "Community Health", "ICB", "NHS Community Provider",
+           "district nurse contacts", 57,
+           {"ACSC": (150, 80, 30), "QALY": (30, 15, 6)}, evidence=(0.8, 1.15),
+           description="Nursing care at home for housebound patients.",
+           sub_type="Integrated neighbourhood services", min_m=30.0,
+           workforce={"NURSE": 18}),
+    Scheme("UCR", "Urgent community response", "community", 9.0,
+           "Urgent Community Response", "Community Health", "ICB", "NHS Community Provider",
+           "two-hour responses", 420,
+           {"ACSC": (350, 190, 75), "FALLS65": (60, 30, 10)},
+           description="A team at the door within two hours to avoid an ambulance and admission.",
+           workforce={"NURSE": 8, "THERAPY": 6}),
+    Scheme("VWARD", "Virtual wards (hospital at home)", "community", 6.0,
+           "Home-based intermediate care services", "Community Health", "ICB",
+           "NHS Acute Provider", "virtual ward admissions", 2_000,
+           {"ACSC": (400, 220, 90), "HOMEDIS": (150, 80, 30)}, evidence=(0.55, 1.2),
+           description="Acute care at home with remote monitoring: about one admission avoided "
+           "per two to three virtual-ward admissions.",
+           sub_type="Virtual ward", max_m=14.0, new=True,
+           workforce={"NURSE": 10, "THERAPY": 2}),
+    Scheme("FALLS", "Strength and balance (falls prevention)", "public_health", 2.0,
+           "Prevention / Early Intervention", "Other", "LA", "Charity/Voluntary Sector",
+           "course places", 300,
+           {"FALLS65": (300, 160, 60), "QALY": (15, 8, 3)}, evidence=(0.75, 1.2),
+           description="Exercise classes for older people at risk of falling (falls rate ratio "
+           "about 0.77).", sub_type="Physical health/wellbeing",
+           workforce={"THERAPY": 5}),
+    Scheme("SOCPRES", "Social prescribing", "vcse", 3.0,
+           "Prevention / Early Intervention", "Other", "Joint", "Charity/Voluntary Sector",
+           "people supported", 350,
+           {"ACSC": (100, 50, 20), "QALY": (40, 20, 8)}, evidence=(0.3, 1.4),
+           description="Link workers connecting people to community groups (low-certainty "
+           "evidence).", sub_type="Social Prescribing", pct_nhs=50),
+    Scheme("CARERS", "Carers' support", "vcse", 6.0,
+           "Carers Services", "Social Care", "Joint", "Charity/Voluntary Sector",
+           "carers supported", 600,
+           {"RESADM": (15, 8, 3), "QALY": (35, 18, 7)}, evidence=(0.6, 1.2),
+           description="Breaks, advice and training for unpaid carers.",
+           sub_type="Respite services", pct_nhs=50),
+    Scheme("DFGADAPT", "Disabled Facilities Grant adaptations", "housing", 19.0,
+           "DFG Related Schemes", "Other", "LA", "Local Authority",
+           "adaptations", 7_000,
+           {"FALLS65": (40, 25, 10), "RESADM": (20, 12, 5), "QALY": (25, 14, 6)},
+           description="Stairlifts, level-access showers and ramps so people can stay at home.",
+           sub_type="Adaptations, including statutory DFG grants"),
+    Scheme("HANDY", "Handyperson service", "housing", 1.0,
+           "Housing Related Schemes", "Other", "LA", "Charity/Voluntary Sector",
+           "jobs completed", 150,
+           {"FALLS65": (150, 80, 30), "QALY": (10, 5, 2)},
+           description="Small repairs and grab rails that prevent falls at home."),
+    Scheme("TELECARE", "Telecare and community equipment", "social_care", 8.0,
+           "Assistive Technologies and Equipment", "Social Care", "Joint", "Local Authority",
+           "people with telecare", 250,
+           {"FALLS65": (50, 25, 10), "RESADM": (12, 6, 2), "QALY": (10, 5, 2)},
+           evidence=(0.6, 1.2), description="Alarms, sensors and equipment at home.",
+           sub_type="Telecare", pct_nhs=40),
+    Scheme("EHCH", "Enhanced health in care homes", "primary_care", 4.0,
+           "Personalised Care at Home", "Primary Care", "ICB", "NHS Primary Care",
+           "care home beds supported", 900,
+           {"ACSC": (500, 280, 110), "QALY": (10, 5, 2)},
+           description="GP and nursing support to care homes: emergency admissions about 0.6 "
+           "of usual.", max_m=8.0, workforce={"NURSE": 8}),
+    Scheme("HOMELESS", "Homeless hospital discharge service", "housing", 1.5,
+           "Housing Related Schemes", "Other", "Joint", "Charity/Voluntary Sector",
+           "people housed on discharge", 3_000,
+           {"HOMEDIS": (300, 150, 60), "ACSC": (100, 50, 20), "QALY": (20, 10, 4)},
+           evidence=(0.6, 1.25), description="Housing workers on the wards for people with "
+           "nowhere safe to go.", new=True, pct_nhs=50),
+    Scheme("MHSAFE", "Mental-health crisis safe haven", "mental_health", 3.0,
+           "Community Based Schemes", "Mental Health", "ICB", "Charity/Voluntary Sector",
+           "crisis contacts", 250,
+           {"ACSC": (150, 80, 30), "QALY": (35, 18, 7)}, evidence=(0.6, 1.25),
+           description="An evening alternative to A&E for people in mental-health crisis.",
+           mhis=True, workforce={"NURSE": 4}),
+    Scheme("MHCOMM", "Community mental-health home treatment", "mental_health", 3.0,
+           "Community Based Schemes", "Mental Health", "ICB", "NHS Mental Health Provider",
+           "home treatment episodes", 3_500,
+           {"ACSC": (120, 60, 25), "QALY": (45, 22, 8)}, evidence=(0.7, 1.2),
+           description="Crisis resolution and home treatment instead of an inpatient bed.",
+           mhis=True, workforce={"NURSE": 6}),
+    Scheme("DEMENTIA", "Dementia advisers", "mental_health", 1.5,
+           "Integrated Care Planning and Navigation", "Mental Health", "Joint",
+           "Charity/Voluntary Sector", "people supported", 400,
+           {"RESADM": (18, 9, 3), "QALY": (15, 8, 3)}, evidence=(0.6, 1.2),
+           description="Post-diagnosis support for people with dementia and their carers "
+           "(outside the MHIS base).", pct_nhs=50),
+    Scheme("NAV", "Care navigation and coordination", "community", 8.0,
+           "Integrated Care Planning and Navigation", "Community Health", "Joint",
+           "NHS Community Provider", "people coordinated", 500,
+           {"ACSC": (120, 60, 25), "HOMEDIS": (150, 80, 30), "QALY": (10, 5, 2)},
+           evidence=(0.6, 1.2), description="Named coordinators for people with complex needs.",
+           sub_type="Care navigation and planning", pct_nhs=60),
+    Scheme("WFRET", "Care workforce recruitment and retention", "social_care", 3.0,
+           "Workforce recruitment and retention", "Social Care", "LA", "Local Authority",
+           "staff retained", 3_000,
+           {"HOMEDIS": (200, 100, 40), "REAB91": (40, 20, 8)}, evidence=(0.5, 1.3),
+           description="Pay supplements, training and travel support for care workers."),
+    Scheme("CAREACT", "Care Act duties (assessment, safeguarding, advocacy)", "social_care",
+           18.0, "Care Act Implementation Related Duties", "Social Care", "LA",
+           "Local Authority", "assessments", 800,
+           {"QALY": (45, 20, 6), "RESADM": (10, 5, 2)}, evidence=(0.8, 1.15),
+           description="Statutory assessment, safeguarding and advocacy duties.",
+           min_m=16.0),
+    Scheme("PB", "Personal budgets and direct payments", "social_care", 5.0,
+           "Personalised Budgeting and Commissioning", "Social Care", "LA", "Local Authority",
+           "people with a personal budget", 12_000,
+           {"QALY": (40, 22, 9), "RESADM": (10, 6, 2)},
+           description="Money in people's own hands to arrange their care and support.",
+           workforce={"CAREWK": 10}),
+    Scheme("TOCH", "Transfer of care hub", "acute", 4.0,
+           "High Impact Change Model for Managing Transfer of Care", "Acute Care", "ICB",
+           "NHS Acute Provider", "discharges coordinated", 400,
+           {"HOMEDIS": (600, 300, 100)}, evidence=(0.75, 1.15),
+           description="Hospital, council and community staff planning discharge together.",
+           sub_type="Multi-disciplinary/multi-agency discharge teams"),
+    Scheme("FRAILTY", "Acute frailty same-day emergency care", "acute", 0.0,
+           "Other", "Acute Care", "ICB", "NHS Acute Provider", "frailty assessments", 600,
+           {"ACSC": (250, 130, 50), "HOMEDIS": (200, 100, 40)}, evidence=(0.6, 1.2),
+           description="Same-day frailty assessment at the front door, home the same day.",
+           max_m=6.0, new=True, workforce={"NURSE": 6}),
+)
+
+_WIDTH_SHARES = (0.6, 0.4, 0.6)  # of baseline: core service, the rest of today's, growth
+_NEW_SCHEME_WIDTHS = (2.0, 2.0, 2.0)  # £m bands of a scheme with no baseline
+
+# -- funding (£m a year) -------------------------------------------------------------------------
+# source_id, name, BCF source of funding, amounts per year, services it may pay for (None = any)
+_SOCIAL_CARE_AND_DISCHARGE = ("REABLE", "D2A", "STEPDOWN", "RESPLACE", "CARERS", "TELECARE",
+                              "HOMELESS", "WFRET", "CAREACT", "PB", "TOCH", "NAV", "DEMENTIA")
+_DISCHARGE = ("REABLE", "D2A", "STEPDOWN", "HOMELESS", "TOCH", "WFRET")
+_FUNDING = [
+    ("NHSMIN", "NHS minimum contribution", "Minimum NHS Contribution", (125.0, 128.75, 132.6),
+     tuple(s.service_id for s in _SCHEMES if s.service_id not in ("DFGADAPT",))),
+    ("ADDNHS", "Additional NHS contribution", "Additional NHS Contribution", (4.0, 4.0, 4.0),
+     None),
+    ("IBCF", "Improved Better Care Fund grant", "iBCF", (56.0, 56.0, 56.0),
+     _SOCIAL_CARE_AND_DISCHARGE),
+    ("DFG", "Disabled Facilities Grant", "DFG", (19.0, 19.0, 19.0), ("DFGADAPT", "HANDY")),
+    ("LADF", "Local authority discharge funding", "Local Authority Discharge Funding",
+     (13.0, 13.0, 13.0), _DISCHARGE),
+    ("ICBDF", "ICB discharge funding", "ICB Discharge Funding", (13.0, 13.0, 13.0),
+     _DISCHARGE + ("VWARD", "UCR", "FRAILTY")),
+    ("ADDLA", "Additional local authority contribution", "Additional LA Contribution",
+     (5.0, 5.0, 5.0), None),
+    ("TRANSFORM", "ICS transformation fund (ring-fenced)", "Transformation Fund",
+     (10.0, 8.0, 5.0), tuple(s.service_id for s in _SCHEMES if s.new)),
+]
+
+# -- places --------------------------------------------------------------------------------------
+# place_id, name, population, need-weighted population, share in the most deprived national
+# quintile (Core20), effect multiplier
+_PLACES = [
+    ("NORTHGATE", "Northgate", 380_000, 405_000, 0.32, 1.00),
+    ("RIVERSIDE", "Riverside", 290_000, 265_000, 0.12, 1.05),
+    ("EASTBROOK", "Eastbrook", 310_000, 335_000, 0.28, 0.95),
+    ("WOLDS", "The Wolds", 220_000, 200_000, 0.06, 0.90),
+    ("HARBOUR", "Harbourside", 300_000, 295_000, 0.35, 1.00),
+]
+
+# -- workforce (WTE available a year) --------------------------------------------------------------
+_WORKFORCE = [
+    ("NURSE", "Community and mental-health nurses", (935.0, 950.0, 965.0)),
+    ("CAREWK", "Home care and reablement workers", (1_170.0, 1_185.0, 1_200.0)),
+    ("THERAPY", "Occupational therapists and physiotherapists", (225.0, 232.0, 240.0)),
+]
+
+_NOTES = [  # topic, note, sources
+    ("About",
+     ("A fictional ICS of 1.5 million people in five places. Every name is invented; the "
+      "figures are rounded public magnitudes for realism, not any real system's plan."),
+     "budgetopt"),
+    ("Money",
+     ("Better Care Fund pool of £235m a year: NHS minimum contribution £125m (growing 3% a "
+      "year), iBCF £56m, DFG £19m, discharge funding £26m (split LA and ICB), additional LA "
+      "£5m and NHS £4m; plus a ring-fenced transformation fund of £10m, £8m and £5m for new "
+      "schemes and double running."),
+     "BCF planning requirements; BCF policy framework"),
+    ("Ring-fences",
+     ("DFG pays only for adaptations and the handyperson service; iBCF for social care and "
+      "discharge; discharge funds for discharge schemes (the ICB's also for virtual wards, "
+      "urgent community response and acute frailty); the transformation fund only for new "
+      "schemes."),
+     "BCF planning requirements"),
+    ("Schemes",
+     ("The pool's lines and baselines follow the domain notes' example pool: reablement £22m, "
+      "discharge-to-assess £18m, step-down beds £16m, placements £40m, district nursing £35m "
+      "and so on. Acute frailty SDEC and virtual wards are new schemes."),
+     "budgetopt domain notes"),
+    ("Unit costs",
+     ("Home care hour £28.50; residential week £950, nursing week £1,270; reablement episode "
+      "£1,900; district nurse contact £57; DFG grant £7,000; non-elective bed day £900; "
+      "emergency admission £2,800."),
+     "PSSRU Unit Costs of Health and Social Care; NHS England National Cost Collection"),
+    ("Effects",
+     ("Falls classes: falls rate ratio 0.77. Virtual wards: one admission avoided per 2-3 "
+      "virtual-ward admissions. Enhanced health in care homes: admissions about 0.6 of usual. "
+      "Social prescribing: up to a quarter fewer A&E attendances (low certainty, hence a wide "
+      "low-high range). Reablement: about cost-neutral for the NHS, gains in independence at "
+      "91 days."),
+     "NICE evidence reviews; Cochrane reviews; NHS England virtual ward evaluations"),
+    ("Curves",
+     ("Three bands a scheme: 60% of baseline (the core), 40% (the rest of today's service), "
+      "60% (growth); outcome per £1m falls by about half from band to band because the "
+      "easiest cases are reached first. Low and high per_m give the evidence's range."),
+     "budgetopt modelling assumption"),
+    ("Value weights",
+     ("Outcomes are valued in £ thousand of social value: costs avoided plus health gain at "
+      "£20,000 a QALY. Emergency admission avoided 4.8 (£2,800 of hospital cost and 0.1 "
+      "QALY); fall admission avoided 7.5; discharge home instead of to a bed 2.0; care home "
+      "admission avoided 30 (a year of net care cost and quality of life); at home at 91 days "
+      "12; QALY 20. So a shadow price of 1,400 on the budget means £1m buys £1.4m of value."),
+     "NICE methods guide (QALY threshold); PSSRU"),
+    ("Acute savings",
+     ("saving_gbp is the acute cost a unit of outcome avoids: £2,800 an emergency admission, "
+      "£3,600 a falls admission (longer stays), £800 for a discharge home instead of a bed "
+      "(about two bed days at £400). The acute demand offset counts only the cash-releasing "
+      "share, after a lag."),
+     "NHS England National Cost Collection"),
+    ("Places",
+     ("Need-weighted populations follow the fair-shares formula's direction (older and more "
+      "deprived places weigh more); Core20 share is the population in the most deprived "
+      "national IMD quintile. The Wolds is rural: the same £ reaches fewer people (effect "
+      "0.9)."),
+     "NHS England allocations; English Indices of Deprivation"),
+    ("Workforce",
+     ("WTE per £1m from typical pay and overheads: a community nurse costs about £55,000 with "
+      "on-costs (18 WTE per £1m of district nursing); a home care worker about £36,000 (28 "
+      "per £1m of home care). Care workers are the scarce group."),
+     "Skills for Care; NHS Agenda for Change pay scales"),
+]
+
+
+def _bands(s: Scheme) -> list[float]:
+    if s.baseline_m <= 0:
+        return list(_NEW_SCHEME_WIDTHS)
+    return [round(s.baseline_m * share, 2) for share in _WIDTH_SHARES]
+
+
+def example_tables() -> dict[str, pd.DataFrame]:
+    """The example ICS as data-set tables (plus a ``notes`` table of assumptions and sources).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        services, metrics, curves, funding, eligibility, places, workforce, workforce_need,
+        baseline and notes, in the columns of the data-set contract (and the BCF fields).
+    """
+    services = pd.DataFrame([{
+        "service_id": s.service_id, "name": s.name, "sector": s.sector,
+        "baseline_m": s.baseline_m, "min_m": s.min_m, "max_m": s.max_m,
+        "description": s.description, "scheme_type": s.scheme_type, "sub_type": s.sub_type,
+        "area_of_spend": s.area_of_spend, "commissioner": s.commissioner,
+        "pct_nhs": s.pct_nhs if s.commissioner == "Joint" else
+        (100.0 if s.commissioner == "ICB" else 0.0),
+        "provider": s.provider, "pooled": "yes" if s.pooled else "no",
+        "mhis": "yes" if s.mhis else "no", "output_unit": s.output_unit,
+        "unit_cost_gbp": float(s.unit_cost_gbp), "new_or_existing": "New" if s.new else "Existing",
+    } for s in _SCHEMES])
+
+    metrics = pd.DataFrame([{
+        "metric_id": m[0], "name": m[1], "unit": m[2], "weight": m[3],
+        "bcf_metric": "yes" if m[4] else "no", "better": m[5], "baseline_level": m[6],
+        "level_unit": m[7],
+        "level_per_outcome": None if m[8] is None else float(f"{m[8]:.6g}"), "saving_gbp": m[9],
+    } for m in _METRICS])
+
+    curves = pd.DataFrame([{
+        "service_id": s.service_id, "metric_id": metric, "band": band,
+        "width_m": width, "per_m": float(per_m),
+        "per_m_low": round(per_m * s.evidence[0], 2), "per_m_high": round(per_m * s.evidence[1], 2),
+    } for s in _SCHEMES for metric, per_ms in s.effects.items()
+        for band, (width, per_m) in enumerate(zip(_bands(s), per_ms, strict=True), start=1)])
+
+    funding = pd.DataFrame([{
+        "source_id": sid, "name": name, "year": year, "amount_m": amount, "bcf_source": bcf,
+    } for sid, name, bcf, amounts, _ in _FUNDING for year, amount in zip(YEARS, amounts,
+                                                                          strict=True)])
+
+    eligibility = pd.DataFrame([{"source_id": sid, "service_id": service}
+                                for sid, _, _, _, services_ in _FUNDING if services_
+                                for service in services_])
+
+    places = pd.DataFrame(_PLACES, columns=["place_id", "name", "population",
+                                            "weighted_population", "core20_share", "effect"])
+
+    workforce = pd.DataFrame([{"group_id": gid, "year": year, "wte_available": wte, "name": name}
+                              for gid, name, wtes in _WORKFORCE
+                              for year, wte in zip(YEARS, wtes, strict=True)])
+    workforce_need = pd.DataFrame([{"group_id": gid, "service_id": s.service_id,
+                                    "wte_per_m": float(wte)}
+                                   for s in _SCHEMES for gid, wte in s.workforce.items()])
+
+    baseline = _place_baseline(services, places)
+    notes = pd.DataFrame(_NOTES, columns=["topic", "note", "source"])
+    return {"services": services, "metrics": metrics, "curves": curves, "funding": funding,
+            "eligibility": eligibility, "places": places, "workforce": workforce,
+            "workforce_need": workforce_need, "baseline": baseline, "notes": notes}
+
+
+# Today's spend is not shared by need: the larger towns have grown services that the rural and
+# most deprived places lack (the gap the fair-shares rule exists to close).
+_BASELINE_TILT = {"NORTHGATE": 0.96, "RIVERSIDE": 1.12, "EASTBROOK": 0.97, "WOLDS": 1.06,
+                  "HARBOUR": 0.92}
+
+
+def _place_baseline(services: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
+    """Baseline by place, today's spend in every year: weighted population, tilted by history."""
+    w = places.set_index("place_id")["weighted_population"] * pd.Series(_BASELINE_TILT)
+    share = w / w.sum()
+    rows = [{"service_id": sid, "place_id": pid, "year": year,
+             "amount_m": round(float(base) * float(share[pid]), 4)}
+            for sid, base in zip(services["service_id"], services["baseline_m"], strict=True)
+            if base > 0 for year in YEARS for pid in places["place_id"]]
+    return pd.DataFrame(rows)
+
+
+def example_notes() -> pd.DataFrame:
+    """Assumptions and sources of the example (the workbook's notes sheet)."""
+    return example_tables()["notes"]
+
+
+def write_example(directory: str | Path) -> dict[str, Path]:
+    """Write the example ICS and a blank template into `directory`.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        Created if missing. Receives ``example/`` (CSV folder), ``example.xlsx`` (the same
+        data set as one workbook, with a notes sheet) and ``template.xlsx`` (blank).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"csv": ..., "xlsx": ..., "template": ...}``.
+    """
+    from budgetopt.data.template import write_template
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = example_tables()
+    return {"csv": write_dataset(tables, out / "example"),
+            "xlsx": write_dataset(tables, out / "example.xlsx"),
+            "template": write_template(out / "template.xlsx")}
+
+
+__all__ = ["YEARS", "example_notes", "example_tables", "write_example"]

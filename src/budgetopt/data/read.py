@@ -1,0 +1,363 @@
+"""Read a data set as text: a folder of CSV files or one .xlsx workbook -> :class:`RawData`.
+
+Reading only: no types, no checks beyond "can this be read at all". Every cell comes back as
+text (or ``None`` when blank), so a CSV folder and the equivalent workbook read identically and
+:func:`budgetopt.data.validate.validate` has one thing to check. Each row keeps the number a
+spreadsheet would show for it (header = row 1, first data row = row 2), so every later message
+can point at the cell.
+
+Input files are opened read-only, once, and never written: a workbook is read into memory and
+parsed from there.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from budgetopt.data.schema import TABLES
+from budgetopt.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+"""Largest input file read (bytes). A real data set is a few hundred kB."""
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+_EXPANSION_LIMIT = 20
+"""A workbook is a zip archive: refuse one whose contents expand beyond this many times
+the per-file limit (a "zip bomb" would otherwise exhaust memory)."""
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One table as read: every cell text or ``None``.
+
+    Attributes
+    ----------
+    name : str
+        Table name from :data:`budgetopt.data.schema.TABLES`, e.g. ``"services"``.
+    where : str
+        How a person finds it: ``"services.csv"`` or ``"example.xlsx › services"``.
+    frame : pandas.DataFrame
+        Object dtype; columns are the trimmed, lower-cased headers; the index is the spreadsheet
+        row number of each row (fully blank rows dropped, numbers kept).
+    """
+
+    name: str
+    where: str
+    frame: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RawData:
+    """A data set as read from disk, before validation.
+
+    Attributes
+    ----------
+    source : str
+        The path given, as a string.
+    label : str
+        How the container is named in messages: the folder name or the workbook file name.
+    workbook : bool
+        True for a workbook (tables are sheets), False for a CSV folder.
+    tables : dict[str, RawTable]
+        The known tables found, by table name. Missing tables are simply absent.
+    ignored : tuple[str, ...]
+        Names of files or sheets that are not a known table (e.g. ``"Notes"``).
+    problems : tuple[Problem, ...]
+        Problems found while reading that do not stop the rest of the data set being read
+        (a duplicated header, a row with more cells than headers); validation reports them
+        together with its own.
+    """
+
+    source: str
+    label: str
+    workbook: bool
+    tables: dict[str, RawTable] = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def where(self, table: str) -> str:
+        """The label a table has (or would have) in messages."""
+        if table in self.tables:
+            return self.tables[table].where
+        return f"{self.label} › {table}" if self.workbook else f"{table}.csv"
+
+
+def read_tables(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawData:
+    """Read a data set (a folder of CSV files or one workbook) as text.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A folder holding ``services.csv``, ``metrics.csv``, … or one ``.xlsx`` workbook with a
+        sheet per table. File and sheet names are matched case-insensitively, trimmed; other
+        files and sheets (Notes, Guide, …) are ignored.
+    max_bytes : int, default 50 MB
+        Largest file read; a bigger one is an input error.
+
+    Returns
+    -------
+    RawData
+        Every known table found, cells as text.
+
+    Raises
+    ------
+    InputError
+        The path is missing, is neither a folder nor a workbook, a file is too big, or the
+        workbook cannot be opened.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError.single(str(p), "no such file or folder: give a folder of CSV files "
+                                "or an .xlsx workbook")
+    if p.is_dir():
+        return _read_folder(p, max_bytes)
+    if p.suffix.lower() in WORKBOOK_SUFFIXES:
+        return _read_workbook(p, max_bytes)
+    if p.suffix.lower() == ".xls":
+        hint = "this is the old Excel format: open it in Excel and save it as .xlsx"
+    elif p.suffix.lower() == ".csv":
+        hint = "give the folder that holds the CSV files, not one file"
+    else:
+        hint = "a data set is a folder of CSV files or one .xlsx workbook"
+    raise InputError.single(str(p), f"cannot read this file: {hint}")
+
+
+# -- text of a cell ------------------------------------------------------------------------
+
+
+COMMENT_MARK = "#"
+"""A row whose first cell starts with this is a note for people, not data (the template's
+description row under the header)."""
+
+
+def cell_text(value: object) -> str | None:
+    """A cell value as the text a person sees, or ``None`` when blank.
+
+    Whole-number floats lose their ``.0`` (Excel stores 2026 as 2026.0), other floats keep
+    their shortest exact form, booleans read ``TRUE``/``FALSE`` as Excel shows them, and dates
+    read as ISO dates.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        text = "TRUE" if value else "FALSE"
+    elif isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        text = str(int(value)) if math.isfinite(value) and value.is_integer() else repr(value)
+    elif isinstance(value, dt.datetime):
+        text = value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    elif isinstance(value, dt.date | dt.time):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    text = text.strip()
+    return text or None
+
+
+def _frame(rows: Iterable[tuple[int, Sequence[object]]], where: str,
+           problems: list[Problem]) -> pd.DataFrame:
+    """Rows ``(spreadsheet row, cells)`` with the header first -> a text frame.
+
+    Blank header cells and the cells under them are dropped (Excel's trailing empty
+    columns); a repeated header keeps its first column and is reported.
+    """
+    it = iter(rows)
+    header_row = next(it, None)
+    if header_row is None:
+        return pd.DataFrame()
+    header = [(cell_text(v) or "").lower() for v in header_row[1]]
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        problems.append(Problem(where, "the header is one column: save the file as "
+                                "comma-separated values (CSV), not semicolon- or tab-separated",
+                                row=1, value=header[0]))
+    keep: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if not name:
+            continue
+        if name in keep:
+            problems.append(Problem(where, f"column '{name}' appears twice; the second copy is "
+                                    "ignored: remove or rename it", row=1, column=name))
+            continue
+        keep[name] = i
+    records: list[list[str | None]] = []
+    numbers: list[int] = []
+    for number, cells in it:
+        texts = [cell_text(v) for v in cells]
+        if not any(texts) or (texts and (texts[0] or "").startswith(COMMENT_MARK)):
+            continue  # blank, or a note row (the template's column descriptions)
+        extra = [t for t in texts[len(header):] if t is not None]
+        if extra:
+            problems.append(Problem(where, f"the row has {len(texts)} cells but the header has "
+                                    f"{len(header)} columns: a value containing a comma must be "
+                                    "in quotes", row=number, value=extra[0]))
+        texts += [None] * (len(header) - len(texts))
+        records.append([texts[i] for i in keep.values()])
+        numbers.append(number)
+    return pd.DataFrame(records, columns=list(keep), index=pd.Index(numbers, name="row"),
+                        dtype=object)
+
+
+def _check_size(path: Path, max_bytes: int) -> None:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError.single(path.name, f"the file is {size / 1e6:.1f} MB, over the "
+                                f"{max_bytes / 1e6:.0f} MB limit for one input file")
+
+
+def _claim(found: dict[str, str], table: str, name: str, where: str,
+           problems: list[Problem]) -> bool:
+    """Record that file/sheet `name` holds `table`; report a second candidate."""
+    if table in found:
+        problems.append(Problem(where, f"both '{found[table]}' and '{name}' look like the "
+                                f"{table} table; '{name}' is ignored: keep only one"))
+        return False
+    found[table] = name
+    return True
+
+
+# -- CSV folder ----------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without Excel's byte-order mark), else Windows-1252 (Excel's 'CSV')."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _read_csv(path: Path, max_bytes: int, problems: list[Problem]) -> pd.DataFrame:
+    _check_size(path, max_bytes)
+    with path.open("rb") as fh:
+        text = _decode(fh.read())
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        raise InputError.single(path.name, f"this is not a readable CSV file ({e})") from None
+    return _frame(enumerate(rows, start=1), path.name, problems)
+
+
+def _read_folder(folder: Path, max_bytes: int) -> RawData:
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    found: dict[str, str] = {}
+    ignored: list[str] = []
+    for f in sorted(folder.iterdir()):
+        if not (f.is_file() and f.suffix.lower() == ".csv"):
+            continue
+        table = f.stem.strip().lower()
+        if table not in TABLES:
+            ignored.append(f.name)
+        elif _claim(found, table, f.name, folder.name, problems):
+            tables[table] = RawTable(table, f.name, _read_csv(f, max_bytes, problems))
+    return RawData(str(folder), folder.name, False, tables, tuple(ignored), tuple(problems))
+
+
+def read_frames(frames: Mapping[str, pd.DataFrame], label: str) -> RawData:
+    """Tables already in memory (the app's data editor, the built-in example) as read text.
+
+    Parameters
+    ----------
+    frames : mapping of str to pandas.DataFrame
+        One frame per table, columns as headers. Rows are numbered as a sheet would number
+        them (header = row 1), so messages point at the row a person sees in the editor.
+    label : str
+        How the data set is named in messages, e.g. ``"Data editor"``.
+
+    Returns
+    -------
+    RawData
+        As :func:`read_tables` returns for a workbook: unknown tables are listed as ignored.
+    """
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    ignored: list[str] = []
+    for name, frame in frames.items():
+        table = name.strip().lower()
+        if table not in TABLES:
+            ignored.append(name)
+            continue
+        rows = [(1, list(frame.columns)),
+                *((i + 2, [None if _blank(v) else v for v in rec])
+                  for i, rec in enumerate(frame.itertuples(index=False, name=None)))]
+        where = f"{label} › {table}"
+        tables[table] = RawTable(table, where, _frame(rows, where, problems))
+    return RawData(label, label, True, tables, tuple(ignored), tuple(problems))
+
+
+def _blank(value: object) -> bool:
+    """A missing cell as pandas holds it (None, NaN, NaT, pd.NA)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# -- workbook ------------------------------------------------------------------------------
+
+
+def _open_workbook(path: Path, max_bytes: int) -> Workbook:
+    """Load the workbook from an in-memory copy; any failure is an input error."""
+    from openpyxl import load_workbook
+
+    _check_size(path, max_bytes)
+    with path.open("rb") as fh:
+        data = fh.read()
+    not_xlsx = ("this is not an Excel workbook that can be opened (it may be damaged, "
+                "password-protected, or another kind of file renamed .xlsx)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            expanded = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile:
+        raise InputError.single(path.name, not_xlsx) from None
+    if expanded > _EXPANSION_LIMIT * max_bytes:
+        raise InputError.single(path.name, f"the workbook expands to {expanded / 1e6:.0f} MB, "
+                                "too big to read")
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds; all mean "unreadable"
+        raise InputError.single(path.name, f"{not_xlsx}: {type(e).__name__}") from None
+
+
+def _read_workbook(path: Path, max_bytes: int) -> RawData:
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    found: dict[str, str] = {}
+    ignored: list[str] = []
+    wb = _open_workbook(path, max_bytes)
+    try:
+        for ws in wb.worksheets:
+            table = ws.title.strip().lower()
+            if table not in TABLES:
+                ignored.append(ws.title)
+                continue
+            where = f"{path.name} › {table}"
+            if not _claim(found, table, ws.title, path.name, problems):
+                continue
+            try:
+                rows = enumerate(ws.iter_rows(values_only=True), start=1)
+                frame = _frame(rows, where, problems)
+            except Exception as e:  # noqa: BLE001 - a damaged sheet, reported as such
+                raise InputError.single(where, "the sheet cannot be read (the workbook may be "
+                                        f"damaged): {type(e).__name__}") from None
+            tables[table] = RawTable(table, where, frame)
+    finally:
+        wb.close()
+    return RawData(str(path), path.name, True, tables, tuple(ignored), tuple(problems))
+
+
+__all__ = ["DEFAULT_MAX_BYTES", "RawData", "RawTable", "cell_text", "read_tables"]

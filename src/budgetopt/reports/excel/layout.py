@@ -1,0 +1,77 @@
+"""The BCF planning template's Expenditure layout, in one place.
+
+The template's exact column order changes from year to year (DOMAIN.md): when it does, change
+:data:`EXPENDITURE` (the order of the list is the order of the columns) and nothing else. Each
+column says where its value comes from, how wide it is, its number format and, for the
+template's drop-down lists, the allowed values (written as data validation so a BCF lead can
+edit the sheet as they would the template). The drop-down values themselves live in
+:mod:`budgetopt.data.schema` with the data-set contract, so the input and the export agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from budgetopt.data.schema import (
+    BCF_AREAS_OF_SPEND,
+    BCF_COMMISSIONERS,
+    BCF_FUNDING_SOURCES,
+    BCF_PROVIDERS,
+    BCF_SCHEME_TYPES,
+    NEW_OR_EXISTING,
+)
+
+POUNDS = '"£"#,##0'
+POUNDS_M = '"£"#,##0.00"m"'
+NUMBER = "#,##0"
+PERCENT = "0%"
+OKABE_ITO = ("0072B2", "E69F00", "009E73", "D55E00", "CC79A7", "56B4E9", "F0E442", "000000")
+"""Colour-blind-safe palette (Okabe and Ito), as Excel RGB."""
+GOOD, BAD = "009E73", "D55E00"  # checklist green / red (Okabe-Ito bluish green, vermillion)
+INPUT_FILL = "FFF2CC"  # the template's yellow input cells
+
+
+@dataclass(frozen=True)
+class ExpenditureColumn:
+    header: str
+    key: str  # field of an expenditure row (see budgetopt.reports.excel.workbook._expenditure_rows)
+    width: int
+    number_format: str | None = None
+    choices: tuple[str, ...] | None = None  # a drop-down list
+    per_year: bool = False  # one column per plan year: header "<header> <year>"
+
+
+EXPENDITURE: list[ExpenditureColumn] = [
+    ExpenditureColumn("Scheme ID", "scheme_id", 12),
+    ExpenditureColumn("Scheme Name", "scheme_name", 36),
+    ExpenditureColumn("Brief Description of Scheme", "description", 44),
+    ExpenditureColumn("Scheme Type", "scheme_type", 34, choices=BCF_SCHEME_TYPES),
+    ExpenditureColumn("Sub Types", "sub_type", 24),
+    ExpenditureColumn("Expected outputs", "outputs", 14, NUMBER, per_year=True),
+    ExpenditureColumn("Units", "output_unit", 18),
+    ExpenditureColumn("Area of Spend", "area_of_spend", 18, choices=BCF_AREAS_OF_SPEND),
+    ExpenditureColumn("Commissioner", "commissioner", 14, choices=BCF_COMMISSIONERS),
+    ExpenditureColumn("% NHS (if Joint Commissioner)", "pct_nhs", 14, "0"),
+    ExpenditureColumn("% LA (if Joint Commissioner)", "pct_la", 14, "0"),
+    ExpenditureColumn("Provider", "provider", 26, choices=BCF_PROVIDERS),
+    ExpenditureColumn("Source of Funding", "source", 30, choices=BCF_FUNDING_SOURCES),
+    ExpenditureColumn("Expenditure (£)", "spend_gbp", 16, POUNDS, per_year=True),
+    ExpenditureColumn("New/ Existing Scheme", "new_or_existing", 12, choices=NEW_OR_EXISTING),
+    ExpenditureColumn("budgetopt source id", "source_id", 14),
+]
+"""Column order of the Expenditure sheet. The last column (the data set's own funding source
+id) is not in the template; it lets the sheet be read back as next year's baseline."""
+
+HEADER_ROW = 3  # rows 1-2: the sheet's title and a line on how to edit it
+FIRST_ROW = HEADER_ROW + 1
+
+
+def expenditure_headers(years: list[str]) -> list[tuple[ExpenditureColumn, str | None, str]]:
+    """(column, year or None, header text) in sheet order."""
+    out = []
+    for col in EXPENDITURE:
+        if col.per_year:
+            out += [(col, y, f"{col.header} {y}") for y in years]
+        else:
+            out.append((col, None, col.header))
+    return out

@@ -1,0 +1,848 @@
+"""The results workbook for BCF leads and boards (openpyxl).
+
+Sheets: Cover, Income, Expenditure (the BCF planning template's layout, with its drop-down
+lists), Planning requirements (each rule a checklist row whose figure and red/green status are
+live formulas over the Expenditure sheet, so they stay true when a BCF lead edits it), Metrics,
+Allocation, What each rule costs, Trade-offs (native Excel charts). Every value that comes from
+an input is written as a value, never as a formula (:func:`budgetopt.reports.export.write_cell`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from budgetopt import __version__
+from budgetopt.data.inputs import Inputs
+from budgetopt.data.schema import SECTOR_LABELS
+from budgetopt.model.data import RELEASE_SOURCE
+from budgetopt.reports.excel.layout import (
+    BAD,
+    FIRST_ROW,
+    GOOD,
+    HEADER_ROW,
+    INPUT_FILL,
+    NUMBER,
+    OKABE_ITO,
+    POUNDS,
+    POUNDS_M,
+    expenditure_headers,
+)
+from budgetopt.reports.export import write_cell, write_frame
+from budgetopt.results.tables import Results
+
+MET, NOT_MET = "Met", "Not met"
+EXPENDITURE_SHEET = "Expenditure"
+
+
+@dataclass
+class Analyses:
+    """Trade-off analyses to chart, when they were run (each a DataFrame or None)."""
+
+    budget_curve: pd.DataFrame | None = None  # budgetopt.analyses.sweeps.budget_curve
+    price_of_rules: pd.DataFrame | None = None  # budgetopt.analyses.sweeps.price_of_rules
+    pareto: pd.DataFrame | None = None  # budgetopt.analyses.pareto.pareto_frontier
+    monte_carlo: dict[str, pd.DataFrame] | None = None  # budgetopt.analyses.uncertainty.monte_carlo
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_analyses(inputs: Inputs, policy: Any, samples: int = 1000, seed: int = 0) -> Analyses:
+    """The analyses the workbook charts: budget curve (±20% of the first-year budget, 21
+    points), price of each rule, outcome-equity frontier (with places), Monte Carlo."""
+    from budgetopt.analyses.pareto import pareto_frontier
+    from budgetopt.analyses.sweeps import budget_curve, price_of_rules
+    from budgetopt.analyses.uncertainty import monte_carlo
+
+    fund = inputs.funding
+    total = float(fund.loc[fund["year"] == inputs.years[0], "amount_m"].sum())
+    if policy.rules.money.budget_m is not None:
+        total = float(policy.rules.money.budget_m)
+    return Analyses(
+        budget_curve=budget_curve(inputs, policy, list(np.linspace(0.8 * total, 1.2 * total,
+                                                                   21))),
+        price_of_rules=price_of_rules(inputs, policy),
+        pareto=(pareto_frontier(inputs, policy, "outcome", "equity", 11)
+                if inputs.has_places else None),
+        monte_carlo=monte_carlo(inputs, policy, samples, seed=seed, resolve=False))
+
+
+def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
+                       scenario: str = "", analyses: Analyses | None = None) -> None:
+    """Write the workbook for `results` solved from `inputs` to `path` (.xlsx)."""
+    wb = Workbook()
+    years = _plan_years(results, inputs)
+    cover = wb.active
+    cover.title = "Cover"
+    _cover(cover, results, inputs, scenario)
+    income_cells = _income(wb.create_sheet("Income"), inputs, years)
+    exp = _expenditure(wb.create_sheet(EXPENDITURE_SHEET), results, inputs, years)
+    _requirements(wb.create_sheet("Planning requirements"), results, inputs, years, exp,
+                  income_cells)
+    _metrics(wb.create_sheet("Metrics"), results, inputs)
+    _allocation(wb.create_sheet("Allocation"), results, inputs)
+    _rule_costs(wb.create_sheet("What each rule costs"), results)
+    _tradeoffs(wb.create_sheet("Trade-offs"), results, analyses or Analyses())
+    if "Lists" in wb.sheetnames:  # the drop-down values: hidden, last
+        wb.move_sheet("Lists", offset=len(wb.sheetnames) - 1 - wb.sheetnames.index("Lists"))
+    for ws in wb.worksheets:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.gridLines = False
+        ws.oddFooter.center.text = "&A — page &P of &N"
+    wb.save(path)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _plan_years(results: Results, inputs: Inputs) -> list[str]:
+    planned = set(results.allocation["year"])
+    return [y for y in inputs.years if y in planned] or list(inputs.years)
+
+
+def _title(ws, text: str, subtitle: str = "") -> None:
+    write_cell(ws, 1, 1, text).font = Font(bold=True, size=14)
+    if subtitle:
+        write_cell(ws, 2, 1, subtitle).font = Font(italic=True, color="555555")
+
+
+def _col(name: str, headers: list[str]) -> str:
+    return get_column_letter(headers.index(name) + 1)
+
+
+# -- Cover ---------------------------------------------------------------------------------------
+
+
+def _cover(ws, results: Results, inputs: Inputs, scenario: str) -> None:
+    from budgetopt.results.summary import summary_lines
+
+    prov = results.provenance
+    _title(ws, "budgetopt: allocation of the pooled budget",
+           "Made by budgetopt from the data set and policy model below.")
+    overrides = prov.get("overrides") or []
+    if isinstance(overrides, dict):
+        overrides = [f"{k}={v}" for k, v in overrides.items()]
+    rows = [
+        ("ICS / data set", inputs.source or prov.get("data_source", "")),
+        ("Scenario", scenario or "(not saved)"),
+        ("Date", date.today().isoformat()),
+        ("budgetopt version", __version__),
+        ("Data hash (SHA-256)", inputs.data_hash),
+        ("Policy model", prov.get("policy", "")),
+        ("Overrides", ", ".join(map(str, overrides)) or "none"),
+        ("Solver", f"HiGHS {prov.get('solver_version', '')}: {results.solver_status}"),
+        ("Status", results.status),
+        ("Plan years", ", ".join(_plan_years(results, inputs))),
+    ]
+    for i, (label, value) in enumerate(rows, start=4):
+        write_cell(ws, i, 1, label).font = Font(bold=True)
+        write_cell(ws, i, 2, value)
+    row = len(rows) + 5
+    write_cell(ws, row, 1, "Summary").font = Font(bold=True, size=12)
+    for i, line in enumerate(summary_lines(results), start=row + 1):
+        write_cell(ws, i, 1, line)
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 90
+
+
+# -- Income --------------------------------------------------------------------------------------
+
+
+def _income(ws, inputs: Inputs, years: list[str]) -> dict[tuple[str, str], str]:
+    """Income by source and year (£); returns the cell of each (source_id or TOTAL, year)."""
+    _title(ws, "Income: the pooled budget by funding source and year (£)",
+           "From the data set's funding table.")
+    fund = inputs.funding[inputs.funding["year"].isin(years)]
+    sources = list(dict.fromkeys(fund["source_id"]))
+    headers = ["Source id", "Funding source", "BCF source of funding", *years]
+    for j, h in enumerate(headers, start=1):
+        write_cell(ws, HEADER_ROW, j, h).font = Font(bold=True)
+    cells: dict[tuple[str, str], str] = {}
+    for i, sid in enumerate(sources, start=FIRST_ROW):
+        rows = fund[fund["source_id"] == sid]
+        first = rows.iloc[0]
+        write_cell(ws, i, 1, sid)
+        write_cell(ws, i, 2, first["name"])
+        write_cell(ws, i, 3, first.get("bcf_source", "Other"))
+        for j, y in enumerate(years, start=4):
+            amount = rows.loc[rows["year"] == y, "amount_m"].sum() * 1e6
+            c = write_cell(ws, i, j, round(float(amount), 2))
+            c.number_format = POUNDS
+            cells[(sid, y)] = f"Income!${get_column_letter(j)}${i}"
+    total = FIRST_ROW + len(sources)
+    write_cell(ws, total, 2, "Total").font = Font(bold=True)
+    for j, y in enumerate(years, start=4):
+        letter = get_column_letter(j)
+        c = ws.cell(row=total, column=j, value=f"=SUM({letter}{FIRST_ROW}:{letter}{total - 1})")
+        c.number_format, c.font = POUNDS, Font(bold=True)
+        cells[("TOTAL", y)] = f"Income!${letter}${total}"
+    ws.freeze_panes = f"A{FIRST_ROW}"
+    for letter, width in zip("ABC", (14, 40, 32)):
+        ws.column_dimensions[letter].width = width
+    for j in range(4, 4 + len(years)):
+        ws.column_dimensions[get_column_letter(j)].width = 16
+    return cells
+
+
+# -- Expenditure ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpenditureRefs:
+    """Where things are on the Expenditure sheet, for formulas elsewhere."""
+
+    first: int
+    last: int
+    letters: dict[str, str]  # header -> column letter
+
+    def range(self, header: str) -> str:
+        col = self.letters[header]
+        return f"{quote_sheetname(EXPENDITURE_SHEET)}!${col}${self.first}:${col}${self.last}"
+
+
+def _expenditure_rows(results: Results, inputs: Inputs, years: list[str]) -> list[dict]:
+    services = inputs.services.set_index("service_id")
+    fund = inputs.funding.drop_duplicates("source_id").set_index("source_id")
+    flows = results.funding_flows
+    flows = flows[flows["year"].isin(years)]
+    table = flows.pivot_table(index=["service_id", "source_id"], columns="year",
+                              values="amount_m", aggfunc="sum", fill_value=0.0, sort=False)
+    rows = []
+    for (sid, src), amounts in table.iterrows():
+        if amounts.abs().max() < 5e-7:  # under £0.50 in every year
+            continue
+        svc = services.loc[sid]
+        commissioner = svc.get("commissioner", "Joint") or "Joint"
+        pct_nhs = svc.get("pct_nhs")
+        joint = commissioner == "Joint" and pct_nhs is not None and pd.notna(pct_nhs)
+        unit_cost = svc.get("unit_cost_gbp")
+        spend = {y: round(float(amounts.get(y, 0.0)) * 1e6, 2) for y in years}
+        if src == RELEASE_SOURCE:
+            source, source_name = "Other", "Acute funding released by the shift"
+        else:
+            source = fund.loc[src].get("bcf_source", "Other") if src in fund.index else "Other"
+            source_name = fund.loc[src, "name"] if src in fund.index else src
+        rows.append({
+            "scheme_id": sid, "scheme_name": svc["name"],
+            "description": svc.get("description", "") or "",
+            "scheme_type": svc.get("scheme_type", "Other") or "Other",
+            "sub_type": svc.get("sub_type", "") or "",
+            "outputs": {y: (round(spend[y] / float(unit_cost))
+                            if unit_cost is not None and pd.notna(unit_cost) and unit_cost > 0
+                            else None) for y in years},
+            "output_unit": svc.get("output_unit", "") or "",
+            "area_of_spend": svc.get("area_of_spend", "Other") or "Other",
+            "commissioner": commissioner,
+            "pct_nhs": float(pct_nhs) if joint else None,
+            "pct_la": 100.0 - float(pct_nhs) if joint else None,
+            "provider": svc.get("provider", "") or "",
+            "source": source, "source_name": source_name,
+            "spend_gbp": spend,
+            "new_or_existing": svc.get("new_or_existing", "Existing") or "Existing",
+            "source_id": src,
+        })
+    return rows
+
+
+def _expenditure(ws, results: Results, inputs: Inputs, years: list[str]) -> ExpenditureRefs:
+    _title(ws, "Expenditure plan (BCF planning template layout)",
+           "One row per scheme and source of funding. Yellow cells can be edited; the drop-down "
+           "lists are the template's. Planning requirements recalculate from this sheet.")
+    layout = expenditure_headers(years)
+    headers = [h for _, _, h in layout]
+    rows = _expenditure_rows(results, inputs, years)
+    fill = PatternFill("solid", fgColor=INPUT_FILL)
+    for j, (col, _year, header) in enumerate(layout, start=1):
+        c = write_cell(ws, HEADER_ROW, j, header)
+        c.font = Font(bold=True)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(j)].width = col.width
+    for i, row in enumerate(rows, start=FIRST_ROW):
+        for j, (col, year, _header) in enumerate(layout, start=1):
+            value = row[col.key][year] if col.per_year else row[col.key]
+            c = write_cell(ws, i, j, value)
+            if col.number_format:
+                c.number_format = col.number_format
+            if col.choices or col.per_year:
+                c.fill = fill
+    last = FIRST_ROW + max(len(rows), 1) - 1
+    letters = {h: get_column_letter(j) for j, h in enumerate(headers, start=1)}
+    for j, (col, _year, header) in enumerate(layout, start=1):
+        if not col.choices:
+            continue
+        # The list in a hidden sheet (a long inline list breaks Excel's 255-character limit).
+        lists = ws.parent["Lists"] if "Lists" in ws.parent.sheetnames else _lists_sheet(ws.parent)
+        lcol = _list_column(lists, col.header, col.choices)
+        dv = DataValidation(type="list", formula1=f"Lists!${lcol}$2:${lcol}${len(col.choices) + 1}",
+                            allow_blank=True, showErrorMessage=True,
+                            errorTitle=header, error=f"Choose a {header} from the list.")
+        dv.add(f"{letters[header]}{FIRST_ROW}:{letters[header]}{last + 200}")
+        ws.add_data_validation(dv)
+    total_row = last + 2
+    write_cell(ws, total_row, 2, "Total").font = Font(bold=True)
+    for y in years:
+        letter = letters[f"Expenditure (£) {y}"]
+        c = ws.cell(row=total_row, column=headers.index(f"Expenditure (£) {y}") + 1,
+                    value=f"=SUM({letter}{FIRST_ROW}:{letter}{last})")
+        c.number_format, c.font = POUNDS, Font(bold=True)
+    ws.freeze_panes = f"C{FIRST_ROW}"
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last}"
+    ws.row_dimensions[HEADER_ROW].height = 45
+    return ExpenditureRefs(FIRST_ROW, last, letters)
+
+
+def _lists_sheet(wb):
+    ws = wb.create_sheet("Lists")
+    ws.sheet_state = "hidden"
+    return ws
+
+
+def _list_column(ws, header: str, choices: tuple[str, ...]) -> str:
+    for j in range(1, ws.max_column + 2):
+        if ws.cell(row=1, column=j).value in (None, header):
+            break
+    write_cell(ws, 1, j, header)
+    for i, choice in enumerate(choices, start=2):
+        write_cell(ws, i, j, choice)
+    return get_column_letter(j)
+
+
+# -- Planning requirements -----------------------------------------------------------------------
+
+
+def _year_of(name: str, years: list[str]) -> str | None:
+    return next((y for y in years if y in name), None)
+
+
+def _nhs_minimum_ids(results: Results, inputs: Inputs) -> list[str]:
+    rule = (results.provenance.get("policy_model") or {}).get("rules", {}).get(
+        "bcf_conditions", {}) or {}
+    if rule.get("source"):
+        return [rule["source"]]
+    fund = inputs.funding
+    if "bcf_source" not in fund.columns:
+        return []
+    return list(dict.fromkeys(fund.loc[fund["bcf_source"] == "Minimum NHS Contribution",
+                                       "source_id"]))
+
+
+STAFF = "#,##0.0"  # the number format of figures in WTE (and other non-£ units)
+
+
+class Check(NamedTuple):
+    """One checklist row: its figure and limit are numbers or formulas (text from "=")."""
+
+    requirement: str
+    year: str
+    figure: Any
+    test: str  # "<=", ">=" or "=="
+    limit: Any
+    fmt: str = POUNDS  # number format of the figure and the limit
+
+
+def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
+                  exp: ExpenditureRefs, income: dict[tuple[str, str], str]) -> None:
+    _title(ws, "Planning requirements",
+           "Each figure is a formula over the Expenditure sheet: edit the plan there and the "
+           "statuses follow. Green: met. Red: not met.")
+    headers = ["Requirement", "Year", "Figure (£)", "Test", "Limit (£)", "Status",
+               "How the figure is found"]
+    for j, h in enumerate(headers, start=1):
+        write_cell(ws, HEADER_ROW, j, h).font = Font(bold=True)
+    checks: list[Check] = []
+    for y in years:
+        spend = exp.range(f"Expenditure (£) {y}")
+        checks.append(Check("Planned expenditure within the pooled budget", y, f"=SUM({spend})",
+                            "<=", f"={income[('TOTAL', y)]}"))
+    fund = inputs.funding.drop_duplicates("source_id").set_index("source_id")
+    ids = exp.range("budgetopt source id")
+    for sid in fund.index:
+        for y in years:
+            if (sid, y) not in income:
+                continue
+            spend = exp.range(f"Expenditure (£) {y}")
+            checks.append(Check(f"Spend from {fund.loc[sid, 'name']} within its income", y,
+                                f'=SUMIFS({spend},{ids},"{_quote(sid)}")', "<=",
+                                f"={income[(sid, y)]}"))
+    policy = _policy_of(results)
+    if policy is not None and policy.enabled("bounds"):
+        from budgetopt.model.families import service_bounds
+
+        lo, hi = service_bounds(inputs, policy)
+        names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
+        for sid in inputs.service_ids:
+            for y in years:
+                figure = f"={_schemes_spend(exp, [sid], y)}"
+                if lo[sid] > 0:
+                    checks.append(Check(f"Minimum spend on {names[sid]}", y, figure, ">=",
+                                        round(lo[sid] * 1e6, 2)))
+                if np.isfinite(hi[sid]):
+                    checks.append(Check(f"Maximum spend on {names[sid]}", y, figure, "<=",
+                                        round(hi[sid] * 1e6, 2)))
+    nhs_min = _nhs_minimum_ids(results, inputs)
+    bcf = results.constraints[results.constraints["family"] == "bcf_conditions"]
+    area, comm, pct = (exp.range("Area of Spend"), exp.range("Commissioner"),
+                       exp.range("% NHS (if Joint Commissioner)"))
+    for r in bcf.itertuples(index=False):
+        y = _year_of(r.name, years)
+        if y is None or not nhs_min:
+            continue
+        spend = exp.range(f"Expenditure (£) {y}")
+        if r.component == "bcf_asc":
+            figure = "=" + "+".join(f'SUMIFS({spend},{ids},"{_quote(s)}",{area},"Social Care")'
+                                    for s in nhs_min)
+            label = "NHS minimum contribution to adult social care"
+        elif r.component == "bcf_ooh":
+            is_min = "+".join(f'({ids}="{_quote(s)}")' for s in nhs_min)
+            figure = (f'=SUMPRODUCT(({is_min})*({area}<>"Acute Care")*'
+                      f'(({comm}="ICB")+({comm}="Joint")*{pct}/100)*{spend})')
+            label = "NHS minimum contribution to NHS-commissioned out-of-hospital services"
+        else:
+            continue
+        checks.append(Check(label, y, figure, ">=", round(float(r.limit) * 1e6, 2)))
+    live_families = ["money", "bounds", "bcf_conditions"]
+    for family, rows in _rule_checks(results, inputs, policy, years, exp):
+        checks += rows
+        live_families.append(family)
+    live = len(checks)
+    checks += _solved_checks(results, years, live_families)
+    tests = {"<=": "at most", ">=": "at least", "==": "equal to"}
+    for i, (req, y, figure, test, limit, fmt) in enumerate(checks, start=FIRST_ROW):
+        write_cell(ws, i, 1, req)
+        write_cell(ws, i, 2, y)
+        ws.cell(row=i, column=3, value=figure).number_format = fmt
+        write_cell(ws, i, 4, tests[test])
+        ws.cell(row=i, column=5, value=limit).number_format = fmt
+        # a £1 tolerance (the plan is written to the penny, the limits in £m); 0.01 for staff
+        tol = 1 if fmt == POUNDS else 0.01
+        cond = {"<=": f"C{i}<=E{i}+{tol}", ">=": f"C{i}>=E{i}-{tol}",
+                "==": f"ABS(C{i}-E{i})<={tol}"}[test]
+        ws.cell(row=i, column=6, value=f'=IF({cond},"{MET}","{NOT_MET}")')
+        write_cell(ws, i, 7, LIVE if i - FIRST_ROW < live else SOLVED)
+    last = FIRST_ROW + len(checks) - 1
+    if checks:
+        status = f"F{FIRST_ROW}:F{last}"
+        ws.conditional_formatting.add(status, FormulaRule(
+            formula=[f'F{FIRST_ROW}="{MET}"'], fill=PatternFill("solid", fgColor=GOOD),
+            font=Font(color="FFFFFF", bold=True)))
+        ws.conditional_formatting.add(status, FormulaRule(
+            formula=[f'F{FIRST_ROW}="{NOT_MET}"'], fill=PatternFill("solid", fgColor=BAD),
+            font=Font(color="FFFFFF", bold=True)))
+    ws.freeze_panes = f"A{FIRST_ROW}"
+    ws.auto_filter.ref = f"A{HEADER_ROW}:G{max(last, HEADER_ROW)}"
+    for letter, width in zip("ABCDEFG", (70, 10, 18, 10, 18, 10, 44)):
+        ws.column_dimensions[letter].width = width
+
+
+LIVE = "Formula over the Expenditure sheet"
+SOLVED = "From the solve (does not follow edits)"
+
+
+def _rule_checks(results: Results, inputs: Inputs, policy, years: list[str],
+                 exp: ExpenditureRefs):
+    """(family, checklist rows) for each switched-on rule whose figure the workbook can compute
+    from the Expenditure sheet (beyond money, bounds and the BCF floors)."""
+    if policy is None:
+        return
+    families = set(results.constraints["family"])
+    data = None
+    if {"mhis", "transition", "personal_budgets", "sector_shares"} & families:
+        from budgetopt.model.data import prepare
+
+        data = prepare(inputs, policy)
+    if "mhis" in families:
+        yield "mhis", _mhis_checks(data, years, exp)
+    if "transition" in families:
+        yield "transition", _transition_checks(data, years, exp)
+    if "personal_budgets" in families:
+        yield "personal_budgets", _personal_budget_checks(data, years, exp)
+    if "workforce" in families:
+        yield "workforce", _workforce_checks(inputs, policy, years, exp)
+    if "sector_shares" in families and all(lim.of != "system"
+                                           for lim in policy.rules.sector_shares.limits):
+        yield "sector_shares", _share_checks(data, years, exp)
+
+
+def _transition_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
+    """Managed transition, live: how far each line's planned spend moves from the year before
+    (the baseline in the first year) against its step, as in
+    :func:`budgetopt.model.rules.add_transition`."""
+    from budgetopt.model.rules import _baseline_by_service, transition_row_name, transition_steps
+
+    base = _baseline_by_service(data)
+    names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
+    steps = transition_steps(data)
+    rows = []
+    for component, word in (("transition_rise", "rises"), ("transition_fall", "falls")):
+        for (s, y), step in steps[component].items():
+            t = years.index(y)
+            now = _schemes_spend(exp, [s], y)
+            before = (_schemes_spend(exp, [s], years[t - 1]) if t
+                      else f"{base.get(s, 0.0) * 1e6:.2f}")
+            change = f"=SUM({now},-{before})" if word == "rises" else f"=SUM({before},-{now})"
+            rows.append(Check(transition_row_name(names[s], word, step, y), y, change, "<=",
+                              round(step * 1e6, 2)))
+    return rows
+
+
+def _personal_budget_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
+    """Personal budgets, live: the personal-budget lines' planned spend against the share of
+    the eligible services' spend, as in :func:`budgetopt.model.rules.add_personal_budgets`."""
+    from budgetopt.model.rules import personal_budget_lines, personal_budgets_row_name
+
+    pb, eligible = personal_budget_lines(data)
+    share = data.policy.rules.personal_budgets.min_share
+    return [Check(personal_budgets_row_name(y, share), y, f"={_schemes_spend(exp, pb, y)}", ">=",
+                  f"={_schemes_spend(exp, eligible, y)}*{share!r}") for y in years]
+
+
+def _workforce_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs
+                      ) -> list[Check]:
+    """Workforce, live: the staff each group needs for the planned spend (WTE per £1m times
+    £m) against the staff available, as in :func:`budgetopt.model.families.add_workforce`."""
+    from budgetopt.model.families import workforce_limits, workforce_row_name
+
+    avail, names, per_group = workforce_limits(inputs, policy, years)
+    rows = []
+    for (g, y), limit in avail.items():
+        if not per_group[g]:
+            continue
+        needed = "SUM({})/1000000".format(",".join(
+            f"{_schemes_spend(exp, [s], y)}*{n!r}" for s, n in per_group[g]))
+        rows.append(Check(f"{workforce_row_name(names[g], y, limit)} (WTE)", y, f"={needed}",
+                          "<=", round(limit, 2), STAFF))
+    return rows
+
+
+def _mhis_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
+    """The Mental Health Investment Standard, live: in-scope spend each year at least (1 + g)
+    times the year before's (the baseline's in the first year), as in
+    :func:`budgetopt.model.rules.add_mhis`."""
+    from budgetopt.model.rules import _baseline_by_service, mhis_growth, mhis_services
+
+    mh, growth = mhis_services(data), mhis_growth(data)
+    base = _baseline_by_service(data)
+
+    def in_scope(y: str) -> str:
+        return _schemes_spend(exp, mh, y)
+
+    rows = []
+    for t, y in enumerate(years):
+        g = growth[y]
+        limit = (round((1 + g) * sum(base.get(s, 0.0) for s in mh) * 1e6, 2) if t == 0
+                 else f"={in_scope(years[t - 1])}*(1+{g:.12f})")
+        before = "the baseline" if t == 0 else years[t - 1]
+        label = (f"Mental health spend grows at least {g:.1%} on {before} (Mental Health "
+                 "Investment Standard)")
+        rows.append(Check(label, y, f"={in_scope(y)}", ">=", limit))
+    return rows
+
+
+def _schemes_spend(exp: ExpenditureRefs, services: list[str], year: str) -> str:
+    """A formula body: the planned spend on `services` in `year` on the Expenditure sheet."""
+    spend, schemes = exp.range(f"Expenditure (£) {year}"), exp.range("Scheme ID")
+    return "SUM({})".format(",".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")'
+                                     for s in services) or "0")
+
+
+def _share_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
+    """Sector shares of pooled spend, live: a group's planned spend against its share of all
+    planned spend that year, as in :func:`budgetopt.model.rules.add_sector_shares` (shares of
+    system spend count the acute budget outside the pool, which the sheet does not hold)."""
+    from budgetopt.model.rules import _sector_services, share_row_name
+
+    rows = []
+    for lim in data.policy.rules.sector_shares.limits:
+        group = _sector_services(data, lim.sectors)
+        for y in years:
+            if lim.years is not None and y not in lim.years:
+                continue
+            total = f"SUM({exp.range(f'Expenditure (£) {y}')})"
+            for share, test, word in ((lim.min, ">=", "at least"), (lim.max, "<=", "at most")):
+                if share is not None:
+                    rows.append(Check(share_row_name(lim, word, share, y), y,
+                                      f"={_schemes_spend(exp, group, y)}", test,
+                                      f"={total}*{share!r}"))
+    return rows
+
+
+def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[Check]:
+    """Every other rule's rows as the model states them: the figure is the solved activity.
+
+    These rules are stated over quantities the expenditure plan alone does not hold (spend by
+    place and need, acute demand and the acute budget outside the pool, double running), so
+    the figure comes from the solve; the status is still a formula, and the "How the figure is
+    found" column says which is which.
+    """
+    c = results.constraints
+    rows = []
+    for r in c[~c["family"].isin(live)].itertuples(index=False):
+        pounds = r.unit == "£m"
+        scale, label = (1e6, r.name) if pounds else (1.0, f"{r.name} ({r.unit})")
+        rows.append(Check(label, _year_of(r.name, years) or "",
+                          round(float(r.activity) * scale, 2),
+                          r.sense if r.sense in ("<=", ">=") else "==",
+                          round(float(r.limit) * scale, 2), POUNDS if pounds else STAFF))
+    return rows
+
+
+def _policy_of(results: Results):
+    """The policy the results were solved under (from their provenance), or None."""
+    from budgetopt.errors import InputError
+    from budgetopt.policy import policy_from_dict
+
+    dump = results.provenance.get("policy_model")
+    try:
+        return policy_from_dict(dump) if dump else None
+    except InputError:
+        return None
+
+
+def _quote(text: str) -> str:
+    """A value inside a formula's string literal ("" escapes a quote)."""
+    return str(text).replace('"', '""')
+
+
+# -- Metrics, Allocation, rule costs ------------------------------------------------------------
+
+
+def _metrics(ws, results: Results, inputs: Inputs) -> None:
+    _title(ws, "Metrics: planned outcomes against the baseline allocation",
+           "Outcomes are improvements bought by the plan (e.g. admissions avoided).")
+    m = inputs.metrics.set_index("metric_id")
+    out = results.outcomes.copy()
+    frame = pd.DataFrame({
+        "Metric": out["name"], "BCF metric": [("yes" if bool(m.loc[i].get("bcf_metric", False))
+                                               else "no") for i in out["metric_id"]],
+        "Unit": out["unit"], "Year": out["year"], "Baseline": out["baseline_value"],
+        "Planned": out["value"], "Change": out["change"],
+    })
+    levels = []
+    for r in out.itertuples(index=False):
+        row = m.loc[r.metric_id]
+        base, per = row.get("baseline_level"), row.get("level_per_outcome")
+        if base is not None and pd.notna(base) and per is not None and pd.notna(per):
+            levels.append((float(base), float(base) + float(per) * float(r.change),
+                           row.get("level_unit", "")))
+        else:
+            levels.append((None, None, ""))
+    frame["Reported level now"] = [x[0] for x in levels]
+    frame["Reported level planned"] = [x[1] for x in levels]
+    frame["Level unit"] = [x[2] for x in levels]
+    fmt = {c: NUMBER for c in ("Baseline", "Planned", "Change")}
+    fmt.update({"Reported level now": "#,##0.0", "Reported level planned": "#,##0.0"})
+    write_frame(ws, frame, top=HEADER_ROW, formats=fmt)
+
+
+def _allocation(ws, results: Results, inputs: Inputs) -> None:
+    _title(ws, "Allocation by service, place, year and source (£m)")
+    a = results.allocation.copy()
+    a["sector"] = a["sector"].map(lambda s: SECTOR_LABELS.get(s, s))
+    a["place_id"] = a["place_id"].fillna("ICS-wide").replace("", "ICS-wide")
+    frame = a.rename(columns={"service_id": "Service id", "name": "Service", "sector": "Sector",
+                              "place_id": "Place", "year": "Year", "spend_m": "Planned £m",
+                              "baseline_m": "Baseline £m", "change_m": "Change £m"})
+    last = write_frame(ws, frame, ("Planned £m", "Baseline £m", "Change £m"), top=HEADER_ROW)
+    row = last + 3
+    flows = results.funding_flows.copy()
+    names = inputs.funding.drop_duplicates("source_id").set_index("source_id")["name"]
+    flows["source"] = [names.get(s, "Acute funding released by the shift") for s in
+                       flows["source_id"]]
+    write_cell(ws, row, 1, "Funding: which source pays for which service").font = Font(bold=True)
+    by_source = flows[["source", "service_id", "year", "amount_m"]].rename(columns={
+        "source": "Source", "service_id": "Service id", "year": "Year", "amount_m": "£m"})
+    row = write_frame(ws, by_source, ("£m",), top=row + 1, filters=False) + 3
+    fair = fair_shares_distance(results, inputs)
+    if fair is not None:
+        write_cell(ws, row, 1, "Fair shares: spend per place against its need-weighted share"
+                   ).font = Font(bold=True)
+        write_frame(ws, fair, ("Planned £m", "Fair share £m", "Distance £m"), top=row + 1,
+                    formats={"Distance %": "0.0%"}, filters=False)
+
+
+def fair_shares_distance(results: Results, inputs: Inputs) -> pd.DataFrame | None:
+    """Spend per place and year against its fair share of the year's spend, or None."""
+    if not inputs.has_places or "weighted_population" not in inputs.places.columns:
+        return None
+    places = inputs.places.set_index("place_id")
+    share = places["weighted_population"] / places["weighted_population"].sum()
+    a = results.allocation[results.allocation["place_id"].isin(share.index)]
+    if a.empty:
+        return None
+    spend = a.groupby(["year", "place_id"], sort=False)["spend_m"].sum().reset_index()
+    total = spend.groupby("year")["spend_m"].transform("sum")
+    spend["fair"] = total * spend["place_id"].map(share)
+    return pd.DataFrame({
+        "Year": spend["year"], "Place": spend["place_id"].map(places["name"]),
+        "Planned £m": spend["spend_m"], "Fair share £m": spend["fair"],
+        "Distance £m": spend["spend_m"] - spend["fair"],
+        "Distance %": (spend["spend_m"] - spend["fair"]) / spend["fair"],
+    })
+
+
+def _rule_costs(ws, results: Results) -> None:
+    _title(ws, "What each rule costs",
+           "A binding rule's shadow price: the weighted outcome one more unit of its limit "
+           "would buy (or, minimising cost, the £m it would save).")
+    row = HEADER_ROW
+    if results.infeasibility is not None:
+        write_cell(ws, row, 1, "The rules cannot all be met").font = Font(bold=True, color=BAD)
+        write_cell(ws, row + 1, 1, results.infeasibility.message)
+        relax = pd.DataFrame([{"Rule": r.name, "Family": r.family, "Relax by": r.relax_by,
+                               "Unit": r.unit} for r in results.infeasibility.relaxations])
+        row = (write_frame(ws, relax, top=row + 2, filters=False) if len(relax) else row + 2) + 3
+    binding = results.binding()
+    binding = binding[binding["shadow_price"].abs() > 1e-9]
+    write_cell(ws, row, 1, "Binding rules, most costly first").font = Font(bold=True)
+    frame = pd.DataFrame({"Rule": binding["name"], "Family": binding["family"],
+                          "Shadow price": binding["shadow_price"],
+                          "Unit of the limit": binding["unit"], "In words": binding["meaning"]})
+    row = write_frame(ws, frame, top=row + 1, formats={"Shadow price": "#,##0.00"}) + 3
+    write_cell(ws, row, 1, "Services at the margin (reduced costs)").font = Font(bold=True)
+    rc = results.reduced_costs
+    frame = pd.DataFrame({"Service": rc["name"], "Year": rc["year"],
+                          "More outcome per £1m needed": rc["needs_per_m"],
+                          "In words": rc["meaning"]})
+    write_frame(ws, frame, top=row + 1, formats={"More outcome per £1m needed": "#,##0.00"},
+                filters=False)
+    ws.column_dimensions["A"].width = 70
+    ws.column_dimensions["E"].width = 90
+
+
+# -- Trade-offs: native charts -------------------------------------------------------------------
+
+
+def sector_spend(results: Results) -> pd.DataFrame:
+    """Spend by sector over the plan: baseline and planned, £m."""
+    a = results.allocation.groupby("sector", sort=False)[["baseline_m", "spend_m"]].sum()
+    a.index = [SECTOR_LABELS.get(s, s) for s in a.index]
+    return a.reset_index(names="Sector").rename(columns={"baseline_m": "Baseline £m",
+                                                         "spend_m": "Planned £m"})
+
+
+def _style(chart, title: str, x: str, y: str) -> None:
+    chart.title, chart.x_axis.title, chart.y_axis.title = title, x, y
+    chart.width, chart.height = 24, 11
+    for i, s in enumerate(chart.series):
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        s.graphicalProperties.solidFill = colour
+        s.graphicalProperties.line.solidFill = colour
+
+
+def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
+    _title(ws, "Trade-offs", "Native Excel charts over the tables beside them.")
+    table = sector_spend(results)
+    top = HEADER_ROW
+    last = write_frame(ws, table, ("Baseline £m", "Planned £m"), top=top, filters=False)
+    chart = BarChart()
+    chart.type = "bar"
+    row = _chart_beside(ws, chart, top, last, "Spend by sector over the plan: baseline and "
+                        "planned", "Sector", "£m", max_col=3)
+    curve = analyses.budget_curve
+    if curve is not None and len(curve):
+        write_cell(ws, row, 1, "Budget curve").font = Font(bold=True)
+        frame = pd.DataFrame({"Budget £m": curve["budget_m"], "Objective": curve["objective"],
+                              "Marginal per £1m": curve.get("marginal")})
+        first = row + 1
+        last = write_frame(ws, frame, ("Budget £m",), top=first, filters=False,
+                           formats={"Objective": NUMBER, "Marginal per £1m": "#,##0.0"})
+        row = _chart_beside(ws, LineChart(), first, last, "What each budget buys (optimal "
+                            "weighted outcome)", "Budget £m", "Weighted outcome")
+    prices = analyses.price_of_rules
+    if prices is not None and len(prices):
+        write_cell(ws, row, 1, "Price of each rule").font = Font(bold=True)
+        col = "price" if "price" in prices.columns else prices.columns[-1]
+        label = "title" if "title" in prices.columns else prices.columns[0]
+        frame = pd.DataFrame({"Rule": prices[label], "Outcome given up": prices[col]})
+        first = row + 1
+        last = write_frame(ws, frame, top=first, filters=False,
+                           formats={"Outcome given up": NUMBER})
+        bar = BarChart()
+        bar.type = "bar"
+        row = _chart_beside(ws, bar, first, last, "The price of each rule (weighted outcome "
+                            "given up)", "Rule", "Weighted outcome")
+    frontier = analyses.pareto
+    if frontier is not None and len(frontier.dropna(subset=["first", "second"])):
+        row = _pareto_chart(ws, frontier, row)
+    mc = analyses.monte_carlo
+    if mc is not None and "outcomes" in mc:
+        _distribution_chart(ws, mc["outcomes"], row)
+    ws.column_dimensions["A"].width = 42
+
+
+def _pareto_chart(ws, frontier: pd.DataFrame, row: int) -> int:
+    a, b = frontier.attrs["first"], frontier.attrs["second"]
+    base = frontier.attrs.get("baseline", {})
+    write_cell(ws, row, 1, f"Pareto frontier: {a['label']} against {b['label']}"
+               ).font = Font(bold=True)
+    ok = frontier.dropna(subset=["first", "second"])
+    frame = pd.DataFrame({b["label"]: ok["second"], a["label"]: ok["first"]})
+    first = row + 1
+    last = write_frame(ws, frame, top=first, filters=False, formats={
+        a["label"]: "#,##0.0", b["label"]: "#,##0.0"})
+    if base:
+        write_cell(ws, last + 1, 1, base["second"]).number_format = "#,##0.0"
+        write_cell(ws, last + 1, 2, base["first"]).number_format = "#,##0.0"
+        write_cell(ws, last + 1, 3, "current allocation" + (" (dominated)"
+                                                            if base["dominated"] else ""))
+    chart = ScatterChart()
+    frontier_series = Series(Reference(ws, min_col=2, min_row=first + 1, max_row=last),
+                             Reference(ws, min_col=1, min_row=first + 1, max_row=last),
+                             title="Best possible (frontier)")
+    chart.series.append(frontier_series)
+    if base:
+        current = Series(Reference(ws, min_col=2, min_row=last + 1),
+                         Reference(ws, min_col=1, min_row=last + 1), title="Current allocation")
+        current.marker.symbol = "x"
+        current.marker.size = 10
+        current.graphicalProperties.line.noFill = True
+        chart.series.append(current)
+    chart.style = 13
+    _style(chart, "Trade-off frontier (every rule kept)", b["label"], a["label"])
+    ws.add_chart(chart, f"F{first}")
+    return max(last + 1, first + 22) + 2
+
+
+def _distribution_chart(ws, outcomes: pd.DataFrame, row: int) -> int:
+    values = outcomes["central_plan"].to_numpy(float)
+    counts, edges = np.histogram(values, bins=20)
+    write_cell(ws, row, 1, f"Outcome of this plan over {len(values):,} samples of the effects"
+               ).font = Font(bold=True)
+    frame = pd.DataFrame({"Weighted outcome (bin centre)": (edges[:-1] + edges[1:]) / 2,
+                          "Samples": counts})
+    first = row + 1
+    last = write_frame(ws, frame, top=first, filters=False,
+                       formats={"Weighted outcome (bin centre)": NUMBER})
+    bar = BarChart()
+    bar.gapWidth = 10
+    return _chart_beside(ws, bar, first, last, "Uncertainty: weighted outcome of this plan "
+                         "across samples", "Weighted outcome", "Samples")
+
+
+def _chart_beside(ws, chart, first: int, last: int, title: str, x: str, y: str,
+                  max_col: int = 2) -> int:
+    """Chart columns 2..max_col (header on row `first`) against column 1, placed beside the
+    table; return the first free row below both."""
+    chart.add_data(Reference(ws, min_col=2, max_col=max_col, min_row=first, max_row=last),
+                   titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
+    _style(chart, title, x, y)
+    ws.add_chart(chart, f"F{first}")
+    return max(last, first + 22) + 2
+
+
+__all__ = ["POUNDS_M", "Analyses", "fair_shares_distance", "sector_spend", "write_bcf_workbook"]

@@ -1,0 +1,77 @@
+"""Write a solve's outputs all-or-nothing.
+
+Every file is written to a temporary name beside its target and renamed into place only when
+all of them were written, so a failure never leaves a partial output behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from budgetopt.data.dataset import temp_sibling
+from budgetopt.data.inputs import Inputs
+from budgetopt.errors import InputError
+from budgetopt.results.tables import Results
+
+if TYPE_CHECKING:
+    from budgetopt.reports.excel import Analyses
+
+
+def _temp_beside(path: Path) -> Path:
+    if not path.parent.exists():
+        raise InputError.single(str(path), f"the folder {path.parent} does not exist")
+    return temp_sibling(path)
+
+
+def write_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
+    """Run each writer into a temporary file, then rename them all into place."""
+    temps: dict[Path, Path] = {}
+    try:
+        for target, write in writers.items():
+            tmp = _temp_beside(target)
+            temps[target] = tmp
+            write(tmp)
+        for target, tmp in temps.items():
+            os.replace(tmp, target)
+    finally:
+        for tmp in temps.values():
+            if tmp.exists():
+                tmp.unlink()
+
+
+def write_outputs(results: Results, json_path: Path | None = None,
+                  excel_path: Path | None = None, *, inputs: Inputs | None = None,
+                  pdf_path: Path | None = None, scenario: str = "",
+                  analyses: Analyses | None = None) -> None:
+    """Write the JSON result, the workbook and/or its PDF for `results` (all or none).
+
+    The workbook and the PDF need the `inputs` the results were solved from (the BCF fields of
+    the services and funding tables).
+    """
+    writers: dict[Path, Callable[[Path], None]] = {}
+    if json_path is not None:
+        writers[Path(json_path)] = lambda p: p.write_text(results.to_json(), encoding="utf-8")
+    if (excel_path is not None or pdf_path is not None) and inputs is None:
+        raise ValueError("the workbook needs the inputs the results were solved from")
+    if excel_path is not None:
+        from budgetopt.reports.excel import write_bcf_workbook
+
+        writers[Path(excel_path)] = lambda p: write_bcf_workbook(
+            results, inputs, p, scenario=scenario, analyses=analyses)
+    if pdf_path is not None:
+        writers[Path(pdf_path)] = lambda p: _pdf(results, inputs, p, scenario, analyses)
+    write_atomically(writers)
+
+
+def _pdf(results: Results, inputs: Inputs, path: Path, scenario: str,
+         analyses: Analyses | None) -> None:
+    from budgetopt.reports.excel import to_pdf, write_bcf_workbook
+
+    with tempfile.TemporaryDirectory(prefix="budgetopt-pdf-") as tmp:
+        book = Path(tmp) / "board-pack.xlsx"
+        write_bcf_workbook(results, inputs, book, scenario=scenario, analyses=analyses)
+        to_pdf(book, path)

@@ -1,0 +1,59 @@
+"""A short, human-readable summary of a solve: plain text lines (no markup), for the terminal,
+the workbook's Cover sheet and the app alike."""
+
+from __future__ import annotations
+
+from budgetopt.results.tables import Results
+
+STATUS_WORDS = {
+    "optimal": "optimal",
+    "infeasible": "infeasible: the rules cannot all be met",
+    "unbounded": "unbounded: the objective can grow without limit (check the data)",
+    "time_limit": "stopped at the time limit: the best allocation found so far",
+    "error": "the solver failed",
+}
+
+
+def summary_lines(res: Results, top: int = 8) -> list[str]:
+    lines = [f"Status: {STATUS_WORDS.get(res.status, res.status)} (HiGHS: {res.solver_status})"]
+    for w in res.warnings:
+        lines.append(f"Warning: {w}")
+    if res.infeasibility is not None:
+        lines.append(res.infeasibility.message)
+    if res.objective is None:
+        return lines
+    unit = "weighted outcomes" if res.mode == "max_outcome" else "£m (discounted spend)"
+    lines.append(f"Objective: {res.objective:,.1f} {unit}"
+                 + (f" (baseline allocation: {res.baseline_objective:,.1f})"
+                    if res.baseline_objective is not None and res.mode == "max_outcome" else ""))
+    by_year = res.allocation.groupby("year", sort=False)[["spend_m", "baseline_m"]].sum()
+    for year, row in by_year.iterrows():
+        lines.append(f"  {year}: spend £{row.spend_m:,.1f}m (baseline £{row.baseline_m:,.1f}m)")
+    change = (res.allocation.groupby(["name"], sort=False)["change_m"].sum()
+              .sort_values(key=abs, ascending=False))
+    moved = change[change.abs() > 0.05].head(top)
+    if len(moved):
+        lines.append("Largest changes from baseline (all years):")
+        lines += [f"  {name}: {'+' if v > 0 else '−'}£{abs(v):,.1f}m" for name, v in moved.items()]
+    binding = res.binding()
+    binding = binding[binding["shadow_price"].abs() > 1e-9]
+    if len(binding):
+        lines.append("What the binding rules cost (shadow prices):")
+        lines += [f"  {m}" for m in _priced_rules(binding, top)]
+    if res.duals_note:
+        lines.append(f"  (shadow prices {res.duals_note})")
+    return lines
+
+
+def _priced_rules(binding, top: int) -> list[str]:
+    """One sentence per distinct price: rules of one family with the same shadow price (every
+    funding source of a year, when money can move between them) are told once."""
+    key = binding["shadow_price"].round(6).astype(str) + "|" + binding["family"]
+    out = []
+    for _, group in binding.groupby(key, sort=False):
+        first = group["meaning"].iloc[0]
+        more = len(group) - 1
+        out.append(first if not more else
+                   f"{first.rstrip('.')} (the same for {more} other {group['family'].iloc[0]} "
+                   f"rule{'s' if more > 1 else ''}).")
+    return out[:top]

@@ -1,0 +1,336 @@
+"""Results of a solve as tidy DataFrames, and the JSON of the contract.
+
+One row per index combination, keys as columns, units in column names. The same frames feed
+the CLI summary, the JSON, the Excel workbook, the app and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from budgetopt.model.build import objective_coefficients
+from budgetopt.model.data import ICS_WIDE, ModelData, fill_in_order
+from budgetopt.results.words import (
+    Infeasibility,
+    Relaxation,
+    reduced_cost_sentence,
+    shadow_sentence,
+)
+from budgetopt.solve.highs import Compiled, SolveOutcome
+
+BINDING_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything a solve returns (MODEL.md, "What every solve must return")."""
+
+    status: str
+    solver_status: str
+    objective: float | None
+    mode: str  # max_outcome | min_cost
+    allocation: pd.DataFrame  # service_id, name, sector, place_id, year, spend_m, baseline_m, change_m
+    funding_flows: pd.DataFrame  # source_id, service_id, year, amount_m
+    outcomes: pd.DataFrame  # metric_id, name, unit, year, value, baseline_value, change, weighted_value
+    constraints: pd.DataFrame  # name, family, component, sense, limit, activity, unit, binding, shadow_price, meaning
+    reduced_costs: pd.DataFrame  # service_id, name, year, needs_per_m, relative, meaning
+    infeasibility: Infeasibility | None
+    baseline_objective: float | None
+    warnings: tuple[str, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    duals_note: str = ""
+    mip_gap: float | None = None
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    def binding(self) -> pd.DataFrame:
+        """Binding constraints, largest shadow price first."""
+        c = self.constraints
+        b = c[c["binding"]].copy()
+        return b.reindex(b["shadow_price"].abs().sort_values(ascending=False).index)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The JSON result of MODEL.md's contract, plus added fields."""
+        alloc = self.allocation
+        return {
+            "status": self.status,
+            "objective": _num(self.objective),
+            "allocation": [
+                {"service_id": s, "place_id": p, "year": y, "spend_m": _num(v),
+                 "baseline_m": _num(b), "change_m": _num(c)}
+                for s, p, y, v, b, c in zip(alloc["service_id"], alloc["place_id"], alloc["year"],
+                                            alloc["spend_m"], alloc["baseline_m"],
+                                            alloc["change_m"])
+            ],
+            "outcomes": [
+                {"metric_id": m, "year": y, "value": _num(v), "baseline_value": _num(b)}
+                for m, y, v, b in zip(self.outcomes["metric_id"], self.outcomes["year"],
+                                      self.outcomes["value"], self.outcomes["baseline_value"])
+            ],
+            "constraints": [
+                {"name": r.name, "family": r.family, "binding": bool(r.binding),
+                 "shadow_price": _num(r.shadow_price), "meaning": r.meaning,
+                 "limit": _num(r.limit), "activity": _num(r.activity), "unit": r.unit}
+                for r in self.constraints.itertuples(index=False)
+            ],
+            "infeasibility": self.infeasibility.to_json() if self.infeasibility else None,
+            "solver_status": self.solver_status,
+            "mode": self.mode,
+            "baseline_objective": _num(self.baseline_objective),
+            "funding": [
+                {"source_id": s, "service_id": v, "year": y, "amount_m": _num(a)}
+                for s, v, y, a in self.funding_flows[["source_id", "service_id", "year",
+                                                      "amount_m"]].itertuples(index=False)
+            ],
+            "reduced_costs": [
+                {"service_id": r.service_id, "year": r.year, "needs_per_m": _num(r.needs_per_m),
+                 "meaning": r.meaning} for r in self.reduced_costs.itertuples(index=False)
+            ],
+            "warnings": list(self.warnings),
+            "duals_note": self.duals_note,
+            "provenance": self.provenance,
+        }
+
+    def to_json(self, **kw: Any) -> str:
+        return json.dumps(self.to_json_dict(), indent=kw.pop("indent", 2), **kw)
+
+    # -- a lossless record, for the scenario store ----------------------------------------
+    _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs")
+
+    def to_record(self) -> dict[str, Any]:
+        """Every field as plain JSON types: :meth:`from_record` gives back an equal Results.
+
+        Unlike :meth:`to_json_dict` (the contract's shape) this keeps every column of every
+        table, so a stored answer can be compared, summarised and exported like a fresh one.
+        """
+        record: dict[str, Any] = {name: _frame_record(getattr(self, name))
+                                  for name in self._FRAMES}
+        record.update(
+            status=self.status, solver_status=self.solver_status, objective=self.objective,
+            mode=self.mode, baseline_objective=self.baseline_objective,
+            infeasibility=self.infeasibility.to_json() if self.infeasibility else None,
+            warnings=list(self.warnings), provenance=self.provenance, timings=self.timings,
+            duals_note=self.duals_note, mip_gap=self.mip_gap)
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Results:
+        """The Results a :meth:`to_record` record was made from."""
+        frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES}
+        infeas = record.get("infeasibility")
+        return cls(
+            status=record["status"], solver_status=record["solver_status"],
+            objective=record["objective"], mode=record["mode"],
+            infeasibility=None if infeas is None else Infeasibility(
+                infeas["message"], tuple(Relaxation(**r) for r in infeas["relaxations"])),
+            baseline_objective=record["baseline_objective"],
+            warnings=tuple(record.get("warnings", ())), provenance=record.get("provenance", {}),
+            timings=record.get("timings", {}), duals_note=record.get("duals_note", ""),
+            mip_gap=record.get("mip_gap"), **frames)
+
+
+def _frame_record(frame: pd.DataFrame) -> dict[str, Any]:
+    """A frame as JSON types, floats exact (``json`` writes the shortest repr that round-trips)."""
+    def plain(v: Any) -> Any:
+        v = v.item() if hasattr(v, "item") else v
+        return None if isinstance(v, float) and math.isnan(v) else v
+
+    return {"columns": [str(c) for c in frame.columns],
+            "dtypes": [str(t) for t in frame.dtypes],
+            "rows": [[plain(v) for v in row] for row in frame.itertuples(index=False)]}
+
+
+def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(record["rows"], columns=record["columns"], dtype=object)
+    for col, dtype in zip(record["columns"], record["dtypes"]):
+        if dtype.startswith(("float", "int", "bool")):
+            frame[col] = frame[col].astype("float64" if dtype.startswith("float") else dtype)
+        elif dtype == "str":
+            frame[col] = frame[col].astype("str")
+    return frame
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    if not math.isfinite(f):
+        return None
+    return round(f, 9)
+
+
+def provenance(data: ModelData, overrides: Any = None) -> dict[str, Any]:
+    import highspy
+    import pyomo
+
+    from budgetopt import __version__
+
+    h = highspy.Highs  # version without building an object
+    return {
+        "package": "budgetopt",
+        "version": __version__,
+        "data_source": data.inputs.source,
+        "data_hash": data.inputs.data_hash,
+        "policy": data.policy.name,
+        "policy_model": data.policy.model_dump(mode="json"),
+        "overrides": overrides or [],
+        "solver": "HiGHS",
+        "solver_version": getattr(highspy, "__version__", None) or _highs_version(h),
+        "pyomo_version": pyomo.version.version,
+        "python_version": platform.python_version(),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _highs_version(h: Any) -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("highspy")
+    except PackageNotFoundError:  # pragma: no cover - metadata missing
+        return "unknown"
+
+
+def _outcomes(data: ModelData, x: np.ndarray) -> pd.DataFrame:
+    co = data.coefs
+    year = data.segments["year"].to_numpy()[co["col"].to_numpy()]
+    frame = pd.DataFrame({"metric_id": co["metric_id"], "year": year,
+                          "value": co["per_m"].to_numpy() * x[co["col"].to_numpy()]})
+    return frame.groupby(["metric_id", "year"], sort=False)["value"].sum()
+
+
+def outcome_table(data: ModelData, x: np.ndarray | None, base_x: np.ndarray) -> pd.DataFrame:
+    met = data.inputs.metrics
+    keys = pd.MultiIndex.from_product([met["metric_id"], list(data.years)],
+                                      names=["metric_id", "year"])
+    base = _outcomes(data, base_x).reindex(keys, fill_value=0.0)
+    value = _outcomes(data, x).reindex(keys, fill_value=0.0) if x is not None else base * np.nan
+    out = pd.DataFrame({"value": value, "baseline_value": base}).reset_index()
+    out["change"] = out["value"] - out["baseline_value"]
+    out = out.merge(met[["metric_id", "name", "unit", "weight"]], on="metric_id", how="left")
+    out["weighted_value"] = out["value"] * out["weight"]
+    return out[["metric_id", "name", "unit", "year", "value", "baseline_value", "change",
+                "weight", "weighted_value"]]
+
+
+def allocation_table(data: ModelData, x: np.ndarray | None) -> pd.DataFrame:
+    seg = data.segments
+    key = ["service_id", "place_id", "year"]
+    spend = seg[key].assign(spend_m=x if x is not None else np.nan)
+    spend = spend.groupby(key, sort=False, dropna=False)["spend_m"].sum(min_count=1)
+    base = data.baseline.groupby(key, sort=False, dropna=False)["amount_m"].sum()
+    alloc = spend.reset_index().merge(base.rename("baseline_m").reset_index(), on=key,
+                                      how="left")
+    alloc["baseline_m"] = alloc["baseline_m"].fillna(0.0)
+    alloc["change_m"] = alloc["spend_m"] - alloc["baseline_m"]
+    svc = data.inputs.services[["service_id", "name", "sector"]]
+    alloc = alloc.merge(svc, on="service_id", how="left")
+    alloc["place_id"] = alloc["place_id"].astype(object).where(alloc["place_id"] != ICS_WIDE, None)
+    return alloc[["service_id", "name", "sector", "place_id", "year", "spend_m", "baseline_m",
+                  "change_m"]]
+
+
+def constraint_table(compiled: Compiled, outcome: SolveOutcome, mode: str) -> pd.DataFrame:
+    rows = []
+    for r, info in enumerate(compiled.rows):
+        if not info.report:
+            continue
+        limit = compiled.row_upper[r] if info.sense == "<=" else compiled.row_lower[r]
+        activity = outcome.row_value[r] if outcome.row_value is not None else np.nan
+        dual = outcome.row_dual[r] if outcome.row_dual is not None else np.nan
+        at_limit = bool(abs(activity - limit) <= BINDING_TOL * max(1.0, abs(limit)))
+        shadow = float(dual) / info.scale if np.isfinite(dual) else np.nan
+        meaning = (shadow_sentence(info, shadow, at_limit, mode) if np.isfinite(shadow)
+                   else "No shadow price: the model was not solved to optimality.")
+        rows.append((info.name, info.family, info.component, info.sense, limit * info.scale,
+                     activity * info.scale, info.unit, at_limit, shadow, meaning))
+    return pd.DataFrame(rows, columns=["name", "family", "component", "sense", "limit",
+                                       "activity", "unit", "binding", "shadow_price", "meaning"])
+
+
+def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcome
+                       ) -> pd.DataFrame:
+    """Per service and year: how much more effective it would need to be to get more money.
+
+    Read from the reduced cost of the service's best segment that still has room. In a
+    maximisation that reduced cost is ≤ 0 for a segment the optimiser leaves empty; its size is
+    the extra weighted outcome per £1m the segment would need to be worth funding.
+    """
+    cols = ["service_id", "name", "year", "needs_per_m", "relative", "meaning"]
+    if outcome.col_dual is None or outcome.col_value is None:
+        return pd.DataFrame(columns=cols)
+    seg = data.segments
+    xcols = compiled.columns(compiled.model.x)
+    rc = outcome.col_dual[xcols]
+    x = outcome.col_value[xcols]
+    room = x < seg["width_m"].to_numpy() - 1e-7
+    sign = 1.0 if compiled.maximise else -1.0
+    frame = seg[["service_id", "year"]].assign(rc=sign * rc, room=room,
+                                               c=objective_coefficients(data))
+    frame = frame[frame["room"]]
+    best = frame.sort_values("rc", ascending=False).groupby(["service_id", "year"],
+                                                           sort=False).head(1)
+    best = best[best["rc"] < -1e-7]
+    names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
+    out = []
+    for sid, year, r, c in best[["service_id", "year", "rc", "c"]].itertuples(index=False):
+        needs = -r
+        rel = needs / (c * sign) if data.policy.objective == "max_outcome" and c > 1e-12 else None
+        out.append((sid, names[sid], year, needs, rel,
+                    reduced_cost_sentence(names[sid], year, needs, rel, data.policy.objective)))
+    order = {s: i for i, s in enumerate(data.inputs.service_ids)}
+    res = pd.DataFrame(out, columns=cols)
+    return res.sort_values(["year", "service_id"], key=lambda s: s.map(order) if s.name ==
+                           "service_id" else s).reset_index(drop=True)
+
+
+def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.DataFrame:
+    flows = data.flows.copy()
+    if x is None:
+        flows["amount_m"] = np.nan
+    else:
+        flows["amount_m"] = x[compiled.columns(compiled.model.flow)]
+    flows = flows[flows["amount_m"].abs() > 1e-9] if x is not None else flows
+    return flows[["source_id", "service_id", "year", "amount_m"]].reset_index(drop=True)
+
+
+def baseline_segments(data: ModelData) -> np.ndarray:
+    return fill_in_order(data, data.baseline)
+
+
+def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
+                 infeasibility: Infeasibility | None = None, warnings: tuple[str, ...] = (),
+                 overrides: Any = None, timings: dict[str, float] | None = None) -> Results:
+    x_all = outcome.col_value
+    x = x_all[compiled.columns(compiled.model.x)] if x_all is not None else None
+    base_x = baseline_segments(data)
+    c = objective_coefficients(data)
+    return Results(
+        status=outcome.status,
+        solver_status=outcome.solver_status,
+        objective=outcome.objective,
+        mode=data.policy.objective,
+        allocation=allocation_table(data, x),
+        funding_flows=flow_table(data, compiled, x_all),
+        outcomes=outcome_table(data, x, base_x),
+        constraints=constraint_table(compiled, outcome, data.policy.objective),
+        reduced_costs=reduced_cost_table(data, compiled, outcome),
+        infeasibility=infeasibility,
+        baseline_objective=float(c @ base_x),
+        warnings=tuple(warnings),
+        provenance=provenance(data, overrides),
+        timings=dict(timings or {}),
+        duals_note=outcome.duals_note,
+        mip_gap=outcome.mip_gap,
+    )

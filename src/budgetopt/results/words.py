@@ -1,0 +1,167 @@
+"""Words for numbers: shadow prices, reduced costs and infeasibility, for a board.
+
+Shadow prices are read through the catalogue (``catalogue.yaml``): each constraint component
+has a sentence template, filled with the row's labels and with what one more unit of its limit
+does to the objective. Infeasibility is diagnosed by the solver, never guessed: an elastic copy
+of the model gives every relaxable rule a penalised slack in the direction that loosens it and
+minimises the total slack; the non-zero slacks are the smallest relaxation, in each rule's own
+unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from budgetopt.model.rows import RowInfo, catalogue
+from budgetopt.solve.highs import Compiled, new_highs
+
+TOL = 1e-7
+
+
+def objective_words(mode: str) -> str:
+    return "weighted outcomes" if mode == "max_outcome" else "£m of spend"
+
+
+def effect_phrase(delta: float, mode: str) -> str:
+    """What a change of `delta` in the objective means, in words."""
+    if mode == "max_outcome":
+        if delta >= 0:
+            return f"buy {delta:,.2f} more weighted outcomes"
+        return f"give up {-delta:,.2f} weighted outcomes"
+    if delta >= 0:
+        return f"add £{delta:,.3f}m to the cost"
+    return f"save £{-delta:,.3f}m"
+
+
+def shadow_sentence(info: RowInfo, shadow: float, binding: bool, mode: str) -> str:
+    """The meaning of a row's shadow price, as a sentence a board understands."""
+    if not binding:
+        return f"Not binding: {info.name} has room to spare, so a small change to it changes " \
+               "nothing."
+    if abs(shadow) < 1e-9:
+        return f"At its limit, but a small change to it would not change the result: {info.name}."
+    template = catalogue()[info.component].get("dual", "{effect}")
+    text = template.format_map(_Labels(info.labels, effect=effect_phrase(shadow, mode)))
+    return text[0].upper() + text[1:]
+
+
+class _Labels(dict):
+    def __init__(self, labels: dict, **extra: str) -> None:
+        super().__init__({**labels, **extra})
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    name: str
+    family: str
+    relax_by: float  # in the rule's own unit
+    unit: str
+
+    def sentence(self) -> str:
+        amount = (f"£{self.relax_by:,.1f}m" if self.unit == "£m"
+                  else f"{self.relax_by:,.2f} {self.unit}")
+        return f"relax '{self.name}' by {amount}"
+
+
+@dataclass(frozen=True)
+class Infeasibility:
+    message: str
+    relaxations: tuple[Relaxation, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {"message": self.message,
+                "relaxations": [{"name": r.name, "family": r.family, "relax_by": r.relax_by,
+                                 "unit": r.unit} for r in self.relaxations]}
+
+
+FACT_FAMILIES = {"money": 10.0, "eligibility": 10.0, "workforce": 3.0}
+"""Penalty multipliers of the elastic model: funding and ring-fences are facts a finance lead
+cannot easily change, staff take years to train; policy choices (minimums, targets, rule
+parameters) are relaxed first. Every other family weighs 1."""
+
+
+def _slack_costs(compiled: Compiled, rows: list[int], signs: list[float]) -> np.ndarray:
+    """Penalty per unit of slack: relative to the size of the row's limit, times the family's
+    weight, so that £m, WTE and outcome units compare as shares of what each rule asks."""
+    costs = np.empty(len(rows))
+    for j, (r, sign) in enumerate(zip(rows, signs)):
+        limit = compiled.row_upper[r] if sign < 0 else compiled.row_lower[r]
+        size = max(abs(float(limit)), 1.0) if np.isfinite(limit) else 1.0
+        costs[j] = FACT_FAMILIES.get(compiled.rows[r].family, 1.0) / size
+    return costs
+
+
+def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -> Infeasibility:
+    """Find the smallest relaxation of the rules that makes the model feasible.
+
+    The elastic model keeps every variable and row, drops the objective, and adds a slack
+    s_r ≥ 0 to each relaxable row r in the direction that loosens it (row − s_r ≤ limit for
+    a ≤ row, row + s_r ≥ limit for a ≥ row, both ways for an equality); it minimises
+    Σ w_r s_r with w_r = f_r / max(|limit_r|, 1): each relaxation counted as a share of what
+    the rule asks (so £m, WTE and outcome units compare), times a family weight f_r that
+    relaxes policy choices before facts (:data:`FACT_FAMILIES`). Integer choices are kept, so
+    a mixed-integer model is diagnosed as a mixed-integer model.
+    """
+    lp = compiled.highs.getLp()
+    h = new_highs()
+    n = lp.num_col_
+    lp.col_cost_ = np.zeros(n)
+    lp.offset_ = 0.0
+    lp.sense_ = highspy.ObjSense.kMinimize
+    h.passModel(lp)
+    slack_rows: list[int] = []
+    signs: list[float] = []
+    for r, info in enumerate(compiled.rows):
+        if not info.relaxable:
+            continue
+        if info.sense in ("<=", "=="):
+            slack_rows.append(r)
+            signs.append(-1.0)
+        if info.sense in (">=", "=="):
+            slack_rows.append(r)
+            signs.append(1.0)
+    k = len(slack_rows)
+    if k == 0:
+        return Infeasibility("The model is infeasible, and none of its rules can be relaxed: "
+                             "check the band widths and the data.")
+    h.addCols(k, _slack_costs(compiled, slack_rows, signs), np.zeros(k),
+              np.full(k, highspy.kHighsInf), k,
+              np.arange(k, dtype=np.int32), np.array(slack_rows, dtype=np.int32),
+              np.array(signs, dtype=float))
+    h.setOptionValue("time_limit", 120.0)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return Infeasibility("The model is infeasible even with every rule relaxed: check the "
+                             "data (band widths, funding, eligibility).")
+    slack = np.asarray(h.getSolution().col_value)[n:]
+    total: dict[int, float] = {}
+    for r, s in zip(slack_rows, slack):
+        if s > TOL:
+            total[r] = total.get(r, 0.0) + float(s)
+    relax = tuple(
+        Relaxation(compiled.rows[r].name, compiled.rows[r].family,
+                   round(s * compiled.rows[r].scale, 9), compiled.rows[r].unit)
+        for r, s in sorted(total.items(), key=lambda rs: -rs[1])
+    )
+    lead = " ".join(warnings)
+    body = "; ".join(x.sentence() for x in relax)
+    message = (f"{lead + ' ' if lead else ''}The rules cannot all be met. The smallest change "
+               f"that makes them feasible: {body}.")
+    return Infeasibility(message, relax)
+
+
+def reduced_cost_sentence(service: str, year: str, needs: float, relative: float | None,
+                          mode: str) -> str:
+    """How much more effective a service would need to be to receive more money."""
+    if mode != "max_outcome":
+        return (f"{service} in {year} would need to cost £{needs:,.3f}m less per £1m of spend "
+                "to be used more.")
+    pct = f" ({relative:.0%} more effective)" if relative is not None else ""
+    return (f"{service} in {year} would need to buy {needs:,.2f} more weighted outcomes per £1m"
+            f"{pct} to receive more money.")

@@ -1,0 +1,725 @@
+"""The scenario store: every saved answer, what it was solved from, and who said what about it.
+
+Boards sign off allocations; finance leads come back months later to see what was decided and
+why. A saved scenario keeps everything needed to read it and to solve it again:
+
+* the data set's **content** (every table as read, compressed; stored once per content hash),
+* the policy model and the overrides on top of it,
+* the whole answer (allocation, funding, outcomes, every rule with its shadow price, reduced
+  costs, infeasibility advice, warnings, provenance),
+* package, solver and Python versions, when it was saved, by whom, and a note,
+* an append-only history of its approval status (draft → proposed → approved).
+
+Saved scenarios are **immutable**: saving under an existing name makes the next version, and
+the database itself refuses an UPDATE or DELETE of a saved scenario (triggers), so nothing is
+overwritten or silently lost.
+
+Where it lives
+--------------
+A SQLite file by default (:func:`default_url`: ``$BUDGETOPT_DB_URL``, else
+``$XDG_DATA_HOME/budgetopt/scenarios.db``), created on first use, in WAL mode with a busy
+timeout and ``BEGIN IMMEDIATE`` write transactions, so several processes can save at once. Any
+SQLAlchemy URL works; PostgreSQL (``postgresql+psycopg://...``) is tested.
+
+Schema versions
+---------------
+``budgetopt_meta`` holds the store's identity and its schema version. A store made by an older
+budgetopt is upgraded on open by the functions in :data:`MIGRATIONS` (version *v* → *v + 1*,
+each in one transaction); a store from a newer budgetopt, a database that is not a budgetopt
+store, or a corrupt file is refused with a clear message and left untouched.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import math
+import os
+import random
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+import pandas as pd
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+)
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+
+from budgetopt.data.inputs import Inputs
+from budgetopt.data.read import RawData, read_frames
+from budgetopt.errors import InputError, Problem
+from budgetopt.policy import Policy, policy_from_dict
+from budgetopt.results.tables import Results
+
+SCHEMA_VERSION = 1
+"""The schema this budgetopt writes. Raise it with a migration in :data:`MIGRATIONS`."""
+
+STORE_ID = "budgetopt scenario store"
+STATUSES = ("draft", "proposed", "approved")
+"""Approval statuses, in the order a scenario usually moves through them."""
+
+ENV_URL = "BUDGETOPT_DB_URL"
+ENV_AUTHOR = "BUDGETOPT_AUTHOR"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+RETRIES = 8
+_READ_ONLY = "budgetopt_read_only"
+_PG_LOCK = 0x62756467  # "budg": serialises creating and upgrading a PostgreSQL store
+
+metadata = MetaData()
+
+meta_table = Table(
+    "budgetopt_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+datasets_table = Table(
+    "budgetopt_datasets", metadata,
+    Column("data_hash", String(64), primary_key=True),
+    Column("label", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False),  # zlib-compressed JSON of every table
+    Column("size_bytes", Integer, nullable=False),  # uncompressed JSON
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+scenarios_table = Table(
+    "budgetopt_scenarios", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("data_hash", String(64), ForeignKey("budgetopt_datasets.data_hash"), nullable=False),
+    Column("policy", Text, nullable=False),  # JSON: the policy model before overrides
+    Column("overrides", Text, nullable=False),  # JSON: list of "key=value" or a mapping
+    Column("solve_status", String(40), nullable=False),
+    Column("objective", Float, nullable=True),
+    Column("results", LargeBinary, nullable=False),  # zlib JSON: Results.to_record()
+    Column("budgetopt_version", String(40), nullable=False),
+    Column("solver_version", String(40), nullable=False),
+    Column("python_version", String(40), nullable=False),
+    Column("run_key", String(64), nullable=False, index=True),  # see run_key()
+    UniqueConstraint("name", "version", name="budgetopt_scenario_name_version"),
+)
+
+status_table = Table(
+    "budgetopt_status_changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scenario_id", Integer, ForeignKey("budgetopt_scenarios.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("changed_by", String(200), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+OUR_TABLES = frozenset(metadata.tables)
+
+_IMMUTABLE_SQL = {
+    "sqlite": [
+        f"CREATE TRIGGER IF NOT EXISTS {t}_no_{verb.lower()} BEFORE {verb} ON {t} "
+        f"BEGIN SELECT RAISE(ABORT, 'budgetopt: saved records are immutable'); END"
+        for t in ("budgetopt_scenarios", "budgetopt_datasets", "budgetopt_status_changes")
+        for verb in ("UPDATE", "DELETE")
+    ],
+    "postgresql": [
+        ("CREATE OR REPLACE FUNCTION budgetopt_immutable() RETURNS trigger AS $$ BEGIN "
+         "RAISE EXCEPTION 'budgetopt: saved records are immutable'; END; $$ LANGUAGE plpgsql"),
+        *(f"CREATE TRIGGER {t}_immutable BEFORE UPDATE OR DELETE ON {t} "
+          "FOR EACH ROW EXECUTE FUNCTION budgetopt_immutable()"
+          for t in ("budgetopt_scenarios", "budgetopt_datasets", "budgetopt_status_changes")),
+    ],
+}
+"""The database refuses to change a saved record, whoever asks (not only this package)."""
+
+
+def _create_schema(conn: Connection) -> None:
+    """Version 1: the four tables and the immutability triggers."""
+    metadata.create_all(conn)
+    for sql in _IMMUTABLE_SQL.get(conn.dialect.name, []):
+        conn.exec_driver_sql(sql)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+"""``MIGRATIONS[v](conn)`` upgrades a store from schema version ``v`` to ``v + 1``.
+
+To change the schema: write the function (``ALTER TABLE ...`` through ``conn``), add it here
+under the old version, raise :data:`SCHEMA_VERSION`, and change the Table definitions above
+to the new shape (they describe a new store; the migrations bring old ones to the same shape).
+"""
+
+
+@dataclass
+class StoreError(InputError):
+    """The store cannot be used (not ours, corrupt, newer) or a scenario is not in it."""
+
+    title: str = "Scenario store"
+
+
+# -- where the store is ----------------------------------------------------------------------
+
+
+def default_url() -> str:
+    """``$BUDGETOPT_DB_URL``, else a SQLite file in the user's data folder."""
+    if os.environ.get(ENV_URL):
+        return _as_url(os.environ[ENV_URL])
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{base / 'budgetopt' / 'scenarios.db'}"
+
+
+def resolve_url(db: str | Path | None) -> str:
+    """A ``--db`` value as a URL: None → :func:`default_url`; a plain path → a SQLite file."""
+    if db is None or str(db) == "":
+        return default_url()
+    return _as_url(str(db))
+
+
+def _as_url(text: str) -> str:
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def default_author() -> str:
+    """``$BUDGETOPT_AUTHOR``, else the login name."""
+    try:
+        return os.environ.get(ENV_AUTHOR) or getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        return "unknown"
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``"Plan A@2"`` → ``("Plan A", 2)``; ``"Plan A"`` → ``("Plan A", None)`` (latest)."""
+    name, sep, version = ref.rpartition("@")
+    if sep and version.isdigit() and name:
+        return name, int(version)
+    return ref, None
+
+
+def run_key(data_hash: str, policy: Policy, overrides: Any) -> str:
+    """What an answer depends on, hashed: the data's content, the policy, the overrides.
+
+    Two saves with the same key were solved from the same inputs (a batch skips a job whose
+    key is already stored: resume after a crash).
+    """
+    import hashlib
+
+    text = json.dumps([data_hash, policy.model_dump(mode="json"), overrides or []],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- what is stored ----------------------------------------------------------------------------
+
+
+def _pack(value: Any) -> bytes:
+    return zlib.compress(json.dumps(value, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def _unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob).decode("utf-8"))
+
+
+def _cell(value: Any) -> Any:
+    """A table cell as JSON: text stays text, blanks are None, numbers plain."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class DatasetContent:
+    """A data set's tables as read (cells as text), enough to validate and solve it again."""
+
+    label: str
+    tables: dict[str, dict[str, list]]  # table -> {"columns": [...], "rows": [[...], ...]}
+    data_hash: str
+
+    @classmethod
+    def from_raw(cls, raw: RawData, inputs: Inputs) -> DatasetContent:
+        """What :func:`budgetopt.data.read.read_tables` read, with the hash validation gave it."""
+        return cls.from_frames({n: t.frame for n, t in raw.tables.items()}, raw.label,
+                               inputs.data_hash)
+
+    @classmethod
+    def from_frames(cls, frames: Mapping[str, pd.DataFrame], label: str,
+                    data_hash: str) -> DatasetContent:
+        tables = {name: {"columns": [str(c) for c in frame.columns],
+                         "rows": [[_cell(v) for v in row]
+                                  for row in frame.itertuples(index=False, name=None)]}
+                  for name, frame in frames.items()}
+        return cls(label, tables, data_hash)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {name: pd.DataFrame(t["rows"], columns=t["columns"], dtype=object)
+                for name, t in self.tables.items()}
+
+    def inputs(self, nonconcave: str = "reject") -> Inputs:
+        """Validate the stored tables again (the hash must come out the same)."""
+        from budgetopt.data.validate import validate
+
+        inputs = validate(read_frames(self.frames(), self.label), nonconcave=nonconcave)
+        if inputs.data_hash != self.data_hash:
+            raise StoreError.single(
+                self.label, f"the stored data set validates to hash {inputs.data_hash[:12]}, "
+                f"not the {self.data_hash[:12]} it was saved with: this budgetopt reads the "
+                "tables differently from the one that saved them")
+        return inputs
+
+
+@dataclass(frozen=True)
+class StoredScenario:
+    """One saved version of a scenario."""
+
+    id: int
+    name: str
+    version: int
+    created_at: datetime
+    author: str
+    note: str
+    data_hash: str
+    dataset_label: str
+    policy_dump: dict[str, Any]
+    overrides: Any
+    solve_status: str
+    objective: float | None
+    record: dict[str, Any] = field(repr=False)
+    budgetopt_version: str = ""
+    solver_version: str = ""
+    python_version: str = ""
+    history: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def status(self) -> str:
+        """The latest approval status."""
+        return self.history[-1]["status"] if self.history else "draft"
+
+    def policy(self) -> Policy:
+        return policy_from_dict(self.policy_dump, where=f"scenario {self.ref} › policy")
+
+    def results(self) -> Results:
+        return Results.from_record(self.record)
+
+
+# -- the store -------------------------------------------------------------------------------
+
+
+def _sqlite_path(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _refuse(where: str, why: str) -> StoreError:
+    return StoreError([Problem(where, f"{why}; it was left unchanged")])
+
+
+class Store:
+    """A scenario store at a SQLAlchemy URL (see the module's docstring).
+
+    >>> store = Store("sqlite:///scenarios.db")          # doctest: +SKIP
+    >>> saved = store.save("Plan A", content, policy, [], results, note="first go")
+    >>> store.get("Plan A").results().objective
+    """
+
+    def __init__(self, url: str | Path | None = None) -> None:
+        self.url = resolve_url(url)
+        self.where = self._describe()
+        path = _sqlite_path(self.url)
+        if path is not None:
+            self._check_sqlite_file(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = self._sqlite_engine(self.url)
+        else:
+            try:
+                self.engine = create_engine(self.url, pool_pre_ping=True)
+            except (ArgumentError, ImportError) as err:
+                raise StoreError.single("--db / BUDGETOPT_DB_URL", f"'{self.where}' is not a "
+                                        f"database URL budgetopt can open ({err})") from None
+        self._open()
+
+    def _describe(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - a bad URL is reported by create_engine below
+            return "the scenario store"
+
+    # -- opening ---------------------------------------------------------------------------
+    def _check_sqlite_file(self, path: Path) -> None:
+        """Refuse, without writing a byte, a file that is not a SQLite database."""
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        if path.is_dir():
+            raise _refuse(str(path), "this is a folder, not a scenario store file")
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+        if head != SQLITE_MAGIC:
+            raise _refuse(str(path), "this file is not a SQLite database, so not a budgetopt "
+                          "scenario store (give another path with --db or BUDGETOPT_DB_URL)")
+
+    @staticmethod
+    def _sqlite_engine(url: str) -> Engine:
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout = 30000")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # A write takes the lock at the start: two savers never both read the same next
+            # version and then fail to upgrade their locks. Reads take no lock at all.
+            reading = conn.get_execution_options().get(_READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+        return engine
+
+    def _inspect(self) -> tuple[set[str], dict[str, str]]:
+        """The tables in the database and, if ours, the meta rows; read only."""
+        try:
+            with self._reading() as conn:
+                if conn.dialect.name == "sqlite":
+                    bad = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+                    if bad != "ok":
+                        raise _refuse(self.where, f"the database is corrupt ({bad})")
+                names = set(inspect(conn).get_table_names())
+                meta = {}
+                if meta_table.name in names:
+                    meta = dict(conn.execute(select(meta_table.c.key, meta_table.c.value)).all())
+        except StoreError:
+            raise
+        except DBAPIError as err:
+            raise _refuse(self.where, f"the database cannot be read ({err.orig})") from None
+        return names, meta
+
+    def _open(self) -> None:
+        names, meta = self._inspect()
+        if not names:
+            self._create()
+            names, meta = self._inspect()
+        if meta_table.name not in names:
+            some = ", ".join(sorted(names)[:5])
+            raise _refuse(self.where, f"this database is not a budgetopt scenario store (it "
+                          f"holds other tables: {some})")
+        if meta.get("store") != STORE_ID:
+            raise _refuse(self.where, "this database has a budgetopt_meta table that is not a "
+                          "budgetopt scenario store's")
+        version = int(meta.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise _refuse(self.where, f"the store has schema version {version}, made by a newer "
+                          f"budgetopt than this one (which knows {SCHEMA_VERSION}): upgrade "
+                          "budgetopt")
+        if version < SCHEMA_VERSION:
+            self._upgrade(version)
+        if self.engine.dialect.name == "sqlite":  # WAL: readers never wait for a saver
+            raw = self.engine.raw_connection()
+            try:
+                raw.cursor().execute("PRAGMA journal_mode = WAL")
+            finally:
+                raw.close()
+
+    def _create(self) -> None:
+        """A new store: schema and identity in one transaction (or none of it)."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+
+        def create(conn: Connection) -> None:
+            if conn.dialect.name == "postgresql":  # one creator at a time
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+            if meta_table.name in inspect(conn).get_table_names():
+                return  # another process made it first
+            _create_schema(conn)
+            conn.execute(meta_table.insert(), [
+                {"key": "store", "value": STORE_ID},
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                {"key": "created_at", "value": now},
+            ])
+
+        self._transaction(create)
+
+    def _upgrade(self, version: int) -> None:
+        def step(conn: Connection, v: int) -> None:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+            current = int(conn.execute(select(meta_table.c.value).where(
+                meta_table.c.key == "schema_version")).scalar_one())
+            if current != v:
+                return  # another process upgraded it
+            MIGRATIONS[v](conn)
+            conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
+                         .values(value=str(v + 1)))
+
+        for v in range(version, SCHEMA_VERSION):
+            if v not in MIGRATIONS:
+                raise _refuse(self.where, f"no upgrade is known from schema version {v}")
+            self._transaction(lambda conn, v=v: step(conn, v))
+
+    # -- transactions --------------------------------------------------------------------------
+    def _transaction(self, work: Callable[[Connection], Any]) -> Any:
+        """Run `work` in one transaction; retry when the database is busy or a version
+        number was taken by another saver meanwhile. All of it is written, or none."""
+        for attempt in range(RETRIES):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except (OperationalError, IntegrityError) as err:
+                if attempt == RETRIES - 1 or not _retryable(err):
+                    raise
+                time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_READ_ONLY: True})
+            yield conn
+            conn.rollback()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- saving ----------------------------------------------------------------------------
+    def save(self, name: str, dataset: DatasetContent, policy: Policy, overrides: Any,
+             results: Results, *, author: str | None = None, note: str = "",
+             status: str = "draft") -> StoredScenario:
+        """Save a new version of scenario `name` (version 1 if the name is new).
+
+        The data set is stored once per content hash. Everything is written in one
+        transaction: a failure leaves no part of the scenario behind.
+        """
+        name = name.strip()
+        if not name:
+            raise StoreError.single("scenario name", "give the scenario a name")
+        if "@" in name and parse_ref(name)[1] is not None:
+            raise StoreError.single("scenario name", f"'{name}' ends in @<number>, which is how "
+                                    "a version is named: choose another name")
+        if status not in STATUSES:
+            raise StoreError.single("status", f"'{status}' is not one of {', '.join(STATUSES)}")
+        author = (author or default_author()).strip() or "unknown"
+        record = results.to_record()
+        prov = results.provenance
+        now = datetime.now(UTC)
+        content = _pack(dataset.tables)
+        results_blob = _pack(record)
+        row = {
+            "name": name, "created_at": now, "author": author, "note": note,
+            "data_hash": dataset.data_hash, "policy": json.dumps(policy.model_dump(mode="json")),
+            "overrides": json.dumps(overrides if overrides is not None else []),
+            "solve_status": results.status, "objective": results.objective,
+            "results": results_blob,
+            "budgetopt_version": str(prov.get("version", "")),
+            "solver_version": str(prov.get("solver_version", "")),
+            "python_version": str(prov.get("python_version", "")),
+            "run_key": run_key(dataset.data_hash, policy, overrides),
+        }
+
+        def write(conn: Connection) -> int:
+            have = conn.execute(select(datasets_table.c.data_hash).where(
+                datasets_table.c.data_hash == dataset.data_hash)).first()
+            if have is None:
+                conn.execute(datasets_table.insert().values(
+                    data_hash=dataset.data_hash, label=dataset.label, content=content,
+                    size_bytes=len(json.dumps(dataset.tables)), created_at=now))
+            latest = conn.execute(select(func.max(scenarios_table.c.version)).where(
+                scenarios_table.c.name == name)).scalar()
+            new_id = conn.execute(scenarios_table.insert().values(
+                version=(latest or 0) + 1, **row)).inserted_primary_key[0]
+            conn.execute(status_table.insert().values(
+                scenario_id=new_id, status=status, changed_by=author, changed_at=now,
+                note="saved"))
+            return new_id
+
+        return self.get_by_id(self._transaction(write))
+
+    def set_status(self, ref: str, status: str, *, by: str | None = None,
+                   note: str = "") -> StoredScenario:
+        """Record a new approval status for a saved version (appended, never replaced)."""
+        if status not in STATUSES:
+            raise StoreError.single("status", f"'{status}' is not one of {', '.join(STATUSES)}")
+        sc = self.get(ref)
+        self._transaction(lambda conn: conn.execute(status_table.insert().values(
+            scenario_id=sc.id, status=status, changed_by=(by or default_author()),
+            changed_at=datetime.now(UTC), note=note)))
+        return self.get_by_id(sc.id)
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, ref: str, version: int | None = None) -> StoredScenario:
+        """A saved version by ``name``, ``name@version`` or (name, version); latest if none."""
+        name, at = parse_ref(ref)
+        version = version if version is not None else at
+        s = scenarios_table
+        query = select(s.c.id).where(s.c.name == name)
+        query = (query.where(s.c.version == version) if version is not None
+                 else query.order_by(s.c.version.desc()).limit(1))
+        with self._reading() as conn:
+            found = conn.execute(query).scalar()
+            if found is None:
+                names = [r[0] for r in conn.execute(select(s.c.name).distinct())]
+        if found is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            what = f"'{name}'" + (f" version {version}" if version is not None else "")
+            hint = (f"; did you mean '{close[0]}'?" if close
+                    else "; `budgetopt scenario list` shows what is saved")
+            raise StoreError.single(self.where, f"no saved scenario {what}{hint}")
+        return self.get_by_id(found)
+
+    def get_by_id(self, scenario_id: int) -> StoredScenario:
+        s, d, h = scenarios_table, datasets_table, status_table
+        with self._reading() as conn:
+            row = conn.execute(select(s, d.c.label).join(d, d.c.data_hash == s.c.data_hash)
+                               .where(s.c.id == scenario_id)).mappings().one()
+            history = tuple(dict(r) for r in conn.execute(
+                select(h.c.status, h.c.changed_by, h.c.changed_at, h.c.note)
+                .where(h.c.scenario_id == scenario_id).order_by(h.c.id)).mappings())
+        return StoredScenario(
+            id=row["id"], name=row["name"], version=row["version"],
+            created_at=_utc(row["created_at"]), author=row["author"], note=row["note"],
+            data_hash=row["data_hash"], dataset_label=row["label"],
+            policy_dump=json.loads(row["policy"]), overrides=json.loads(row["overrides"]),
+            solve_status=row["solve_status"], objective=row["objective"],
+            record=_unpack(row["results"]), budgetopt_version=row["budgetopt_version"],
+            solver_version=row["solver_version"], python_version=row["python_version"],
+            history=tuple({**x, "changed_at": _utc(x["changed_at"])} for x in history))
+
+    def dataset(self, data_hash: str) -> DatasetContent:
+        d = datasets_table
+        with self._reading() as conn:
+            row = conn.execute(select(d.c.label, d.c.content).where(
+                d.c.data_hash == data_hash)).first()
+        if row is None:
+            raise StoreError.single(self.where, f"no stored data set with hash {data_hash[:12]}")
+        return DatasetContent(row.label, _unpack(row.content), data_hash)
+
+    def list(self, *, all_versions: bool = False) -> pd.DataFrame:
+        """Saved scenarios, newest first: the latest version of each name unless
+        `all_versions`. Columns: name, version, versions, status, solve_status, objective,
+        author, created_at, note, data_hash."""
+        s, h = scenarios_table, status_table
+        latest_status = (select(h.c.scenario_id, func.max(h.c.id).label("last"))
+                         .group_by(h.c.scenario_id).subquery())
+        versions = (select(s.c.name, func.max(s.c.version).label("versions"))
+                    .group_by(s.c.name).subquery())
+        query = (select(s.c.name, s.c.version, versions.c.versions, h.c.status,
+                        s.c.solve_status, s.c.objective, s.c.author, s.c.created_at, s.c.note,
+                        s.c.data_hash)
+                 .join(versions, versions.c.name == s.c.name)
+                 .join(latest_status, latest_status.c.scenario_id == s.c.id)
+                 .join(h, h.c.id == latest_status.c.last))
+        if not all_versions:
+            query = query.where(s.c.version == versions.c.versions)
+        query = query.order_by(s.c.created_at.desc(), s.c.id.desc())
+        with self._reading() as conn:
+            frame = pd.DataFrame(conn.execute(query).mappings().all(),
+                                 columns=["name", "version", "versions", "status",
+                                          "solve_status", "objective", "author", "created_at",
+                                          "note", "data_hash"])
+        frame["created_at"] = [_utc(v) for v in frame["created_at"]]
+        return frame
+
+    def find_run(self, key: str) -> StoredScenario | None:
+        """The latest saved scenario solved from exactly these inputs (see :func:`run_key`)."""
+        s = scenarios_table
+        with self._reading() as conn:
+            found = conn.execute(select(s.c.id).where(s.c.run_key == key)
+                                 .order_by(s.c.id.desc()).limit(1)).scalar()
+        return None if found is None else self.get_by_id(found)
+
+    def count(self) -> int:
+        with self._reading() as conn:
+            return int(conn.execute(select(func.count()).select_from(scenarios_table)).scalar())
+
+    # -- solving again ---------------------------------------------------------------------
+    def rerun(self, ref: str) -> tuple[StoredScenario, Results]:
+        """Solve a saved scenario again from its stored data, policy and overrides."""
+        from budgetopt.api import build
+
+        sc = self.get(ref)
+        policy = sc.policy()
+        inputs = self.dataset(sc.data_hash).inputs(nonconcave=policy.nonconcave)
+        return sc, build(inputs, policy, sc.overrides or None).results()
+
+
+def reproduces(stored: Results, fresh: Results, tol: float = 1e-6) -> list[str]:
+    """What differs between a stored answer and a fresh solve (empty: reproduced)."""
+    diffs = []
+    if stored.status != fresh.status:
+        diffs.append(f"status {stored.status} → {fresh.status}")
+    a, b = stored.objective, fresh.objective
+    if (a is None) != (b is None) or (a is not None and abs(a - b) > tol * max(1.0, abs(a))):
+        diffs.append(f"objective {a} → {b}")
+    key = ["service_id", "place_id", "year"]
+    sa = stored.allocation.set_index(key)["spend_m"]
+    sb = fresh.allocation.set_index(key)["spend_m"]
+    joined = pd.concat([sa, sb], axis=1, keys=["a", "b"]).fillna(0.0)
+    moved = joined[(joined["a"] - joined["b"]).abs() > 1e-4]
+    if len(moved):
+        diffs.append(f"{len(moved)} allocation lines differ by more than £100")
+    return diffs
+
+
+def _retryable(err: DBAPIError) -> bool:
+    if isinstance(err, IntegrityError):  # another saver took the version number: try again
+        return "budgetopt_scenario_name_version" in str(err.orig) or "UNIQUE" in str(err.orig) \
+            or "duplicate key" in str(err.orig)
+    text = str(err.orig).lower()
+    return "locked" in text or "busy" in text or "could not serialize" in text \
+        or "deadlock" in text
+
+
+def _utc(value: Any) -> Any:
+    """SQLite returns naive datetimes: they were stored in UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "STATUSES", "DatasetContent", "Store", "StoreError",
+           "StoredScenario", "default_author", "default_url", "parse_ref", "reproduces",
+           "resolve_url", "run_key"]
