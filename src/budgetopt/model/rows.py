@@ -42,6 +42,12 @@ class RowInfo:
     relaxable: bool = True  # may the elastic model relax it?
     report: bool = True  # listed among the results' constraints?
     scale: float = 1.0  # limit units per model unit (e.g. 100 for shares in %)
+    keys: dict[str, str] = field(default_factory=dict)  # coordinates: service_id, year, ...
+
+
+KEY_FIELDS = ("service_id", "place_id", "year", "source_id", "group_id", "metric_id", "hwb_id")
+"""The coordinates a row may have, as ids (never its English name): results, the workbook,
+the comparison and tests find rows by these."""
 
 
 @cache
@@ -97,6 +103,7 @@ def add_rows(
     name: Callable[[Hashable], str],
     labels: Callable[[Hashable], dict[str, Any]] | None = None,
     *,
+    keys: Callable[[Hashable], dict[str, str]] | None = None,
     relaxable: bool = True,
     report: bool = True,
     scale: float = 1.0,
@@ -104,7 +111,8 @@ def add_rows(
     """Add one indexed constraint ``body[i] (sense) limit[i]`` for i in `index`.
 
     A row whose body is ``None`` (nothing to constrain) is skipped. `component` must have a
-    catalogue entry.
+    catalogue entry. `keys` gives a row's coordinates; without it they are the id fields
+    (:data:`KEY_FIELDS`) among its labels.
     """
     entry = catalogue().get(component)
     if entry is None:
@@ -127,5 +135,7 @@ def add_rows(
     m.add_component(component, con)
     unit = entry.get("unit", "")
     for i in keep:
-        m.row_info.append(RowInfo(component, i, family, name(i), sense, unit,
-                                  labels(i) if labels else {}, relaxable, report, scale))
+        words = labels(i) if labels else {}
+        coords = keys(i) if keys else {k: str(words[k]) for k in KEY_FIELDS if k in words}
+        m.row_info.append(RowInfo(component, i, family, name(i), sense, unit, words, relaxable,
+                                  report, scale, coords))
