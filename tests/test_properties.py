@@ -161,7 +161,7 @@ def test_a_row_with_repeated_variables_has_each_once_with_its_coefficients_added
     reads it by the fast route to the same coefficients."""
     import pyomo.environ as pyo
 
-    from budgetopt.model.rows import linear
+    from budgetopt.families.rows import linear
     from budgetopt.solve.highs import _row_terms
 
     m = pyo.ConcreteModel()

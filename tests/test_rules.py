@@ -267,7 +267,7 @@ def test_the_example_solves_optimally_under_every_shipped_model(model, example_d
 
 
 def test_every_rule_in_the_example_is_named_in_the_catalogue(example_dir, models_dir):
-    from budgetopt.model.rows import catalogue
+    from budgetopt.families.rows import catalogue
 
     for model in ("shift-left", "fair-shares"):
         res = optimise(load_dataset(example_dir), load_policy(models_dir / f"{model}.yaml"))

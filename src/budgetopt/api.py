@@ -20,9 +20,9 @@ from pyomo.common.gc_manager import PauseGC
 
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import PolicyError, Problem
+from budgetopt.families import presolve_warnings
 from budgetopt.model.build import build_model
 from budgetopt.model.data import ModelData, prepare
-from budgetopt.model.presolve import presolve_warnings
 from budgetopt.policy import Policy, apply_overrides, load_policy
 from budgetopt.results.tables import Results, make_results
 from budgetopt.results.words import diagnose_infeasibility
@@ -108,6 +108,24 @@ def build(inputs: Inputs, policy: Policy | None = None, overrides: Any = None) -
         warnings = tuple(inputs.warnings) + presolve_warnings(data)
     return Session(data, compiled, warnings, overrides,
                    {"prepare_s": t1 - t0, "build_s": t2 - t1, "compile_s": t3 - t2})
+
+
+def check(inputs: Inputs, policy: Policy | None = None) -> tuple[str, ...]:
+    """Every check :func:`build` makes, without solving: the policy against the data (every
+    problem at once) and, when the policy relaxes rules, that each names a rule of the model.
+    Returns the warnings a solve would give (the data's, then the pre-solve checks').
+
+    Raises
+    ------
+    PolicyError
+        Every problem of the policy against the data, or of its relaxations.
+    """
+    policy = policy or Policy()
+    with PauseGC():
+        data = prepare(inputs, policy)
+        if policy.relax:
+            apply_relaxations(compile_model(build_model(data)), policy)
+    return tuple(inputs.warnings) + presolve_warnings(data)
 
 
 def optimise(inputs: Inputs, policy: Policy | str | Path | None = None,

@@ -20,8 +20,9 @@ import pyomo.environ as pyo
 
 from budgetopt.api import Session, build
 from budgetopt.data.inputs import Inputs
-from budgetopt.model.build import family_names
-from budgetopt.model.rows import family_catalogue
+from budgetopt.families import names as family_names
+from budgetopt.families.bounds import service_bounds
+from budgetopt.families.rows import family_catalogue
 from budgetopt.policy import Policy
 from budgetopt.results.tables import provenance
 
@@ -111,8 +112,6 @@ def service_entries(services: pd.DataFrame, inputs: Inputs, session: Session,
     if services.empty:
         return pd.DataFrame(columns=["service_id", "name", "enters_at_m", "leaves_after_m",
                                      "minimum_m"])
-    from budgetopt.model.families import service_bounds
-
     svc = inputs.services.set_index("service_id")
     mins, _ = service_bounds(inputs, session.data.policy)
     budgets = np.array(services.index, dtype=float)

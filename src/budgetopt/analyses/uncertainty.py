@@ -35,6 +35,7 @@ from scipy import sparse, stats
 
 from budgetopt.api import Session, build
 from budgetopt.data.inputs import Inputs
+from budgetopt.families.bounds import service_bounds
 from budgetopt.policy import Policy
 from budgetopt.results.tables import provenance
 from budgetopt.solve.highs import new_highs, set_time_limit
@@ -285,8 +286,6 @@ def _resolve_in_processes(inputs: Inputs, policy: Policy, overrides: Any, values
 
 def _minimum_spend(session: Session) -> dict[str, float]:
     """Each service's protected minimum over the plan (the sum of its yearly minimums)."""
-    from budgetopt.model.families import service_bounds
-
     lo, _ = service_bounds(session.data.inputs, session.data.policy)
     return {s: v * len(session.data.years) for s, v in lo.items()}
 

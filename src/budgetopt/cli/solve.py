@@ -58,7 +58,7 @@ def solve(
         results = build(inputs, policy, overrides=set_ or []).results()
         analyses = None
         if with_analyses and results.optimal and (excel or pdf):
-            from budgetopt.reports.excel.workbook import run_analyses
+            from budgetopt.analyses.board import run_analyses
 
             analyses = run_analyses(inputs, policy)
         write_outputs(results, json_path=json_out, excel_path=excel, inputs=inputs,
@@ -78,11 +78,10 @@ def validate(
     """Check a data set (and a policy model) without solving; list every problem found."""
 
     def body() -> int:
-        from budgetopt.model.data import prepare
-        from budgetopt.model.presolve import presolve_warnings
+        from budgetopt.api import check
 
         inputs, policy = load(data, model, None)
-        warnings = list(inputs.warnings) + list(presolve_warnings(prepare(inputs, policy)))
+        warnings = check(inputs, policy)
         out = out_console()
         table = Table(title=f"{data}: valid", show_header=True)
         table.add_column("table")

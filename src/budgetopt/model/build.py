@@ -1,51 +1,23 @@
-"""Build the Pyomo model: a readable list of calls, one per constraint family.
+"""Build the Pyomo model: the variables, the shared terms, the objective, then the families.
 
 ``build_model(data)`` creates the decision variables, the shared linear terms (spend per
-service and year, outcome per metric and year), the objective, and then every switched-on
-constraint family in :data:`FAMILIES`. The model carries ``row_info`` (what each row means) and
-``data`` (the tables it was built from) for the solver and the results.
+service and year, outcome per metric and year), the objective, and then the rows of every
+constraint family that applies, in the registry's order (:data:`budgetopt.families.FAMILIES`).
+The model carries ``row_info`` (what each row means) and ``data`` (the tables it was built
+from) for the solver and the results. The symbols are those of :mod:`budgetopt.families`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
 import pyomo.environ as pyo
 
-from budgetopt.model import families as fam
-from budgetopt.model import rules
+from budgetopt import families
+from budgetopt.families.rows import linear
 from budgetopt.model.data import ModelData
-from budgetopt.model.rows import linear
-
-AddFamily = Callable[[pyo.ConcreteModel, ModelData], None]
-
-# (family, add function). The order is the order of rows in the solver.
-FAMILIES: list[tuple[str, AddFamily]] = [
-    ("money", fam.add_money),
-    ("bounds", fam.add_bounds),
-    ("workforce", fam.add_workforce),
-    ("targets", fam.add_targets),
-    # the ICS rules (budgetopt.model.rules); the acute offset before the rules that use A[y]
-    ("acute_offset", rules.add_acute_offset),
-    ("transformation_fund", rules.add_transformation_fund),
-    ("transition", rules.add_transition),
-    ("bed_capacity", rules.add_bed_capacity),
-    ("mhis", rules.add_mhis),
-    ("bcf_conditions", rules.add_bcf_conditions),
-    ("sector_shares", rules.add_sector_shares),
-    ("fair_shares", rules.add_fair_shares),
-    ("core20", rules.add_core20),
-    ("personal_budgets", rules.add_personal_budgets),
-]
-
-
-def family_names() -> list[str]:
-    """Every constraint family a policy can switch: eligibility (which flows exist) and the
-    families above, in model order."""
-    return ["money", "eligibility", *(name for name, _ in FAMILIES if name != "money")]
 
 
 def objective_coefficients(data: ModelData) -> np.ndarray:
@@ -102,7 +74,8 @@ class Terms:
 
 
 def build_model(data: ModelData) -> pyo.ConcreteModel:
-    """The allocation model for `data` (see :mod:`budgetopt.model.data` for the symbols)."""
+    """The allocation model for `data` (a :func:`~budgetopt.model.data.prepare` result, whose
+    policy has been checked against the data)."""
     m = pyo.ConcreteModel(name=data.policy.name)
     m.data = data
     m.row_info = []
@@ -126,9 +99,7 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     m.objective = pyo.Objective(expr=linear(zip(c, xs)), sense=sense,
                                 doc="discounted weighted outcome" if sense == pyo.maximize
                                 else "discounted spend (£m)")
-    for family, add in FAMILIES:
-        if data.policy.enabled(family):
-            add(m, data)
-    if data.milp:
-        fam.add_segment_order(m, data)
+    for family in families.on(data):
+        if family.add is not None:
+            family.add(m, data)
     return m

@@ -11,21 +11,10 @@ With places, each segment's width is shared among places in proportion to need-w
 population (need saturates where the need is) and its outcome per £1m is multiplied by the
 place's effect (MODEL.md, "How the tables combine").
 
-Symbols used in docstrings across :mod:`budgetopt.model`:
+The symbols (x, w, a, f, F, S, O, v, d) are those of :mod:`budgetopt.families`.
 
-=====================  ==========================================================  ========
-symbol                 meaning                                                      unit
-=====================  ==========================================================  ========
-x[s,p,y,k]             spend on segment k of service s in place p, year y           £m
-w[s,p,y,k]             width of that segment                                        £m
-a[s,p,y,k,m]           outcome of metric m per £1m on that segment                  unit/£m
-f[i,s,y]               money from funding source i to service s in year y           £m
-F[i,y]                 amount of source i in year y                                 £m
-S[s,y]                 spend on service s in year y = Σ_p Σ_k x[s,p,y,k]             £m
-O[m,y]                 outcome of metric m in year y = Σ a·x                         unit
-v[m]                   value weight of metric m                                     per unit
-d[y]                   discount factor of year y = (1 + r)^-t(y)                    —
-=====================  ==========================================================  ========
+:func:`prepare` also runs every check of the policy against the data (the horizon, the places'
+effects, and each switched-on family's ``check``) and reports all the problems at once.
 """
 
 from __future__ import annotations
@@ -38,20 +27,16 @@ import pandas as pd
 
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import PolicyError, Problem
+from budgetopt.families import policy_problems
+from budgetopt.families.acute_offset import RELEASE_SOURCE, release_funding
+from budgetopt.families.common import WHERE
+from budgetopt.families.eligibility import flows
 from budgetopt.policy import Policy
 
 ICS_WIDE = ""  # internal place_id of the single ICS-wide "place" (reported as null)
-RELEASE_SOURCE = "ACUTE_RELEASE"
-"""Pseudo funding source of the acute offset: acute money released to the pool's services."""
 
-
-def year_value(value, year: str, default: float | None = None) -> float | None:
-    """A policy value given once for every year or as {year: value}."""
-    if value is None:
-        return default
-    if isinstance(value, dict):
-        return float(value[year]) if year in value else default
-    return float(value)
+__all__ = ["ICS_WIDE", "RELEASE_SOURCE", "ModelData", "check_policy", "fill_in_order",
+           "planning_years", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -77,32 +62,35 @@ class ModelData:
     def milp(self) -> bool:
         return bool(self.segments["nonconcave"].any())
 
+    def baseline_segments(self) -> np.ndarray:
+        """The baseline's spend on each segment, filled band by band (:func:`fill_in_order`)."""
+        return fill_in_order(self, self.baseline)
 
-def planning_years(inputs: Inputs, policy: Policy) -> tuple[str, ...]:
+
+def planning_years(inputs: Inputs, policy: Policy, problems: list[Problem]) -> tuple[str, ...]:
+    """The funding years the horizon plans, in order; a year that is not a funding year is
+    added to `problems`."""
     if policy.horizon.years is None:
         return inputs.years
-    unknown = [y for y in policy.horizon.years if y not in inputs.years]
-    if unknown:
-        raise PolicyError.single(
-            "policy model", f"horizon.years names {', '.join(unknown)}, not a funding year "
-            f"(funding years: {', '.join(inputs.years)})")
+    problems += [Problem(WHERE, f"horizon.years[{i}]: {y!r} is not a funding year (funding "
+                         f"years: {', '.join(inputs.years)})")
+                 for i, y in enumerate(policy.horizon.years) if y not in inputs.years]
     return tuple(y for y in inputs.years if y in policy.horizon.years)
 
 
-def _places(inputs: Inputs, policy: Policy) -> pd.DataFrame:
+def _places(inputs: Inputs, policy: Policy, problems: list[Problem]) -> pd.DataFrame:
     if not inputs.has_places:
-        unknown = list(policy.places.effects)
-        if unknown:
-            raise PolicyError.single("policy model", f"places.effects names {unknown[0]!r} but "
-                                     "the data set has no places table")
+        problems += [Problem(WHERE, f"places.effects.{pid}: names a place but the data set has "
+                             "no places table") for pid in policy.places.effects]
         return pd.DataFrame({"place_id": [ICS_WIDE], "share": [1.0], "effect": [1.0]})
     pl = inputs.places[["place_id", "weighted_population", "effect"]].copy()
     total = pl["weighted_population"].sum()
     pl["share"] = pl["weighted_population"] / total if total > 0 else 1.0 / len(pl)
     for pid, eff in policy.places.effects.items():
         if pid not in set(pl["place_id"]):
-            raise PolicyError.single("policy model", f"places.effects names unknown place "
-                                     f"{pid!r} (places: {', '.join(pl['place_id'])})")
+            problems.append(Problem(WHERE, f"places.effects.{pid}: unknown place {pid!r} "
+                                    f"(places: {', '.join(pl['place_id'])})"))
+            continue
         pl.loc[pl["place_id"] == pid, "effect"] = float(eff)
     return pl[["place_id", "share", "effect"]].reset_index(drop=True)
 
@@ -174,8 +162,8 @@ def _is_nonconcave(values: dict[str, dict[str, list[float]]]) -> bool:
     return False
 
 
-def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd.DataFrame
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd.DataFrame,
+              problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
     seg_rows: list[tuple] = []
     coef_rows: list[tuple] = []
     col = 0
@@ -218,73 +206,31 @@ def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd
     if segments["nonconcave"].any() and policy.nonconcave != "milp":
         # The validator rejects these first; this guards data built in code.
         bad = sorted(set(segments.loc[segments["nonconcave"], "service_id"]))
-        raise PolicyError.single("curves", f"curves of {', '.join(bad)} are not concave; set "
-                                 "`nonconcave: milp` in the policy model to solve them exactly")
+        problems.append(Problem("curves", f"curves of {', '.join(bad)} are not concave; set "
+                                "`nonconcave: milp` in the policy model to solve them exactly"))
     return segments, coefs
 
 
 def _funding(inputs: Inputs, policy: Policy, years: tuple[str, ...]) -> pd.DataFrame:
+    """F[i,y]: the funding table's amounts with ``rules.money`` applied (an override of a
+    source-year not in the table is the money family's problem), and the acute offset's
+    released money as a source."""
     money = policy.rules.money
     fund = inputs.funding[inputs.funding["year"].isin(years)].copy()
-    problems = []
     for sid, by_year in money.amounts.items():
         for year, amount in by_year.items():
             mask = (fund["source_id"] == sid) & (fund["year"] == str(year))
-            if not mask.any():
-                problems.append(Problem("policy model", f"rules.money.amounts names source "
-                                        f"{sid!r} in year {year!r}, not in the funding table"))
             fund.loc[mask, "amount_m"] = float(amount)
-    if problems:
-        raise PolicyError(problems, title="The policy model has problems")
     scale = money.scale
     if money.budget_m is not None:
         first = fund.loc[fund["year"] == years[0], "amount_m"].sum()
         scale *= money.budget_m / first if first > 0 else 0.0
     fund["amount_m"] = fund["amount_m"] * scale
     fund = fund[["source_id", "name", "year", "amount_m"]]
-    if policy.enabled("acute_offset") and policy.rules.acute_offset.reinvest_share > 0:
-        fund = pd.concat([fund, _release_funding(policy, years)], ignore_index=True)
+    released = release_funding(policy, years)
+    if len(released):
+        fund = pd.concat([fund, released], ignore_index=True)
     return fund.reset_index(drop=True)
-
-
-def _release_funding(policy: Policy, years: tuple[str, ...]) -> pd.DataFrame:
-    """The acute offset's released money as a funding source. Its amount (the acute budget
-    times the reinvestment share) is only an upper bound: the acute_release rule says how much
-    is really released (see :func:`budgetopt.model.rules.add_acute_offset`)."""
-    rule = policy.rules.acute_offset
-    cost0 = year_value(rule.baseline_cost_m, years[0])
-    rows = [(RELEASE_SOURCE, "Acute money released by avoided demand", y,
-             float(year_value(rule.budget_m, y, cost0) or 0.0) * rule.reinvest_share)
-            for y in years]
-    return pd.DataFrame(rows, columns=["source_id", "name", "year", "amount_m"])
-
-
-def _flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFrame:
-    """Eligible (source, service, year) money flows."""
-    elig = inputs.eligibility
-    restricted = set(elig["source_id"]) if policy.enabled("eligibility") else set()
-    allowed = {(a, b) for a, b in zip(elig["source_id"], elig["service_id"])}
-    ao = policy.rules.acute_offset
-    sector = dict(zip(inputs.services["service_id"], inputs.services["sector"]))
-    for sid in inputs.service_ids:  # released acute money pays for the sectors it may
-        if ao.reinvest_in is None and sector[sid] != "acute" or (
-                ao.reinvest_in is not None and sector[sid] in ao.reinvest_in):
-            allowed.add((RELEASE_SOURCE, sid))
-    restricted.add(RELEASE_SOURCE)
-    services = inputs.service_ids
-    by_source: dict[str, list[str]] = {}  # the services each restricted source may pay for
-    for src, sid in allowed:
-        by_source.setdefault(src, []).append(sid)
-    order = {sid: i for i, sid in enumerate(services)}
-    rows = [
-        (src, sid, year)
-        for src, year in zip(funding["source_id"].tolist(), funding["year"].tolist())
-        for sid in (sorted(by_source.get(src, []), key=order.__getitem__)
-                    if src in restricted else services)
-    ]
-    flows = pd.DataFrame(rows, columns=["source_id", "service_id", "year"])
-    flows.insert(0, "col", np.arange(len(flows)))
-    return flows
 
 
 def _baseline(inputs: Inputs, years: tuple[str, ...], places: pd.DataFrame) -> pd.DataFrame:
@@ -301,19 +247,40 @@ def _baseline(inputs: Inputs, years: tuple[str, ...], places: pd.DataFrame) -> p
     return pd.DataFrame(rows, columns=["service_id", "place_id", "year", "amount_m"])
 
 
-def prepare(inputs: Inputs, policy: Policy) -> ModelData:
-    """Build the flat tables for `inputs` under `policy`."""
-    years = planning_years(inputs, policy)
-    places = _places(inputs, policy)
-    segments, coefs = _segments(inputs, policy, years, places)
+def check_policy(inputs: Inputs, policy: Policy) -> tuple[ModelData | None, list[Problem]]:
+    """The flat tables for `inputs` under `policy`, and every problem of the policy against
+    the data: the horizon's years, the places' effects, the curves' shape, then each
+    switched-on family's checks. With no year left to plan the tables are None (and the
+    families are not checked)."""
+    problems: list[Problem] = []
+    years = planning_years(inputs, policy, problems)
+    if not years:
+        return None, problems
+    places = _places(inputs, policy, problems)
+    segments, coefs = _segments(inputs, policy, years, places, problems)
     funding = _funding(inputs, policy, years)
     rate = policy.horizon.discount_rate
     discount = {y: (1.0 + rate) ** -t for t, y in enumerate(years)}
-    return ModelData(
+    data = ModelData(
         inputs=inputs, policy=policy, years=years, discount=discount, places=places,
-        segments=segments, coefs=coefs, flows=_flows(inputs, policy, funding), funding=funding,
+        segments=segments, coefs=coefs, flows=flows(inputs, policy, funding), funding=funding,
         baseline=_baseline(inputs, years, places),
     )
+    return data, problems + policy_problems(data)
+
+
+def prepare(inputs: Inputs, policy: Policy) -> ModelData:
+    """Build the flat tables for `inputs` under `policy`.
+
+    Raises
+    ------
+    PolicyError
+        Every problem :func:`check_policy` finds, at once.
+    """
+    data, problems = check_policy(inputs, policy)
+    if problems or data is None:
+        raise PolicyError(problems, title="The policy model has problems")
+    return data
 
 
 def fill_in_order(data: ModelData, spend: pd.DataFrame) -> np.ndarray:

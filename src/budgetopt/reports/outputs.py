@@ -18,7 +18,7 @@ from budgetopt.errors import InputError
 from budgetopt.results.tables import Results
 
 if TYPE_CHECKING:
-    from budgetopt.reports.excel import Analyses
+    from budgetopt.analyses.board import Analyses
 
 
 def _temp_beside(path: Path) -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.model.build import objective_coefficients
-from budgetopt.model.data import ICS_WIDE, ModelData, fill_in_order
+from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.results.words import (
     Infeasibility,
     Relaxation,
@@ -306,7 +306,7 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
 
 
 def baseline_segments(data: ModelData) -> np.ndarray:
-    return fill_in_order(data, data.baseline)
+    return data.baseline_segments()
 
 
 def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from budgetopt.model.rows import RowInfo, catalogue
+from budgetopt.families.rows import RowInfo, catalogue
 from budgetopt.solve.highs import Compiled, new_highs
 
 TOL = 1e-7

@@ -29,7 +29,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from budgetopt.model.rows import RowInfo
+from budgetopt.families.rows import RowInfo
 
 INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus
@@ -201,7 +201,7 @@ def _row_bounds(cons: list, constants: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _row_terms(body, col_of: dict[int, int], fixed: set[int]
                ) -> tuple[list[int], list[float]] | None:
     """(columns, coefficients) of a LinearExpression of variables and monomials, read
-    directly (the model's rows are built so, see :func:`budgetopt.model.rows.linear`); None
+    directly (the model's rows are built so, see :func:`budgetopt.families.rows.linear`); None
     for anything else, and for a fixed variable (a constant that belongs in the limit): those
     go Pyomo's general route. A column appearing twice would be summed by HiGHS's duplicate
     check, so each (row, column) must be unique: such a body also goes the general route."""

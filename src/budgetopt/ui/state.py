@@ -229,7 +229,7 @@ class Workspace:
 
     def workbook_analyses(self):
         """The trade-off analyses run on the current answer, for the workbook's charts."""
-        from budgetopt.reports.excel.workbook import Analyses
+        from budgetopt.analyses.board import Analyses
 
         return Analyses(budget_curve=self.analysis("curve"),
                         price_of_rules=self.analysis("prices"), pareto=self.analysis("pareto"),

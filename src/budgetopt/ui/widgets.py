@@ -11,7 +11,7 @@ import streamlit as st
 
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import Problem
-from budgetopt.reports.excel.workbook import Analyses
+from budgetopt.analyses.board import Analyses
 from budgetopt.results.summary import STATUS_WORDS
 from budgetopt.results.tables import Results
 

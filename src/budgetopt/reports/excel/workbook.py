@@ -9,7 +9,7 @@ an input is written as a value, never as a formula (:func:`budgetopt.reports.exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,9 +24,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from budgetopt import __version__
+from budgetopt.analyses.board import Analyses
 from budgetopt.data.inputs import Inputs
 from budgetopt.data.schema import SECTOR_LABELS
-from budgetopt.model.data import RELEASE_SOURCE
+from budgetopt.families import checklist
+from budgetopt.families.family import Amount, Income, Requirement, Term
+from budgetopt.model.data import RELEASE_SOURCE, prepare
 from budgetopt.reports.excel.layout import (
     BAD,
     FIRST_ROW,
@@ -44,37 +47,6 @@ from budgetopt.results.tables import Results
 
 MET, NOT_MET = "Met", "Not met"
 EXPENDITURE_SHEET = "Expenditure"
-
-
-@dataclass
-class Analyses:
-    """Trade-off analyses to chart, when they were run (each a DataFrame or None)."""
-
-    budget_curve: pd.DataFrame | None = None  # budgetopt.analyses.sweeps.budget_curve
-    price_of_rules: pd.DataFrame | None = None  # budgetopt.analyses.sweeps.price_of_rules
-    pareto: pd.DataFrame | None = None  # budgetopt.analyses.pareto.pareto_frontier
-    monte_carlo: dict[str, pd.DataFrame] | None = None  # budgetopt.analyses.uncertainty.monte_carlo
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def run_analyses(inputs: Inputs, policy: Any, samples: int = 1000, seed: int = 0) -> Analyses:
-    """The analyses the workbook charts: budget curve (±20% of the first-year budget, 21
-    points), price of each rule, outcome-equity frontier (with places), Monte Carlo."""
-    from budgetopt.analyses.pareto import pareto_frontier
-    from budgetopt.analyses.sweeps import budget_curve, price_of_rules
-    from budgetopt.analyses.uncertainty import monte_carlo
-
-    fund = inputs.funding
-    total = float(fund.loc[fund["year"] == inputs.years[0], "amount_m"].sum())
-    if policy.rules.money.budget_m is not None:
-        total = float(policy.rules.money.budget_m)
-    return Analyses(
-        budget_curve=budget_curve(inputs, policy, list(np.linspace(0.8 * total, 1.2 * total,
-                                                                   21))),
-        price_of_rules=price_of_rules(inputs, policy),
-        pareto=(pareto_frontier(inputs, policy, "outcome", "equity", 11)
-                if inputs.has_places else None),
-        monte_carlo=monte_carlo(inputs, policy, samples, seed=seed, resolve=False))
 
 
 def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
@@ -328,18 +300,6 @@ def _year_of(name: str, years: list[str]) -> str | None:
     return next((y for y in years if y in name), None)
 
 
-def _nhs_minimum_ids(results: Results, inputs: Inputs) -> list[str]:
-    rule = (results.provenance.get("policy_model") or {}).get("rules", {}).get(
-        "bcf_conditions", {}) or {}
-    if rule.get("source"):
-        return [rule["source"]]
-    fund = inputs.funding
-    if "bcf_source" not in fund.columns:
-        return []
-    return list(dict.fromkeys(fund.loc[fund["bcf_source"] == "Minimum NHS Contribution",
-                                       "source_id"]))
-
-
 STAFF = "#,##0.0"  # the number format of figures in WTE (and other non-£ units)
 
 
@@ -363,61 +323,7 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
                "How the figure is found"]
     for j, h in enumerate(headers, start=1):
         write_cell(ws, HEADER_ROW, j, h).font = Font(bold=True)
-    checks: list[Check] = []
-    for y in years:
-        spend = exp.range(f"Expenditure (£) {y}")
-        checks.append(Check("Planned expenditure within the pooled budget", y, f"=SUM({spend})",
-                            "<=", f"={income[('TOTAL', y)]}"))
-    fund = inputs.funding.drop_duplicates("source_id").set_index("source_id")
-    ids = exp.range("budgetopt source id")
-    for sid in fund.index:
-        for y in years:
-            if (sid, y) not in income:
-                continue
-            spend = exp.range(f"Expenditure (£) {y}")
-            checks.append(Check(f"Spend from {fund.loc[sid, 'name']} within its income", y,
-                                f'=SUMIFS({spend},{ids},"{_quote(sid)}")', "<=",
-                                f"={income[(sid, y)]}"))
-    policy = _policy_of(results)
-    if policy is not None and policy.enabled("bounds"):
-        from budgetopt.model.families import service_bounds
-
-        lo, hi = service_bounds(inputs, policy)
-        names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
-        for sid in inputs.service_ids:
-            for y in years:
-                figure = f"={_schemes_spend(exp, [sid], y)}"
-                if lo[sid] > 0:
-                    checks.append(Check(f"Minimum spend on {names[sid]}", y, figure, ">=",
-                                        round(lo[sid] * 1e6, 2)))
-                if np.isfinite(hi[sid]):
-                    checks.append(Check(f"Maximum spend on {names[sid]}", y, figure, "<=",
-                                        round(hi[sid] * 1e6, 2)))
-    nhs_min = _nhs_minimum_ids(results, inputs)
-    bcf = results.constraints[results.constraints["family"] == "bcf_conditions"]
-    area, comm, pct = (exp.range("Area of Spend"), exp.range("Commissioner"),
-                       exp.range("% NHS (if Joint Commissioner)"))
-    for r in bcf.itertuples(index=False):
-        y = _year_of(r.name, years)
-        if y is None or not nhs_min:
-            continue
-        spend = exp.range(f"Expenditure (£) {y}")
-        if r.component == "bcf_asc":
-            figure = "=" + "+".join(f'SUMIFS({spend},{ids},"{_quote(s)}",{area},"Social Care")'
-                                    for s in nhs_min)
-            label = "NHS minimum contribution to adult social care"
-        elif r.component == "bcf_ooh":
-            is_min = "+".join(f'({ids}="{_quote(s)}")' for s in nhs_min)
-            figure = (f'=SUMPRODUCT(({is_min})*({area}<>"Acute Care")*'
-                      f'(({comm}="ICB")+({comm}="Joint")*{pct}/100)*{spend})')
-            label = "NHS minimum contribution to NHS-commissioned out-of-hospital services"
-        else:
-            continue
-        checks.append(Check(label, y, figure, ">=", round(float(r.limit) * 1e6, 2)))
-    live_families = ["money", "bounds", "bcf_conditions"]
-    for family, rows in _rule_checks(results, inputs, policy, years, exp):
-        checks += rows
-        live_families.append(family)
+    checks, live_families = _live_checks(results, inputs, years, exp, income)
     live = len(checks)
     checks += _solved_checks(results, years, live_families)
     tests = {"<=": "at most", ">=": "at least", "==": "equal to"}
@@ -452,132 +358,75 @@ LIVE = "Formula over the Expenditure sheet"
 SOLVED = "From the solve (does not follow edits)"
 
 
-def _rule_checks(results: Results, inputs: Inputs, policy, years: list[str],
-                 exp: ExpenditureRefs):
-    """(family, checklist rows) for each switched-on rule whose figure the workbook can compute
-    from the Expenditure sheet (beyond money, bounds and the BCF floors)."""
+def _live_checks(results: Results, inputs: Inputs, years: list[str], exp: ExpenditureRefs,
+                 income: dict[tuple[str, str], str]) -> tuple[list[Check], list[str]]:
+    """The families' checklist rows (:func:`budgetopt.families.checklist`) as formulas over
+    the Expenditure and Income sheets, and the families they cover. Without the policy the
+    results were solved under, no family is live."""
+    policy = _policy_of(results)
     if policy is None:
-        return
-    families = set(results.constraints["family"])
-    data = None
-    if {"mhis", "transition", "personal_budgets", "sector_shares"} & families:
-        from budgetopt.model.data import prepare
-
-        data = prepare(inputs, policy)
-    if "mhis" in families:
-        yield "mhis", _mhis_checks(data, years, exp)
-    if "transition" in families:
-        yield "transition", _transition_checks(data, years, exp)
-    if "personal_budgets" in families:
-        yield "personal_budgets", _personal_budget_checks(data, years, exp)
-    if "workforce" in families:
-        yield "workforce", _workforce_checks(inputs, policy, years, exp)
-    if "sector_shares" in families and all(lim.of != "system"
-                                           for lim in policy.rules.sector_shares.limits):
-        yield "sector_shares", _share_checks(data, years, exp)
+        return [], []
+    rows: list[Check] = []
+    live: list[str] = []
+    for family, requirements in checklist(prepare(inputs, policy), years):
+        if requirements is not None:
+            live.append(family.name)
+            rows += [_render(r, exp, income) for r in requirements]
+    return rows, live
 
 
-def _transition_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
-    """Managed transition, live: how far each line's planned spend moves from the year before
-    (the baseline in the first year) against its step, as in
-    :func:`budgetopt.model.rules.add_transition`."""
-    from budgetopt.model.rules import _baseline_by_service, transition_row_name, transition_steps
+def _render(req: Requirement, exp: ExpenditureRefs, income: dict[tuple[str, str], str]
+            ) -> Check:
+    """A family's requirement as a checklist row: each side a number when it is one amount,
+    else a formula (the sum of its terms) over the sheets."""
+    scale = 1e6 if req.unit == "£m" else 1.0  # the sheet holds £; staff stay WTE
 
-    base = _baseline_by_service(data)
-    names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
-    steps = transition_steps(data)
-    rows = []
-    for component, word in (("transition_rise", "rises"), ("transition_fall", "falls")):
-        for (s, y), step in steps[component].items():
-            t = years.index(y)
-            now = _schemes_spend(exp, [s], y)
-            before = (_schemes_spend(exp, [s], years[t - 1]) if t
-                      else f"{base.get(s, 0.0) * 1e6:.2f}")
-            change = f"=SUM({now},-{before})" if word == "rises" else f"=SUM({before},-{now})"
-            rows.append(Check(transition_row_name(names[s], word, step, y), y, change, "<=",
-                              round(step * 1e6, 2)))
-    return rows
+    def side(terms: tuple, per_m: bool) -> Any:
+        if len(terms) == 1 and isinstance(terms[0], Amount):
+            return round(terms[0].value * scale, 2)
+        texts = [_term(t, exp, income, scale) for t in terms]
+        if per_m:  # spend (£) times WTE per £1m
+            return f"=SUM({','.join(texts)})/1000000"
+        return f"={texts[0]}" if len(texts) == 1 else f"=SUM({','.join(texts)})"
+
+    return Check(req.text, req.year, side(req.figure, req.unit != "£m"), req.sense,
+                 side(req.limit, False), POUNDS if req.unit == "£m" else STAFF)
 
 
-def _personal_budget_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
-    """Personal budgets, live: the personal-budget lines' planned spend against the share of
-    the eligible services' spend, as in :func:`budgetopt.model.rules.add_personal_budgets`."""
-    from budgetopt.model.rules import personal_budget_lines, personal_budgets_row_name
-
-    pb, eligible = personal_budget_lines(data)
-    share = data.policy.rules.personal_budgets.min_share
-    return [Check(personal_budgets_row_name(y, share), y, f"={_schemes_spend(exp, pb, y)}", ">=",
-                  f"={_schemes_spend(exp, eligible, y)}*{share!r}") for y in years]
-
-
-def _workforce_checks(inputs: Inputs, policy, years: list[str], exp: ExpenditureRefs
-                      ) -> list[Check]:
-    """Workforce, live: the staff each group needs for the planned spend (WTE per £1m times
-    £m) against the staff available, as in :func:`budgetopt.model.families.add_workforce`."""
-    from budgetopt.model.families import workforce_limits, workforce_row_name
-
-    avail, names, per_group = workforce_limits(inputs, policy, years)
-    rows = []
-    for (g, y), limit in avail.items():
-        if not per_group[g]:
-            continue
-        needed = "SUM({})/1000000".format(",".join(
-            f"{_schemes_spend(exp, [s], y)}*{n!r}" for s, n in per_group[g]))
-        rows.append(Check(f"{workforce_row_name(names[g], y, limit)} (WTE)", y, f"={needed}",
-                          "<=", round(limit, 2), STAFF))
-    return rows
-
-
-def _mhis_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
-    """The Mental Health Investment Standard, live: in-scope spend each year at least (1 + g)
-    times the year before's (the baseline's in the first year), as in
-    :func:`budgetopt.model.rules.add_mhis`."""
-    from budgetopt.model.rules import _baseline_by_service, mhis_growth, mhis_services
-
-    mh, growth = mhis_services(data), mhis_growth(data)
-    base = _baseline_by_service(data)
-
-    def in_scope(y: str) -> str:
-        return _schemes_spend(exp, mh, y)
-
-    rows = []
-    for t, y in enumerate(years):
-        g = growth[y]
-        limit = (round((1 + g) * sum(base.get(s, 0.0) for s in mh) * 1e6, 2) if t == 0
-                 else f"={in_scope(years[t - 1])}*(1+{g:.12f})")
-        before = "the baseline" if t == 0 else years[t - 1]
-        label = (f"Mental health spend grows at least {g:.1%} on {before} (Mental Health "
-                 "Investment Standard)")
-        rows.append(Check(label, y, f"={in_scope(y)}", ">=", limit))
-    return rows
+def _term(term: Term, exp: ExpenditureRefs, income: dict[tuple[str, str], str],
+          scale: float) -> str:
+    """One term of a requirement as a formula body."""
+    if isinstance(term, Amount):
+        return f"{term.value * scale:.2f}"
+    if isinstance(term, Income):
+        return income[(term.source or "TOTAL", term.year)]
+    spend = exp.range(f"Expenditure (£) {term.year}")
+    ids = exp.range("budgetopt source id")
+    if term.nhs_share:
+        area, comm, pct = (exp.range("Area of Spend"), exp.range("Commissioner"),
+                           exp.range("% NHS (if Joint Commissioner)"))
+        is_source = "+".join(f'({ids}="{_quote(s)}")' for s in term.sources or ())
+        text = (f'SUMPRODUCT(({is_source})*({area}<>"Acute Care")*'
+                f'(({comm}="ICB")+({comm}="Joint")*{pct}/100)*{spend})')
+    elif term.services is not None:
+        text = _schemes_spend(exp, term.services, term.year)
+    elif term.sources is not None:
+        where = f',{exp.range("Area of Spend")},"{_quote(term.area)}"' if term.area else ""
+        text = "+".join(f'SUMIFS({spend},{ids},"{_quote(s)}"{where})' for s in term.sources)
+    else:
+        text = f"SUM({spend})"
+    if term.factor is not None:
+        text = f"{text}*{term.factor!r}"
+    if term.growth is not None:
+        text = f"{text}*(1+{term.growth:.12f})"
+    return f"-{text}" if term.minus else text
 
 
-def _schemes_spend(exp: ExpenditureRefs, services: list[str], year: str) -> str:
+def _schemes_spend(exp: ExpenditureRefs, services: tuple[str, ...], year: str) -> str:
     """A formula body: the planned spend on `services` in `year` on the Expenditure sheet."""
     spend, schemes = exp.range(f"Expenditure (£) {year}"), exp.range("Scheme ID")
     return "SUM({})".format(",".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")'
                                      for s in services) or "0")
-
-
-def _share_checks(data, years: list[str], exp: ExpenditureRefs) -> list[Check]:
-    """Sector shares of pooled spend, live: a group's planned spend against its share of all
-    planned spend that year, as in :func:`budgetopt.model.rules.add_sector_shares` (shares of
-    system spend count the acute budget outside the pool, which the sheet does not hold)."""
-    from budgetopt.model.rules import _sector_services, share_row_name
-
-    rows = []
-    for lim in data.policy.rules.sector_shares.limits:
-        group = _sector_services(data, lim.sectors)
-        for y in years:
-            if lim.years is not None and y not in lim.years:
-                continue
-            total = f"SUM({exp.range(f'Expenditure (£) {y}')})"
-            for share, test, word in ((lim.min, ">=", "at least"), (lim.max, "<=", "at most")):
-                if share is not None:
-                    rows.append(Check(share_row_name(lim, word, share, y), y,
-                                      f"={_schemes_spend(exp, group, y)}", test,
-                                      f"={total}*{share!r}"))
-    return rows
 
 
 def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[Check]:

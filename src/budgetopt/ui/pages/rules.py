@@ -8,8 +8,8 @@ import streamlit as st
 import yaml
 
 from budgetopt.errors import InputError
-from budgetopt.model.build import family_names
-from budgetopt.model.rows import family_catalogue
+from budgetopt.families import names as family_names
+from budgetopt.families.rows import family_catalogue
 from budgetopt.policy import load_policy, policy_from_dict
 from budgetopt.ui.state import models_dir, policy_files, workspace
 from budgetopt.ui.widgets import show_problems

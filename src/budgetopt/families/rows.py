@@ -1,4 +1,4 @@
-"""Constraint rows with their plain-English names, families and units.
+"""The one door for constraint rows: plain-English names, families, units and keys.
 
 Every constraint in a budgetopt model is added through :func:`add_rows`, which
 
@@ -6,8 +6,8 @@ Every constraint in a budgetopt model is added through :func:`add_rows`, which
   limits and re-solve without rebuilding),
 - takes its documentation from the catalogue (``catalogue.yaml``), so the model and the
   explanations cannot drift apart, and
-- records a :class:`RowInfo` per row (family, name, sense, unit, key labels) in
-  ``model.row_info``, in the order the solver sees the rows.
+- records a :class:`RowInfo` per row (family, name, sense, unit, the words of its sentences
+  and its keys) in ``model.row_info``, in the order the solver sees the rows.
 
 Bodies are linear expressions built with :func:`linear` (no per-term Python overhead beyond
 one monomial per term).
@@ -38,16 +38,22 @@ class RowInfo:
     name: str  # plain English, unique in the model
     sense: Sense
     unit: str  # unit of the limit: "£m", "WTE", "percentage points", ...
-    labels: dict[str, Any] = field(default_factory=dict)  # for sentences
+    labels: dict[str, Any] = field(default_factory=dict)  # words for sentences: {service}, ...
     relaxable: bool = True  # may the elastic model relax it?
     report: bool = True  # listed among the results' constraints?
     scale: float = 1.0  # limit units per model unit (e.g. 100 for shares in %)
     keys: dict[str, str] = field(default_factory=dict)  # coordinates: service_id, year, ...
 
 
-KEY_FIELDS = ("service_id", "place_id", "year", "source_id", "group_id", "metric_id", "hwb_id")
+KEY_FIELDS = ("service_id", "place_id", "year", "source_id", "group_id", "metric_id",
+              "sector_group_id", "hwb_id", "band")
 """The coordinates a row may have, as ids (never its English name): results, the workbook,
-the comparison and tests find rows by these."""
+the comparison and tests find rows by these. ``group_id`` is a workforce group,
+``sector_group_id`` a sector-share group (its sectors joined by '+', with '@system' for a share
+of the system), ``band`` a curve segment's number (the mixed-integer band order)."""
+
+
+KNOWN_KEYS = frozenset(KEY_FIELDS)
 
 
 @cache
@@ -111,8 +117,9 @@ def add_rows(
     """Add one indexed constraint ``body[i] (sense) limit[i]`` for i in `index`.
 
     A row whose body is ``None`` (nothing to constrain) is skipped. `component` must have a
-    catalogue entry. `keys` gives a row's coordinates; without it they are the id fields
-    (:data:`KEY_FIELDS`) among its labels.
+    catalogue entry. `labels` gives the words its sentences are filled with (names, the year),
+    `keys` its coordinates as ids (fields of :data:`KEY_FIELDS`; none for a row that has no
+    coordinates, such as an analysis's single row).
     """
     entry = catalogue().get(component)
     if entry is None:
@@ -136,6 +143,9 @@ def add_rows(
     unit = entry.get("unit", "")
     for i in keep:
         words = labels(i) if labels else {}
-        coords = keys(i) if keys else {k: str(words[k]) for k in KEY_FIELDS if k in words}
+        coords = keys(i) if keys else {}
+        if not coords.keys() <= KNOWN_KEYS:
+            raise KeyError(f"{component}: keys {sorted(coords.keys() - KNOWN_KEYS)} are not "
+                           f"among {KEY_FIELDS}")
         m.row_info.append(RowInfo(component, i, family, name(i), sense, unit, words, relaxable,
                                   report, scale, coords))

@@ -1,0 +1,188 @@
+"""BCF national conditions: the NHS minimum contribution's floors.
+
+.. math::
+
+    Σ_{s∈ASC} f[NM,s,y] ≥ ASC_min[y]                   (bcf_asc)
+    Σ_{s∈OOH} ν_s · f[NM,s,y] ≥ OOH_min[y]             (bcf_ooh)
+
+=========  ==========================================================  ========
+symbol     meaning                                                      unit
+=========  ==========================================================  ========
+NM         the NHS minimum contribution: ``source``, or every source    —
+           whose bcf_source is 'Minimum NHS Contribution'
+ASC        adult social care: ``asc_services``, or the services whose   —
+           area of spend is Social Care
+OOH        NHS-commissioned out-of-hospital services: ``ooh_services``, —
+           or commissioner ICB or Joint, never acute
+ν_s        the NHS share of s: 1 for ICB (and listed services),         —
+           pct_nhs/100 for Joint (0.5 if blank)
+ASC_min[y] the floor on adult social care (``asc_min_m``)               £m
+OOH_min[y] the floor on out-of-hospital services (``ooh_min_m``)        £m
+=========  ==========================================================  ========
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from pydantic import Field
+
+from budgetopt.errors import Problem
+from budgetopt.families.common import (
+    Params,
+    YearValue,
+    fmt_m,
+    problem,
+    unknown_services,
+    year_value,
+)
+from budgetopt.families.family import Amount, Family, Requirement, Spend
+from budgetopt.families.rows import add_rows, linear
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from budgetopt.model.data import ModelData
+
+NHS_MINIMUM = "Minimum NHS Contribution"
+"""The BCF source of funding of the NHS minimum contribution."""
+
+
+class BcfConditionsRule(Params):
+    """BCF national conditions: the NHS minimum contribution's floors."""
+
+    enabled: bool = True
+    source: str | None = Field(
+        None, description="Funding source id of the NHS minimum contribution. Blank = every "
+        "source whose bcf_source is 'Minimum NHS Contribution'.")
+    asc_min_m: YearValue | None = Field(
+        None, description="£m of the NHS minimum contribution that must fund adult social "
+        "care (services with area of spend 'Social Care'), a year or {year: £m}.")
+    ooh_min_m: YearValue | None = Field(
+        None, description="£m that must fund NHS-commissioned out-of-hospital services "
+        "(commissioner ICB, or the NHS share of Joint; not acute), a year or {year: £m}.")
+    asc_services: list[str] | None = Field(
+        None, description="Services that count as adult social care (overrides area_of_spend).")
+    ooh_services: list[str] | None = Field(
+        None, description="Services that count as NHS-commissioned out-of-hospital "
+        "(overrides commissioner; each counts in full).")
+
+
+def nhs_minimum_sources(data: ModelData) -> list[str]:
+    """NM: the one choice of the NHS minimum contribution's sources, for the rows, the
+    pre-solve check and the checklist (sorted ids; empty when none is found)."""
+    rule = data.policy.rules.bcf_conditions
+    fund = data.inputs.funding
+    if rule.source:
+        return [rule.source] if rule.source in set(fund["source_id"]) else []
+    return sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
+
+
+def check(data: ModelData) -> list[Problem]:
+    rule = data.policy.rules.bcf_conditions
+    problems = (unknown_services(data, "rules.bcf_conditions.asc_services", rule.asc_services)
+                + unknown_services(data, "rules.bcf_conditions.ooh_services",
+                                   rule.ooh_services))
+    if rule.source and rule.source not in set(data.inputs.funding["source_id"]):
+        problems.append(problem("rules.bcf_conditions.source", f"{rule.source!r} is not in "
+                                "funding: no NHS minimum contribution source"))
+    elif not nhs_minimum_sources(data):
+        problems.append(problem("rules.bcf_conditions", f"no funding source has bcf_source "
+                                f"'{NHS_MINIMUM}': name it in rules.bcf_conditions.source"))
+    return problems
+
+
+def _weights(data: ModelData) -> dict[str, dict[str, float]]:
+    """{component: {service: weight}}: ASC (each 1) and OOH (ν_s)."""
+    rule = data.policy.rules.bcf_conditions
+    svc = data.inputs.services
+    asc = {s: 1.0 for s in (rule.asc_services if rule.asc_services is not None else
+                            svc.loc[svc["area_of_spend"] == "Social Care", "service_id"])}
+    if rule.ooh_services is not None:
+        ooh = {s: 1.0 for s in rule.ooh_services}
+    else:
+        ooh = {}
+        for s, sector, comm, pct in zip(svc["service_id"], svc["sector"], svc["commissioner"],
+                                        svc["pct_nhs"]):
+            if sector == "acute":
+                continue
+            if comm == "ICB":
+                ooh[s] = 1.0
+            elif comm == "Joint":
+                ooh[s] = float(pct) / 100.0 if pd.notna(pct) else 0.5
+    return {"bcf_asc": asc, "bcf_ooh": ooh}
+
+
+FLOORS = (("bcf_asc", "asc_min_m", "adult social care"),
+          ("bcf_ooh", "ooh_min_m", "NHS-commissioned out-of-hospital services"))
+"""(component, parameter, what it funds) of each floor."""
+
+
+def _floors(data: ModelData) -> list[tuple[str, str, dict[str, float], dict[str, list]]]:
+    """(component, what, limit per year, flow terms per year) of each floor: a year whose
+    floor is blank has no limit, one whose NM flows reach no counted service has no terms."""
+    rule = data.policy.rules.bcf_conditions
+    weights = _weights(data)
+    flows = data.flows[data.flows["source_id"].isin(nhs_minimum_sources(data))]
+    out = []
+    for component, param, what in FLOORS:
+        limit = {y: year_value(getattr(rule, param), y) for y in data.years}
+        limit = {y: v for y, v in limit.items() if v is not None}
+        terms: dict[str, list] = defaultdict(list)
+        w = weights[component]
+        for col, s, y in zip(flows["col"], flows["service_id"], flows["year"]):
+            if w.get(s):
+                terms[y].append((w[s], col))
+        out.append((component, what, limit, terms))
+    return out
+
+
+def add(m: pyo.ConcreteModel, data: ModelData) -> None:
+    for component, what, limit, terms in _floors(data):
+        add_rows(m, component, "bcf_conditions", list(limit),
+                 body=lambda y, terms=terms: (linear([(w, m.flow[c]) for w, c in terms[y]])
+                                              if terms[y] else None),
+                 sense=">=", limit=limit,
+                 name=lambda y, what=what, limit=limit:
+                     f"NHS minimum contribution to {what} in {y} at least {fmt_m(limit[y])}",
+                 labels=lambda y: {"year": y}, keys=lambda y: {"year": y})
+
+
+def presolve(data: ModelData) -> list[str]:
+    """The floors on the NHS minimum contribution against its amount."""
+    rule = data.policy.rules.bcf_conditions
+    sources = nhs_minimum_sources(data)
+    out = []
+    for year in data.years:
+        floors = sum(year_value(v, year, 0.0) or 0.0 for v in (rule.asc_min_m, rule.ooh_min_m))
+        money = float(data.funding[data.funding["source_id"].isin(sources)
+                                   & (data.funding["year"] == year)]["amount_m"].sum())
+        if floors > money + 1e-9:
+            out.append(f"The BCF national conditions ask £{floors:,.1f}m of the NHS minimum "
+                       f"contribution in {year}, which holds £{money:,.1f}m.")
+    return out
+
+
+def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
+    """Each floor as the template's columns state it: NM's spend on rows whose area of spend
+    is Social Care; NM's spend at its NHS share (commissioner) on rows not in acute care."""
+    sources = tuple(nhs_minimum_sources(data))
+    if not sources:
+        return []
+    rows = []
+    for component, what, limit, terms in _floors(data):
+        for y in limit:
+            if y not in years or not terms[y]:
+                continue
+            figure = (Spend(y, sources=sources, area="Social Care") if component == "bcf_asc"
+                      else Spend(y, sources=sources, nhs_share=True))
+            rows.append(Requirement(f"NHS minimum contribution to {what}", y, (figure,), ">=",
+                                    (Amount(limit[y]),)))
+    return rows
+
+
+FAMILY = Family("bcf_conditions", BcfConditionsRule, BcfConditionsRule(enabled=False),
+                ("bcf_asc", "bcf_ooh"), add=add, check=check, presolve=presolve,
+                checklist=checklist)

@@ -1,0 +1,142 @@
+"""What the constraint families share: the parameters' base class, year values, the spend of a
+group of services, and the checks of ids a policy names.
+
+Nothing here knows any one family. The symbols are those of :mod:`budgetopt.families`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from budgetopt.data.schema import SECTORS
+from budgetopt.errors import Problem
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from budgetopt.model.data import ModelData
+
+WHERE = "policy model"
+"""Where a policy problem is: the policy model (its key path leads the message)."""
+
+
+class Params(BaseModel):
+    """Base of every parameter class: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Switch(Params):
+    """A family with no parameters but its switch."""
+
+    enabled: bool = True
+
+
+def _keys_to_str(value: Any) -> Any:
+    """YAML reads ``2026: 12.0`` with an integer key; year labels are strings."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return value
+
+
+YearMap = Annotated[dict[str, float], BeforeValidator(_keys_to_str)]
+YearValue = float | YearMap  # one value for every planning year, or {year: value}
+
+
+def year_value(value: Any, year: str, default: float | None = None) -> float | None:
+    """A policy value given once for every year or as {year: value}."""
+    if value is None:
+        return default
+    if isinstance(value, dict):
+        return float(value[year]) if year in value else default
+    return float(value)
+
+
+def fmt_m(value: float) -> str:
+    """£m with one decimal, as finance leads write it: £12.3m."""
+    return f"£{value:,.1f}m"
+
+
+def names(frame, key: str) -> dict[str, str]:
+    """Each id's name in a table with an id column `key` and a ``name`` column."""
+    return dict(zip(frame[key], frame["name"]))
+
+
+def service_names(data: ModelData) -> dict[str, str]:
+    return names(data.inputs.services, "service_id")
+
+
+def sector_services(data: ModelData, sectors: Iterable[str]) -> list[str]:
+    """The services of the given sectors, in the services table's order."""
+    svc = data.inputs.services
+    return list(svc.loc[svc["sector"].isin(set(sectors)), "service_id"])
+
+
+def baseline_by_service(data: ModelData) -> dict[str, float]:
+    """B[s]: each service's baseline spend in the first planning year (£m)."""
+    b = data.baseline[data.baseline["year"] == data.years[0]]
+    return b.groupby("service_id")["amount_m"].sum().to_dict()
+
+
+def group_terms(m: pyo.ConcreteModel, services: Iterable[str], year: str,
+                coef: float = 1.0) -> list:
+    """coef · S[G,y] as (coefficient, variable) pairs, for :func:`~budgetopt.families.rows.linear`."""
+    return [(coef, x) for s in services for x in m.terms.spend.get((s, year), ())]
+
+
+def place_terms(m: pyo.ConcreteModel, services: Iterable[str], place: str, year: str,
+                coef: float = 1.0) -> list:
+    """coef · Σ_{s∈G} S[s,p,y] as (coefficient, variable) pairs."""
+    return [(coef, x) for s in services for x in m.terms.spend_place.get((s, place, year), ())]
+
+
+def problem(key: str, message: str) -> Problem:
+    """A problem with the policy model, led by the YAML key path it is about."""
+    return Problem(WHERE, f"{key}: {message}")
+
+
+def _listing(known: Sequence[str], limit: int = 12) -> str:
+    shown = ", ".join(known[:limit])
+    return shown + (f", ... ({len(known)} in all)" if len(known) > limit else "")
+
+
+def unknown_ids(key: str, ids: Iterable[str] | None, known: Sequence[str], what: str
+                ) -> list[Problem]:
+    """One problem per id in `ids` that is not in `known`: ``key[i]: 'X' is not a <what>``.
+
+    `ids` may be a list (each id at ``key[i]``) or a mapping (each at ``key.id``)."""
+    if not ids:
+        return []
+    have = set(known)
+    if isinstance(ids, dict):
+        return [problem(f"{key}.{k}", f"{k!r} is not a {what} (the {what}s: {_listing(known)})")
+                for k in ids if k not in have]
+    return [problem(f"{key}[{i}]", f"{k!r} is not a {what} (the {what}s: {_listing(known)})")
+            for i, k in enumerate(ids) if k not in have]
+
+
+def unknown_services(data: ModelData, key: str, ids: Iterable[str] | None) -> list[Problem]:
+    return unknown_ids(key, ids, list(data.inputs.service_ids), "service")
+
+
+def unknown_sectors(key: str, sectors: Iterable[str] | None) -> list[Problem]:
+    """Sector codes that are not sectors at all (a typo): the data's vocabulary."""
+    return unknown_ids(key, sectors, list(SECTORS), "sector")
+
+
+def needs_places(data: ModelData, family: str) -> list[Problem]:
+    if data.inputs.has_places:
+        return []
+    return [problem(f"rules.{family}", "needs a places table in the data set (each place's "
+                    "population, need-weighted population and core20_share)")]
+
+
+def no_problems(data: ModelData) -> list[Problem]:
+    return []
+
+
+def no_warnings(data: ModelData) -> list[str]:
+    return []

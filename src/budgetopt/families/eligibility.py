@@ -1,0 +1,58 @@
+"""Eligibility (ring-fences): each funding source pays only for the services it may.
+
+The rule has no rows of its own: it decides which money flows f[i,s,y] exist. A source with
+rows in the ``eligibility`` table may pay only for the services listed there; any other source
+may pay for every service. With the rule off, every source may pay for every service.
+
+=========  ==========================================================  ========
+symbol     meaning                                                      unit
+=========  ==========================================================  ========
+E(i)       the services source i may pay for                            —
+=========  ==========================================================  ========
+
+The acute money the acute offset releases (:mod:`budgetopt.families.acute_offset`) is always
+restricted: it pays for the sectors that offset names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from budgetopt.families import acute_offset
+from budgetopt.families.common import Switch
+from budgetopt.families.family import Family
+
+if TYPE_CHECKING:
+    from budgetopt.data.inputs import Inputs
+    from budgetopt.policy import Policy
+
+
+def flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFrame:
+    """The flows that exist: ``col, source_id, service_id, year``, one per eligible
+    (source, service) of each funding row, services in the services table's order."""
+    elig = inputs.eligibility
+    restricted = set(elig["source_id"]) if policy.enabled("eligibility") else set()
+    allowed = {(a, b) for a, b in zip(elig["source_id"], elig["service_id"])}
+    allowed |= {(acute_offset.RELEASE_SOURCE, s)
+                for s in acute_offset.release_services(inputs, policy)}
+    restricted.add(acute_offset.RELEASE_SOURCE)
+    services = inputs.service_ids
+    by_source: dict[str, list[str]] = {}  # the services each restricted source may pay for
+    for src, sid in allowed:
+        by_source.setdefault(src, []).append(sid)
+    order = {sid: i for i, sid in enumerate(services)}
+    rows = [
+        (src, sid, year)
+        for src, year in zip(funding["source_id"].tolist(), funding["year"].tolist())
+        for sid in (sorted(by_source.get(src, []), key=order.__getitem__)
+                    if src in restricted else services)
+    ]
+    frame = pd.DataFrame(rows, columns=["source_id", "service_id", "year"])
+    frame.insert(0, "col", np.arange(len(frame)))
+    return frame
+
+
+FAMILY = Family("eligibility", Switch, Switch())

@@ -1,0 +1,116 @@
+"""Money: each funding source spends at most its amount, and every pound spent is paid for.
+
+.. math::
+
+    Σ_{s ∈ E(i)} f[i,s,y] ≤ F[i,y]          ∀ i, y        (money_source_limit)
+    S[s,y] − Σ_{i : s ∈ E(i)} f[i,s,y] = 0  ∀ s, y        (funding_balance)
+
+The balance rows are accounting identities (not relaxable, not reported); which flows f exist
+is the eligibility rule's (:mod:`budgetopt.families.eligibility`). A source whose unspent money
+rolls on (the transformation fund with ``carry_forward``) has a cumulative limit there instead
+of its yearly one here. The shadow price of a source's row is the objective gained per extra
+£1m of that source. F[i,y] is the data's amount after ``amounts``, ``scale`` and ``budget_m``
+(applied by :func:`budgetopt.model.data.prepare`).
+
+No new symbols: f, F, S and E(i) are the package's (:mod:`budgetopt.families`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from budgetopt.errors import Problem
+from budgetopt.families import transformation_fund
+from budgetopt.families.common import Params, fmt_m, problem, service_names
+from budgetopt.families.family import Family, Income, Requirement, Spend
+from budgetopt.families.rows import add_rows, linear, unit_sum
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from budgetopt.model.data import ModelData
+
+
+class MoneyRule(Params):
+    """Money: spend in each year within each funding source's amount."""
+
+    scale: float = Field(1.0, ge=0.0, description="Multiply every funding amount by this.")
+    budget_m: float | None = Field(
+        None, ge=0.0,
+        description="Total pooled budget per year in £m: every source in every year is "
+        "scaled by budget_m / (first year's total funding). Blank = as in the data.",
+    )
+    amounts: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Override amounts: {source_id: {year: £m}} (applied before scaling).",
+    )
+
+
+def check(data: ModelData) -> list[Problem]:
+    """Each override in ``amounts`` names a source and a planning year of the funding table."""
+    fund = data.inputs.funding
+    have = set(zip(fund["source_id"], fund["year"]))
+    return [problem(f"rules.money.amounts.{sid}.{year}", f"names source {sid!r} in year "
+                    f"{year!r}, not in the funding table")
+            for sid, by_year in data.policy.rules.money.amounts.items() for year in by_year
+            if str(year) not in data.years or (sid, str(year)) not in have]
+
+
+def add(m: pyo.ConcreteModel, data: ModelData) -> None:
+    flows = data.flows
+    by_source: dict[tuple[str, str], list] = defaultdict(list)
+    by_service: dict[tuple[str, str], list] = defaultdict(list)
+    fs = list(m.flow.values())
+    for col, src, sid, year in zip(flows["col"].tolist(), flows["source_id"].tolist(),
+                                   flows["service_id"].tolist(), flows["year"].tolist()):
+        by_source[(src, year)].append(fs[col])
+        by_service[(sid, year)].append(fs[col])
+    fund = data.funding
+    rolled = transformation_fund.carried_forward_sources(data)
+    amount = {(s, y): a for s, y, a in zip(fund["source_id"], fund["year"], fund["amount_m"])
+              if s not in rolled}
+    source_names = dict(zip(fund["source_id"], fund["name"]))
+    add_rows(
+        m, "money_source_limit", "money", list(amount),
+        body=lambda k: unit_sum(by_source[k]) if by_source[k] else None,
+        sense="<=", limit=amount,
+        name=lambda k: f"Spend from {source_names[k[0]]} in {k[1]} within its {fmt_m(amount[k])}",
+        labels=lambda k: {"source": source_names[k[0]], "year": k[1]},
+        keys=lambda k: {"source_id": k[0], "year": k[1]},
+    )
+    services = service_names(data)
+    keys = [(s, y) for y in data.years for s in data.inputs.service_ids]
+    add_rows(
+        m, "funding_balance", "money", keys,
+        # written S[s,y] − Σ f = 0: the many segment terms stay bare variables (cheaper)
+        body=lambda k: linear([*((1.0, x) for x in m.terms.spend[k]),
+                               *((-1.0, f) for f in by_service[k])]),
+        sense="==", limit={k: 0.0 for k in keys},
+        name=lambda k: f"Spend on {services[k[0]]} in {k[1]} is paid for by eligible sources",
+        labels=lambda k: {"service": services[k[0]], "year": k[1]},
+        keys=lambda k: {"service_id": k[0], "year": k[1]},
+        relaxable=False, report=False,
+    )
+
+
+def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
+    """The plan's spend within the pooled budget each year, and each source's within its
+    income (both as the Income sheet states them: the data set's amounts)."""
+    rows = [Requirement("Planned expenditure within the pooled budget", y, (Spend(y),), "<=",
+                        (Income(y),)) for y in years]
+    fund = data.inputs.funding
+    planned = set(fund.loc[fund["year"].isin(years), "source_id"])
+    first = fund.drop_duplicates("source_id")
+    for sid, name in zip(first["source_id"], first["name"]):
+        if sid in planned:
+            rows += [Requirement(f"Spend from {name} within its income", y,
+                                 (Spend(y, sources=(sid,)),), "<=", (Income(y, sid),))
+                     for y in years]
+    return rows
+
+
+FAMILY = Family("money", MoneyRule, MoneyRule(), ("money_source_limit", "funding_balance"),
+                add=add, check=check, checklist=checklist)

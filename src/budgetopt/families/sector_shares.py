@@ -1,0 +1,181 @@
+"""Sector shares: a group of sectors at least (or at most) a share of the money.
+
+.. math::
+
+    S[G,y] − σ_min · S[ALL,y] ≥ 0       (share_min)
+    S[G,y] − σ_max · S[ALL,y] ≤ 0       (share_max)
+
+S[ALL,y] is total pool spend; with ``of: system`` (which needs the acute offset,
+:mod:`budgetopt.families.acute_offset`) the whole also counts the acute spend needed H[y], and
+H[y] counts in a group that includes acute. The shadow price is per £1m of the group's spend
+(the row is in £m).
+
+=========  ==========================================================  ========
+symbol     meaning                                                      unit
+=========  ==========================================================  ========
+G          the services of a limit's sectors                            —
+ALL        every service                                                —
+σ_min      the group's least share (``min``)                            —
+σ_max      the group's largest share (``max``)                          —
+=========  ==========================================================  ========
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, model_validator
+
+from budgetopt.errors import Problem
+from budgetopt.families.common import Params, group_terms, problem, sector_services
+from budgetopt.families.family import Family, Requirement, Spend
+from budgetopt.families.rows import add_rows, linear
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from budgetopt.model.data import ModelData
+
+
+class SectorShare(Params):
+    """A floor or ceiling on one group of sectors' share of the money."""
+
+    sectors: list[str] = Field(..., min_length=1, description="Sectors counted together.")
+    label: str | None = Field(None, description="Name used in results, e.g. 'Prevention'.")
+    min: float | None = Field(None, ge=0.0, le=1.0, description="At least this share.")
+    max: float | None = Field(None, ge=0.0, le=1.0, description="At most this share.")
+    of: Literal["pool", "system"] = Field(
+        "pool", description="Share of the pooled money (every funding source), or of the "
+        "system (the pool plus the acute budget of the acute offset, acute spend needed "
+        "counted as acute).")
+    years: list[str] | None = Field(None, description="Years it applies in; blank = all.")
+
+    @model_validator(mode="after")
+    def _one_side(self) -> SectorShare:
+        if self.min is None and self.max is None:
+            raise ValueError("a sector share needs min or max")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+class SectorSharesRule(Params):
+    """Sector shares: e.g. acute at most a share ('shift left'), prevention at least one."""
+
+    enabled: bool = True
+    limits: list[SectorShare] = Field(default_factory=list)
+
+
+SIDES = (("share_min", "min", ">=", "at least"), ("share_max", "max", "<=", "at most"))
+"""(component, parameter, sense, words) of each side."""
+
+
+def label(lim: SectorShare) -> str:
+    """A limit's group in words: its label, or its sectors."""
+    return lim.label or " and ".join(s.replace("_", " ") for s in lim.sectors)
+
+
+def group_id(lim: SectorShare) -> str:
+    """A limit's group as an id: its sectors joined by '+', '@system' for a share of the
+    system (the row key ``sector_group_id``)."""
+    return "+".join(sorted(lim.sectors)) + ("@system" if lim.of == "system" else "")
+
+
+def row_name(lim: SectorShare, words: str, share: float, year: str) -> str:
+    """'<Group> at least (at most) X% of pooled (system) spend in <year>'."""
+    text = label(lim)
+    return (f"{text[:1].upper() + text[1:]} {words} {share:.0%} of "
+            f"{'system' if lim.of == 'system' else 'pooled'} spend in {year}")
+
+
+def check(data: ModelData) -> list[Problem]:
+    rule = data.policy.rules.sector_shares
+    problems = []
+    if any(lim.of == "system" for lim in rule.limits) and not data.policy.enabled("acute_offset"):
+        problems.append(problem("rules.sector_shares", "'of: system' needs rules.acute_offset "
+                                "(the acute budget outside the pool)"))
+    sectors = set(data.inputs.services["sector"])
+    for i, lim in enumerate(rule.limits):
+        unknown = [s for s in lim.sectors if s not in sectors]
+        if unknown:
+            problems.append(problem(f"rules.sector_shares.limits[{i}].sectors", f"names "
+                                    f"sector(s) {unknown} that no service has"))
+    return problems
+
+
+def _applies(lim: SectorShare, year: str) -> bool:
+    return lim.years is None or year in lim.years
+
+
+def add(m: pyo.ConcreteModel, data: ModelData) -> None:
+    rule = data.policy.rules.sector_shares
+    everything = data.inputs.service_ids
+    rows: dict[str, dict] = {"share_min": {}, "share_max": {}}  # (i, y) -> (share, group, lim)
+    for i, lim in enumerate(rule.limits):
+        group = sector_services(data, lim.sectors)
+        for y in data.years:
+            if not _applies(lim, y):
+                continue
+            for component, side, _, _ in SIDES:
+                if getattr(lim, side) is not None:
+                    rows[component][(i, y)] = (getattr(lim, side), group, lim)
+
+    def body(k, spec):
+        share, group, lim = spec[k]
+        y = k[1]
+        terms = group_terms(m, group, y) + group_terms(m, everything, y, -share)
+        if lim.of == "system":
+            terms.append(((1.0 if "acute" in lim.sectors else 0.0) - share, m.acute[y]))
+        return linear(terms)
+
+    for component, _, sense, words in SIDES:
+        spec = rows[component]
+        add_rows(m, component, "sector_shares", list(spec),
+                 body=lambda k, spec=spec: body(k, spec), sense=sense,
+                 limit={k: 0.0 for k in spec},
+                 name=lambda k, spec=spec, words=words:
+                     row_name(spec[k][2], words, spec[k][0], k[1]),
+                 labels=lambda k, spec=spec: {"group": label(spec[k][2]), "year": k[1]},
+                 keys=lambda k, spec=spec: {"sector_group_id": group_id(spec[k][2]),
+                                            "year": k[1]})
+
+
+def presolve(data: ModelData) -> list[str]:
+    """Floors of the same year and base adding up to more than 100%."""
+    out = []
+    for year in data.years:
+        for base in ("pool", "system"):
+            floors = [lim for lim in data.policy.rules.sector_shares.limits
+                      if lim.min is not None and lim.of == base and _applies(lim, year)]
+            total = sum(lim.min for lim in floors)
+            if total > 1 + 1e-9:
+                out.append(f"Sector-share floors add up to {total:.0%} of {base} spend in "
+                           f"{year}: only spending nothing meets them all.")
+    return out
+
+
+def checklist(data: ModelData, years: list[str]) -> list[Requirement] | None:
+    """A group's planned spend against its share of all planned spend that year. Shares of
+    the system count the acute spend outside the pool, which the sheet does not hold: then
+    every row is shown as solved."""
+    limits = data.policy.rules.sector_shares.limits
+    if any(lim.of == "system" for lim in limits):
+        return None
+    rows = []
+    for lim in limits:
+        group = tuple(sector_services(data, lim.sectors))
+        for y in years:
+            if not _applies(lim, y):
+                continue
+            for _, side, sense, words in SIDES:
+                share = getattr(lim, side)
+                if share is not None:
+                    rows.append(Requirement(row_name(lim, words, share, y), y,
+                                            (Spend(y, services=group),), sense,
+                                            (Spend(y, factor=share),)))
+    return rows
+
+
+FAMILY = Family("sector_shares", SectorSharesRule, SectorSharesRule(enabled=False),
+                ("share_min", "share_max"), add=add, check=check, presolve=presolve,
+                checklist=checklist)

@@ -1,0 +1,119 @@
+"""Outcome targets: a metric's outcome in a year at least (or at most) a stated value.
+
+.. math::
+
+    O[m,y] ≥ T_min[m,y]          (targets_min)
+    O[m,y] ≤ T_max[m,y]          (targets_max)
+
+A target without a year applies in every planning year. In ``min_cost`` mode these are what
+the spend must buy; in ``max_outcome`` mode they are side constraints.
+
+=========  ==========================================================  ========
+symbol     meaning                                                      unit
+=========  ==========================================================  ========
+T_min[m,y] the least outcome of metric m in year y (``items[].min``)    unit
+T_max[m,y] the most (``items[].max``)                                   unit
+=========  ==========================================================  ========
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field, model_validator
+
+from budgetopt.errors import Problem
+from budgetopt.families.common import Params, problem
+from budgetopt.families.family import Family
+from budgetopt.families.rows import add_rows, linear
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from budgetopt.model.data import ModelData
+
+
+class Target(Params):
+    metric: str
+    year: str | None = Field(None, description="Year label; blank = every year.")
+    min: float | None = Field(None, description="Outcome at least this (metric's units).")
+    max: float | None = Field(None, description="Outcome at most this.")
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Target:
+        if self.min is None and self.max is None:
+            raise ValueError("a target needs min or max")
+        return self
+
+
+class TargetsRule(Params):
+    """Outcome targets: a metric's outcome at least (or at most) a stated value."""
+
+    enabled: bool = True
+    items: list[Target] = Field(default_factory=list)
+
+
+SIDES = (("targets_min", "min", ">=", "at least"), ("targets_max", "max", "<=", "at most"))
+"""(component, parameter, sense, words) of each side."""
+
+
+def _limits(data: ModelData) -> dict[str, dict[tuple[str, str], float]]:
+    """{component: {(metric, year): target}}; a later item replaces an earlier one."""
+    out: dict[str, dict[tuple[str, str], float]] = {}
+    for component, side, _, _ in SIDES:
+        limit = {}
+        for t in data.policy.rules.targets.items:
+            value = getattr(t, side)
+            if value is not None:
+                for y in ([t.year] if t.year else data.years):
+                    limit[(t.metric, y)] = float(value)
+        out[component] = limit
+    return out
+
+
+def check(data: ModelData) -> list[Problem]:
+    """Each target names a metric and a planning year, and some service's curve buys it."""
+    items = data.policy.rules.targets.items
+    metrics = set(data.inputs.metrics["metric_id"])
+    problems = []
+    for i, t in enumerate(items):
+        where = f"rules.targets.items[{i}]"
+        if t.metric not in metrics:
+            problems.append(problem(f"{where}.metric", f"unknown metric {t.metric!r}"))
+        if t.year is not None and t.year not in data.years:
+            problems.append(problem(f"{where}.year", f"{t.year!r} is not a planning year "
+                                    f"(planning years: {', '.join(data.years)})"))
+    if problems:
+        return problems
+    year_of = data.segments["year"].to_numpy()
+    co = data.coefs[data.coefs["per_m"] != 0]
+    bought = set(zip(co["metric_id"], year_of[co["col"].to_numpy()]))
+    for i, t in enumerate(items):
+        missing = [y for y in ([t.year] if t.year else data.years) if (t.metric, y) not in bought]
+        if missing:
+            problems.append(problem(f"rules.targets.items[{i}]", f"target on {t.metric} in "
+                                    f"{', '.join(missing)}: no service has a curve for this "
+                                    "metric"))
+    return problems
+
+
+def add(m: pyo.ConcreteModel, data: ModelData) -> None:
+    metrics = data.inputs.metrics.set_index("metric_id")
+    limits = _limits(data)
+    for component, _, sense, words in SIDES:
+        limit = limits[component]
+        add_rows(
+            m, component, "targets", list(limit),
+            body=lambda k: linear(m.terms.outcome.get(k, ())) if m.terms.outcome.get(k) else None,
+            sense=sense, limit=limit,
+            name=lambda k, words=words, limit=limit:
+                f"{metrics.at[k[0], 'name']} in {k[1]} {words} {limit[k]:,.1f} "
+                f"{metrics.at[k[0], 'unit']}",
+            labels=lambda k: {"metric": metrics.at[k[0], "name"], "year": k[1],
+                              "metric_unit": metrics.at[k[0], "unit"]},
+            keys=lambda k: {"metric_id": k[0], "year": k[1]},
+        )
+
+
+FAMILY = Family("targets", TargetsRule, TargetsRule(), ("targets_min", "targets_max"), add=add,
+                check=check)

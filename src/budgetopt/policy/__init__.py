@@ -1,0 +1,219 @@
+"""Policy models: which rules apply and how they are tuned (YAML under ``models/``).
+
+A policy model is a file a person can read and diff. Every key is checked: an unknown key is an
+error that names the key, where it is, and the nearest valid key. Contract keys (MODEL.md):
+``objective: max_outcome | min_cost`` and ``nonconcave: reject | milp``.
+
+Constraint families live under ``rules:``, each with ``enabled`` and its parameters, so a
+scenario override reads ``rules.workforce.scale=0.9``. The section is built from the registry
+of families (:data:`budgetopt.families.FAMILIES`): each family's module holds its parameter
+class, so adding a family adds its key here.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+from budgetopt.errors import PolicyError, Problem
+from budgetopt.families import FAMILIES
+from budgetopt.families.common import Params
+from budgetopt.families.family import Family
+from budgetopt.families.rows import family_catalogue
+
+
+class Horizon(Params):
+    """Planning horizon: which funding years to plan, and how to weigh later years."""
+
+    years: list[str] | None = Field(
+        None, description="Years to plan (labels as in funding). Blank = every funding year."
+    )
+    discount_rate: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="Annual discount rate on outcomes (and on spend in min_cost mode), "
+        "e.g. 0.035 (HM Treasury Green Book). Year 1 is undiscounted.",
+    )
+
+
+class PlacesSettings(Params):
+    """Places: effect multipliers overriding the data (outcome per £ relative to average)."""
+
+    effects: dict[str, float] = Field(default_factory=dict)
+
+
+class SolverSettings(Params):
+    time_limit_s: float = Field(60.0, gt=0.0, description="Stop after this many seconds.")
+    mip_rel_gap: float = Field(1e-6, ge=0.0, description="Relative optimality gap for MILP.")
+    presolve: Literal["on", "off", "choose"] = "choose"
+    method: Literal["choose", "simplex", "ipm"] = "choose"
+    random_seed: int = Field(0, ge=0, description="HiGHS's random seed (a batch job's seed).")
+
+
+# -- the rules: one field per constraint family of the registry ---------------------------------
+#
+# Each ICS rule is off unless the policy model mentions it: ``Rules()`` holds each family's
+# default (a switched-off instance), while a rule written in a YAML file (``mhis:
+# {allocation_growth: 0.03}``) is built with ``enabled: true``. Shares and rates are fractions
+# (0.05 = 5%); money is £m a year. The parameter classes live with their families.
+
+
+def rules_model(families: list[Family]) -> Any:
+    """The ``rules:`` section for `families`: one field per family with parameters (its
+    default when the policy does not mention it), in the catalogue's order of families (the
+    order the policy model and its documentation list them)."""
+    order = {name: i for i, name in enumerate(family_catalogue())}
+    missing = [f.name for f in families if f.params is not None and f.name not in order]
+    if missing:
+        raise KeyError(f"constraint families {missing} have no catalogue entry")
+    fields: dict[str, Any] = {f.name: (f.params, f.default)
+                              for f in sorted((f for f in families if f.params is not None),
+                                              key=lambda f: order[f.name])}
+    return create_model("Rules", __base__=Params, **fields)
+
+
+class Rules(rules_model(FAMILIES)):  # type: ignore[misc]
+    """Constraint families. Money, eligibility, bounds, workforce and targets are on by
+    default; the ICS rules from ``transition`` on are off until a policy model writes them."""
+
+
+class Relax(Params):
+    """Loosen one named rule by a stated amount: how the infeasibility advice is applied."""
+
+    rule: str = Field(description="The rule's plain-English name, exactly as the results give it.")
+    by: float = Field(gt=0.0, description="How far to loosen its limit, in the rule's own unit "
+                      "(£m, WTE, percentage points, the metric's unit).")
+
+
+class Policy(Params):
+    """A policy model: objective, curve treatment, horizon and the rules."""
+
+    name: str = "Default"
+    description: str = ""
+    objective: Literal["max_outcome", "min_cost"] = "max_outcome"
+    nonconcave: Literal["reject", "milp"] = "reject"
+    estimate: Literal["central", "low", "high"] = Field(
+        "central", description="Which curve values to optimise with."
+    )
+    horizon: Horizon = Horizon()
+    rules: Rules = Rules()
+    places: PlacesSettings = PlacesSettings()
+    solver: SolverSettings = SolverSettings()
+    relax: list[Relax] = Field(
+        default_factory=list,
+        description="Named rules loosened by stated amounts, e.g. the infeasibility advice "
+        "accepted: [{rule: \"Minimum spend on Care Act duties in 2026/27 (£20.0m)\", by: 8.0}].")
+
+    def enabled(self, family: str) -> bool:
+        """Whether a constraint family is switched on (money always is)."""
+        rule = getattr(self.rules, family, None)
+        if rule is None:
+            return False
+        return bool(getattr(rule, "enabled", True))
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """Valid keys at a location in the policy tree (for 'did you mean')."""
+    model: Any = Policy
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            return []
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return list(getattr(model, "model_fields", {}).keys()) if model else []
+
+
+def _problems(err: ValidationError, where: str) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        path = ".".join(str(p) for p in loc)
+        if e["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            valid = _fields_at(loc[:-1])
+            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else (
+                f"valid keys here: {', '.join(valid)}" if valid else "not a valid key"
+            )
+            problems.append(Problem(where, f"unknown key '{path}': {hint}"))
+        else:
+            value = e.get("input")
+            shown = value if isinstance(value, (str, int, float, bool)) else None
+            problems.append(Problem(where, f"{path}: {e['msg']}", value=shown))
+    return problems
+
+
+def policy_from_dict(data: dict[str, Any] | None, where: str = "policy model") -> Policy:
+    """Validate a policy mapping, reporting every problem with the key's path."""
+    try:
+        return Policy.model_validate(data or {})
+    except ValidationError as err:
+        raise PolicyError(_problems(err, where), title=f"The policy model {where} has problems")
+
+
+def load_policy(path: str | Path | None) -> Policy:
+    """Read a policy model YAML file; ``None`` gives the default policy."""
+    if path is None:
+        return Policy()
+    p = Path(path)
+    if not p.is_file():
+        raise PolicyError.single(str(p), "policy model file not found")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise PolicyError.single(p.name, f"not valid YAML: {getattr(err, 'problem', err)}",
+                                 row=row) from None
+    if data is not None and not isinstance(data, dict):
+        raise PolicyError.single(p.name, "a policy model must be a mapping of keys to values")
+    return policy_from_dict(data, where=p.name)
+
+
+def _parse_scalar(text: str) -> Any:
+    """Parse an override value as YAML (numbers, booleans, lists), else keep the string."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+OVERRIDE_ALIASES = {"budget_m": "rules.money.budget_m", "scale": "rules.money.scale"}
+
+
+def override_items(overrides: list[str] | dict[str, Any]) -> list[tuple[str, Any]]:
+    """``["budget_m=240", ...]`` or ``{"budget_m": 240}`` as ``[("budget_m", 240), ...]``."""
+    if isinstance(overrides, dict):
+        return list(overrides.items())
+    items = []
+    for text in overrides:
+        if "=" not in text:
+            raise PolicyError.single("--set", f"'{text}' is not of the form key=value")
+        key, _, value = text.partition("=")
+        items.append((key.strip(), _parse_scalar(value.strip())))
+    return items
+
+
+def apply_overrides(policy: Policy, overrides: list[str] | dict[str, Any]) -> Policy:
+    """Return a new policy with ``key.path=value`` overrides applied and validated.
+
+    ``budget_m=240`` is short for ``rules.money.budget_m=240``.
+    """
+    data = policy.model_dump(mode="python")
+    for key, value in override_items(overrides):
+        path = OVERRIDE_ALIASES.get(key, key).split(".")
+        node = data
+        for part in path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {} if node.get(part) is None else node[part]
+            node = node[part]
+            if not isinstance(node, dict):
+                raise PolicyError.single("--set", f"'{key}' does not name a setting")
+        node[path[-1]] = value
+    return policy_from_dict(data, where="overrides")
