@@ -153,6 +153,44 @@ def test_validate_lists_tables_and_exits_0(data_dir):
     assert "services" in res.output
 
 
+BAD_POLICY = """\
+horizon: {years: ["2026/27", "2031/32"]}
+rules:
+  mhis: {include: [REABLE, NOSUCH]}
+  targets: {items: [{metric: ADM, min: 10}, {metric: FALLS, min: 1}]}
+  fair_shares: {band: 0.1}
+"""
+
+
+@pytest.mark.parametrize("command", ["validate", "solve"])
+def test_validate_and_solve_name_every_policy_problem_at_once(command, data_dir, tmp_path):
+    """A policy with four problems against the tiny data set: validate (which used to say
+    "valid" for it) and solve both exit 2 and name all four by their key, writing nothing."""
+    model = tmp_path / "m.yaml"
+    model.write_text(BAD_POLICY)
+    out = tmp_path / "r.json"
+    res = invoke(command, data_dir, "--model", model,
+                 *(("--json", out) if command == "solve" else ()))
+    assert res.exit_code == 2, res.output
+    assert "The policy model has problems (4 problems)" in res.output
+    for key in ("horizon.years[1]: '2031/32' is not a funding year",
+                "rules.targets.items[1].metric: unknown metric 'FALLS'",
+                "rules.mhis.include[1]: 'NOSUCH' is not a service",
+                "rules.fair_shares: needs a places table"):
+        assert key in res.output
+    assert "Traceback" not in res.output and not out.exists()
+
+
+def test_validate_checks_the_rules_a_policy_relaxes(data_dir, tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text("relax: [{rule: 'Spend from Better Care Fund pool in 2026/27 within its "
+                     "£10.1m', by: 1.0}]\n")
+    res = invoke("validate", data_dir, "--model", model)
+    assert res.exit_code == 2
+    assert "did you mean 'Spend from Better Care Fund pool in 2026/27 within its £10.0m'" in (
+        res.output)
+
+
 def test_missing_data_path_exits_2(tmp_path):
     res = invoke("solve", tmp_path / "nowhere")
     assert res.exit_code == 2

@@ -1,4 +1,5 @@
-"""The core families on cases small enough to solve by hand.
+"""The core model on cases small enough to solve by hand: bands, places, years, shadow prices,
+infeasibility advice and re-solves (each family's own cases are in tests/families/).
 
 Each test's docstring gives the hand calculation; the assertions check the optimum, the
 allocation and the shadow prices against it.
@@ -15,30 +16,9 @@ from budgetopt.api import build
 from budgetopt.errors import PolicyError
 from budgetopt.policy import Relax, policy_from_dict
 from tests.builders import make_inputs
+from tests.families.cases import row, spend, two_services
 
 Y = "2026/27"
-
-
-def two_services(budget: float = 5.0, **svc_b: float):
-    """A: 2 @ 10 then 2 @ 4;  B: 1 @ 8 then 5 @ 6 (outcome per £m)."""
-    return make_inputs(
-        services=[{"service_id": "A"}, {"service_id": "B", **svc_b}],
-        curves=[("A", "m", 1, 2, 10), ("A", "m", 2, 2, 4), ("B", "m", 1, 1, 8),
-                ("B", "m", 2, 5, 6)],
-        funding=[("pool", Y, budget)],
-    )
-
-
-def spend(res, service: str, year: str = Y) -> float:
-    a = res.allocation
-    return float(a.loc[(a["service_id"] == service) & (a["year"] == year), "spend_m"].sum())
-
-
-def row(res, startswith: str):
-    c = res.constraints
-    match = c[c["name"].str.startswith(startswith)]
-    assert len(match) == 1, f"expected one row starting {startswith!r}, got {list(c['name'])}"
-    return match.iloc[0]
 
 
 def test_budget_goes_to_best_bands_first_and_prices_the_marginal_band():
@@ -71,88 +51,6 @@ def test_reduced_cost_says_how_much_better_an_unfunded_band_must_be():
     assert "would need to buy 2.00 more weighted outcomes per £1m (50% more effective)" in \
         rc.at["A", "meaning"]
     assert "B" not in rc.index
-
-
-def test_minimum_spend_forces_money_into_a_weak_service_and_has_a_negative_price():
-    """A: 2 @ 10; C: 5 @ 1 with min 2; budget 3 → A 1 (10), C 2 (2) → 12.
-    Raising C's minimum by £1m moves £1m from A (10) to C (1): −9."""
-    inputs = make_inputs(
-        services=[{"service_id": "A"}, {"service_id": "C", "min_m": 2.0}],
-        curves=[("A", "m", 1, 2, 10), ("C", "m", 1, 5, 1)],
-        funding=[("pool", Y, 3.0)],
-    )
-    res = optimise(inputs)
-    assert res.objective == pytest.approx(12.0)
-    assert spend(res, "C") == pytest.approx(2.0)
-    minimum = row(res, "Minimum spend on C")
-    assert minimum["family"] == "bounds" and minimum["binding"]
-    assert minimum["shadow_price"] == pytest.approx(-9.0)
-    assert "give up 9.00 weighted outcomes" in minimum["meaning"]
-
-
-def test_maximum_spend_caps_a_service_and_prices_the_cap():
-    """B capped at 1.5: A1 2 (20), B1 1 (8), B2 0.5 (3), A2 1.5 (6) → 37.
-    Lifting B's cap £1m swaps A2 (4) for B2 (6): +2."""
-    res = optimise(two_services(5.0, max_m=1.5))
-    assert res.objective == pytest.approx(37.0)
-    cap = row(res, "Maximum spend on B")
-    assert cap["shadow_price"] == pytest.approx(2.0)
-
-
-def test_eligibility_keeps_a_ring_fenced_source_on_its_services():
-    """DFG (£3m) may pay only for B (1 @ 8, 5 @ 1); the pool (£2m) pays for anything.
-    B takes all DFG: 8 + 2 = 10; the pool funds A1: 20 → 30 (not 36 without the ring-fence).
-    Shadow prices: DFG 1 (B2), pool 10 (A1 has room)."""
-    common = {
-        "services": [{"service_id": "A"}, {"service_id": "B"}],
-        "curves": [("A", "m", 1, 4, 10), ("B", "m", 1, 1, 8), ("B", "m", 2, 5, 1)],
-        "funding": [("dfg", Y, 3.0), ("pool", Y, 2.0)],
-    }
-    fenced = optimise(make_inputs(**common, eligibility=[("dfg", "B")]))
-    free = optimise(make_inputs(**common))
-    assert fenced.objective == pytest.approx(30.0)
-    assert free.objective == pytest.approx(8 + 40)  # A takes £4m (40), B1 £1m (8)
-    flows = fenced.funding_flows
-    dfg = flows[flows["source_id"] == "dfg"]
-    assert set(dfg["service_id"]) == {"B"}
-    assert row(fenced, "Spend from dfg")["shadow_price"] == pytest.approx(1.0)
-    assert row(fenced, "Spend from pool")["shadow_price"] == pytest.approx(10.0)
-    off = optimise(make_inputs(**common, eligibility=[("dfg", "B")]),
-                   apply_overrides(Policy(), ["rules.eligibility.enabled=false"]))
-    assert off.objective == pytest.approx(free.objective)
-
-
-def test_workforce_limit_caps_staff_hungry_service_and_prices_a_wte():
-    """A needs 10 WTE per £m; 15 WTE → A ≤ £1.5m (15). Budget 5: B1 1 (8) + B2 2.5 (15) → 38.
-    One more WTE lets £0.1m move from B2 (6) to A1 (10): +0.4 per WTE."""
-    inputs = make_inputs(
-        services=[{"service_id": "A"}, {"service_id": "B"}],
-        curves=[("A", "m", 1, 2, 10), ("A", "m", 2, 2, 4), ("B", "m", 1, 1, 8),
-                ("B", "m", 2, 5, 6)],
-        funding=[("pool", Y, 5.0)],
-        workforce=[("nurses", Y, 15.0)], workforce_need=[("nurses", "A", 10.0)],
-    )
-    res = optimise(inputs)
-    assert res.objective == pytest.approx(38.0)
-    wte = row(res, "nurses needed")
-    assert wte["family"] == "workforce" and wte["unit"] == "WTE"
-    assert wte["shadow_price"] == pytest.approx(0.4)
-    scaled = optimise(inputs, apply_overrides(Policy(), ["rules.workforce.scale=2"]))
-    assert scaled.objective == pytest.approx(40.0)  # workforce no longer binds
-
-
-def test_min_cost_buys_the_target_with_the_cheapest_outcomes():
-    """Target 25: A1 gives 20 for £2m, then B1 5 more for £0.625m → £2.625m.
-    Each extra unit of target costs 1/8 £m."""
-    policy = Policy.model_validate({"objective": "min_cost", "rules": {"targets": {
-        "items": [{"metric": "m", "min": 25}]}}})
-    res = optimise(two_services(5.0), policy)
-    assert res.status == "optimal"
-    assert res.objective == pytest.approx(2.625)
-    target = row(res, "m in 2026/27 at least")
-    assert target["family"] == "targets"
-    assert target["shadow_price"] == pytest.approx(0.125)
-    assert "add £0.125m to the cost" in target["meaning"]
 
 
 def test_places_share_band_width_by_need_and_multiply_effect():
@@ -205,31 +103,6 @@ def test_metric_curves_with_different_bands_are_merged_exactly():
         {"a": 11.0, "b": 8.0})
 
 
-def nonconcave_inputs(budget: float):
-    """A needs scale: band 1 (1 @ 1) must be full before band 2 (1 @ 10). B: 2 @ 5."""
-    return make_inputs(
-        services=[{"service_id": "A"}, {"service_id": "B"}],
-        curves=[("A", "m", 1, 1, 1), ("A", "m", 2, 1, 10), ("B", "m", 1, 2, 5)],
-        funding=[("pool", Y, budget)],
-    )
-
-
-def test_nonconcave_curve_is_rejected_unless_milp():
-    with pytest.raises(PolicyError, match="nonconcave: milp"):
-        optimise(nonconcave_inputs(2.0))
-
-
-@pytest.mark.parametrize(("budget", "best", "a_spend"), [(2.0, 11.0, 2.0), (1.5, 7.5, 0.0)])
-def test_milp_fills_bands_in_order(budget, best, a_spend):
-    """£2m: all of A (1 + 10 = 11) beats all of B (10). £1.5m: A would give 1 + 5 = 6 only
-    (band 1 first), B gives 7.5 — an LP that skipped band 1 would wrongly claim 1.5 × 10 = 15."""
-    res = optimise(nonconcave_inputs(budget), Policy(nonconcave="milp"))
-    assert res.status == "optimal"
-    assert res.objective == pytest.approx(best)
-    assert spend(res, "A") == pytest.approx(a_spend)
-    assert "mixed-integer choices fixed" in res.duals_note
-
-
 def test_infeasible_minimums_report_the_smallest_relaxation_found_by_the_solver():
     """Minimums 4 + 3 = 7 against £5m: every relaxation found adds up to £2m."""
     inputs = make_inputs(
@@ -246,22 +119,6 @@ def test_infeasible_minimums_report_the_smallest_relaxation_found_by_the_solver(
     assert sum(r.relax_by for r in relax) == pytest.approx(2.0)
     assert {r.family for r in relax} <= {"money", "bounds"}
     assert "relax" in res.infeasibility.message and "£2.0m" in res.infeasibility.message
-
-
-def test_a_minimum_beyond_its_eligible_sources_is_named_before_the_solve():
-    """B may be paid only by DFG (£3m) and the pool (£2m); A only by the pool. B's minimum of
-    £6m is more than the £5m that may pay for it; A's £1m minimum is within its £2m."""
-    inputs = make_inputs(
-        services=[{"service_id": "A", "min_m": 1.0}, {"service_id": "B", "min_m": 6.0}],
-        curves=[("A", "m", 1, 10, 1), ("B", "m", 1, 10, 1)],
-        funding=[("dfg", Y, 3.0), ("pool", Y, 2.0)],
-        eligibility=[("dfg", "B")],
-    )
-    res = optimise(inputs)
-    assert res.status == "infeasible"
-    eligible = [w for w in res.warnings if "its eligible sources hold" in w]
-    assert eligible == [(f"The minimum on B (£6.0m) is more than the £5.0m its eligible "
-                         f"sources hold in {Y}.")]
 
 
 def test_infeasible_target_is_relaxed_in_its_own_units():

@@ -3,18 +3,19 @@
 .. math::
 
     H[y] + θ · Σ_m γ_m · (O[m,y−L] − Ō[m,y−L]) / 10⁶ ≥ C[y]         (acute_demand)
-    H[y] − D[y] ≤ Bᴬ[y]                                              (acute_budget)
-    Σ_s f[R,s,y] + λ · (H[y] − D[y]) ≤ λ · Bᴬ[y]                     (acute_release)
+    H[y] − D[y] ≤ Hᴮ[y]                                              (acute_budget)
+    Σ_s f[R,s,y] + λ · (H[y] − D[y]) ≤ λ · Hᴮ[y]                     (acute_release)
     D[y] − D̄[y] · u[y] ≤ 0                                           (double_running_switch)
-    Σ_s f[R,s,y] + λ · Bᴬ[y] · u[y] ≤ λ · Bᴬ[y]                      (release_switch)
+    Σ_s f[R,s,y] + λ · Hᴮ[y] · u[y] ≤ λ · Hᴮ[y]                      (release_switch)
 
 Acute spend needed H[y] is today's demand cost C[y] less the cash-releasing saving of the extra
 admissions and bed-days the pool's schemes avoid (metric m's extra outcome over what the
 baseline buys, times £γ_m a unit, times the realisation rate θ), realised only after a lag of L
-years (savings of years before the plan are nil). The acute budget Bᴬ pays for H; what it
+years (savings of years before the plan are nil). The acute budget Hᴮ pays for H; what it
 cannot pay (the double running: new services running while the beds they replace are still
 open) must come from the transformation fund, D[y] (zero unless that fund may pay double
-running; D[y] ≤ D̄[y] = max(0, C[y] − Bᴬ[y]), the double running needed if nothing were saved).
+running; D[y] ≤ D̄[y] = max(0, C[y] − Hᴮ[y]), the double running needed if nothing were
+saved).
 A year either pays double running or releases money, never both (the binary u[y]), so the fund
 cannot become general money by paying acute costs the acute budget could meet; the model is
 then a small mixed-integer programme and its shadow prices come from the LP with u fixed. What
@@ -27,10 +28,10 @@ symbol     meaning                                                      unit
 =========  ==========================================================  ========
 H[y]       acute spend needed (outside the pool)                        £m
 D[y]       double running paid by the transformation fund               £m
-D̄[y]       the most double running a year can need: max(0, C − Bᴬ)      £m
+D̄[y]       the most double running a year can need: max(0, C − Hᴮ)      £m
 u[y]       1 if year y pays double running (and releases nothing)       0/1
 C[y]       acute demand cost at today's activity (``baseline_cost_m``)  £m
-Bᴬ[y]      acute budget (``budget_m``; blank: C in the first year)      £m
+Hᴮ[y]      acute budget (``budget_m``; blank: C in the first year)      £m
 θ          share of the gross saving that is cash (``realisation``)     —
 γ_m        acute cost avoided per unit of metric m (``saving_gbp``)     £
 L          years before savings release cash (``lag_years``)            years
@@ -115,7 +116,7 @@ def release_services(inputs: Inputs, policy: Policy) -> list[str]:
 
 def release_funding(policy: Policy, years: tuple[str, ...]) -> pd.DataFrame:
     """R as a funding source (``source_id, name, year, amount_m``), when the offset is on and
-    may reinvest. Its amount (λ · Bᴬ[y]) is only an upper bound: ``acute_release`` says how
+    may reinvest. Its amount (λ · Hᴮ[y]) is only an upper bound: ``acute_release`` says how
     much is really released."""
     rule = policy.rules.acute_offset
     columns = ["source_id", "name", "year", "amount_m"]
@@ -184,7 +185,7 @@ def acute_vars(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def acute_budget(data: ModelData) -> dict[str, float]:
-    """Bᴬ[y] per planning year."""
+    """Hᴮ[y] per planning year."""
     rule = data.policy.rules.acute_offset
     first = year_value(rule.baseline_cost_m, data.years[0])
     return {y: year_value(rule.budget_m, y, first) for y in data.years}

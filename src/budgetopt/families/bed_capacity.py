@@ -4,7 +4,7 @@
 
     H[y−1] − H[y] ≤ β · ψ / 10⁶      ∀ y       (bed_capacity)
 
-with the acute offset on (H[y₀−1] = its acute budget Bᴬ[y₀],
+with the acute offset on (H[y₀−1] = its acute budget Hᴮ[y₀],
 :mod:`budgetopt.families.acute_offset`), else on the pool's acute lines,
 S[AC,y−1] − S[AC,y] ≤ β · ψ / 10⁶ (S[AC,y₀−1] = their baseline): acute spend falls at most as
 fast as wards can close.

@@ -2,11 +2,11 @@
 
 .. math::
 
-    Sᶠ[p,y] − Σ_{s∈FS} S[s,p,y] = 0                       (fair_share_spend)
-    Sᶠ[p,y] − (1 + b[p,y]) · φ_p · Σ_q Sᶠ[q,y] ≤ 0         (fair_share_max)
-    Sᶠ[p,y] − (1 − b[p,y]) · φ_p · Σ_q Sᶠ[q,y] ≥ 0         (fair_share_min)
+    Φ[p,y] − Σ_{s∈FS} S[s,p,y] = 0                       (fair_share_spend)
+    Φ[p,y] − (1 + b[p,y]) · φ_p · Σ_q Φ[q,y] ≤ 0         (fair_share_max)
+    Φ[p,y] − (1 − b[p,y]) · φ_p · Σ_q Φ[q,y] ≥ 0         (fair_share_min)
 
-Sᶠ[p,y] is a variable of its own, defined once by the first rows, so that each fair-share row
+Φ[p,y] is a variable of its own, defined once by the first rows, so that each fair-share row
 has one term per place rather than one per band variable of the year (a dense row slows
 HiGHS). With a pace of change π, a place whose baseline is further from its fair share than
 the band moves towards it: b[p,y] = max(b, |Δ_p| · (1 − π)^(t(y)+1)).
@@ -15,7 +15,7 @@ the band moves towards it: b[p,y] = max(b, |Δ_p| · (1 − π)^(t(y)+1)).
 symbol     meaning                                                      unit
 =========  ==========================================================  ========
 FS         the services in scope (of ``sectors``; blank: every one)     —
-Sᶠ[p,y]    spend in place p on the services in scope                    £m
+Φ[p,y]     spend in place p on the services in scope                    £m
 φ_p        place p's share of need-weighted population                  —
 b          the band (``band``): ±b of the fair share                    —
 π          pace of change (``pace``): share of the gap closed a year    —

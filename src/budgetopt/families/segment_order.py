@@ -3,7 +3,7 @@
 .. math::
 
     x[j−1] − w[j−1] · z[j] ≥ 0        (segment_order_prev_full)
-    x[j] − w̃[j] · z[j] ≤ 0            (segment_order_use)          z[j] ∈ {0, 1}
+    x[j] − M[j] · z[j] ≤ 0            (segment_order_use)          z[j] ∈ {0, 1}
 
 for each segment j after the first of a service whose curve is not concave. A concave curve
 needs none of this: the LP fills its best bands first by itself. This is not a policy rule
@@ -13,7 +13,7 @@ needs none of this: the LP fills its best bands first by itself. This is not a p
 symbol     meaning                                                      unit
 =========  ==========================================================  ========
 z[j]       1 if segment j is switched on                                0/1
-w̃[j]       w[j], or for the last, uncapped segment an upper bound on    £m
+M[j]       w[j], or for the last, uncapped segment an upper bound on    £m
            any service's spend (the largest year's funding + 1)
 =========  ==========================================================  ========
 """

@@ -4,7 +4,7 @@
 
     Σ_{s∉NS} f[TF,s,y] ≤ 0                                            (tf_scope)
     Σ_s f[TF,s,y] + D[y] ≤ F[TF,y]                                    (tf_limit)
-    Σ_{t≤y} (Σ_s f[TF,s,t] + D[t]) ≤ Σ_{t≤y} F[TF,t]   (carry_forward)   (tf_limit)
+    Σ_{y′≤y} (Σ_s f[TF,s,y′] + D[y′]) ≤ Σ_{y′≤y} F[TF,y′]   (carry_forward)   (tf_limit)
 
 With ``carry_forward`` unspent money rolls on to later years (the fund's yearly money limit,
 :mod:`budgetopt.families.money`, is then replaced by the cumulative one). D[y] is the double

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from budgetopt.analyses.board import Analyses
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import Problem
-from budgetopt.analyses.board import Analyses
 from budgetopt.results.summary import STATUS_WORDS
 from budgetopt.results.tables import Results
 
