@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from budgetopt.cli import app
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -21,6 +20,7 @@ from budgetopt.analyses.uncertainty import (
     sample_values,
 )
 from budgetopt.api import build, optimise
+from budgetopt.cli import app
 from budgetopt.data.dataset import load_dataset
 from budgetopt.policy import Policy, load_policy
 from tests.builders import make_inputs

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from budgetopt.cli import app
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from budgetopt.api import optimise
+from budgetopt.cli import app
 from budgetopt.data.dataset import load_dataset, write_dataset
 from budgetopt.data.example import example_tables, write_example
 from budgetopt.data.schema import SECTORS, TABLES

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from budgetopt.cli import app
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -20,6 +19,7 @@ from budgetopt.analyses.pareto import pareto_frontier
 from budgetopt.analyses.sweeps import budget_curve, price_of_rules
 from budgetopt.analyses.uncertainty import monte_carlo
 from budgetopt.api import build
+from budgetopt.cli import app
 from budgetopt.data.dataset import load_dataset
 from budgetopt.data.example import example_tables
 from budgetopt.data.read import read_frames

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from budgetopt.cli import app
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 import budgetopt.store.db as store_mod
 from budgetopt.api import build
+from budgetopt.cli import app
 from budgetopt.data.read import read_tables
 from budgetopt.data.validate import validate
 from budgetopt.policy import load_policy

@@ -83,7 +83,7 @@ def check(data: ModelData) -> list[Problem]:
         if t.year is not None and t.year not in data.years:
             problems.append(problem(f"{where}.year", f"{t.year!r} is not a planning year "
                                     f"(planning years: {', '.join(data.years)})"))
-    if problems:
+    if problems or not items:
         return problems
     year_of = data.segments["year"].to_numpy()
     co = data.coefs[data.coefs["per_m"] != 0]
