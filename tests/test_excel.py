@@ -408,3 +408,20 @@ def test_cli_with_analyses_charts_them_in_the_workbook(tmp_path):
     assert "Budget curve" in titles and "Price of each rule" in titles
     assert any(t.startswith("Pareto frontier") for t in titles)
     assert any(t.startswith("Outcome of this plan over 1,000 samples") for t in titles)
+
+
+def test_a_policy_the_data_no_longer_passes_shows_every_rule_as_solved(solved, tmp_path):
+    """Results whose policy names a service the data set does not have (solved, say, from an
+    older data set): the checklist cannot be recomputed from the sheet, so every row is the
+    solve's figure, and the workbook is still written."""
+    from dataclasses import replace
+
+    inputs, policy, res = solved
+    dump = policy.model_dump(mode="json")
+    dump["rules"]["bounds"]["services"] = {"GONE": {"min_m": 1.0}}
+    stale = replace(res, provenance={**res.provenance, "policy_model": dump})
+    path = tmp_path / "stale.xlsx"
+    write_bcf_workbook(stale, inputs, path)
+    _, rows = sheet_rows(load_workbook(path)["Planning requirements"])
+    assert rows and {r[6] for r in rows} == {"From the solve (does not follow edits)"}
+    assert len(rows) == len(res.constraints)

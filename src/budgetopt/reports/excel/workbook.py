@@ -27,6 +27,7 @@ from budgetopt import __version__
 from budgetopt.analyses.board import Analyses
 from budgetopt.data.inputs import Inputs
 from budgetopt.data.schema import SECTOR_LABELS
+from budgetopt.errors import InputError
 from budgetopt.families import checklist
 from budgetopt.families.family import Amount, Income, Requirement, Term
 from budgetopt.model.data import RELEASE_SOURCE, prepare
@@ -362,13 +363,18 @@ def _live_checks(results: Results, inputs: Inputs, years: list[str], exp: Expend
                  income: dict[tuple[str, str], str]) -> tuple[list[Check], list[str]]:
     """The families' checklist rows (:func:`budgetopt.families.checklist`) as formulas over
     the Expenditure and Income sheets, and the families they cover. Without the policy the
-    results were solved under, no family is live."""
+    results were solved under (or with one this data set no longer passes), no family is
+    live: every row is shown as solved."""
     policy = _policy_of(results)
     if policy is None:
         return [], []
+    try:
+        data = prepare(inputs, policy)
+    except InputError:
+        return [], []
     rows: list[Check] = []
     live: list[str] = []
-    for family, requirements in checklist(prepare(inputs, policy), years):
+    for family, requirements in checklist(data, years):
         if requirements is not None:
             live.append(family.name)
             rows += [_render(r, exp, income) for r in requirements]
@@ -451,7 +457,6 @@ def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[
 
 def _policy_of(results: Results):
     """The policy the results were solved under (from their provenance), or None."""
-    from budgetopt.errors import InputError
     from budgetopt.policy import policy_from_dict
 
     dump = results.provenance.get("policy_model")
