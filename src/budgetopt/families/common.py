@@ -60,13 +60,13 @@ def fmt_m(value: float) -> str:
     return f"£{value:,.1f}m"
 
 
-def names(frame, key: str) -> dict[str, str]:
+def names_by_id(frame, key: str) -> dict[str, str]:
     """Each id's name in a table with an id column `key` and a ``name`` column."""
     return dict(zip(frame[key], frame["name"]))
 
 
 def service_names(data: ModelData) -> dict[str, str]:
-    return names(data.inputs.services, "service_id")
+    return names_by_id(data.inputs.services, "service_id")
 
 
 def sector_services(data: ModelData, sectors: Iterable[str]) -> list[str]:

@@ -34,7 +34,7 @@ from pydantic import Field
 from budgetopt.errors import Problem
 from budgetopt.families.common import (
     Params,
-    names,
+    names_by_id,
     needs_places,
     place_terms,
     sector_services,
@@ -76,7 +76,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     places = data.inputs.places
     share = dict(zip(places["place_id"], places["weighted_population"]
                      / places["weighted_population"].sum()))
-    place_names = names(places, "place_id")
+    place_names = names_by_id(places, "place_id")
     first = data.baseline[(data.baseline["year"] == data.years[0])
                           & data.baseline["service_id"].isin(services)]
     by_place = first.groupby("place_id")["amount_m"].sum()
