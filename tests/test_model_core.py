@@ -29,7 +29,7 @@ def test_budget_goes_to_best_bands_first_and_prices_the_marginal_band():
     assert res.objective == pytest.approx(40.0)
     assert spend(res, "A") == pytest.approx(2.0)
     assert spend(res, "B") == pytest.approx(3.0)
-    money = row(res, "Spend from pool")
+    money = row(res, "money_source_limit", source_id="pool", year=Y)
     assert money["binding"] and money["family"] == "money"
     assert money["shadow_price"] == pytest.approx(6.0)
     assert "£1m more from pool in 2026/27 would buy 6.00 more weighted outcomes" in money["meaning"]
@@ -37,7 +37,7 @@ def test_budget_goes_to_best_bands_first_and_prices_the_marginal_band():
 
 def test_shadow_price_equals_finite_difference_of_the_optimum():
     base, more = optimise(two_services(5.0)), optimise(two_services(5.1))
-    price = row(base, "Spend from pool")["shadow_price"]
+    price = row(base, "money_source_limit", source_id="pool", year=Y)["shadow_price"]
     assert (more.objective - base.objective) / 0.1 == pytest.approx(price)
 
 
@@ -182,7 +182,10 @@ def test_json_result_follows_the_contract():
     assert set(doc["allocation"][0]) >= {"service_id", "place_id", "year", "spend_m"}
     assert doc["allocation"][0]["place_id"] is None
     assert set(doc["outcomes"][0]) >= {"metric_id", "year", "value"}
-    assert set(doc["constraints"][0]) >= {"name", "family", "binding", "shadow_price", "meaning"}
+    assert set(doc["constraints"][0]) >= {"name", "family", "binding", "shadow_price", "meaning",
+                                          "component", "keys"}
+    money = next(c for c in doc["constraints"] if c["component"] == "money_source_limit")
+    assert money["keys"] == {"source_id": "pool", "year": Y}  # only the keys that apply
     assert doc["infeasibility"] is None
     assert doc["provenance"]["solver"] == "HiGHS"
 

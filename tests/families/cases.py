@@ -35,10 +35,13 @@ def spend(res, service: str, year: str = Y1) -> float:
     return float(a.loc[(a["service_id"] == service) & (a["year"] == year), "spend_m"].sum())
 
 
-def row(res, startswith: str):
+def row(res, component: str, **keys: str):
+    """The one constraint row of `component` with these keys (ids, never its name)."""
     c = res.constraints
-    match = c[c["name"].str.startswith(startswith)]
-    assert len(match) == 1, f"expected one row starting {startswith!r}, got {list(c['name'])}"
+    match = c[c["component"] == component]
+    for key, value in keys.items():
+        match = match[match[key] == value]
+    assert len(match) == 1, f"expected one {component} row with {keys}, got {len(match)}"
     return match.iloc[0]
 
 

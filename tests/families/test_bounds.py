@@ -30,7 +30,7 @@ def test_minimum_spend_forces_money_into_a_weak_service_and_has_a_negative_price
     res = optimise(*protected_minimum())
     assert res.objective == pytest.approx(12.0)
     assert spend(res, "C") == pytest.approx(2.0)
-    minimum = row(res, "Minimum spend on C")
+    minimum = row(res, "bounds_min", service_id="C", year=Y)
     assert minimum["family"] == "bounds" and minimum["binding"]
     assert minimum["shadow_price"] == pytest.approx(-9.0)
     assert "give up 9.00 weighted outcomes" in minimum["meaning"]
@@ -41,7 +41,7 @@ def test_maximum_spend_caps_a_service_and_prices_the_cap():
     Lifting B's cap £1m swaps A2 (4) for B2 (6): +2."""
     res = optimise(*capped_maximum())
     assert res.objective == pytest.approx(37.0)
-    cap = row(res, "Maximum spend on B")
+    cap = row(res, "bounds_max", service_id="B", year=Y)
     assert cap["shadow_price"] == pytest.approx(2.0)
 
 

@@ -31,8 +31,9 @@ def test_eligibility_keeps_a_ring_fenced_source_on_its_services():
     flows = fenced.funding_flows
     dfg = flows[flows["source_id"] == "dfg"]
     assert set(dfg["service_id"]) == {"B"}
-    assert row(fenced, "Spend from dfg")["shadow_price"] == pytest.approx(1.0)
-    assert row(fenced, "Spend from pool")["shadow_price"] == pytest.approx(10.0)
+    price = {s: row(fenced, "money_source_limit", source_id=s, year=Y)["shadow_price"]
+             for s in ("dfg", "pool")}
+    assert price == {"dfg": pytest.approx(1.0), "pool": pytest.approx(10.0)}
     off = optimise(make_inputs(**COMMON, eligibility=[("dfg", "B")]),
                    apply_overrides(Policy(), ["rules.eligibility.enabled=false"]))
     assert off.objective == pytest.approx(free.objective)

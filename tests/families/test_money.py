@@ -17,7 +17,7 @@ def test_a_source_is_spent_within_its_amount_and_priced_at_the_marginal_band():
     """£5m: A1 2 × 10, B1 1 × 8, B2 2 × 6 = 40; one more £1m buys 6 (B2)."""
     res = optimise(*five_million())
     assert res.objective == pytest.approx(40.0)
-    money = row(res, "Spend from pool")
+    money = row(res, "money_source_limit", source_id="pool", year=Y)
     assert money["shadow_price"] == pytest.approx(6.0) and money["limit"] == pytest.approx(5.0)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from budgetopt import Policy, optimise
-from tests.families.cases import case, policy, problems, row, two_services
+from tests.families.cases import Y, case, policy, problems, row, two_services
 
 
 @case
@@ -25,7 +25,7 @@ def test_min_cost_buys_the_target_with_the_cheapest_outcomes():
     res = optimise(*least_cost_of_25())
     assert res.status == "optimal"
     assert res.objective == pytest.approx(2.625)
-    target = row(res, "m in 2026/27 at least")
+    target = row(res, "targets_min", metric_id="m", year=Y)
     assert target["family"] == "targets"
     assert target["shadow_price"] == pytest.approx(0.125)
     assert "add £0.125m to the cost" in target["meaning"]
@@ -36,7 +36,7 @@ def test_a_ceiling_on_an_outcome_holds_the_optimum_to_it():
     ceiling is one more unit of outcome (the money is there to buy it)."""
     res = optimise(*outcome_ceiling())
     assert res.objective == pytest.approx(30.0)
-    ceiling = row(res, "m in 2026/27 at most")
+    ceiling = row(res, "targets_max", metric_id="m", year=Y)
     assert ceiling["binding"] and ceiling["shadow_price"] == pytest.approx(1.0)
 
 

@@ -37,8 +37,11 @@ def test_transition_limits_how_fast_a_line_falls():
     res = optimise(*falls_limited())
     assert res.objective == pytest.approx(64)
     assert spend(res, "B") == pytest.approx(9)
-    row = res.constraints[res.constraints["component"] == "transition_fall"]
-    assert row["binding"].any() and "falls by at most £1.0m" in row["name"].iloc[0]
+    c = res.constraints
+    (row,) = c[(c["component"] == "transition_fall") & (c["service_id"] == "B")
+               & (c["year"] == Y1)].itertuples()
+    assert row.binding and row.limit == pytest.approx(1.0 - 10.0)  # S[B] ≥ 9: −S[B] ≤ 1 − 10
+    assert "falls by at most £1.0m" in row.name
 
 
 def test_transition_rise_and_the_minimum_step_for_new_lines():

@@ -30,7 +30,7 @@ def test_workforce_limit_caps_staff_hungry_service_and_prices_a_wte():
     inputs, _ = fifteen_nurses()
     res = optimise(inputs)
     assert res.objective == pytest.approx(38.0)
-    wte = row(res, "nurses needed")
+    wte = row(res, "workforce_limit", group_id="nurses", year=Y)
     assert wte["family"] == "workforce" and wte["unit"] == "WTE"
     assert wte["shadow_price"] == pytest.approx(0.4)
     scaled = optimise(inputs, apply_overrides(Policy(), ["rules.workforce.scale=2"]))

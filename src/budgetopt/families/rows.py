@@ -10,7 +10,11 @@ Every constraint in a budgetopt model is added through :func:`add_rows`, which
   and its keys) in ``model.row_info``, in the order the solver sees the rows.
 
 Bodies are linear expressions built with :func:`linear` (no per-term Python overhead beyond
-one monomial per term).
+one monomial per term). An analysis whose rows are too many or too dense for Pyomo expressions
+(the robust plan's one row per sampled objective, the Pareto frontier's rows over every spend
+column) gives them as a sparse matrix over the model's variables with :func:`add_matrix_rows`:
+the same door (catalogue, mutable limits, names, keys), the matrix read directly by the
+compiler.
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pyomo.environ as pyo
 import yaml
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 Sense = Literal["<=", ">=", "=="]
 
@@ -53,7 +61,11 @@ the comparison and tests find rows by these. ``group_id`` is a workforce group,
 of the system), ``band`` a curve segment's number (the mixed-integer band order)."""
 
 
-KNOWN_KEYS = frozenset(KEY_FIELDS)
+ANALYSIS_KEYS = ("objective", "sample")
+"""Keys of an analysis's own rows (budgetopt.analyses): the aim a Pareto row holds, the sample
+a robust-plan row is for. Reported only where such rows are."""
+
+KNOWN_KEYS = frozenset(KEY_FIELDS + ANALYSIS_KEYS)
 
 
 @cache
@@ -70,6 +82,17 @@ def catalogue() -> dict[str, dict[str, str]]:
 def family_catalogue() -> dict[str, dict[str, str]]:
     """Catalogue entries per constraint family (policy rule): title and a one-line help."""
     return _catalogue_file()["families"]
+
+
+def analysis_catalogue() -> dict[str, dict[str, dict[str, str]]]:
+    """The analyses' own rows (``constraints``) and families (``families``): the Pareto
+    frontier's and the robust plan's, in the same fields."""
+    return _catalogue_file()["analyses"]
+
+
+def entry(component: str) -> dict[str, str] | None:
+    """The catalogue entry of a model's or an analysis's constraint component (None: none)."""
+    return catalogue().get(component) or analysis_catalogue()["constraints"].get(component)
 
 
 def linear(terms: Iterable[tuple[float, Any]]) -> LinearExpression:
@@ -110,6 +133,7 @@ def add_rows(
     labels: Callable[[Hashable], dict[str, Any]] | None = None,
     *,
     keys: Callable[[Hashable], dict[str, str]] | None = None,
+    unit: Callable[[Hashable], str] | None = None,
     relaxable: bool = True,
     report: bool = True,
     scale: float = 1.0,
@@ -118,17 +142,14 @@ def add_rows(
 
     A row whose body is ``None`` (nothing to constrain) is skipped. `component` must have a
     catalogue entry. `labels` gives the words its sentences are filled with (names, the year),
-    `keys` its coordinates as ids (fields of :data:`KEY_FIELDS`; none for a row that has no
-    coordinates, such as an analysis's single row).
+    `keys` its coordinates as ids (fields of :data:`KEY_FIELDS`, or :data:`ANALYSIS_KEYS`;
+    none for a row that has no coordinates). `unit` gives a row's unit where it depends on the
+    row (an analysis holding one of several aims); without it, the catalogue's.
     """
-    entry = catalogue().get(component)
-    if entry is None:
-        raise KeyError(f"constraint component {component!r} has no catalogue entry")
+    entry = _entry(component)
     bodies = {i: body(i) for i in index}
     keep = [i for i in index if bodies[i] is not None and len(bodies[i].args) > 0]
-    limit_param = pyo.Param(keep, mutable=True, initialize={i: float(limit[i]) for i in keep},
-                            doc=f"limit of {component}")
-    m.add_component(f"{component}_limit", limit_param)
+    limit_param = _limits(m, component, keep, limit)
 
     def rule(_m: pyo.ConcreteModel, *i: Hashable) -> Any:
         key = i[0] if len(i) == 1 else i
@@ -138,14 +159,94 @@ def add_rows(
             return bodies[key] >= limit_param[key]
         return bodies[key] == limit_param[key]
 
-    con = pyo.Constraint(keep, rule=rule, doc=entry["title"])
-    m.add_component(component, con)
-    unit = entry.get("unit", "")
+    m.add_component(component, pyo.Constraint(keep, rule=rule, doc=entry["title"]))
+    _record(m, component, family, keep, sense, entry, name, labels, keys, unit, relaxable,
+            report, scale)
+
+
+@dataclass(frozen=True)
+class RowMatrix:
+    """Rows given as a sparse matrix (see :func:`add_matrix_rows`)."""
+
+    columns: Sequence[Any]  # Pyomo VarData per matrix column
+    matrix: sparse.csr_matrix  # one row per kept index, in order
+    position: dict[Hashable, int]  # row index -> matrix row
+
+
+def add_matrix_rows(
+    m: pyo.ConcreteModel,
+    component: str,
+    family: str,
+    index: Sequence[Hashable],
+    columns: Sequence[Any],
+    matrix: sparse.spmatrix,
+    sense: Sense,
+    limit: Mapping[Hashable, float],
+    name: Callable[[Hashable], str],
+    labels: Callable[[Hashable], dict[str, Any]] | None = None,
+    *,
+    keys: Callable[[Hashable], dict[str, str]] | None = None,
+    unit: Callable[[Hashable], str] | None = None,
+    relaxable: bool = True,
+    report: bool = True,
+    scale: float = 1.0,
+) -> None:
+    """Add rows ``matrix[k] · columns (sense) limit[index[k]]``, one per item of `index`.
+
+    The same door as :func:`add_rows` (a catalogue entry, a mutable limit, a name, labels and
+    keys per row) for rows too many and too dense to build as Pyomo expressions: S sampled
+    objectives over every spend variable are S × n terms, and building them in Pyomo costs more
+    than the analysis. The matrix is kept in ``m.row_matrices[component]`` (a
+    :class:`RowMatrix`) and read directly by the compiler; Pyomo's own writers do not see these
+    rows. A row with no non-zero is skipped.
+    """
+    entry = _entry(component)
+    csr = matrix.tocsr()
+    if csr.shape != (len(index), len(columns)):
+        raise ValueError(f"{component}: a {csr.shape} matrix for {len(index)} rows over "
+                         f"{len(columns)} columns")
+    counts = np.diff(csr.indptr)
+    keep = [i for i, n in zip(index, counts.tolist()) if n]
+    if len(keep) < len(index):
+        csr = csr[np.flatnonzero(counts)]
+    _limits(m, component, keep, limit)
+    if not hasattr(m, "row_matrices"):
+        m.row_matrices = {}
+    m.row_matrices[component] = RowMatrix(tuple(columns), csr,
+                                          {i: k for k, i in enumerate(keep)})
+    _record(m, component, family, keep, sense, entry, name, labels, keys, unit, relaxable,
+            report, scale)
+
+
+def _entry(component: str) -> dict[str, str]:
+    found = entry(component)
+    if found is None:
+        raise KeyError(f"constraint component {component!r} has no catalogue entry")
+    return found
+
+
+def _limits(m: pyo.ConcreteModel, component: str, keep: list[Hashable],
+            limit: Mapping[Hashable, float]) -> pyo.Param:
+    param = pyo.Param(keep, mutable=True, initialize={i: float(limit[i]) for i in keep},
+                      doc=f"limit of {component}")
+    m.add_component(f"{component}_limit", param)
+    return param
+
+
+def _record(m: pyo.ConcreteModel, component: str, family: str, keep: list[Hashable],
+            sense: Sense, entry: dict[str, str], name: Callable[[Hashable], str],
+            labels: Callable[[Hashable], dict[str, Any]] | None,
+            keys: Callable[[Hashable], dict[str, str]] | None,
+            unit: Callable[[Hashable], str] | None, relaxable: bool, report: bool,
+            scale: float) -> None:
+    """A RowInfo per kept row, in order, in ``m.row_info``."""
+    default_unit = entry.get("unit", "")
     for i in keep:
         words = labels(i) if labels else {}
         coords = keys(i) if keys else {}
         if not coords.keys() <= KNOWN_KEYS:
             raise KeyError(f"{component}: keys {sorted(coords.keys() - KNOWN_KEYS)} are not "
-                           f"among {KEY_FIELDS}")
-        m.row_info.append(RowInfo(component, i, family, name(i), sense, unit, words, relaxable,
-                                  report, scale, coords))
+                           f"among {KEY_FIELDS + ANALYSIS_KEYS}")
+        m.row_info.append(RowInfo(component, i, family, name(i), sense,
+                                  unit(i) if unit else default_unit, words, relaxable, report,
+                                  scale, coords))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from budgetopt.families.rows import KEY_FIELDS
 from budgetopt.model.build import objective_coefficients
 from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.results.words import (
@@ -40,7 +42,7 @@ class Results:
     allocation: pd.DataFrame  # service_id, name, sector, place_id, year, spend_m, baseline_m, change_m
     funding_flows: pd.DataFrame  # source_id, service_id, year, amount_m
     outcomes: pd.DataFrame  # metric_id, name, unit, year, value, baseline_value, change, weighted_value
-    constraints: pd.DataFrame  # name, family, component, sense, limit, activity, unit, binding, shadow_price, meaning
+    constraints: pd.DataFrame  # name, family, component, sense, limit, activity, unit, binding, shadow_price, meaning, then the row's keys (KEY_FIELDS, ...)
     reduced_costs: pd.DataFrame  # service_id, name, year, needs_per_m, relative, meaning
     infeasibility: Infeasibility | None
     baseline_objective: float | None
@@ -81,8 +83,10 @@ class Results:
             "constraints": [
                 {"name": r.name, "family": r.family, "binding": bool(r.binding),
                  "shadow_price": _num(r.shadow_price), "meaning": r.meaning,
-                 "limit": _num(r.limit), "activity": _num(r.activity), "unit": r.unit}
-                for r in self.constraints.itertuples(index=False)
+                 "limit": _num(r.limit), "activity": _num(r.activity), "unit": r.unit,
+                 "component": r.component, "keys": keys}
+                for r, keys in zip(self.constraints.itertuples(index=False),
+                                   row_keys(self.constraints))
             ],
             "infeasibility": self.infeasibility.to_json() if self.infeasibility else None,
             "solver_status": self.solver_status,
@@ -126,8 +130,13 @@ class Results:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Results:
-        """The Results a :meth:`to_record` record was made from."""
+        """The Results a :meth:`to_record` record was made from (a record saved before rows
+        kept their keys gets the key columns, empty)."""
         frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES}
+        for key in KEY_FIELDS:
+            if key not in frames["constraints"].columns:
+                frames["constraints"][key] = pd.Series([None] * len(frames["constraints"]),
+                                                       dtype=object)
         infeas = record.get("infeasibility")
         return cls(
             status=record["status"], solver_status=record["solver_status"],
@@ -241,22 +250,55 @@ def allocation_table(data: ModelData, x: np.ndarray | None) -> pd.DataFrame:
                   "change_m"]]
 
 
-def constraint_table(compiled: Compiled, outcome: SolveOutcome, mode: str) -> pd.DataFrame:
-    rows = []
+CONSTRAINT_COLUMNS = ["name", "family", "component", "sense", "limit", "activity", "unit",
+                      "binding", "shadow_price", "meaning"]
+"""The constraints frame's columns before the keys: one column per key follows (every one of
+:data:`KEY_FIELDS`, then any other key a row has, such as an analysis's ``sample``)."""
+
+
+def constraint_table(compiled: Compiled, outcome: SolveOutcome, mode: str,
+                     effect: Callable[[float], str] | None = None) -> pd.DataFrame:
+    """One row per reported constraint row: its limit, activity, shadow price and what the
+    price means (`effect` words a change of the objective, for an analysis whose objective is
+    not the policy's), then its keys: the row's coordinates as ids, None where they do not
+    apply. Select rows by ``family``, ``component`` and keys, never by name."""
+    rows, keys = [], []
     for r, info in enumerate(compiled.rows):
-        if not info.report:
-            continue
-        limit = compiled.row_upper[r] if info.sense == "<=" else compiled.row_lower[r]
-        activity = outcome.row_value[r] if outcome.row_value is not None else np.nan
-        dual = outcome.row_dual[r] if outcome.row_dual is not None else np.nan
-        at_limit = bool(abs(activity - limit) <= BINDING_TOL * max(1.0, abs(limit)))
-        shadow = float(dual) / info.scale if np.isfinite(dual) else np.nan
-        meaning = (shadow_sentence(info, shadow, at_limit, mode) if np.isfinite(shadow)
-                   else "No shadow price: the model was not solved to optimality.")
-        rows.append((info.name, info.family, info.component, info.sense, limit * info.scale,
-                     activity * info.scale, info.unit, at_limit, shadow, meaning))
-    return pd.DataFrame(rows, columns=["name", "family", "component", "sense", "limit",
-                                       "activity", "unit", "binding", "shadow_price", "meaning"])
+        if info.report:
+            rows.append(describe_row(compiled, outcome, r, mode, effect))
+            keys.append(info.keys)
+    frame = pd.DataFrame(rows, columns=CONSTRAINT_COLUMNS)
+    extra = dict.fromkeys(k for row in keys for k in row if k not in KEY_FIELDS)
+    for key in (*KEY_FIELDS, *extra):
+        frame[key] = pd.Series([row.get(key) for row in keys], dtype=object)
+    return frame
+
+
+def describe_row(compiled: Compiled, outcome: SolveOutcome, r: int, mode: str,
+                 effect: Callable[[float], str] | None = None) -> tuple:
+    """Row `r` as the constraints frame's first columns (:data:`CONSTRAINT_COLUMNS`)."""
+    info = compiled.rows[r]
+    limit = compiled.row_upper[r] if info.sense == "<=" else compiled.row_lower[r]
+    activity = outcome.row_value[r] if outcome.row_value is not None else np.nan
+    dual = outcome.row_dual[r] if outcome.row_dual is not None else np.nan
+    at_limit = bool(abs(activity - limit) <= BINDING_TOL * max(1.0, abs(limit)))
+    shadow = float(dual) / info.scale if np.isfinite(dual) else np.nan
+    meaning = (shadow_sentence(info, shadow, at_limit, mode, effect) if np.isfinite(shadow)
+               else "No shadow price: the model was not solved to optimality.")
+    return (info.name, info.family, info.component, info.sense, limit * info.scale,
+            activity * info.scale, info.unit, at_limit, shadow, meaning)
+
+
+def key_columns(constraints: pd.DataFrame) -> list[str]:
+    """The key columns of a constraints frame, in order."""
+    return [c for c in constraints.columns if c not in CONSTRAINT_COLUMNS]
+
+
+def row_keys(constraints: pd.DataFrame) -> list[dict[str, str]]:
+    """Each row's keys as a dict of the keys that apply (the JSON's ``keys``)."""
+    cols = key_columns(constraints)
+    return [{k: v for k, v in zip(cols, values) if v is not None and pd.notna(v)}
+            for values in constraints[cols].itertuples(index=False, name=None)]
 
 
 def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcome

@@ -10,12 +10,13 @@ unit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
 
-from budgetopt.families.rows import RowInfo, catalogue
+from budgetopt.families.rows import RowInfo, entry
 from budgetopt.solve.highs import Compiled, new_highs
 
 TOL = 1e-7
@@ -36,15 +37,20 @@ def effect_phrase(delta: float, mode: str) -> str:
     return f"save £{-delta:,.3f}m"
 
 
-def shadow_sentence(info: RowInfo, shadow: float, binding: bool, mode: str) -> str:
-    """The meaning of a row's shadow price, as a sentence a board understands."""
+def shadow_sentence(info: RowInfo, shadow: float, binding: bool, mode: str,
+                    effect: Callable[[float], str] | None = None) -> str:
+    """The meaning of a row's shadow price, as a sentence a board understands: the row's
+    catalogue template filled with its labels and with what one more unit of its limit does
+    to the objective (:func:`effect_phrase` in `mode`, or `effect` for an analysis that
+    optimises something else)."""
     if not binding:
         return f"Not binding: {info.name} has room to spare, so a small change to it changes " \
                "nothing."
     if abs(shadow) < 1e-9:
         return f"At its limit, but a small change to it would not change the result: {info.name}."
-    template = catalogue()[info.component].get("dual", "{effect}")
-    text = template.format_map(_Labels(info.labels, effect=effect_phrase(shadow, mode)))
+    template = (entry(info.component) or {}).get("dual", "{effect}")
+    words = effect(shadow) if effect else effect_phrase(shadow, mode)
+    text = template.format_map(_Labels(info.labels, effect=words))
     return text[0].upper() + text[1:]
 
 

@@ -5,7 +5,8 @@ representation from Pyomo's own ``generate_standard_repn``) and passed to HiGHS 
 ``highspy`` in one call. This is the fast route measured in PERF-NOTES.md: Pyomo's stock
 interfaces spend most of their time converting constraints, not solving. The compiled model
 keeps its HiGHS object, so sweeps change limits (:meth:`Compiled.update_limits`) or costs
-and re-solve without rebuilding.
+and re-solve without rebuilding, and analyses that add their own rows and columns to the Pyomo
+model (through :mod:`budgetopt.families.rows`) append just those (:meth:`Compiled.extend`).
 
 Statuses are reported in plain words (optimal, infeasible, unbounded, time_limit, error) with
 HiGHS's own status kept alongside. Shadow prices are HiGHS row duals, which for both senses are
@@ -115,7 +116,7 @@ class Compiled:
     cols: list  # Pyomo VarData in column order
     col_of: dict[int, int]  # id(var) -> column
     rows: list[RowInfo]
-    cons: list  # Pyomo ConstraintData in row order
+    cons: list  # Pyomo ConstraintData in row order (None for a row of a RowMatrix)
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray
@@ -128,6 +129,8 @@ class Compiled:
     _constants: np.ndarray = field(default_factory=lambda: np.zeros(0))
     blocks: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(Var) -> (first, n)
     _row_sets: dict = field(default_factory=dict)  # components -> their rows (update_limits)
+    limits: list = field(default_factory=list)  # each row's mutable limit (ParamData), in order
+    fixed: set[int] = field(default_factory=set)  # columns fixed when compiled (constants)
 
     @property
     def n_rows(self) -> int:
@@ -149,7 +152,8 @@ class Compiled:
         only the rows of the named constraint components (a sweep that moves one kind of
         limit need not re-read the other thousands)."""
         rows = self._rows_of(None if components is None else tuple(components))
-        lo, up = _row_bounds([self.cons[r] for r in rows.tolist()], self._constants[rows])
+        lo, up = _row_bounds([self.rows[r] for r in rows.tolist()],
+                             [self.limits[r] for r in rows.tolist()], self._constants[rows])
         moved = (lo != self.row_lower[rows]) | (up != self.row_upper[rows])
         changed = rows[moved]
         if len(changed):
@@ -175,12 +179,17 @@ class Compiled:
         param.value = float(pyo.value(param)) + (amount if info.sense == "<=" else -amount)
         self.update_limits([info.component])
 
-    def set_costs(self, cost: np.ndarray) -> None:
-        """Replace the objective coefficients (in the model's own sense)."""
+    def set_costs(self, cost: np.ndarray, *, maximise: bool | None = None) -> None:
+        """Replace the objective coefficients (in the model's own sense, or in the sense
+        `maximise` says)."""
         cost = np.asarray(cost, dtype=float)
         idx = np.arange(len(cost), dtype=np.int32)
         self.highs.changeColsCost(len(cost), idx, cost)
         self.cost = cost
+        if maximise is not None and maximise != self.maximise:
+            self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise
+                                            else highspy.ObjSense.kMinimize)
+            self.maximise = maximise
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         cols = np.asarray(cols, dtype=np.int32)
@@ -188,14 +197,118 @@ class Compiled:
                                     np.asarray(upper, float))
         self.col_lower[cols], self.col_upper[cols] = lower, upper
 
+    # -- an analysis's own rows and columns ---------------------------------------------------
+    def extend(self) -> tuple[np.ndarray, np.ndarray]:
+        """Append to HiGHS the variables and rows added to the Pyomo model since it was
+        compiled: new Var components become columns (cost 0: set the objective with
+        :meth:`set_costs`), rows added through :func:`budgetopt.families.rows.add_rows` or
+        :func:`~budgetopt.families.rows.add_matrix_rows` become rows, and every array of this
+        object follows. HiGHS keeps its basis (new columns at a bound, new rows basic), so the
+        next solve starts warm; nothing is recompiled.
 
-def _row_bounds(cons: list, constants: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.empty(len(cons))
-    up = np.empty(len(cons))
-    for r, c in enumerate(cons):
-        lo[r] = pyo.value(c.lower) - constants[r] if c.has_lb() else -INF
-        up[r] = pyo.value(c.upper) - constants[r] if c.has_ub() else INF
+        Returns the new columns and the new rows (numbers). A Var that was compiled must not
+        have gained indices since.
+        """
+        m = self.model
+        new_vars = []
+        for comp in m.component_objects(pyo.Var, active=True, descend_into=True, sort=False):
+            block = self.blocks.get(id(comp))
+            if block is None:
+                new_vars.append(comp)
+            elif block[1] != len(comp):
+                raise ValueError(f"variable {comp.local_name} changed size since it was compiled")
+        first_col = len(self.cols)
+        if new_vars:
+            cols, lower, upper, integer = [], [], [], []
+            for comp in new_vars:
+                block = list(comp.values())
+                self.blocks[id(comp)] = (first_col + len(cols), len(block))
+                cols += block
+                lo, up, ints = _column_bounds(block)
+                lower.append(lo)
+                upper.append(up)
+                integer.append(ints)
+            k = len(cols)
+            lo, up, ints = np.concatenate(lower), np.concatenate(upper), np.concatenate(integer)
+            self.highs.addCols(k, np.zeros(k), lo, up, 0, np.zeros(0, np.int32),
+                               np.zeros(0, np.int32), np.zeros(0))
+            if ints.any():
+                self.highs.changeColsIntegrality(
+                    k, np.arange(first_col, first_col + k, dtype=np.int32),
+                    np.array([highspy.HighsVarType.kInteger if i else
+                              highspy.HighsVarType.kContinuous for i in ints]))
+            self.col_of.update({id(v): first_col + j for j, v in enumerate(cols)})
+            self.fixed.update(first_col + j for j, v in enumerate(cols) if v.fixed)
+            self.cols += cols
+            self.col_lower = np.r_[self.col_lower, lo]
+            self.col_upper = np.r_[self.col_upper, up]
+            self.integer = np.r_[self.integer, ints]
+            self.cost = np.r_[self.cost, np.zeros(k)]
+        first_row = self.n_rows
+        new_rows = list(m.row_info[first_row:])
+        if new_rows:
+            cons, limits, starts, index, value, constants = _compile_rows(
+                m, new_rows, self.col_of, self.fixed)
+            lo, up = _row_bounds(new_rows, limits, constants)
+            self.highs.addRows(len(new_rows), lo, up, len(index), starts.astype(np.int32),
+                               index, value)
+            self.rows += new_rows
+            self.cons += cons
+            self.limits += limits
+            self.row_lower = np.r_[self.row_lower, lo]
+            self.row_upper = np.r_[self.row_upper, up]
+            self._constants = np.r_[self._constants, constants]
+            self._row_sets.clear()
+        return (np.arange(first_col, len(self.cols), dtype=np.int64),
+                np.arange(first_row, self.n_rows, dtype=np.int64))
+
+    def remove(self, component: str) -> None:
+        """Remove an analysis's rows of `component` (added through the row door and
+        :meth:`extend`) from HiGHS, from this object and from the Pyomo model: the inverse of
+        adding them, so that a row needed for one step (a lexicographic tie-break) does not
+        weigh on every later solve. HiGHS keeps the basis of the other rows."""
+        rows = np.array([r for r, info in enumerate(self.rows) if info.component == component],
+                        dtype=np.int32)
+        if not len(rows):
+            raise KeyError(f"no rows of {component!r} in this model")
+        self.highs.deleteRows(len(rows), rows)
+        keep = np.ones(self.n_rows, dtype=bool)
+        keep[rows] = False
+        self.rows = [info for info, k in zip(self.rows, keep.tolist()) if k]
+        self.cons = [c for c, k in zip(self.cons, keep.tolist()) if k]
+        self.limits = [c for c, k in zip(self.limits, keep.tolist()) if k]
+        self.row_lower, self.row_upper = self.row_lower[keep], self.row_upper[keep]
+        self._constants = self._constants[keep]
+        self._row_sets.clear()
+        m = self.model
+        m.row_info[:] = [info for info in m.row_info if info.component != component]
+        getattr(m, "row_matrices", {}).pop(component, None)
+        for name in (component, f"{component}_limit"):
+            if m.component(name) is not None:
+                m.del_component(name)
+
+
+def _row_bounds(rows: list[RowInfo], limits: list, constants: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's bounds in HiGHS: its limit (a mutable Param, see
+    :func:`budgetopt.families.rows.add_rows`) less the constant its body carries, on the side its
+    sense says. An infinite limit leaves the row free on that side."""
+    lo = np.full(len(rows), -INF)
+    up = np.full(len(rows), INF)
+    for r, (info, limit) in enumerate(zip(rows, limits)):
+        v = float(limit.value) - constants[r]
+        if info.sense != "<=":
+            lo[r] = v
+        if info.sense != ">=":
+            up[r] = v
     return lo, up
+
+
+def _column_bounds(block: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper bounds and integrality of a list of Pyomo variables, read one by one."""
+    return (np.array([v.lb if v.lb is not None else -INF for v in block], dtype=float),
+            np.array([v.ub if v.ub is not None else INF for v in block], dtype=float),
+            np.array([v.is_integer() or v.is_binary() for v in block], dtype=bool))
 
 
 def _row_terms(body, col_of: dict[int, int], fixed: set[int]
@@ -224,6 +337,63 @@ def _row_terms(body, col_of: dict[int, int], fixed: set[int]
     return cols, coefs
 
 
+def _compile_rows(m: pyo.ConcreteModel, rows: list[RowInfo], col_of: dict[int, int],
+                  fixed: set[int]) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray,
+                                            np.ndarray]:
+    """Rows `rows` of `m` as a row-wise sparse matrix: (constraints, limits, starts, column
+    indices, values, constants). A row of a :class:`~budgetopt.families.rows.RowMatrix` is read
+    from its matrix; any other row from its Pyomo body, directly or by Pyomo's general route."""
+    matrices = getattr(m, "row_matrices", {})
+    colmaps: dict[str, np.ndarray] = {}
+    cons: list = []
+    limits = []
+    starts = np.zeros(len(rows) + 1, dtype=np.int64)
+    index_parts, value_parts = [], []
+    constants = np.zeros(len(rows))
+    fixed_cols = np.fromiter(fixed, dtype=np.int64) if fixed else None
+    components: dict[str, tuple[Any, Any]] = {}  # component -> (Constraint, its limits)
+    for r, info in enumerate(rows):
+        comp = components.get(info.component)
+        if comp is None:
+            comp = components[info.component] = (getattr(m, info.component, None),
+                                                 getattr(m, f"{info.component}_limit"))
+        limits.append(comp[1][info.index])
+        block = matrices.get(info.component)
+        if block is not None:
+            colmap = colmaps.get(info.component)
+            if colmap is None:
+                colmap = colmaps[info.component] = np.array(
+                    [col_of[id(v)] for v in block.columns], dtype=np.int32)
+            k = block.position[info.index]
+            lo, hi = block.matrix.indptr[k], block.matrix.indptr[k + 1]
+            idx = colmap[block.matrix.indices[lo:hi]]
+            coefs = np.asarray(block.matrix.data[lo:hi], dtype=float)
+            if fixed_cols is not None and np.isin(idx, fixed_cols).any():
+                held = np.isin(idx, fixed_cols)  # a fixed variable is a constant
+                constants[r] = float(coefs[held] @ np.array(
+                    [block.columns[c].value for c in block.matrix.indices[lo:hi][held]]))
+                idx, coefs = idx[~held], coefs[~held]
+            cons.append(None)
+        else:
+            con = comp[0][info.index]
+            cons.append(con)
+            terms = _row_terms(con.body, col_of, fixed)
+            if terms is None:  # not a plain sum of terms: Pyomo's general route
+                repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
+                idx = [col_of[id(v)] for v in repn.linear_vars]
+                coefs = repn.linear_coefs
+                constants[r] = pyo.value(repn.constant)
+            else:
+                idx, coefs = terms
+        idx = np.asarray(idx, dtype=np.int32)
+        index_parts.append(idx)
+        value_parts.append(np.asarray(coefs, dtype=float))
+        starts[r + 1] = starts[r] + len(idx)
+    index = np.concatenate(index_parts) if index_parts else np.zeros(0, np.int32)
+    value = np.concatenate(value_parts) if value_parts else np.zeros(0)
+    return cons, limits, starts, index, value, constants
+
+
 def compile_model(m: pyo.ConcreteModel) -> Compiled:
     """Compile `m` (a model from :func:`budgetopt.model.build.build_model`) into HiGHS."""
     t0 = time.perf_counter()
@@ -241,12 +411,10 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
             upper_parts.append(np.asarray(hint[1], float))
             integer_parts.append(np.zeros(len(block), bool))
         else:
-            lower_parts.append(np.array([v.lb if v.lb is not None else -INF for v in block],
-                                        dtype=float))
-            upper_parts.append(np.array([v.ub if v.ub is not None else INF for v in block],
-                                        dtype=float))
-            integer_parts.append(np.array([v.is_integer() or v.is_binary() for v in block],
-                                          dtype=bool))
+            lo, up, ints = _column_bounds(block)
+            lower_parts.append(lo)
+            upper_parts.append(up)
+            integer_parts.append(ints)
     col_of = {id(v): j for j, v in enumerate(cols)}
     fixed = {j for j, v in enumerate(cols) if v.fixed}
     n = len(cols)
@@ -255,24 +423,8 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     integer = np.concatenate(integer_parts) if cols else np.zeros(0, bool)
 
     rows: list[RowInfo] = list(m.row_info)
-    cons = [getattr(m, info.component)[info.index] for info in rows]
-    starts = np.zeros(len(cons) + 1, dtype=np.int64)
-    index_parts, value_parts = [], []
-    constants = np.zeros(len(cons))
-    for r, con in enumerate(cons):
-        terms = _row_terms(con.body, col_of, fixed)
-        if terms is None:  # not a plain sum of terms: Pyomo's general route
-            repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
-            idx = [col_of[id(v)] for v in repn.linear_vars]
-            coefs = repn.linear_coefs
-            constants[r] = pyo.value(repn.constant)
-        else:
-            idx, coefs = terms
-        idx = np.array(idx, dtype=np.int32)
-        index_parts.append(idx)
-        value_parts.append(np.asarray(coefs, dtype=float))
-        starts[r + 1] = starts[r] + len(idx)
-    row_lower, row_upper = _row_bounds(cons, constants)
+    cons, limits, starts, a_index, a_value, constants = _compile_rows(m, rows, col_of, fixed)
+    row_lower, row_upper = _row_bounds(rows, limits, constants)
 
     obj = next(m.component_data_objects(pyo.Objective, active=True))
     cost = np.zeros(n)
@@ -287,17 +439,16 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     t1 = time.perf_counter()
 
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(cons)
+    lp.num_col_, lp.num_row_ = n, len(rows)
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lower, col_upper
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
     lp.offset_ = obj_constant
     lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
     a = lp.a_matrix_
     a.format_ = highspy.MatrixFormat.kRowwise
-    a.num_col_, a.num_row_ = n, len(cons)
+    a.num_col_, a.num_row_ = n, len(rows)
     a.start_ = starts.astype(np.int32)
-    a.index_ = np.concatenate(index_parts) if index_parts else np.zeros(0, np.int32)
-    a.value_ = np.concatenate(value_parts) if value_parts else np.zeros(0)
+    a.index_, a.value_ = a_index, a_value
     if integer.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integer]
@@ -308,7 +459,7 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
                     col_upper=col_upper, cost=cost, integer=integer, maximise=maximise,
                     obj_constant=lp.offset_,
                     timings={"compile_s": t1 - t0, "pass_s": time.perf_counter() - t1},
-                    _constants=constants, blocks=blocks)
+                    _constants=constants, blocks=blocks, limits=limits, fixed=fixed)
 
 
 def set_time_limit(h: highspy.Highs, seconds: float) -> None:

@@ -297,10 +297,6 @@ def _list_column(ws, header: str, choices: tuple[str, ...]) -> str:
 # -- Planning requirements -----------------------------------------------------------------------
 
 
-def _year_of(name: str, years: list[str]) -> str | None:
-    return next((y for y in years if y in name), None)
-
-
 STAFF = "#,##0.0"  # the number format of figures in WTE (and other non-£ units)
 
 
@@ -326,7 +322,7 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
         write_cell(ws, HEADER_ROW, j, h).font = Font(bold=True)
     checks, live_families = _live_checks(results, inputs, years, exp, income)
     live = len(checks)
-    checks += _solved_checks(results, years, live_families)
+    checks += _solved_checks(results, live_families)
     tests = {"<=": "at most", ">=": "at least", "==": "equal to"}
     for i, (req, y, figure, test, limit, fmt) in enumerate(checks, start=FIRST_ROW):
         write_cell(ws, i, 1, req)
@@ -435,7 +431,7 @@ def _schemes_spend(exp: ExpenditureRefs, services: tuple[str, ...], year: str) -
                                      for s in services) or "0")
 
 
-def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[Check]:
+def _solved_checks(results: Results, live: list[str]) -> list[Check]:
     """Every other rule's rows as the model states them: the figure is the solved activity.
 
     These rules are stated over quantities the expenditure plan alone does not hold (spend by
@@ -448,7 +444,7 @@ def _solved_checks(results: Results, years: list[str], live: list[str]) -> list[
     for r in c[~c["family"].isin(live)].itertuples(index=False):
         pounds = r.unit == "£m"
         scale, label = (1e6, r.name) if pounds else (1.0, f"{r.name} ({r.unit})")
-        rows.append(Check(label, _year_of(r.name, years) or "",
+        rows.append(Check(label, r.year or "",  # the row's key
                           round(float(r.activity) * scale, 2),
                           r.sense if r.sense in ("<=", ">=") else "==",
                           round(float(r.limit) * scale, 2), POUNDS if pounds else STAFF))
