@@ -54,6 +54,37 @@ def test_frontier_between_two_metrics_is_the_line_worked_by_hand():
     assert base["dominated"] is False
 
 
+def test_each_frontier_point_names_and_prices_the_row_that_holds_the_second_aim():
+    """M1 = 2x and M2 = 3(10 − x): holding M2 ≥ ε leaves M1 = 20 − 2ε/3, so one more unit of
+    M2 costs 2/3 of a unit of M1 at the middle point. The row is the analysis's own, through
+    the row door: named, family pareto, its price in a sentence."""
+    frame = pareto_frontier(two_services(base=(5, 5)), Policy(), "metric:M1", "metric:M2", 3)
+    middle = frame.iloc[1]
+    assert middle["rule"] == "M2 over the plan held at least at the frontier point's level"
+    assert middle["trade_off"] == pytest.approx(-2 / 3)
+    assert middle["meaning"] == "Raising M2 over the plan by 1 units would give up 0.67 units."
+    assert frame["advice"].isna().all()
+
+
+def test_the_equity_frontier_prices_a_pound_a_head_of_gap_in_weighted_outcomes():
+    """Outcome against equity on the example: the trade-off is what £1 a head more of allowed
+    gap buys, and it matches the slope between neighbouring points (concave: the slope between
+    two points lies between their prices)."""
+    inputs = load_dataset(EXAMPLE)
+    frame = pareto_frontier(inputs, load_policy(ROOT / "models" / "default.yaml"),
+                            "outcome", "equity", 5)
+    held = ("The gap in spend per need-weighted head between places held at most at the "
+            "frontier point's level")
+    assert set(frame["rule"]) == {held}
+    for (_, hi), (_, lo) in zip(frame.iloc[:-1].iterrows(), frame.iloc[1:].iterrows()):
+        slope = (hi["first"] - lo["first"]) / (hi["second"] - lo["second"])
+        assert hi["trade_off"] - 1e-6 <= slope <= lo["trade_off"] + 1e-6
+    price = frame["trade_off"].iloc[2]
+    assert frame["meaning"].iloc[2] == ("Allowing the gap in spend per need-weighted head "
+                                        "between places £1 a head more would buy "
+                                        f"{price:,.2f} more weighted outcomes.")
+
+
 def test_an_allocation_that_leaves_money_unspent_is_dominated():
     frame = pareto_frontier(two_services(base=(3, 3)), Policy(), "metric:M1", "metric:M2", 3)
     assert frame.attrs["baseline"]["dominated"] is True  # (6, 9) is below the line
@@ -189,6 +220,29 @@ def test_the_robust_plan_is_best_on_its_own_criterion():
         assert robust >= central - 1e-6 * abs(central)
         # and it is a plan within the same money: no more spent than the central one
         assert res["x_robust"].sum() <= res["x_central"].sum() + 1e-6
+
+
+def test_the_robust_plans_rows_are_named_keyed_and_priced_as_the_models_are():
+    """One row per sample (family robust, key sample). Their shadow prices are the weights of
+    the samples in the worst α share: each between −1/(αS) and 0, adding up to −1 (η is free:
+    1 − Σ weights = 0)."""
+    inputs = load_dataset(EXAMPLE)
+    res = robust_allocation(inputs, load_policy(ROOT / "models" / "default.yaml"), 50,
+                            seed=3, alpha=0.2)
+    c = res["constraints"]
+    tail = c[c["family"] == "robust"]
+    assert list(tail["sample"]) == [str(s) for s in range(50)]
+    assert (tail["component"] == "robust_tail").all() and tail["name"].is_unique
+    assert tail["name"].iloc[7] == "Shortfall of sample 7 below the worst-20% threshold"
+    assert tail["shadow_price"].sum() == pytest.approx(-1.0)
+    assert tail["shadow_price"].between(-1 / (0.2 * 50) - 1e-9, 1e-9).all()
+    priced = tail[tail["shadow_price"] < -1e-9].iloc[0]
+    assert priced["meaning"] == (
+        f"One weighted outcome less in sample {priced['sample']} would give up "
+        f"{-priced['shadow_price']:,.2f} weighted outcomes in the mean of the worst 20% of "
+        "samples.")
+    money = c[c["component"] == "money_source_limit"].iloc[0]  # the model's rows, priced too
+    assert money["meaning"].endswith("in the mean of the worst 20% of samples.")
 
 
 def test_cvar_is_the_mean_of_the_worst_share():

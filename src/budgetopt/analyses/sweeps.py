@@ -143,26 +143,29 @@ def price_of_minimums(inputs: Inputs, policy: Policy, *, overrides: Any = None,
     session = build(inputs, policy, overrides)
     compiled = session.compiled
     full = session.solve()
-    rows_of: dict[str, list[int]] = {}
-    for r, info in enumerate(compiled.rows):
+    limits = getattr(session.model, "bounds_min_limit", {})
+    rows_of: dict[str, list] = {}  # service -> its minimum rows' Pyomo indices
+    for info in compiled.rows:
         if info.component == "bounds_min":
-            rows_of.setdefault(info.index[0], []).append(r)
+            rows_of.setdefault(info.keys["service_id"], []).append(info.index)
     names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
     sign = 1 if policy.objective == "max_outcome" else -1
     out = []
     for k, (sid, rows) in enumerate(rows_of.items()):
-        idx = np.array(rows, np.int32)
-        lower = compiled.row_lower[idx].copy()
-        compiled.highs.changeRowsBounds(len(idx), idx, np.zeros(len(idx)),
-                                        compiled.row_upper[idx])
+        minimums = [float(pyo.value(limits[i])) for i in rows]
+        for i in rows:  # the minimum removed: its limits at 0, in the model and in HiGHS
+            limits[i].value = 0.0
+        compiled.update_limits(["bounds_min"])
         try:
             res = session.solve()
         finally:
-            compiled.highs.changeRowsBounds(len(idx), idx, lower, compiled.row_upper[idx])
+            for i, v in zip(rows, minimums):
+                limits[i].value = v
+            compiled.update_limits(["bounds_min"])
         price = (None if full.objective is None or res.objective is None
                  else max(0.0, sign * (res.objective - full.objective)))
         out.append({"service_id": sid, "name": names.get(sid, sid),
-                    "minimum_m": float(lower.max()), "objective_with": full.objective,
+                    "minimum_m": max(minimums), "objective_with": full.objective,
                     "objective_without": res.objective, "price": price,
                     "status_without": res.status})
         if progress:

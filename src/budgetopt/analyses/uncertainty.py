@@ -28,17 +28,19 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import highspy
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 from scipy import sparse, stats
 
 from budgetopt.api import Session, build
 from budgetopt.data.inputs import Inputs
 from budgetopt.families.bounds import service_bounds
+from budgetopt.families.rows import add_matrix_rows
 from budgetopt.policy import Policy
-from budgetopt.results.tables import provenance
-from budgetopt.solve.highs import new_highs, set_time_limit
+from budgetopt.results.tables import constraint_table, provenance
+from budgetopt.results.words import effect_phrase
+from budgetopt.solve.highs import run
 
 Distribution = Literal["triangular", "pert"]
 Progress = Callable[[int, int], None]
@@ -323,44 +325,43 @@ def robust_allocation(inputs: Inputs, policy: Policy, n: int = 200, *, seed: int
         \\quad\\text{s.t.}\\quad z_s ≥ η - c_s^\\top x,\\; z_s ≥ 0,\\; x ∈ \\text{rules},
 
     whose optimum is the mean outcome of the worst α share of samples (Rockafellar and
-    Uryasev, 2000): a linear programme, S more rows and S + 1 more columns.
+    Uryasev, 2000): a linear programme, S more rows and S + 1 more columns. They are added to
+    the central model through the row door (family ``robust``, component ``robust_tail``, one
+    named row per sample, key ``sample``) and appended to its HiGHS model, which re-solves
+    from the central plan's basis.
 
     Returns
     -------
     dict
-        ``status``, ``allocation`` (service_id, name, robust_spend_m, central_spend_m,
-        difference_m over the plan), ``comparison`` (both allocations on the same samples:
-        :func:`summarise`), ``x_robust``, ``x_central``, ``samples``.
+        ``status`` (HiGHS's words), ``allocation`` (service_id, name, robust_spend_m,
+        central_spend_m, difference_m over the plan), ``comparison`` (both allocations on the
+        same samples: :func:`summarise`), ``constraints`` (the robust solve's constraints
+        frame: every rule and each sample's row with its shadow price in words), ``x_robust``,
+        ``x_central``, ``samples``.
     """
     session, cols, x_central, samples = _central(inputs, policy, overrides, n, seed,
                                                  distribution)
-    lp = session.compiled.highs.getLp()
-    h = new_highs()
-    h.passModel(lp)
-    set_time_limit(h, policy.solver.time_limit_s)
-    n_cols = lp.num_col_
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), np.zeros(n_cols))
+    compiled = session.compiled
     if objective == "expected":
-        h.changeColsCost(len(cols), cols.astype(np.int32), samples.values.mean(axis=0))
+        cost = np.zeros(len(compiled.cols))
+        cost[cols] = samples.values.mean(axis=0)
+        aim = "on average over the samples"
     elif objective == "cvar":
-        inf = highspy.kHighsInf
-        h.addCol(1.0, -inf, inf, 0, np.array([], np.int32), np.array([]))  # η
-        eta = n_cols
-        weight = -1.0 / (alpha * n)
-        h.addCols(n, np.full(n, weight), np.zeros(n), np.full(n, inf), 0,
-                  np.array([], np.int32), np.array([], np.int32), np.array([]))
-        z0 = n_cols + 1
-        # z_s - η + c_s·x ≥ 0
-        starts = np.arange(n, dtype=np.int32) * (len(cols) + 2)
-        index = np.concatenate([np.r_[cols, eta, z0 + s] for s in range(n)]).astype(np.int32)
-        value = np.concatenate([np.r_[samples.values[s], -1.0, 1.0] for s in range(n)])
-        h.addRows(n, np.zeros(n), np.full(n, inf), len(index), starts, index, value)
+        eta, z = _add_tail(session, samples, alpha)
+        cost = np.zeros(len(compiled.cols))
+        cost[eta] = 1.0
+        cost[z] = -1.0 / (alpha * n)
+        aim = f"in the mean of the worst {alpha:.0%} of samples"
     else:
         raise ValueError("objective must be 'expected' or 'cvar'")
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    sol = np.asarray(h.getSolution().col_value)
+
+    def effect(delta: float) -> str:
+        return f"{effect_phrase(delta, 'max_outcome')} {aim}"
+
+    compiled.set_costs(cost, maximise=True)
+    out = run(compiled, policy.solver, load=False)  # from the central plan's basis
+    status = out.solver_status
+    sol = out.col_value if out.col_value is not None else np.zeros(0)
     x_robust = sol[cols] if len(sol) else np.full(len(cols), np.nan)
     by_c = _spend_by_service(session, x_central)
     by_r = _spend_by_service(session, x_robust)
@@ -371,11 +372,37 @@ def robust_allocation(inputs: Inputs, policy: Policy, n: int = 200, *, seed: int
     alloc["difference_m"] = alloc["robust_spend_m"] - alloc["central_spend_m"]
     comparison = compare_allocations(samples, {"central estimate": x_central,
                                                f"robust ({objective})": x_robust}, alpha)
-    for f in (alloc, comparison):
+    constraints = constraint_table(compiled, out, "max_outcome", effect)
+    for f in (alloc, comparison, constraints):
         f.attrs.update(provenance=provenance(session.data, overrides), seed=seed, samples=n,
                        objective=objective, alpha=alpha)
     return {"status": status, "allocation": alloc, "comparison": comparison,
-            "x_robust": x_robust, "x_central": x_central, "samples": samples}
+            "constraints": constraints, "x_robust": x_robust, "x_central": x_central,
+            "samples": samples}
+
+
+def _add_tail(session: Session, samples: Samples, alpha: float) -> tuple[int, np.ndarray]:
+    """The CVaR's threshold η, shortfalls z_s ≥ 0 and rows z_s − η + c_s·x ≥ 0 (one per
+    sample, family ``robust``) added to the session's model through the row door, and
+    appended to its compiled HiGHS model. Returns η's column and the z columns."""
+    m, compiled = session.model, session.compiled
+    n = len(samples.values)
+    m.robust_threshold = pyo.Var(doc="the CVaR's threshold η: the outcome below which the "
+                                     "worst share of samples lies (weighted outcome)")
+    m.robust_shortfall = pyo.Var(range(n), within=pyo.NonNegativeReals,
+                                 doc="how far a sample's outcome falls below η")
+    matrix = sparse.hstack([sparse.csr_matrix(samples.values),
+                            sparse.csr_matrix(np.full((n, 1), -1.0)),
+                            sparse.identity(n, format="csr")], format="csr")
+    worst = f"{alpha:.0%}"
+    add_matrix_rows(m, "robust_tail", "robust", list(range(n)),
+                    [*m.x.values(), m.robust_threshold, *m.robust_shortfall.values()], matrix,
+                    ">=", dict.fromkeys(range(n), 0.0),
+                    name=lambda s: f"Shortfall of sample {s} below the worst-{worst} threshold",
+                    labels=lambda s: {"sample": s}, keys=lambda s: {"sample": str(s)},
+                    relaxable=False)
+    compiled.extend()
+    return compiled.column(m.robust_threshold), compiled.columns(m.robust_shortfall)
 
 
 def compare_allocations(samples: Samples, allocations: dict[str, np.ndarray],

@@ -84,6 +84,12 @@ if frontier is not None:
     st.markdown("The current allocation is **dominated**: a plan on the frontier does better "
                 "on both aims." if base["dominated"] else "The current allocation is on the "
                 "frontier.")
+    st.caption("What one more unit of the second aim is worth at each point (the shadow price "
+               "of the row that holds it there):")
+    st.dataframe(frontier[["point", "first", "second", "trade_off", "meaning"]].rename(
+        columns={"first": frontier.attrs["first"]["label"],
+                 "second": frontier.attrs["second"]["label"]}),
+        hide_index=True, width="stretch")
 
 st.subheader("If the evidence is weaker or stronger")
 st.caption("Monte Carlo over the low/central/high effects (PERT, one draw per service so its "
