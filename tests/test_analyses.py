@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from budgetopt.analyses.compare import compare_many
+from budgetopt.analyses.compare import compare_many, compare_results
 from budgetopt.analyses.pareto import pareto_frontier
 from budgetopt.analyses.sweeps import budget_curve, price_of_minimums
 from budgetopt.analyses.uncertainty import (
@@ -250,6 +250,61 @@ def test_cvar_is_the_mean_of_the_worst_share():
 
 
 # -- comparing scenarios -----------------------------------------------------------------------
+
+
+def _pool(budget: float, min_b: float = 0.0):
+    """A buys 2 a £1m (at most £10m), B 3 (at most £10m): B first."""
+    return optimise(two_services(budget=budget, min_b=min_b), Policy())
+
+
+def test_a_moved_limit_is_one_rule_whose_limit_moved_and_binds_in_both():
+    """£4.0m and £3.8m: the money row is named "... within its £4.0m" in one and "... within
+    its £3.8m" in the other; matched by its keys it is one rule, binding in both."""
+    a, b = _pool(4.0), _pool(3.8)
+    assert a.constraints["name"].iloc[0] != b.constraints["name"].iloc[0]
+    cmp = compare_results(a, b)
+    (money,) = cmp.rules[cmp.rules["component"] == "money_source_limit"].itertuples()
+    assert (money.source_id, money.year) == ("POOL", Y)
+    assert (money.limit_a, money.limit_b) == pytest.approx((4.0, 3.8))
+    assert money.binding_a and money.binding_b
+    assert (money.name_a, money.name_b) == (a.constraints["name"].iloc[0],
+                                            b.constraints["name"].iloc[0])
+    moved = [s for s in cmp.sentences if s.startswith("Limits that moved")]
+    assert moved == [f"Limits that moved: {money.name_b} (the limit moved from £4.0m to £3.8m)."]
+    assert f"Binding in both A and B: {money.name_b}." in cmp.sentences
+    assert not any(s.startswith(("Binding in A but not", "Binding in B but not"))
+                   for s in cmp.sentences)
+    many = compare_many({"A": a, "B": b})
+    (row,) = many.rules[many.rules["rule"] == money.name_b].itertuples()
+    assert (row.A, row.B) == pytest.approx((3.0, 3.0))  # one rule, priced in both
+
+
+def test_a_rule_binding_in_one_scenario_only_is_reported_so():
+    """With £12m the money binds (B's £10m band full, A takes £2m); with £25m both bands are
+    full and £5m is left: the same rule, binding in A only, named as it is in A."""
+    a, b = _pool(12.0), _pool(25.0)
+    cmp = compare_results(a, b)
+    (money,) = cmp.rules[cmp.rules["component"] == "money_source_limit"].itertuples()
+    assert money.binding_a and not money.binding_b
+    assert "Binding in A but not in B: Spend from POOL in 2026/27 within its £12.0m." \
+        in cmp.sentences
+    assert not any(s.startswith("Binding in both") for s in cmp.sentences)
+
+
+def test_a_scenario_saved_before_rows_kept_keys_is_compared_by_name():
+    """A stored record from before keys has none: its rules are matched by name, as then (the
+    same budget: every rule matches, binding in both)."""
+    from budgetopt.results.tables import Results, key_columns
+
+    a = _pool(4.0)
+    record = a.to_record()
+    frame = record["constraints"]
+    keep = [i for i, c in enumerate(frame["columns"]) if c not in key_columns(a.constraints)]
+    record["constraints"] = {k: [frame[k][i] for i in keep] for k in ("columns", "dtypes")}
+    record["constraints"]["rows"] = [[r[i] for i in keep] for r in frame["rows"]]
+    cmp = compare_results(Results.from_record(record), _pool(4.0))
+    assert len(cmp.rules) == len(a.constraints)
+    assert cmp.rules["binding_a"].eq(cmp.rules["binding_b"]).all()
 
 
 def test_compare_many_scenarios():

@@ -1,7 +1,11 @@
-"""Two answers side by side: what moved, what it buys, and which rules bind in one only.
+"""Two answers side by side: what moved, what it buys, which limits moved and which rules
+bind in one only or in both.
 
 :func:`compare_results` is shared by the app's Scenarios page, ``budgetopt scenario diff`` and
 the scenario-comparison analysis, so every place explains a difference in the same words.
+A rule is matched between scenarios by its family, component and keys (its coordinates), never
+by its name: "Spend from the pool in 2026/27 within its £4.0m" and "... within its £3.8m" are
+one rule whose limit moved.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from budgetopt.results.tables import Results
+from budgetopt.results.tables import Results, key_columns, row_keys
 
 TOL_M = 0.05  # £m: smaller moves are rounding, not decisions
+LIMIT_RTOL = 1e-9  # a limit that moved by less (relative) did not move
 
 
 @dataclass(frozen=True)
@@ -22,12 +27,56 @@ class Comparison:
     allocation: pd.DataFrame  # name, sector, year, spend_a, spend_b, difference
     sectors: pd.DataFrame  # sector, spend_a, spend_b, difference (all years)
     outcomes: pd.DataFrame  # name, unit, year, value_a, value_b, difference
-    rules: pd.DataFrame  # name, family, binding_a, binding_b, shadow_a, shadow_b
+    rules: pd.DataFrame  # name, family, component, keys…, unit, limit_a, limit_b, binding_a, binding_b, shadow_a, shadow_b, name_a, name_b
     sentences: list[str]
 
 
 def _money(v: float) -> str:
     return f"{'+' if v > 0 else '−'}£{abs(v):,.1f}m"
+
+
+def _amount(v: float, unit: str) -> str:
+    return f"£{v:,.1f}m" if unit == "£m" else f"{v:,.2f} {unit}"
+
+
+def rule_key(constraints: pd.DataFrame, by_name: bool = False) -> pd.Series:
+    """Each row's identity across scenarios: family, component and keys; with `by_name` (a
+    scenario from a record saved before rows kept their keys is in the comparison), its name."""
+    keys = [()] * len(constraints) if by_name else row_keys(constraints)
+    return pd.Series([(f, c, tuple(sorted(k.items())) if k else ("name", n))
+                      for f, c, k, n in zip(constraints["family"], constraints["component"],
+                                            keys, constraints["name"])],
+                     index=constraints.index, dtype=object)
+
+
+def _keyless(results: list[Results]) -> bool:
+    """Is any of `results` from a record saved before rows kept their keys?"""
+    return any(len(r.constraints) and not any(row_keys(r.constraints)) for r in results)
+
+
+def _rules(a: Results, b: Results) -> pd.DataFrame:
+    """The rules of both scenarios matched by :func:`rule_key`, in model order (a rule of one
+    scenario only has blanks for the other): name (B's), family, component, keys, unit,
+    limit_a, limit_b, binding_a, binding_b, shadow_a, shadow_b, name_a, name_b."""
+    by_name = _keyless([a, b])
+    ca = a.constraints.assign(rule=rule_key(a.constraints, by_name))
+    cb = b.constraints.assign(rule=rule_key(b.constraints, by_name))
+    cols = ["rule", "name", "limit", "binding", "shadow_price"]
+    rules = ca[cols].merge(cb[cols], on="rule", how="outer", suffixes=("_a", "_b"))
+    first = pd.concat([ca, cb]).drop_duplicates("rule").set_index("rule")
+    rules = rules.set_index("rule").reindex(first.index)  # model order, not sorted
+    keys = list(dict.fromkeys([*key_columns(a.constraints), *key_columns(b.constraints)]))
+    out = first[["family", "component", *keys, "unit"]].join(
+        rules[["limit_a", "limit_b", "binding_a", "binding_b", "shadow_price_a",
+               "shadow_price_b", "name_a", "name_b"]])
+    out.insert(0, "name", out["name_b"].fillna(out["name_a"]))
+    return out.rename(columns={"shadow_price_a": "shadow_a", "shadow_price_b": "shadow_b"}
+                      ).reset_index(drop=True)
+
+
+def _listed(names: list[str], head: int = 3) -> str:
+    more = f" and {len(names) - head} more" if len(names) > head else ""
+    return "; ".join(names[:head]) + more
 
 
 def compare_results(a: Results, b: Results, name_a: str = "A", name_b: str = "B") -> Comparison:
@@ -46,12 +95,7 @@ def compare_results(a: Results, b: Results, name_a: str = "A", name_b: str = "B"
     outcomes = pd.concat([oa, ob], axis=1).reset_index()
     outcomes["difference"] = outcomes["value_b"] - outcomes["value_a"]
 
-    cols = ["name", "family", "binding", "shadow_price"]
-    rules = a.constraints[cols].merge(b.constraints[cols], on="name", how="outer",
-                                      suffixes=("_a", "_b"))
-    rules["family"] = rules["family_a"].fillna(rules["family_b"])
-    rules = rules.rename(columns={"shadow_price_a": "shadow_a", "shadow_price_b": "shadow_b"})
-    rules = rules[["name", "family", "binding_a", "binding_b", "shadow_a", "shadow_b"]]
+    rules = _rules(a, b)
 
     s: list[str] = []
     if a.status != b.status:
@@ -78,13 +122,21 @@ def compare_results(a: Results, b: Results, name_a: str = "A", name_b: str = "B"
     if len(top):
         s.append("The largest moves: " + "; ".join(f"{n} {_money(v)}" for n, v in top.items())
                  + ".")
-    only_a = rules[(rules["binding_a"] == True) & (rules["binding_b"] != True)]
-    only_b = rules[(rules["binding_b"] == True) & (rules["binding_a"] != True)]
-    for frame, who, other in ((only_b, name_b, name_a), (only_a, name_a, name_b)):
-        if len(frame):
-            names = list(frame["name"].head(3))
-            more = f" and {len(frame) - 3} more" if len(frame) > 3 else ""
-            s.append(f"Binding in {who} but not in {other}: " + "; ".join(names) + more + ".")
+    both = rules[(rules["limit_a"].notna()) & (rules["limit_b"].notna())]
+    moved = both[(both["limit_b"] - both["limit_a"]).abs()
+                 > LIMIT_RTOL * both[["limit_a", "limit_b"]].abs().max(axis=1).clip(lower=1.0)]
+    if len(moved):
+        s.append("Limits that moved: " + _listed(
+            [f"{r.name} (the limit moved from {_amount(r.limit_a, r.unit)} to "
+             f"{_amount(r.limit_b, r.unit)})" for r in moved.itertuples()]) + ".")
+    in_a, in_b = rules["binding_a"] == True, rules["binding_b"] == True  # blank: not here
+    for frame, who, other, named in ((rules[in_b & ~in_a], name_b, name_a, "name_b"),
+                                     (rules[in_a & ~in_b], name_a, name_b, "name_a")):
+        if len(frame):  # named as in the scenario where it binds
+            s.append(f"Binding in {who} but not in {other}: {_listed(list(frame[named]))}.")
+    if (in_a & in_b).any():
+        s.append(f"Binding in both {name_a} and {name_b}: "
+                 f"{_listed(list(rules.loc[in_a & in_b, 'name']))}.")
     if not s:
         s.append(f"{name_a} and {name_b} give the same answer.")
     return Comparison(alloc, sectors, outcomes, rules, s)
@@ -114,9 +166,17 @@ def compare_many(named: dict[str, Results]) -> ManyComparison:
     sectors = pd.concat({n: r.allocation.groupby("sector", sort=False)["spend_m"].sum()
                          for n, r in named.items()}, axis=1).fillna(0.0)
     sectors.index.name = "sector"
-    rules = pd.concat({n: r.constraints.loc[r.constraints["binding"]].set_index("name")[
-        "shadow_price"] for n, r in named.items()}, axis=1)
-    rules.index.name = "rule"
+    prices, names_of = {}, {}
+    by_name = _keyless(list(named.values()))
+    for n, r in named.items():
+        c = r.constraints
+        key = rule_key(c, by_name)
+        bound = c["binding"].to_numpy(bool)
+        prices[n] = pd.Series(c["shadow_price"].to_numpy()[bound],
+                              index=pd.Index(key[bound], tupleize_cols=False))
+        names_of.update(zip(key[bound], c["name"][bound]))  # the latest scenario's name
+    rules = pd.concat(prices, axis=1)
+    rules.index = pd.Index([names_of[k] for k in rules.index], name="rule")
     sentences = []
     for n in names[1:]:
         sentences += compare_results(ref, named[n], names[0], n).sentences

@@ -105,7 +105,7 @@ with tabs[5]:
     else:
         st.caption("A rule's shadow price is what the objective would gain if the rule's limit "
                    "moved by one unit (for small changes). Largest first.")
-        st.dataframe(binding[["meaning", "family", "limit", "unit", "shadow_price"]],
+        st.dataframe(binding[["meaning", "family", "year", "limit", "unit", "shadow_price"]],
                      hide_index=True, width="stretch")
     if res.duals_note:
         st.caption(f"Shadow prices {res.duals_note}")

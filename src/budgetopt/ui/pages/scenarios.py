@@ -68,8 +68,11 @@ else:
     t1.dataframe(cmp.sectors, hide_index=True, width="stretch")
     t2.dataframe(cmp.allocation[cmp.allocation["difference"].abs() > 0.005],
                  hide_index=True, width="stretch")
-    t3.dataframe(cmp.rules[cmp.rules["binding_a"].fillna(False)
-                           | cmp.rules["binding_b"].fillna(False)],
+    rules = cmp.rules  # matched by family and keys: a moved limit is one rule
+    shown = (rules["binding_a"].fillna(False) | rules["binding_b"].fillna(False)
+             | (rules["limit_a"] != rules["limit_b"]))
+    t3.dataframe(rules.loc[shown, ["name", "family", "year", "limit_a", "limit_b", "unit",
+                                   "binding_a", "binding_b", "shadow_a", "shadow_b"]],
                  hide_index=True, width="stretch")
 
 st.subheader("Approval")
