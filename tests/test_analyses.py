@@ -116,6 +116,22 @@ def test_services_enter_the_budget_curve_in_order_of_return():
     assert entries.loc["A", "enters_at_m"] == 2.0 and entries.loc["B", "enters_at_m"] == 6.0
 
 
+@pytest.mark.parametrize("model", ["default", "shift-left"])
+def test_the_budget_curve_at_the_plans_own_budget_is_the_plan(model):
+    """At the first-year budget of the data the curve re-solves the very problem the solve
+    does. Under shift-left the acute money released by avoided demand is a funding source
+    with a £1.5bn cap: it is not pooled money, so the budget neither counts nor scales it
+    (it once did, and every point of the curve was infeasible)."""
+    policy = load_policy(ROOT / "models" / f"{model}.yaml")
+    inputs = load_dataset(EXAMPLE, nonconcave=policy.nonconcave)
+    first = inputs.funding.loc[inputs.funding["year"] == inputs.years[0], "amount_m"].sum()
+    curve = budget_curve(inputs, policy, [float(first), float(first) + 5.0])
+    solved = build(inputs, policy).solve().objective
+    assert curve["status"].tolist() == ["optimal", "optimal"]
+    assert curve["objective"].iloc[0] == pytest.approx(solved, rel=1e-9)
+    assert curve["objective"].iloc[1] >= solved
+
+
 def test_a_long_sweep_never_runs_into_the_time_limit_of_one_solve():
     """The limit is per solve: 300 budget-curve points on the example, each well under the
     50 ms allowed, all optimal (HiGHS counts run time over the object's life; a sweep that

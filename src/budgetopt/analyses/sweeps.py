@@ -21,6 +21,7 @@ import pyomo.environ as pyo
 from budgetopt.api import Session, build
 from budgetopt.data.inputs import Inputs
 from budgetopt.families import names as family_names
+from budgetopt.families.acute_offset import RELEASE_SOURCE
 from budgetopt.families.bounds import service_bounds
 from budgetopt.families.rows import family_catalogue
 from budgetopt.policy import Policy
@@ -30,8 +31,11 @@ Progress = Callable[[int, int], None]
 
 
 def _first_year_total(session: Session) -> float:
+    """The first year's pooled money, £m: every source but the acute money released by
+    avoided demand (its amount is only a cap, and ``budget_m`` does not scale it)."""
     fund = session.data.funding
-    return float(fund.loc[fund["year"] == session.data.years[0], "amount_m"].sum())
+    first = (fund["year"] == session.data.years[0]) & (fund["source_id"] != RELEASE_SOURCE)
+    return float(fund.loc[first, "amount_m"].sum())
 
 
 def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
@@ -56,9 +60,10 @@ def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
     if limits is None:
         raise ValueError("the policy has no money rows to vary")
     base = {k: float(pyo.value(p)) for k, p in limits.items()}
+    scaled = {k: k[0] != RELEASE_SOURCE for k in base}  # as budget_m scales the funding
     total = _first_year_total(session)
     money_rows = [r for r, info in enumerate(compiled.rows)
-                  if info.component == "money_source_limit"]
+                  if info.component == "money_source_limit" and scaled[info.index]]
     base_rows = np.array([base[compiled.rows[r].index] for r in money_rows])
     seg = session.data.segments
     cols = compiled.columns(m.x)
@@ -72,7 +77,7 @@ def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
     for i, budget in enumerate(budgets_m):
         factor = budget / total if total > 0 else 0.0
         for k, p in limits.items():
-            p.value = base[k] * factor
+            p.value = base[k] * factor if scaled[k] else base[k]
         compiled.update_limits(["money_source_limit"])
         out = session.solve()
         row: dict[str, Any] = {"budget_m": float(budget), "status": out.status,
