@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make app       start the Streamlit app on http://127.0.0.1:8501 (example ICS)"
 	@echo "make test      install what is missing, then run the whole test suite"
-	@echo "make system    install the Debian packages the tests need (chromium, postgresql, libreoffice)"
+	@echo "make system    install the Debian packages the tests need (chromium, postgresql, libreoffice, poppler-utils)"
 	@echo "make venv      create .venv and install budgetopt[dev] into it (also: make install)"
 	@echo "make lint      ruff check src tests"
 	@echo "make bench     run benchmarks/run.py"

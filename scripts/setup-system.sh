@@ -9,6 +9,7 @@
 #   browser   chromium at /usr/bin/chromium: Playwright end-to-end tests (no `playwright install`)
 #   postgres  postgresql: initdb/pg_ctl (in /usr/lib/postgresql/<ver>/bin) for the store tests
 #   office    libreoffice-calc-nogui: converting exported workbooks headless
+#   pdf       poppler-utils: pdftoppm, pdfinfo, pdftotext, to look at and check the board paper
 #   fonts     fonts-dejavu-core: text in Chromium screenshots and LibreOffice output
 #   curl      curl: health checks of the Streamlit server
 #
@@ -19,7 +20,7 @@ set -uo pipefail
 
 PYTHON=${PYTHON:-python3}
 needs=("$@")
-[ ${#needs[@]} -gt 0 ] || needs=(venv browser postgres office fonts curl)
+[ ${#needs[@]} -gt 0 ] || needs=(venv browser postgres office pdf fonts curl)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 
@@ -39,12 +40,14 @@ for need in "${needs[@]}"; do
     office)
       command -v soffice >/dev/null 2>&1 || installed libreoffice-calc-nogui || installed libreoffice-calc \
         || missing+=(libreoffice-calc-nogui) ;;
+    pdf)
+      command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils) ;;
     fonts)
       installed fonts-dejavu-core || missing+=(fonts-dejavu-core) ;;
     curl)
       command -v curl >/dev/null 2>&1 || missing+=(curl) ;;
     *)
-      echo "setup-system: unknown need '$need' (known: venv browser postgres office fonts curl)" >&2
+      echo "setup-system: unknown need '$need' (known: venv browser postgres office pdf fonts curl)" >&2
       exit 2 ;;
   esac
 done

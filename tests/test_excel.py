@@ -1,5 +1,5 @@
 """The BCF workbook: values to the penny, live checklist formulas (recalculated by LibreOffice),
-drop-downs, native charts, formula injection, the round trip, the PDF board pack."""
+drop-downs, native charts, formula injection, the round trip, the workbook printed as PDF."""
 
 from __future__ import annotations
 
@@ -386,10 +386,10 @@ def test_the_expenditure_sheet_reads_back_as_next_years_baseline(book, solved):
 
 @needs_office
 @pytest.mark.libreoffice
-def test_cli_writes_the_workbook_and_the_pdf_board_pack(tmp_path):
+def test_cli_writes_the_workbook_and_the_workbook_printed_as_pdf(tmp_path):
     xlsx, pdf = tmp_path / "plan.xlsx", tmp_path / "plan.pdf"
-    done = CliRunner().invoke(app, ["solve", str(EXAMPLE), "--excel", str(xlsx), "--pdf",
-                                    str(pdf), "--quiet"])
+    done = CliRunner().invoke(app, ["solve", str(EXAMPLE), "--excel", str(xlsx),
+                                    "--workbook-pdf", str(pdf), "--quiet"])
     assert done.exit_code == 0, done.output
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
     assert load_workbook(xlsx)["Expenditure"].max_row > FIRST_ROW + 10

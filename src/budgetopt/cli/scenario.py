@@ -180,6 +180,15 @@ def export(
                                                   "(the solve contract's shape) here.")] = None,
     excel: Annotated[Path | None, typer.Option("--excel", help="Write the results workbook "
                                                "here.")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the board paper here (PDF), "
+                                             "running the analyses it needs on the stored "
+                                             "data and policy; needs Chromium.")] = None,
+    workbook_pdf: Annotated[Path | None, typer.Option(
+        "--workbook-pdf", help="Write the workbook printed as PDF (by LibreOffice) here.")
+                            ] = None,
+    no_analyses: Annotated[bool, typer.Option(
+        "--no-analyses", help="Make the board paper without the analyses; the paper lists "
+        "the sections left out.")] = False,
     data_out: Annotated[Path | None, typer.Option("--data", help="Write the stored data set "
                                                   "here (a folder, or a .xlsx file).")] = None,
     policy_out: Annotated[Path | None, typer.Option("--policy", help="Write the policy model "
@@ -188,7 +197,7 @@ def export(
     db: DbOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Write a saved scenario's answer, data set and policy model back out to files."""
+    """Write a saved scenario's answer, board paper, data set and policy model to files."""
 
     def body() -> int:
         import yaml
@@ -197,25 +206,34 @@ def export(
         from budgetopt.policy import apply_overrides
         from budgetopt.reports.outputs import write_atomically, write_outputs
 
-        if not any((json_out, excel, data_out, policy_out)):
-            out_console().print("Nothing to export: give --json, --excel, --data and/or --policy.")
+        if not any((json_out, excel, pdf, workbook_pdf, data_out, policy_out)):
+            out_console().print("Nothing to export: give --json, --excel, --pdf, "
+                                "--workbook-pdf, --data and/or --policy.")
             return EXIT_BAD_INPUT
         with _open(db) as store:
             sc = store.get(ref)
             content = store.dataset(sc.data_hash)
-        inputs = content.inputs(sc.policy().nonconcave) if excel else None
-        if json_out or excel:
-            write_outputs(sc.results(), json_path=json_out, excel_path=excel, inputs=inputs,
-                          scenario=sc.ref)
+        policy = sc.policy()
+        policy = apply_overrides(policy, sc.overrides) if sc.overrides else policy
+        results = sc.results()
+        inputs = content.inputs(policy.nonconcave) if (excel or pdf or workbook_pdf) else None
+        analyses = None
+        if pdf and not no_analyses and results.optimal:
+            from budgetopt.analyses.board import run_analyses
+
+            analyses = run_analyses(inputs, policy, robust=True)
+        if json_out or excel or pdf or workbook_pdf:
+            write_outputs(results, json_path=json_out, excel_path=excel, inputs=inputs,
+                          pdf_path=pdf, workbook_pdf_path=workbook_pdf, policy=policy,
+                          scenario=sc.ref, analyses=analyses)
         if policy_out:
-            policy = sc.policy()
-            policy = apply_overrides(policy, sc.overrides) if sc.overrides else policy
             text = yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False,
                                   allow_unicode=True)
             write_atomically({policy_out: lambda p: p.write_text(text, encoding="utf-8")})
         if data_out:
             write_dataset(content.frames(), data_out)
-        for label, path in (("JSON", json_out), ("workbook", excel), ("data set", data_out),
+        for label, path in (("JSON", json_out), ("workbook", excel), ("board paper", pdf),
+                            ("printed workbook", workbook_pdf), ("data set", data_out),
                             ("policy", policy_out)):
             if path:
                 out_console().print(f"{label}: {path}")

@@ -1,9 +1,10 @@
 """``budgetopt solve | validate | example``: the contract's commands (MODEL.md).
 
-``budgetopt solve DATA [--model MODEL.yaml] [--json OUT] [--excel OUT]`` exits 0 when optimal,
-1 when solved but not optimal (the JSON is still written, with the explanation), and 2 on bad
-input, with one clear message on stderr, no traceback, no output file left behind and no input
-file changed.
+``budgetopt solve DATA [--model MODEL.yaml] [--json OUT] [--excel OUT] [--pdf OUT]`` exits 0
+when optimal, 1 when solved but not optimal (the JSON is still written, with the explanation),
+and 2 on bad input, with one clear message on stderr, no traceback, no output file left behind
+and no input file changed. ``--pdf`` writes the board paper (:mod:`budgetopt.reports.board`),
+``--workbook-pdf`` the workbook printed by LibreOffice.
 """
 
 from __future__ import annotations
@@ -37,17 +38,28 @@ def solve(
         "--excel", help="Write the workbook here: BCF expenditure plan, planning "
         "requirements, metrics, allocation, rule costs, charts.")] = None,
     pdf: Annotated[Path | None, typer.Option(
-        "--pdf", help="Write a board pack (the workbook as PDF, by LibreOffice) here.")] = None,
+        "--pdf", help="Write the board paper here (PDF, 4-10 pages: the decision, where the "
+        "money goes, what each rule costs, the trade-offs and the risks), running the "
+        "analyses it needs (about 10 s on the example); needs Chromium.")] = None,
+    workbook_pdf: Annotated[Path | None, typer.Option(
+        "--workbook-pdf", help="Write the workbook printed as PDF (every sheet, by "
+        "LibreOffice) here.")] = None,
     set_: SetOpt = None,
     with_analyses: Annotated[bool, typer.Option(
         "--with-analyses", help="Also run the budget curve, the price of each rule, the "
         "Pareto frontier (outcome against equity) and 1,000 Monte Carlo samples, and chart "
         "them in the workbook (about 20 s on the example).")] = False,
+    no_analyses: Annotated[bool, typer.Option(
+        "--no-analyses", help="Make the board paper without the analyses (faster); the paper "
+        "lists the sections left out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")
                      ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Solve a data set under a policy model and report the optimal allocation."""
+    if with_analyses and no_analyses:
+        raise typer.BadParameter("--with-analyses and --no-analyses cannot both be given",
+                                 param_hint="--no-analyses")
 
     def body() -> int:
         from budgetopt.api import build
@@ -57,12 +69,15 @@ def solve(
         inputs, policy = load(data, model, set_)
         results = build(inputs, policy, overrides=set_ or []).results()
         analyses = None
-        if with_analyses and results.optimal and (excel or pdf):
+        wanted = ((pdf is not None and not no_analyses)
+                  or (with_analyses and (excel or workbook_pdf)))
+        if wanted and results.optimal:
             from budgetopt.analyses.board import run_analyses
 
-            analyses = run_analyses(inputs, policy)
+            analyses = run_analyses(inputs, policy, robust=pdf is not None)
         write_outputs(results, json_path=json_out, excel_path=excel, inputs=inputs,
-                      pdf_path=pdf, analyses=analyses)
+                      pdf_path=pdf, workbook_pdf_path=workbook_pdf, policy=policy,
+                      analyses=analyses)
         if not quiet:
             out_console().print("\n".join(summary_lines(results)))
         return EXIT_OPTIMAL if results.optimal else EXIT_NOT_OPTIMAL

@@ -8,6 +8,9 @@ and every series is also told apart by its name in the legend or on the axis.
 
 from __future__ import annotations
 
+import html
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -34,6 +37,20 @@ def sector_label(sector: str) -> str:
     return SECTOR_LABELS.get(sector, str(sector).replace("_", " ").capitalize())
 
 
+def sector_colour(sector: str) -> str:
+    """The sector's colour: its place in :data:`SECTOR_LABELS` in the Okabe-Ito palette."""
+    order = list(SECTOR_LABELS)
+    i = order.index(sector) if sector in order else len(order) + sum(map(ord, str(sector)))
+    return OKABE_ITO[i % len(OKABE_ITO)]
+
+
+def plain(text: object) -> str:
+    """Input text for a chart label, shown as typed: plotly reads ``<b>``, ``<br>`` and
+    ``<a href>`` in labels as markup, so ``&``, ``<`` and ``>`` become entities it shows
+    literally."""
+    return html.escape(str(text), quote=False)
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_layout(title={"text": title, "x": 0.0}, xaxis_title=x, yaxis_title=y,
                       template="plotly_white", legend_title_text="",
@@ -41,23 +58,36 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     return fig
 
 
-def spend_by_sector(allocation: pd.DataFrame, year: str | None = None) -> go.Figure:
-    """Baseline against optimised spend per sector (£m), one year or the plan's total.
+def spend_by_sector(allocation: pd.DataFrame, year: str | None = None, *,
+                    horizontal: bool = False) -> go.Figure:
+    """Baseline against optimised spend per sector (£m), one year or the plan's total;
+    `horizontal` bars (sectors down the side) suit a printed page.
 
     `allocation` has the columns of ``Results.allocation`` (sector, year, spend_m, baseline_m).
     """
     frame = allocation if year is None else allocation[allocation["year"] == year]
     by = frame.groupby("sector", sort=False)[["baseline_m", "spend_m"]].sum()
-    labels = [sector_label(s) for s in by.index]
-    fig = go.Figure([
-        go.Bar(name="Baseline (current spend)", x=labels, y=by["baseline_m"],
-               marker_color=BASELINE_GREY, hovertemplate="%{x}<br>£%{y:,.1f}m<extra>baseline</extra>"),
-        go.Bar(name="Optimised", x=labels, y=by["spend_m"], marker_color=OKABE_ITO[4],
-               hovertemplate="%{x}<br>£%{y:,.1f}m<extra>optimised</extra>"),
-    ])
+    if horizontal:
+        by = by.sort_values("spend_m")
+    labels = [plain(sector_label(s)) for s in by.index]
+    bars = []
+    for name, col, colour, word in (("Baseline (current spend)", "baseline_m", BASELINE_GREY,
+                                     "baseline"),
+                                    ("Optimised", "spend_m", OKABE_ITO[4], "optimised")):
+        axes = {"y": labels, "x": by[col], "orientation": "h"} if horizontal else {
+            "x": labels, "y": by[col]}
+        where = "%{y}<br>£%{x:,.1f}m" if horizontal else "%{x}<br>£%{y:,.1f}m"
+        bars.append(go.Bar(name=name, marker_color=colour, **axes,
+                           hovertemplate=f"{where}<extra>{word}</extra>"))
+    fig = go.Figure(bars[::-1] if horizontal else bars)
     fig.update_layout(barmode="group")
+    if horizontal:  # the shortest bars are at the bottom: room for the legend there
+        fig.update_layout(legend={"x": 0.99, "xanchor": "right", "y": 0.02,
+                                  "yanchor": "bottom", "traceorder": "reversed",
+                                  "bgcolor": "rgba(255,255,255,0.8)"})
     when = f" in {year}" if year else " over the plan"
-    return _layout(fig, f"Spend by sector{when}: baseline and optimised", "", "£m")
+    return _layout(fig, f"Spend by sector{when}: baseline and optimised",
+                   *(("£m", "") if horizontal else ("", "£m")))
 
 
 def change_by_service(allocation: pd.DataFrame, top: int = 15) -> go.Figure:
@@ -66,7 +96,7 @@ def change_by_service(allocation: pd.DataFrame, top: int = 15) -> go.Figure:
     change = change[change.abs() > 0.05]
     change = change.reindex(change.abs().sort_values(ascending=True).index).tail(top)
     colours = [OKABE_ITO[2] if v > 0 else OKABE_ITO[5] for v in change]
-    fig = go.Figure(go.Bar(x=change.values, y=list(change.index), orientation="h",
+    fig = go.Figure(go.Bar(x=change.values, y=[plain(n) for n in change.index], orientation="h",
                            marker_color=colours,
                            hovertemplate="%{y}<br>%{x:+,.1f} £m<extra></extra>"))
     return _layout(fig, "Largest changes from the baseline (all years)", "£m change", "")
@@ -80,7 +110,7 @@ def spend_by_place(allocation: pd.DataFrame, places: pd.DataFrame) -> go.Figure:
     pl = places.set_index("place_id")
     heads = pl["weighted_population"]
     per_head = by.mul(1e6).div(heads.reindex(by.index), axis=0)
-    names = [pl.loc[p, "name"] for p in per_head.index]
+    names = [plain(pl.loc[p, "name"]) for p in per_head.index]
     fig = go.Figure([
         go.Bar(name="Baseline", x=names, y=per_head["baseline_m"], marker_color=BASELINE_GREY),
         go.Bar(name="Optimised", x=names, y=per_head["spend_m"], marker_color=OKABE_ITO[4]),
@@ -97,7 +127,7 @@ def outcomes_against_baseline(outcomes: pd.DataFrame) -> go.Figure:
         frame["baseline_value"].abs() > 1e-9)
     fig = go.Figure()
     for i, (year, part) in enumerate(frame.groupby("year", sort=False)):
-        fig.add_bar(name=str(year), x=part["name"], y=part["pct"],
+        fig.add_bar(name=plain(year), x=[plain(n) for n in part["name"]], y=part["pct"],
                     marker_color=OKABE_ITO[i % len(OKABE_ITO)],
                     hovertemplate="%{x}<br>%{y:+.1f}%<extra>" + str(year) + "</extra>")
     fig.update_layout(barmode="group")
@@ -105,8 +135,10 @@ def outcomes_against_baseline(outcomes: pd.DataFrame) -> go.Figure:
                    "% change from baseline")
 
 
-def budget_curve(curve: pd.DataFrame, current_m: float | None = None) -> go.Figure:
-    """Optimal outcome against the pooled budget, with the marginal return on a second axis."""
+def budget_curve(curve: pd.DataFrame, current_m: float | None = None,
+                 current_label: str = "this plan's budget") -> go.Figure:
+    """Optimal outcome against the pooled budget, with the marginal return on a second axis;
+    `current_m` (if given) is marked with a dotted line labelled `current_label`."""
     fig = go.Figure()
     fig.add_scatter(x=curve["budget_m"], y=curve["objective"], mode="lines+markers",
                     name="Optimal outcome", line_color=OKABE_ITO[4],
@@ -120,7 +152,7 @@ def budget_curve(curve: pd.DataFrame, current_m: float | None = None) -> go.Figu
                                   "side": "right", "showgrid": False})
     if current_m is not None:
         fig.add_vline(x=current_m, line_dash="dot", line_color=BASELINE_GREY,
-                      annotation_text="this plan's budget")
+                      annotation_text=plain(current_label))
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
     return _layout(fig, "What each budget buys (optimal weighted outcome, all years)",
                    "pooled budget in the first year (£m)", "weighted outcome")
@@ -131,8 +163,9 @@ def sector_mix(curve: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for i, sector in enumerate(curve.attrs.get("sectors", [])):
         fig.add_scatter(x=curve["budget_m"], y=curve[f"spend_{sector}"], stackgroup="one",
-                        name=sector_label(sector), line_color=OKABE_ITO[i % len(OKABE_ITO)],
-                        hovertemplate="£%{y:,.1f}m<extra>" + sector_label(sector) + "</extra>")
+                        name=plain(sector_label(sector)), line_color=sector_colour(sector),
+                        hovertemplate="£%{y:,.1f}m<extra>" + plain(sector_label(sector))
+                        + "</extra>")
     return _layout(fig, "Where each extra pound goes: spend by sector against the budget",
                    "pooled budget in the first year (£m)", "first-year spend (£m)")
 
@@ -140,7 +173,7 @@ def sector_mix(curve: pd.DataFrame) -> go.Figure:
 def price_of_rules(prices: pd.DataFrame, unit: str = "weighted outcome") -> go.Figure:
     """What each switched-on rule costs, largest first (horizontal bars)."""
     frame = prices.dropna(subset=["price"]).sort_values("price")
-    fig = go.Figure(go.Bar(x=frame["price"], y=frame["title"], orientation="h",
+    fig = go.Figure(go.Bar(x=frame["price"], y=[plain(t) for t in frame["title"]], orientation="h",
                            marker_color=OKABE_ITO[0],
                            hovertemplate="%{y}<br>%{x:,.1f}<extra></extra>"))
     return _layout(fig, "The price of each rule: what switching it off would gain",
@@ -158,11 +191,11 @@ def pareto(frontier: pd.DataFrame) -> go.Figure:
         word = "dominated" if base["dominated"] else "on the frontier"
         fig.add_trace(go.Scatter(x=[base["second"]], y=[base["first"]], mode="markers+text",
                                  marker={"color": OKABE_ITO[5], "size": 12, "symbol": "x"},
-                                 text=[f"current allocation ({word})"], textposition="top right",
+                                 text=[f"current allocation ({word})"], textposition="top left",
                                  name="Current allocation"))
     arrow = "higher is better" if second["maximise"] else "lower is better"
-    return _layout(fig, f"Trade-off: {first['label']} against {second['label']}",
-                   f"{second['label']} ({arrow})", first["label"])
+    return _layout(fig, plain(f"Trade-off: {first['label']} against {second['label']}"),
+                   plain(f"{second['label']} ({arrow})"), plain(first["label"]))
 
 
 def outcome_distribution(outcomes: pd.DataFrame) -> go.Figure:
@@ -183,11 +216,434 @@ def robust_comparison(comparison: pd.DataFrame) -> go.Figure:
     cols = [c for c in ("worst", "p5", "mean", "p95") if c in comparison.columns]
     cvar = next((c for c in comparison.columns if c.startswith("cvar")), None)
     cols = [cols[0], *( [cvar] if cvar else []), *cols[1:]]
+    words = {"worst": "worst sample", "p5": "5th percentile", "mean": "mean",
+             "p95": "95th percentile"}
+    if cvar:
+        words[cvar] = f"mean of the worst {cvar.split('_')[-1]}%"
     fig = go.Figure()
     for i, r in enumerate(comparison.itertuples(index=False)):
-        fig.add_trace(go.Bar(x=cols, y=[getattr(r, c) for c in cols], name=r.allocation,
+        fig.add_trace(go.Bar(x=[words[c] for c in cols], y=[getattr(r, c) for c in cols],
+                             name=plain(r.allocation),
                              marker_color=OKABE_ITO[(4, 5, 2)[i % 3]]))
     lo = float(comparison[cols].to_numpy().min())
     fig.update_yaxes(range=[lo * 0.98, float(comparison[cols].to_numpy().max()) * 1.005])
     return _layout(fig, "Central-estimate and robust plans on the same samples",
                    "statistic of the outcome", "weighted outcome")
+
+
+# -- where the money goes: funding sources, pools, sectors, services -------------------------
+
+NOT_SPENT = "unspent"
+SOURCE_GREY, POOL_GREY, UNSPENT_GREY = "#555555", "#222222", "#BBBBBB"
+LINK_ALPHA = 0.4
+
+
+def _blank(value: object) -> str:
+    """An optional id as text: blank, None and NaN are ``""``."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _hwb_of_places(places: pd.DataFrame | None) -> dict[str, str]:
+    if places is None or "hwb_id" not in places.columns:
+        return {}
+    return {str(p): _blank(h) for p, h in zip(places["place_id"], places["hwb_id"])}
+
+
+def _hwb_of_flows(flows: pd.DataFrame, funding: pd.DataFrame) -> pd.Series:
+    """The HWB pool each flow's money belongs to ("" for ICS-wide money): the flow's own
+    ``hwb_id`` when the results carry one, else its source-year's in the funding table."""
+    if "hwb_id" in flows.columns:
+        return flows["hwb_id"].map(_blank)
+    if "hwb_id" not in funding.columns:
+        return pd.Series("", index=flows.index)
+    pool = {(s, y): _blank(h) for s, y, h in zip(funding["source_id"], funding["year"],
+                                                  funding["hwb_id"])}
+    return pd.Series([pool.get((s, y), "") for s, y in zip(flows["source_id"], flows["year"])],
+                     index=flows.index, dtype=object)
+
+
+def _links(frame: pd.DataFrame, by: list[str], value: str, source: str, target: str,
+           colour: str | None) -> pd.DataFrame:
+    """One level of links: `frame` grouped by `by`, the node keys made by `source` and
+    `target` (format strings over the group's columns)."""
+    g = frame.groupby(by, sort=False, dropna=False)[value].sum().reset_index()
+    return pd.DataFrame({"source": [source.format(**r) for r in g.to_dict("records")],
+                         "target": [target.format(**r) for r in g.to_dict("records")],
+                         "value_m": g[value].to_numpy(float),
+                         "sector": g[colour].to_numpy() if colour else None})
+
+
+def money_flow_links(allocation: pd.DataFrame, funding_flows: pd.DataFrame,
+                     funding: pd.DataFrame, places: pd.DataFrame | None = None,
+                     year: str | None = None) -> dict[str, pd.DataFrame]:
+    """The links of the "where the money goes" picture, £m, for the plan and for today.
+
+    * ``plan``: each funding source → sector → service, from the solve's funding flows; when
+      the data has Health and Wellbeing Boards (an ``hwb_id`` in the flows, the funding table
+      or the places), source → pool → sector → service, the pool being the source-year's
+      HWB (blank ``hwb_id``: ICS-wide money). What a source does not spend goes to "not
+      spent" (not for rows whose ``cap_only`` is true: an upper bound, not money in hand).
+    * ``today``: pool → sector → service, from the baseline; the pool is each place's HWB
+      (``places.hwb_id``) when there are HWBs, else the one pool. The data does not say which
+      source pays for what today, so today's picture starts at the pool.
+
+    `allocation` and `funding_flows` are ``Results.allocation`` and ``Results.funding_flows``;
+    `funding` is the money available (source_id, name, year, amount_m, optional hwb_id and
+    cap_only: :func:`money_available`). `year` None adds up every year of the plan.
+
+    Returns
+    -------
+    dict of DataFrames
+        ``plan`` and ``today``: one row per link, ``source``, ``target`` (node keys such as
+        ``source:NHSMIN``, ``pool:`` (the one pool), ``pool:HWB1``, ``sector:acute``,
+        ``service:REABLE``, ``unspent``), ``value_m`` and ``sector`` (the sector the money
+        ends in, for colour; None for money not yet in a sector).
+    """
+    alloc, flows, fund = allocation, funding_flows, funding
+    if year is not None:
+        alloc = alloc[alloc["year"] == year]
+        flows = flows[flows["year"] == year]
+        fund = fund[fund["year"] == year]
+    sector_of = dict(zip(alloc["service_id"], alloc["sector"]))
+    hwb = _hwb_of_places(places)
+    flows = flows.assign(pool=_hwb_of_flows(flows, fund),
+                         sector=flows["service_id"].map(sector_of))
+    pools = any(hwb.values()) or bool(flows["pool"].ne("").any())
+
+    if pools:
+        plan = [_links(flows, ["source_id", "pool"], "amount_m", "source:{source_id}",
+                       "pool:{pool}", None),
+                _links(flows, ["pool", "sector"], "amount_m", "pool:{pool}", "sector:{sector}",
+                       "sector")]
+    else:
+        plan = [_links(flows, ["source_id", "sector"], "amount_m", "source:{source_id}",
+                       "sector:{sector}", "sector")]
+    plan.append(_links(flows, ["sector", "service_id"], "amount_m", "sector:{sector}",
+                       "service:{service_id}", "sector"))
+    real = fund if "cap_only" not in fund.columns else fund[~fund["cap_only"].astype(bool)]
+    available = real.groupby("source_id", sort=False)["amount_m"].sum()
+    used = flows.groupby("source_id")["amount_m"].sum().reindex(available.index, fill_value=0)
+    left = (available - used)[lambda v: v > 0.005]
+    plan.append(pd.DataFrame({"source": "source:" + left.index.astype(str),
+                              "target": NOT_SPENT, "value_m": left.to_numpy(), "sector": None}))
+
+    base = alloc.assign(pool=[hwb.get(_blank(p), "") for p in alloc["place_id"]])
+    today = [_links(base, ["pool", "sector"], "baseline_m", "pool:{pool}", "sector:{sector}",
+                    "sector"),
+             _links(base, ["sector", "service_id"], "baseline_m", "sector:{sector}",
+                    "service:{service_id}", "sector")]
+
+    def tidy(parts: list[pd.DataFrame]) -> pd.DataFrame:
+        frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
+        return frame[frame["value_m"] > 0.005].reset_index(drop=True)
+
+    return {"plan": tidy(plan), "today": tidy(today)}
+
+
+def money_available(inputs, policy) -> pd.DataFrame:
+    """The money each funding source has in each planning year under `policy` (£m, the
+    policy's budget and scale applied), with ``hwb_id`` from the funding table when it has
+    one and ``cap_only`` true for a pseudo-source whose amount is only an upper bound (the
+    acute money released by avoided demand)."""
+    from budgetopt.model.data import RELEASE_SOURCE, prepare
+
+    fund = prepare(inputs, policy).funding.copy()
+    if "hwb_id" in inputs.funding.columns and "hwb_id" not in fund.columns:
+        fund = fund.merge(inputs.funding[["source_id", "year", "hwb_id"]],
+                          on=["source_id", "year"], how="left")
+    fund["cap_only"] = fund["source_id"] == RELEASE_SOURCE
+    return fund
+
+
+def _short(text: str, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def money_flow(allocation: pd.DataFrame, funding_flows: pd.DataFrame, funding: pd.DataFrame,
+               places: pd.DataFrame | None = None, year: str | None = None, *,
+               height: int = 1000, font_px: int = 11) -> go.Figure:
+    """Where the money goes, today (top) and in the plan (below): a Sankey diagram from
+    each funding source (through each HWB's pool, when the data has HWBs) to sectors and
+    services, £m (:func:`money_flow_links` gives the links).
+
+    Nodes sit in fixed columns (today's line up with the plan's), spaced so that no two
+    labels of `font_px` overlap at `height` px; every label is to the right of its node.
+    """
+    links = money_flow_links(allocation, funding_flows, funding, places, year)
+    has_hwb = any(k.startswith("pool:") and k != "pool:" for part in links.values()
+                  for k in pd.concat([part["source"], part["target"]]))
+    columns = _HWB_COLUMNS if has_hwb else _COLUMNS
+    names = {**{f"source:{s}": n for s, n in zip(funding["source_id"], funding["name"])},
+             **{f"service:{s}": n for s, n in zip(allocation["service_id"], allocation["name"])}}
+    sector_of = dict(zip(allocation["service_id"], allocation["sector"]))
+
+    def label(key: str, today: bool) -> str:
+        kind, _, ident = key.partition(":")
+        if kind == "sector":
+            return sector_label(ident)
+        if kind == "pool":
+            if not ident:
+                return "The pool today" if today else "The pool"
+            return f"HWB {ident}"
+        if key == NOT_SPENT:
+            return "Not spent"
+        return names.get(key, ident)
+
+    def colour(key: str) -> str:
+        kind, _, ident = key.partition(":")
+        if kind == "sector":
+            return sector_colour(ident)
+        if kind == "service":
+            return sector_colour(sector_of.get(ident, ""))
+        if kind == "pool":
+            return POOL_GREY
+        return UNSPENT_GREY if key == NOT_SPENT else SOURCE_GREY
+
+    def order(key: str) -> tuple:
+        kind, _, ident = key.partition(":")
+        sector = ident if kind == "sector" else sector_of.get(ident, "")
+        rank = list(SECTOR_LABELS).index(sector) if sector in SECTOR_LABELS else 99
+        return (kind == "unspent", rank, key if kind != "service" else "", -value_of[key])
+
+    top, bottom, gap = 56, 6, 0.06
+    panel_px = (height - top - bottom) * (1 - gap) / 2
+    fig = go.Figure()
+    panels = (("today", "Today (the baseline)", (0.5 + gap / 2, 1.0)),
+              ("plan", "The plan", (0.0, 0.5 - gap / 2)))
+    for name, title, (y0, y1) in panels:
+        part = links[name]
+        inflow = part.groupby("target")["value_m"].sum()
+        outflow = part.groupby("source")["value_m"].sum()
+        value_of = {k: max(inflow.get(k, 0.0), outflow.get(k, 0.0))
+                    for k in pd.concat([part["source"], part["target"]])}
+        keys = sorted(value_of, key=order)
+        index = {k: i for i, k in enumerate(keys)}
+        lines = {k: _wrap(f"{label(k, name == 'today')}  £{value_of[k]:,.1f}m",
+                          *columns[_kind(k)][1:]) for k in keys}
+        x, y, pad = _sankey_positions(keys, value_of, columns, panel_px, font_px * 1.3,
+                                      {k: len(v) for k, v in lines.items()})
+        texts = ["<br>".join(plain(t) for t in lines[k]) for k in keys]
+        fig.add_trace(go.Sankey(
+            domain={"x": [0.0, 1.0], "y": [y0, y1]}, arrangement="fixed",
+            valueformat=",.1f", valuesuffix="m",
+            node={"label": [""] * len(keys), "customdata": texts,
+                  "color": [colour(k) for k in keys], "pad": pad, "thickness": 10,
+                  "line": {"width": 0}, "x": x, "y": y,
+                  "hovertemplate": "%{customdata}<extra></extra>"},
+            link={"source": [index[k] for k in part["source"]],
+                  "target": [index[k] for k in part["target"]],
+                  "value": part["value_m"].tolist(),
+                  "color": [_rgba(sector_colour(s) if s else "#888888", LINK_ALPHA)
+                            for s in part["sector"]],
+                  "hovertemplate": "£%{value:,.1f}m<extra></extra>"}))
+        for xk, yk, text in zip(x, y, texts):
+            fig.add_annotation(text=text, x=xk + 0.016, xref="paper", xanchor="left",
+                               y=y1 - yk * (y1 - y0), yref="paper", yanchor="middle",
+                               showarrow=False, align="left",
+                               font={"size": font_px, "color": "#000000"},
+                               bgcolor="rgba(255,255,255,0.75)", borderpad=0)
+        fig.add_annotation(text=f"<b>{title}</b>", x=0.0, xref="paper", xanchor="left",
+                           y=y1, yref="paper", yanchor="bottom", showarrow=False,
+                           font={"size": font_px + 2}, yshift=4)
+    when = f"in {year}" if year else "over the plan"
+    fig = _layout(fig, plain(f"Where the money goes {when} (£m): "
+                             + ("funding → HWB pool → sector → service" if has_hwb else
+                                "funding → sector → service")), "", "")
+    fig.update_layout(height=height, margin={"l": 4, "r": 4, "t": top, "b": bottom})
+    return fig
+
+
+# Each column's x, the longest line of its labels (characters) and how many lines they may
+# take, without and with HWB pools. The service column has the most nodes: one line each.
+_COLUMNS = {"source": (0.001, 34, 1), "pool": (0.001, 34, 1), "sector": (0.35, 27, 2),
+            "unspent": (0.35, 27, 2), "service": (0.645, 34, 1)}
+_HWB_COLUMNS = {"source": (0.001, 22, 2), "pool": (0.22, 18, 2), "unspent": (0.22, 18, 2),
+                "sector": (0.43, 22, 2), "service": (0.67, 31, 1)}
+
+
+def _wrap(text: str, width: int, most: int) -> list[str]:
+    """`text` in lines of at most `width` characters (broken at spaces), at most `most`
+    lines, the last one cut short with an ellipsis when the text does not fit."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > most:
+        rest = " ".join(lines[most - 1:])
+        lines = [*lines[:most - 1], rest]
+    amount = text.rsplit(" ", 1)[-1]
+    if len(lines[-1]) > width:  # keep the amount: shorten the name before it
+        head = lines[-1][:-len(amount)].rstrip()
+        lines[-1] = _short(head, width - len(amount) - 2) + "  " + amount
+    return lines
+
+
+def _kind(key: str) -> str:
+    return key.partition(":")[0]
+
+
+def _sankey_positions(keys: list[str], value: dict[str, float],
+                      columns: dict[str, tuple[float, int, int]], height_px: float,
+                      label_px: float, lines: dict[str, int] | None = None,
+                      min_gap_px: float = 1.0) -> tuple[list[float], list[float], float]:
+    """Node centres (x, y as fractions of the panel, y from the top) and the node padding
+    that make every label fit: each node gets a slot at least `label_px` tall per line of
+    its label (`lines`, default one).
+
+    Plotly scales node heights by ``k = min over columns (height − (n − 1)·pad) / Σ value``;
+    the padding is raised until every column's slots, ``max(k·value, label_px)`` each, fit
+    in the panel. Slots are then spread over the panel's height, in the order of `keys`.
+    """
+    by_column: dict[float, list[str]] = {}
+    for k in keys:
+        by_column.setdefault(columns[_kind(k)][0], []).append(k)
+
+    def scale(pad: float) -> float:
+        return min((height_px - (len(c) - 1) * pad) / max(sum(value[k] for k in c), 1e-9)
+                   for c in by_column.values())
+
+    tall = {k: label_px * (lines or {}).get(k, 1) for k in keys}
+
+    def fits(k: float) -> bool:
+        return all(sum(max(k * value[n], tall[n]) for n in c) + (len(c) - 1) * min_gap_px
+                   <= height_px for c in by_column.values())
+
+    pad = min_gap_px
+    while not fits(scale(pad)) and pad < height_px / 4:
+        pad += 0.25
+    k = scale(pad)
+    x: dict[str, float] = {}
+    y: dict[str, float] = {}
+    for at_x, col in by_column.items():
+        slots = [max(k * value[n], tall[n]) for n in col]
+        between = (min((height_px - sum(slots)) / (len(col) - 1), 2 * label_px)
+                   if len(col) > 1 else 0.0)
+        at = (height_px - sum(slots) - between * (len(col) - 1)) / 2
+        for n, slot in zip(col, slots):
+            x[n] = at_x
+            y[n] = min(0.999, max(0.001, (at + slot / 2) / height_px))
+            at += slot + between
+    return [x[n] for n in keys], [y[n] for n in keys], pad
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    c = colour.lstrip("#")
+    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def spend_by_hwb(allocation: pd.DataFrame, places: pd.DataFrame) -> go.Figure:
+    """Spend in each Health and Wellbeing Board's places over the plan, baseline and
+    planned (£m); needs ``places.hwb_id``."""
+    hwb = _hwb_of_places(places)
+    frame = allocation.assign(hwb=[hwb.get(_blank(p), "") for p in allocation["place_id"]])
+    by = frame.groupby("hwb", sort=True)[["baseline_m", "spend_m"]].sum()
+    labels = [plain(h or "no HWB") for h in by.index]
+    fig = go.Figure([
+        go.Bar(name="Baseline (current spend)", x=labels, y=by["baseline_m"],
+               marker_color=BASELINE_GREY,
+               hovertemplate="%{x}<br>£%{y:,.1f}m<extra>baseline</extra>"),
+        go.Bar(name="Optimised", x=labels, y=by["spend_m"], marker_color=OKABE_ITO[4],
+               hovertemplate="%{x}<br>£%{y:,.1f}m<extra>optimised</extra>"),
+    ])
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Spend by Health and Wellbeing Board over the plan: baseline and "
+                   "optimised", "", "£m")
+
+
+def flexibility_ranges(flexibility: pd.DataFrame, names: dict[str, str] | None = None,
+                       year: str | None = None) -> go.Figure:
+    """What else is nearly as good: for each service, the least and the most it can receive
+    with the outcome within the slack of the optimum (a bar), and the plan's figure (a
+    marker), £m. `flexibility` has the columns of the flexibility analysis's CSV
+    (service_id, year, spend_m, min_m, max_m); one year, or the first when None."""
+    year = flexibility["year"].iloc[0] if year is None else year
+    frame = flexibility[flexibility["year"] == year].copy()
+    frame["label"] = [plain((names or {}).get(s, s)) for s in frame["service_id"]]
+    frame = frame.sort_values("max_m", ascending=True)
+    fig = go.Figure([
+        go.Bar(name="Range within the slack", y=frame["label"], x=frame["max_m"] - frame["min_m"],
+               base=frame["min_m"], orientation="h", marker_color=OKABE_ITO[1],
+               hovertemplate="%{y}<br>£%{base:,.1f}m to £%{x:,.1f}m more<extra></extra>"),
+        go.Scatter(name="The plan", y=frame["label"], x=frame["spend_m"], mode="markers",
+                   marker={"color": OKABE_ITO[5], "symbol": "line-ns", "size": 14,
+                           "line": {"width": 3, "color": OKABE_ITO[5]}},
+                   hovertemplate="%{y}<br>plan £%{x:,.1f}m<extra></extra>"),
+    ])
+    return _layout(fig, plain(f"How far each service's money can move at almost the same "
+                              f"outcome, {year}"), "£m", "")
+
+
+def evidence_value(evpi: pd.DataFrame, names: dict[str, str] | None = None,
+                   top: int = 12) -> go.Figure:
+    """Which evidence gap is worth closing: the expected value of perfect information on each
+    service's effects (EVPPI), largest first; `evpi` has the value-of-information analysis's
+    columns (service_id, evppi; the row ``ALL`` is the total EVPI, shown in the title)."""
+    total = evpi.loc[evpi["service_id"] == "ALL", "evppi"]
+    part = evpi[evpi["service_id"] != "ALL"].sort_values("evppi").tail(top)
+    fig = go.Figure(go.Bar(x=part["evppi"], y=[plain((names or {}).get(s, s))
+                                               for s in part["service_id"]],
+                           orientation="h", marker_color=OKABE_ITO[2],
+                           hovertemplate="%{y}<br>%{x:,.1f}<extra></extra>"))
+    title = "Value of better evidence on each service's effects"
+    if len(total):
+        title += f" (all effects: {float(total.iloc[0]):,.1f})"
+    return _layout(fig, title, "expected value of perfect information (weighted outcome)", "")
+
+
+# -- print -----------------------------------------------------------------------------------
+
+PRINT_FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
+PRINT_WIDTH = 672  # CSS pixels: the 178 mm of text on an A4 page with 16 mm margins
+
+
+def for_print(fig: go.Figure, width: int = PRINT_WIDTH, height: int = 400, font_px: int = 14
+              ) -> go.Figure:
+    """A copy of `fig` laid out for a printed page: fixed size in CSS pixels, printed at that
+    size (so 14 px is 10.5 pt), black text, no hover."""
+    out = go.Figure(fig)
+    title = _wrap_title(out.layout.title.text or "", int(width / ((font_px + 2) * 0.58)))
+    out.update_layout(width=width, height=height, paper_bgcolor="white",
+                      font={"family": PRINT_FONT, "size": font_px, "color": "#000000"},
+                      title={"text": title, "font": {"size": font_px + 2}, "x": 0.0,
+                             "xanchor": "left"},
+                      hovermode=False)
+    top = 24 + 22 * (title.count("<br>") + 1) if title else 20
+    legend_on_top = out.layout.legend.orientation is None and out.layout.legend.x is None
+    sankey = any(t.type == "sankey" for t in out.data)
+    if legend_on_top and not sankey and len(out.data) > 1:
+        # a legend at the side takes a sixth of a printed page's width: above the plot instead
+        out.update_layout(legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.0,
+                                  "yanchor": "bottom"})
+        top += font_px + 14
+    if not sankey:
+        out.update_layout(margin={"t": top, "l": 10, "r": 10, "b": 10})
+    out.update_xaxes(tickfont={"size": font_px - 1}, title_font={"size": font_px},
+                     automargin=True)
+    out.update_yaxes(tickfont={"size": font_px - 1}, title_font={"size": font_px},
+                     automargin=True, ticklabelstandoff=4)
+    fit = int(0.8 * height / (font_px * 0.58))
+    for axis in ("yaxis", "yaxis2"):
+        if axis in out.layout and out.layout[axis].title.text:
+            out.layout[axis].title.text = _wrap_title(out.layout[axis].title.text, fit)
+    out.update_traces(selector={"type": "sankey"}, textfont={"family": PRINT_FONT})
+    return out
+
+
+def _wrap_title(text: str, width: int) -> str:
+    """A chart title broken with ``<br>`` at spaces into lines of about `width` characters
+    (the text is already safe for plotly: :func:`plain`)."""
+    if len(text) <= width or "<br>" in text:
+        return text
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)

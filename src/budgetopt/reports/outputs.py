@@ -19,6 +19,7 @@ from budgetopt.results.tables import Results
 
 if TYPE_CHECKING:
     from budgetopt.analyses.board import Analyses
+    from budgetopt.policy import Policy
 
 
 def _temp_beside(path: Path) -> Path:
@@ -45,33 +46,49 @@ def write_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
 
 def write_outputs(results: Results, json_path: Path | None = None,
                   excel_path: Path | None = None, *, inputs: Inputs | None = None,
-                  pdf_path: Path | None = None, scenario: str = "",
-                  analyses: Analyses | None = None) -> None:
-    """Write the JSON result, the workbook and/or its PDF for `results` (all or none).
+                  pdf_path: Path | None = None, workbook_pdf_path: Path | None = None,
+                  policy: Policy | None = None, scenario: str = "",
+                  analyses: Analyses | None = None, left_out_because: str | None = None
+                  ) -> None:
+    """Write the JSON result, the workbook, the board paper and/or the printed workbook for
+    `results` (all or none).
 
-    The workbook and the PDF need the `inputs` the results were solved from (the BCF fields of
-    the services and funding tables).
+    The workbook, the board paper (`pdf_path`) and the printed workbook (`workbook_pdf_path`,
+    by LibreOffice) need the `inputs` the results were solved from; the board paper also
+    needs the `policy`. `analyses` fill the paper's trade-off and risk sections (and the
+    workbook's charts); the paper names what is missing, with `left_out_because`.
     """
     writers: dict[Path, Callable[[Path], None]] = {}
     if json_path is not None:
         writers[Path(json_path)] = lambda p: p.write_text(results.to_json(), encoding="utf-8")
-    if (excel_path is not None or pdf_path is not None) and inputs is None:
-        raise ValueError("the workbook needs the inputs the results were solved from")
+    if (excel_path or pdf_path or workbook_pdf_path) is not None and inputs is None:
+        raise ValueError("the workbook and the board paper need the inputs the results were "
+                         "solved from")
     if excel_path is not None:
         from budgetopt.reports.excel import write_bcf_workbook
 
         writers[Path(excel_path)] = lambda p: write_bcf_workbook(
             results, inputs, p, scenario=scenario, analyses=analyses)
     if pdf_path is not None:
-        writers[Path(pdf_path)] = lambda p: _pdf(results, inputs, p, scenario, analyses)
+        if policy is None:
+            raise ValueError("the board paper needs the policy the results were solved under")
+        from budgetopt.reports.board import NO_ANALYSES, write_board_paper
+
+        writers[Path(pdf_path)] = lambda p: write_board_paper(
+            results, inputs, policy, p, analyses, scenario=scenario,
+            left_out_because=left_out_because or NO_ANALYSES)
+    if workbook_pdf_path is not None:
+        writers[Path(workbook_pdf_path)] = lambda p: _workbook_pdf(results, inputs, p, scenario,
+                                                                   analyses)
     write_atomically(writers)
 
 
-def _pdf(results: Results, inputs: Inputs, path: Path, scenario: str,
-         analyses: Analyses | None) -> None:
+def _workbook_pdf(results: Results, inputs: Inputs, path: Path, scenario: str,
+                  analyses: Analyses | None) -> None:
+    """The workbook printed to PDF by LibreOffice (every sheet, as ``--workbook-pdf``)."""
     from budgetopt.reports.excel import to_pdf, write_bcf_workbook
 
     with tempfile.TemporaryDirectory(prefix="budgetopt-pdf-") as tmp:
-        book = Path(tmp) / "board-pack.xlsx"
+        book = Path(tmp) / "workbook.xlsx"
         write_bcf_workbook(results, inputs, book, scenario=scenario, analyses=analyses)
         to_pdf(book, path)

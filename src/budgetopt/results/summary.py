@@ -39,13 +39,13 @@ def summary_lines(res: Results, top: int = 8) -> list[str]:
     binding = binding[binding["shadow_price"].abs() > 1e-9]
     if len(binding):
         lines.append("What the binding rules cost (shadow prices):")
-        lines += [f"  {m}" for m in _priced_rules(binding, top)]
+        lines += [f"  {m}" for m in priced_rules(binding, top)]
     if res.duals_note:
         lines.append(f"  (shadow prices {res.duals_note})")
     return lines
 
 
-def _priced_rules(binding, top: int) -> list[str]:
+def priced_rules(binding, top: int) -> list[str]:
     """One sentence per distinct price: rules of one family with the same shadow price (every
     funding source of a year, when money can move between them) are told once."""
     key = binding["shadow_price"].round(6).astype(str) + "|" + binding["family"]

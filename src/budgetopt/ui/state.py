@@ -233,7 +233,7 @@ class Workspace:
 
         return Analyses(budget_curve=self.analysis("curve"),
                         price_of_rules=self.analysis("prices"), pareto=self.analysis("pareto"),
-                        monte_carlo=self.analysis("mc"))
+                        monte_carlo=self.analysis("mc"), robust=self.analysis("robust"))
 
     def keep_analysis(self, name: str, frame: Any) -> None:
         self.analyses[name] = (self.signature(), frame)

@@ -12,6 +12,7 @@ import streamlit as st
 from budgetopt.analyses.board import Analyses
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import Problem
+from budgetopt.policy import Policy
 from budgetopt.results.summary import STATUS_WORDS
 from budgetopt.results.tables import Results
 
@@ -71,6 +72,43 @@ def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
     c2.download_button("Download the workbook (Excel)", content, file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}-xlsx")
+
+
+def board_paper_download(res: Results, stem: str, key: str, inputs: Inputs, policy: Policy,
+                         signature: str) -> None:
+    """A button that makes the board paper (PDF) for this answer, then a button to download
+    it. With the box ticked the paper's analyses are run (about 10-20 s on the example);
+    else the paper lists its trade-off and risk sections as left out. The PDF is kept for the
+    session until the data or the rules change."""
+    from budgetopt.analyses.board import run_analyses
+    from budgetopt.errors import BudgetoptError
+    from budgetopt.reports.board import write_board_paper
+
+    made = st.session_state.get(f"{key}-board-paper")
+    c1, c2 = st.columns([3, 2])
+    with_analyses = c1.checkbox("Include the trade-offs and risks (runs the analyses, about "
+                                "10-20 s)", value=True, key=f"{key}-board-analyses",
+                                disabled=not res.optimal)
+    if c1.button("Make the board paper (PDF)", key=f"{key}-board-make"):
+        with st.spinner("Running the analyses and printing the paper…" if with_analyses
+                        else "Printing the paper…"):
+            try:
+                ran = (run_analyses(inputs, policy, robust=True)
+                       if with_analyses and res.optimal else None)
+                with tempfile.TemporaryDirectory(prefix="budgetopt-paper-") as tmp:
+                    path = Path(tmp) / f"{stem}.pdf"
+                    write_board_paper(res, inputs, policy, path, ran,
+                                      left_out_because="this paper was made without the "
+                                      "trade-offs and risks")
+                    made = (signature, path.read_bytes())
+                st.session_state[f"{key}-board-paper"] = made
+            except BudgetoptError as err:
+                st.error(str(err))
+                made = None
+    if made and made[0] == signature:
+        c2.download_button("Download the board paper (PDF)", made[1],
+                           file_name=f"{stem}-board-paper.pdf", mime="application/pdf",
+                           key=f"{key}-board-pdf")
 
 
 def file_stem(text: str) -> str:

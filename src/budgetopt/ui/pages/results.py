@@ -6,7 +6,14 @@ from budgetopt.policy import Relax
 from budgetopt.reports import charts
 from budgetopt.results.summary import summary_lines
 from budgetopt.ui.state import workspace
-from budgetopt.ui.widgets import file_stem, md_text, money, result_downloads, status_words
+from budgetopt.ui.widgets import (
+    board_paper_download,
+    file_stem,
+    md_text,
+    money,
+    result_downloads,
+    status_words,
+)
 
 ws = workspace()
 st.title("Results")
@@ -64,17 +71,28 @@ if res.infeasibility is not None:
 if res.objective is None:
     st.stop()
 
-tabs = st.tabs(["Summary", "By sector", "By service", "By place", "Outcomes",
-                "What the rules cost", "Services at the margin"])
+tabs = st.tabs(["Summary", "Where the money goes", "By sector", "By service", "By place",
+                "Outcomes", "What the rules cost", "Services at the margin"])
 with tabs[0]:
     st.markdown("\n".join(("    - " if line.startswith("  ") else "- ") + md_text(line.strip())
                            for line in summary_lines(res)[1:]))
 with tabs[1]:
+    flow_years = ["all years", *dict.fromkeys(res.allocation["year"])]
+    flow_year = st.selectbox("Year", flow_years, key="flow-year")
+    st.plotly_chart(charts.money_flow(res.allocation, res.funding_flows,
+                                      charts.money_available(ws.inputs, policy),
+                                      ws.inputs.places,
+                                      None if flow_year == flow_years[0] else flow_year),
+                    width="stretch", key="chart-flow")
+    st.caption("Today's spend (top) and the plan's (below), £m: from each funding source "
+               "(through each Health and Wellbeing Board's pool, when the data has them) to "
+               "sectors and services. The data does not say which source pays for what today.")
+with tabs[2]:
     years = ["all years", *dict.fromkeys(res.allocation["year"])]
     year = st.selectbox("Year", years, key="sector-year")
     st.plotly_chart(charts.spend_by_sector(res.allocation, None if year == years[0] else year),
                     width="stretch", key="chart-sector")
-with tabs[2]:
+with tabs[3]:
     st.plotly_chart(charts.change_by_service(res.allocation), width="stretch",
                     key="chart-service")
     table = (res.allocation.groupby(["name", "sector", "year"], sort=False)
@@ -83,7 +101,7 @@ with tabs[2]:
         "baseline_m": st.column_config.NumberColumn("baseline (£m)", format="%.2f"),
         "spend_m": st.column_config.NumberColumn("optimised (£m)", format="%.2f"),
         "change_m": st.column_config.NumberColumn("change (£m)", format="%+.2f")})
-with tabs[3]:
+with tabs[4]:
     if ws.inputs.has_places:
         st.plotly_chart(charts.spend_by_place(res.allocation, ws.inputs.places),
                         width="stretch", key="chart-place")
@@ -92,12 +110,12 @@ with tabs[3]:
         st.dataframe(by_place, hide_index=True, width="stretch")
     else:
         st.info("This data set has no places: the allocation is ICS-wide.")
-with tabs[4]:
+with tabs[5]:
     st.plotly_chart(charts.outcomes_against_baseline(res.outcomes), width="stretch",
                     key="chart-outcomes")
     st.dataframe(res.outcomes[["name", "unit", "year", "baseline_value", "value", "change",
                                "weighted_value"]], hide_index=True, width="stretch")
-with tabs[5]:
+with tabs[6]:
     binding = res.binding()
     binding = binding[binding["shadow_price"].abs() > 1e-9]
     if not len(binding):
@@ -109,7 +127,7 @@ with tabs[5]:
                      hide_index=True, width="stretch")
     if res.duals_note:
         st.caption(f"Shadow prices {res.duals_note}")
-with tabs[6]:
+with tabs[7]:
     if len(res.reduced_costs):
         st.caption("Services that get no more money, and how much more effective each would "
                    "need to be to get some. Small numbers: close to the margin.")
@@ -121,3 +139,9 @@ with tabs[6]:
 st.divider()
 result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs,
                  analyses=ws.workbook_analyses())
+st.subheader("The board paper")
+st.caption("A PDF of 4-10 pages for a board: the decision asked for, where the money goes, "
+           "what each rule costs, the trade-offs and the risks, with the assumptions and "
+           "provenance in an appendix.")
+board_paper_download(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs,
+                     policy, ws.signature())

@@ -1,0 +1,376 @@
+"""The board paper: a tagged PDF of 4-10 pages whose headline figures are the solve's.
+
+The PDF tests print real papers with the system's Chromium (through Playwright) and read them
+back with pypdf; every page is also rendered to PNG (pdftoppm) in test-artifacts/board-paper/
+to be looked at. The content tests (money flows, HWB pools, sections that appear when their
+analyses exist) need no browser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from budgetopt.analyses.board import Analyses
+from budgetopt.api import build
+from budgetopt.cli import app
+from budgetopt.data.dataset import load_dataset, write_dataset
+from budgetopt.data.example import example_tables
+from budgetopt.errors import BudgetoptError
+from budgetopt.policy import load_policy
+from budgetopt.reports import charts
+from budgetopt.reports.board import board_paper, find_chromium, render_html
+from budgetopt.reports.board.paper import Figure, Table, gbp_m, number, percent
+from budgetopt.reports.board.render import unbroken
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "inputs" / "example"
+DEFAULT = ROOT / "models" / "default.yaml"
+PAGES_DIR = ROOT / "test-artifacts" / "board-paper"
+TITLE = "The pooled budget, 2026/27 to 2028/29"
+
+pypdf = pytest.importorskip("pypdf")
+
+
+def _chromium() -> str | None:
+    try:
+        return find_chromium()
+    except BudgetoptError:
+        return None
+
+
+needs_chromium = pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed: "
+                                    "`make system` installs it")
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text in reading order as a reader would copy it: ligatures as letters,
+    whitespace collapsed, words broken at a hyphen by the line end joined."""
+    reader = pypdf.PdfReader(path)
+    text = " ".join(page.extract_text() or "" for page in reader.pages)
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
+    return re.sub(r"(?<=\w)- (?=[a-z])", "-", text)
+
+
+def structure(path: Path) -> list[tuple[str, str | None]]:
+    """The tagged PDF's structure elements in reading order: (role, alt text)."""
+    root = pypdf.PdfReader(path).trailer["/Root"]
+    out: list[tuple[str, str | None]] = []
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+            return
+        if not hasattr(node, "get"):
+            return
+        if "/S" in node:
+            out.append((str(node["/S"]), node.get("/Alt")))
+        if "/K" in node:
+            walk(node["/K"])
+
+    walk(root["/StructTreeRoot"])
+    return out
+
+
+def solve_cli(*args: str) -> tuple[int, str]:
+    done = CliRunner().invoke(app, ["solve", *map(str, args)])
+    return done.exit_code, done.output
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory):
+    """The example's board paper under default.yaml, with its analyses, and the JSON."""
+    out = tmp_path_factory.mktemp("board")
+    pdf, result = out / "board.pdf", out / "result.json"
+    code, output = solve_cli(EXAMPLE, "--model", DEFAULT, "--pdf", pdf, "--json", result,
+                             "--quiet")
+    assert code == 0, output
+    return out, pdf, json.loads(result.read_text(encoding="utf-8"))
+
+
+@needs_chromium
+def test_the_paper_has_4_to_10_pages_a_title_a_language_tags_and_an_outline(paper):
+    out, pdf, _ = paper
+    reader = pypdf.PdfReader(pdf)
+    assert 4 <= len(reader.pages) <= 10
+    assert reader.metadata.title == "Board paper: the pooled budget, 2026/27 to 2028/29"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en-GB"
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    def titles(items) -> list[str]:
+        return [t for i in items for t in (titles(i) if isinstance(i, list) else [i.title])]
+
+    outline = titles(reader.outline)
+    assert outline[0] == TITLE
+    assert "1. Where the money goes" in outline and "5. The risks" in outline
+    assert sorted(p.name for p in out.iterdir()) == ["board.pdf", "result.json"]
+
+
+@needs_chromium
+def test_the_headline_figures_are_the_solves(paper):
+    _, pdf, result = paper
+    text = pdf_text(pdf)
+    assert f"It buys {result['objective']:,.0f} weighted outcomes" in text
+    assert f"today's allocation: {result['baseline_objective']:,.0f}" in text
+    spend = pd.DataFrame(result["allocation"]).groupby("year", sort=False)[
+        ["spend_m", "baseline_m"]].sum()
+    for year, row in spend.iterrows():  # to the £0.1m the paper prints
+        shown = re.search(rf"Spend in {year} £([\d,.]+)m of £[\d,.]+m available \(today "
+                          r"£([\d,.]+)m\)", text)
+        assert float(shown[1].replace(",", "")) == pytest.approx(row.spend_m, abs=0.051)
+        assert float(shown[2].replace(",", "")) == pytest.approx(row.baseline_m, abs=0.051)
+    moved = pd.DataFrame(result["allocation"]).groupby("service_id")["change_m"].sum()
+    names = dict(zip(example_tables()["services"]["service_id"],
+                     example_tables()["services"]["name"]))
+    assert f"led by {names[moved.idxmax()]} (+£{moved.max():,.1f}m)" in text
+    for label in ("What moves.", "What it buys.", "What it costs."):
+        assert label in text
+    assert result["provenance"]["data_hash"] in text.replace(" ", "")
+
+
+@needs_chromium
+def test_every_figure_is_numbered_captioned_and_has_alt_text(paper):
+    _, pdf, _ = paper
+    text = pdf_text(pdf)
+    numbers = [int(n) for n in re.findall(r"Figure (\d+)\. ", text)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 8
+    for caption in ("Where the money goes over", "Spend by sector over",
+                    "The best outcome the rules allow at each first-year budget",
+                    "How this plan's outcome varies over 1,000 samples",
+                    "The central-estimate plan and the robust plan"):
+        assert caption in text
+    figures = [alt for role, alt in structure(pdf) if role == "/Figure" and alt]
+    assert len(figures) == len(numbers)
+    assert all(len(alt) > 40 for alt in figures)
+
+
+@needs_chromium
+def test_the_reading_order_follows_the_paper(paper):
+    _, pdf, _ = paper
+    text = pdf_text(pdf)
+    headings = ["The decision asked for", "The recommendation", "1. Where the money goes",
+                "2. The allocation against today", "3. What each rule costs",
+                "4. The trade-offs", "5. The risks", "Appendix: assumptions and provenance"]
+    at = [text.index(h) for h in headings]
+    assert at == sorted(at)
+    roles = [role for role, _ in structure(pdf)]
+    assert roles[0] == "/Document" and roles.index("/H1") < roles.index("/H2")
+
+
+@needs_chromium
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not "
+                    "installed: `make system` installs it")
+def test_every_page_is_rendered_for_a_person_to_look_at(paper):
+    from PIL import Image
+
+    _, pdf, _ = paper
+    PAGES_DIR.mkdir(parents=True, exist_ok=True)
+    for old in PAGES_DIR.glob("page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(PAGES_DIR / "page")],
+                   check=True, timeout=120)
+    pages = sorted(PAGES_DIR.glob("page-*.png"))
+    assert len(pages) == len(pypdf.PdfReader(pdf).pages)
+    for page in pages:
+        ink = np.asarray(Image.open(page).convert("L")) < 200
+        assert ink.mean() > 0.01, f"{page.name} is nearly blank"
+
+
+@needs_chromium
+def test_without_analyses_the_paper_says_which_sections_are_left_out(tmp_path):
+    pdf = tmp_path / "board.pdf"
+    code, output = solve_cli(EXAMPLE, "--model", DEFAULT, "--pdf", pdf, "--no-analyses",
+                             "--quiet")
+    assert code == 0, output
+    text = pdf_text(pdf)
+    assert 4 <= len(pypdf.PdfReader(pdf).pages) <= 10
+    assert "Left out of this paper (7 parts; see the appendix)" in text
+    for section in ("The price of each rule", "What each budget buys: the budget curve",
+                    "Health gain against equity: the Pareto frontier",
+                    "The spread of the outcome: Monte Carlo",
+                    "The robust plan against the central one",
+                    "Which evidence gap is worth closing: the value of information"):
+        assert f"Left out: {section} (this paper was made with --no-analyses)." in text
+    assert "Figure 1. Where the money goes" in text  # the solve's own sections stay
+
+
+@needs_chromium
+def test_input_text_is_printed_as_typed_never_as_markup(tmp_path):
+    tables = example_tables()
+    hostile = {"FRAILTY": "<b>Frailty</b> **unit** =HYPERLINK(\"http://x\")",
+               "EHCH": "<script>alert(1)</script> & [link](http://x)"}
+    services = tables["services"]
+    services["name"] = [hostile.get(s, n) for s, n in zip(services["service_id"],
+                                                           services["name"])]
+    funding = tables["funding"]
+    funding.loc[funding["source_id"] == "DFG", "name"] = "<i>DFG</i> @SUM(A1)"
+    write_dataset(tables, tmp_path / "data")
+    pdf = tmp_path / "board.pdf"
+    code, output = solve_cli(tmp_path / "data", "--model", DEFAULT, "--pdf", pdf,
+                             "--no-analyses", "--quiet")
+    assert code == 0, output
+    text = pdf_text(pdf)
+    for name in hostile.values():
+        assert name in text
+    inputs = load_dataset(tmp_path / "data")
+    policy = load_policy(DEFAULT)
+    html = render_html(board_paper(build(inputs, policy).results(), inputs, policy))
+    assert "<script>alert" not in html and "<b>Frailty" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; [link](http://x)" in html
+
+
+@needs_chromium
+def test_an_infeasible_plan_gets_a_paper_that_says_so(tmp_path):
+    pdf = tmp_path / "board.pdf"
+    code, output = solve_cli(EXAMPLE, "--pdf", pdf, "--set", "budget_m=80", "--quiet")
+    assert code == 1, output
+    text = pdf_text(pdf)
+    assert "no allocation of the pooled budget for 2026/27 to 2028/29 meets every rule" in text
+    assert "Why there is no plan to approve" in text
+    assert "Minimum spend on Residential and nursing placements in 2026/27" in text
+
+
+def test_a_missing_chromium_is_named_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("BUDGETOPT_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    pdf, result = tmp_path / "out" / "board.pdf", tmp_path / "out" / "result.json"
+    pdf.parent.mkdir()
+    code, output = solve_cli(EXAMPLE, "--pdf", pdf, "--json", result, "--no-analyses",
+                             "--quiet")
+    assert code == 3
+    assert "$BUDGETOPT_CHROMIUM names" in output and "Traceback" not in output
+    assert list(pdf.parent.iterdir()) == []  # all or nothing: not even the JSON
+    monkeypatch.delenv("BUDGETOPT_CHROMIUM")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BudgetoptError, match="no Chromium was found.*make system"):
+        find_chromium()
+
+
+@needs_chromium
+def test_scenario_export_writes_a_stored_scenarios_board_paper(tmp_path):
+    runner = CliRunner()
+    saved = runner.invoke(app, ["scenario", "save", str(EXAMPLE), "--name", "Board <draft>",
+                                "--model", str(DEFAULT)])
+    assert saved.exit_code == 0, saved.output
+    pdf = tmp_path / "board.pdf"
+    done = runner.invoke(app, ["scenario", "export", "Board <draft>", "--pdf", str(pdf),
+                               "--no-analyses"])
+    assert done.exit_code == 0, done.output
+    text = pdf_text(pdf)
+    assert "Scenario: Board <draft>@1" in text and "Policy model: Default" in text
+
+
+# -- content, without a browser ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def solved():
+    policy = load_policy(DEFAULT)
+    inputs = load_dataset(EXAMPLE)
+    return inputs, policy, build(inputs, policy).results()
+
+
+def test_money_flows_add_up_today_and_in_the_plan(solved):
+    inputs, policy, res = solved
+    money = charts.money_available(inputs, policy)
+    links = charts.money_flow_links(res.allocation, res.funding_flows, money, inputs.places)
+    plan, today = links["plan"], links["today"]
+    into = plan[plan["target"].str.startswith("service:")].groupby("target")["value_m"].sum()
+    spend = res.allocation.groupby("service_id")["spend_m"].sum()
+    spend = spend[spend > 0.005]
+    assert into.rename(lambda k: k.split(":", 1)[1]).sort_index().to_numpy() == pytest.approx(
+        spend.sort_index().to_numpy())
+    out_of = plan[plan["source"].str.startswith("source:")].groupby("source")["value_m"].sum()
+    available = money.groupby("source_id")["amount_m"].sum()
+    for key, value in out_of.items():  # spent and not spent: all the source's money
+        assert value == pytest.approx(available[key.split(":", 1)[1]])
+    assert set(plan["source"]) & {"pool:"} == set()  # no HWBs: no pool level in the plan
+    base = today[today["target"].str.startswith("service:")]["value_m"].sum()
+    assert base == pytest.approx(res.allocation["baseline_m"].sum())
+    assert today.loc[today["source"] == "pool:", "value_m"].sum() == pytest.approx(base)
+
+
+def with_hwbs(inputs):
+    """The example with three Health and Wellbeing Boards and the DFG in the first one's pool
+    (presentation only: the model here does not know HWBs yet)."""
+    places = inputs.places.assign(hwb_id=inputs.places["place_id"].map(
+        {"NORTHGATE": "H1", "RIVERSIDE": "H1", "EASTBROOK": "H2"}).fillna("H3"))
+    funding = inputs.funding.assign(hwb_id=np.where(inputs.funding["source_id"] == "DFG",
+                                                    "H1", ""))
+    return dataclasses.replace(inputs, places=places, funding=funding)
+
+
+def test_hwb_pools_appear_as_a_level_of_their_own(solved):
+    inputs, policy, res = solved
+    inputs = with_hwbs(inputs)
+    money = charts.money_available(inputs, policy)
+    links = charts.money_flow_links(res.allocation, res.funding_flows, money, inputs.places)
+    plan, today = links["plan"], links["today"]
+    assert set(plan.loc[plan["source"] == "source:DFG", "target"]) == {"pool:H1"}
+    assert set(plan.loc[plan["source"] == "source:NHSMIN", "target"]) == {"pool:"}
+    assert {"pool:H1", "pool:H2", "pool:H3"} == set(today["source"]) & {"pool:H1", "pool:H2",
+                                                                         "pool:H3"}
+    in_h1 = res.allocation[res.allocation["place_id"].isin(["NORTHGATE", "RIVERSIDE"])]
+    assert today.loc[today["source"] == "pool:H1", "value_m"].sum() == pytest.approx(
+        in_h1["baseline_m"].sum())
+    fig = charts.money_flow(res.allocation, res.funding_flows, money, inputs.places)
+    assert "HWB pool" in fig.layout.title.text
+    assert any(a.text.startswith("HWB H1") for a in fig.layout.annotations)
+    paper = board_paper(res, inputs, policy)
+    blocks = [b for s in paper.sections for b in s.blocks]
+    assert "hwb" in [b.key for b in blocks if isinstance(b, Figure)]
+    table = next(b for b in blocks if isinstance(b, Table)
+                 and b.header[0] == "Health and Wellbeing Board")
+    assert [r[0] for r in table.rows] == ["H1", "H2", "H3"]
+
+
+def test_flexibility_and_evidence_sections_appear_when_their_analyses_exist(solved):
+    """Frames in the contract's CSV shapes (MODEL.md: flexibility.csv, evpi.csv), made up for
+    the test: the paper shows them as figures with sentences and stops listing them as left
+    out."""
+    inputs, policy, res = solved
+    first = res.allocation[res.allocation["year"] == "2026/27"].groupby("service_id")[
+        "spend_m"].sum()
+    flex = pd.DataFrame({"service_id": first.index, "year": "2026/27", "spend_m": first.values,
+                         "min_m": first.values * 0.9, "max_m": first.values * 1.2})
+    flex.loc[flex["service_id"] == "RESPLACE", "max_m"] = 60.0
+    evpi = pd.DataFrame({"service_id": ["ALL", "VWARD", "FALLS"], "evppi": [120.0, 80.0, 5.0]})
+    paper = board_paper(res, inputs, policy, Analyses(flexibility=flex, evpi=evpi))
+    keys = [b.key for b in paper.figures]
+    assert "flexibility" in keys and "evpi" in keys
+    words = " ".join(t for s in paper.sections for b in s.blocks if isinstance(b, list)
+                     for t in b)
+    assert "Residential and nursing placements (£36.0m to £60.0m)" in words
+    assert "Perfect information on every effect would be worth 120.0 weighted outcomes" in words
+    assert "Virtual wards (hospital at home) (80.0)" in words
+    left_out = " ".join(what for what, _ in paper.omitted)
+    assert "Flexibility" not in left_out and "evidence gap" not in left_out
+    assert "The price of each rule" in left_out  # not given: still named
+
+
+def test_chart_labels_show_input_text_literally():
+    alloc = pd.DataFrame({"name": ["<b>A</b> & B"], "change_m": [2.0]})
+    fig = charts.change_by_service(alloc)
+    assert list(fig.data[0].y) == ["&lt;b&gt;A&lt;/b&gt; &amp; B"]
+
+
+def test_numbers_in_words():
+    assert gbp_m(-1.26) == "−£1.3m" and gbp_m(12.04, sign=True) == "+£12.0m"
+    assert gbp_m(0.04, sign=True) == "£0.0m"
+    assert number(1234.6) == "1,235" and number(-0.2) == "0" and number(5, sign=True) == "+5"
+    assert percent(0.0423, sign=True) == "+4.2%" and percent(-0.0004) == "0.0%"
+    held = str(unbroken("cut <b>x</b> by −£1.5m, +4.2% (see --no-analyses)"))
+    assert held == ('cut &lt;b&gt;x&lt;/b&gt; by <span class="nb">−£1.5m</span>, '
+                    '<span class="nb">+4.2%</span> (see <span class="nb">--no-analyses</span>)')
