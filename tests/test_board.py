@@ -100,6 +100,7 @@ def paper(tmp_path_factory):
     return out, pdf, json.loads(result.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_the_paper_has_4_to_10_pages_a_title_a_language_tags_and_an_outline(paper):
     out, pdf, _ = paper
@@ -119,6 +120,7 @@ def test_the_paper_has_4_to_10_pages_a_title_a_language_tags_and_an_outline(pape
     assert sorted(p.name for p in out.iterdir()) == ["board.pdf", "result.json"]
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_the_headline_figures_are_the_solves(paper):
     _, pdf, result = paper
@@ -141,13 +143,14 @@ def test_the_headline_figures_are_the_solves(paper):
     assert result["provenance"]["data_hash"] in text.replace(" ", "")
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_every_figure_is_numbered_captioned_and_has_alt_text(paper):
     _, pdf, _ = paper
     text = pdf_text(pdf)
     numbers = [int(n) for n in re.findall(r"Figure (\d+)\. ", text)]
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 8
-    for caption in ("Where the money goes over", "Spend by sector over",
+    for caption in ("Today's spend (top) and the plan's (below)", "Spend by sector over",
                     "The best outcome the rules allow at each first-year budget",
                     "How this plan's outcome varies over 1,000 samples",
                     "The central-estimate plan and the robust plan"):
@@ -157,6 +160,7 @@ def test_every_figure_is_numbered_captioned_and_has_alt_text(paper):
     assert all(len(alt) > 40 for alt in figures)
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_the_reading_order_follows_the_paper(paper):
     _, pdf, _ = paper
@@ -170,6 +174,7 @@ def test_the_reading_order_follows_the_paper(paper):
     assert roles[0] == "/Document" and roles.index("/H1") < roles.index("/H2")
 
 
+@pytest.mark.slow
 @needs_chromium
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not "
                     "installed: `make system` installs it")
@@ -189,6 +194,7 @@ def test_every_page_is_rendered_for_a_person_to_look_at(paper):
         assert ink.mean() > 0.01, f"{page.name} is nearly blank"
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_without_analyses_the_paper_says_which_sections_are_left_out(tmp_path):
     pdf = tmp_path / "board.pdf"
@@ -204,9 +210,10 @@ def test_without_analyses_the_paper_says_which_sections_are_left_out(tmp_path):
                     "The robust plan against the central one",
                     "Which evidence gap is worth closing: the value of information"):
         assert f"Left out: {section} (this paper was made with --no-analyses)." in text
-    assert "Figure 1. Where the money goes" in text  # the solve's own sections stay
+    assert "Figure 1. Today's spend (top) and the plan's" in text  # the solve's own sections stay
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_input_text_is_printed_as_typed_never_as_markup(tmp_path):
     tables = example_tables()
@@ -232,6 +239,7 @@ def test_input_text_is_printed_as_typed_never_as_markup(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; [link](http://x)" in html
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_an_infeasible_plan_gets_a_paper_that_says_so(tmp_path):
     pdf = tmp_path / "board.pdf"
@@ -258,6 +266,7 @@ def test_a_missing_chromium_is_named_and_nothing_is_written(tmp_path, monkeypatc
         find_chromium()
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_scenario_export_writes_a_stored_scenarios_board_paper(tmp_path):
     runner = CliRunner()
@@ -326,8 +335,10 @@ def test_hwb_pools_appear_as_a_level_of_their_own(solved):
     assert today.loc[today["source"] == "pool:H1", "value_m"].sum() == pytest.approx(
         in_h1["baseline_m"].sum())
     fig = charts.money_flow(res.allocation, res.funding_flows, money, inputs.places)
-    assert "HWB pool" in fig.layout.title.text
-    assert any(a.text.startswith("HWB H1") for a in fig.layout.annotations)
+    texts = [a.text for a in fig.layout.annotations]
+    assert "<b>The plan: source → HWB pool → sector → service</b>" in texts
+    assert any(t.startswith("HWB H1") for t in texts) and any(t.startswith("ICS-wide money")
+                                                                for t in texts)
     paper = board_paper(res, inputs, policy)
     blocks = [b for s in paper.sections for b in s.blocks]
     assert "hwb" in [b.key for b in blocks if isinstance(b, Figure)]

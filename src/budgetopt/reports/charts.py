@@ -385,9 +385,11 @@ def money_flow(allocation: pd.DataFrame, funding_flows: pd.DataFrame, funding: p
         if kind == "sector":
             return sector_label(ident)
         if kind == "pool":
-            if not ident:
-                return "The pool today" if today else "The pool"
-            return f"HWB {ident}"
+            if ident:
+                return f"HWB {ident}"
+            if has_hwb:
+                return "Places with no HWB" if today else "ICS-wide money"
+            return "The pool today" if today else "The pool"
         if key == NOT_SPENT:
             return "Not spent"
         return names.get(key, ident)
@@ -411,8 +413,10 @@ def money_flow(allocation: pd.DataFrame, funding_flows: pd.DataFrame, funding: p
     top, bottom, gap = 56, 6, 0.06
     panel_px = (height - top - bottom) * (1 - gap) / 2
     fig = go.Figure()
-    panels = (("today", "Today (the baseline)", (0.5 + gap / 2, 1.0)),
-              ("plan", "The plan", (0.0, 0.5 - gap / 2)))
+    route = "source → HWB pool → sector → service" if has_hwb else "source → sector → service"
+    today_route = "HWB → sector → service" if has_hwb else "pool → sector → service"
+    panels = (("today", f"Today (the baseline): {today_route}", (0.5 + gap / 2, 1.0)),
+              ("plan", f"The plan: {route}", (0.0, 0.5 - gap / 2)))
     for name, title, (y0, y1) in panels:
         part = links[name]
         inflow = part.groupby("target")["value_m"].sum()
@@ -449,9 +453,7 @@ def money_flow(allocation: pd.DataFrame, funding_flows: pd.DataFrame, funding: p
                            y=y1, yref="paper", yanchor="bottom", showarrow=False,
                            font={"size": font_px + 2}, yshift=4)
     when = f"in {year}" if year else "over the plan"
-    fig = _layout(fig, plain(f"Where the money goes {when} (£m): "
-                             + ("funding → HWB pool → sector → service" if has_hwb else
-                                "funding → sector → service")), "", "")
+    fig = _layout(fig, plain(f"Where the money goes {when} (£m)"), "", "")
     fig.update_layout(height=height, margin={"l": 4, "r": 4, "t": top, "b": bottom})
     return fig
 
@@ -575,6 +577,7 @@ def flexibility_ranges(flexibility: pd.DataFrame, names: dict[str, str] | None =
                            "line": {"width": 3, "color": OKABE_ITO[5]}},
                    hovertemplate="%{y}<br>plan £%{x:,.1f}m<extra></extra>"),
     ])
+    fig.update_yaxes(type="category", dtick=1)  # every service named, however many
     return _layout(fig, plain(f"How far each service's money can move at almost the same "
                               f"outcome, {year}"), "£m", "")
 
@@ -593,7 +596,7 @@ def evidence_value(evpi: pd.DataFrame, names: dict[str, str] | None = None,
     title = "Value of better evidence on each service's effects"
     if len(total):
         title += f" (all effects: {float(total.iloc[0]):,.1f})"
-    return _layout(fig, title, "expected value of perfect information (weighted outcome)", "")
+    return _layout(fig, title, "value of perfect information (weighted outcome)", "")
 
 
 # -- print -----------------------------------------------------------------------------------

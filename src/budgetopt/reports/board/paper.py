@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 MOVE_TOL_M = 0.05  # changes smaller than £50k over the plan are not "moves"
 NO_ANALYSES = "this paper was made with --no-analyses"
 CHANGES_SHOWN = 12  # services in the chart of the largest changes
-SANKEY_PX = 830  # the flow diagram's height: with its heading and caption, one page
+FLEX_SHOWN = 15  # services in the chart of flexibility ranges (the widest)
+SANKEY_PX = 800  # the flow diagram's height: with its heading and caption, one page
 
 
 # -- numbers in words -------------------------------------------------------------------------
@@ -321,7 +322,7 @@ class _Facts:
             return text + "; the tightest limit: " + binding[0][0].lower() + binding[0][1:]
         return text + "."
 
-    def _priced(self, top: int = 5) -> list[str]:
+    def _priced(self, top: int = 4) -> list[str]:
         binding = self.res.binding()
         binding = binding[binding["shadow_price"].abs() > 1e-9]
         return priced_rules(binding, top) if len(binding) else []
@@ -368,9 +369,9 @@ def _money_section(f: _Facts) -> Section:
                        f"{gbp_m(v.spend_m)} in the plan" for s, v in top.iterrows())
            + (f"; {gbp_m(unspent)} not spent." if unspent > MOVE_TOL_M else "."))
     route = f"through {pools} " if f.hwb else ""
-    caption = (f"Where the money goes over {f.span}: today's spend (top) and the plan's "
-               f"(below), from each funding source {route}to sectors and services; the data "
-               "does not say which source pays for what today, so today starts at the pool.")
+    caption = (f"Today's spend (top) and the plan's (below) over {f.span}, from each funding "
+               f"source {route}to sectors and services (today starts at the pool: the data "
+               "does not say which source pays for what today).")
     text = (f"The plan spends {gbp_m(float(f.spend.sum()))} over {f.span} from {sources} "
             f"funding sources, against {gbp_m(float(f.baseline.sum()))} spent on the same "
             "services today.")
@@ -412,8 +413,8 @@ def _allocation_section(f: _Facts) -> Section:
     blocks.append(Figure(
         "sector", "Spend by sector",
         f"Spend by sector over {f.span}: today (grey) and the plan (blue).", alt,
-        charts.for_print(charts.spend_by_sector(r.allocation, horizontal=True), height=360),
-        360))
+        charts.for_print(charts.spend_by_sector(r.allocation, horizontal=True), height=320),
+        320))
     blocks.append(_sector_table(f))
     if f.hwb:
         blocks += _hwb_blocks(f)
@@ -427,7 +428,7 @@ def _allocation_section(f: _Facts) -> Section:
             "change", "The largest changes",
             f"The services whose spend moves most from today's over {f.span} (gains in "
             "green, cuts in vermillion).", alt,
-            charts.for_print(fig, height=90 + 26 * len(shown)), 90 + 26 * len(shown)))
+            charts.for_print(fig, height=80 + 22 * len(shown)), 80 + 22 * len(shown)))
     if f.inputs.has_places:
         first = r.allocation["year"].iloc[0]
         fig = charts.spend_by_place(r.allocation, f.inputs.places)
@@ -438,7 +439,7 @@ def _allocation_section(f: _Facts) -> Section:
             "place", "Spend per head by place",
             f"Spend per need-weighted head in each place in {first}, today and in the plan "
             "(fair shares would make the bars level).", alt,
-            charts.for_print(fig, height=300), 300))
+            charts.for_print(fig, height=270), 270))
     return Section("allocation", "The allocation against today", text, blocks)
 
 
@@ -466,7 +467,7 @@ def _hwb_blocks(f: _Facts) -> list[Figure | Table | list[str]]:
                    f"Spend in each Health and Wellbeing Board's places over {f.span}, today "
                    "and in the plan.", alt,
                    charts.for_print(charts.spend_by_hwb(r.allocation, f.inputs.places),
-                                    height=340), 340),
+                                    height=280), 280),
             Table(f"Spend by Health and Wellbeing Board over {f.span}.",
                   ["Health and Wellbeing Board", "Today", "The plan", "Change"], rows,
                   [False, True, True, True])]
@@ -549,7 +550,7 @@ def _tradeoffs_section(f: _Facts, why: str) -> Section:
             "The best outcome the rules allow at each first-year budget (the money of every "
             "year scaled alike), with this plan's budget marked by the dotted line.", alt,
             charts.for_print(charts.budget_curve(curve, budget, f"this plan: {gbp_m(budget)}"),
-                             height=340), 340))
+                             height=300), 300))
     else:
         omitted.append(("What each budget buys: the budget curve",
                         why if curve is None else "no budget in the range had an optimal plan"))
@@ -602,7 +603,7 @@ def _pareto_blocks(f: _Facts, frontier: pd.DataFrame) -> list[Figure | Table | l
         "pareto", "Health gain against equity",
         f"The most {a['label'].lower()} the rules allow at each level of "
         f"{b['label'].lower()} (the line), and today's allocation (the cross).", alt,
-        charts.for_print(charts.pareto(frontier), height=340), 340)]
+        charts.for_print(charts.pareto(frontier), height=300), 300)]
 
 
 def _flexibility_blocks(f: _Facts, flex: pd.DataFrame) -> list[Figure | Table | list[str]]:
@@ -616,18 +617,21 @@ def _flexibility_blocks(f: _Facts, flex: pd.DataFrame) -> list[Figure | Table | 
                 f"{year}; the widest ranges: " + listing([
                     f"{f.names.get(r.service_id, r.service_id)} ({gbp_m(r.min_m)} to "
                     f"{gbp_m(r.max_m)})" for r in wide.head(3).itertuples()]) + ".")
-    alt = (f"Range chart of each service's least and most spend in {year} within "
+    shown = wide.head(FLEX_SHOWN)
+    alt = (f"Range chart of the least and the most spend in {year} within "
            f"{percent(slack, digits=0)} of the best outcome, with the plan marked: "
            + "; ".join(f"{f.names.get(r.service_id, r.service_id)} {gbp_m(r.min_m)} to "
                        f"{gbp_m(r.max_m)}, plan {gbp_m(r.spend_m)}"
-                       for r in wide.head(10).itertuples()) + ".")
-    height = 110 + 22 * len(part)
+                       for r in shown.itertuples()) + ".")
+    which = (f"the {len(shown)} services with the widest ranges" if len(part) > len(shown)
+             else "each service")
+    height = 110 + 20 * len(shown)
     return [[sentence], Figure(
         "flexibility", "Flexibility ranges",
-        f"How far each service's money in {year} can move while the outcome stays within "
+        f"How far the money of {which} in {year} can move while the outcome stays within "
         f"{percent(slack, digits=0)} of the best and every rule holds (bars), and the plan "
         "(marks).", alt,
-        charts.for_print(charts.flexibility_ranges(flex, f.names, year), height=height),
+        charts.for_print(charts.flexibility_ranges(shown, f.names, year), height=height),
         height)]
 
 
@@ -654,7 +658,7 @@ def _risks_section(f: _Facts, why: str) -> Section:
             "spread", "The spread of the outcome",
             f"How this plan's outcome varies over {n:,} samples of the effects of the "
             "services (PERT between each curve's low, central and high values).", alt,
-            charts.for_print(charts.outcome_distribution(mc["outcomes"]), height=300), 300))
+            charts.for_print(charts.outcome_distribution(mc["outcomes"]), height=260), 260))
     else:
         omitted.append(("The spread of the outcome: Monte Carlo", f.not_run(why)))
     robust = f.an.robust
@@ -705,7 +709,7 @@ def _robust_blocks(f: _Facts, robust: dict[str, Any]) -> list[Figure | Table | l
         "The central-estimate plan and the robust plan judged on the same samples: the worst "
         "sample, the mean of the worst tail, the 5th percentile, the mean and the 95th "
         "percentile.", alt,
-        charts.for_print(charts.robust_comparison(robust["comparison"]), height=300), 300)]
+        charts.for_print(charts.robust_comparison(robust["comparison"]), height=280), 280)]
     if len(moves):
         blocks.append(Table(
             "Where the robust plan differs from the central one, over the plan.",
