@@ -253,3 +253,22 @@ def test_two_sessions_do_not_share_state():
     assert budget.value == pytest.approx(245.0, abs=0.05)
     assert one.session_state[KEY] is not two.session_state[KEY]
     assert MODELS_KEY in two.session_state
+
+
+def test_the_results_page_shows_where_the_money_goes_and_makes_the_board_paper():
+    from budgetopt.errors import BudgetoptError
+    from budgetopt.reports.board import find_chromium
+
+    at = on_page("results.py")
+    no_errors(at)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any('"type":"sankey"' in spec.replace(" ", "") for spec in charts)
+    try:
+        find_chromium()
+    except BudgetoptError:
+        pytest.skip("Chromium is not installed: `make system` installs it")
+    at.checkbox(key="results-board-analyses").uncheck().run()
+    at.button(key="results-board-make").click().run(timeout=300)
+    no_errors(at)
+    paper = [b for b in at.get("download_button") if "board paper" in b.proto.label]
+    assert len(paper) == 1 and paper[0].proto.label == "Download the board paper (PDF)"

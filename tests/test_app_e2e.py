@@ -182,3 +182,22 @@ def test_a_bad_upload_shows_where_the_problem_is_and_the_session_survives(page, 
     shot(page, "3-data-bad-upload")
     go(page, "Results")
     page.get_by_text("791,272").first.wait_for()
+
+
+def test_the_board_paper_downloads_from_the_results_page(page, tmp_path):
+    """The Sankey tab draws, and the paper is printed by Chromium from the app's own server
+    process (Playwright in a Streamlit script thread) and downloads as a PDF."""
+    page.get_by_text("791,272").first.wait_for()
+    page.get_by_role("tab", name="Where the money goes").click()
+    page.get_by_text("Where the money goes over the plan").first.wait_for()
+    shot(page, "6-where-the-money-goes")
+    page.get_by_text("Include the trade-offs and risks").click()  # untick: a quick paper
+    page.get_by_role("button", name="Make the board paper (PDF)").click()
+    button = page.get_by_role("button", name="Download the board paper (PDF)")
+    button.wait_for(timeout=180_000)
+    with page.expect_download() as dl:
+        button.click()
+    path = tmp_path / "board.pdf"
+    dl.value.save_as(path)
+    assert path.read_bytes()[:5] == b"%PDF-"
+    assert dl.value.suggested_filename.endswith("-board-paper.pdf")
