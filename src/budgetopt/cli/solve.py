@@ -79,7 +79,12 @@ def solve(
                       pdf_path=pdf, workbook_pdf_path=workbook_pdf, policy=policy,
                       analyses=analyses)
         if not quiet:
-            out_console().print("\n".join(summary_lines(results)))
+            lines = summary_lines(results)
+            if analyses is not None:
+                took = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in
+                                 analyses.timings.items())
+                lines.append(f"Analyses: {sum(analyses.timings.values()):.1f} s ({took})")
+            out_console().print("\n".join(lines))
         return EXIT_OPTIMAL if results.optimal else EXIT_NOT_OPTIMAL
 
     guarded(body, debug)

@@ -136,26 +136,29 @@ def outcomes_against_baseline(outcomes: pd.DataFrame) -> go.Figure:
 
 
 def budget_curve(curve: pd.DataFrame, current_m: float | None = None,
-                 current_label: str = "this plan's budget") -> go.Figure:
-    """Optimal outcome against the pooled budget, with the marginal return on a second axis;
-    `current_m` (if given) is marked with a dotted line labelled `current_label`."""
+                 current_label: str = "this plan's budget", *,
+                 y_unit: str = "weighted outcome", marginal: bool = True) -> go.Figure:
+    """Optimal outcome (`y_unit`: the least cost, for a least-cost policy) against the pooled
+    budget, with the marginal return on a second axis when `marginal`; `current_m` (if given)
+    is marked with a dotted line labelled `current_label`."""
     fig = go.Figure()
     fig.add_scatter(x=curve["budget_m"], y=curve["objective"], mode="lines+markers",
-                    name="Optimal outcome", line_color=OKABE_ITO[4],
-                    hovertemplate="£%{x:,.1f}m<br>%{y:,.0f}<extra>optimal outcome</extra>")
-    if "marginal" in curve:
+                    name=f"Optimal {y_unit.split(' (')[0]}", line_color=OKABE_ITO[4],
+                    hovertemplate="£%{x:,.1f}m<br>%{y:,.0f}<extra>optimum</extra>")
+    if marginal and "marginal" in curve:
         fig.add_scatter(x=curve["budget_m"], y=curve["marginal"], mode="lines",
                         name="Marginal return per £1m", yaxis="y2",
                         line={"color": OKABE_ITO[5], "dash": "dash"},
                         hovertemplate="£%{x:,.1f}m<br>%{y:,.1f} per £1m<extra>marginal</extra>")
-        fig.update_layout(yaxis2={"title": "weighted outcome per extra £1m", "overlaying": "y",
+        fig.update_layout(yaxis2={"title": f"{y_unit} per extra £1m", "overlaying": "y",
                                   "side": "right", "showgrid": False})
     if current_m is not None:
         fig.add_vline(x=current_m, line_dash="dot", line_color=BASELINE_GREY,
                       annotation_text=plain(current_label))
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    return _layout(fig, "What each budget buys (optimal weighted outcome, all years)",
-                   "pooled budget in the first year (£m)", "weighted outcome")
+    what = "optimal weighted outcome" if y_unit == "weighted outcome" else y_unit
+    return _layout(fig, f"What each budget buys ({what}, all years)",
+                   "pooled budget in the first year (£m)", y_unit)
 
 
 def sector_mix(curve: pd.DataFrame) -> go.Figure:
@@ -170,14 +173,16 @@ def sector_mix(curve: pd.DataFrame) -> go.Figure:
                    "pooled budget in the first year (£m)", "first-year spend (£m)")
 
 
-def price_of_rules(prices: pd.DataFrame, unit: str = "weighted outcome") -> go.Figure:
-    """What each switched-on rule costs, largest first (horizontal bars)."""
+def price_of_rules(prices: pd.DataFrame, unit: str = "weighted outcome",
+                   axis: str | None = None) -> go.Figure:
+    """What each switched-on rule costs, largest first (horizontal bars); the axis reads
+    "`unit` given up" unless `axis` says otherwise."""
     frame = prices.dropna(subset=["price"]).sort_values("price")
     fig = go.Figure(go.Bar(x=frame["price"], y=[plain(t) for t in frame["title"]], orientation="h",
                            marker_color=OKABE_ITO[0],
                            hovertemplate="%{y}<br>%{x:,.1f}<extra></extra>"))
     return _layout(fig, "The price of each rule: what switching it off would gain",
-                   f"{unit} given up", "")
+                   axis or f"{unit} given up", "")
 
 
 def pareto(frontier: pd.DataFrame) -> go.Figure:

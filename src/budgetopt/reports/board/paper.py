@@ -283,8 +283,8 @@ class _Facts:
             ["change", "weight"]].agg({"change": "sum", "weight": "first"}).reset_index()
         by["valued"] = (by["change"] * by["weight"]).abs()
         by = by[by["change"].abs() > 0.5].sort_values("valued", ascending=False)
-        return listing([f"{number(r.change, sign=True)} "
-                        f"{r.unit} ({r.name})" for r in by.head(2).itertuples()])
+        return listing([f"{r.name} ({number(r.change, sign=True)} {r.unit})"
+                        for r in by.head(2).itertuples()])
 
     def _what_it_buys(self) -> str:
         gain = self._metric_gain()
@@ -295,9 +295,11 @@ class _Facts:
                     f"allocation buys")
             return text + (f", chiefly {gain}." if gain else ".")
         targets = self.res.constraints[self.res.constraints["family"] == "targets"]
-        what = (f"It meets the {len(targets)} outcome target{'s' if len(targets) != 1 else ''} "
-                "of the policy model" if len(targets) else "It meets every rule")
-        return what + (f", with {gain} against today." if gain else ".")
+        what = (f"It meets the policy model's {len(targets)} outcome "
+                f"target{'s' if len(targets) != 1 else ''} (by metric and year)"
+                if len(targets) else "It meets every rule")
+        return what + (f"; against today the outcomes that move most are {gain}." if gain
+                       else ".")
 
     def _what_it_costs(self) -> str:
         spend, avail = float(self.spend.sum()), float(self.available.sum())
@@ -312,11 +314,13 @@ class _Facts:
             if top["price"] > 1e-6:
                 share = (top["price"] / abs(float(self.res.objective))
                          if self.res.objective else 0.0)
-                unit = "weighted outcomes" if self.maximise else "£m"
-                amount = number(top["price"]) if self.maximise else gbp_m(top["price"])
-                return text + (f"; the costliest rule, {top['title'].lower()}, gives up "
-                               f"{amount} {unit if self.maximise else ''}".rstrip()
-                               + f" ({percent(share)} of the total).")
+                if self.maximise:
+                    return text + (f"; the costliest rule, {top['title'].lower()}, gives up "
+                                   f"{number(top['price'])} weighted outcomes "
+                                   f"({percent(share)} of the total).")
+                return text + (f"; the costliest rule, {top['title'].lower()}, adds "
+                               f"{gbp_m(top['price'])} to the least cost ({percent(share)} "
+                               "of it).")
         binding = self._priced()
         if binding:
             return text + "; the tightest limit: " + binding[0][0].lower() + binding[0][1:]
@@ -491,7 +495,8 @@ def _rules_section(f: _Facts, why: str) -> Section:
         if len(costly):
             first = costly.iloc[0]
             sentences.append(f"The costliest rule is {first['title'].lower()}: switching it "
-                             f"off alone would gain {amount(first['price'])}"
+                             f"off alone would {'gain' if f.maximise else 'save'} "
+                             f"{amount(first['price'])}"
                              + ("; then " + listing([f"{r.title.lower()} ({amount(r.price)})"
                                                      for r in costly.iloc[1:].itertuples()])
                                 if len(costly) > 1 else "") + ".")
@@ -502,11 +507,13 @@ def _rules_section(f: _Facts, why: str) -> Section:
         if len(costly):
             alt = "Bar chart of the price of each rule: " + "; ".join(
                 f"{row.title} {number(row.price)}" for row in costly.itertuples()) + "."
+            gain = "gain" if f.maximise else "save"
+            axis = None if f.maximise else "£m added to the least cost"
             blocks.append(Figure(
                 "prices", "The price of each rule",
-                f"What each switched-on rule costs: the {unit} the plan would gain with that "
+                f"What each switched-on rule costs: the {unit} the plan would {gain} with that "
                 "rule alone switched off.", alt,
-                charts.for_print(charts.price_of_rules(prices, unit.rstrip("s")),
+                charts.for_print(charts.price_of_rules(prices, unit.rstrip("s"), axis),
                                  height=120 + 28 * len(ok)), 120 + 28 * len(ok)))
         blocks.append(sentences)
     else:
@@ -534,22 +541,33 @@ def _tradeoffs_section(f: _Facts, why: str) -> Section:
         ok = curve.dropna(subset=["objective"])
         at = ok.iloc[(ok["budget_m"] - budget).abs().argsort()[:1]].iloc[0]
         lo, hi = ok.iloc[0], ok.iloc[-1]
-        words = "weighted outcome" if f.maximise else "£m of least cost"
-        sentence = (f"Between {gbp_m(lo.budget_m)} and {gbp_m(hi.budget_m)} in {f.years[0]} "
-                    f"the best plan's outcome runs from {number(lo.objective)} to "
-                    f"{number(hi.objective)}")
-        if f.maximise and "marginal" in ok and pd.notna(at.get("marginal")):
-            sentence += (f"; at this plan's budget ({gbp_m(budget)}) each extra £1m a year "
-                         f"buys about {number(at.marginal)} {words}s over the plan")
+        if f.maximise:
+            sentence = (f"Between {gbp_m(lo.budget_m)} and {gbp_m(hi.budget_m)} in "
+                        f"{f.years[0]} the best plan's outcome runs from {number(lo.objective)} "
+                        f"to {number(hi.objective)}")
+            if "marginal" in ok and pd.notna(at.get("marginal")):
+                sentence += (f"; at this plan's budget ({gbp_m(budget)}) each extra £1m a year "
+                             f"buys about {number(at.marginal)} weighted outcomes over the plan")
+            alt_what = "the best outcome"
+            label, y_unit = "this plan", "weighted outcome"
+        else:
+            sentence = (f"The targets can be met from a first-year budget of about "
+                        f"{gbp_m(lo.budget_m)} (of the range {gbp_m(curve['budget_m'].min())} to "
+                        f"{gbp_m(hi.budget_m)} tried); the least cost runs from "
+                        f"{gbp_m(lo.objective)} there to {gbp_m(hi.objective)} at the top")
+            alt_what = "the least cost that meets the targets"
+            label, y_unit = "this plan", "least cost (£m, discounted)"
         text.append(sentence + ".")
-        alt = (f"Line chart of the best outcome against the first-year budget from "
+        alt = (f"Line chart of {alt_what} against the first-year budget from "
                f"{gbp_m(lo.budget_m)} ({number(lo.objective)}) to {gbp_m(hi.budget_m)} "
                f"({number(hi.objective)}), with this plan's budget, {gbp_m(budget)}, marked.")
         blocks.append(Figure(
             "curve", "What each budget buys",
-            "The best outcome the rules allow at each first-year budget (the money of every "
-            "year scaled alike), with this plan's budget marked by the dotted line.", alt,
-            charts.for_print(charts.budget_curve(curve, budget, f"this plan: {gbp_m(budget)}"),
+            f"{alt_what[0].upper()}{alt_what[1:]} the rules allow at each first-year budget "
+            "(the money of every year scaled alike), with this plan's budget marked by the "
+            "dotted line.", alt,
+            charts.for_print(charts.budget_curve(curve, budget, f"{label}: {gbp_m(budget)}",
+                                                 y_unit=y_unit, marginal=f.maximise),
                              height=300), 300))
     else:
         omitted.append(("What each budget buys: the budget curve",
@@ -582,15 +600,17 @@ def _pareto_blocks(f: _Facts, frontier: pd.DataFrame) -> list[Figure | Table | l
     given = abs(best["first"] - fair["first"])
     share = given / abs(best["first"]) if best["first"] else 0.0
     if b["name"] == "equity" and a["name"] == "outcome":
-        sentence = (f"At the best outcome ({number(best['first'])} weighted outcomes) the best- "
-                    "and the worst-funded places differ by "
+        head = (f"At the best outcome ({number(best['first'])} weighted outcomes)" if f.maximise
+                else f"At the least cost ({gbp_m(best['first'])})")
+        cost = (f"gives up {number(given)} weighted outcomes" if f.maximise
+                else f"costs {gbp_m(given)} more")
+        sentence = (f"{head} the best- and the worst-funded places differ by "
                     f"£{number(best['second'], 1)} a need-weighted head; bringing that to "
-                    f"£{number(fair['second'], 1)} gives up {number(given)} weighted outcomes "
-                    f"({percent(share, digits=2)}).")
+                    f"£{number(fair['second'], 1)} {cost} ({percent(share, digits=2)}).")
     else:
         sentence = (f"At the best {a['label']} ({number(best['first'])}), {b['label']} is "
                     f"{number(best['second'], 1)}; taking it to {number(fair['second'], 1)} "
-                    f"gives up {number(given)} ({percent(share, digits=2)}).")
+                    f"changes the first by {number(given)} ({percent(share, digits=2)}).")
     if base:
         sentence += (" Today's allocation is " + ("dominated: a plan on the frontier does "
                      "better on both." if base["dominated"] else "on the frontier."))
@@ -599,9 +619,12 @@ def _pareto_blocks(f: _Facts, frontier: pd.DataFrame) -> list[Figure | Table | l
            f"{number(fair['first'])} at {number(fair['second'], 1)}"
            + (f"; today's allocation at {number(base['first'])} and "
               f"{number(base['second'], 1)}." if base else "."))
+    first = (a["label"].lower() if a["name"] != "outcome" else
+             "weighted outcome" if f.maximise else "cost")
+    best_word = "most" if a["maximise"] else "least"
     return [[sentence], Figure(
         "pareto", "Health gain against equity",
-        f"The most {a['label'].lower()} the rules allow at each level of "
+        f"The {best_word} {first} the rules allow at each level of "
         f"{b['label'].lower()} (the line), and today's allocation (the cross).", alt,
         charts.for_print(charts.pareto(frontier), height=300), 300)]
 
@@ -662,7 +685,11 @@ def _risks_section(f: _Facts, why: str) -> Section:
     else:
         omitted.append(("The spread of the outcome: Monte Carlo", f.not_run(why)))
     robust = f.an.robust
-    if robust is not None and robust.get("status") == "Optimal":
+    if not f.maximise:
+        omitted.append(("The robust plan against the central one",
+                        ("the robust plan maximises the outcome, and this plan is the least cost "
+                        "that meets the targets: they answer different questions")))
+    elif robust is not None and robust.get("status") == "Optimal":
         blocks += _robust_blocks(f, robust)
     else:
         omitted.append(("The robust plan against the central one",
