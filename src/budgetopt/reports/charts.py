@@ -352,7 +352,8 @@ def money_available(inputs, policy) -> pd.DataFrame:
     policy's budget and scale applied), with ``hwb_id`` from the funding table when it has
     one and ``cap_only`` true for a pseudo-source whose amount is only an upper bound (the
     acute money released by avoided demand)."""
-    from budgetopt.model.data import RELEASE_SOURCE, prepare
+    from budgetopt.families.acute_offset import RELEASE_SOURCE
+    from budgetopt.model.data import prepare
 
     fund = prepare(inputs, policy).funding.copy()
     if "hwb_id" in inputs.funding.columns and "hwb_id" not in fund.columns:

@@ -807,7 +807,7 @@ def _value_text(value: Any) -> str:
 
 
 def _rules_in_force(policy_model: dict[str, Any]) -> list[tuple[str, str]]:
-    from budgetopt.model.rows import family_catalogue
+    from budgetopt.families.rows import family_catalogue
 
     titles = family_catalogue()
     out = []
