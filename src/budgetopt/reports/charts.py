@@ -221,10 +221,10 @@ def robust_comparison(comparison: pd.DataFrame) -> go.Figure:
     cols = [c for c in ("worst", "p5", "mean", "p95") if c in comparison.columns]
     cvar = next((c for c in comparison.columns if c.startswith("cvar")), None)
     cols = [cols[0], *( [cvar] if cvar else []), *cols[1:]]
-    words = {"worst": "worst sample", "p5": "5th percentile", "mean": "mean",
-             "p95": "95th percentile"}
+    words = {"worst": "worst<br>sample", "p5": "5th<br>percentile", "mean": "mean",
+             "p95": "95th<br>percentile"}
     if cvar:
-        words[cvar] = f"mean of the worst {cvar.split('_')[-1]}%"
+        words[cvar] = f"mean of the<br>worst {cvar.split('_')[-1]}%"
     fig = go.Figure()
     for i, r in enumerate(comparison.itertuples(index=False)):
         fig.add_trace(go.Bar(x=[words[c] for c in cols], y=[getattr(r, c) for c in cols],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -226,7 +227,8 @@ class _Facts:
         parts = [f"Policy model: {self.policy.name}"]
         if self.scenario:
             parts.append(f"Scenario: {self.scenario}")
-        parts.append(f"Data: {self.res.provenance.get('data_source') or self.inputs.source}")
+        source = str(self.res.provenance.get("data_source") or self.inputs.source)
+        parts.append(f"Data: {Path(source).name or source}")  # the full path is in the appendix
         return " · ".join(parts)
 
     def decision(self) -> str:
