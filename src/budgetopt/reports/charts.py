@@ -633,7 +633,7 @@ def for_print(fig: go.Figure, width: int = PRINT_WIDTH, height: int = 400, font_
     if not sankey:
         out.update_layout(margin={"t": top, "l": 10, "r": 10, "b": 10})
     out.update_xaxes(tickfont={"size": font_px - 1}, title_font={"size": font_px},
-                     automargin=True)
+                     automargin=True, ticklabelstandoff=4)
     out.update_yaxes(tickfont={"size": font_px - 1}, title_font={"size": font_px},
                      automargin=True, ticklabelstandoff=4)
     fit = int(0.8 * height / (font_px * 0.58))
