@@ -1,406 +1,335 @@
-"""budgetopt against HiGHS called directly, on the same LPs, at growing sizes.
+"""budgetopt end to end against HiGHS called directly, linopy and pyoptinterface, on every shape.
 
-    .venv/bin/python benchmarks/run.py                      # ics, region, national
-    .venv/bin/python benchmarks/run.py --sizes tiny --repeat 1 --out /tmp/bench   # (the tests)
+    make bench                                   # = .venv/bin/python benchmarks/run.py
+    .venv/bin/python benchmarks/run.py --sizes 100k 500k 1M --rounds 3
+    .venv/bin/python benchmarks/run.py --sizes tiny --rounds 1 --out /tmp/bench   # (the tests)
+    .venv/bin/python benchmarks/run.py --only flat-default     # cases whose name starts so
 
-For each synthetic size (:mod:`budgetopt.data.synthetic`) and the default policy model (money,
-eligibility, service bounds, workforce), in a fresh subprocess per size so peak memory is that
-size's own:
+Every case (:mod:`shapes`: a shape, a policy model, a size) is a data set and a policy model on
+disk. Each tool runs as its own process, from the files to its answer on disk, and is timed
+whole (interpreter start, imports, reading, building, solving, writing), with its peak memory
+(the process's RSS high-water mark, from ``wait4``):
 
-* budgetopt end to end: validate the tables, prepare, build (Pyomo), compile, solve, results;
-* budgetopt build alone (Pyomo model + compile to HiGHS) and solve alone;
-* direct: the same LP built from the same prepared data with numpy arrays (CSR) and passed to
-  ``highspy.Highs.passModel``, then solved: the floor any modelling layer is measured against;
-* re-solve: the budget cut by 1-5% and the model solved again, as the budget curve does it —
-  budgetopt's persistent model (the money rows' mutable limits changed, pushed to HiGHS by
-  ``update_limits``, solved, solution and duals read back as arrays) against a bare
-  ``changeRowsBounds`` + ``run`` + ``getSolution``; median of five.
+* budgetopt: ``budgetopt solve DATA --model M --json OUT -q`` (with ``--set tie_break=off``
+  once the policy has that key, so that every tool solves the same LP);
+* direct: numpy arrays -> ``highspy.Highs.passModel`` -> run (the floor);
+* linopy (``io_api="direct"``) and pyoptinterface (HiGHS from the highsbox package).
 
-The objectives must agree (relative 1e-6) or the run fails. Results: a Markdown table on
-stdout and ``results.csv`` / ``results.md`` in --out (default benchmarks/results/), plus a
-log-log chart of time against size (``scaling.html``, plotly) with the fitted exponents.
+The tools of a case run round-robin, ``--rounds`` times (the order turned each round), and the
+median is reported; the objectives of every optimal answer must agree to 1e-6 relative or the
+run fails. Before the rounds, one in-process run of budgetopt (``tools.py split``) times its
+stages (imports, read + validate, prepare, Pyomo build, compile, solve, results, JSON) and writes
+its LP for the peers. Also timed: ``budgetopt --help`` and ``budgetopt solve inputs/example``.
+
+Results in --out (default benchmarks/results/): ``results.md`` (tables), ``results.csv`` (one
+row per case and tool), ``split.csv`` (budgetopt's stages), ``scaling.png``/``scaling.html``
+(log-log chart), ``log.txt`` (every run with the load average at its start).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import platform
-import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from statistics import median
-from typing import Any
-
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-POLICY = ROOT / "models" / "default.yaml"
-RESOLVES = 5  # re-solves per size (a sweep's steps), the median reported
+sys.path.insert(0, str(HERE))
+
+from shapes import SIZES, Case, default_cases, write_case
+
+PEERS = ("direct", "linopy", "pyoptinterface")
+REL_TOL = 1e-6
+TIMEOUT_S = 1800
 
 
-# -- the direct baseline -----------------------------------------------------------------------
+def budgetopt_exe() -> str:
+    exe = Path(sys.executable).with_name("budgetopt")
+    return str(exe) if exe.exists() else shutil.which("budgetopt") or "budgetopt"
 
 
-def direct_lp(data):
-    """The default policy's LP from prepared data, as numpy arrays (no modelling layer).
+def overrides() -> list[str]:
+    """``tie_break=off`` where the policy knows the key (the same LP as the other tools)."""
+    from budgetopt.policy import Policy
 
-    Columns: segment spends x (0 ≤ x ≤ width), then flows f ≥ 0. Rows: each source-year's
-    flows ≤ its money; each service-year's flows − its segments = 0; service minimums and
-    maximums on Σ x; workforce Σ n·x ≤ available. Objective: max Σ d[y]·Σ_m w_m a[j,m] x_j.
-    """
-    import highspy
-
-    seg, flows, inp = data.segments, data.flows, data.inputs
-    nx, nf = len(seg), len(flows)
-    disc = seg["year"].map(data.discount).to_numpy(dtype=float)
-    weights = dict(zip(inp.metrics["metric_id"], inp.metrics["weight"]))
-    co = data.coefs
-    value = co["per_m"].to_numpy(float) * co["metric_id"].map(weights).to_numpy(float)
-    cost = np.r_[np.bincount(co["col"].to_numpy(), weights=value, minlength=nx) * disc,
-                 np.zeros(nf)]
-    lower = np.zeros(nx + nf)
-    upper = np.r_[np.where(np.isfinite(seg["width_m"].to_numpy(float)),
-                           seg["width_m"].to_numpy(float), np.inf), np.full(nf, np.inf)]
-    rows_i, rows_j, rows_v, lo, up = [], [], [], [], []
-    n_rows = 0
-
-    def block(keys_of_cols, cols, coef, limits_lo, limits_up):
-        nonlocal n_rows
-        keys, inverse = np.unique(keys_of_cols, return_inverse=True)
-        rows_i.append(n_rows + inverse)
-        rows_j.append(cols)
-        rows_v.append(coef)
-        lo.append(np.array([limits_lo(k) for k in keys], float))
-        up.append(np.array([limits_up(k) for k in keys], float))
-        n_rows += len(keys)
-        return keys
-
-    fund = data.funding
-    amount = {f"{s}|{y}": a for s, y, a in zip(fund["source_id"], fund["year"], fund["amount_m"])}
-    fkey = (flows["source_id"] + "|" + flows["year"]).to_numpy()
-    block(fkey, nx + flows["col"].to_numpy(), np.ones(nf), lambda k: -np.inf,
-          lambda k: amount[k])
-    skey_f = (flows["service_id"] + "|" + flows["year"]).to_numpy()
-    skey_x = (seg["service_id"] + "|" + seg["year"]).to_numpy()
-    block(np.r_[skey_f, skey_x], np.r_[nx + flows["col"].to_numpy(), seg["col"].to_numpy()],
-          np.r_[np.ones(nf), -np.ones(nx)], lambda k: 0.0, lambda k: 0.0)
-    svc = inp.services.set_index("service_id")
-    lo_s, hi_s = svc["min_m"].to_dict(), svc["max_m"].to_dict()
-    has_min = seg["service_id"].map(lambda s: lo_s[s] > 0).to_numpy()
-    block(skey_x[has_min], seg["col"].to_numpy()[has_min], np.ones(has_min.sum()),
-          lambda k: lo_s[k.split("|")[0]], lambda k: np.inf)
-    has_max = seg["service_id"].map(lambda s: np.isfinite(hi_s[s])).to_numpy()
-    block(skey_x[has_max], seg["col"].to_numpy()[has_max], np.ones(has_max.sum()),
-          lambda k: -np.inf, lambda k: hi_s[k.split("|")[0]])
-    wf, need = inp.workforce, inp.workforce_need
-    wf = wf[wf["year"].isin(data.years)]
-    avail = {f"{g}|{y}": a * data.policy.rules.workforce.scale
-             for g, y, a in zip(wf["group_id"], wf["year"], wf["wte_available"])}
-    merged = seg[["col", "service_id", "year"]].merge(need, on="service_id")
-    block((merged["group_id"] + "|" + merged["year"]).to_numpy(), merged["col"].to_numpy(),
-          merged["wte_per_m"].to_numpy(float), lambda k: -np.inf, lambda k: avail[k])
-
-    i, j, v = np.concatenate(rows_i), np.concatenate(rows_j), np.concatenate(rows_v)
-    order = np.lexsort((j, i))
-    i, j, v = i[order], j[order], v[order]
-    starts = np.r_[0, np.cumsum(np.bincount(i, minlength=n_rows))]
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = nx + nf, n_rows
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_, lp.row_upper_ = np.concatenate(lo), np.concatenate(up)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    a = lp.a_matrix_
-    a.format_ = highspy.MatrixFormat.kRowwise
-    a.num_col_, a.num_row_ = nx + nf, n_rows
-    a.start_, a.index_, a.value_ = starts.astype(np.int32), j.astype(np.int32), v
-    money_rows = np.arange(len(np.unique(fkey)))
-    return lp, money_rows
+    # quoted: --set reads its value as YAML, where a bare off is the boolean false
+    return ['tie_break="off"'] if "tie_break" in Policy.model_fields else []
 
 
-def _highs():
-    import highspy
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    return h
-
-
-# -- one size, in its own process ---------------------------------------------------------------
-
-
-def measure(size: str, repeat: int) -> dict:
-    """Everything for one size (run in a subprocess: its peak memory is its own)."""
-    from pyomo.common.gc_manager import PauseGC
-
-    from budgetopt.data.read import read_frames
-    from budgetopt.data.synthetic import SIZES, synthetic_tables
-    from budgetopt.data.validate import validate
-    from budgetopt.model.data import prepare
-    from budgetopt.policy import load_policy
-
-    policy = load_policy(POLICY)
-    tables = synthetic_tables(**SIZES[size])
-    out: dict = {"size": size}
-    session, res, times = end_to_end(tables, size, policy, repeat)
-    out.update(segments=len(session.data.segments), rows=session.compiled.highs.getNumRow(),
-               cols=session.compiled.highs.getNumCol(), budgetopt_e2e_s=times["e2e_s"],
-               budgetopt_build_s=times["build_s"], budgetopt_solve_s=times["solve_s"],
-               prepare_s=session.timings["prepare_s"], objective=res.objective)
-
-    d_e2e, d_build, d_solve = [], [], []
-    for _ in range(repeat):
+def timed(cmd: list[str], log) -> dict:
+    """Run `cmd` as its own process: wall seconds, peak RSS (MB), exit code, last stdout line."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
-        inputs = validate(read_frames(tables, size))
-        with PauseGC():  # as budgetopt's own build does: the same footing
-            data = prepare(inputs, policy)
-            t1 = time.perf_counter()
-            lp, money_rows = direct_lp(data)
-            h = _highs()
-            h.passModel(lp)
-            t2 = time.perf_counter()
-        h.run()
-        t3 = time.perf_counter()
-        d_e2e.append(t3 - t0)
-        d_build.append(t2 - t1)
-        d_solve.append(t3 - t2)
-    direct_obj = h.getInfo().objective_function_value
-    out.update(direct_e2e_s=median(d_e2e), direct_build_s=median(d_build),
-               direct_solve_s=median(d_solve), direct_objective=direct_obj)
-    if abs(direct_obj - out["objective"]) > 1e-6 * max(1.0, abs(direct_obj)):
-        raise SystemExit(f"{size}: objectives differ: budgetopt {out['objective']!r}, direct "
-                         f"{direct_obj!r}")
-
-    # re-solves, as a sweep does them: every money limit scaled (the model's mutable
-    # parameters, pushed to HiGHS), solved, the answer read; median of RESOLVES cuts
-    compiled = session.compiled
-    limits = session.model.money_source_limit_limit
-    base = {k: float(p.value) for k, p in limits.items()}
-    lp_lo, lp_up = np.array(lp.row_lower_), np.array(lp.row_upper_)
-    ours, direct, cuts = [], [], np.linspace(0.95, 0.99, RESOLVES)
-    for cut in cuts:
-        t0 = time.perf_counter()
-        for k, p in limits.items():
-            p.value = base[k] * cut
-        compiled.update_limits(["money_source_limit"])
-        again = session.solve()
-        ours.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        h.changeRowsBounds(len(money_rows), money_rows.astype(np.int32), lp_lo[money_rows],
-                           lp_up[money_rows] * cut)
-        h.run()
-        sol = h.getSolution()  # a re-solve is read: spends, and the prices of the rules
-        _answer = (np.asarray(sol.col_value), np.asarray(sol.row_dual))
-        direct.append(time.perf_counter() - t0)
-        if abs(h.getInfo().objective_function_value - again.objective) > 1e-6 * abs(
-                again.objective):
-            raise SystemExit(f"{size}: re-solve objectives differ at a cut of {cut}")
-    out["budgetopt_resolve_s"], out["direct_resolve_s"] = median(ours), median(direct)
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return out
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            raise
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    lines = stdout.strip().splitlines()
+    result = {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024, "code": proc.returncode,
+              "last": lines[-1] if lines else "", "stderr": stderr[-3000:], "load": load}
+    print(f"{seconds:8.2f} s {result['peak_mb']:7.0f} MB load {load:4.1f} "
+          f"exit {proc.returncode}  {' '.join(Path(c).name if '/' in c else c for c in cmd)}",
+          file=log, flush=True)
+    return result
 
 
-def example_timings(repeat: int = 7) -> dict[str, float]:
-    """The built-in example ICS under each shipped policy model: in-process build + solve +
-    results (the data set read once), median seconds of `repeat`."""
-    from budgetopt.api import build
-    from budgetopt.data.dataset import load_dataset
-    from budgetopt.policy import load_policy
-
-    inputs = load_dataset(ROOT / "inputs" / "example")
-    out = {}
-    for path in sorted((ROOT / "models").glob("*.yaml")):
-        policy = load_policy(path)
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            build(inputs, policy).results()
-            times.append(time.perf_counter() - t0)
-        out[path.stem] = median(times)
-    return out
+def commands(case: Case, folder: Path, answers: Path, sets: list[str]) -> dict[str, list[str]]:
+    tool_py = str(HERE / "tools.py")
+    extra = [a for s in sets for a in ("--set", s)]
+    solve = [budgetopt_exe(), "solve", str(folder / "data"), "--model",
+             str(folder / "model.yaml"), "--json", str(answers / "budgetopt.json"), "-q", *extra]
+    cmds = {"budgetopt": solve}
+    if case.shape == "flat":  # the issue's second budgetopt row: its settings for this shape
+        cmds["budgetopt (presolve off, ipm)"] = [*solve, "--set", 'solver.presolve="off"',
+                                                 "--set", "solver.method=ipm"]
+    for tool in PEERS:
+        cmds[tool] = [sys.executable, tool_py, tool, str(folder), str(answers / f"{tool}.csv")]
+    return cmds
 
 
-RICHER = ("ics-statutory", "fair-shares")
-"""Shipped models with more rule families on (MHIS, BCF conditions, transition, personal
-budgets; fair shares and Core20PLUS5), timed at each size without a direct baseline. Models with
-the acute offset need a per-ICS acute budget in the policy, which synthetic copies do not have."""
+def answer_of(tool: str, run: dict, answers: Path) -> tuple[str, float | None]:
+    """(status, objective) of one run: budgetopt's from its JSON, a peer's from its stdout."""
+    if tool.startswith("budgetopt"):
+        path = answers / "budgetopt.json"
+        if not path.exists():
+            return f"no answer (exit {run['code']})", None
+        doc = json.loads(path.read_text())
+        path.unlink()
+        return doc["status"], doc["objective"]
+    if run["code"]:
+        return f"failed (exit {run['code']})", None
+    doc = json.loads(run["last"])
+    ok = doc["status"].lower() in ("optimal", "kOptimal".lower())
+    return ("optimal" if ok else doc["status"]), doc["objective"]
 
 
-def end_to_end(tables: dict, size: str, policy, repeat: int) -> tuple[Any, Any, dict]:
-    """budgetopt from the tables to the results, `repeat` times: the last session and
-    results, and the median seconds end to end, to build (Pyomo + compile), to solve and to
-    read the results."""
-    from budgetopt.api import build
-    from budgetopt.data.read import read_frames
-    from budgetopt.data.validate import validate
-
-    times: dict[str, list[float]] = {"e2e_s": [], "build_s": [], "solve_s": [], "results_s": []}
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        session = build(validate(read_frames(tables, size)), policy)
-        res = session.results()
-        times["e2e_s"].append(time.perf_counter() - t0)
-        times["build_s"].append(res.timings["build_s"] + res.timings["compile_s"])
-        times["solve_s"].append(res.timings["solve_s"])
-        times["results_s"].append(res.timings["results_s"])
-    return session, res, {k: median(v) for k, v in times.items()}
-
-
-def measure_model(size: str, model: str, repeat: int) -> dict:
-    """budgetopt alone under a richer policy model (run in a subprocess, like :func:`measure`)."""
-    from budgetopt.data.synthetic import SIZES, synthetic_tables
-    from budgetopt.policy import load_policy
-
-    policy = load_policy(ROOT / "models" / f"{model}.yaml")
-    session, res, times = end_to_end(synthetic_tables(**SIZES[size]), size, policy, repeat)
-    return {"size": size, "model": model, "status": res.status,
-            "rows": session.compiled.highs.getNumRow(),
-            "cols": session.compiled.highs.getNumCol(), **times,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-
-def model_table(rows: list[dict]) -> str:
-    head = ("| size | model | status | rows | columns | end to end s | build s (Pyomo+compile) "
-            "| solve s | results s | peak MB |")
-    lines = [head, "|" + " --- |" * 10]
-    lines += [f"| {r['size']} | {r['model']} | {r['status']} | {r['rows']:,} | {r['cols']:,} | "
-              f"{r['e2e_s']:.2f} | {r['build_s']:.2f} | {r['solve_s']:.2f} | "
-              f"{r['results_s']:.2f} | {r['peak_mb']:,.0f} |" for r in rows]
-    return "\n".join(lines)
-
-
-# -- the report ---------------------------------------------------------------------------------
-
-
-def table(results: list[dict]) -> str:
-    head = ("| size | band vars | rows | budgetopt end to end s | direct end to end s | ratio | "
-            "build s (Pyomo+compile) | direct build s | ratio | solve s | direct solve s | "
-            "re-solve s | direct re-solve s | ratio | peak MB |")
-    lines = [head, "|" + " --- |" * 15]
-    for r in results:
-        lines.append(
-            f"| {r['size']} | {r['segments']:,} | {r['rows']:,} | {r['budgetopt_e2e_s']:.2f} | "
-            f"{r['direct_e2e_s']:.2f} | {r['budgetopt_e2e_s'] / r['direct_e2e_s']:.2f} | "
-            f"{r['budgetopt_build_s']:.2f} | {r['direct_build_s']:.3f} | "
-            f"{r['budgetopt_build_s'] / max(r['direct_build_s'], 1e-9):.1f} | "
-            f"{r['budgetopt_solve_s']:.2f} | {r['direct_solve_s']:.2f} | "
-            f"{r['budgetopt_resolve_s']:.3f} | {r['direct_resolve_s']:.3f} | "
-            f"{r['budgetopt_resolve_s'] / max(r['direct_resolve_s'], 1e-9):.2f} | "
-            f"{r['peak_mb']:,.0f} |")
-    return "\n".join(lines)
+def measure_case(case: Case, work: Path, rounds: int, sets: list[str], log) -> tuple[list[dict],
+                                                                                      dict]:
+    folder = write_case(case, work)
+    (folder / "sets.json").write_text(json.dumps(sets))
+    answers = folder / "answers"
+    answers.mkdir(exist_ok=True)
+    print(f"== {case.name}", file=log, flush=True)
+    first = timed([sys.executable, str(HERE / "tools.py"), "split", str(folder),
+                   str(answers / "split.json")], log)
+    if first["code"] not in (0,):
+        sys.exit(f"{case.name}: budgetopt in process failed:\n{first['stderr']}")
+    stages = {"case": case.name, **json.loads(first["last"]), "peak_mb": first["peak_mb"]}
+    (answers / "split.json").unlink(missing_ok=True)
+    cmds = commands(case, folder, answers, sets)
+    tools = list(cmds)
+    runs: dict[str, list[dict]] = {t: [] for t in tools}
+    for r in range(rounds):
+        turn = tools[r % len(tools):] + tools[:r % len(tools)]
+        for tool in turn:
+            run = timed(cmds[tool], log)
+            run["status"], run["objective"] = answer_of(tool, run, answers)
+            if run["status"].startswith("failed"):
+                sys.exit(f"{case.name}: {tool} failed:\n{run['stderr']}")
+            runs[tool].append(run)
+    ref = next((r["objective"] for r in runs["direct"] if r["status"] == "optimal"), None)
+    for tool, rs in runs.items():
+        for run in rs:
+            if run["status"] == "optimal" and (ref is None or abs(run["objective"] - ref) >
+                                               REL_TOL * max(1.0, abs(ref))):
+                sys.exit(f"{case.name}: objectives differ: {tool} {run['objective']!r}, "
+                         f"direct {ref!r}")
+    floor = median(r["seconds"] for r in runs["direct"])
+    rows = []
+    for tool, rs in runs.items():
+        statuses = sorted({r["status"] for r in rs})
+        rows.append({
+            "case": case.name, "shape": case.shape, "model": case.model, "size": case.size,
+            "band_vars": stages["band_vars"], "tool": tool, "status": "/".join(statuses),
+            "median_s": median(r["seconds"] for r in rs),
+            "min_s": min(r["seconds"] for r in rs), "max_s": max(r["seconds"] for r in rs),
+            "ratio": median(r["seconds"] for r in rs) / floor,
+            "peak_mb": max(r["peak_mb"] for r in rs),
+            "objective": next((r["objective"] for r in rs if r["objective"] is not None), None),
+            "rounds": len(rs), "load_avg": median(r["load"] for r in rs)})
+    return rows, stages
 
 
-def exponents(results: list[dict]) -> dict[str, float]:
-    """Fitted slope of log(time) against log(band variables)."""
-    if len(results) < 2:
-        return {}
-    x = np.log([r["segments"] for r in results])
-    return {k: float(np.polyfit(x, np.log([max(r[k], 1e-6) for r in results]), 1)[0])
-            for k in ("budgetopt_e2e_s", "direct_e2e_s", "budgetopt_build_s", "direct_build_s")}
-
-
-def chart(results: list[dict], fits: dict[str, float], path: Path) -> None:
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    colours = {"budgetopt_e2e_s": "#0072B2", "direct_e2e_s": "#E69F00",
-               "budgetopt_build_s": "#009E73", "direct_build_s": "#D55E00"}
-    names = {"budgetopt_e2e_s": "budgetopt end to end", "direct_e2e_s": "direct highspy end to end",
-             "budgetopt_build_s": "budgetopt build", "direct_build_s": "direct build"}
-    for key, colour in colours.items():
-        fig.add_trace(go.Scatter(
-            x=[r["segments"] for r in results], y=[r[key] for r in results], mode="lines+markers",
-            name=f"{names[key]} (slope {fits.get(key, float('nan')):.2f})",
-            line={"color": colour}))
-    fig.update_layout(title="Time against problem size (log-log)", template="simple_white",
-                      xaxis={"type": "log", "title": "band variables"},
-                      yaxis={"type": "log", "title": "seconds"}, width=900, height=520)
-    fig.write_html(path, include_plotlyjs="cdn")
-    picture(fig, path.with_suffix(".png"))
-
-
-def picture(fig, png: Path) -> None:
-    """The chart as a PNG for the README: plotly drawn by headless Chromium (Playwright, as the
-    app's browser tests use), the plotly.js bundled so no network is needed."""
-    import shutil
-    import tempfile
-
-    from playwright.sync_api import sync_playwright
-
-    browser_path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser_path is None:
-        print(f"no chromium: {png.name} not drawn (make system installs it)", file=sys.stderr)
-        return
+def startup(rounds: int, log) -> list[dict]:
+    """``budgetopt --help`` and ``budgetopt solve inputs/example``, whole process, interleaved."""
     with tempfile.TemporaryDirectory() as tmp:
-        page_file = Path(tmp) / "chart.html"
-        fig.write_html(page_file, include_plotlyjs=True, full_html=True)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=browser_path, headless=True,
-                                         args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 920, "height": 540})
-            page.goto(page_file.as_uri())
-            page.wait_for_selector(".main-svg")
-            page.locator(".plotly-graph-div").screenshot(path=str(png))
-            browser.close()
+        cmds = {"budgetopt --help": [budgetopt_exe(), "--help"],
+                "budgetopt solve inputs/example": [
+                    budgetopt_exe(), "solve", str(ROOT / "inputs" / "example"), "--json",
+                    str(Path(tmp) / "example.json"), "-q"]}
+        runs: dict[str, list[dict]] = {k: [] for k in cmds}
+        for _ in range(rounds):
+            for name, cmd in cmds.items():
+                run = timed(cmd, log)
+                if run["code"]:
+                    sys.exit(f"{name} failed:\n{run['stderr']}")
+                runs[name].append(run)
+    return [{"command": k, "median_s": median(r["seconds"] for r in v),
+             "min_s": min(r["seconds"] for r in v), "max_s": max(r["seconds"] for r in v),
+             "peak_mb": max(r["peak_mb"] for r in v), "rounds": len(v)}
+            for k, v in runs.items()]
 
 
-def in_own_process(flag: list[str], label: str, repeat: int) -> dict:
-    """This script run again with `flag` (one measurement, so its peak memory is its own):
-    the JSON it prints, or exit naming what failed."""
-    done = subprocess.run([sys.executable, __file__, *flag, "--repeat", str(repeat)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode:
-        sys.exit(f"{label} failed:\n{done.stderr[-3000:]}")
-    print(f"{label}: done", file=sys.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+# -- the report -----------------------------------------------------------------------------------
+
+TOOL_ORDER = ["direct", "budgetopt", "budgetopt (presolve off, ipm)", "linopy", "pyoptinterface"]
+
+
+def ratio_table(rows: list[dict]) -> str:
+    """One line per case: seconds of direct, every other tool's ratio to it, peak memory."""
+    head = ("| case | band vars | direct s | budgetopt × | linopy × | pyoptinterface × | "
+            "budgetopt status | peak MB direct / budgetopt / linopy / poi |")
+    lines = [head, "|" + " --- |" * 8]
+    by_case: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        by_case.setdefault(r["case"], {})[r["tool"]] = r
+    for case, tools in by_case.items():
+        d = tools["direct"]
+
+        def x(tool: str, tools: dict = tools) -> str:
+            return f"{tools[tool]['ratio']:.2f}" if tool in tools else "—"
+
+        ipm = tools.get("budgetopt (presolve off, ipm)")
+        bo = x("budgetopt") + (f" ({ipm['ratio']:.2f} presolve off, ipm)" if ipm else "")
+        status = tools["budgetopt"]["status"] + (f"; ipm {ipm['status']}" if ipm else "")
+        mem = " / ".join(f"{tools[t]['peak_mb']:,.0f}" for t in
+                         ("direct", "budgetopt", "linopy", "pyoptinterface"))
+        lines.append(f"| {case} | {d['band_vars']:,} | {d['median_s']:.2f} | {bo} | "
+                     f"{x('linopy')} | {x('pyoptinterface')} | {status} | {mem} |")
+    return "\n".join(lines)
+
+
+def split_table(stages: list[dict]) -> str:
+    keys = ["imports_s", "read_validate_s", "prepare_s", "build_s", "compile_s", "solve_s",
+            "results_s", "json_s", "total_s"]
+    head = ("| case | LP rows / cols / non-zeros | imports | read + validate | prepare | "
+            "Pyomo build | compile | solve | results | JSON | total s | peak MB |")
+    lines = [head, "|" + " --- |" * 12]
+    for s in stages:
+        lines.append(f"| {s['case']} | {s['rows']:,} / {s['cols']:,} / {s['nnz']:,} | "
+                     + " | ".join(f"{s.get(k, float('nan')):.2f}" for k in keys)
+                     + f" | {s['peak_mb']:,.0f} |")
+    return "\n".join(lines)
+
+
+def chart(rows: list[dict], path: Path) -> None:
+    """Seconds against band variables (log-log), one panel per shape and model, one line per
+    tool."""
+    import plotly.graph_objects as go
+    from inprocess import picture
+    from plotly.subplots import make_subplots
+
+    panels = sorted({(r["shape"], r["model"]) for r in rows},
+                    key=lambda p: (list(SIZES).index(p[0]), p[1]))
+    cols = 3
+    nrows = (len(panels) + cols - 1) // cols
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=[f"{s} · {m}" for s, m in panels],
+                        horizontal_spacing=0.06, vertical_spacing=0.12 / max(1, nrows / 3))
+    colours = {"direct": "#E69F00", "budgetopt": "#0072B2",
+               "budgetopt (presolve off, ipm)": "#56B4E9", "linopy": "#009E73",
+               "pyoptinterface": "#CC79A7"}
+    for i, (shape, model) in enumerate(panels):
+        for tool in TOOL_ORDER:
+            pts = sorted((r["band_vars"], r["median_s"]) for r in rows
+                         if (r["shape"], r["model"], r["tool"]) == (shape, model, tool))
+            if not pts:
+                continue
+            fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts],
+                                     mode="lines+markers", name=tool, legendgroup=tool,
+                                     showlegend=i == 0, line={"color": colours[tool]}),
+                          row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(type="log", title_text="band variables")
+    fig.update_yaxes(type="log", title_text="seconds, whole process")
+    fig.update_layout(title="End to end against problem size (log-log), median of the rounds",
+                      template="simple_white", width=1200, height=330 * nrows + 120,
+                      legend={"orientation": "h", "y": -0.08})
+    fig.write_html(path, include_plotlyjs="cdn")
+    picture(fig, path.with_suffix(".png"), size=(1220, 330 * nrows + 140))
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+        w.writeheader()
+        w.writerows(rows)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description="budgetopt against HiGHS called directly")
-    ap.add_argument("--sizes", nargs="+", default=["ics", "region", "national"])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--sizes", nargs="+", default=["100k", "500k", "1M"],
+                    choices=list(SIZES["flat"]))
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", nargs="*", default=[],
+                    help="run only the cases whose name starts with one of these")
     ap.add_argument("--out", type=Path, default=HERE / "results")
-    ap.add_argument("--models", nargs="*", default=list(RICHER),
-                    help="richer shipped models to time too (budgetopt alone)")
-    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size, print JSON
-    ap.add_argument("--one-model", help=argparse.SUPPRESS)  # internal: SIZE:MODEL
+    ap.add_argument("--work", type=Path, default=None,
+                    help="folder for the generated cases (default: a temporary one; kept "
+                    "when given, so a rerun does not generate them again)")
+    ap.add_argument("--no-chart", action="store_true")
+    ap.add_argument("--append", action="store_true",
+                    help="keep the cases already measured in --out (runs.json) and add to them: "
+                    "a long benchmark in several sittings, one table")
     args = ap.parse_args()
-    if args.one:
-        print(json.dumps(measure(args.one, args.repeat)))
-        return
-    if args.one_model:
-        size, model = args.one_model.split(":", 1)
-        print(json.dumps(measure_model(size, model, args.repeat)))
-        return
-    results = [in_own_process(["--one", size], size, args.repeat) for size in args.sizes]
-    richer = [in_own_process(["--one-model", f"{size}:{model}"], f"{size} under {model}",
-                             args.repeat) for size in args.sizes for model in args.models]
+    cases = [c for c in default_cases(args.sizes)
+             if not args.only or any(c.name.startswith(o) for o in args.only)]
     args.out.mkdir(parents=True, exist_ok=True)
-    fits = exponents(results)
-    md = (f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python "
-          f"{platform.python_version()}; median of {args.repeat}.\n\n{table(results)}\n")
-    if richer:
-        md += ("\nRicher policy models, budgetopt alone (the direct baseline builds the default "
-               "model's families only):\n\n" + model_table(richer) + "\n")
-    example_repeat = max(args.repeat, 1) * 2 + 1
-    example = example_timings(example_repeat)
-    md += ("\nExample ICS (inputs/example), in-process build + solve + results, median of "
-           f"{example_repeat}: " + ", ".join(f"{k} {v:.2f} s" for k, v in example.items())
-           + "\n")
-    if fits:
-        md += "\nFitted exponents (time ∝ size^k): " + ", ".join(
-            f"{k.removesuffix('_s').replace('_', ' ')} {v:.2f}" for k, v in fits.items()) + "\n"
-        chart(results, fits, args.out / "scaling.html")
+    sets = overrides()
+    store = args.out / "runs.json"
+    kept = json.loads(store.read_text()) if args.append and store.exists() else {}
+    rows, stages = kept.get("rows", []), kept.get("stages", [])
+    started = kept.get("started", time.strftime("%Y-%m-%d %H:%M"))
+    load0 = kept.get("load0", os.getloadavg()[0])
+    done = {s["case"] for s in stages}
+    with (args.out / "log.txt").open("a" if args.append else "w") as log, \
+            tempfile.TemporaryDirectory(prefix="budgetopt-bench-") as tmp:
+        work = args.work or Path(tmp)
+        for case in cases:
+            if case.name in done:
+                continue
+            r, s = measure_case(case, work, args.rounds, sets, log)
+            rows += r
+            stages.append(s)
+            print(f"{case.name}: done", file=sys.stderr, flush=True)
+            store.write_text(json.dumps({"rows": rows, "stages": stages, "started": started,
+                                         "load0": load0}))  # kept as it goes
+            write_csv(args.out / "results.csv", rows)
+            write_csv(args.out / "split.csv", stages)
+        start = startup(max(args.rounds, 5), log)
+    loads = [r["load_avg"] for r in rows]
+    md = (f"Run {started}, {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; {args.rounds} rounds, median; budgetopt "
+          f"{' '.join('--set ' + s for s in sets) or 'with its shipped settings'}; "
+          f"load average (1 min) {load0:.1f} at the start, "
+          f"{min(loads):.1f}-{max(loads):.1f} at the runs (median per case).\n\n"
+          "End to end, whole process, CSV in and answer out: seconds of direct highspy and "
+          "each tool's ratio to it (median of the rounds), peak RSS of each process.\n\n"
+          f"{ratio_table(rows)}\n\n"
+          "budgetopt's stages in one in-process run (seconds):\n\n"
+          f"{split_table(stages)}\n\n"
+          "Start-up, whole process: " + ", ".join(
+              f"`{s['command']}` {s['median_s']:.2f} s (median of {s['rounds']}, "
+              f"{s['min_s']:.2f}-{s['max_s']:.2f})" for s in start) + "\n")
     (args.out / "results.md").write_text(md, encoding="utf-8")
-    import csv
-
-    with (args.out / "results.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(results[0]))
-        w.writeheader()
-        w.writerows(results)
+    write_csv(args.out / "startup.csv", start)
+    if not args.no_chart:
+        chart(rows, args.out / "scaling.html")
     print(md)
 
 
