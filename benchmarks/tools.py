@@ -332,11 +332,16 @@ def split(kind: str, case: Path, options: dict, answer: Path) -> tuple[dict, Non
     inputs = load_dataset(case / "data", nonconcave=policy.nonconcave)
     t2 = time.perf_counter()
     session = build(inputs, policy, overrides=sets or [])
+    h = session.compiled.highs
+    # the stages so far, kept in case the solve is stopped (benchmarks/run.py's time-out)
+    partial = {"imports_s": t1 - t0, "read_validate_s": t2 - t1, **session.timings,
+               "rows": h.getNumRow(), "cols": h.getNumCol(), "nnz": h.getNumNz(),
+               "band_vars": session.data.n_segments}
+    answer.with_name(answer.name + ".partial").write_text(json.dumps(partial))
     res = session.results()
     t3 = time.perf_counter()
     write_outputs(res, json_path=answer)
     t4 = time.perf_counter()
-    h = session.compiled.highs
     out = {"status": res.status, "objective": res.objective, "imports_s": t1 - t0,
            "read_validate_s": t2 - t1, **{k: v for k, v in res.timings.items()},
            "json_s": t4 - t3, "total_s": t4 - T_START,

@@ -20,8 +20,8 @@ from budgetopt.policy import load_policy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import shapes  # noqa: E402  (benchmarks/ is not a package)
-import tools  # noqa: E402
+import shapes  # (benchmarks/ is not a package: on sys.path above)
+import tools
 
 PEERS = ("direct", "linopy", "pyoptinterface")
 
@@ -57,10 +57,11 @@ def test_the_acute_offset_models_get_the_instances_acute_budget_over_every_year(
     assert policy["rules"]["bed_capacity"]["beds_per_year"] == 80
 
 
+@pytest.mark.slow
 def test_the_benchmark_runs_end_to_end_and_writes_its_tables(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes",
                            "tiny", "--only", "flat-default", "--rounds", "1", "--no-chart",
-                           "--out", str(tmp_path)],
+                           "--startup-rounds", "1", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
@@ -71,6 +72,7 @@ def test_the_benchmark_runs_end_to_end_and_writes_its_tables(tmp_path):
     assert "| flat-default-tiny | 240 |" in report and "`budgetopt --help`" in report
 
 
+@pytest.mark.slow
 def test_the_in_process_benchmark_runs_on_a_tiny_instance_and_the_objectives_agree(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "inprocess.py"), "--sizes",
                            "tiny", "--repeat", "1", "--out", str(tmp_path)],
