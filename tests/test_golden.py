@@ -54,3 +54,18 @@ def test_example_answer_is_the_golden_one(model):
     assert stored.exists(), f"no golden answer for {model.name}: run python -m tests.golden.make"
     found = differences(answer(model), json.loads(stored.read_text(encoding="utf-8")))
     assert not found, f"{model.name}: {len(found)} differences, first: {found[:5]}"
+
+
+def test_a_large_answer_is_written_compact_with_the_same_content(monkeypatch, example_dir):
+    from budgetopt.api import optimise
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.policy import load_policy
+    from budgetopt.results import tables
+
+    res = optimise(load_dataset(example_dir), load_policy(None))
+    indented = res.to_json()
+    assert "\n  " in indented  # the example is small: indented for people
+    monkeypatch.setattr(tables, "INDENTED_ROWS", 10)
+    compact = res.to_json()
+    assert "\n" not in compact
+    assert json.loads(compact) == json.loads(indented)
