@@ -12,9 +12,8 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -31,6 +30,9 @@ from budgetopt.cli.common import (
     out_console,
 )
 
+if TYPE_CHECKING:  # pandas is loaded by the commands that run, not by `budgetopt --help`
+    import pandas as pd
+
 analyse = typer.Typer(help="Trade-off analyses for boards: budget curve, price of rules, "
                       "Pareto frontier, uncertainty, robust plan, scenario comparison.",
                       no_args_is_help=True)
@@ -45,6 +47,8 @@ def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def _print(frame: pd.DataFrame, title: str, fmt: dict[str, str] | None = None) -> None:
+    import pandas as pd
+
     fmt = fmt or {}
     table = Table(title=title)
     for col in frame.columns:
