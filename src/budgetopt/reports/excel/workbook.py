@@ -407,14 +407,14 @@ def _term(term: Term, exp: ExpenditureRefs, income: dict[tuple[str, str], str],
     if term.nhs_share:
         area, comm, pct = (exp.range("Area of Spend"), exp.range("Commissioner"),
                            exp.range("% NHS (if Joint Commissioner)"))
-        is_source = "+".join(f'({ids}="{_quote(s)}")' for s in term.sources or ())
+        is_source = _any_of(ids, term.sources or ())
         text = (f'SUMPRODUCT(({is_source})*({area}<>"Acute Care")*'
                 f'(({comm}="ICB")+({comm}="Joint")*{pct}/100)*{spend})')
     elif term.services is not None:
         text = _schemes_spend(exp, term.services, term.year)
     elif term.sources is not None:
-        where = f',{exp.range("Area of Spend")},"{_quote(term.area)}"' if term.area else ""
-        text = "+".join(f'SUMIFS({spend},{ids},"{_quote(s)}"{where})' for s in term.sources)
+        where = f"*{_is(exp.range('Area of Spend'), term.area)}" if term.area else ""
+        text = f"SUMPRODUCT(({_any_of(ids, term.sources)}){where}*{spend})"
     else:
         text = f"SUM({spend})"
     if term.factor is not None:
@@ -427,8 +427,22 @@ def _term(term: Term, exp: ExpenditureRefs, income: dict[tuple[str, str], str],
 def _schemes_spend(exp: ExpenditureRefs, services: tuple[str, ...], year: str) -> str:
     """A formula body: the planned spend on `services` in `year` on the Expenditure sheet."""
     spend, schemes = exp.range(f"Expenditure (£) {year}"), exp.range("Scheme ID")
-    return "SUM({})".format(",".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")'
+    return "SUM({})".format(",".join(f"SUMPRODUCT({_is(schemes, s)}*{spend})"
                                      for s in services) or "0")
+
+
+def _is(cells: str, key: str) -> str:
+    """A formula body: 1 on the rows of `cells` holding exactly `key`, else 0.
+
+    EXACT, not SUMIFS' criteria: those ignore case and read ``*``, ``?``, ``~`` and a leading
+    ``>``, ``<`` or ``=`` as patterns, so ids such as ``reable``/``REABLE`` or ``a*`` would
+    match other rows (issue 21 item 10)."""
+    return f'EXACT({cells},"{_quote(key)}")'
+
+
+def _any_of(cells: str, keys) -> str:
+    """A formula body: 1 on the rows of `cells` holding exactly one of `keys` (distinct)."""
+    return "+".join(_is(cells, k) for k in dict.fromkeys(keys)) or "0"
 
 
 def _solved_checks(results: Results, live: list[str]) -> list[Check]:
