@@ -228,3 +228,15 @@ def test_cli_writes_ics_xlsx_for_data_without_boards_whole_or_not_at_all(tmp_pat
     assert bad.exit_code == 2
     assert (out / "ics.xlsx").read_bytes() == before
     shutil.rmtree(out)
+
+
+def test_the_apps_zip_holds_one_plan_per_board(plans):
+    import io
+
+    from budgetopt.reports.excel.bcf_plans import bcf_plans_zip
+
+    inputs, res, folder = plans
+    with zipfile.ZipFile(io.BytesIO(bcf_plans_zip(res, inputs))) as z:
+        assert sorted(z.namelist()) == ["north.xlsx", "south.xlsx"]
+        book = load_workbook(io.BytesIO(z.read("south.xlsx")))
+    assert book.sheetnames == load_workbook(folder / "south.xlsx").sheetnames

@@ -221,6 +221,21 @@ def write_bcf_plans(results: Results, inputs: Inputs, folder: str | Path) -> lis
     return paths
 
 
+def bcf_plans_zip(results: Results, inputs: Inputs) -> bytes:
+    """The per-HWB workbooks of :func:`write_bcf_plans` as one zip (the app's download)."""
+    import io
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory(prefix="budgetopt-bcf-") as tmp:
+        paths = write_bcf_plans(results, inputs, Path(tmp) / "plans")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in paths:
+                z.write(path, arcname=path.name)
+    return buffer.getvalue()
+
+
 @dataclass(frozen=True)
 class Plan:
     """One board's share of the solve."""
@@ -598,4 +613,4 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
     ws.freeze_panes = None
 
 
-__all__ = ["ICS_PLAN", "hwb_flows", "hwb_names", "hwb_spend", "place_hwbs", "write_bcf_plans"]
+__all__ = ["ICS_PLAN", "bcf_plans_zip", "hwb_flows", "hwb_names", "hwb_spend", "place_hwbs", "write_bcf_plans"]
