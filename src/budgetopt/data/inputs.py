@@ -21,6 +21,11 @@ Frames (one row per key, keys as columns):
 - ``workforce``: group_id, year, wte_available, name.
 - ``workforce_need``: group_id, service_id, wte_per_m.
 - ``baseline``: service_id, place_id, year, amount_m (empty when absent).
+- ``evidence``: service_id, metric_id, unit_cost_gbp, eligible, max_coverage, effect,
+  effect_low, effect_high, source, certainty (None = not stated), and what they imply
+  (:func:`budgetopt.data.evidence.with_derived_curves`): derived, people_max, ceiling,
+  max_per_m, spend_to_reach_m. Empty when absent. The curves derived from it are already in
+  ``curves`` (year blank).
 
 ``years`` are the funding years in planning order; ids are strings; years are strings.
 """
@@ -30,6 +35,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+EVIDENCE_COLUMNS = ["service_id", "metric_id", "unit_cost_gbp", "eligible", "max_coverage",
+                    "effect", "effect_low", "effect_high", "source", "certainty", "derived",
+                    "people_max", "ceiling", "max_per_m", "spend_to_reach_m"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class Inputs:
     workforce_need: pd.DataFrame
     baseline: pd.DataFrame
     years: tuple[str, ...]
+    evidence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EVIDENCE_COLUMNS))
     source: str = ""  # where the data came from (path), for messages and provenance
     data_hash: str = ""  # sha256 of the canonical content: the same for CSV and workbook
     warnings: tuple[str, ...] = field(default_factory=tuple)
