@@ -102,6 +102,10 @@ class Policy(Params):
     rules: Rules = Rules()
     places: PlacesSettings = PlacesSettings()
     solver: SolverSettings = SolverSettings()
+    tie_break: bool = Field(
+        True, description="Among equally good plans, return the one that moves least from the "
+        "baseline, then whose funding sources change least from year to year: on (default) or "
+        "off (the solver's own optimal plan, for speed).")
     relax: list[Relax] = Field(
         default_factory=list,
         description="Named rules loosened by stated amounts, e.g. the infeasibility advice "
