@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
 from budgetopt.data.inputs import Inputs
@@ -64,6 +65,9 @@ class Session:
             ranges = price_ranges(self.compiled, outcome, binding_rows(self.compiled, outcome),
                                   self.data.policy.solver)
             timings["ranging_s"] = time.perf_counter() - t1
+        unpinned = None
+        if fresh and outcome.ok and self.data.policy.pins:
+            unpinned = unpinned_objective(self.compiled, self.data.policy.solver)
         if fresh and outcome.ok and self.data.policy.tie_break:
             t1 = time.perf_counter()
             outcome = tie_break(self.compiled, self.data, outcome, self.data.policy.solver)
@@ -76,9 +80,26 @@ class Session:
         t1 = time.perf_counter()
         with PauseGC():  # see build()
             res = make_results(self.data, self.compiled, outcome, infeas, self.warnings,
-                               self.overrides, timings, ranges=ranges)
+                               self.overrides, timings, ranges=ranges,
+                               unpinned_objective=unpinned)
         res.timings["results_s"] = time.perf_counter() - t1
         return res
+
+
+def unpinned_objective(compiled: Compiled, options) -> float | None:
+    """The optimum with every pin lifted (a re-solve from the optimal basis, the pins' rows
+    made free, then put back): what the pins cost is the difference. None if not optimal."""
+    rows = np.array([r for r, info in enumerate(compiled.rows) if info.family == "pins"],
+                    dtype=np.int32)
+    h = compiled.highs
+    basis = h.getBasis()
+    h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
+    try:
+        out = run(compiled, options, load=False)
+    finally:
+        h.changeRowsBounds(len(rows), rows, compiled.row_lower[rows], compiled.row_upper[rows])
+        h.setBasis(basis)
+    return out.objective if out.ok else None
 
 
 def apply_relaxations(compiled: Compiled, policy: Policy) -> None:

@@ -26,6 +26,14 @@ def summary_lines(res: Results, top: int = 8) -> list[str]:
     lines.append(f"Objective: {res.objective:,.1f} {unit}"
                  + (f" (baseline allocation: {res.baseline_objective:,.1f})"
                     if res.baseline_objective is not None and res.mode == "max_outcome" else ""))
+    if res.unpinned_objective is not None:
+        cost = res.unpinned_objective - res.objective
+        if res.mode != "max_outcome":
+            cost = -cost
+        words = (f"{cost:,.1f} weighted outcomes" if res.mode == "max_outcome"
+                 else f"£{cost:,.3f}m")
+        lines.append(f"The pinned lines cost {words} against the unpinned optimum "
+                     f"({res.unpinned_objective:,.1f}).")
     by_year = res.allocation.groupby("year", sort=False)[["spend_m", "baseline_m"]].sum()
     for year, row in by_year.iterrows():
         lines.append(f"  {year}: spend £{row.spend_m:,.1f}m (baseline £{row.baseline_m:,.1f}m)")

@@ -52,6 +52,7 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     duals_note: str = ""
     mip_gap: float | None = None
+    unpinned_objective: float | None = None  # the optimum with the policy's pins lifted
 
     @property
     def optimal(self) -> bool:
@@ -106,6 +107,7 @@ class Results:
             ],
             "warnings": list(self.warnings),
             "duals_note": self.duals_note,
+            "unpinned_objective": _num(self.unpinned_objective),
             "provenance": self.provenance,
         }
 
@@ -128,7 +130,8 @@ class Results:
             mode=self.mode, baseline_objective=self.baseline_objective,
             infeasibility=self.infeasibility.to_json() if self.infeasibility else None,
             warnings=list(self.warnings), provenance=self.provenance, timings=self.timings,
-            duals_note=self.duals_note, mip_gap=self.mip_gap)
+            duals_note=self.duals_note, mip_gap=self.mip_gap,
+            unpinned_objective=self.unpinned_objective)
         return record
 
     @classmethod
@@ -155,7 +158,8 @@ class Results:
             baseline_objective=record["baseline_objective"],
             warnings=tuple(record.get("warnings", ())), provenance=record.get("provenance", {}),
             timings=record.get("timings", {}), duals_note=record.get("duals_note", ""),
-            mip_gap=record.get("mip_gap"), **frames)
+            mip_gap=record.get("mip_gap"),
+            unpinned_objective=record.get("unpinned_objective"), **frames)
 
 
 def _frame_record(frame: pd.DataFrame) -> dict[str, Any]:
@@ -392,7 +396,8 @@ def baseline_segments(data: ModelData) -> np.ndarray:
 def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
                  infeasibility: Infeasibility | None = None, warnings: tuple[str, ...] = (),
                  overrides: Any = None, timings: dict[str, float] | None = None,
-                 ranges: PriceRanges | None = None) -> Results:
+                 ranges: PriceRanges | None = None,
+                 unpinned_objective: float | None = None) -> Results:
     x_all = outcome.col_value
     x = x_all[compiled.columns(compiled.model.x)] if x_all is not None else None
     base_x = baseline_segments(data)
@@ -414,4 +419,5 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
         timings=dict(timings or {}),
         duals_note=outcome.duals_note,
         mip_gap=outcome.mip_gap,
+        unpinned_objective=unpinned_objective,
     )
