@@ -23,6 +23,7 @@ from budgetopt.errors import PolicyError, Problem
 from budgetopt.families import FAMILIES
 from budgetopt.families.common import Params
 from budgetopt.families.family import Family
+from budgetopt.families.pins import Pin
 from budgetopt.families.rows import family_catalogue
 
 
@@ -102,6 +103,15 @@ class Policy(Params):
     rules: Rules = Rules()
     places: PlacesSettings = PlacesSettings()
     solver: SolverSettings = SolverSettings()
+    tie_break: bool = Field(
+        True, description="Among equally good plans, return the one that moves least from the "
+        "baseline, then whose funding sources change least from year to year: on (default) or "
+        "off (the solver's own optimal plan, for speed).")
+    pins: list[Pin] = Field(
+        default_factory=list,
+        description="Lines whose spend a person fixes, whatever the model would say: "
+        "[{service_id: DN, spend_m: 35.0}] (every year, the service's total), with optional "
+        "year and place_id.")
     relax: list[Relax] = Field(
         default_factory=list,
         description="Named rules loosened by stated amounts, e.g. the infeasibility advice "
