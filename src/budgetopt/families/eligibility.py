@@ -30,9 +30,16 @@ if TYPE_CHECKING:
     from budgetopt.policy import Policy
 
 
-def flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFrame:
-    """The flows that exist: ``col, source_id, service_id, year``, one per eligible
-    (source, service) of each funding row, services in the services table's order."""
+def flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame,
+          groups: list[str] | tuple[str, ...] = ("",)) -> pd.DataFrame:
+    """The flows that exist: ``col, source_id, service_id, year, hwb_id``, one per eligible
+    (source, service) of each funding row and each spending group it may pay for, services
+    in the services table's order.
+
+    `groups` are the HWBs whose places spend (and ``""`` for places without one, or for no
+    HWBs at all). Money of an HWB's pool (``funding.hwb_id``) flows only to its own group;
+    ICS-wide money (``hwb_id`` ``""``) to every group. With no HWBs that is one flow per
+    (source, service, year), as without the HWB columns."""
     elig = inputs.eligibility
     restricted = set(elig["source_id"]) if policy.enabled("eligibility") else set()
     allowed = {(a, b) for a, b in zip(elig["source_id"], elig["service_id"])}
@@ -44,13 +51,16 @@ def flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame) -> pd.DataFrame
     for src, sid in allowed:
         by_source.setdefault(src, []).append(sid)
     order = {sid: i for i, sid in enumerate(services)}
+    pools = funding["hwb_id"].tolist() if "hwb_id" in funding else [""] * len(funding)
     rows = [
-        (src, sid, year)
-        for src, year in zip(funding["source_id"].tolist(), funding["year"].tolist())
+        (src, sid, year, group)
+        for src, year, pool in zip(funding["source_id"].tolist(), funding["year"].tolist(),
+                                   pools)
+        for group in ((pool,) if pool else groups)
         for sid in (sorted(by_source.get(src, []), key=order.__getitem__)
                     if src in restricted else services)
     ]
-    frame = pd.DataFrame(rows, columns=["source_id", "service_id", "year"])
+    frame = pd.DataFrame(rows, columns=["source_id", "service_id", "year", "hwb_id"])
     frame.insert(0, "col", np.arange(len(frame)))
     return frame
 

@@ -40,7 +40,7 @@ class Results:
     objective: float | None
     mode: str  # max_outcome | min_cost
     allocation: pd.DataFrame  # service_id, name, sector, place_id, year, spend_m, baseline_m, change_m
-    funding_flows: pd.DataFrame  # source_id, service_id, year, amount_m
+    funding_flows: pd.DataFrame  # FLOW_COLUMNS: source_id, service_id, year, amount_m, hwb_id, spent_in_hwb
     outcomes: pd.DataFrame  # metric_id, name, unit, year, value, baseline_value, change, weighted_value
     constraints: pd.DataFrame  # name, family, component, sense, limit, activity, unit, binding, shadow_price, meaning, then the row's keys (KEY_FIELDS, ...)
     reduced_costs: pd.DataFrame  # service_id, name, year, needs_per_m, relative, meaning
@@ -51,6 +51,7 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     duals_note: str = ""
     mip_gap: float | None = None
+    hwbs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HWB_RESULT_COLUMNS))
 
     @property
     def optimal(self) -> bool:
@@ -92,11 +93,7 @@ class Results:
             "solver_status": self.solver_status,
             "mode": self.mode,
             "baseline_objective": _num(self.baseline_objective),
-            "funding": [
-                {"source_id": s, "service_id": v, "year": y, "amount_m": _num(a)}
-                for s, v, y, a in self.funding_flows[["source_id", "service_id", "year",
-                                                      "amount_m"]].itertuples(index=False)
-            ],
+            "funding": self._funding_json(),
             "reduced_costs": [
                 {"service_id": r.service_id, "year": r.year, "needs_per_m": _num(r.needs_per_m),
                  "meaning": r.meaning} for r in self.reduced_costs.itertuples(index=False)
@@ -104,13 +101,30 @@ class Results:
             "warnings": list(self.warnings),
             "duals_note": self.duals_note,
             "provenance": self.provenance,
+            "hwbs": [{k: (_num(v) if k.endswith("_m") else v) for k, v in r.items()}
+                     for r in self.hwbs.to_dict("records")],
         }
+
+    def _funding_json(self) -> list[dict[str, Any]]:
+        """The JSON's ``funding``: one entry per flow; with HWBs each names its pool
+        (``hwb_id``, null for ICS-wide money) and the HWB whose places it pays for."""
+        f = self.funding_flows
+        pooled = "spent_in_hwb" in f.columns and bool(f["spent_in_hwb"].notna().any())
+        out = []
+        for r in f.to_dict("records"):
+            entry = {"source_id": r["source_id"], "service_id": r["service_id"],
+                     "year": r["year"], "amount_m": _num(r["amount_m"])}
+            if pooled:
+                entry.update(hwb_id=_id(r["hwb_id"]), spent_in_hwb=_id(r["spent_in_hwb"]))
+            out.append(entry)
+        return out
 
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_json_dict(), indent=kw.pop("indent", 2), **kw)
 
     # -- a lossless record, for the scenario store ----------------------------------------
-    _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs")
+    _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs",
+               "hwbs")
 
     def to_record(self) -> dict[str, Any]:
         """Every field as plain JSON types: :meth:`from_record` gives back an equal Results.
@@ -132,7 +146,8 @@ class Results:
     def from_record(cls, record: dict[str, Any]) -> Results:
         """The Results a :meth:`to_record` record was made from (a record saved before rows
         kept their keys gets the key columns, empty)."""
-        frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES}
+        frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES
+                  if name in record}  # a record saved before HWBs has no hwbs frame
         for key in KEY_FIELDS:
             if key not in frames["constraints"].columns:
                 frames["constraints"][key] = pd.Series([None] * len(frames["constraints"]),
@@ -168,6 +183,11 @@ def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
         elif dtype == "str":
             frame[col] = frame[col].astype("str")
     return frame
+
+
+def _id(v: Any) -> str | None:
+    """An optional id for the JSON: None (never NaN) where blank."""
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
 def _num(v: Any) -> float | None:
@@ -337,6 +357,11 @@ def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcom
                            "service_id" else s).reset_index(drop=True)
 
 
+FLOW_COLUMNS = ["source_id", "service_id", "year", "amount_m", "hwb_id", "spent_in_hwb"]
+"""The funding flows frame: ``hwb_id`` is the HWB pool the money is in (None: ICS-wide money),
+``spent_in_hwb`` the HWB whose places it pays for (None: no HWB)."""
+
+
 def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.DataFrame:
     flows = data.flows.copy()
     if x is None:
@@ -344,7 +369,45 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
     else:
         flows["amount_m"] = x[compiled.columns(compiled.model.flow)]
     flows = flows[flows["amount_m"].abs() > 1e-9] if x is not None else flows
-    return flows[["source_id", "service_id", "year", "amount_m"]].reset_index(drop=True)
+    pool = {(s, y): h for s, y, h in zip(data.funding["source_id"], data.funding["year"],
+                                          data.funding["hwb_id"])}
+    flows = flows.assign(
+        spent_in_hwb=[h or None for h in flows["hwb_id"]],
+        hwb_id=[pool.get((s, y)) or None for s, y in zip(flows["source_id"], flows["year"])])
+    return flows[FLOW_COLUMNS].astype({"hwb_id": object, "spent_in_hwb": object}
+                                      ).reset_index(drop=True)
+
+
+HWB_RESULT_COLUMNS = ["hwb_id", "name", "year", "income_m", "from_pool_m", "from_ics_wide_m",
+                      "spend_m", "baseline_m", "unspent_m"]
+"""Results per Health and Wellbeing Board and year (£m): its pool's income, what its places
+spend from its pool and from ICS-wide money, their total spend and baseline, and what its
+pool leaves unspent."""
+
+
+def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFrame
+                     ) -> pd.DataFrame:
+    """One row per HWB and year (:data:`HWB_RESULT_COLUMNS`); empty without HWBs."""
+    hwbs = data.inputs.hwb_table()
+    if hwbs.empty:
+        return pd.DataFrame(columns=HWB_RESULT_COLUMNS)
+    place_hwb = data.inputs.hwb_of_place()
+    alloc = allocation.assign(hwb=allocation["place_id"].map(place_hwb))
+    spent = alloc.groupby(["hwb", "year"])[["spend_m", "baseline_m"]].sum()
+    fund = data.funding[data.funding["hwb_id"] != ""]
+    income = fund.groupby(["hwb_id", "year"])["amount_m"].sum()
+    own = flows[flows["hwb_id"].notna()].groupby(["hwb_id", "year"])["amount_m"].sum()
+    wide = flows[flows["hwb_id"].isna() & flows["spent_in_hwb"].notna()].groupby(
+        ["spent_in_hwb", "year"])["amount_m"].sum()
+    rows = []
+    for h, name in zip(hwbs["hwb_id"], hwbs["name"]):
+        for y in data.years:
+            inc = float(income.get((h, y), 0.0))
+            mine = float(own.get((h, y), 0.0))
+            rows.append((h, name, y, inc, mine, float(wide.get((h, y), 0.0)),
+                         float(spent["spend_m"].get((h, y), 0.0)),
+                         float(spent["baseline_m"].get((h, y), 0.0)), inc - mine))
+    return pd.DataFrame(rows, columns=HWB_RESULT_COLUMNS)
 
 
 def baseline_segments(data: ModelData) -> np.ndarray:
@@ -358,13 +421,16 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
     x = x_all[compiled.columns(compiled.model.x)] if x_all is not None else None
     base_x = baseline_segments(data)
     c = objective_coefficients(data)
+    allocation = allocation_table(data, x)
+    flows = flow_table(data, compiled, x_all)
     return Results(
         status=outcome.status,
         solver_status=outcome.solver_status,
         objective=outcome.objective,
         mode=data.policy.objective,
-        allocation=allocation_table(data, x),
-        funding_flows=flow_table(data, compiled, x_all),
+        allocation=allocation,
+        funding_flows=flows,
+        hwbs=hwb_result_table(data, allocation, flows),
         outcomes=outcome_table(data, x, base_x),
         constraints=constraint_table(compiled, outcome, data.policy.objective),
         reduced_costs=reduced_cost_table(data, compiled, outcome),
