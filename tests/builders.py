@@ -33,7 +33,7 @@ def _frame(rows: Iterable[dict], columns: Sequence[str], defaults: dict | None =
 def make_inputs(
     services: list[dict],
     curves: list[tuple],  # (service_id, metric_id, band, width_m, per_m[, low, high[, year]])
-    funding: list[tuple],  # (source_id, year, amount_m[, hwb_id])
+    funding: list[tuple],  # (source_id, year, amount_m[, hwb_id[, bcf_source]])
     metrics: list[dict] | None = None,
     eligibility: list[tuple] = (),
     places: list[dict] = (),
@@ -67,7 +67,8 @@ def make_inputs(
         cur[col] = cur[col].astype(float)
     cur["band"] = cur["band"].astype(int)
     fund = _frame([{"source_id": f[0], "name": f[0], "year": str(f[1]), "amount_m": float(f[2]),
-                    "bcf_source": "Other", "hwb_id": f[3] if len(f) > 3 else None}
+                    "bcf_source": f[4] if len(f) > 4 else "Other",
+                    "hwb_id": f[3] if len(f) > 3 else None}
                    for f in funding],
                   ["source_id", "name", "year", "amount_m", "bcf_source", "hwb_id"])
     fund["amount_m"] = fund["amount_m"].astype(float)

@@ -3,6 +3,10 @@
 The rule has no rows of its own: it decides which money flows f[i,s,y] exist. A source with
 rows in the ``eligibility`` table may pay only for the services listed there; any other source
 may pay for every service. With the rule off, every source may pay for every service.
+With a BCF rule set chosen (``bcf: {rules: ...}``, :mod:`budgetopt.families.bcf_rules`), a
+source with no rows of its own whose ``bcf_source`` is a stream that pays only for some
+services (the Local Authority Better Care Grant for social care, the DFG for DFG schemes) may
+pay only for those.
 
 =========  ==========================================================  ========
 symbol     meaning                                                      unit
@@ -22,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from budgetopt.families import acute_offset
+from budgetopt.families.bcf_rules import rule_set, stream_services
 from budgetopt.families.common import Switch
 from budgetopt.families.family import Family
 
@@ -43,13 +48,18 @@ def flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame,
     elig = inputs.eligibility
     restricted = set(elig["source_id"]) if policy.enabled("eligibility") else set()
     allowed = {(a, b) for a, b in zip(elig["source_id"], elig["service_id"])}
+    if policy.enabled("eligibility") and policy.bcf.rules:
+        allowed |= _stream_rule(inputs, policy, restricted)
+        restricted |= {a for a, _ in allowed}
     allowed |= {(acute_offset.RELEASE_SOURCE, s)
                 for s in acute_offset.release_services(inputs, policy)}
     restricted.add(acute_offset.RELEASE_SOURCE)
     services = inputs.service_ids
     by_source: dict[str, list[str]] = {}  # the services each restricted source may pay for
     for src, sid in allowed:
-        by_source.setdefault(src, []).append(sid)
+        may = by_source.setdefault(src, [])
+        if sid:
+            may.append(sid)
     order = {sid: i for i, sid in enumerate(services)}
     pools = funding["hwb_id"].tolist() if "hwb_id" in funding else [""] * len(funding)
     rows = [
@@ -63,6 +73,22 @@ def flows(inputs: Inputs, policy: Policy, funding: pd.DataFrame,
     frame = pd.DataFrame(rows, columns=["source_id", "service_id", "year", "hwb_id"])
     frame.insert(0, "col", np.arange(len(frame)))
     return frame
+
+
+def _stream_rule(inputs: Inputs, policy: Policy, restricted: set[str]) -> set[tuple[str, str]]:
+    """The BCF rule set's eligibility of its streams, for sources with no rows of their own:
+    (source, service) pairs of each source whose stream pays only for some services."""
+    rules = rule_set(policy.bcf.rules)
+    fund = inputs.funding.drop_duplicates("source_id")
+    pairs: set[tuple[str, str]] = set()
+    for src, bcf in zip(fund["source_id"], fund["bcf_source"]):
+        if src in restricted:
+            continue
+        services = stream_services(rules, inputs.services, bcf)
+        if services is not None:
+            pairs |= {(src, s) for s in services}
+            pairs.add((src, ""))  # marks the source restricted even when no service fits
+    return pairs
 
 
 FAMILY = Family("eligibility", Switch, Switch())

@@ -29,6 +29,7 @@ from budgetopt.data.inputs import Inputs
 from budgetopt.errors import PolicyError, Problem
 from budgetopt.families import policy_problems
 from budgetopt.families.acute_offset import RELEASE_SOURCE, release_funding
+from budgetopt.families.bcf_rules import rule_set_problems
 from budgetopt.families.common import WHERE
 from budgetopt.families.eligibility import flows
 from budgetopt.policy import Policy
@@ -287,7 +288,7 @@ def check_policy(inputs: Inputs, policy: Policy) -> tuple[ModelData | None, list
         funding=funding,
         baseline=_baseline(inputs, years, places),
     )
-    return data, problems + policy_problems(data)
+    return data, problems + rule_set_problems(policy.bcf.rules, years) + policy_problems(data)
 
 
 def prepare(inputs: Inputs, policy: Policy) -> ModelData:
