@@ -53,7 +53,8 @@ def test_money_stays_in_its_board_and_the_optimum_differs_from_one_ics_wide_pool
     assert "Shire County's pool" in h1["name"] and "Shire County's pool" in h1["meaning"]
     assert "H2's pool" in h2["name"]
     flows = res.funding_flows.set_index("source_id")
-    assert flows.loc["N1", "spent_in_hwb"] == "H1" and flows.loc["N2", "spent_in_hwb"] == "H2"
+    assert flows.loc["N1", "hwb_id"] == flows.loc["N1", "pool_hwb_id"] == "H1"
+    assert flows.loc["N2", "hwb_id"] == flows.loc["N2", "pool_hwb_id"] == "H2"
 
     ics_wide = optimise(two_boards([("N1", Y, 2.0), ("N2", Y, 4.0)], hwbs=False), policy())
     assert ics_wide.objective == pytest.approx(110.0)
@@ -68,7 +69,8 @@ def test_blank_hwb_id_is_ics_wide_money_that_may_pay_for_any_place():
     tf = row(res, "money_source_limit", source_id="TF", year=Y)
     assert tf["shadow_price"] == pytest.approx(20.0) and tf["hwb_id"] is None
     f = res.funding_flows
-    assert f.loc[f["source_id"] == "TF", "spent_in_hwb"].tolist() == ["H1"]
+    assert f.loc[f["source_id"] == "TF", "hwb_id"].tolist() == ["H1"]
+    assert f.loc[f["source_id"] == "TF", "pool_hwb_id"].tolist() == [None]
 
 
 def test_without_hwbs_the_flows_and_rows_are_as_before():
@@ -91,12 +93,12 @@ def test_the_json_reports_each_boards_pool_and_spend_and_names_each_flows_pool()
     assert hwbs["H2"]["spend_m"] == 4.0 and hwbs["H2"]["from_ics_wide_m"] == 0.0
     tf = [f for f in doc["funding"] if f["source_id"] == "TF"]
     assert tf == [{"source_id": "TF", "service_id": "A", "year": Y, "amount_m": 1.0,
-                   "hwb_id": None, "spent_in_hwb": "H1"}]
+                   "hwb_id": "H1", "pool_hwb_id": None}]
 
 
 def test_without_hwbs_the_json_funding_entries_keep_their_shape():
     doc = optimise(two_boards([("N1", Y, 2.0)], hwbs=False), policy()).to_json_dict()
-    assert doc["hwbs"] == []
+    assert "hwbs" not in doc  # the JSON of a data set without HWBs is as before
     assert set(doc["funding"][0]) == {"source_id", "service_id", "year", "amount_m"}
 
 

@@ -29,6 +29,8 @@ from budgetopt.results.words import (
 from budgetopt.solve.highs import Compiled, SolveOutcome
 
 BINDING_TOL = 1e-6
+INDENTED_ROWS = 20_000
+"""The largest answer (allocation, constraint and funding rows) whose JSON is indented."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Results:
     objective: float | None
     mode: str  # max_outcome | min_cost
     allocation: pd.DataFrame  # service_id, name, sector, place_id, year, spend_m, baseline_m, change_m
-    funding_flows: pd.DataFrame  # FLOW_COLUMNS: source_id, service_id, year, amount_m, hwb_id, spent_in_hwb
+    funding_flows: pd.DataFrame  # FLOW_COLUMNS: source_id, service_id, year, amount_m, hwb_id, pool_hwb_id
     outcomes: pd.DataFrame  # metric_id, name, unit, year, value, baseline_value, change, weighted_value
     constraints: pd.DataFrame  # name, family, component, sense, limit, activity, unit, binding, shadow_price, meaning, then the row's keys (KEY_FIELDS, ...)
     reduced_costs: pd.DataFrame  # service_id, name, year, needs_per_m, relative, meaning
@@ -65,29 +67,31 @@ class Results:
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON result of MODEL.md's contract, plus added fields."""
-        alloc = self.allocation
+        alloc, out, con = self.allocation, self.outcomes, self.constraints
         return {
             "status": self.status,
             "objective": _num(self.objective),
             "allocation": [
-                {"service_id": s, "place_id": p, "year": y, "spend_m": _num(v),
-                 "baseline_m": _num(b), "change_m": _num(c)}
-                for s, p, y, v, b, c in zip(alloc["service_id"], alloc["place_id"], alloc["year"],
-                                            alloc["spend_m"], alloc["baseline_m"],
-                                            alloc["change_m"])
+                {"service_id": s, "place_id": p, "year": y, "spend_m": v, "baseline_m": b,
+                 "change_m": c}
+                for s, p, y, v, b, c in zip(alloc["service_id"].tolist(),
+                                            alloc["place_id"].tolist(), alloc["year"].tolist(),
+                                            _nums(alloc["spend_m"]), _nums(alloc["baseline_m"]),
+                                            _nums(alloc["change_m"]))
             ],
             "outcomes": [
-                {"metric_id": m, "year": y, "value": _num(v), "baseline_value": _num(b)}
-                for m, y, v, b in zip(self.outcomes["metric_id"], self.outcomes["year"],
-                                      self.outcomes["value"], self.outcomes["baseline_value"])
+                {"metric_id": m, "year": y, "value": v, "baseline_value": b}
+                for m, y, v, b in zip(out["metric_id"].tolist(), out["year"].tolist(),
+                                      _nums(out["value"]), _nums(out["baseline_value"]))
             ],
             "constraints": [
-                {"name": r.name, "family": r.family, "binding": bool(r.binding),
-                 "shadow_price": _num(r.shadow_price), "meaning": r.meaning,
-                 "limit": _num(r.limit), "activity": _num(r.activity), "unit": r.unit,
-                 "component": r.component, "keys": keys}
-                for r, keys in zip(self.constraints.itertuples(index=False),
-                                   row_keys(self.constraints))
+                {"name": n, "family": f, "binding": b, "shadow_price": d, "meaning": w,
+                 "limit": lim, "activity": a, "unit": u, "component": c, "keys": keys}
+                for n, f, b, d, w, lim, a, u, c, keys in zip(
+                    con["name"].tolist(), con["family"].tolist(),
+                    [bool(b) for b in con["binding"].tolist()], _nums(con["shadow_price"]),
+                    con["meaning"].tolist(), _nums(con["limit"]), _nums(con["activity"]),
+                    con["unit"].tolist(), con["component"].tolist(), row_keys(con))
             ],
             "infeasibility": self.infeasibility.to_json() if self.infeasibility else None,
             "solver_status": self.solver_status,
@@ -95,32 +99,43 @@ class Results:
             "baseline_objective": _num(self.baseline_objective),
             "funding": self._funding_json(),
             "reduced_costs": [
-                {"service_id": r.service_id, "year": r.year, "needs_per_m": _num(r.needs_per_m),
-                 "meaning": r.meaning} for r in self.reduced_costs.itertuples(index=False)
+                {"service_id": s, "year": y, "needs_per_m": n, "meaning": w}
+                for s, y, n, w in zip(self.reduced_costs["service_id"].tolist(),
+                                      self.reduced_costs["year"].tolist(),
+                                      _nums(self.reduced_costs["needs_per_m"]),
+                                      self.reduced_costs["meaning"].tolist())
             ],
             "warnings": list(self.warnings),
             "duals_note": self.duals_note,
             "provenance": self.provenance,
-            "hwbs": [{k: (_num(v) if k.endswith("_m") else v) for k, v in r.items()}
-                     for r in self.hwbs.to_dict("records")],
+            **({"hwbs": [{k: (_num(v) if k.endswith("_m") else v) for k, v in r.items()}
+                         for r in self.hwbs.to_dict("records")]} if len(self.hwbs) else {}),
         }
 
     def _funding_json(self) -> list[dict[str, Any]]:
-        """The JSON's ``funding``: one entry per flow; with HWBs each names its pool
-        (``hwb_id``, null for ICS-wide money) and the HWB whose places it pays for."""
-        f = self.funding_flows
-        pooled = "spent_in_hwb" in f.columns and bool(f["spent_in_hwb"].notna().any())
-        out = []
-        for r in f.to_dict("records"):
-            entry = {"source_id": r["source_id"], "service_id": r["service_id"],
-                     "year": r["year"], "amount_m": _num(r["amount_m"])}
-            if pooled:
-                entry.update(hwb_id=_id(r["hwb_id"]), spent_in_hwb=_id(r["spent_in_hwb"]))
-            out.append(entry)
+        """The JSON's ``funding``: one entry per flow; with HWBs each names the HWB whose
+        places it pays for (``hwb_id``) and the pool the money is in (``pool_hwb_id``, null
+        for ICS-wide money)."""
+        flows = self.funding_flows
+        out = [{"source_id": s, "service_id": v, "year": y, "amount_m": a}
+               for s, v, y, a in zip(flows["source_id"].tolist(), flows["service_id"].tolist(),
+                                     flows["year"].tolist(), _nums(flows["amount_m"]))]
+        if "hwb_id" in flows.columns and bool(flows["hwb_id"].notna().any()):
+            pools = flows.get("pool_hwb_id", pd.Series([None] * len(flows))).tolist()
+            for entry, h, pool in zip(out, flows["hwb_id"].tolist(), pools):
+                entry.update(hwb_id=_id(h), pool_hwb_id=_id(pool))
         return out
 
     def to_json(self, **kw: Any) -> str:
-        return json.dumps(self.to_json_dict(), indent=kw.pop("indent", 2), **kw)
+        """The JSON text of :meth:`to_json_dict`. Indented (2) when the answer is small;
+        compact when it has more than :data:`INDENTED_ROWS` rows, because Python's json
+        indents only in its pure-Python encoder (a national answer took seconds): the same
+        content, written by the C encoder. Give ``indent`` to choose."""
+        doc = self.to_json_dict()
+        if "indent" not in kw:
+            rows = len(self.allocation) + len(self.constraints) + len(self.funding_flows)
+            kw["indent"] = 2 if rows <= INDENTED_ROWS else None
+        return json.dumps(doc, **kw)
 
     # -- a lossless record, for the scenario store ----------------------------------------
     _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs",
@@ -188,6 +203,12 @@ def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
 def _id(v: Any) -> str | None:
     """An optional id for the JSON: None (never NaN) where blank."""
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
+def _nums(values: Any) -> list[float | None]:
+    """:func:`_num` of each value of a column, in one pass."""
+    return [round(v, 9) if math.isfinite(v) else None
+            for v in np.asarray(values, dtype=float).tolist()]
 
 
 def _num(v: Any) -> float | None:
@@ -357,9 +378,9 @@ def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcom
                            "service_id" else s).reset_index(drop=True)
 
 
-FLOW_COLUMNS = ["source_id", "service_id", "year", "amount_m", "hwb_id", "spent_in_hwb"]
-"""The funding flows frame: ``hwb_id`` is the HWB pool the money is in (None: ICS-wide money),
-``spent_in_hwb`` the HWB whose places it pays for (None: no HWB)."""
+FLOW_COLUMNS = ["source_id", "service_id", "year", "amount_m", "hwb_id", "pool_hwb_id"]
+"""The funding flows frame: ``hwb_id`` is the HWB whose places the money pays for (None: no
+HWB), ``pool_hwb_id`` the HWB pool the money is in (None: ICS-wide money)."""
 
 
 def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.DataFrame:
@@ -372,9 +393,12 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
     pool = {(s, y): h for s, y, h in zip(data.funding["source_id"], data.funding["year"],
                                           data.funding["hwb_id"])}
     flows = flows.assign(
-        spent_in_hwb=[h or None for h in flows["hwb_id"]],
-        hwb_id=[pool.get((s, y)) or None for s, y in zip(flows["source_id"], flows["year"])])
-    return flows[FLOW_COLUMNS].astype({"hwb_id": object, "spent_in_hwb": object}
+        hwb_id=pd.Series([h or None for h in flows["hwb_id"]], index=flows.index,
+                         dtype=object),
+        pool_hwb_id=pd.Series([pool.get((s, y)) or None for s, y in zip(flows["source_id"],
+                                                                         flows["year"])],
+                              index=flows.index, dtype=object))
+    return flows[FLOW_COLUMNS].astype({"hwb_id": object, "pool_hwb_id": object}
                                       ).reset_index(drop=True)
 
 
@@ -396,9 +420,10 @@ def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFr
     spent = alloc.groupby(["hwb", "year"])[["spend_m", "baseline_m"]].sum()
     fund = data.funding[data.funding["hwb_id"] != ""]
     income = fund.groupby(["hwb_id", "year"])["amount_m"].sum()
-    own = flows[flows["hwb_id"].notna()].groupby(["hwb_id", "year"])["amount_m"].sum()
-    wide = flows[flows["hwb_id"].isna() & flows["spent_in_hwb"].notna()].groupby(
-        ["spent_in_hwb", "year"])["amount_m"].sum()
+    own = flows[flows["pool_hwb_id"].notna()].groupby(["pool_hwb_id", "year"])[
+        "amount_m"].sum()
+    wide = flows[flows["pool_hwb_id"].isna() & flows["hwb_id"].notna()].groupby(
+        ["hwb_id", "year"])["amount_m"].sum()
     rows = []
     for h, name in zip(hwbs["hwb_id"], hwbs["name"]):
         for y in data.years:
