@@ -108,3 +108,17 @@ def test_the_summary_tells_each_boards_pool_and_spend():
     lines = summary_lines(optimise(*pools_with_a_transformation_fund()))
     assert ("  Shire County 2026/27: spend £3.0m (baseline £0.0m) from its pool £2.0m of £2.0m "
             "and ICS-wide money £1.0m") in lines
+
+
+def test_a_target_on_one_boards_outcome_counts_only_its_places():
+    """min_cost: H2 must buy 30 (P2 at 10 per £1m): £3m in P2; an ICS-wide target of 30 is
+    met more cheaply in P1 (at 20): £1.5m."""
+    inputs = two_boards([("N1", Y, 2.0, "H1"), ("N2", Y, 4.0, "H2")])
+    res = optimise(inputs, policy(targets={"items": [{"metric": "m", "min": 30, "hwb": "H2"}]})
+                   .model_copy(update={"objective": "min_cost"}))
+    assert res.objective == pytest.approx(3.0) and place_spend(res, "P2") == pytest.approx(3.0)
+    t = row(res, "targets_min", metric_id="m", hwb_id="H2")
+    assert "in H2 in" in t["name"] and t["shadow_price"] == pytest.approx(0.1)  # £0.1m a unit
+    wide = optimise(inputs, policy(targets={"items": [{"metric": "m", "min": 30}]})
+                    .model_copy(update={"objective": "min_cost"}))
+    assert wide.objective == pytest.approx(1.5)
