@@ -260,9 +260,10 @@ def _hwb_of_places(places: pd.DataFrame | None) -> dict[str, str]:
 
 def _hwb_of_flows(flows: pd.DataFrame, funding: pd.DataFrame) -> pd.Series:
     """The HWB pool each flow's money belongs to ("" for ICS-wide money): the flow's own
-    ``hwb_id`` when the results carry one, else its source-year's in the funding table."""
-    if "hwb_id" in flows.columns:
-        return flows["hwb_id"].map(_blank)
+    ``pool_hwb_id`` when the results carry any, else its source-year's in the funding table
+    (a flow's ``hwb_id`` is the HWB whose places it pays for, not its pool)."""
+    if "pool_hwb_id" in flows.columns and flows["pool_hwb_id"].map(_blank).ne("").any():
+        return flows["pool_hwb_id"].map(_blank)
     if "hwb_id" not in funding.columns:
         return pd.Series("", index=flows.index)
     pool = {(s, y): _blank(h) for s, y, h in zip(funding["source_id"], funding["year"],
