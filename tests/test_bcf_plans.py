@@ -240,3 +240,46 @@ def test_the_apps_zip_holds_one_plan_per_board(plans):
         assert sorted(z.namelist()) == ["north.xlsx", "south.xlsx"]
         book = load_workbook(io.BytesIO(z.read("south.xlsx")))
     assert book.sheetnames == load_workbook(folder / "south.xlsx").sheetnames
+
+
+def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path):
+    """north's pool £4.5m and south's £4.6234567m (NHS minimum contributions), £2m ICS-wide:
+    each board's Income sheet lists its own pool, never the other's, and the ICS-wide money
+    only as the part its schemes use; north's NHS minimum contribution to adult social care
+    is checked against its stated £1.5m (the hwbs table); the lines still add up to the
+    penny to each board's spend (£6,000,000.00 and £5,123,456.70)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    base = two_boards()
+    inputs = two_boards()
+    funding = [("NMN", y, 4.5, "north") for y in (Y1, Y2)] + [
+        ("NMS", y, 4.6234567, "south") for y in (Y1, Y2)] + [("TF", y, 2.0) for y in (Y1, Y2)]
+    inputs = make_inputs(
+        services=[base.services.iloc[i].to_dict() for i in range(2)],
+        curves=[("A", "m", 1, 7.0, 10.0), ("B", "m", 1, 7.0, 5.0)], funding=funding,
+        places=[{k: v for k, v in r.items() if k != "name"} for r in
+                base.places.to_dict("records")])
+    fund = inputs.funding
+    fund.loc[fund["source_id"] != "TF", "bcf_source"] = "Minimum NHS Contribution"
+    inputs = replace(inputs, hwbs=pd.DataFrame({"hwb_id": ["north"], "name": ["Northshire"],
+                                                "two_tier": [False], "asc_min_m": [1.5]}))
+    res = build(inputs, Policy()).results()
+    assert res.optimal
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    assert expenditure_totals(tmp_path / "out" / "north.xlsx") == {Y1: 6e6, Y2: 6e6}
+    assert expenditure_totals(tmp_path / "out" / "south.xlsx") == {
+        Y1: pytest.approx(5_123_456.70, abs=1e-6), Y2: pytest.approx(5_123_456.70, abs=1e-6)}
+    north = load_workbook(tmp_path / "out" / "north.xlsx")
+    assert (north["Summary"]["B3"].value, north["Summary"]["B4"].value) == ("Northshire", "north")
+    _, income = sheet_rows(north["Income"])
+    pools = {r[-1]: r[2] for r in income if r[-1]}
+    assert pools["NMN"] == "This board's pool" and "NMS" not in pools
+    assert pools.get("TF", "ICS-wide (the part used here)") == "ICS-wide (the part used here)"
+    _, rows = sheet_rows(north["National Conditions"])
+    floors = [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
+    assert [(r[2], r[5]) for r in floors] == [(Y1, 1.5e6), (Y2, 1.5e6)]
+    assert "=SUMPRODUCT(" in floors[0][3] and 'EXACT(' in floors[0][3]
+    _, rows = sheet_rows(load_workbook(tmp_path / "out" / "south.xlsx")["National Conditions"])
+    assert not [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
