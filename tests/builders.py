@@ -20,7 +20,8 @@ SERVICE_DEFAULTS = {
     "mhis": False, "output_unit": "", "unit_cost_gbp": None, "new_or_existing": "Existing",
 }
 METRIC_DEFAULTS = {"unit": "units", "weight": 1.0, "bcf_metric": False, "better": "higher",
-                   "baseline_level": None, "level_unit": "", "level_per_outcome": None}
+                   "baseline_level": None, "level_unit": "", "level_per_outcome": None,
+                   "weight_unit": None}
 
 
 def _frame(rows: Iterable[dict], columns: Sequence[str], defaults: dict | None = None

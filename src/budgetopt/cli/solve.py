@@ -72,7 +72,8 @@ def solve(
         from budgetopt.reports.outputs import write_outputs
         from budgetopt.results.summary import summary_lines
 
-        inputs, policy = load(data, model, set_)
+        inputs, policy = load(data, model, set_, outputs={
+            "--json": json_out, "--excel": excel, "--pdf": pdf, "--workbook-pdf": workbook_pdf})
         results = build(inputs, policy, overrides=set_ or []).results()
         analyses = None
         wanted = ((pdf is not None and not no_analyses)

@@ -27,6 +27,11 @@ Frames (one row per key, keys as columns):
 Health and Wellbeing Boards (MODEL.md, "Health and Wellbeing Board pools"): ``hwb_ids`` lists
 the HWBs named in ``places.hwb_id`` in the order of their first place; with none the data set
 is one ICS-wide pool and ``has_hwbs`` is false.
+- ``evidence``: service_id, metric_id, unit_cost_gbp, eligible, max_coverage, effect,
+  effect_low, effect_high, source, certainty (None = not stated), and what they imply
+  (:func:`budgetopt.data.evidence.with_derived_curves`): derived, people_max, ceiling,
+  max_per_m, spend_to_reach_m. Empty when absent. The curves derived from it are already in
+  ``curves`` (year blank).
 
 ``years`` are the funding years in planning order; ids are strings; years are strings.
 """
@@ -46,6 +51,11 @@ def _no_hwbs() -> pd.DataFrame:
                          for c in HWB_COLUMNS})
 
 
+EVIDENCE_COLUMNS = ["service_id", "metric_id", "unit_cost_gbp", "eligible", "max_coverage",
+                    "effect", "effect_low", "effect_high", "source", "certainty", "derived",
+                    "people_max", "ceiling", "max_per_m", "spend_to_reach_m"]
+
+
 @dataclass(frozen=True)
 class Inputs:
     services: pd.DataFrame
@@ -58,6 +68,7 @@ class Inputs:
     workforce_need: pd.DataFrame
     baseline: pd.DataFrame
     years: tuple[str, ...]
+    evidence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EVIDENCE_COLUMNS))
     source: str = ""  # where the data came from (path), for messages and provenance
     data_hash: str = ""  # sha256 of the canonical content: the same for CSV and workbook
     warnings: tuple[str, ...] = field(default_factory=tuple)

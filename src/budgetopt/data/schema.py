@@ -90,6 +90,10 @@ BCF_FUNDING_SOURCES: tuple[str, ...] = (
     "Other",
 )
 NEW_OR_EXISTING: tuple[str, ...] = ("New", "Existing")
+CERTAINTY: tuple[str, ...] = ("high", "moderate", "low")
+"""How sure the evidence behind a derived curve is (GRADE-like words)."""
+WEIGHT_UNITS: dict[str, float] = {"£": 1.0, "£k": 1e3, "£m": 1e6}
+"""metrics.weight_unit: £ per unit of weight."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class Column:
     unit: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    above: float | None = None  # a strict lower bound: the value must be more than this
     choices: tuple[str, ...] = ()
     contract: bool = False  # fixed by MODEL.md's contract
 
@@ -195,6 +200,11 @@ METRICS = Table(
                "Acute hospital cost avoided per unit of outcome, in £ (e.g. £2,800 an emergency "
                "admission avoided): what the acute demand offset can release. Blank = 0.",
                required=False, blank_ok=True, default=0.0, unit="£", minimum=0.0),
+        Column("weight_unit", "choice",
+               "What one unit of weight is worth in money, when the weights are money: £, £k "
+               "(thousand) or £m (million); blank = not money (e.g. QALYs). Lets analyses "
+               "also speak in £.", required=False, blank_ok=True, default=None,
+               choices=tuple(WEIGHT_UNITS)),
     ),
     key=("metric_id",),
 )
@@ -334,11 +344,45 @@ HWBS = Table(
     key=("hwb_id",),
 )
 
+EVIDENCE = Table(
+    "evidence",
+    "Evidence a response curve is derived from, per service and metric: what it costs to "
+    "serve one person, how many could benefit, how many can be reached and the effect on "
+    "each. A service with evidence and no curves rows for that metric gets a curve derived "
+    "from it (docs/evidence.md).",
+    (
+        Column("service_id", "id", "Service (see services).", contract=True),
+        Column("metric_id", "id", "Metric (see metrics).", contract=True),
+        Column("unit_cost_gbp", "number", "Cost of serving one person, in £.", unit="£",
+               above=0.0, contract=True),
+        Column("eligible", "number", "People who could benefit, a year, ICS-wide.",
+               unit="people", minimum=0.0, contract=True),
+        Column("max_coverage", "number",
+               "Share of the eligible people the service can realistically reach (0-1).",
+               minimum=0.0, maximum=1.0, contract=True),
+        Column("effect", "number", "Outcome units per person served (central estimate).",
+               unit="outcome per person", minimum=0.0, contract=True),
+        Column("effect_low", "number", "Low estimate of the effect. Blank = central.",
+               required=False, blank_ok=True, default=None, unit="outcome per person",
+               minimum=0.0, contract=True),
+        Column("effect_high", "number", "High estimate of the effect. Blank = central.",
+               required=False, blank_ok=True, default=None, unit="outcome per person",
+               minimum=0.0, contract=True),
+        Column("source", "text", "Where the figures come from (e.g. PSSRU Unit Costs; a NICE "
+               "evidence review).", required=False, blank_ok=True, default="", contract=True),
+        Column("certainty", "choice", "How sure the evidence is: high, moderate or low. "
+               "Blank = not stated.", required=False, blank_ok=True, default=None,
+               choices=CERTAINTY, contract=True),
+    ),
+    required=False,
+    key=("service_id", "metric_id"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SERVICES, METRICS, CURVES, FUNDING, ELIGIBILITY, PLACES, WORKFORCE, WORKFORCE_NEED,
-        BASELINE, HWBS,
+        BASELINE, HWBS, EVIDENCE,
     )
 }
 

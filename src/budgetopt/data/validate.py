@@ -46,6 +46,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from budgetopt.data.evidence import with_derived_curves
 from budgetopt.data.inputs import Inputs
 from budgetopt.data.read import RawData, RawTable, cell_text
 from budgetopt.data.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column, Table
@@ -240,7 +241,8 @@ PARSERS: dict[str, Callable[[str, Column], object]] = {
     "id": _text, "text": _text,
 }
 
-_BOUNDS = (("minimum", operator.lt, "at least"), ("maximum", operator.gt, "at most"))
+_BOUNDS = (("minimum", operator.lt, "at least"), ("maximum", operator.gt, "at most"),
+           ("above", operator.le, "more than"))
 
 
 def check_bounds(value: float, col: Column) -> None:
@@ -289,6 +291,8 @@ def check_tables_present(raw: RawData, report: Report) -> None:
     """Every required table is in the data set (naming a file or sheet that looks like it)."""
     ignored = _ignored_by_stem(raw)
     for table in TABLES.values():
+        if table.name == "curves" and "evidence" in raw.tables:
+            continue  # every curve may be derived from evidence
         if table.required and table.name not in raw.tables:
             add = (f"add a sheet named '{table.name}'" if raw.workbook
                    else f"add {table.name}.csv to the folder")
@@ -345,7 +349,10 @@ def _parse_table(raw: RawTable, report: Report) -> ParsedTable:
 
 def check_required_tables_have_rows(tables: Tables, report: Report) -> None:
     """A required table that is present has at least one row."""
+    evidence = tables.get("evidence")
     for t in tables.values():
+        if t.spec.name == "curves" and evidence is not None and evidence.records:
+            continue  # every curve may be derived from evidence
         if t.spec.required and not t.records:
             report.problem(t.where, f"the table has no rows: the {t.spec.name} table needs at "
                            "least one")
@@ -389,6 +396,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("baseline", "service_id", "services", "service_id"),
     Reference("baseline", "place_id", "places", "place_id"),
     Reference("baseline", "year", "funding", "year"),
+    Reference("evidence", "service_id", "services", "service_id"),
+    Reference("evidence", "metric_id", "metrics", "metric_id"),
 )
 
 
@@ -488,6 +497,10 @@ ORDERS: tuple[Order, ...] = (
           "per_m_low"),
     Order("curves", "per_m", "per_m_high", "the high estimate must not be below the central "
           "one", "per_m_high"),
+    Order("evidence", "effect_low", "effect", "the low estimate of the effect must not exceed "
+          "the central one", "effect_low"),
+    Order("evidence", "effect", "effect_high", "the high estimate of the effect must not be "
+          "below the central one", "effect_high"),
 )
 
 
@@ -612,11 +625,12 @@ def check_concave(tables: Tables, report: Report) -> None:
 
 
 def check_services_have_curves(tables: Tables, report: Report) -> None:
-    """Warn about a service with no curve rows: it buys no outcome."""
-    services, curves = tables.get("services"), tables.get("curves")
-    if services is None or curves is None:
+    """Warn about a service with no curve rows (and no evidence): it buys no outcome."""
+    services = tables.get("services")
+    if services is None:
         return
-    with_curve = set(curves.first_rows("service_id"))
+    with_curve = {sid for name in ("curves", "evidence") if name in tables
+                  for sid in tables[name].first_rows("service_id")}
     for sid, row in services.first_rows("service_id").items():
         if sid not in with_curve:
             report.warn(services.where, f"service '{sid}' has no rows in curves, so it buys "
@@ -729,9 +743,22 @@ def data_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> str:
         rows = [[_canonical(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         key = [list(frame.columns).index(k) for k in TABLES[name].key]
         rows.sort(key=lambda r: json.dumps([r[i] for i in key], ensure_ascii=False))
+        if name == "evidence" and not rows:
+            continue  # a data set without evidence hashes as it did before the table existed
         doc[name] = {"columns": list(frame.columns), "rows": rows}
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _warn_evidence_not_used(evidence: ParsedTable, frame: pd.DataFrame, report: Report) -> None:
+    """A service-metric with both curves rows and evidence: the curve is used as given."""
+    given = set(zip(frame.loc[~frame["derived"], "service_id"],
+                    frame.loc[~frame["derived"], "metric_id"]))
+    for row, (sid, mid) in evidence.rows("service_id", "metric_id"):
+        if (sid, mid) in given:
+            report.warn(evidence.where, f"service '{sid}' has curves rows for metric '{mid}', "
+                        "so that curve is used as given and this evidence is shown as its "
+                        "source only", row=row, column="service_id", value=sid)
 
 
 def _sorted_problems(raw: RawData, problems: list[Problem]) -> list[Problem]:
@@ -780,6 +807,10 @@ def validate(raw: RawData, *, nonconcave: Nonconcave | str = "reject") -> Inputs
         _fill_curve_estimates(tables["curves"])
     frames = {name: to_frame(spec, tables[name].records if name in tables else [])
               for name, spec in TABLES.items()}
+    frames["curves"], frames["evidence"] = with_derived_curves(frames["curves"],
+                                                               frames["evidence"])
+    if "evidence" in tables:
+        _warn_evidence_not_used(tables["evidence"], frames["evidence"], report)
     years = horizon(tables)
     return Inputs(**frames, years=years, source=raw.source,
                   data_hash=data_hash(frames, years), warnings=tuple(report.warnings))

@@ -1,57 +1,24 @@
 """Write a solve's outputs all-or-nothing.
 
 Every file is written to a temporary name beside its target and renamed into place only when
-all of them were written, so a failure never leaves a partial output behind.
+all of them were written (:func:`budgetopt.safe.write_atomically`), so a failure never leaves a
+partial output behind.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from budgetopt.data.dataset import temp_sibling
 from budgetopt.data.inputs import Inputs
-from budgetopt.errors import InputError
 from budgetopt.results.tables import Results
+from budgetopt.safe import write_atomically
 
 if TYPE_CHECKING:
     from budgetopt.analyses.board import Analyses
     from budgetopt.policy import Policy
-
-
-def _temp_beside(path: Path) -> Path:
-    if not path.parent.exists():
-        raise InputError.single(str(path), f"the folder {path.parent} does not exist")
-    return temp_sibling(path)
-
-
-def write_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
-    """Run each writer into a temporary file, then rename them all into place.
-
-    A writer may make a folder instead (``--bcf-dir``): a new folder is renamed into place
-    whole; into an existing one, each of its files is renamed in."""
-    temps: dict[Path, Path] = {}
-    try:
-        for target, write in writers.items():
-            tmp = _temp_beside(target)
-            temps[target] = tmp
-            write(tmp)
-        for target, tmp in temps.items():
-            if tmp.is_dir() and target.is_dir():
-                for made in sorted(tmp.iterdir()):
-                    os.replace(made, target / made.name)
-            else:
-                os.replace(tmp, target)
-    finally:
-        for tmp in temps.values():
-            if tmp.is_dir():
-                shutil.rmtree(tmp, ignore_errors=True)
-            elif tmp.exists():
-                tmp.unlink()
 
 
 def write_outputs(results: Results, json_path: Path | None = None,
@@ -96,7 +63,7 @@ def write_outputs(results: Results, json_path: Path | None = None,
     if workbook_pdf_path is not None:
         writers[Path(workbook_pdf_path)] = lambda p: _workbook_pdf(results, inputs, p, scenario,
                                                                    analyses)
-    write_atomically(writers)
+    write_atomically(writers, folders={Path(bcf_dir)} if bcf_dir is not None else ())
 
 
 def _workbook_pdf(results: Results, inputs: Inputs, path: Path, scenario: str,
