@@ -39,6 +39,7 @@ from budgetopt.reports.excel.workbook import (
     _lists_sheet,
     _policy_of,
     compare,
+    finish,
     status_colours,
     status_formula,
 )
@@ -256,15 +257,7 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
     _metrics(wb.create_sheet(L.METRICS.name), plan, inputs)
     _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs)
     _summary(summary, plan, results, inputs, exp, income, statuses)
-    if "Lists" in wb.sheetnames:
-        wb.move_sheet("Lists", offset=len(wb.sheetnames) - 1 - wb.sheetnames.index("Lists"))
-    for ws in wb.worksheets:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.oddFooter.center.text = "&A — page &P of &N"
+    finish(wb)
     wb.save(path)
 
 
