@@ -283,3 +283,35 @@ def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path
     assert "=SUMPRODUCT(" in floors[0][3] and 'EXACT(' in floors[0][3]
     _, rows = sheet_rows(load_workbook(tmp_path / "out" / "south.xlsx")["National Conditions"])
     assert not [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
+
+
+def test_rounding_to_pennies_keeps_every_board_year_total():
+    """Property: for any lines (board, year, £m) each line becomes whole pennies within one
+    penny of its exact value, and each board-year's lines add up to its spend rounded to the
+    penny."""
+    import pandas as pd
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from budgetopt.reports.excel.bcf_plans import _to_pennies
+
+    amounts = st.floats(min_value=0.0, max_value=500.0, allow_nan=False)
+    lines_of = st.lists(st.tuples(st.sampled_from(["n", "s", "e"]), st.sampled_from([Y1, Y2]),
+                                  amounts), min_size=1, max_size=40)
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None)
+    @given(lines_of)
+    def check(rows):
+        lines = pd.DataFrame([(h, "SRC", f"S{i}", y, a) for i, (h, y, a) in enumerate(rows)],
+                             columns=["hwb_id", "source_id", "service_id", "year", "amount_m"])
+        spend = lines.groupby(["hwb_id", "year"], as_index=False)["amount_m"].sum().rename(
+            columns={"amount_m": "spend_m"})
+        out = _to_pennies(lines, spend)
+        p = out["amount_m"] * 1e8
+        assert ((p - p.round()).abs() < 1e-4).all()
+        assert ((out["amount_m"] - lines["amount_m"]).abs() * 1e8 <= 1.0 + 1e-6).all()
+        got = out.groupby(["hwb_id", "year"])["amount_m"].sum() * 1e8
+        want = spend.set_index(["hwb_id", "year"])["spend_m"] * 1e8
+        assert ((got - want.round()).abs() < 1e-3).all()
+
+    check()
