@@ -315,3 +315,30 @@ def test_rounding_to_pennies_keeps_every_board_year_total():
         assert ((got - want.round()).abs() < 1e-3).all()
 
     check()
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_the_examples_plan_opens_in_libreoffice_with_every_check_green(tmp_path):
+    """The example (no HWBs: one ics.xlsx) under ics-statutory, recalculated by LibreOffice:
+    every condition-3 check met, the adult social care floor among them (£60m a year), and
+    the Summary's income and expenditure equal each year (nothing unallocated)."""
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.policy import load_policy
+
+    inputs = load_dataset(EXAMPLE)
+    res = build(inputs, load_policy(ROOT / "models" / "ics-statutory.yaml")).results()
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    values = load_workbook(recalculated(tmp_path / "out" / "ics.xlsx", tmp_path / "calc"),
+                           data_only=True)
+    _, rows = sheet_rows(values["National Conditions"])
+    checks = [r for r in rows if r[0].startswith("3.")]
+    assert {r[6] for r in checks} == {"Met"}, [r for r in checks if r[6] != "Met"]
+    asc = [r for r in checks if r[1] == "NHS minimum contribution to adult social care"]
+    assert [r[5] for r in asc] == [60e6] * len(inputs.years)
+    summary = {r[0]: r[1:4] for r in values["Summary"].iter_rows(values_only=True)
+               if r[0] in inputs.years}
+    for y, (income, spend, left) in summary.items():
+        spent = res.allocation.loc[res.allocation["year"] == y, "spend_m"].sum() * 1e6
+        assert spend == pytest.approx(round(spent, 2), abs=0.005)
+        assert left == pytest.approx(income - spend, abs=0.005)
