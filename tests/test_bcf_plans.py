@@ -342,3 +342,28 @@ def test_the_examples_plan_opens_in_libreoffice_with_every_check_green(tmp_path)
         spent = res.allocation.loc[res.allocation["year"] == y, "spend_m"].sum() * 1e6
         assert spend == pytest.approx(round(spent, 2), abs=0.005)
         assert left == pytest.approx(income - spend, abs=0.005)
+
+
+def test_flows_that_name_their_board_are_used_as_they_are(plans):
+    """Results whose funding flows say which board's places each pays for (``hwb_id``, as
+    the solve gives them with HWB pools): each board's lines are those flows, to the penny."""
+    from dataclasses import replace
+
+    inputs, res, _ = plans
+    spend = res.allocation.assign(hwb_id=res.allocation["place_id"].map(
+        {"N1": "north", "N2": "north", "S1": "south"}))
+    by_board = spend.groupby(["service_id", "hwb_id", "year"], as_index=False)["spend_m"].sum()
+    # two sources per board-line: 30% from X, 70% from Y
+    flows = [{"source_id": src, "service_id": r.service_id, "year": r.year,
+              "hwb_id": r.hwb_id, "amount_m": r.spend_m * share, "pool_hwb_id": None}
+             for r in by_board.itertuples() for src, share in (("X", 0.3), ("Y", 0.7))]
+    import pandas as pd
+
+    named = replace(res, funding_flows=pd.DataFrame(flows))
+    lines = hwb_flows(named, inputs)
+    got = lines.groupby(["hwb_id", "source_id", "service_id", "year"])["amount_m"].sum()
+    for f in flows:
+        key = (f["hwb_id"], f["source_id"], f["service_id"], f["year"])
+        assert got[key] == pytest.approx(f["amount_m"], abs=0.01e-6)
+    totals = lines.groupby(["hwb_id", "year"])["amount_m"].sum()
+    assert totals[("south", Y1)] * 1e8 == pytest.approx(512_345_670, abs=1e-3)

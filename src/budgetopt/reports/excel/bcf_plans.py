@@ -149,8 +149,10 @@ def _split(f: pd.DataFrame, need: dict[str, float], owner: dict, year: str
     if "hwb_id" in f.columns:  # the solve says which board each flow pays for
         out: dict[str, dict[str, float]] = {}
         for h, src, amt in zip(f["hwb_id"], f["source_id"], f["amount_m"]):
-            h = h if h in need else next(iter(need)) if len(need) == 1 else h
-            if pd.notna(h) and h in need:
+            h = ICS_PLAN if h is None or pd.isna(h) else h  # a place of no board
+            if h not in need and len(need) == 1:
+                h = next(iter(need))
+            if h in need:
                 out.setdefault(h, {})[src] = out.get(h, {}).get(src, 0.0) + float(amt)
         return out
     out = {h: {} for h in need}
@@ -432,13 +434,20 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
 
     policy = _policy_of(results)
     if inputs.has_hwbs:
-        table = inputs.hwb_table().set_index("hwb_id")
-        stated = table["asc_min_m"].get(plan.hwb_id, np.nan)
-        floors = {} if pd.isna(stated) else dict.fromkeys(plan.years, float(stated))
+        c = results.constraints
+        solved = (c[(c["component"] == "bcf_asc_hwb") & (c["hwb_id"] == plan.hwb_id)]
+                  if "hwb_id" in c.columns else c.iloc[:0])
+        if len(solved):  # the solve's own floor for this board (risen by the uplift)
+            floors = dict(zip(solved["year"], solved["limit"].astype(float)))
+            whose = "this board's floor in the solve (its minimum risen by the uplift)"
+        else:
+            table = inputs.hwb_table().set_index("hwb_id")
+            stated = table["asc_min_m"].get(plan.hwb_id, np.nan)
+            floors = {} if pd.isna(stated) else dict.fromkeys(plan.years, float(stated))
+            whose = "the board's stated minimum (hwbs table, asc_min_m)"
         fund = plan.flows.merge(inputs.funding.drop_duplicates("source_id")[
             ["source_id", "bcf_source"]], on="source_id", how="left")
         sources = sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
-        whose = "the board's stated minimum (hwbs table, asc_min_m)"
     else:
         if policy is None or not policy.enabled("bcf_conditions"):
             return []
