@@ -67,7 +67,14 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
     _allocation(wb.create_sheet("Allocation"), results, inputs)
     _rule_costs(wb.create_sheet("What each rule costs"), results)
     _tradeoffs(wb.create_sheet("Trade-offs"), results, analyses or Analyses())
-    if "Lists" in wb.sheetnames:  # the drop-down values: hidden, last
+    finish(wb)
+    wb.save(path)
+
+
+def finish(wb) -> None:
+    """The drop-down values' sheet hidden and last; every sheet printed A4 landscape, one
+    page wide, with its name and page number in the footer."""
+    if "Lists" in wb.sheetnames:
         wb.move_sheet("Lists", offset=len(wb.sheetnames) - 1 - wb.sheetnames.index("Lists"))
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
@@ -77,7 +84,6 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = False
         ws.oddFooter.center.text = "&A — page &P of &N"
-    wb.save(path)
 
 
 # -- helpers -------------------------------------------------------------------------------------
