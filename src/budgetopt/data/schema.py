@@ -81,6 +81,7 @@ BCF_FUNDING_SOURCES: tuple[str, ...] = (
     "Minimum NHS Contribution",
     "Additional NHS Contribution",
     "iBCF",
+    "Local Authority Better Care Grant",
     "DFG",
     "Local Authority Discharge Funding",
     "ICB Discharge Funding",
@@ -239,6 +240,10 @@ FUNDING = Table(
         _money("amount_m", "£m available in the year.", contract=True),
         Column("bcf_source", "choice", "BCF 'Source of Funding' this maps to.", required=False,
                blank_ok=True, default="Other", choices=BCF_FUNDING_SOURCES),
+        Column("hwb_id", "id", "Health and Wellbeing Board whose BCF pool this source-year "
+               "belongs to: it pays only for spend in that HWB's places. Blank = ICS-wide "
+               "money (a transformation fund, say) that may pay for any place.",
+               required=False, blank_ok=True, default=None, contract=True),
     ),
     key=("source_id", "year"),
 )
@@ -270,6 +275,9 @@ PLACES = Table(
         Column("effect", "number", "Effect multiplier: outcome per £ here relative to average. "
                "Blank = 1.", required=False, blank_ok=True, default=1.0, minimum=0.0,
                contract=True),
+        Column("hwb_id", "id", "Health and Wellbeing Board (HWB) the place belongs to. Blank "
+               "= none: only ICS-wide money pays for its spend.", required=False,
+               blank_ok=True, default=None, contract=True),
     ),
     required=False,
     key=("place_id",),
@@ -351,11 +359,30 @@ EVIDENCE = Table(
     key=("service_id", "metric_id"),
 )
 
+HWBS = Table(
+    "hwbs",
+    "Optional facts about each Health and Wellbeing Board named in places.hwb_id (an HWB "
+    "not listed here takes the defaults).",
+    (
+        Column("hwb_id", "id", "HWB identifier (see places.hwb_id)."),
+        Column("name", "text", "HWB name, e.g. the council's. Blank = the hwb_id.",
+               required=False, blank_ok=True, default=None),
+        Column("two_tier", "bool", "A county with district councils: its Disabled Facilities "
+               "Grant is passed to the districts (yes/no).", required=False, blank_ok=True,
+               default=False),
+        _money("asc_min_m", "NHS minimum contribution to adult social care required in the "
+               "first plan year; later years rise by the BCF rule set's uplift. Blank = none "
+               "stated.", required=False, blank_ok=True, default=None),
+    ),
+    required=False,
+    key=("hwb_id",),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SERVICES, METRICS, CURVES, FUNDING, ELIGIBILITY, PLACES, WORKFORCE, WORKFORCE_NEED,
-        BASELINE, EVIDENCE,
+        BASELINE, HWBS, EVIDENCE,
     )
 }
 

@@ -17,6 +17,7 @@ cell types, blanks, ranges,    :func:`parse_cell` (one parser per column kind, o
 choices, yes/no words          helper for minimum and maximum)
 keys unique                    :func:`check_unique_keys`
 references known               :func:`check_references`
+HWB references known           :func:`check_hwb_references`
 row-wise order (min <= max,    :func:`check_ordered_columns`
 low <= central <= high)
 bands numbered 1..n            :func:`check_bands_numbered`
@@ -428,6 +429,53 @@ def check_references(tables: Tables, report: Report) -> None:
                            row=row, column=ref.column, value=value)
 
 
+def check_hwb_references(tables: Tables, report: Report) -> None:
+    """Health and Wellbeing Boards (MODEL.md, "Health and Wellbeing Board pools"): every
+    ``funding.hwb_id`` is the HWB of some place (a places table with an hwb_id column is
+    needed for any). Warnings: a place without an HWB among places that have one (only
+    ICS-wide money can pay for it), an HWB missing from the ``hwbs`` table when there is one
+    (it takes the defaults), and an ``hwbs`` row that no place names."""
+    funding, places, hwbs = (tables.get(n) for n in ("funding", "places", "hwbs"))
+    known = {h: r for h, r in places.first_rows("hwb_id").items() if h is not None} \
+        if places else {}
+    if funding is not None:
+        for row, (hwb,) in funding.rows("hwb_id"):
+            if hwb is None or hwb in known:
+                continue
+            if places is None:
+                why = ("there is no places table, so no place belongs to an HWB: add a places "
+                       "table with an hwb_id column, or leave hwb_id blank for ICS-wide money")
+            elif not known:
+                why = (f"no place in {places.where} has an hwb_id: give each place its HWB "
+                       "in an hwb_id column, or leave this hwb_id blank for ICS-wide money")
+            else:
+                why = (f"no place in {places.where} belongs to it (HWBs: "
+                       f"{', '.join(map(str, known))}){suggestion(str(hwb), known)}")
+            report.problem(funding.where, f"unknown hwb_id: {why}", row=row, column="hwb_id",
+                           value=hwb)
+    if places is None or not known:
+        return
+    for row, (pid, hwb) in places.rows("place_id", "hwb_id"):
+        if hwb is None:
+            report.warn(places.where, f"place '{pid}' has no hwb_id while other places have "
+                        "one: only ICS-wide money (funding rows with a blank hwb_id) can pay "
+                        "for its spend", row=row, column="hwb_id")
+    if hwbs is None:
+        return
+    listed = hwbs.first_rows("hwb_id")
+    for hwb, row in known.items():
+        if hwb not in listed:
+            report.warn(places.where, f"HWB '{hwb}' has no row in {hwbs.where}"
+                        f"{suggestion(str(hwb), listed)}, so it takes the defaults (not "
+                        "two-tier, no ASC minimum stated)", row=row, column="hwb_id",
+                        value=hwb)
+    for hwb, row in listed.items():
+        if hwb not in known:
+            report.warn(hwbs.where, f"HWB '{hwb}' has no place (no row of {places.where} "
+                        "names it in hwb_id), so it is not used", row=row, column="hwb_id",
+                        value=hwb)
+
+
 @dataclass(frozen=True)
 class Order:
     """Within a row, ``lower <= upper`` (blank cells skipped)."""
@@ -636,6 +684,7 @@ RULES: tuple[Rule, ...] = (
     check_required_tables_have_rows,
     check_unique_keys,
     check_references,
+    check_hwb_references,
     check_ordered_columns,
     check_bands_numbered,
     check_concave,
