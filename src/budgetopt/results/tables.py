@@ -23,6 +23,7 @@ from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.results.words import (
     Infeasibility,
     Relaxation,
+    low_certainty_flags,
     reduced_cost_sentence,
     shadow_sentence,
 )
@@ -358,12 +359,14 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
     x = x_all[compiled.columns(compiled.model.x)] if x_all is not None else None
     base_x = baseline_segments(data)
     c = objective_coefficients(data)
+    allocation = allocation_table(data, x)
+    warnings = tuple(warnings) + low_certainty_flags(data.inputs, allocation)
     return Results(
         status=outcome.status,
         solver_status=outcome.solver_status,
         objective=outcome.objective,
         mode=data.policy.objective,
-        allocation=allocation_table(data, x),
+        allocation=allocation,
         funding_flows=flow_table(data, compiled, x_all),
         outcomes=outcome_table(data, x, base_x),
         constraints=constraint_table(compiled, outcome, data.policy.objective),
