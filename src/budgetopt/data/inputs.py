@@ -21,17 +21,17 @@ Frames (one row per key, keys as columns):
 - ``workforce``: group_id, year, wte_available, name.
 - ``workforce_need``: group_id, service_id, wte_per_m.
 - ``baseline``: service_id, place_id, year, amount_m (empty when absent).
-- ``evidence``: service_id, metric_id, unit_cost_gbp, eligible, max_coverage, effect,
-  effect_low, effect_high, source, certainty (None = not stated), and what they imply
-  (:func:`budgetopt.data.evidence.with_derived_curves`): derived, people_max, ceiling,
-  max_per_m, spend_to_reach_m. Empty when absent. The curves derived from it are already in
-  ``curves`` (year blank).
 - ``hwbs``: hwb_id, name (None = the id), two_tier, asc_min_m (NaN = none stated); empty when
   absent. Use :meth:`Inputs.hwb_table` for one row per HWB with the defaults filled.
 
 Health and Wellbeing Boards (MODEL.md, "Health and Wellbeing Board pools"): ``hwb_ids`` lists
 the HWBs named in ``places.hwb_id`` in the order of their first place; with none the data set
 is one ICS-wide pool and ``has_hwbs`` is false.
+- ``evidence``: service_id, metric_id, unit_cost_gbp, eligible, max_coverage, effect,
+  effect_low, effect_high, source, certainty (None = not stated), and what they imply
+  (:func:`budgetopt.data.evidence.with_derived_curves`): derived, people_max, ceiling,
+  max_per_m, spend_to_reach_m. Empty when absent. The curves derived from it are already in
+  ``curves`` (year blank).
 
 ``years`` are the funding years in planning order; ids are strings; years are strings.
 """
@@ -43,15 +43,17 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-EVIDENCE_COLUMNS = ["service_id", "metric_id", "unit_cost_gbp", "eligible", "max_coverage",
-                    "effect", "effect_low", "effect_high", "source", "certainty", "derived",
-                    "people_max", "ceiling", "max_per_m", "spend_to_reach_m"]
 HWB_COLUMNS = ("hwb_id", "name", "two_tier", "asc_min_m")
 
 
 def _no_hwbs() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=float if c == "asc_min_m" else object)
                          for c in HWB_COLUMNS})
+
+
+EVIDENCE_COLUMNS = ["service_id", "metric_id", "unit_cost_gbp", "eligible", "max_coverage",
+                    "effect", "effect_low", "effect_high", "source", "certainty", "derived",
+                    "people_max", "ceiling", "max_per_m", "spend_to_reach_m"]
 
 
 @dataclass(frozen=True)

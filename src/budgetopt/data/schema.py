@@ -325,6 +325,25 @@ BASELINE = Table(
     key=("service_id", "place_id", "year"),
 )
 
+HWBS = Table(
+    "hwbs",
+    "Optional facts about each Health and Wellbeing Board named in places.hwb_id (an HWB "
+    "not listed here takes the defaults).",
+    (
+        Column("hwb_id", "id", "HWB identifier (see places.hwb_id)."),
+        Column("name", "text", "HWB name, e.g. the council's. Blank = the hwb_id.",
+               required=False, blank_ok=True, default=None),
+        Column("two_tier", "bool", "A county with district councils: its Disabled Facilities "
+               "Grant is passed to the districts (yes/no).", required=False, blank_ok=True,
+               default=False),
+        _money("asc_min_m", "NHS minimum contribution to adult social care required in the "
+               "first plan year; later years rise by the BCF rule set's uplift. Blank = none "
+               "stated.", required=False, blank_ok=True, default=None),
+    ),
+    required=False,
+    key=("hwb_id",),
+)
+
 EVIDENCE = Table(
     "evidence",
     "Evidence a response curve is derived from, per service and metric: what it costs to "
@@ -357,25 +376,6 @@ EVIDENCE = Table(
     ),
     required=False,
     key=("service_id", "metric_id"),
-)
-
-HWBS = Table(
-    "hwbs",
-    "Optional facts about each Health and Wellbeing Board named in places.hwb_id (an HWB "
-    "not listed here takes the defaults).",
-    (
-        Column("hwb_id", "id", "HWB identifier (see places.hwb_id)."),
-        Column("name", "text", "HWB name, e.g. the council's. Blank = the hwb_id.",
-               required=False, blank_ok=True, default=None),
-        Column("two_tier", "bool", "A county with district councils: its Disabled Facilities "
-               "Grant is passed to the districts (yes/no).", required=False, blank_ok=True,
-               default=False),
-        _money("asc_min_m", "NHS minimum contribution to adult social care required in the "
-               "first plan year; later years rise by the BCF rule set's uplift. Blank = none "
-               "stated.", required=False, blank_ok=True, default=None),
-    ),
-    required=False,
-    key=("hwb_id",),
 )
 
 TABLES: dict[str, Table] = {
