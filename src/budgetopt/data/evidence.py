@@ -190,8 +190,11 @@ def low_certainty_sources(inputs: object) -> dict[str, str]:
     low = ev[ev["certainty"].astype(object) == "low"]
     out: dict[str, str] = {}
     for sid, group in low.groupby("service_id", sort=True):
-        out[sid] = "; ".join(f"{m}: {s}" if isinstance(s, str) and s else str(m)
-                             for m, s in zip(group["metric_id"], group["source"], strict=True))
+        by_source: dict[str, list[str]] = {}
+        for m, s in zip(group["metric_id"], group["source"], strict=True):
+            by_source.setdefault(s if isinstance(s, str) else "", []).append(str(m))
+        out[sid] = "; ".join(f"{', '.join(ms)}: {s}" if s else ", ".join(ms)
+                             for s, ms in by_source.items())
     return out
 
 
