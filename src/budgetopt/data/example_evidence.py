@@ -38,8 +38,8 @@ _PEOPLE: dict[str, tuple[float, float, str, str]] = {
     "DFGADAPT": (1, 0.5, "Foundations DFG data; PSSRU Unit Costs", "moderate"),
     "HANDY": (1, 0.4, "Care and Repair England evaluations", "low"),
     "TELECARE": (1, 0.5, "Whole System Demonstrator trial; PSSRU Unit Costs", "low"),
-    "EHCH": (1, 0.8, "NHS England Enhanced Health in Care Homes evaluation (admissions 0.6 "
-             "of usual)", "moderate"),
+    "EHCH": (1, 0.8, ("NHS England Enhanced Health in Care Homes evaluation (admissions 0.6 "
+             "of usual)"), "moderate"),
     "HOMELESS": (1, 0.5, "Pathway hospital homeless team evaluations", "low"),
     "MHSAFE": (1, 0.4, "Mental-health crisis alternatives evaluations", "low"),
     "MHCOMM": (1, 0.5, "NICE guideline on crisis resolution and home treatment", "moderate"),
