@@ -314,3 +314,18 @@ def test_the_example_solved_from_evidence_gives_a_plausible_plan(tmp_path):
     by_service = res.allocation.groupby("service_id")["spend_m"].sum()
     assert (by_service > 0).all()
     assert any("low-certainty evidence" in w for w in res.warnings)
+
+
+def test_template_has_the_evidence_sheet_with_units_and_a_certainty_drop_down(tmp_path):
+    from openpyxl import load_workbook
+
+    from budgetopt.data.template import write_template
+
+    ws = load_workbook(write_template(tmp_path / "t.xlsx"))["evidence"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["service_id", "metric_id", "unit_cost_gbp"]
+    assert "Unit: £." in ws.cell(row=2, column=3).value
+    rules = {str(dv.sqref).split(":")[0][0]: dv for dv in ws.data_validations.dataValidation}
+    assert rules["J"].formula1 == '"high,moderate,low"'  # certainty
+    assert (rules["C"].operator, rules["C"].formula1) == ("greaterThan", "0.0")  # unit cost
+    assert (rules["E"].operator, rules["E"].formula2) == ("between", "1.0")  # coverage
