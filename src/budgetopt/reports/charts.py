@@ -608,6 +608,47 @@ def evidence_value(evpi: pd.DataFrame, names: dict[str, str] | None = None,
     return _layout(fig, title, "value of perfect information (weighted outcome)", "")
 
 
+def curve_with_evidence(inputs, service_id: str, metric_id: str) -> go.Figure:
+    """One service's response curve for one metric: the outcome a year against spend (£m a
+    year, ICS-wide), central with its low-high band, and for a curve derived from evidence
+    the smooth cost-coverage curve and its ceiling; the evidence's source and certainty in
+    the title (as text, never markup)."""
+    from budgetopt.data.evidence import smooth_outcome
+
+    cur = inputs.curves[(inputs.curves["service_id"] == service_id)
+                        & (inputs.curves["metric_id"] == metric_id)]
+    cur = cur[cur["year"].isna()] if cur["year"].isna().any() else cur
+    cur = cur.sort_values("band")
+    x = np.r_[0.0, np.cumsum(cur["width_m"].to_numpy(float))]
+    fig = go.Figure()
+    for column, name, colour, dash in (("per_m_high", "high estimate", OKABE_ITO[1], "dot"),
+                                       ("per_m", "central estimate", OKABE_ITO[4], "solid"),
+                                       ("per_m_low", "low estimate", OKABE_ITO[5], "dot")):
+        y = np.r_[0.0, np.cumsum(cur["width_m"].to_numpy(float) * cur[column].to_numpy(float))]
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers",
+                                 line={"color": colour, "dash": dash},
+                                 hovertemplate="£%{x:,.2f}m: %{y:,.1f}<extra></extra>"))
+    ev = inputs.evidence
+    row = ev[(ev["service_id"] == service_id) & (ev["metric_id"] == metric_id)]
+    names = dict(zip(inputs.services["service_id"], inputs.services["name"], strict=True))
+    title = f"{names.get(service_id, service_id)}: {metric_id} bought by spend"
+    if len(row):
+        r = row.iloc[0]
+        if bool(r["derived"]):
+            xs = np.linspace(0.0, max(float(x[-1]), 1e-9) * 1.25, 120)
+            fig.add_trace(go.Scatter(
+                x=xs, y=smooth_outcome(xs, float(r["unit_cost_gbp"]), float(r["eligible"]),
+                                       float(r["max_coverage"]), float(r["effect"])),
+                name="cost-coverage curve (smooth)", mode="lines",
+                line={"color": OKABE_ITO[2], "dash": "dash"}, hoverinfo="skip"))
+            fig.add_hline(y=float(r["ceiling"]), line={"color": "#777777", "dash": "dot"},
+                          annotation_text="ceiling: eligible × coverage × effect")
+        sure = r["certainty"] if isinstance(r["certainty"], str) else "not stated"
+        source = r["source"] if isinstance(r["source"], str) and r["source"] else "not stated"
+        title += f" (source: {source}; certainty: {sure})"
+    return _layout(fig, plain(title), "spend a year (£m, ICS-wide)", "outcome a year")
+
+
 # -- print -----------------------------------------------------------------------------------
 
 PRINT_FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"

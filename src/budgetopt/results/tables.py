@@ -23,6 +23,7 @@ from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.results.words import (
     Infeasibility,
     Relaxation,
+    low_certainty_flags,
     reduced_cost_sentence,
     shadow_sentence,
 )
@@ -493,6 +494,7 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
     c = objective_coefficients(data)
     allocation = allocation_table(data, x)
     flows = flow_table(data, compiled, x_all)
+    warnings = tuple(warnings) + low_certainty_flags(data.inputs, allocation)
     return Results(
         status=outcome.status,
         solver_status=outcome.solver_status,

@@ -67,6 +67,8 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
     _allocation(wb.create_sheet("Allocation"), results, inputs)
     _rule_costs(wb.create_sheet("What each rule costs"), results)
     _tradeoffs(wb.create_sheet("Trade-offs"), results, analyses or Analyses())
+    if len(inputs.evidence):
+        _evidence(wb.create_sheet("Evidence"), results, inputs)
     finish(wb)
     wb.save(path)
 
@@ -559,6 +561,28 @@ def _allocation(ws, results: Results, inputs: Inputs) -> None:
                    ).font = Font(bold=True)
         write_frame(ws, fair, ("Planned £m", "Fair share £m", "Distance £m"), top=row + 1,
                     formats={"Distance %": "0.0%"}, filters=False)
+
+
+def _evidence(ws, results: Results, inputs: Inputs) -> None:
+    """Each evidence row: the curve it gives (derived, or the curves table's with this as its
+    source), what it implies, its source and certainty, and the plan's spend on the service."""
+    from budgetopt.data.evidence import evidence_view
+
+    _title(ws, "Evidence behind the response curves",
+           "Curves derived from unit cost, reach and effect (docs/evidence.md), with their "
+           "sources. Low certainty is flagged where the service gets money.")
+    frame = evidence_view(inputs)
+    spend = results.allocation.groupby("service_id")["spend_m"].sum()
+    frame.insert(frame.columns.get_loc("Certainty"), "Planned £m (all years)",
+                 [float(spend.get(s, 0.0)) for s in frame["Service id"]])
+    frame["Flag"] = ["Funded on low-certainty evidence" if c == "low" and p > 0.05 else ""
+                     for c, p in zip(frame["Certainty"], frame["Planned £m (all years)"],
+                                     strict=True)]
+    write_frame(ws, frame, ("Planned £m (all years)", "£m a year to reach 99%"),
+                top=HEADER_ROW, formats={"Unit cost £": POUNDS, "Eligible people": NUMBER,
+                                         "People reachable": NUMBER, "Max coverage": "0%",
+                                         "Ceiling (outcome a year)": "#,##0.0",
+                                         "Most outcome per £1m": "#,##0.0"})
 
 
 def fair_shares_distance(results: Results, inputs: Inputs) -> pd.DataFrame | None:
