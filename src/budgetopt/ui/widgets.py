@@ -43,9 +43,9 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
 def show_problems(title: str, problems: Sequence[Problem]) -> None:
     n = len(problems)
     shown = 20
-    lines = "\n".join(f"- {p}" for p in problems[:shown])
+    lines = "\n".join(f"- {md_text(p)}" for p in problems[:shown])
     more = f"\n\n…and {n - shown} more (all of them in the table below)." if n > shown else ""
-    st.error(f"{title}: {n} problem{'s' if n != 1 else ''} found. Nothing was changed; "
+    st.error(f"{md_text(title)}: {n} problem{'s' if n != 1 else ''} found. Nothing was changed; "
              f"fix them and try again.\n\n{lines}{more}")
     st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
 
@@ -103,7 +103,7 @@ def board_paper_download(res: Results, stem: str, key: str, inputs: Inputs, poli
                     made = (signature, path.read_bytes())
                 st.session_state[f"{key}-board-paper"] = made
             except BudgetoptError as err:
-                st.error(str(err))
+                st.error(md_text(err))
                 made = None
     if made and made[0] == signature:
         c2.download_button("Download the board paper (PDF)", made[1],

@@ -25,9 +25,9 @@ with st.spinner("Solving…"):
     res = ws.answer()
 
 policy = ws.effective_policy()
-st.caption(f"{ws.label} · {policy.name}"
-           + (" · " + ", ".join(f"{k} = {v}" for k, v in ws.overrides.items())
-              if ws.overrides else ""))
+st.caption(md_text(f"{ws.label} · {policy.name}"
+                   + (" · " + ", ".join(f"{k} = {v}" for k, v in ws.overrides.items())
+                      if ws.overrides else "")))
 
 first = res.allocation["year"].iloc[0] if len(res.allocation) else ws.inputs.years[0]
 spend_1 = res.allocation.loc[res.allocation["year"] == first, "spend_m"].sum()
