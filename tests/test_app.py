@@ -42,6 +42,10 @@ def test_the_app_opens_on_the_solved_example():
     no_errors(at)
     assert metric(at, "Status") == "Optimal"
     assert metric(at, "Weighted outcome") == "791,272"  # as the README's headline says
+    label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
+    assert label == "Weighted outcome, all years (£k of social value)"  # as the data says
+    assert any("This plan buys 791,272 £k of social value" in m.value.replace("\\", "")
+               for m in at.markdown)
     assert metric(at, "Spend 2026/27") == "£245.0m"
 
 
@@ -93,12 +97,23 @@ def test_infeasible_rules_show_the_advice_and_applying_it_solves():
     budget = next(n for n in at.number_input if n.label.startswith("Pooled budget"))
     budget.set_value(60.0).run()  # below the £82m of protected minimums
     at.switch_page(PAGES + "results.py").run()
-    assert metric(at, "Status") == "Infeasible: the rules cannot all be met"
-    assert any("smallest change" in e.value for e in at.error)
+    assert metric(at, "Status") == "Infeasible"
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert errors[0].startswith("**Infeasible: the rules cannot all be met**")  # in full
+    advice = next(e for e in errors if "smallest change" in e)
+    # the gap the checks report, and why the advice moves the minimums by more, in £m
+    assert "a gap of £22.0m" in advice and "by £35.5m, more than the gap" in advice
+    assert "ring-fences" in advice
+    (warning,) = at.warning  # each pre-solve warning once, and not again in the advice
+    for line in warning.value.replace("\\", "").splitlines()[1:]:
+        assert line.strip("- ") not in advice
+    assert len(warning.value.splitlines()) == 4
     at.button(key="apply-relax").click().run()
     no_errors(at)
     assert metric(at, "Status") == "Optimal"
-    assert any("Relaxed in this scenario" in i.value for i in at.info)
+    relaxed = next(i.value for i in at.info if "Relaxed in this scenario" in i.value)
+    assert "by £35.5m" in relaxed.replace("\\", "")
+    assert not at.warning  # the checks' warnings of the unrelaxed rules are not shown as live
 
 
 def _bad_workbook() -> bytes:

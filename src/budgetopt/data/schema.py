@@ -194,6 +194,10 @@ METRICS = Table(
                "Acute hospital cost avoided per unit of outcome, in £ (e.g. £2,800 an emergency "
                "admission avoided): what the acute demand offset can release. Blank = 0.",
                required=False, blank_ok=True, default=0.0, unit="£", minimum=0.0),
+        Column("weight_unit", "text",
+               "What the weights are in, e.g. '£k of social value': the unit of the weighted "
+               "outcome (the objective) in results. Blank = 'weighted outcome units'.",
+               required=False, blank_ok=True, default=""),
     ),
     key=("metric_id",),
 )

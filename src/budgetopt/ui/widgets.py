@@ -114,3 +114,79 @@ def board_paper_download(res: Results, stem: str, key: str, inputs: Inputs, poli
 def file_stem(text: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text.strip().lower())
     return "-".join(filter(None, keep.split("-")))[:60] or "budgetopt"
+
+
+def amount(value: float, unit: str) -> str:
+    """A figure in its unit, as a finance lead writes it: £35.5m, 12.0 WTE, 3.0 percentage
+    points, 120 admissions avoided (pence shown where they matter)."""
+    if unit in ("£m", "£m a year"):
+        digits = 1 if abs(value) >= 1 or value == 0 else 3
+        return f"£{value:,.{digits}f}m"
+    if unit == "£":
+        return f"£{value:,.0f}"
+    if unit in ("%", "pp", "percentage points", "share"):
+        return f"{value * 100 if unit == 'share' else value:,.1f} percentage points"
+    return f"{value:,.2f} {unit}".rstrip()
+
+
+def value_unit(inputs: Inputs | None) -> str:
+    """What one unit of the objective is worth, as the data says (the metrics table's
+    ``weight_unit``, e.g. '£k of social value'); else 'weighted outcome units'."""
+    if inputs is not None and "weight_unit" in inputs.metrics.columns:
+        given = [str(u).strip() for u in inputs.metrics["weight_unit"].dropna()
+                 if str(u).strip()]
+        if given:
+            return given[0]
+    return "weighted outcome units"
+
+
+def headline_sentence(res: Results, unit: str, n_years: int) -> str:
+    """The headline in one sentence (markdown-safe: every figure is the app's own)."""
+    if res.objective is None:
+        return ""
+    years = f"the {n_years} years of the plan" if n_years > 1 else "the year"
+    if res.mode != "max_outcome":
+        return md_text(f"The least money that meets every target and rule is "
+                       f"{money(res.objective)} over {years} (later years discounted).")
+    text = f"This plan buys {res.objective:,.0f} {unit} over {years} (later years discounted)"
+    if res.baseline_objective:
+        more = res.objective - res.baseline_objective
+        text += (f": {abs(more):,.0f} {'more' if more >= 0 else 'less'} than today's "
+                 f"allocation would ({res.baseline_objective:,.0f}).")
+    else:
+        text += "."
+    return md_text(text)
+
+
+def gap_words(res: Results, inputs: Inputs, policy: Policy) -> str:
+    """Why the smallest relaxation is what it is, with units: against the gap between the
+    protected minimums and the money in the first year, when minimums are what it moves."""
+    if res.infeasibility is None or not res.infeasibility.relaxations:
+        return ""
+    year = inputs.years[0]
+    relax = sum(r.relax_by for r in res.infeasibility.relaxations
+                if r.family == "bounds" and year in r.name and r.unit == "£m")
+    out = ("Each figure to relax is in its rule's own unit (£m for money and minimums, WTE "
+           "for staff, the metric's unit for a target).")
+    if relax <= 0:
+        return out
+    mins = inputs.services.set_index("service_id")["min_m"].fillna(0.0).astype(float)
+    if policy.rules.bounds.enabled:
+        for sid, b in policy.rules.bounds.services.items():
+            if b.min_m is not None and sid in mins.index:
+                mins[sid] = b.min_m
+    from budgetopt.reports.charts import money_available
+
+    fund = money_available(inputs, policy)
+    have = float(fund.loc[(fund["year"] == year) & ~fund["cap_only"], "amount_m"].sum())
+    gap = float(mins.sum()) - have
+    if gap > 0 and relax > gap + 0.05 and policy.rules.eligibility.enabled:
+        out = (f"In {year} the minimums add up to {amount(float(mins.sum()), '£m')} against "
+               f"{amount(have, '£m')} of money, a gap of {amount(gap, '£m')}; the minimums "
+               f"must give way by {amount(relax, '£m')}, more than the gap, because each "
+               "funding source may pay only for the services it may (ring-fences): money "
+               "that may not pay for the protected services cannot close the gap. " + out)
+    elif gap > 0:
+        out = (f"In {year} the minimums add up to {amount(float(mins.sum()), '£m')} against "
+               f"{amount(have, '£m')} of money: a gap of {amount(gap, '£m')}. " + out)
+    return out

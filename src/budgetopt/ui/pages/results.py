@@ -1,5 +1,6 @@
 """Results: the headline, where the money goes, what it buys, and what each rule costs."""
 
+import pandas as pd
 import streamlit as st
 
 from budgetopt.policy import Relax
@@ -7,12 +8,16 @@ from budgetopt.reports import charts
 from budgetopt.results.summary import summary_lines
 from budgetopt.ui.state import workspace
 from budgetopt.ui.widgets import (
+    amount,
     board_paper_download,
     file_stem,
+    gap_words,
+    headline_sentence,
     md_text,
     money,
     result_downloads,
     status_words,
+    value_unit,
 )
 
 ws = workspace()
@@ -32,38 +37,63 @@ st.caption(md_text(f"{ws.label} · {policy.name}"
 first = res.allocation["year"].iloc[0] if len(res.allocation) else ws.inputs.years[0]
 spend_1 = res.allocation.loc[res.allocation["year"] == first, "spend_m"].sum()
 base_1 = res.allocation.loc[res.allocation["year"] == first, "baseline_m"].sum()
+unit = value_unit(ws.inputs)
+if not res.optimal:  # the whole status, never cut off in a metric box
+    st.error(f"**{status_words(res.status)}** (the solver's own status: "
+             f"{md_text(res.solver_status)}).")
 c = st.columns(4)
-c[0].metric("Status", status_words(res.status), help=f"HiGHS: {res.solver_status}")
+c[0].metric("Status", res.status.replace("_", " ").capitalize(),
+            help=f"{status_words(res.status)} (HiGHS: {res.solver_status})")
 if res.objective is not None and res.mode == "max_outcome":
-    delta = (f"{res.objective / res.baseline_objective - 1:+.1%} on the baseline"
+    delta = (f"{res.objective / res.baseline_objective - 1:+.1%} on today's allocation"
              if res.baseline_objective else None)
-    c[1].metric("Weighted outcome (all years)", f"{res.objective:,.0f}", delta=delta,
-                help="Sum over metrics and years of outcome × weight, later years discounted.")
+    c[1].metric(f"Weighted outcome, all years ({unit})", f"{res.objective:,.0f}", delta=delta,
+                help=f"Every metric's outcome × its value weight, added over the "
+                     f"{len(ws.inputs.years)} years of the plan, later years discounted.")
 elif res.objective is not None:
     c[1].metric("Least cost (discounted, all years)", money(res.objective))
 if res.objective is not None:
-    c[2].metric(f"Spend {first}", money(spend_1), delta=f"{spend_1 - base_1:+,.1f} £m on baseline",
-                delta_color="off")
+    c[2].metric(f"Spend {first}", money(spend_1),
+                delta=f"{'+' if spend_1 - base_1 >= 0 else '−'}£{abs(spend_1 - base_1):,.1f}m "
+                      "on today's", delta_color="off")
 c[3].metric("Solved in", f"{sum(res.timings.values()):.2f} s")
+if res.objective is not None:
+    st.markdown(headline_sentence(res, unit, len(ws.inputs.years)))
 
-for w in res.warnings:
-    st.warning(w)
+relaxed = bool(policy.relax)
+if res.warnings and not (relaxed and res.optimal):
+    st.warning("Checked before the solve:\n" + "\n".join(f"- {md_text(w)}"
+                                                         for w in dict.fromkeys(res.warnings)))
+elif res.warnings:
+    with st.expander("What the checks before the solve found without the relaxations"):
+        st.markdown("\n".join(f"- {md_text(w)}" for w in dict.fromkeys(res.warnings)))
 
-if policy.relax:
-    st.info("Relaxed in this scenario: " + "; ".join(f"'{r.rule}' by {r.by:,.2f}"
-                                                     for r in policy.relax))
+if relaxed:
+    units = st.session_state.get("relax-units", {})
+    st.info("Relaxed in this scenario: " + "; ".join(
+        f"'{md_text(r.rule)}' by {md_text(amount(r.by, units.get(r.rule, '£m')))}"
+        for r in policy.relax))
     if st.button("Undo the relaxations", key="undo-relax"):
         ws.tune_policy(ws.policy.model_copy(update={"relax": []}), "relaxations removed")
         st.rerun()
 
 if res.infeasibility is not None:
-    st.error(res.infeasibility.message)
-    if res.infeasibility.relaxations:
-        st.dataframe([{"rule": r.name, "family": r.family, "relax by": r.relax_by,
-                       "unit": r.unit} for r in res.infeasibility.relaxations],
-                     hide_index=True, width="stretch")
+    advice = res.infeasibility
+    message = advice.message
+    for w in res.warnings:  # said once, above
+        message = message.replace(w, "")
+    st.error(md_text(" ".join(message.split())) + "\n\n" + md_text(gap_words(res, ws.inputs,
+                                                                             policy)))
+    if advice.relaxations:
+        st.dataframe(pd.DataFrame([{"rule": r.name, "relax by": amount(r.relax_by, r.unit)}
+                                   for r in advice.relaxations]),
+                     hide_index=True, width="stretch",
+                     column_config={"rule": st.column_config.TextColumn("Rule", width="large"),
+                                    "relax by": "Relax by"})
         if st.button("Apply this advice and solve again", type="primary", key="apply-relax"):
-            extra = [Relax(rule=r.name, by=r.relax_by) for r in res.infeasibility.relaxations]
+            extra = [Relax(rule=r.name, by=r.relax_by) for r in advice.relaxations]
+            st.session_state.setdefault("relax-units", {}).update(
+                {r.name: r.unit for r in advice.relaxations})
             ws.tune_policy(ws.policy.model_copy(update={"relax": [*ws.policy.relax, *extra]}),
                            "infeasibility advice applied")
             st.rerun()
