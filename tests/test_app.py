@@ -217,7 +217,7 @@ def test_a_second_save_under_a_name_is_a_new_version():
         at.button[0].click().run()
     no_errors(at)
     assert "Saved 'Plan' version 2." in [s.value for s in at.success]
-    assert at.dataframe[0].value["scenario"].tolist() == ["Plan@2", "Plan@1"]
+    assert at.dataframe[0].value["Scenario"].tolist() == ["Plan@2", "Plan@1"]
 
 
 def test_a_store_that_is_not_ours_is_a_message_not_a_crash(tmp_path, monkeypatch):

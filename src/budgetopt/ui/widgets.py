@@ -50,6 +50,21 @@ def show_problems(title: str, problems: Sequence[Problem]) -> None:
     st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
 
 
+CHART_TEXT = "#1f1f1f"
+"""Chart text colour: 16:1 on white (WCAG 2.2 AA asks 4.5:1)."""
+
+
+def show_chart(fig, key: str) -> None:
+    """A chart with text dark enough to read (the plotly template, not the theme's greys),
+    drawn from the server's own scripts (nothing fetched from outside)."""
+    fig.update_layout(font={"color": CHART_TEXT},
+                      title_font_color=CHART_TEXT, legend_font_color=CHART_TEXT)
+    fig.update_xaxes(tickfont_color=CHART_TEXT, title_font_color=CHART_TEXT)
+    fig.update_yaxes(tickfont_color=CHART_TEXT, title_font_color=CHART_TEXT)
+    st.plotly_chart(fig, width="stretch", key=key, theme=None,
+                    config={"displaylogo": False})
+
+
 def money(value: float | None) -> str:
     return "—" if value is None else f"£{value:,.1f}m"
 
@@ -190,3 +205,32 @@ def gap_words(res: Results, inputs: Inputs, policy: Policy) -> str:
         out = (f"In {year} the minimums add up to {amount(float(mins.sum()), '£m')} against "
                f"{amount(have, '£m')} of money: a gap of {amount(gap, '£m')}. " + out)
     return out
+
+
+def budget_slope(res: Results, budget_m: float) -> float | None:
+    """What £1m more on the first year's budget buys when, as on the budget curve, every
+    source in every year grows in proportion: Σ shadow price × amount / budget."""
+    rows = res.constraints
+    if budget_m <= 0 or not len(rows) or "source_id" not in rows:
+        return None
+    money_rows = rows[(rows["family"] == "money") & rows["source_id"].notna()
+                      & (rows["unit"] == "£m")]
+    if not len(money_rows):
+        return None
+    return float((money_rows["shadow_price"] * money_rows["limit"]).sum() / budget_m)
+
+
+def duals_against_curve(res: Results, budget_m: float, unit: str) -> str:
+    """Why a year's shadow price on money and the budget curve's slope differ, in figures."""
+    slope = budget_slope(res, budget_m)
+    rows = res.constraints
+    money_rows = rows[(rows["family"] == "money") & rows["binding"]] if len(rows) else rows
+    if slope is None or not len(money_rows):
+        return ""
+    first = money_rows["shadow_price"].iloc[0]
+    years = money_rows["year"].nunique()
+    return (f"The budget curve on the Trade-offs page is steeper than a shadow price on the "
+            f"money: a shadow price (here {first:,.0f} {unit} per £1m) is what £1m more in "
+            f"one year from one source buys; a step of the curve raises every source in every "
+            f"one of the {years} years in proportion, so £1m more on the first year's budget "
+            f"buys about {slope:,.0f} {unit}.")

@@ -6,6 +6,7 @@ import streamlit as st
 from budgetopt.analyses.compare import compare_results
 from budgetopt.store.db import STATUSES
 from budgetopt.ui.state import scenario_store, store_url, workspace
+from budgetopt.ui.tables import show_table
 from budgetopt.ui.widgets import file_stem, md_text, result_downloads, status_words
 
 ws = workspace()
@@ -42,8 +43,8 @@ shown = pd.DataFrame({
     "saved (UTC)": [t.strftime("%Y-%m-%d %H:%M") for t in listing["created_at"]],
     "note": listing["note"],
 })
-st.dataframe(shown, hide_index=True, width="stretch",
-             column_config={"objective": st.column_config.NumberColumn(format="%,.0f")})
+show_table(shown, headers={"objective": "Objective (weighted outcome or £m)"},
+           key="table-scenarios")
 
 c1, c2 = st.columns([2, 1])
 to_load = c1.selectbox("Scenario to work on again", refs, key=f"load-pick-{len(refs)}")
@@ -66,15 +67,18 @@ else:
         sentences.append(f"The data sets differ ({sa.dataset_label} against {sb.dataset_label}).")
     st.markdown("\n".join(f"- {md_text(s)}" for s in sentences))
     t1, t2, t3 = st.tabs(["By sector", "By service", "Rules"])
-    t1.dataframe(cmp.sectors, hide_index=True, width="stretch")
-    t2.dataframe(cmp.allocation[cmp.allocation["difference"].abs() > 0.005],
-                 hide_index=True, width="stretch")
+    with t1:
+        show_table(cmp.sectors, key="table-cmp-sectors")
+    with t2:
+        show_table(cmp.allocation[cmp.allocation["difference"].abs() > 0.005],
+                   key="table-cmp-services")
     rules = cmp.rules  # matched by family and keys: a moved limit is one rule
     shown = (rules["binding_a"].fillna(False) | rules["binding_b"].fillna(False)
              | (rules["limit_a"] != rules["limit_b"]))
-    t3.dataframe(rules.loc[shown, ["name", "family", "year", "limit_a", "limit_b", "unit",
-                                   "binding_a", "binding_b", "shadow_a", "shadow_b"]],
-                 hide_index=True, width="stretch")
+    with t3:
+        show_table(rules.loc[shown], ["name", "year", "limit_a", "limit_b", "unit",
+                                      "binding_a", "binding_b", "shadow_a", "shadow_b"],
+                   headers={"name": "Rule"}, key="table-cmp-rules")
 
 st.subheader("Approval")
 st.caption("Record a decision on a saved scenario: who made it and why are kept with it, "
