@@ -43,7 +43,26 @@ def test_the_app_opens_on_the_solved_example():
     assert metric(at, "Status") == "Optimal"
     assert metric(at, "Weighted outcome") == "791,272"  # as the README's headline says
     label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
-    assert label == "Weighted outcome, all years (£k of social value)"  # as the data says
+    assert label == "Weighted outcome, all years (weighted outcome units)"
+    assert any("This plan buys 791,272 weighted outcome units" in m.value.replace("\\", "")
+               for m in at.markdown)
+
+
+def test_the_headline_is_in_the_unit_the_data_gives_its_weights():
+    import tempfile
+
+    from budgetopt.data.dataset import write_dataset
+
+    tables = {k: v.copy() for k, v in example_tables().items() if k != "notes"}
+    tables["metrics"]["weight_unit"] = "£k"  # the example's weights are £ thousand of value
+    at = app().run()
+    with tempfile.TemporaryDirectory() as tmp:
+        content = write_dataset(tables, Path(tmp) / "d.xlsx").read_bytes()
+    at.session_state[KEY].use_upload("valued.xlsx", content)
+    at.switch_page(PAGES + "results.py").run()
+    no_errors(at)
+    label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
+    assert label == "Weighted outcome, all years (£k of social value)"
     assert any("This plan buys 791,272 £k of social value" in m.value.replace("\\", "")
                for m in at.markdown)
     assert metric(at, "Spend 2026/27") == "£245.0m"

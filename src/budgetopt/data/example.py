@@ -377,7 +377,6 @@ def example_tables() -> dict[str, pd.DataFrame]:
         "bcf_metric": "yes" if m[4] else "no", "better": m[5], "baseline_level": m[6],
         "level_unit": m[7],
         "level_per_outcome": None if m[8] is None else float(f"{m[8]:.6g}"), "saving_gbp": m[9],
-        "weight_unit": "£k",  # the weights are £ thousand of social value
     } for m in _METRICS])
 
     curves = pd.DataFrame([{
