@@ -196,7 +196,7 @@ def _frame(rows: Iterable[tuple[int, Sequence[object]]], where: str,
     records: list[list[str | None]] = []
     numbers: list[int] = []
     for number, cells in it:
-        texts = [cell_text(v) for v in cells]
+        texts = [(v.strip() or None) if type(v) is str else cell_text(v) for v in cells]
         if not any(texts) or (texts and (texts[0] or "").startswith(COMMENT_MARK)):
             continue  # blank, or a note row (the template's column descriptions)
         extra = [t for t in texts[len(header):] if t is not None]
