@@ -347,6 +347,8 @@ def check_tables_present(raw: RawData, report: Report) -> None:
                    else f"add {table.name}.csv to the folder")
             near = _near_miss(table.name, ignored, cutoff=0.6)
             hint = f" (is '{near}' meant to be it? Rename it)" if near else ""
+            if near in raw.hidden:
+                hint = f" (the sheet '{near}' is hidden: unhide it to use it)"
             report.problem(raw.label, f"the required table '{table.name}' is missing: {add}"
                            f"{hint}")
 
@@ -356,7 +358,8 @@ def check_ignored_tables(raw: RawData, report: Report) -> None:
     ignored = _ignored_by_stem(raw)
     for table in TABLES.values():
         near = _near_miss(table.name, ignored, cutoff=0.8)
-        if near and not table.required and table.name not in raw.tables:
+        if near and near not in raw.hidden and not table.required \
+                and table.name not in raw.tables:
             report.warn(raw.label, f"'{near}' is not a table budgetopt reads, so it is "
                         f"ignored (did you mean '{table.name}'?)")
 
@@ -451,8 +454,12 @@ def _parse_table(raw: RawTable, report: Report) -> ParsedTable:
             continue
         texts = raw.frame[col.name].to_numpy(dtype=object)
         values[col.name], invalid[col.name], messages = _parse_column(texts, col)
+        seen = {row for row, column in raw.reported if column == col.name}
+        if seen:  # already reported by the reader: failed, without a second message
+            invalid[col.name] |= np.isin(numbers, list(seen))
         found += [(i, k, Problem(raw.where, message, row=int(numbers[i]), column=col.name,
-                                 value=texts[i])) for i, message in messages]
+                                 value=texts[i])) for i, message in messages
+                  if int(numbers[i]) not in seen]
     report.problems.extend(p for _, _, p in sorted(found, key=lambda f: (f[0], f[1])))
     return ParsedTable(spec, raw.where, numbers, values, invalid)
 
@@ -976,6 +983,7 @@ def validate(raw: RawData, *, nonconcave: Nonconcave | str = "reject") -> Inputs
         raise ValueError(f"nonconcave must be 'reject' or 'milp', not {nonconcave!r}")
     report = Report(nonconcave)
     report.problems.extend(raw.problems)
+    report.warnings.extend(raw.notes)
     check_tables_present(raw, report)
     check_ignored_tables(raw, report)
     tables = {name: _parse_table(t, report) for name, t in raw.tables.items()}
