@@ -45,6 +45,8 @@ def reference_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> s
                 for row in frame.itertuples(index=False, name=None)]
         key = [list(frame.columns).index(k) for k in TABLES[name].key]
         rows.sort(key=lambda r: json.dumps([r[i] for i in key], ensure_ascii=False))
+        if name in ("evidence", "hwbs") and not rows:
+            continue
         doc[name] = {"columns": list(frame.columns), "rows": rows}
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -73,13 +73,12 @@ from budgetopt.data.read import RawData, read_frames
 from budgetopt.errors import InputError, Problem
 from budgetopt.policy import Policy, policy_from_dict
 from budgetopt.results.tables import Results
+from budgetopt.store import STATUSES
 
 SCHEMA_VERSION = 1
 """The schema this budgetopt writes. Raise it with a migration in :data:`MIGRATIONS`."""
 
 STORE_ID = "budgetopt scenario store"
-STATUSES = ("draft", "proposed", "approved")
-"""Approval statuses, in the order a scenario usually moves through them."""
 
 ENV_URL = "BUDGETOPT_DB_URL"
 ENV_AUTHOR = "BUDGETOPT_AUTHOR"
@@ -342,6 +341,11 @@ def _sqlite_path(url: str) -> Path | None:
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
     return Path(u.database)
+
+
+def sqlite_path(db: str | Path | None) -> Path | None:
+    """The file of the SQLite store a ``--db`` value names (None for a server's URL)."""
+    return _sqlite_path(resolve_url(db))
 
 
 def _refuse(where: str, why: str) -> StoreError:
