@@ -24,8 +24,9 @@ SQLAlchemy URL works; PostgreSQL (``postgresql+psycopg://...``) is tested.
 Schema versions
 ---------------
 ``budgetopt_meta`` holds the store's identity and its schema version. A store made by an older
-budgetopt is upgraded on open by the functions in :data:`MIGRATIONS` (version *v* → *v + 1*,
-each in one transaction); a store from a newer budgetopt, a database that is not a budgetopt
+budgetopt is upgraded on open by Alembic (the revisions in :data:`MIGRATIONS_DIR`, version *v*
+is revision ``000v``, all in one transaction; the revision is kept in
+``budgetopt_alembic_version``); a store from a newer budgetopt, a database that is not a budgetopt
 store, or a corrupt file is refused with a clear message and left untouched.
 """
 
@@ -74,8 +75,9 @@ from budgetopt.errors import InputError, Problem
 from budgetopt.policy import Policy, policy_from_dict
 from budgetopt.results.tables import Results
 
-SCHEMA_VERSION = 1
-"""The schema this budgetopt writes. Raise it with a migration in :data:`MIGRATIONS`."""
+SCHEMA_VERSION = 2
+"""The schema this budgetopt writes: the number of its newest Alembic revision (in
+:data:`MIGRATIONS_DIR`). Raise it with a new revision file."""
 
 STORE_ID = "budgetopt scenario store"
 STATUSES = ("draft", "proposed", "approved")
@@ -136,40 +138,27 @@ status_table = Table(
     Column("note", Text, nullable=False),
 )
 
-OUR_TABLES = frozenset(metadata.tables)
+VERSION_TABLE = "budgetopt_alembic_version"
+"""Where Alembic records the revision a store is at."""
 
-_IMMUTABLE_SQL = {
-    "sqlite": [
-        f"CREATE TRIGGER IF NOT EXISTS {t}_no_{verb.lower()} BEFORE {verb} ON {t} "
-        f"BEGIN SELECT RAISE(ABORT, 'budgetopt: saved records are immutable'); END"
-        for t in ("budgetopt_scenarios", "budgetopt_datasets", "budgetopt_status_changes")
-        for verb in ("UPDATE", "DELETE")
-    ],
-    "postgresql": [
-        ("CREATE OR REPLACE FUNCTION budgetopt_immutable() RETURNS trigger AS $$ BEGIN "
-         "RAISE EXCEPTION 'budgetopt: saved records are immutable'; END; $$ LANGUAGE plpgsql"),
-        *(f"CREATE TRIGGER {t}_immutable BEFORE UPDATE OR DELETE ON {t} "
-          "FOR EACH ROW EXECUTE FUNCTION budgetopt_immutable()"
-          for t in ("budgetopt_scenarios", "budgetopt_datasets", "budgetopt_status_changes")),
-    ],
-}
-"""The database refuses to change a saved record, whoever asks (not only this package)."""
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+"""Alembic's script folder: one revision per schema version (``versions/0001_initial.py``,
+...); the revision id is the version number, four digits."""
 
 
-def _create_schema(conn: Connection) -> None:
-    """Version 1: the four tables and the immutability triggers."""
-    metadata.create_all(conn)
-    for sql in _IMMUTABLE_SQL.get(conn.dialect.name, []):
-        conn.exec_driver_sql(sql)
+def _alembic(conn: Connection, target: str, *, stamp: str | None = None) -> None:
+    """Bring the store on `conn` to Alembic revision `target` in the caller's transaction;
+    first `stamp` a store made before Alembic (it records the revision it is at)."""
+    from alembic import command
+    from alembic.config import Config
 
-
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
-"""``MIGRATIONS[v](conn)`` upgrades a store from schema version ``v`` to ``v + 1``.
-
-To change the schema: write the function (``ALTER TABLE ...`` through ``conn``), add it here
-under the old version, raise :data:`SCHEMA_VERSION`, and change the Table definitions above
-to the new shape (they describe a new store; the migrations bring old ones to the same shape).
-"""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    config.attributes["version_table"] = VERSION_TABLE
+    if stamp is not None:
+        command.stamp(config, stamp)
+    command.upgrade(config, target)
 
 
 @dataclass
@@ -472,7 +461,7 @@ class Store:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
             if meta_table.name in inspect(conn).get_table_names():
                 return  # another process made it first
-            _create_schema(conn)
+            _alembic(conn, "head")
             conn.execute(meta_table.insert(), [
                 {"key": "store", "value": STORE_ID},
                 {"key": "schema_version", "value": str(SCHEMA_VERSION)},
@@ -482,21 +471,22 @@ class Store:
         self._transaction(create)
 
     def _upgrade(self, version: int) -> None:
-        def step(conn: Connection, v: int) -> None:
+        """Run the Alembic revisions after `version`, all in one transaction."""
+        def upgrade(conn: Connection) -> None:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
             current = int(conn.execute(select(meta_table.c.value).where(
                 meta_table.c.key == "schema_version")).scalar_one())
-            if current != v:
+            if current >= SCHEMA_VERSION:
                 return  # another process upgraded it
-            MIGRATIONS[v](conn)
+            stamped = VERSION_TABLE in inspect(conn).get_table_names()
+            _alembic(conn, f"{SCHEMA_VERSION:04d}", stamp=None if stamped else f"{current:04d}")
             conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
-                         .values(value=str(v + 1)))
+                         .values(value=str(SCHEMA_VERSION)))
 
-        for v in range(version, SCHEMA_VERSION):
-            if v not in MIGRATIONS:
-                raise _refuse(self.where, f"no upgrade is known from schema version {v}")
-            self._transaction(lambda conn, v=v: step(conn, v))
+        if version < 1:
+            raise _refuse(self.where, f"no upgrade is known from schema version {version}")
+        self._transaction(upgrade)
 
     # -- transactions --------------------------------------------------------------------------
     def _transaction(self, work: Callable[[Connection], Any]) -> Any:
@@ -725,6 +715,6 @@ def _utc(value: Any) -> Any:
     return value
 
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "STATUSES", "DatasetContent", "Store", "StoreError",
+__all__ = ["MIGRATIONS_DIR", "SCHEMA_VERSION", "STATUSES", "DatasetContent", "Store", "StoreError",
            "StoredScenario", "default_author", "default_url", "parse_ref", "reproduces",
            "resolve_url", "run_key"]
