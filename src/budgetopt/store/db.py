@@ -321,6 +321,60 @@ class StoredScenario:
         return Results.from_record(self.record)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One answer to save: a scenario name, what it was solved from, and its results record
+    already packed (:func:`pack_record`; a batch's worker packs it, the saver only writes)."""
+
+    name: str
+    dataset: DatasetContent
+    policy: Policy
+    overrides: Any
+    record_blob: bytes
+    solve_status: str
+    objective: float | None
+    provenance: Mapping[str, Any]
+    author: str | None = None
+    note: str = ""
+    status: str = "draft"
+    run_key: str | None = None  # computed from the inputs when not given
+
+    def row(self, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The scenario row and its first status change; refuses a bad name or status."""
+        name = self.name.strip()
+        if not name:
+            raise StoreError.single("scenario name", "give the scenario a name")
+        if "@" in name and parse_ref(name)[1] is not None:
+            raise StoreError.single("scenario name", f"'{name}' ends in @<number>, which is how "
+                                    "a version is named: choose another name")
+        if self.status not in STATUSES:
+            raise StoreError.single("status", f"'{self.status}' is not one of "
+                                    f"{', '.join(STATUSES)}")
+        author = (self.author or default_author()).strip() or "unknown"
+        prov = self.provenance
+        row = {
+            "name": name, "created_at": now, "author": author, "note": self.note,
+            "data_hash": self.dataset.data_hash,
+            "policy": json.dumps(self.policy.model_dump(mode="json")),
+            "overrides": json.dumps(self.overrides if self.overrides is not None else []),
+            "solve_status": self.solve_status, "objective": self.objective,
+            "results": self.record_blob,
+            "budgetopt_version": str(prov.get("version", "")),
+            "solver_version": str(prov.get("solver_version", "")),
+            "python_version": str(prov.get("python_version", "")),
+            "run_key": self.run_key or run_key(self.dataset.data_hash, self.policy,
+                                               self.overrides),
+        }
+        history = {"status": self.status, "changed_by": author, "changed_at": now,
+                   "note": "saved"}
+        return row, history
+
+
+def pack_record(record: Mapping[str, Any]) -> bytes:
+    """A results record (:meth:`Results.to_record`) as the store keeps it."""
+    return _pack(record)
+
+
 # -- the store -------------------------------------------------------------------------------
 
 
@@ -527,49 +581,105 @@ class Store:
         The data set is stored once per content hash. Everything is written in one
         transaction: a failure leaves no part of the scenario behind.
         """
-        name = name.strip()
-        if not name:
-            raise StoreError.single("scenario name", "give the scenario a name")
-        if "@" in name and parse_ref(name)[1] is not None:
-            raise StoreError.single("scenario name", f"'{name}' ends in @<number>, which is how "
-                                    "a version is named: choose another name")
-        if status not in STATUSES:
-            raise StoreError.single("status", f"'{status}' is not one of {', '.join(STATUSES)}")
-        author = (author or default_author()).strip() or "unknown"
         record = results.to_record()
-        prov = results.provenance
+        ref = self.save_many([Answer(name, dataset, policy, overrides, _pack(record),
+                                     results.status, results.objective, results.provenance,
+                                     author=author, note=note, status=status)])[0]
+        return self.get(ref)
+
+    def save_many(self, answers: list[Answer]) -> list[str]:
+        """Save several answers in one transaction (all or none); their refs, in order.
+
+        A batch saves its answers this way, a few dozen at a time: one transaction per
+        group rather than one per job, each data set packed and stored once.
+        """
         now = datetime.now(UTC)
-        content = _pack(dataset.tables)
-        results_blob = _pack(record)
-        row = {
-            "name": name, "created_at": now, "author": author, "note": note,
-            "data_hash": dataset.data_hash, "policy": json.dumps(policy.model_dump(mode="json")),
-            "overrides": json.dumps(overrides if overrides is not None else []),
-            "solve_status": results.status, "objective": results.objective,
-            "results": results_blob,
-            "budgetopt_version": str(prov.get("version", "")),
-            "solver_version": str(prov.get("solver_version", "")),
-            "python_version": str(prov.get("python_version", "")),
-            "run_key": run_key(dataset.data_hash, policy, overrides),
-        }
+        rows = [a.row(now) for a in answers]
+        packed: dict[str, bytes] = {}
 
-        def write(conn: Connection) -> int:
-            have = conn.execute(select(datasets_table.c.data_hash).where(
-                datasets_table.c.data_hash == dataset.data_hash)).first()
-            if have is None:
-                conn.execute(datasets_table.insert().values(
-                    data_hash=dataset.data_hash, label=dataset.label, content=content,
-                    size_bytes=len(json.dumps(dataset.tables)), created_at=now))
-            latest = conn.execute(select(func.max(scenarios_table.c.version)).where(
-                scenarios_table.c.name == name)).scalar()
-            new_id = conn.execute(scenarios_table.insert().values(
-                version=(latest or 0) + 1, **row)).inserted_primary_key[0]
-            conn.execute(status_table.insert().values(
-                scenario_id=new_id, status=status, changed_by=author, changed_at=now,
-                note="saved"))
-            return new_id
+        def write(conn: Connection) -> list[str]:
+            refs = []
+            for a, (row, history) in zip(answers, rows, strict=True):
+                h = a.dataset.data_hash
+                if h not in packed:
+                    have = conn.execute(select(datasets_table.c.data_hash).where(
+                        datasets_table.c.data_hash == h)).first()
+                    if have is None:
+                        packed[h] = _pack(a.dataset.tables)
+                        conn.execute(datasets_table.insert().values(
+                            data_hash=h, label=a.dataset.label, content=packed[h],
+                            size_bytes=len(json.dumps(a.dataset.tables)), created_at=now))
+                    else:
+                        packed[h] = b""
+                latest = conn.execute(select(func.max(scenarios_table.c.version)).where(
+                    scenarios_table.c.name == row["name"])).scalar()
+                version = (latest or 0) + 1
+                new_id = conn.execute(scenarios_table.insert().values(
+                    version=version, **row)).inserted_primary_key[0]
+                conn.execute(status_table.insert().values(scenario_id=new_id, **history))
+                refs.append(f"{row['name']}@{version}")
+            return refs
 
-        return self.get_by_id(self._transaction(write))
+        return self._transaction(write)
+
+    def saved_runs(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """For each of `names` that is saved: its versions, newest first, each with ``ref``,
+        ``run_key``, ``budgetopt_version``, ``solver_version``, ``solve_status`` and
+        ``objective`` (what a batch needs to decide whether a job is done already)."""
+        s = scenarios_table
+        found: dict[str, list[dict[str, Any]]] = {}
+        with self._reading() as conn:
+            for i in range(0, len(names), 500):
+                chunk = names[i:i + 500]
+                for r in conn.execute(select(
+                        s.c.name, s.c.version, s.c.run_key, s.c.budgetopt_version,
+                        s.c.solver_version, s.c.solve_status, s.c.objective)
+                        .where(s.c.name.in_(chunk)).order_by(s.c.version.desc())).mappings():
+                    found.setdefault(r["name"], []).append(
+                        {**r, "ref": f"{r['name']}@{r['version']}"})
+        return found
+
+    @contextmanager
+    def batch_lock(self, batch: str) -> Iterator[None]:
+        """Hold the lock of batch `batch` on this store for the block, or refuse at once
+        (:class:`StoreError`) when another process holds it: two runs of one batch never
+        solve and save the same jobs twice. The lock goes with the process that holds it,
+        however it ends (a file lock beside a SQLite store, an advisory lock on PostgreSQL)."""
+        import hashlib
+
+        digest = hashlib.sha256(batch.encode("utf-8")).hexdigest()
+        busy = StoreError.single(self.where, f"batch '{batch}' is running already against "
+                                 "this store (another process holds its lock); wait for it "
+                                 "to finish, then run it again to resume")
+        path = _sqlite_path(self.url)
+        if path is not None:
+            import fcntl
+
+            lock = path.with_name(f".{path.name}.batch-{digest[:16]}.lock")
+            with lock.open("a") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    raise busy from None
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+            return
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        key = int(digest[:15], 16)  # fits a bigint
+        with self.engine.connect() as conn:
+            got = conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar()
+            conn.commit()
+            if not got:
+                raise busy
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                conn.commit()
 
     def set_status(self, ref: str, status: str, *, by: str | None = None,
                    note: str = "") -> StoredScenario:
@@ -715,6 +825,6 @@ def _utc(value: Any) -> Any:
     return value
 
 
-__all__ = ["MIGRATIONS_DIR", "SCHEMA_VERSION", "STATUSES", "DatasetContent", "Store", "StoreError",
-           "StoredScenario", "default_author", "default_url", "parse_ref", "reproduces",
+__all__ = ["MIGRATIONS_DIR", "SCHEMA_VERSION", "STATUSES", "Answer", "DatasetContent", "Store", "StoreError",
+           "StoredScenario", "default_author", "default_url", "pack_record", "parse_ref", "reproduces",
            "resolve_url", "run_key"]
