@@ -114,9 +114,13 @@ def atomic_path(target: Path, *, folder: bool) -> Iterator[Path]:
 _UNWRITABLE = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
 
 
-def write_atomically(writers: Mapping[Path, Callable[[Path], Any]]) -> None:
+def write_atomically(writers: Mapping[Path, Callable[[Path], Any]],
+                     folders: Iterable[Path] = ()) -> None:
     """Run each writer into a temporary file beside its target, then rename them all into
     place; if any writer fails, nothing is renamed and every temporary file is removed.
+
+    A target in `folders` is a folder its writer makes (``--bcf-dir``): a new one is renamed
+    into place whole; into an existing one, each file made is renamed in.
 
     Raises
     ------
@@ -125,13 +129,14 @@ def write_atomically(writers: Mapping[Path, Callable[[Path], Any]]) -> None:
         read-only or not ours to write (nothing is written).
     """
     temps: dict[Path, Path] = {}
+    folder_targets = {Path(f) for f in folders}
     try:
         for target, write in writers.items():
             target = Path(target)
             if not target.parent.exists():
                 raise InputError.single(str(target), f"the folder {target.parent} does not "
                                         "exist")
-            if target.is_dir():
+            if target.is_dir() and target not in folder_targets:
                 raise InputError.single(str(target), "is a folder: give a file name")
             tmp = temp_sibling(target)
             temps[target] = tmp
@@ -143,7 +148,11 @@ def write_atomically(writers: Mapping[Path, Callable[[Path], Any]]) -> None:
                                             "(nothing was written)") from None
                 raise
         for target, tmp in temps.items():
-            os.replace(tmp, target)
+            if tmp.is_dir() and target.is_dir():
+                for made in sorted(tmp.iterdir()):
+                    os.replace(made, target / made.name)
+            else:
+                os.replace(tmp, target)
     finally:
         for tmp in temps.values():
             _remove(tmp)

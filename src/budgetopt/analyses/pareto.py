@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from scipy import sparse
 
 from budgetopt.api import Session, build

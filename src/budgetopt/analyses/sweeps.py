@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from budgetopt.api import Session, build
 from budgetopt.data.inputs import Inputs

@@ -1,4 +1,4 @@
-"""``budgetopt analyse curve | prices | pareto | uncertainty | robust | compare``.
+"""``budgetopt analyse curve | prices | pareto | uncertainty | evpi | robust | compare``.
 
 Each command prints a table, shows a progress bar while it re-solves, and with ``--out DIR``
 writes its tables as CSV, a chart as HTML (plotly) and ``provenance.json`` (package, data hash,
@@ -12,9 +12,8 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -31,6 +30,9 @@ from budgetopt.cli.common import (
     out_console,
 )
 
+if TYPE_CHECKING:  # pandas is loaded by the commands that run, not by `budgetopt --help`
+    import pandas as pd
+
 analyse = typer.Typer(help="Trade-off analyses for boards: budget curve, price of rules, "
                       "Pareto frontier, uncertainty, robust plan, scenario comparison.",
                       no_args_is_help=True)
@@ -45,6 +47,8 @@ def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def _print(frame: pd.DataFrame, title: str, fmt: dict[str, str] | None = None) -> None:
+    import pandas as pd
+
     fmt = fmt or {}
     table = Table(title=title)
     for col in frame.columns:
@@ -208,6 +212,48 @@ def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
                {"p_beyond_minimum": ".0%", "p_grows": ".0%"})
         _write(out, {"summary": res["summary"], "schemes": res["schemes"],
                      "outcomes": res["outcomes"]}, charts.outcome_distribution(res["outcomes"]))
+        return 0
+
+    guarded(body, debug)
+
+
+@analyse.command("evpi")
+def evpi(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
+         samples: Annotated[int, typer.Option(min=10)] = 1000,
+         seed: Annotated[int, typer.Option(help="Random seed (stated, reproducible).")] = 0,
+         distribution: Annotated[str, typer.Option(help="pert or triangular.")] = "pert",
+         bins: Annotated[int, typer.Option(min=2, help="Bins of each service's EVPPI (the "
+                                           "ordering method): re-solves per service.")] = 50,
+         workers: Annotated[int, typer.Option(
+             min=0, help="Processes for the re-solves: 0 chooses, 1 stays in this process. "
+             "The answer does not depend on it.")] = 0,
+         out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """Value of information: which evidence gap is worth closing (EVPI, and EVPPI per
+    service), from the Monte Carlo samples. Writes evpi.csv with --out."""
+
+    def body() -> int:
+        from budgetopt.analyses.evpi import evpi as value_of_information
+        from budgetopt.analyses.evpi import evpi_sentences
+        from budgetopt.errors import InputError
+        from budgetopt.reports import charts
+
+        if distribution not in ("pert", "triangular"):
+            raise InputError.single("--distribution", "use pert or triangular")
+        inputs, policy = load(data, model, set_)
+        with _bar("solving each sample") as tick:
+            res = value_of_information(inputs, policy, samples, seed=seed,
+                                       distribution=distribution, bins=bins,
+                                       workers=workers or None, progress=tick)
+        shown = [c for c in ("service_id", "name", "evppi", "evppi_gbp", "share_of_evpi",
+                             "certainty") if c in res.columns]
+        _print(res[res["evppi"] > 0][shown] if (res["evppi"] > 0).any() else res[shown].head(1),
+               f"Value of perfect information over {samples:,} samples (seed {seed}), "
+               "weighted outcome", {"share_of_evpi": ".0%", "evppi_gbp": ",.0f"})
+        for sentence in evpi_sentences(res):
+            out_console().print(f"• {sentence}")
+        names = dict(zip(inputs.services["service_id"], inputs.services["name"], strict=True))
+        _write(out, {"evpi": res}, charts.evidence_value(res, names),
+               extra={"sentences": evpi_sentences(res)})
         return 0
 
     guarded(body, debug)

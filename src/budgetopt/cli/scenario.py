@@ -26,7 +26,7 @@ from budgetopt.cli.common import (
     out_console,
     styled,
 )
-from budgetopt.store.db import STATUSES
+from budgetopt.store import STATUSES
 
 scenario = typer.Typer(help="Save, list, compare and re-run scenarios in the scenario store.",
                        no_args_is_help=True)

@@ -47,7 +47,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import Field, model_validator
 
 from budgetopt.errors import Problem

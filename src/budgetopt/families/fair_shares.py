@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import Field
 
 from budgetopt.errors import Problem

@@ -26,7 +26,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 import yaml
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from budgetopt.families.family import Family
 from budgetopt.families.rows import add_rows, linear

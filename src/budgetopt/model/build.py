@@ -13,7 +13,7 @@ from collections import defaultdict
 from functools import cached_property
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from budgetopt import families
 from budgetopt.families.rows import linear

@@ -29,6 +29,8 @@ from budgetopt.results.words import (
 from budgetopt.solve.highs import Compiled, SolveOutcome
 
 BINDING_TOL = 1e-6
+INDENTED_ROWS = 20_000
+"""The largest answer (allocation, constraint and funding rows) whose JSON is indented."""
 
 
 @dataclass(frozen=True)
@@ -64,42 +66,48 @@ class Results:
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON result of MODEL.md's contract, plus added fields."""
-        alloc = self.allocation
+        alloc, out, flows, con = (self.allocation, self.outcomes, self.funding_flows,
+                                  self.constraints)
         return {
             "status": self.status,
             "objective": _num(self.objective),
             "allocation": [
-                {"service_id": s, "place_id": p, "year": y, "spend_m": _num(v),
-                 "baseline_m": _num(b), "change_m": _num(c)}
-                for s, p, y, v, b, c in zip(alloc["service_id"], alloc["place_id"], alloc["year"],
-                                            alloc["spend_m"], alloc["baseline_m"],
-                                            alloc["change_m"])
+                {"service_id": s, "place_id": p, "year": y, "spend_m": v, "baseline_m": b,
+                 "change_m": c}
+                for s, p, y, v, b, c in zip(alloc["service_id"].tolist(),
+                                            alloc["place_id"].tolist(), alloc["year"].tolist(),
+                                            _nums(alloc["spend_m"]), _nums(alloc["baseline_m"]),
+                                            _nums(alloc["change_m"]))
             ],
             "outcomes": [
-                {"metric_id": m, "year": y, "value": _num(v), "baseline_value": _num(b)}
-                for m, y, v, b in zip(self.outcomes["metric_id"], self.outcomes["year"],
-                                      self.outcomes["value"], self.outcomes["baseline_value"])
+                {"metric_id": m, "year": y, "value": v, "baseline_value": b}
+                for m, y, v, b in zip(out["metric_id"].tolist(), out["year"].tolist(),
+                                      _nums(out["value"]), _nums(out["baseline_value"]))
             ],
             "constraints": [
-                {"name": r.name, "family": r.family, "binding": bool(r.binding),
-                 "shadow_price": _num(r.shadow_price), "meaning": r.meaning,
-                 "limit": _num(r.limit), "activity": _num(r.activity), "unit": r.unit,
-                 "component": r.component, "keys": keys}
-                for r, keys in zip(self.constraints.itertuples(index=False),
-                                   row_keys(self.constraints))
+                {"name": n, "family": f, "binding": b, "shadow_price": d, "meaning": w,
+                 "limit": lim, "activity": a, "unit": u, "component": c, "keys": keys}
+                for n, f, b, d, w, lim, a, u, c, keys in zip(
+                    con["name"].tolist(), con["family"].tolist(),
+                    [bool(b) for b in con["binding"].tolist()], _nums(con["shadow_price"]),
+                    con["meaning"].tolist(), _nums(con["limit"]), _nums(con["activity"]),
+                    con["unit"].tolist(), con["component"].tolist(), row_keys(con))
             ],
             "infeasibility": self.infeasibility.to_json() if self.infeasibility else None,
             "solver_status": self.solver_status,
             "mode": self.mode,
             "baseline_objective": _num(self.baseline_objective),
             "funding": [
-                {"source_id": s, "service_id": v, "year": y, "amount_m": _num(a)}
-                for s, v, y, a in self.funding_flows[["source_id", "service_id", "year",
-                                                      "amount_m"]].itertuples(index=False)
+                {"source_id": s, "service_id": v, "year": y, "amount_m": a}
+                for s, v, y, a in zip(flows["source_id"].tolist(), flows["service_id"].tolist(),
+                                      flows["year"].tolist(), _nums(flows["amount_m"]))
             ],
             "reduced_costs": [
-                {"service_id": r.service_id, "year": r.year, "needs_per_m": _num(r.needs_per_m),
-                 "meaning": r.meaning} for r in self.reduced_costs.itertuples(index=False)
+                {"service_id": s, "year": y, "needs_per_m": n, "meaning": w}
+                for s, y, n, w in zip(self.reduced_costs["service_id"].tolist(),
+                                      self.reduced_costs["year"].tolist(),
+                                      _nums(self.reduced_costs["needs_per_m"]),
+                                      self.reduced_costs["meaning"].tolist())
             ],
             "warnings": list(self.warnings),
             "duals_note": self.duals_note,
@@ -107,7 +115,15 @@ class Results:
         }
 
     def to_json(self, **kw: Any) -> str:
-        return json.dumps(self.to_json_dict(), indent=kw.pop("indent", 2), **kw)
+        """The JSON text of :meth:`to_json_dict`. Indented (2) when the answer is small;
+        compact when it has more than :data:`INDENTED_ROWS` rows, because Python's json
+        indents only in its pure-Python encoder (a national answer took seconds): the same
+        content, written by the C encoder. Give ``indent`` to choose."""
+        doc = self.to_json_dict()
+        if "indent" not in kw:
+            rows = len(self.allocation) + len(self.constraints) + len(self.funding_flows)
+            kw["indent"] = 2 if rows <= INDENTED_ROWS else None
+        return json.dumps(doc, **kw)
 
     # -- a lossless record, for the scenario store ----------------------------------------
     _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs")
@@ -168,6 +184,12 @@ def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
         elif dtype == "str":
             frame[col] = frame[col].astype("str")
     return frame
+
+
+def _nums(values: Any) -> list[float | None]:
+    """:func:`_num` of each value of a column, in one pass."""
+    return [round(v, 9) if math.isfinite(v) else None
+            for v in np.asarray(values, dtype=float).tolist()]
 
 
 def _num(v: Any) -> float | None:

@@ -74,14 +74,13 @@ from budgetopt.data.read import RawData, read_frames
 from budgetopt.errors import InputError, Problem
 from budgetopt.policy import Policy, policy_from_dict
 from budgetopt.results.tables import Results
+from budgetopt.store import STATUSES
 
 SCHEMA_VERSION = 2
 """The schema this budgetopt writes: the number of its newest Alembic revision (in
 :data:`MIGRATIONS_DIR`). Raise it with a new revision file."""
 
 STORE_ID = "budgetopt scenario store"
-STATUSES = ("draft", "proposed", "approved")
-"""Approval statuses, in the order a scenario usually moves through them."""
 
 ENV_URL = "BUDGETOPT_DB_URL"
 ENV_AUTHOR = "BUDGETOPT_AUTHOR"
