@@ -20,7 +20,8 @@ SERVICE_DEFAULTS = {
     "mhis": False, "output_unit": "", "unit_cost_gbp": None, "new_or_existing": "Existing",
 }
 METRIC_DEFAULTS = {"unit": "units", "weight": 1.0, "bcf_metric": False, "better": "higher",
-                   "baseline_level": None, "level_unit": "", "level_per_outcome": None}
+                   "baseline_level": None, "level_unit": "", "level_per_outcome": None,
+                   "weight_unit": None}
 
 
 def _frame(rows: Iterable[dict], columns: Sequence[str], defaults: dict | None = None
@@ -33,7 +34,7 @@ def _frame(rows: Iterable[dict], columns: Sequence[str], defaults: dict | None =
 def make_inputs(
     services: list[dict],
     curves: list[tuple],  # (service_id, metric_id, band, width_m, per_m[, low, high[, year]])
-    funding: list[tuple],  # (source_id, year, amount_m)
+    funding: list[tuple],  # (source_id, year, amount_m[, hwb_id])
     metrics: list[dict] | None = None,
     eligibility: list[tuple] = (),
     places: list[dict] = (),
@@ -65,15 +66,18 @@ def make_inputs(
     for col in ("width_m", "per_m", "per_m_low", "per_m_high"):
         cur[col] = cur[col].astype(float)
     cur["band"] = cur["band"].astype(int)
-    fund = _frame([{"source_id": s, "name": s, "year": str(y), "amount_m": float(a),
-                    "bcf_source": "Other"} for s, y, a in funding],
-                  ["source_id", "name", "year", "amount_m", "bcf_source"])
+    by_hwb = any(len(f) > 3 for f in funding)
+    fund = _frame([{"source_id": f[0], "name": f[0], "year": str(f[1]), "amount_m": float(f[2]),
+                    "bcf_source": "Other", "hwb_id": f[3] if len(f) > 3 else None}
+                   for f in funding],
+                  ["source_id", "name", "year", "amount_m", "bcf_source",
+                   *(["hwb_id"] if by_hwb else [])])
     fund["amount_m"] = fund["amount_m"].astype(float)
-    years = tuple(dict.fromkeys(str(y) for _, y, _ in funding))
+    years = tuple(dict.fromkeys(str(f[1]) for f in funding))
     pl = _frame([{"name": p["place_id"], "effect": 1.0, "core20_share": 0.2,
                   "population": p.get("weighted_population", 1.0), **p} for p in places],
                 ["place_id", "name", "population", "weighted_population", "core20_share",
-                 "effect"])
+                 "effect", *(["hwb_id"] if any("hwb_id" in p for p in places) else [])])
     wf = _frame([{"group_id": g, "year": str(y), "wte_available": float(a), "name": g}
                  for g, y, a in workforce], ["group_id", "year", "wte_available", "name"])
     need = _frame([{"group_id": g, "service_id": s, "wte_per_m": float(n)}

@@ -178,7 +178,9 @@ def test_scenarios_are_saved_in_the_store_compared_approved_and_loaded():
     assert store.get("Cut to £220m").overrides == {"budget_m": 220.0}
     text = " ".join(m.value for m in at.markdown)
     assert "fewer weighted outcomes than Default@1" in text
-    assert len(at.get("download_button")) == 2
+    downloads = at.get("download_button")
+    assert len(downloads) == 3  # JSON, the workbook, the BCF plans per board (zip)
+    assert "BCF plans per board" in downloads[2].proto.label
     # approve version 1 of Default: the history is kept in the store
     at.selectbox(key="status-pick-2").set_value("Default@1").run()
     at.selectbox(key="status-new-Default@1").set_value("approved").run()

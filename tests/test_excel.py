@@ -425,3 +425,45 @@ def test_a_policy_the_data_no_longer_passes_shows_every_rule_as_solved(solved, t
     _, rows = sheet_rows(load_workbook(path)["Planning requirements"])
     assert rows and {r[6] for r in rows} == {"From the solve (does not follow edits)"}
     assert len(rows) == len(res.constraints)
+
+
+TRICKY_IDS = ["reable", "REABLE", "a*", "a?b", "~x", ">5", "=x"]
+"""Service ids that SUMIFS/COUNTIFS criteria would read as other ids (case folded) or as
+patterns (``*``, ``?``, ``~``) and comparisons (a leading ``>`` or ``=``)."""
+
+
+def tricky_inputs():
+    """Seven services with the ids above, each held between £1m and £3m a year (every curve
+    pays, so each sits at its £3m maximum: £21m of the £22m); two funding sources ``nhs`` and
+    ``NHS`` (£11m each) that differ only by case. A SUMIFS checklist adds ``REABLE`` to
+    ``reable`` (£6m against a £3m maximum), ``a?b`` to ``a*``, finds nothing for ``~x`` or
+    ``>5`` (£0 against a £1m minimum) and adds the two sources' spend (£21m against £11m)."""
+    from tests.builders import make_inputs
+
+    services = [{"service_id": s, "min_m": 1.0, "max_m": 3.0} for s in TRICKY_IDS]
+    curves = [(s, "m", 1, 10.0, 10.0 - i) for i, s in enumerate(TRICKY_IDS)]
+    funding = [(src, y, 11.0) for y in ("2026/27", "2027/28") for src in ("nhs", "NHS")]
+    return make_inputs(services=services, curves=curves, funding=funding)
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_ids_differing_by_case_or_holding_wildcards_keep_the_checklist_green(tmp_path):
+    from budgetopt import Policy
+
+    inputs = tricky_inputs()
+    res = build(inputs, Policy()).results()
+    assert res.optimal
+    path = tmp_path / "tricky.xlsx"
+    write_bcf_workbook(res, inputs, path)
+    values = load_workbook(recalculated(path, tmp_path / "calc"), data_only=True)
+    _, rows = sheet_rows(values["Planning requirements"])
+    assert {r[5] for r in rows} == {"Met"}, [r for r in rows if r[5] != "Met"]
+    by_name = {(r[0], r[1]): r[2] for r in rows}
+    for sid in TRICKY_IDS:  # each maximum's figure is that scheme's own £3m, to the penny
+        assert by_name[(f"Maximum spend on {sid}", "2026/27")] == pytest.approx(3e6, abs=0.01)
+    spent = {src: res.funding_flows.query("source_id == @src and year == '2026/27'")
+             ["amount_m"].sum() * 1e6 for src in ("nhs", "NHS")}
+    for src, amount in spent.items():
+        assert by_name[(f"Spend from {src} within its income", "2026/27")] == pytest.approx(
+            amount, abs=0.01)

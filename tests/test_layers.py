@@ -20,7 +20,7 @@ LAYERS = ["base", "data", "families", "policy", "model", "solve", "results", "ap
           "reports", "store", "batch", "cli"]
 """Lowest first. cli and ui are both the top layer, and do not import each other."""
 
-BASE = {"budgetopt", "budgetopt.errors"}
+BASE = {"budgetopt", "budgetopt.errors", "budgetopt.safe"}
 TOP = {"budgetopt.__main__": "cli", "budgetopt.ui": "ui"}
 ALLOWED_IMPORTLIB = {"importlib.resources", "importlib.metadata"}  # reading files, versions
 

@@ -22,7 +22,7 @@ from budgetopt.errors import InputError, Problem
 from tests.datasets import tiny_tables, write_csv, write_xlsx
 
 TABLE_NAMES = ("services", "metrics", "curves", "funding", "eligibility", "places", "workforce",
-               "workforce_need", "baseline")
+               "workforce_need", "baseline", "hwbs")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -106,7 +106,8 @@ def test_validated_frames_have_defaults_filled_and_documented_dtypes(tables, tmp
 def test_absent_optional_tables_are_empty_frames_with_their_columns(tables, tmp_path):
     inputs = load_dataset(write(tables, tmp_path, "csv"))
     assert list(inputs.places.columns) == ["place_id", "name", "population",
-                                           "weighted_population", "core20_share", "effect"]
+                                           "weighted_population", "core20_share", "effect",
+                                           "hwb_id"]
     assert inputs.places.empty and not inputs.has_places
     assert list(inputs.workforce_need.columns) == ["group_id", "service_id", "wte_per_m"]
     assert inputs.workforce_need["wte_per_m"].dtype == "float64"

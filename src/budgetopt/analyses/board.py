@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 MC_SAMPLES = 1000  # Monte Carlo samples of the effects for the spread of the outcome
 ROBUST_SAMPLES = 200  # sampled scenarios in the robust plan's LP (as the app's Trade-offs page)
 ROBUST_ALPHA = 0.10  # the robust plan protects the mean of the worst 10% of outcomes
+EVPI_SAMPLES = 200  # samples of the value of information in the board paper
+EVPI_BINS = 20  # bins of each service's EVPPI there
 
 
 @dataclass
@@ -57,11 +59,13 @@ def run_analyses(inputs: Inputs, policy: Policy, samples: int = MC_SAMPLES, seed
     outcome-equity frontier (11 points, with places), the Monte Carlo spread of this plan's
     outcome over `samples` draws of the effects (no re-solve per sample) and, with `robust`
     and a policy that maximises the outcome, the plan that maximises the mean of the worst 10%
-    of outcomes over 200 samples. Each analysis's time (seconds) is in ``timings``.
+    of outcomes over 200 samples, and the value of information (EVPI and each service's
+    EVPPI over 200 samples). Each analysis's time (seconds) is in ``timings``.
     """
     import time
 
     # imported here: the workbook imports this module for :class:`Analyses` alone
+    from budgetopt.analyses.evpi import evpi
     from budgetopt.analyses.pareto import pareto_frontier
     from budgetopt.analyses.sweeps import budget_curve, price_of_rules
     from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
@@ -86,6 +90,9 @@ def run_analyses(inputs: Inputs, policy: Policy, samples: int = MC_SAMPLES, seed
         robust=(timed("robust", lambda: robust_allocation(
             inputs, policy, ROBUST_SAMPLES, seed=seed, objective="cvar", alpha=ROBUST_ALPHA))
                 if robust and policy.objective == "max_outcome" else None),
+        evpi=(timed("evpi", lambda: evpi(inputs, policy, EVPI_SAMPLES, seed=seed,
+                                         bins=EVPI_BINS))
+              if robust and policy.objective == "max_outcome" else None),
         timings=timings)
 
 

@@ -113,7 +113,7 @@ def _x_cols(session: Session) -> np.ndarray:
     return session.compiled.columns(session.model.x)
 
 
-def _central(inputs: Inputs, policy: Policy, overrides: Any, n: int, seed: int,
+def central_plan(inputs: Inputs, policy: Policy, overrides: Any, n: int, seed: int,
              distribution: Distribution) -> tuple[Session, np.ndarray, np.ndarray, Samples]:
     """The built session, its segment columns, the central-estimate plan and the samples."""
     session = build(inputs, policy, overrides)
@@ -155,27 +155,13 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
         ``summary``: mean, standard deviation, 5th and 95th percentiles, CVaR 5% of each.
         Provenance, the seed and the number of worker processes are in ``frame.attrs``.
     """
-    session, _, x0, samples = _central(inputs, policy, overrides, n, seed, distribution)
+    session, _, x0, samples = central_plan(inputs, policy, overrides, n, seed, distribution)
     frame = pd.DataFrame({"sample": np.arange(n), "central_plan": samples.values @ x0})
     out: dict[str, pd.DataFrame] = {}
     used = 1
     if resolve:
-        # re-solved here first: all of them (one process), none (several), or with
-        # workers=None the first few, timed to decide where the rest go
-        if workers is None:
-            probe = min(n, PROBE)
-        else:
-            probe = 0 if workers > 1 else n
-        t0 = time.perf_counter()
-        best, spend = _resolve(session, samples.values[:probe], progress, total=n)
-        per_sample = (time.perf_counter() - t0) / max(probe, 1)
-        used = _workers(workers, n - probe, per_sample)
-        if probe < n:
-            rest = samples.values[probe:]
-            more = (_resolve_in_processes(inputs, policy, overrides, rest, used, progress,
-                                          probe, n) if used > 1
-                    else _resolve(session, rest, progress, probe, n))
-            best, spend = np.r_[best, more[0]], np.r_[spend, more[1]]
+        best, spend, used = resolve_objectives(inputs, policy, overrides, session,
+                                               samples.values, workers, progress)
         frame["optimal"] = best
         tol = 0.05
         svc = pd.DataFrame({"service_id": samples.services})
@@ -199,6 +185,34 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
         f.attrs.update(provenance=provenance(session.data, overrides), seed=seed, samples=n,
                        distribution=distribution, workers=used)
     return out
+
+
+def resolve_objectives(inputs: Inputs, policy: Policy, overrides: Any, session: Session,
+                       values: np.ndarray, workers: int | None = 1,
+                       progress: Progress | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each row of `values` (objective coefficients of the segment columns) re-solved from
+    the central plan's basis with every rule kept: the best objective and the spend by
+    service per row, and the number of processes used (`workers` as :func:`monte_carlo`).
+
+    Re-solved here first: all of them (one process), none (several), or with
+    ``workers=None`` the first :data:`PROBE`, timed to decide where the rest go."""
+    n = len(values)
+    if workers is None:
+        probe = min(n, PROBE)
+    else:
+        probe = 0 if workers > 1 else n
+    t0 = time.perf_counter()
+    best, spend = _resolve(session, values[:probe], progress, total=n)
+    per_sample = (time.perf_counter() - t0) / max(probe, 1)
+    used = _workers(workers, n - probe, per_sample)
+    if probe < n:
+        rest = values[probe:]
+        more = (_resolve_in_processes(inputs, policy, overrides, rest, used, progress,
+                                      probe, n) if used > 1
+                else _resolve(session, rest, progress, probe, n))
+        best, spend = np.r_[best, more[0]], np.r_[spend, more[1]]
+    return best, spend, used
 
 
 PARALLEL_FROM_S = 10.0
@@ -339,7 +353,7 @@ def robust_allocation(inputs: Inputs, policy: Policy, n: int = 200, *, seed: int
         frame: every rule and each sample's row with its shadow price in words), ``x_robust``,
         ``x_central``, ``samples``.
     """
-    session, cols, x_central, samples = _central(inputs, policy, overrides, n, seed,
+    session, cols, x_central, samples = central_plan(inputs, policy, overrides, n, seed,
                                                  distribution)
     compiled = session.compiled
     if objective == "expected":
@@ -412,5 +426,5 @@ def compare_allocations(samples: Samples, allocations: dict[str, np.ndarray],
     return summarise(frame, alpha)
 
 
-__all__ = ["Samples", "compare_allocations", "cvar", "monte_carlo", "robust_allocation",
-           "sample_values", "summarise"]
+__all__ = ["Samples", "central_plan", "compare_allocations", "cvar", "monte_carlo",
+           "resolve_objectives", "robust_allocation", "sample_values", "summarise"]

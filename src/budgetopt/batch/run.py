@@ -390,7 +390,7 @@ def _run_on_dask(jobs: list[Job], collect: Callable[[dict[str, Any]], None],
 
 def write_summary(report: BatchReport, path: str | Path) -> None:
     """The summary as CSV or (by suffix) an Excel workbook, written all-or-nothing."""
-    from budgetopt.reports.outputs import write_atomically
+    from budgetopt.safe import write_atomically, write_csv
 
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
@@ -406,7 +406,7 @@ def write_summary(report: BatchReport, path: str | Path) -> None:
             wb.save(p)
     else:
         def write(p: Path) -> None:
-            report.summary.to_csv(p, index=False)
+            write_csv(report.summary, p)
     write_atomically({path: write})
 
 

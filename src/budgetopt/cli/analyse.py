@@ -1,4 +1,4 @@
-"""``budgetopt analyse curve | prices | pareto | uncertainty | robust | compare``.
+"""``budgetopt analyse curve | prices | pareto | uncertainty | evpi | robust | compare``.
 
 Each command prints a table, shows a progress bar while it re-solves, and with ``--out DIR``
 writes its tables as CSV, a chart as HTML (plotly) and ``provenance.json`` (package, data hash,
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -25,6 +24,7 @@ from budgetopt.cli.common import (
     ModelOpt,
     OutOpt,
     SetOpt,
+    err_console,
     guarded,
     load,
     out_console,
@@ -41,7 +41,7 @@ analyse = typer.Typer(help="Trade-off analyses for boards: budget curve, price o
 @contextmanager
 def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
     with Progress(TextColumn(what, markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=err_console(), transient=True) as bar:
         task = bar.add_task(what, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
@@ -72,10 +72,14 @@ def _write(out: Path | None, tables: dict[str, pd.DataFrame], figure: Any = None
     """Everything into `out`, written all-or-nothing (temporary names, then renamed)."""
     if out is None:
         return
-    from budgetopt.reports.outputs import write_atomically
+    from budgetopt.errors import InputError
+    from budgetopt.safe import write_atomically, write_csv
 
+    if out.exists() and not out.is_dir():
+        raise InputError.single("--out", f"{out} is a file: --out takes a folder (nothing was "
+                                "written)")
     out.mkdir(parents=True, exist_ok=True)
-    writers = {out / f"{name}.csv": (lambda p, f=frame: f.to_csv(p, index=False))
+    writers = {out / f"{name}.csv": (lambda p, f=frame: write_csv(f, p))
                for name, frame in tables.items()}
     first = next(iter(tables.values()))
     meta = {**{k: v for k, v in first.attrs.items() if isinstance(v, (str, int, float, dict,
@@ -104,7 +108,7 @@ def curve(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
         from budgetopt.analyses.sweeps import budget_curve
         from budgetopt.reports import charts
 
-        inputs, policy = load(data, model, set_)
+        inputs, policy = load(data, model, set_, outputs={"--out": out})
         with _bar("re-solving at each budget") as tick:
             frame = budget_curve(inputs, policy, list(np.linspace(low, high, points)),
                                  progress=tick)
@@ -128,7 +132,7 @@ def prices(data: DataArg, model: ModelOpt = None, set_: SetOpt = None, out: OutO
         from budgetopt.analyses.sweeps import price_of_minimums, price_of_rules
         from budgetopt.reports import charts
 
-        inputs, policy = load(data, model, set_)
+        inputs, policy = load(data, model, set_, outputs={"--out": out})
         with _bar("solving without each rule") as tick:
             rules = price_of_rules(inputs, policy, progress=tick)
         with _bar("solving without each minimum") as tick:
@@ -156,7 +160,7 @@ def pareto(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
         from budgetopt.errors import InputError
         from budgetopt.reports import charts
 
-        inputs, policy = load(data, model, set_)
+        inputs, policy = load(data, model, set_, outputs={"--out": out})
         names = objective_names(inputs)
         for o in (first, second):
             if o not in names:
@@ -198,7 +202,7 @@ def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
 
         if distribution not in ("pert", "triangular"):
             raise InputError.single("--distribution", "use pert or triangular")
-        inputs, policy = load(data, model, set_)
+        inputs, policy = load(data, model, set_, outputs={"--out": out})
         with _bar("solving each sample") as tick:
             res = monte_carlo(inputs, policy, samples, seed=seed, distribution=distribution,
                               progress=tick, workers=workers or None)
@@ -208,6 +212,48 @@ def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
                {"p_beyond_minimum": ".0%", "p_grows": ".0%"})
         _write(out, {"summary": res["summary"], "schemes": res["schemes"],
                      "outcomes": res["outcomes"]}, charts.outcome_distribution(res["outcomes"]))
+        return 0
+
+    guarded(body, debug)
+
+
+@analyse.command("evpi")
+def evpi(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
+         samples: Annotated[int, typer.Option(min=10)] = 1000,
+         seed: Annotated[int, typer.Option(help="Random seed (stated, reproducible).")] = 0,
+         distribution: Annotated[str, typer.Option(help="pert or triangular.")] = "pert",
+         bins: Annotated[int, typer.Option(min=2, help="Bins of each service's EVPPI (the "
+                                           "ordering method): re-solves per service.")] = 50,
+         workers: Annotated[int, typer.Option(
+             min=0, help="Processes for the re-solves: 0 chooses, 1 stays in this process. "
+             "The answer does not depend on it.")] = 0,
+         out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """Value of information: which evidence gap is worth closing (EVPI, and EVPPI per
+    service), from the Monte Carlo samples. Writes evpi.csv with --out."""
+
+    def body() -> int:
+        from budgetopt.analyses.evpi import evpi as value_of_information
+        from budgetopt.analyses.evpi import evpi_sentences
+        from budgetopt.errors import InputError
+        from budgetopt.reports import charts
+
+        if distribution not in ("pert", "triangular"):
+            raise InputError.single("--distribution", "use pert or triangular")
+        inputs, policy = load(data, model, set_)
+        with _bar("solving each sample") as tick:
+            res = value_of_information(inputs, policy, samples, seed=seed,
+                                       distribution=distribution, bins=bins,
+                                       workers=workers or None, progress=tick)
+        shown = [c for c in ("service_id", "name", "evppi", "evppi_gbp", "share_of_evpi",
+                             "certainty") if c in res.columns]
+        _print(res[res["evppi"] > 0][shown] if (res["evppi"] > 0).any() else res[shown].head(1),
+               f"Value of perfect information over {samples:,} samples (seed {seed}), "
+               "weighted outcome", {"share_of_evpi": ".0%", "evppi_gbp": ",.0f"})
+        for sentence in evpi_sentences(res):
+            out_console().print(f"• {sentence}")
+        names = dict(zip(inputs.services["service_id"], inputs.services["name"], strict=True))
+        _write(out, {"evpi": res}, charts.evidence_value(res, names),
+               extra={"sentences": evpi_sentences(res)})
         return 0
 
     guarded(body, debug)
@@ -231,7 +277,7 @@ def robust(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
 
         if objective not in ("cvar", "expected"):
             raise InputError.single("--objective", "use cvar or expected")
-        inputs, policy = load(data, model, set_)
+        inputs, policy = load(data, model, set_, outputs={"--out": out})
         with _bar("solving the robust model"):
             res = robust_allocation(inputs, policy, samples, seed=seed, objective=objective,
                                     alpha=alpha, distribution=distribution)
@@ -259,8 +305,11 @@ def compare(manifest: Annotated[Path, typer.Argument(help="Scenarios YAML (see "
         from budgetopt.batch.run import plan, read_manifest, run_job
         from budgetopt.errors import InputError
         from budgetopt.results.tables import Results
+        from budgetopt.safe import refuse_overwriting_inputs
 
         name, specs = read_manifest(manifest)
+        refuse_overwriting_inputs({"--out": out}, [manifest, *(s.data for s in specs),
+                                                   *(s.model for s in specs)])
         jobs, failed = plan(specs)
         if failed:
             raise InputError.single(failed[0]["job"], failed[0]["reason"])

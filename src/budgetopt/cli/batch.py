@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from budgetopt.cli.common import (
     EXIT_NOT_OPTIMAL,
     EXIT_OPTIMAL,
+    err_console,
     guarded,
     out_console,
 )
@@ -43,13 +43,16 @@ def batch(
 
     def body() -> int:
         from budgetopt.batch.run import read_manifest, run_batch, write_summary
+        from budgetopt.safe import refuse_overwriting_inputs
         from budgetopt.store.db import Store
 
-        read_manifest(manifest)  # bad manifest: exit 2 before any cluster starts
+        _, specs = read_manifest(manifest)  # bad manifest: exit 2 before any cluster starts
+        refuse_overwriting_inputs({"--summary": summary}, [manifest, *(s.data for s in specs),
+                                                           *(s.model for s in specs)])
         out = out_console()
         with Store(db) as store, Progress(
                 TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+                TimeElapsedColumn(), console=err_console(), transient=True) as bar:
             task = bar.add_task("solving", total=None)
 
             def tick(done: int, total: int, job: str) -> None:

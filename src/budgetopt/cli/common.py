@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from budgetopt.errors import BudgetoptError, InputError
+from budgetopt.safe import refuse_overwriting_inputs
 
 if TYPE_CHECKING:  # type-only: the command bodies import these when they run
     from budgetopt.data.inputs import Inputs
@@ -80,11 +81,18 @@ def guarded(fn: Callable[[], int | None], debug: bool) -> None:
     raise typer.Exit(code)
 
 
-def load(data: Path, model: Path | None, set_: list[str] | None) -> tuple[Inputs, Policy]:
-    """The data set and the policy model (with its ``--set`` overrides) a command works on."""
+def load(data: Path, model: Path | None, set_: list[str] | None,
+         outputs: dict[str, Path | None] | None = None) -> tuple[Inputs, Policy]:
+    """The data set and the policy model (with its ``--set`` overrides) a command works on.
+
+    `outputs` (option name -> path) are refused first, before anything is read or written,
+    when one of them is the data set, lies inside it, or is the policy model.
+    """
     from budgetopt.data.dataset import load_dataset
     from budgetopt.policy import apply_overrides, load_policy
 
+    if outputs:
+        refuse_overwriting_inputs(outputs, [data, model])
     policy = load_policy(model)
     if set_:
         policy = apply_overrides(policy, set_)

@@ -204,12 +204,17 @@ def export(
 
         from budgetopt.data.dataset import write_dataset
         from budgetopt.policy import apply_overrides
-        from budgetopt.reports.outputs import write_atomically, write_outputs
+        from budgetopt.reports.outputs import write_outputs
+        from budgetopt.safe import refuse_overwriting_inputs, write_atomically
+        from budgetopt.store.db import sqlite_path
 
         if not any((json_out, excel, pdf, workbook_pdf, data_out, policy_out)):
             out_console().print("Nothing to export: give --json, --excel, --pdf, "
                                 "--workbook-pdf, --data and/or --policy.")
             return EXIT_BAD_INPUT
+        refuse_overwriting_inputs({"--json": json_out, "--excel": excel, "--pdf": pdf,
+                                   "--workbook-pdf": workbook_pdf, "--data": data_out,
+                                   "--policy": policy_out}, [sqlite_path(db)])
         with _open(db) as store:
             sc = store.get(ref)
             content = store.dataset(sc.data_hash)

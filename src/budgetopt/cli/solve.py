@@ -1,6 +1,7 @@
 """``budgetopt solve | validate | example``: the contract's commands (MODEL.md).
 
-``budgetopt solve DATA [--model MODEL.yaml] [--json OUT] [--excel OUT] [--pdf OUT]`` exits 0
+``budgetopt solve DATA [--model MODEL.yaml] [--json OUT] [--excel OUT] [--pdf OUT]
+[--bcf-dir DIR]`` exits 0
 when optimal, 1 when solved but not optimal (the JSON is still written, with the explanation),
 and 2 on bad input, with one clear message on stderr, no traceback, no output file left behind
 and no input file changed. ``--pdf`` writes the board paper (:mod:`budgetopt.reports.board`),
@@ -44,6 +45,11 @@ def solve(
     workbook_pdf: Annotated[Path | None, typer.Option(
         "--workbook-pdf", help="Write the workbook printed as PDF (every sheet, by "
         "LibreOffice) here.")] = None,
+    bcf_dir: Annotated[Path | None, typer.Option(
+        "--bcf-dir", help="Write one BCF plan workbook per Health and Wellbeing Board into "
+        "this folder, <hwb_id>.xlsx (ics.xlsx when the data has no HWBs): Summary, Income, "
+        "Expenditure, National Conditions (live checks), Metrics, Capacity and Demand.")
+                       ] = None,
     set_: SetOpt = None,
     with_analyses: Annotated[bool, typer.Option(
         "--with-analyses", help="Also run the budget curve, the price of each rule, the "
@@ -66,7 +72,8 @@ def solve(
         from budgetopt.reports.outputs import write_outputs
         from budgetopt.results.summary import summary_lines
 
-        inputs, policy = load(data, model, set_)
+        inputs, policy = load(data, model, set_, outputs={
+            "--json": json_out, "--excel": excel, "--pdf": pdf, "--workbook-pdf": workbook_pdf})
         results = build(inputs, policy, overrides=set_ or []).results()
         analyses = None
         wanted = ((pdf is not None and not no_analyses)
@@ -77,7 +84,7 @@ def solve(
             analyses = run_analyses(inputs, policy, robust=pdf is not None)
         write_outputs(results, json_path=json_out, excel_path=excel, inputs=inputs,
                       pdf_path=pdf, workbook_pdf_path=workbook_pdf, policy=policy,
-                      analyses=analyses)
+                      analyses=analyses, bcf_dir=bcf_dir)
         if not quiet:
             lines = summary_lines(results)
             if analyses is not None:

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import shutil
-import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -21,9 +17,7 @@ from budgetopt.data.inputs import Inputs
 from budgetopt.data.read import DEFAULT_MAX_BYTES, WORKBOOK_SUFFIXES, read_tables
 from budgetopt.data.schema import TABLES
 from budgetopt.data.validate import Nonconcave, validate
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""A text cell starting with one of these could be taken for a formula by a spreadsheet."""
+from budgetopt.safe import atomic_path, looks_like_formula
 
 
 def load_dataset(path: str | Path, *, nonconcave: Nonconcave | str = "reject",
@@ -94,29 +88,6 @@ def _cells(name: str, frame: pd.DataFrame) -> tuple[list[str], list[list[object]
     return header, rows
 
 
-def temp_sibling(target: Path) -> Path:
-    """A fresh hidden name beside `target` (not created). A fresh name rather than
-    mkstemp/mkdtemp, so what is written there gets the usual permissions (the umask's)."""
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
-
-
-@contextmanager
-def atomic_path(target: Path, *, folder: bool) -> Iterator[Path]:
-    """A temporary sibling of `target` that becomes `target` only when the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_sibling(target)
-    if folder:
-        tmp.mkdir()
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
-
-
 def _write_csv(frame_name: str, frame: pd.DataFrame, path: Path) -> None:
     header, rows = _cells(frame_name, frame)
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -160,7 +131,7 @@ def _write_workbook(tables: Mapping[str, pd.DataFrame], path: Path) -> None:
         for i, row in enumerate(rows, start=2):
             for j, value in enumerate(row, start=1):
                 cell = ws.cell(row=i, column=j, value=value)
-                if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                if looks_like_formula(value):
                     cell.data_type = "s"  # text stays text: no input becomes a formula
         ws.freeze_panes = "A2"
         for j, title in enumerate(header, start=1):

@@ -81,6 +81,7 @@ BCF_FUNDING_SOURCES: tuple[str, ...] = (
     "Minimum NHS Contribution",
     "Additional NHS Contribution",
     "iBCF",
+    "Local Authority Better Care Grant",
     "DFG",
     "Local Authority Discharge Funding",
     "ICB Discharge Funding",
@@ -89,6 +90,10 @@ BCF_FUNDING_SOURCES: tuple[str, ...] = (
     "Other",
 )
 NEW_OR_EXISTING: tuple[str, ...] = ("New", "Existing")
+CERTAINTY: tuple[str, ...] = ("high", "moderate", "low")
+"""How sure the evidence behind a derived curve is (GRADE-like words)."""
+WEIGHT_UNITS: dict[str, float] = {"£": 1.0, "£k": 1e3, "£m": 1e6}
+"""metrics.weight_unit: £ per unit of weight."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ class Column:
     unit: str = ""
     minimum: float | None = None
     maximum: float | None = None
+    above: float | None = None  # a strict lower bound: the value must be more than this
     choices: tuple[str, ...] = ()
     contract: bool = False  # fixed by MODEL.md's contract
 
@@ -194,6 +200,11 @@ METRICS = Table(
                "Acute hospital cost avoided per unit of outcome, in £ (e.g. £2,800 an emergency "
                "admission avoided): what the acute demand offset can release. Blank = 0.",
                required=False, blank_ok=True, default=0.0, unit="£", minimum=0.0),
+        Column("weight_unit", "choice",
+               "What one unit of weight is worth in money, when the weights are money: £, £k "
+               "(thousand) or £m (million); blank = not money (e.g. QALYs). Lets analyses "
+               "also speak in £.", required=False, blank_ok=True, default=None,
+               choices=tuple(WEIGHT_UNITS)),
     ),
     key=("metric_id",),
 )
@@ -229,6 +240,10 @@ FUNDING = Table(
         _money("amount_m", "£m available in the year.", contract=True),
         Column("bcf_source", "choice", "BCF 'Source of Funding' this maps to.", required=False,
                blank_ok=True, default="Other", choices=BCF_FUNDING_SOURCES),
+        Column("hwb_id", "id", "Health and Wellbeing Board whose BCF pool this source-year "
+               "belongs to: it pays only for spend in that HWB's places. Blank = ICS-wide "
+               "money (a transformation fund, say) that may pay for any place.",
+               required=False, blank_ok=True, default=None, contract=True),
     ),
     key=("source_id", "year"),
 )
@@ -260,6 +275,9 @@ PLACES = Table(
         Column("effect", "number", "Effect multiplier: outcome per £ here relative to average. "
                "Blank = 1.", required=False, blank_ok=True, default=1.0, minimum=0.0,
                contract=True),
+        Column("hwb_id", "id", "Health and Wellbeing Board (HWB) the place belongs to. Blank "
+               "= none: only ICS-wide money pays for its spend.", required=False,
+               blank_ok=True, default=None, contract=True),
     ),
     required=False,
     key=("place_id",),
@@ -307,11 +325,64 @@ BASELINE = Table(
     key=("service_id", "place_id", "year"),
 )
 
+HWBS = Table(
+    "hwbs",
+    "Optional facts about each Health and Wellbeing Board named in places.hwb_id (an HWB "
+    "not listed here takes the defaults).",
+    (
+        Column("hwb_id", "id", "HWB identifier (see places.hwb_id)."),
+        Column("name", "text", "HWB name, e.g. the council's. Blank = the hwb_id.",
+               required=False, blank_ok=True, default=None),
+        Column("two_tier", "bool", "A county with district councils: its Disabled Facilities "
+               "Grant is passed to the districts (yes/no).", required=False, blank_ok=True,
+               default=False),
+        _money("asc_min_m", "NHS minimum contribution to adult social care required in the "
+               "first plan year; later years rise by the BCF rule set's uplift. Blank = none "
+               "stated.", required=False, blank_ok=True, default=None),
+    ),
+    required=False,
+    key=("hwb_id",),
+)
+
+EVIDENCE = Table(
+    "evidence",
+    "Evidence a response curve is derived from, per service and metric: what it costs to "
+    "serve one person, how many could benefit, how many can be reached and the effect on "
+    "each. A service with evidence and no curves rows for that metric gets a curve derived "
+    "from it (docs/evidence.md).",
+    (
+        Column("service_id", "id", "Service (see services).", contract=True),
+        Column("metric_id", "id", "Metric (see metrics).", contract=True),
+        Column("unit_cost_gbp", "number", "Cost of serving one person, in £.", unit="£",
+               above=0.0, contract=True),
+        Column("eligible", "number", "People who could benefit, a year, ICS-wide.",
+               unit="people", minimum=0.0, contract=True),
+        Column("max_coverage", "number",
+               "Share of the eligible people the service can realistically reach (0-1).",
+               minimum=0.0, maximum=1.0, contract=True),
+        Column("effect", "number", "Outcome units per person served (central estimate).",
+               unit="outcome per person", minimum=0.0, contract=True),
+        Column("effect_low", "number", "Low estimate of the effect. Blank = central.",
+               required=False, blank_ok=True, default=None, unit="outcome per person",
+               minimum=0.0, contract=True),
+        Column("effect_high", "number", "High estimate of the effect. Blank = central.",
+               required=False, blank_ok=True, default=None, unit="outcome per person",
+               minimum=0.0, contract=True),
+        Column("source", "text", "Where the figures come from (e.g. PSSRU Unit Costs; a NICE "
+               "evidence review).", required=False, blank_ok=True, default="", contract=True),
+        Column("certainty", "choice", "How sure the evidence is: high, moderate or low. "
+               "Blank = not stated.", required=False, blank_ok=True, default=None,
+               choices=CERTAINTY, contract=True),
+    ),
+    required=False,
+    key=("service_id", "metric_id"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SERVICES, METRICS, CURVES, FUNDING, ELIGIBILITY, PLACES, WORKFORCE, WORKFORCE_NEED,
-        BASELINE,
+        BASELINE, HWBS, EVIDENCE,
     )
 }
 

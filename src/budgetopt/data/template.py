@@ -95,7 +95,7 @@ def write_template(path: str | Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from budgetopt.data.dataset import atomic_path
+    from budgetopt.safe import atomic_path
 
     wb = Workbook()
     guide = wb.active

@@ -17,6 +17,7 @@ cell types, blanks, ranges,    :func:`parse_cell` (one parser per column kind, o
 choices, yes/no words          helper for minimum and maximum)
 keys unique                    :func:`check_unique_keys`
 references known               :func:`check_references`
+HWB references known           :func:`check_hwb_references`
 row-wise order (min <= max,    :func:`check_ordered_columns`
 low <= central <= high)
 bands numbered 1..n            :func:`check_bands_numbered`
@@ -45,6 +46,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from budgetopt.data.evidence import with_derived_curves
 from budgetopt.data.inputs import Inputs
 from budgetopt.data.read import RawData, RawTable, cell_text
 from budgetopt.data.schema import FALSE_WORDS, TABLES, TRUE_WORDS, Column, Table
@@ -239,7 +241,8 @@ PARSERS: dict[str, Callable[[str, Column], object]] = {
     "id": _text, "text": _text,
 }
 
-_BOUNDS = (("minimum", operator.lt, "at least"), ("maximum", operator.gt, "at most"))
+_BOUNDS = (("minimum", operator.lt, "at least"), ("maximum", operator.gt, "at most"),
+           ("above", operator.le, "more than"))
 
 
 def check_bounds(value: float, col: Column) -> None:
@@ -288,6 +291,8 @@ def check_tables_present(raw: RawData, report: Report) -> None:
     """Every required table is in the data set (naming a file or sheet that looks like it)."""
     ignored = _ignored_by_stem(raw)
     for table in TABLES.values():
+        if table.name == "curves" and "evidence" in raw.tables:
+            continue  # every curve may be derived from evidence
         if table.required and table.name not in raw.tables:
             add = (f"add a sheet named '{table.name}'" if raw.workbook
                    else f"add {table.name}.csv to the folder")
@@ -344,7 +349,10 @@ def _parse_table(raw: RawTable, report: Report) -> ParsedTable:
 
 def check_required_tables_have_rows(tables: Tables, report: Report) -> None:
     """A required table that is present has at least one row."""
+    evidence = tables.get("evidence")
     for t in tables.values():
+        if t.spec.name == "curves" and evidence is not None and evidence.records:
+            continue  # every curve may be derived from evidence
         if t.spec.required and not t.records:
             report.problem(t.where, f"the table has no rows: the {t.spec.name} table needs at "
                            "least one")
@@ -388,6 +396,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("baseline", "service_id", "services", "service_id"),
     Reference("baseline", "place_id", "places", "place_id"),
     Reference("baseline", "year", "funding", "year"),
+    Reference("evidence", "service_id", "services", "service_id"),
+    Reference("evidence", "metric_id", "metrics", "metric_id"),
 )
 
 
@@ -419,6 +429,53 @@ def check_references(tables: Tables, report: Report) -> None:
                            row=row, column=ref.column, value=value)
 
 
+def check_hwb_references(tables: Tables, report: Report) -> None:
+    """Health and Wellbeing Boards (MODEL.md, "Health and Wellbeing Board pools"): every
+    ``funding.hwb_id`` is the HWB of some place (a places table with an hwb_id column is
+    needed for any). Warnings: a place without an HWB among places that have one (only
+    ICS-wide money can pay for it), an HWB missing from the ``hwbs`` table when there is one
+    (it takes the defaults), and an ``hwbs`` row that no place names."""
+    funding, places, hwbs = (tables.get(n) for n in ("funding", "places", "hwbs"))
+    known = {h: r for h, r in places.first_rows("hwb_id").items() if h is not None} \
+        if places else {}
+    if funding is not None:
+        for row, (hwb,) in funding.rows("hwb_id"):
+            if hwb is None or hwb in known:
+                continue
+            if places is None:
+                why = ("there is no places table, so no place belongs to an HWB: add a places "
+                       "table with an hwb_id column, or leave hwb_id blank for ICS-wide money")
+            elif not known:
+                why = (f"no place in {places.where} has an hwb_id: give each place its HWB "
+                       "in an hwb_id column, or leave this hwb_id blank for ICS-wide money")
+            else:
+                why = (f"no place in {places.where} belongs to it (HWBs: "
+                       f"{', '.join(map(str, known))}){suggestion(str(hwb), known)}")
+            report.problem(funding.where, f"unknown hwb_id: {why}", row=row, column="hwb_id",
+                           value=hwb)
+    if places is None or not known:
+        return
+    for row, (pid, hwb) in places.rows("place_id", "hwb_id"):
+        if hwb is None:
+            report.warn(places.where, f"place '{pid}' has no hwb_id while other places have "
+                        "one: only ICS-wide money (funding rows with a blank hwb_id) can pay "
+                        "for its spend", row=row, column="hwb_id")
+    if hwbs is None:
+        return
+    listed = hwbs.first_rows("hwb_id")
+    for hwb, row in known.items():
+        if hwb not in listed:
+            report.warn(places.where, f"HWB '{hwb}' has no row in {hwbs.where}"
+                        f"{suggestion(str(hwb), listed)}, so it takes the defaults (not "
+                        "two-tier, no ASC minimum stated)", row=row, column="hwb_id",
+                        value=hwb)
+    for hwb, row in listed.items():
+        if hwb not in known:
+            report.warn(hwbs.where, f"HWB '{hwb}' has no place (no row of {places.where} "
+                        "names it in hwb_id), so it is not used", row=row, column="hwb_id",
+                        value=hwb)
+
+
 @dataclass(frozen=True)
 class Order:
     """Within a row, ``lower <= upper`` (blank cells skipped)."""
@@ -440,6 +497,10 @@ ORDERS: tuple[Order, ...] = (
           "per_m_low"),
     Order("curves", "per_m", "per_m_high", "the high estimate must not be below the central "
           "one", "per_m_high"),
+    Order("evidence", "effect_low", "effect", "the low estimate of the effect must not exceed "
+          "the central one", "effect_low"),
+    Order("evidence", "effect", "effect_high", "the high estimate of the effect must not be "
+          "below the central one", "effect_high"),
 )
 
 
@@ -564,11 +625,12 @@ def check_concave(tables: Tables, report: Report) -> None:
 
 
 def check_services_have_curves(tables: Tables, report: Report) -> None:
-    """Warn about a service with no curve rows: it buys no outcome."""
-    services, curves = tables.get("services"), tables.get("curves")
-    if services is None or curves is None:
+    """Warn about a service with no curve rows (and no evidence): it buys no outcome."""
+    services = tables.get("services")
+    if services is None:
         return
-    with_curve = set(curves.first_rows("service_id"))
+    with_curve = {sid for name in ("curves", "evidence") if name in tables
+                  for sid in tables[name].first_rows("service_id")}
     for sid, row in services.first_rows("service_id").items():
         if sid not in with_curve:
             report.warn(services.where, f"service '{sid}' has no rows in curves, so it buys "
@@ -622,6 +684,7 @@ RULES: tuple[Rule, ...] = (
     check_required_tables_have_rows,
     check_unique_keys,
     check_references,
+    check_hwb_references,
     check_ordered_columns,
     check_bands_numbered,
     check_concave,
@@ -680,9 +743,22 @@ def data_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> str:
         rows = [[_canonical(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         key = [list(frame.columns).index(k) for k in TABLES[name].key]
         rows.sort(key=lambda r: json.dumps([r[i] for i in key], ensure_ascii=False))
+        if name == "evidence" and not rows:
+            continue  # a data set without evidence hashes as it did before the table existed
         doc[name] = {"columns": list(frame.columns), "rows": rows}
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _warn_evidence_not_used(evidence: ParsedTable, frame: pd.DataFrame, report: Report) -> None:
+    """A service-metric with both curves rows and evidence: the curve is used as given."""
+    given = set(zip(frame.loc[~frame["derived"], "service_id"],
+                    frame.loc[~frame["derived"], "metric_id"]))
+    for row, (sid, mid) in evidence.rows("service_id", "metric_id"):
+        if (sid, mid) in given:
+            report.warn(evidence.where, f"service '{sid}' has curves rows for metric '{mid}', "
+                        "so that curve is used as given and this evidence is shown as its "
+                        "source only", row=row, column="service_id", value=sid)
 
 
 def _sorted_problems(raw: RawData, problems: list[Problem]) -> list[Problem]:
@@ -731,6 +807,10 @@ def validate(raw: RawData, *, nonconcave: Nonconcave | str = "reject") -> Inputs
         _fill_curve_estimates(tables["curves"])
     frames = {name: to_frame(spec, tables[name].records if name in tables else [])
               for name, spec in TABLES.items()}
+    frames["curves"], frames["evidence"] = with_derived_curves(frames["curves"],
+                                                               frames["evidence"])
+    if "evidence" in tables:
+        _warn_evidence_not_used(tables["evidence"], frames["evidence"], report)
     years = horizon(tables)
     return Inputs(**frames, years=years, source=raw.source,
                   data_hash=data_hash(frames, years), warnings=tuple(report.warnings))

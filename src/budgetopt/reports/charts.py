@@ -155,7 +155,9 @@ def budget_curve(curve: pd.DataFrame, current_m: float | None = None,
     if current_m is not None:
         fig.add_vline(x=current_m, line_dash="dot", line_color=BASELINE_GREY,
                       annotation_text=plain(current_label))
-    fig.update_layout(legend={"orientation": "h", "y": -0.2})
+    # the legend above the plot: below it, it sat on the x axis's title
+    fig.update_layout(legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02,
+                              "yanchor": "bottom"})
     what = "optimal weighted outcome" if y_unit == "weighted outcome" else y_unit
     return _layout(fig, f"What each budget buys ({what}, all years)",
                    "pooled budget in the first year (£m)", y_unit)
@@ -623,7 +625,9 @@ def for_print(fig: go.Figure, width: int = PRINT_WIDTH, height: int = 400, font_
                              "xanchor": "left"},
                       hovermode=False)
     top = 24 + 22 * (title.count("<br>") + 1) if title else 20
-    legend_on_top = out.layout.legend.orientation is None and out.layout.legend.x is None
+    legend = out.layout.legend
+    legend_on_top = ((legend.orientation is None and legend.x is None)
+                     or (legend.y is not None and legend.y >= 1.0))
     sankey = any(t.type == "sankey" for t in out.data)
     if legend_on_top and not sankey and len(out.data) > 1:
         # a legend at the side takes a sixth of a printed page's width: above the plot instead

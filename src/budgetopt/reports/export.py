@@ -1,7 +1,8 @@
 """Writing cells and tables into openpyxl worksheets, safely.
 
 No value from an input ever becomes a formula: text beginning with =, +, -, @, a tab or a
-carriage return is stored as a string cell (see :func:`write_cell`). The workbooks themselves
+carriage return is stored as a string cell (see :func:`write_cell` and
+:func:`budgetopt.safe.looks_like_formula`). The workbooks themselves
 are laid out in :mod:`budgetopt.reports.excel`.
 """
 
@@ -13,7 +14,7 @@ import pandas as pd
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from budgetopt.safe import looks_like_formula
 
 
 def safe_value(value: object) -> object:
@@ -30,7 +31,7 @@ def write_cell(ws, row: int, col: int, value: object):
     cell = ws.cell(row=row, column=col)
     value = safe_value(value)
     cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if looks_like_formula(value):
         cell.data_type = "s"
     return cell
 

@@ -1,67 +1,45 @@
 """Write a solve's outputs all-or-nothing.
 
 Every file is written to a temporary name beside its target and renamed into place only when
-all of them were written, so a failure never leaves a partial output behind.
+all of them were written (:func:`budgetopt.safe.write_atomically`), so a failure never leaves a
+partial output behind.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from budgetopt.data.dataset import temp_sibling
 from budgetopt.data.inputs import Inputs
-from budgetopt.errors import InputError
 from budgetopt.results.tables import Results
+from budgetopt.safe import write_atomically
 
 if TYPE_CHECKING:
     from budgetopt.analyses.board import Analyses
     from budgetopt.policy import Policy
 
 
-def _temp_beside(path: Path) -> Path:
-    if not path.parent.exists():
-        raise InputError.single(str(path), f"the folder {path.parent} does not exist")
-    return temp_sibling(path)
-
-
-def write_atomically(writers: dict[Path, Callable[[Path], None]]) -> None:
-    """Run each writer into a temporary file, then rename them all into place."""
-    temps: dict[Path, Path] = {}
-    try:
-        for target, write in writers.items():
-            tmp = _temp_beside(target)
-            temps[target] = tmp
-            write(tmp)
-        for target, tmp in temps.items():
-            os.replace(tmp, target)
-    finally:
-        for tmp in temps.values():
-            if tmp.exists():
-                tmp.unlink()
-
-
 def write_outputs(results: Results, json_path: Path | None = None,
                   excel_path: Path | None = None, *, inputs: Inputs | None = None,
                   pdf_path: Path | None = None, workbook_pdf_path: Path | None = None,
                   policy: Policy | None = None, scenario: str = "",
-                  analyses: Analyses | None = None, left_out_because: str | None = None
-                  ) -> None:
+                  analyses: Analyses | None = None, left_out_because: str | None = None,
+                  bcf_dir: Path | None = None) -> None:
     """Write the JSON result, the workbook, the board paper and/or the printed workbook for
     `results` (all or none).
 
-    The workbook, the board paper (`pdf_path`) and the printed workbook (`workbook_pdf_path`,
-    by LibreOffice) need the `inputs` the results were solved from; the board paper also
+    The workbook, the per-HWB BCF plans (`bcf_dir`, a folder of ``<hwb_id>.xlsx``), the board
+    paper (`pdf_path`) and the printed workbook (`workbook_pdf_path`, by LibreOffice) need the
+    `inputs` the results were solved from; the board paper also
     needs the `policy`. `analyses` fill the paper's trade-off and risk sections (and the
     workbook's charts); the paper names what is missing, with `left_out_because`.
     """
     writers: dict[Path, Callable[[Path], None]] = {}
     if json_path is not None:
         writers[Path(json_path)] = lambda p: p.write_text(results.to_json(), encoding="utf-8")
-    if (excel_path or pdf_path or workbook_pdf_path) is not None and inputs is None:
+    if (excel_path or pdf_path or workbook_pdf_path or bcf_dir) is not None and inputs is None:
         raise ValueError("the workbook and the board paper need the inputs the results were "
                          "solved from")
     if excel_path is not None:
@@ -69,6 +47,11 @@ def write_outputs(results: Results, json_path: Path | None = None,
 
         writers[Path(excel_path)] = lambda p: write_bcf_workbook(
             results, inputs, p, scenario=scenario, analyses=analyses)
+    if bcf_dir is not None:
+        from budgetopt.reports.excel.bcf_plans import check_file_names, write_bcf_plans
+
+        check_file_names(inputs)  # bad HWB ids: exit 2 before anything is written
+        writers[Path(bcf_dir)] = lambda p: write_bcf_plans(results, inputs, p)
     if pdf_path is not None:
         if policy is None:
             raise ValueError("the board paper needs the policy the results were solved under")
@@ -80,7 +63,7 @@ def write_outputs(results: Results, json_path: Path | None = None,
     if workbook_pdf_path is not None:
         writers[Path(workbook_pdf_path)] = lambda p: _workbook_pdf(results, inputs, p, scenario,
                                                                    analyses)
-    write_atomically(writers)
+    write_atomically(writers, folders={Path(bcf_dir)} if bcf_dir is not None else ())
 
 
 def _workbook_pdf(results: Results, inputs: Inputs, path: Path, scenario: str,

@@ -343,6 +343,11 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
+def sqlite_path(db: str | Path | None) -> Path | None:
+    """The file of the SQLite store a ``--db`` value names (None for a server's URL)."""
+    return _sqlite_path(resolve_url(db))
+
+
 def _refuse(where: str, why: str) -> StoreError:
     return StoreError([Problem(where, f"{why}; it was left unchanged")])
 

@@ -27,7 +27,7 @@ from budgetopt.data.inputs import Inputs
 from budgetopt.data.read import read_frames, read_tables
 from budgetopt.data.validate import validate
 from budgetopt.errors import InputError, Problem
-from budgetopt.policy import Policy, load_policy, override_items
+from budgetopt.policy import Policy, load_policy, override_items, policy_from_dict
 from budgetopt.results.tables import Results
 from budgetopt.store.db import DatasetContent, Store, StoredScenario, default_url
 
@@ -97,6 +97,7 @@ class Workspace:
     overrides: dict[str, Any] = field(default_factory=dict)
     edits: int = 0  # bumped on every data change: editor widget keys depend on it
     policy_version: int = 0  # bumped when the policy is replaced: rule widget keys depend on it
+    policy_changes: int = 0  # bumped on every change of the policy: the YAML editor follows it
     _session: Session | None = None
     _session_key: str = ""
     _answer: Results | None = None
@@ -104,6 +105,8 @@ class Workspace:
     history: list[str] = field(default_factory=list)  # what the user did, for the scenario note
     author: str = ""  # who is saving scenarios in this session (typed on the Scenarios page)
     analyses: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (signature, frame)
+    _blockers: dict[str, list[Problem]] = field(default_factory=dict)
+    _blockers_key: str = ""
 
     # -- data ------------------------------------------------------------------------------
     def use_example(self) -> None:
@@ -156,11 +159,13 @@ class Workspace:
         """A new policy model (chosen or typed in): its widgets start from its values."""
         self.policy, self.policy_key, self.overrides = policy, key, {}
         self.policy_version += 1
+        self.policy_changes += 1
         self.history.append(f"policy model: {policy.name}")
 
     def tune_policy(self, policy: Policy, what: str) -> None:
         """One setting changed by a widget."""
         self.policy = policy
+        self.policy_changes += 1
         self.history.append(what)
 
     def effective_policy(self) -> Policy:
@@ -237,6 +242,54 @@ class Workspace:
 
     def keep_analysis(self, name: str, frame: Any) -> None:
         self.analyses[name] = (self.signature(), frame)
+
+    def budget(self) -> float:
+        """The pooled budget of the first planning year under the rules and the changes made
+        in this session (£m): the one figure the Rules page's budget, the budget curve and the
+        results speak of."""
+        if self.inputs is None:
+            return 0.0
+        from budgetopt.reports.charts import money_available
+
+        try:
+            fund = money_available(self.inputs, self.effective_policy())
+        except InputError:
+            return self.first_year_budget()
+        first = fund[(fund["year"] == self.inputs.years[0]) & ~fund["cap_only"]]
+        return float(first["amount_m"].sum())
+
+    def try_policy(self, data: dict[str, Any]) -> tuple[Policy | None, list[Problem]]:
+        """`data` as a policy model and every problem it has with the current data set (the
+        checks of each switched-on family): (policy, []) when it can be used."""
+        try:
+            policy = policy_from_dict(data, where="the Rules page")
+        except InputError as err:
+            return None, list(err.problems)
+        return policy, self.policy_problems(policy)
+
+    def policy_problems(self, policy: Policy) -> list[Problem]:
+        """What stops `policy` applying to the current data (the families' checks)."""
+        if self.inputs is None:
+            return []
+        from budgetopt.families import policy_problems
+        from budgetopt.model.data import prepare
+
+        try:
+            return list(policy_problems(prepare(self.inputs, policy)))
+        except InputError as err:
+            return list(err.problems)
+
+    def rule_blocker(self, family: str) -> list[Problem]:
+        """Why a switched-off rule could not be switched on as it stands (a figure it needs,
+        or data it needs), or [] when it could. Kept per data and policy."""
+        sig = self.signature()
+        cache = self._blockers if self._blockers_key == sig else {}
+        if family not in cache:
+            data = self.effective_policy().model_dump(mode="python")
+            data["rules"][family]["enabled"] = True
+            cache[family] = self.try_policy(data)[1]
+        self._blockers, self._blockers_key = cache, sig
+        return cache[family]
 
     def first_year_budget(self) -> float:
         """The pooled budget of the first year in the data (before any override), £m."""

@@ -56,11 +56,11 @@ def money(value: float | None) -> str:
 
 def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
                      scenario: str = "", analyses: Analyses | None = None) -> None:
-    """Buttons to download the answer as JSON and as the Excel workbook (with the charts of
-    the trade-off analyses run for it, when given)."""
+    """Buttons to download the answer as JSON, as the Excel workbook (with the charts of
+    the trade-off analyses run for it, when given) and as one BCF plan per board (a zip)."""
     from budgetopt.reports.excel import write_bcf_workbook
 
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     c1.download_button("Download the result (JSON)", res.to_json().encode("utf-8"),
                        file_name=f"{stem}.json", mime="application/json", key=f"{key}-json")
     if inputs is None:
@@ -72,6 +72,22 @@ def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
     c2.download_button("Download the workbook (Excel)", content, file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}-xlsx")
+    bcf_plans_download(c3, res, stem, key, inputs)
+
+
+def bcf_plans_download(where, res: Results, stem: str, key: str, inputs: Inputs) -> None:
+    """A button to download one BCF plan workbook per Health and Wellbeing Board (a zip)."""
+    from budgetopt.errors import InputError
+    from budgetopt.reports.excel.bcf_plans import bcf_plans_zip
+
+    try:
+        content = bcf_plans_zip(res, inputs)
+    except InputError as err:
+        where.warning(md_text(f"No BCF plans per board: {err}"))
+        return
+    where.download_button("Download the BCF plans per board (zip)", content,
+                          file_name=f"{stem}-bcf-plans.zip", mime="application/zip",
+                          key=f"{key}-bcf-zip")
 
 
 def board_paper_download(res: Results, stem: str, key: str, inputs: Inputs, policy: Policy,

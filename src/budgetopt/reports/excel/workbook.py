@@ -59,7 +59,7 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
     cover.title = "Cover"
     _cover(cover, results, inputs, scenario)
     income_cells = _income(wb.create_sheet("Income"), inputs, years)
-    exp = _expenditure(wb.create_sheet(EXPENDITURE_SHEET), results, inputs, years)
+    exp = _expenditure(wb.create_sheet(EXPENDITURE_SHEET), results.funding_flows, inputs, years)
     _requirements(wb.create_sheet("Planning requirements"), results, inputs, years, exp,
                   income_cells)
     _metrics(wb.create_sheet("Metrics"), results, inputs)
@@ -187,10 +187,10 @@ class ExpenditureRefs:
         return f"{quote_sheetname(EXPENDITURE_SHEET)}!${col}${self.first}:${col}${self.last}"
 
 
-def _expenditure_rows(results: Results, inputs: Inputs, years: list[str]) -> list[dict]:
+def _expenditure_rows(flows: pd.DataFrame, inputs: Inputs, years: list[str]) -> list[dict]:
+    """One row per scheme and source of `flows` (source_id, service_id, year, amount_m)."""
     services = inputs.services.set_index("service_id")
     fund = inputs.funding.drop_duplicates("source_id").set_index("source_id")
-    flows = results.funding_flows
     flows = flows[flows["year"].isin(years)]
     table = flows.pivot_table(index=["service_id", "source_id"], columns="year",
                               values="amount_m", aggfunc="sum", fill_value=0.0, sort=False)
@@ -231,13 +231,16 @@ def _expenditure_rows(results: Results, inputs: Inputs, years: list[str]) -> lis
     return rows
 
 
-def _expenditure(ws, results: Results, inputs: Inputs, years: list[str]) -> ExpenditureRefs:
-    _title(ws, "Expenditure plan (BCF planning template layout)",
-           "One row per scheme and source of funding. Yellow cells can be edited; the drop-down "
-           "lists are the template's. Planning requirements recalculate from this sheet.")
+def _expenditure(ws, flows: pd.DataFrame, inputs: Inputs, years: list[str], *,
+                 title: str = "Expenditure plan (BCF planning template layout)",
+                 note: str = "One row per scheme and source of funding. Yellow cells can be "
+                 "edited; the drop-down lists are the template's. Planning requirements "
+                 "recalculate from this sheet.") -> ExpenditureRefs:
+    """The Expenditure sheet of `flows` (the solve's funding flows, or one HWB's share)."""
+    _title(ws, title, note)
     layout = expenditure_headers(years)
     headers = [h for _, _, h in layout]
-    rows = _expenditure_rows(results, inputs, years)
+    rows = _expenditure_rows(flows, inputs, years)
     fill = PatternFill("solid", fgColor=INPUT_FILL)
     for j, (col, _year, header) in enumerate(layout, start=1):
         c = write_cell(ws, HEADER_ROW, j, header)
@@ -332,23 +335,36 @@ def _requirements(ws, results: Results, inputs: Inputs, years: list[str],
         ws.cell(row=i, column=5, value=limit).number_format = fmt
         # a £1 tolerance (the plan is written to the penny, the limits in £m); 0.01 for staff
         tol = 1 if fmt == POUNDS else 0.01
-        cond = {"<=": f"C{i}<=E{i}+{tol}", ">=": f"C{i}>=E{i}-{tol}",
-                "==": f"ABS(C{i}-E{i})<={tol}"}[test]
-        ws.cell(row=i, column=6, value=f'=IF({cond},"{MET}","{NOT_MET}")')
+        ws.cell(row=i, column=6, value=status_formula(compare(f"C{i}", test, f"E{i}", tol)))
         write_cell(ws, i, 7, LIVE if i - FIRST_ROW < live else SOLVED)
     last = FIRST_ROW + len(checks) - 1
     if checks:
-        status = f"F{FIRST_ROW}:F{last}"
-        ws.conditional_formatting.add(status, FormulaRule(
-            formula=[f'F{FIRST_ROW}="{MET}"'], fill=PatternFill("solid", fgColor=GOOD),
-            font=Font(color="FFFFFF", bold=True)))
-        ws.conditional_formatting.add(status, FormulaRule(
-            formula=[f'F{FIRST_ROW}="{NOT_MET}"'], fill=PatternFill("solid", fgColor=BAD),
-            font=Font(color="FFFFFF", bold=True)))
+        status_colours(ws, "F", FIRST_ROW, last)
     ws.freeze_panes = f"A{FIRST_ROW}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:G{max(last, HEADER_ROW)}"
     for letter, width in zip("ABCDEFG", (70, 10, 18, 10, 18, 10, 44)):
         ws.column_dimensions[letter].width = width
+
+
+def status_colours(ws, letter: str, first: int, last: int) -> None:
+    """Green for "Met", red for "Not met" in column `letter`, rows `first`..`last`."""
+    cells = f"{letter}{first}:{letter}{last}"
+    for word, colour in ((MET, GOOD), (NOT_MET, BAD)):
+        ws.conditional_formatting.add(cells, FormulaRule(
+            formula=[f'{letter}{first}="{word}"'], fill=PatternFill("solid", fgColor=colour),
+            font=Font(color="FFFFFF", bold=True)))
+
+
+def compare(figure: str, test: str, limit: str, tol: float) -> str:
+    """A formula body: the cell `figure` against the cell `limit` (``<=``, ``>=`` or ``==``),
+    within `tol`."""
+    return {"<=": f"{figure}<={limit}+{tol}", ">=": f"{figure}>={limit}-{tol}",
+            "==": f"ABS({figure}-{limit})<={tol}"}[test]
+
+
+def status_formula(cond: str) -> str:
+    """The status cell of a check whose condition (a formula body) is `cond`."""
+    return f'=IF({cond},"{MET}","{NOT_MET}")'
 
 
 LIVE = "Formula over the Expenditure sheet"
@@ -407,14 +423,14 @@ def _term(term: Term, exp: ExpenditureRefs, income: dict[tuple[str, str], str],
     if term.nhs_share:
         area, comm, pct = (exp.range("Area of Spend"), exp.range("Commissioner"),
                            exp.range("% NHS (if Joint Commissioner)"))
-        is_source = "+".join(f'({ids}="{_quote(s)}")' for s in term.sources or ())
+        is_source = _any_of(ids, term.sources or ())
         text = (f'SUMPRODUCT(({is_source})*({area}<>"Acute Care")*'
                 f'(({comm}="ICB")+({comm}="Joint")*{pct}/100)*{spend})')
     elif term.services is not None:
         text = _schemes_spend(exp, term.services, term.year)
     elif term.sources is not None:
-        where = f',{exp.range("Area of Spend")},"{_quote(term.area)}"' if term.area else ""
-        text = "+".join(f'SUMIFS({spend},{ids},"{_quote(s)}"{where})' for s in term.sources)
+        where = f"*{_is(exp.range('Area of Spend'), term.area)}" if term.area else ""
+        text = f"SUMPRODUCT(({_any_of(ids, term.sources)}){where}*{spend})"
     else:
         text = f"SUM({spend})"
     if term.factor is not None:
@@ -427,8 +443,22 @@ def _term(term: Term, exp: ExpenditureRefs, income: dict[tuple[str, str], str],
 def _schemes_spend(exp: ExpenditureRefs, services: tuple[str, ...], year: str) -> str:
     """A formula body: the planned spend on `services` in `year` on the Expenditure sheet."""
     spend, schemes = exp.range(f"Expenditure (£) {year}"), exp.range("Scheme ID")
-    return "SUM({})".format(",".join(f'SUMIFS({spend},{schemes},"{_quote(s)}")'
+    return "SUM({})".format(",".join(f"SUMPRODUCT({_is(schemes, s)}*{spend})"
                                      for s in services) or "0")
+
+
+def _is(cells: str, key: str) -> str:
+    """A formula body: 1 on the rows of `cells` holding exactly `key`, else 0.
+
+    EXACT, not SUMIFS' criteria: those ignore case and read ``*``, ``?``, ``~`` and a leading
+    ``>``, ``<`` or ``=`` as patterns, so ids such as ``reable``/``REABLE`` or ``a*`` would
+    match other rows (issue 21 item 10)."""
+    return f'EXACT({cells},"{_quote(key)}")'
+
+
+def _any_of(cells: str, keys) -> str:
+    """A formula body: 1 on the rows of `cells` holding exactly one of `keys` (distinct)."""
+    return "+".join(_is(cells, k) for k in dict.fromkeys(keys)) or "0"
 
 
 def _solved_checks(results: Results, live: list[str]) -> list[Check]:

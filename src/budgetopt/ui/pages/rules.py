@@ -1,7 +1,5 @@
 """Rules: the policy model, the objective, the budget and each constraint family's switch."""
 
-import types
-import typing
 from pathlib import Path
 
 import streamlit as st
@@ -11,31 +9,51 @@ from budgetopt.errors import InputError
 from budgetopt.families import names as family_names
 from budgetopt.families.rows import family_catalogue
 from budgetopt.policy import load_policy, policy_from_dict
+from budgetopt.ui.rule_form import Choices, plain_problem, rule_values
 from budgetopt.ui.state import models_dir, policy_files, workspace
-from budgetopt.ui.widgets import show_problems
+from budgetopt.ui.widgets import md_text, show_problems
 
 ws = workspace()
 models = policy_files(models_dir())
 families = family_catalogue()
 
 
-def _scalar_kind(annotation):
-    """float, int, bool or a tuple of choices for the fields a widget can edit; else None."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
-        annotation = args[0]
-    if typing.get_origin(annotation) is typing.Literal:
-        return typing.get_args(annotation)
-    return annotation if annotation in (float, int, bool) else None
+def _problem_text(problems, family: str | None = None) -> str:
+    """Problems as sentences for a card, in the page's words."""
+    fields = type(getattr(ws.policy.rules, family)).model_fields if family else {}
+    out = [plain_problem(p.message, family or "", fields) for p in problems]
+    return " ".join(t if t.endswith(".") else t + "." for t in dict.fromkeys(out))
 
 
-def _set(path: list[str], value, what: str) -> None:
+def _apply(data: dict, what: str, family: str | None = None) -> bool:
+    """Use a changed policy mapping if it is valid and fits the data; else keep the rules as
+    they were and say why beside the rule (or above the page)."""
+    policy, problems = ws.try_policy(data)
+    if problems:
+        st.session_state[f"why-{family or 'policy'}"] = _problem_text(problems, family)
+        return False
+    st.session_state.pop(f"why-{family or 'policy'}", None)
+    ws.tune_policy(policy, what)
+    return True
+
+
+def _normal(params, values: dict):
+    """`values` as the parameter class keeps them (blank fields filled), to compare with the
+    rule as it is; the values themselves when they are not valid (the change is then tried,
+    and its problem shown)."""
+    try:
+        return params.model_validate(values).model_dump(mode="python")
+    except ValueError:
+        return values
+
+
+def _set(path: list[str], value, what: str, family: str | None = None) -> bool:
     data = ws.policy.model_dump(mode="python")
     node = data
     for part in path[:-1]:
         node = node[part]
     node[path[-1]] = value
-    ws.tune_policy(policy_from_dict(data, where="the Rules page"), what)
+    return _apply(data, what, family)
 
 
 st.title("Rules")
@@ -65,68 +83,118 @@ if objective != ws.policy.objective:
     _set(["objective"], objective, f"objective: {objective}")
 
 first = ws.first_year_budget()
+budget_now = ws.budget()
+without_override = (ws.policy.rules.money.budget_m if ws.policy.rules.money.budget_m is not None
+                    else None)
 budget = c2.number_input(
     f"Pooled budget in {ws.inputs.years[0] if ws.inputs else 'year 1'} (£m)",
-    min_value=0.0, value=float(ws.overrides.get("budget_m", round(first, 1))), step=1.0,
+    min_value=0.0, value=float(round(budget_now, 1)), step=1.0,
     key=f"budget-{v}-{ws.edits}",
-    help="Every funding source in every year is scaled in proportion. The data's own budget "
-         f"is £{first:,.1f}m.")
-if abs(budget - ws.overrides.get("budget_m", round(first, 1))) > 1e-9:
-    if abs(budget - first) < 0.05:
+    help="The one budget of this plan: every funding source in every year is scaled in "
+         f"proportion. The data's own budget is £{first:,.1f}m"
+         + (f"; the policy model sets £{without_override:,.1f}m." if without_override else "."))
+if abs(budget - round(budget_now, 1)) > 1e-9:
+    base = without_override if without_override is not None else first
+    if abs(budget - base) < 0.05:
         ws.overrides.pop("budget_m", None)
     else:
         ws.overrides["budget_m"] = budget
     ws.history.append(f"budget: £{budget:,.1f}m")
+if ws.overrides.get("budget_m") is not None:
+    c2.caption(f"Changed in this session from £{(without_override or first):,.1f}m "
+               f"({'the policy model' if without_override else 'the data'}).")
+
+if ws.policy.objective == "min_cost" and not (ws.policy.rules.targets.enabled
+                                               and ws.policy.rules.targets.items):
+    st.warning("'Least money that meets the targets' has no targets to meet: every service "
+               "will be cut to its minimum. Add outcome targets under 'Outcome targets' below, "
+               "or aim for the most outcome for the money.")
+if st.session_state.get("why-policy"):
+    st.error(f"That change was not used: {st.session_state['why-policy']}")
+
+choices = Choices.of(ws.inputs)
+with st.container(border=True):
+    st.markdown("**Planning horizon**")
+    st.caption("Which years the plan covers and how later years are valued.")
+    horizon = rule_values(ws.policy.horizon, choices, f"horizon-{v}")
+    if _normal(type(ws.policy.horizon), horizon) != ws.policy.horizon.model_dump(mode="python"):
+        data = ws.policy.model_dump(mode="python")
+        data["horizon"] = horizon
+        if _apply(data, "horizon changed"):
+            st.rerun()
 
 st.subheader("Constraint families")
+st.caption("Switch a rule on, then set its figures (each field says what it means). A rule "
+           "that cannot apply to this data says why beside its switch.")
+answer = None
+try:
+    answer = ws.answer()
+except InputError:
+    answer = None
+rows = answer.constraints if answer is not None and answer.objective is not None else None
 for family in family_names():
-    info = families.get(family, {"title": family, "help": ""})
+    info = families.get(family, {"title": family.replace("_", " ").capitalize(), "help": ""})
     rule = getattr(ws.policy.rules, family)
     fields = type(rule).model_fields
-    with st.container(border=True):
-        top = st.columns([3, 1])
-        top[0].markdown(f"**{info['title']}** · `{family}`")
+    switchable = "enabled" in fields
+    on = bool(getattr(rule, "enabled", True))
+    reset = st.session_state.get(f"reset-{family}", 0)
+    with st.container(border=True, key=f"card-{family}"):
+        top = st.columns([4, 1])
+        top[0].markdown(f"**{md_text(info['title'])}**")
         top[0].caption(info["help"])
-        if "enabled" in fields:
-            on = top[1].toggle("On", value=rule.enabled, key=f"on-{family}-{v}")
-            if on != rule.enabled:
-                _set(["rules", family, "enabled"], on, f"{family}: {'on' if on else 'off'}")
-                st.rerun()
+        if switchable:
+            want = top[1].toggle(info["title"], value=on, key=f"on-{family}-{v}-{reset}",
+                                 label_visibility="collapsed")
+            top[1].caption("On" if on else "Off")
+            if want != on:
+                if _set(["rules", family, "enabled"], want, f"{family}: {'on' if want else 'off'}",
+                        family):
+                    st.rerun()
+                else:  # the switch goes back off, with the reason beside it
+                    st.session_state[f"reset-{family}"] = reset + 1
+                    st.rerun()
         else:
             top[1].caption("Always on")
-        params = [(n, f) for n, f in fields.items()
-                  if n != "enabled" and _scalar_kind(f.annotation) is not None]
-        if not params or not getattr(rule, "enabled", True):
+        why = st.session_state.get(f"why-{family}")
+        if why:
+            st.error(f"Not switched on: {why} Fill in its figures below, then switch it on."
+                     if not on else f"That change was not used: {why}")
+        elif not on and switchable:
+            blockers = ws.rule_blocker(family)
+            if blockers:
+                st.info(f"Cannot apply as it stands: {_problem_text(blockers, family)}")
+        elif on and rows is not None and family not in ("money", "eligibility"):
+            mine = rows[rows["family"] == family]
+            if not len(mine):
+                st.info("On, but with these figures and this data it adds no limit: it changes "
+                        "nothing. Set a figure below.")
+            elif mine["binding"].any():
+                st.caption(f"Binding: {int(mine['binding'].sum())} of its {len(mine)} limits "
+                           "shape the plan (their cost is under 'What the rules cost' on the "
+                           "Results page).")
+            else:
+                st.caption(f"Met with room to spare: none of its {len(mine)} limits binds, so "
+                           "it costs nothing in this plan.")
+        skip = ("enabled", "budget_m") if family == "money" else ("enabled",)
+        if not [n for n in fields if n not in skip]:
             continue
-        cols = st.columns(min(len(params), 3))
-        for i, (name, fld) in enumerate(params):
-            kind = _scalar_kind(fld.annotation)
-            current = getattr(rule, name)
-            key = f"p-{family}-{name}-{v}"
-            label, help_ = name.replace("_", " "), fld.description
-            with cols[i % len(cols)]:
-                if kind is bool:
-                    new = st.checkbox(label, value=bool(current), help=help_, key=key)
-                elif isinstance(kind, tuple):
-                    new = st.selectbox(label, kind, index=kind.index(current), help=help_, key=key)
-                elif current is None:
-                    text = st.text_input(label, value="", help=help_, key=key,
-                                         placeholder="blank = as in the data")
-                    try:
-                        new = kind(text) if text.strip() else None
-                    except ValueError:
-                        st.error(f"'{text}' is not a number")
-                        new = current
-                else:
-                    new = st.number_input(label, value=kind(current), help=help_, key=key,
-                                          step=0.01 if kind is float else 1)
-            if new != current:
-                _set(["rules", family, name], new, f"{family}.{name} = {new}")
+        with st.expander("Its figures", expanded=on or bool(why)):
+            values = rule_values(rule, choices, f"p-{family}-{v}", skip=skip, owner=family)
+            current = rule.model_dump(mode="python")
+            if _normal(type(rule), values) != current:
+                data = ws.policy.model_dump(mode="python")
+                data["rules"][family] = values
+                changed = [k for k in values if values[k] != current.get(k)]
+                if _apply(data, f"{family}: " + ", ".join(changed), family):
+                    st.rerun()
 
 with st.expander("The whole policy model as YAML (every setting, including lists)"):
+    st.caption("The same rules as the page above, as a file a person can read and diff: a "
+               "change here is used for the page too.")
     text = st.text_area("Policy model", yaml.safe_dump(ws.policy.model_dump(mode="json"),
-                                                       sort_keys=False),
-                        height=400, key=f"yaml-{v}")
+                                                       sort_keys=False, allow_unicode=True),
+                        height=400, key=f"yaml-{v}-{ws.policy_changes}")
     if st.button("Use this policy model", key="apply-yaml"):
         try:
             data = yaml.safe_load(text)

@@ -18,7 +18,7 @@ if ws.inputs is None:
     st.stop()
 
 policy = ws.effective_policy()
-budget = ws.overrides.get("budget_m", ws.first_year_budget())
+budget = ws.budget()
 
 st.subheader("What each budget buys")
 c1, c2, c3 = st.columns(3)

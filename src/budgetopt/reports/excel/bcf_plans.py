@@ -1,0 +1,616 @@
+"""One BCF plan workbook per Health and Wellbeing Board (``budgetopt solve --bcf-dir DIR``).
+
+``DIR/<hwb_id>.xlsx`` for each HWB of the data set's places (``DIR/ics.xlsx`` when the data
+has no HWBs), each with the tabs of :data:`budgetopt.reports.excel.bcf_layout.SHEETS`:
+Summary, Income, Expenditure, National Conditions, Metrics, Capacity and Demand. The
+expenditure per year adds up, to the penny, to the solve's spend in that board's places that
+year (:func:`hwb_flows` rounds each line so that it does); the national conditions' checks
+are formulas over the board's own Income and Expenditure sheets (ids matched exactly, never as
+SUMIFS patterns); every input value is written as a value, never a formula
+(:func:`budgetopt.reports.export.write_cell`). The folder is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from budgetopt import __version__
+from budgetopt.data.inputs import Inputs
+from budgetopt.errors import InputError, Problem
+from budgetopt.model.data import ICS_WIDE
+from budgetopt.reports.excel import bcf_layout as L
+from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW, INPUT_FILL, POUNDS
+from budgetopt.reports.excel.workbook import (
+    ExpenditureRefs,
+    _any_of,
+    _expenditure,
+    _is,
+    _list_column,
+    _lists_sheet,
+    _policy_of,
+    compare,
+    status_colours,
+    status_formula,
+)
+from budgetopt.reports.export import write_cell
+from budgetopt.results.tables import Results
+
+ICS_PLAN = "ics"
+"""The one plan's id (and file name) when the data set has no HWBs."""
+
+RELEASE_NAME = "Acute funding released by the shift"
+_UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
+
+
+# -- which board each place and each pound belongs to ---------------------------------------------
+
+
+def place_hwbs(inputs: Inputs) -> dict[str, str]:
+    """{place_id: hwb_id} (``places.hwb_id``); every place in :data:`ICS_PLAN` without it."""
+    if not inputs.has_places:
+        return {ICS_WIDE: ICS_PLAN}
+    places = inputs.places
+    if "hwb_id" not in places.columns:
+        return {p: ICS_PLAN for p in places["place_id"]}
+    hwb = places["hwb_id"].astype(object).where(places["hwb_id"].notna(), None)
+    return {p: (str(h).strip() if h not in (None, "") else ICS_PLAN)
+            for p, h in zip(places["place_id"], hwb)}
+
+
+def hwb_names(inputs: Inputs) -> dict[str, str]:
+    """{hwb_id: name}: from an ``hwbs`` table where the data set has one, else the id."""
+    ids = list(dict.fromkeys(place_hwbs(inputs).values()))
+    table = getattr(inputs, "hwbs", None)
+    names: dict[str, str] = {}
+    if isinstance(table, pd.DataFrame) and {"hwb_id", "name"} <= set(table.columns):
+        names = {str(h): str(n) for h, n in zip(table["hwb_id"], table["name"]) if pd.notna(n)}
+    return {h: names.get(h, "Integrated care system" if h == ICS_PLAN else h) for h in ids}
+
+
+def check_file_names(inputs: Inputs) -> None:
+    """Each HWB id must make a safe file name, unique whatever the case (bad input, exit 2)."""
+    places = inputs.places if inputs.has_places else None
+    if places is None or "hwb_id" not in places.columns:
+        return
+    problems, seen = [], {}
+    for i, h in enumerate(places["hwb_id"], start=2):
+        if h is None or (isinstance(h, float) and np.isnan(h)) or str(h).strip() == "":
+            continue
+        h = str(h).strip()
+        if _UNSAFE.search(h) or h.startswith(".") or len(h) > 100:
+            problems.append(Problem("places", "cannot name a BCF plan file (no / \\ : * ? \" "
+                                    "< > |, control characters or leading dot; at most 100 "
+                                    "characters)", row=i, column="hwb_id", value=h))
+        other = seen.setdefault(h.casefold(), h)
+        if other != h:
+            problems.append(Problem("places", f"differs from '{other}' only by case: their BCF "
+                                    "plan files would be one file on many systems",
+                                    row=i, column="hwb_id", value=h))
+    if problems:
+        raise InputError(problems)
+
+
+def hwb_spend(results: Results, inputs: Inputs) -> pd.DataFrame:
+    """The allocation with the board of each place: ``hwb_id, service_id, year, spend_m``."""
+    a = results.allocation
+    place = a["place_id"].astype(object).where(a["place_id"].notna(), ICS_WIDE)
+    hwb = place.map(place_hwbs(inputs)).fillna(ICS_PLAN)
+    return (a.assign(hwb_id=hwb).groupby(["hwb_id", "service_id", "year"], sort=False)
+            ["spend_m"].sum().reset_index())
+
+
+def _source_hwb(inputs: Inputs) -> dict[tuple[str, str], str | None]:
+    """{(source_id, year): hwb_id or None (ICS-wide money)} from ``funding.hwb_id``."""
+    fund = inputs.funding
+    if "hwb_id" not in fund.columns:
+        return {}
+    return {(s, y): (str(h).strip() if pd.notna(h) and str(h).strip() else None)
+            for s, y, h in zip(fund["source_id"], fund["year"], fund["hwb_id"])}
+
+
+def hwb_flows(results: Results, inputs: Inputs) -> pd.DataFrame:
+    """Who pays for each board's spend: ``hwb_id, source_id, service_id, year, amount_m``.
+
+    Each board's spend on a service (its places' allocation) is paid by the service's funding
+    flows: a source of that board's own pool first, ICS-wide money for the rest, in
+    proportion. Where the results carry each flow's board (an ``hwb_id`` column), those
+    amounts are the shares. Each line is then rounded to the penny so that a board's lines
+    add up, to the penny, to its spend in each year (largest remainders get the odd pennies).
+    """
+    spend = hwb_spend(results, inputs)
+    flows = results.funding_flows
+    owner = _source_hwb(inputs)
+    by_key = {k: g for k, g in flows.groupby(["service_id", "year"], sort=False)}
+    rows = []
+    for (sid, year), part in spend.groupby(["service_id", "year"], sort=False):
+        need = dict(zip(part["hwb_id"], part["spend_m"].astype(float)))
+        f = by_key.get((sid, year))
+        if f is None or not len(f):
+            continue
+        shares = _split(f, need, owner, year)
+        for h, amount in need.items():
+            weights = shares.get(h) or {}
+            total = sum(weights.values())
+            if amount <= 0 or total <= 0:
+                continue
+            rows += [(h, src, sid, year, amount * w / total) for src, w in weights.items()]
+    out = pd.DataFrame(rows, columns=["hwb_id", "source_id", "service_id", "year", "amount_m"])
+    return _to_pennies(out, spend)
+
+
+def _split(f: pd.DataFrame, need: dict[str, float], owner: dict, year: str
+           ) -> dict[str, dict[str, float]]:
+    """{hwb: {source: weight}} for one service-year's flows `f`."""
+    if "hwb_id" in f.columns:  # the solve says which board each flow pays for
+        out: dict[str, dict[str, float]] = {}
+        for h, src, amt in zip(f["hwb_id"], f["source_id"], f["amount_m"]):
+            h = h if h in need else next(iter(need)) if len(need) == 1 else h
+            if pd.notna(h) and h in need:
+                out.setdefault(h, {})[src] = out.get(h, {}).get(src, 0.0) + float(amt)
+        return out
+    out = {h: {} for h in need}
+    left = dict(need)
+    shared = []
+    for src, amt in zip(f["source_id"], f["amount_m"].astype(float)):
+        h = owner.get((src, year))
+        if h in need:  # the board's own pool pays for its own places only
+            out[h][src] = out[h].get(src, 0.0) + amt
+            left[h] = max(left[h] - amt, 0.0)
+        else:
+            shared.append((src, amt))
+    rest, everything = sum(left.values()), max(sum(need.values()), 1e-300)
+    for src, amt in shared:
+        for h, wanted in need.items():
+            w = left[h] / rest if rest > 1e-12 else wanted / everything
+            if w > 0:
+                out[h][src] = out[h].get(src, 0.0) + amt * w
+    return out
+
+
+def _to_pennies(lines: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    """Round each line to whole pennies so that each board-year's lines add up to its spend
+    rounded to the penny (the largest remainders take the odd pennies)."""
+    lines = lines.copy()
+    pennies = lines["amount_m"].to_numpy(float) * 1e8
+    floor = np.floor(pennies + 1e-6)
+    lines["p"] = floor
+    lines["frac"] = pennies - floor
+    target = (spend.groupby(["hwb_id", "year"], sort=False)["spend_m"].sum() * 1e8).round()
+    for (h, y), idx in lines.groupby(["hwb_id", "year"], sort=False).groups.items():
+        short = round(target.get((h, y), 0.0) - lines.loc[idx, "p"].sum())
+        order = lines.loc[idx, "frac"].sort_values(ascending=False).index
+        if short > 0:
+            lines.loc[order[:short], "p"] += 1
+        elif short < 0:
+            lines.loc[order[::-1][:-short], "p"] -= 1
+    lines["amount_m"] = lines["p"] / 1e8
+    return lines.drop(columns=["p", "frac"]).reset_index(drop=True)
+
+
+# -- the workbooks --------------------------------------------------------------------------------
+
+
+def write_bcf_plans(results: Results, inputs: Inputs, folder: str | Path) -> list[Path]:
+    """Write ``<hwb_id>.xlsx`` for each board into `folder` (created); return the paths."""
+    check_file_names(inputs)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = hwb_names(inputs)
+    flows = hwb_flows(results, inputs)
+    spend = hwb_spend(results, inputs)
+    outcomes = _hwb_outcomes(results, inputs)
+    years = [y for y in inputs.years if y in set(results.allocation["year"])] or list(
+        inputs.years)
+    paths = []
+    for h, name in names.items():
+        path = folder / f"{h}.xlsx"
+        write_bcf_plan(Plan(h, name, years, flows[flows["hwb_id"] == h],
+                            spend[spend["hwb_id"] == h], outcomes.get(h)),
+                       results, inputs, path)
+        paths.append(path)
+    return paths
+
+
+def bcf_plans_zip(results: Results, inputs: Inputs) -> bytes:
+    """The per-HWB workbooks of :func:`write_bcf_plans` as one zip (the app's download)."""
+    import io
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory(prefix="budgetopt-bcf-") as tmp:
+        paths = write_bcf_plans(results, inputs, Path(tmp) / "plans")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in paths:
+                z.write(path, arcname=path.name)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One board's share of the solve."""
+
+    hwb_id: str
+    name: str
+    years: list[str]
+    flows: pd.DataFrame  # hwb_id, source_id, service_id, year, amount_m (pennies)
+    spend: pd.DataFrame  # hwb_id, service_id, year, spend_m
+    outcomes: pd.DataFrame | None  # metric_id, year, value, baseline_value
+
+
+def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> None:
+    """One board's workbook, its tabs in :data:`bcf_layout.SHEETS` order."""
+    wb = Workbook()
+    summary = wb.active
+    summary.title = L.SUMMARY.name
+    income = _income(wb.create_sheet(L.INCOME.name), plan, inputs)
+    exp = _expenditure(wb.create_sheet(L.EXPENDITURE.name), plan.flows, inputs, plan.years,
+                       title=L.EXPENDITURE.title.format(hwb=plan.name),
+                       note=f"{L.FOLLOWS} {L.EXPENDITURE.note}")
+    statuses = _conditions(wb.create_sheet(L.CONDITIONS.name), plan, results, inputs, exp,
+                           income)
+    _metrics(wb.create_sheet(L.METRICS.name), plan, inputs)
+    _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs)
+    _summary(summary, plan, results, inputs, exp, income, statuses)
+    if "Lists" in wb.sheetnames:
+        wb.move_sheet("Lists", offset=len(wb.sheetnames) - 1 - wb.sheetnames.index("Lists"))
+    for ws in wb.worksheets:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.oddFooter.center.text = "&A — page &P of &N"
+    wb.save(path)
+
+
+def _heading(ws, sheet: L.Sheet, plan: Plan, years: list[str] | None = None) -> list[str]:
+    """Title, the layout line and the header row of `sheet`; return the header texts."""
+    write_cell(ws, 1, 1, sheet.title.format(hwb=plan.name)).font = Font(bold=True, size=14)
+    write_cell(ws, 2, 1, f"{L.FOLLOWS} {sheet.note}").font = Font(italic=True, color="555555")
+    cols = L.headers(sheet, years or plan.years)
+    for j, (col, _y, text) in enumerate(cols, start=1):
+        c = write_cell(ws, HEADER_ROW, j, text)
+        c.font = Font(bold=True)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(j)].width = col.width
+    ws.row_dimensions[HEADER_ROW].height = 32
+    ws.freeze_panes = f"A{FIRST_ROW}"
+    return [text for _, _, text in cols]
+
+
+def _drop_down(ws, letter: str, header: str, choices: tuple[str, ...], first: int, last: int
+               ) -> None:
+    lists = ws.parent["Lists"] if "Lists" in ws.parent.sheetnames else _lists_sheet(ws.parent)
+    lcol = _list_column(lists, header, choices)
+    dv = DataValidation(type="list", formula1=f"Lists!${lcol}$2:${lcol}${len(choices) + 1}",
+                        allow_blank=True, showErrorMessage=True, errorTitle=header,
+                        error=f"Choose a {header} from the list.")
+    dv.add(f"{letter}{first}:{letter}{last}")
+    ws.add_data_validation(dv)
+
+
+# -- Income ---------------------------------------------------------------------------------------
+
+
+def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
+    """The board's own pool by source and year, then the ICS-wide money its schemes use.
+    Returns the cell of each (source_id or "TOTAL", year)."""
+    headers = _heading(ws, L.INCOME, plan)
+    fund = inputs.funding[inputs.funding["year"].isin(plan.years)]
+    owner = _source_hwb(inputs)
+    own = [(s, y) for s, y in zip(fund["source_id"], fund["year"])
+           if owner.get((s, y)) == plan.hwb_id
+           or (plan.hwb_id == ICS_PLAN and owner.get((s, y)) is None and not _has_hwbs(inputs))]
+    own_ids = list(dict.fromkeys(s for s, _ in own))
+    used = plan.flows.groupby(["source_id", "year"])["amount_m"].sum()
+    shared = [s for s in dict.fromkeys(plan.flows["source_id"]) if s not in own_ids]
+    first_of = inputs.funding.drop_duplicates("source_id").set_index("source_id")
+    cells: dict[tuple[str, str], str] = {}
+    row = FIRST_ROW
+    for sid in own_ids + shared:
+        mine = sid in own_ids
+        known = sid in first_of.index
+        values = {
+            "stream": first_of.loc[sid].get("bcf_source", "Other") if known else "Other",
+            "name": first_of.loc[sid, "name"] if known else RELEASE_NAME,
+            "pool": "This board's pool" if mine else "ICS-wide (the part used here)",
+            "source_id": sid,
+        }
+        for j, (col, year, _h) in enumerate(L.headers(L.INCOME, plan.years), start=1):
+            if col.per_year:
+                if mine:
+                    amt = fund.loc[(fund["source_id"] == sid) & (fund["year"] == year),
+                                   "amount_m"].sum()
+                else:
+                    amt = used.get((sid, year), 0.0)
+                c = write_cell(ws, row, j, round(float(amt) * 1e6, 2))
+                cells[(sid, year)] = f"{quote_sheetname(L.INCOME.name)}!${get_column_letter(j)}${row}"
+            else:
+                c = write_cell(ws, row, j, values[col.key])
+            if col.number_format:
+                c.number_format = col.number_format
+            if col.choices:
+                c.fill = PatternFill("solid", fgColor=INPUT_FILL)
+        row += 1
+    last = max(row - 1, FIRST_ROW)
+    total = last + 2
+    write_cell(ws, total, 2, "Total").font = Font(bold=True)
+    for j, (col, year, _h) in enumerate(L.headers(L.INCOME, plan.years), start=1):
+        letter = get_column_letter(j)
+        if col.per_year:
+            c = ws.cell(row=total, column=j, value=f"=SUM({letter}{FIRST_ROW}:{letter}{last})")
+            c.number_format, c.font = POUNDS, Font(bold=True)
+            cells[("TOTAL", year)] = f"{quote_sheetname(L.INCOME.name)}!${letter}${total}"
+        if col.choices:
+            _drop_down(ws, letter, col.header, col.choices, FIRST_ROW, last + 50)
+    del headers
+    return cells
+
+
+def _has_hwbs(inputs: Inputs) -> bool:
+    return set(place_hwbs(inputs).values()) != {ICS_PLAN}
+
+
+# -- National Conditions --------------------------------------------------------------------------
+
+
+def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs,
+                income: dict[tuple[str, str], str]) -> str:
+    """The four conditions: assurance answers (yellow Yes/No cells) and condition 3's checks
+    as formulas. Returns the range of the status cells."""
+    headers = _heading(ws, L.CONDITIONS, plan)
+    col = {c.key: get_column_letter(j) for j, c in enumerate(L.CONDITIONS.columns, start=1)}
+    row = FIRST_ROW
+    fill = PatternFill("solid", fgColor=INPUT_FILL)
+    answers = []
+    for cond in L.NATIONAL_CONDITIONS:
+        label = f"{cond.number}. {cond.title}"
+        if cond.assurance:
+            write_cell(ws, row, 1, label)
+            write_cell(ws, row, 2, cond.assurance)
+            answer = ws[f"{col['figure']}{row}"]
+            answer.fill, answer.number_format = fill, "General"
+            write_cell(ws, row, 5, "answered")
+            write_cell(ws, row, 6, "Yes").number_format = "General"
+            f = f"{col['figure']}{row}"
+            ws[f"{col['status']}{row}"] = (f'=IF({f}="Yes","Met",IF({f}="No","Not met",'
+                                           '"To answer"))')
+            write_cell(ws, row, 8, "Answered by the board in the yellow cell (Yes or No).")
+            answers.append(row)
+            row += 1
+        if cond.number == L.FUNDING_CONDITION:
+            for req, year, figure, test, limit, how in _funding_checks(plan, results, inputs,
+                                                                       exp, income):
+                write_cell(ws, row, 1, label)
+                write_cell(ws, row, 2, req)
+                write_cell(ws, row, 3, year)
+                ws.cell(row=row, column=4, value=figure).number_format = POUNDS
+                write_cell(ws, row, 5, {"<=": "at most", ">=": "at least"}[test])
+                ws.cell(row=row, column=6, value=limit).number_format = POUNDS
+                ws[f"{col['status']}{row}"] = status_formula(
+                    compare(f"{col['figure']}{row}", test, f"{col['limit']}{row}", 1))
+                write_cell(ws, row, 8, how)
+                row += 1
+    last = row - 1
+    for r in answers:
+        _drop_down(ws, col["figure"], "Assurance", L.ASSURANCE, r, r)
+    status_colours(ws, col["status"], FIRST_ROW, last)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last}"
+    for r in range(FIRST_ROW, last + 1):
+        ws[f"B{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+    letter = col["status"]
+    return f"{quote_sheetname(L.CONDITIONS.name)}!${letter}${FIRST_ROW}:${letter}${last}"
+
+
+def _funding_checks(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs,
+                    income: dict[tuple[str, str], str]) -> list[tuple]:
+    """(requirement, year, figure, test, limit, how) of condition 3's checks."""
+    ids = exp.range("budgetopt source id")
+    out = []
+    sources = list(dict.fromkeys(s for s, _y in income if s != "TOTAL"))
+    names = inputs.funding.drop_duplicates("source_id").set_index("source_id")["name"]
+    for y in plan.years:
+        spend = exp.range(f"Expenditure (£) {y}")
+        out.append(("Planned expenditure within this board's income", y, f"=SUM({spend})",
+                    "<=", f"={income[('TOTAL', y)]}", ("Expenditure sheet total against the "
+                    "Income sheet total.")))
+        for s in sources:
+            out.append((f"Spend from {names.get(s, RELEASE_NAME)} within its income", y,
+                        f"=SUMPRODUCT({_is(ids, s)}*{spend})", "<=", f"={income[(s, y)]}",
+                        ("Expenditure lines of this source (its id matched exactly) against "
+                        "its Income line.")))
+    out += _asc_floor(plan, results, inputs, exp)
+    return out
+
+
+def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs
+               ) -> list[tuple]:
+    """The NHS minimum contribution to adult social care at least its floor, where the policy
+    sets one that this board's plan can be held to (the whole ICS's when the data set has no
+    HWBs, or each board's own)."""
+    from budgetopt.families.bcf_conditions import nhs_minimum_sources
+    from budgetopt.families.common import year_value
+    from budgetopt.model.data import prepare
+
+    policy = _policy_of(results)
+    if policy is None or not policy.enabled("bcf_conditions"):
+        return []
+    floor = policy.rules.bcf_conditions.asc_min_m
+    if floor is None or _has_hwbs(inputs):
+        return []  # an ICS-wide floor says nothing of one board's share
+    try:
+        sources = nhs_minimum_sources(prepare(inputs, policy))
+    except InputError:
+        return []
+    out = []
+    for y in plan.years:
+        limit = year_value(floor, y)
+        if limit is None or not sources:
+            continue
+        spend = exp.range(f"Expenditure (£) {y}")
+        area = _is(exp.range("Area of Spend"), "Social Care")
+        out.append(("NHS minimum contribution to adult social care", y,
+                    (f"=SUMPRODUCT(({_any_of(exp.range('budgetopt source id'), sources)})"
+                    f"*{area}*{spend})"), ">=", round(float(limit) * 1e6, 2),
+                    ("Expenditure lines of the NHS minimum contribution whose Area of Spend is "
+                    "Social Care, against the floor in the policy model.")))
+    return out
+
+
+# -- Metrics and Capacity and Demand --------------------------------------------------------------
+
+
+def _hwb_outcomes(results: Results, inputs: Inputs) -> dict[str, pd.DataFrame]:
+    """{hwb_id: metric_id, year, value, baseline_value}: each board's places' outcomes.
+
+    One board: the solve's own outcomes. Several: each board's spend (and its baseline) on
+    each curve, filled in band order, as the solve values the baseline."""
+    names = hwb_names(inputs)
+    out = results.outcomes[["metric_id", "year", "value", "baseline_value"]]
+    if len(names) == 1:
+        return {next(iter(names)): out}
+    from budgetopt.model.data import fill_in_order, prepare
+    from budgetopt.results.tables import _outcomes
+
+    policy = _policy_of(results)
+    if policy is None:
+        return {}
+    try:
+        data = prepare(inputs, policy)
+    except InputError:
+        return {}
+    hwb_of = place_hwbs(inputs)
+    seg_hwb = data.segments["place_id"].map(hwb_of).to_numpy()
+    alloc = results.allocation.assign(amount_m=results.allocation["spend_m"],
+                                      place_id=results.allocation["place_id"].fillna(ICS_WIDE))
+    x = fill_in_order(data, alloc)
+    base = fill_in_order(data, data.baseline)
+    keys = pd.MultiIndex.from_product([inputs.metrics["metric_id"], list(data.years)],
+                                      names=["metric_id", "year"])
+    frames = {}
+    for h in names:
+        mask = seg_hwb == h
+        frames[h] = pd.DataFrame({
+            "value": _outcomes(data, np.where(mask, x, 0.0)).reindex(keys, fill_value=0.0),
+            "baseline_value": _outcomes(data, np.where(mask, base, 0.0)).reindex(
+                keys, fill_value=0.0)}).reset_index()
+    return frames
+
+
+def _metrics(ws, plan: Plan, inputs: Inputs) -> None:
+    _heading(ws, L.METRICS, plan)
+    if plan.outcomes is None:
+        write_cell(ws, FIRST_ROW, 1, "The outcomes by board could not be worked out: the "
+                   "policy the results were solved under is not in them.")
+        return
+    m = inputs.metrics.set_index("metric_id")
+    out = plan.outcomes.copy()
+    out["national"] = [bool(m.loc[i].get("bcf_metric", False)) for i in out["metric_id"]]
+    out = out.sort_values("national", ascending=False, kind="stable")
+    row = FIRST_ROW
+    for r in out.itertuples(index=False):
+        values = {"metric": m.loc[r.metric_id, "name"], "national": "yes" if r.national else
+                  "no", "unit": m.loc[r.metric_id].get("unit", ""), "year": r.year,
+                  "baseline": float(r.baseline_value), "planned": float(r.value)}
+        for j, col in enumerate(L.METRICS.columns, start=1):
+            if col.key == "change":
+                c = ws.cell(row=row, column=j, value=f"=F{row}-E{row}")
+            else:
+                c = write_cell(ws, row, j, values[col.key])
+            if col.number_format:
+                c.number_format = col.number_format
+        row += 1
+
+
+def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
+    _heading(ws, L.CAPACITY, plan)
+    svc = inputs.services.set_index("service_id")
+    ic = [s for s in svc.index if svc.loc[s].get("scheme_type") in L.INTERMEDIATE_CARE]
+    spend = plan.flows[plan.flows["service_id"].isin(ic)].groupby(
+        ["service_id", "year"], sort=False)["amount_m"].sum()
+    col = {c.key: get_column_letter(j) for j, c in enumerate(L.CAPACITY.columns, start=1)}
+    fill = PatternFill("solid", fgColor=INPUT_FILL)
+    row = FIRST_ROW
+    for sid in ic:
+        for y in plan.years:
+            gbp = round(float(spend.get((sid, y), 0.0)) * 1e6, 2)
+            cost = svc.loc[sid].get("unit_cost_gbp")
+            values = {"scheme_id": sid, "scheme_name": svc.loc[sid, "name"],
+                      "scheme_type": svc.loc[sid, "scheme_type"],
+                      "unit": svc.loc[sid].get("output_unit", "") or "", "year": y,
+                      "spend_gbp": gbp, "demand": None}
+            for j, c in enumerate(L.CAPACITY.columns, start=1):
+                if c.key == "capacity":
+                    value = (f"={col['spend_gbp']}{row}/{float(cost)!r}"
+                             if cost is not None and pd.notna(cost) and cost > 0 else None)
+                    cell = ws.cell(row=row, column=j, value=value)
+                elif c.key == "gap":
+                    d, k = f"{col['demand']}{row}", f"{col['capacity']}{row}"
+                    cell = ws.cell(row=row, column=j, value=f'=IF(OR({d}="",{k}=""),"",{k}-{d})')
+                else:
+                    cell = write_cell(ws, row, j, values[c.key])
+                if c.number_format:
+                    cell.number_format = c.number_format
+                if c.input:
+                    cell.fill = fill
+            row += 1
+    if row == FIRST_ROW:
+        write_cell(ws, row, 1, "No scheme in this plan is of an intermediate-care type.")
+
+
+# -- Summary --------------------------------------------------------------------------------------
+
+
+def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs,
+             income: dict[tuple[str, str], str], statuses: str) -> None:
+    write_cell(ws, 1, 1, L.SUMMARY.title.format(hwb=plan.name)).font = Font(bold=True, size=14)
+    write_cell(ws, 2, 1, f"{L.FOLLOWS} {L.SUMMARY.note}").font = Font(italic=True,
+                                                                       color="555555")
+    conditions = statuses
+    facts = [
+        ("Health and Wellbeing Board", plan.name),
+        ("HWB id", plan.hwb_id),
+        ("ICS / data set", inputs.source or results.provenance.get("data_source", "")),
+        ("Plan years", ", ".join(plan.years)),
+        ("Solve status", results.status),
+        ("Made by", f"budgetopt {__version__} on {date.today().isoformat()}"),
+        ("Data hash (SHA-256)", inputs.data_hash),
+    ]
+    for i, (label, value) in enumerate(facts, start=HEADER_ROW):
+        write_cell(ws, i, 1, label).font = Font(bold=True)
+        write_cell(ws, i, 2, value)
+    row = HEADER_ROW + len(facts)
+    write_cell(ws, row, 1, "National conditions met").font = Font(bold=True)
+    ws.cell(row=row, column=2, value=f'=COUNTIF({conditions},"Met")&" of "&'
+            f'COUNTA({conditions})')
+    top = row + 2
+    for j, col in enumerate(L.SUMMARY.columns, start=1):
+        write_cell(ws, top, j, col.header).font = Font(bold=True)
+    for i, y in enumerate(plan.years, start=top + 1):
+        spend = exp.range(f"Expenditure (£) {y}")
+        values = {"year": y, "income": f"={income[('TOTAL', y)]}",
+                  "expenditure": f"=SUM({spend})", "balance": f"=B{i}-C{i}"}
+        for j, col in enumerate(L.SUMMARY.columns, start=1):
+            v = values[col.key]
+            c = write_cell(ws, i, j, v) if col.key == "year" else ws.cell(row=i, column=j,
+                                                                           value=v)
+            if col.number_format:
+                c.number_format = col.number_format
+    for j, col in enumerate(L.SUMMARY.columns, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = max(col.width, 28 if j == 1 else 0)
+    ws.column_dimensions["B"].width = 40
+    ws.freeze_panes = None
+
+
+__all__ = ["ICS_PLAN", "bcf_plans_zip", "hwb_flows", "hwb_names", "hwb_spend", "place_hwbs", "write_bcf_plans"]
