@@ -35,9 +35,11 @@ def test_example_segments_are_the_loops(model):
     assert_same(load_dataset(EXAMPLE, nonconcave=policy.nonconcave), policy)
 
 
-def _with_curves(inputs, curves: pd.DataFrame):
-    return type(inputs)(**{**{f: getattr(inputs, f) for f in inputs.__dataclass_fields__},
-                           "curves": curves})
+def _with_curves(inputs, curves: pd.DataFrame, places: bool = True):
+    fields = {f: getattr(inputs, f) for f in inputs.__dataclass_fields__}
+    if not places:
+        fields["places"] = inputs.places.iloc[0:0]
+    return type(inputs)(**{**fields, "curves": curves})
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -65,4 +67,6 @@ def test_random_curves_year_specific_bands_and_no_curve(seed):
     curves = curves.astype({"service_id": inputs.curves["service_id"].dtype,
                             "metric_id": inputs.curves["metric_id"].dtype})
     curves["year"] = curves["year"].astype(object)
-    assert_same(_with_curves(inputs, curves.sample(frac=1.0, random_state=seed)), policy)
+    shuffled = curves.sample(frac=1.0, random_state=seed)
+    assert_same(_with_curves(inputs, shuffled), policy)
+    assert_same(_with_curves(inputs, shuffled, places=False), policy)  # one ICS-wide place

@@ -227,7 +227,8 @@ def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd
             own_segs, own_cos = _merged_segments(own[own["service_id"].isin(this_year)])
             segs = pd.concat([segs[~segs["service_id"].isin(this_year)], own_segs])
             cos = pd.concat([cos[~cos["service_id"].isin(this_year)], own_cos])
-        missing = [s for s in inputs.service_ids if s not in set(segs["service_id"])]
+        have = set(segs["service_id"])
+        missing = [s for s in inputs.service_ids if s not in have]
         if missing:  # no curve: one uncapped segment that buys nothing
             segs = pd.concat([segs, pd.DataFrame({"service_id": np.array(missing, object),
                                                   "seg": 1, "width": np.inf,
@@ -250,7 +251,7 @@ def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd
     share = places["share"].to_numpy(dtype=float)
     effect = places["effect"].to_numpy(dtype=float)
     w = t["width"].to_numpy(dtype=float)[rows] * share[place]
-    run_start = np.flatnonzero(np.r_[True, (rows[1:] != rows[:-1] + 1)
+    run_start = np.flatnonzero(np.r_[True, (block[rows][1:] != block[rows][:-1])
                                     | (place[1:] != place[:-1])])
     pos = _positions(run_start, len(rows))
     ends = _group_cumsum(w, pos)
