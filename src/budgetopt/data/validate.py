@@ -736,15 +736,24 @@ def _canonical(value: object) -> object:
     return value
 
 
+# Tables and columns added by the 2026-12 contract: left out of the hash when they carry
+# nothing, so a data set without them hashes as it did before they existed.
+ADDED_TABLES = frozenset({"hwbs", "evidence"})
+ADDED_COLUMNS = {"places": ("hwb_id",), "funding": ("hwb_id",), "metrics": ("weight_unit",)}
+
+
 def data_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> str:
     """sha256 of the validated tables, independent of file format and row order."""
     doc: dict[str, object] = {"years": list(years)}
     for name, frame in frames.items():
+        if name in ADDED_TABLES and frame.empty:
+            continue
+        empty_added = [c for c in ADDED_COLUMNS.get(name, ()) if c in frame.columns
+                       and frame[c].isna().all()]
+        frame = frame.drop(columns=empty_added)
         rows = [[_canonical(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         key = [list(frame.columns).index(k) for k in TABLES[name].key]
         rows.sort(key=lambda r: json.dumps([r[i] for i in key], ensure_ascii=False))
-        if name == "evidence" and not rows:
-            continue  # a data set without evidence hashes as it did before the table existed
         doc[name] = {"columns": list(frame.columns), "rows": rows}
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
