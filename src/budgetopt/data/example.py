@@ -458,7 +458,7 @@ def write_example(directory: str | Path, *, from_evidence: bool = False) -> dict
     if from_evidence:
         from budgetopt.data.example_evidence import example_from_evidence
 
-        tables = example_from_evidence()
+        tables = example_from_evidence(example_tables())
     else:
         tables = example_tables()
     return {"csv": write_dataset(tables, out / "example"),
