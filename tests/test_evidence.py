@@ -359,3 +359,19 @@ def test_the_data_editor_offers_the_evidence_table_and_checks_it():
     ws.apply_edits(tables)
     assert not ws.problems
     assert bool(ws.inputs.evidence["derived"].iloc[0])
+
+
+def test_the_app_shows_a_curve_with_its_evidence_and_the_value_of_information():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
+    at.switch_page("src/budgetopt/ui/pages/data.py").run()
+    assert not at.exception and "A curve and its evidence" in [h.value for h in at.subheader]
+    at.switch_page("src/budgetopt/ui/pages/tradeoffs.py").run()
+    next(n for n in at.number_input if n.key == "mc-samples").set_value(100).run()
+    next(b for b in at.button if b.key == "run-evpi").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Knowing every effect exactly" in m.value for m in at.markdown)
