@@ -73,7 +73,8 @@ def solve(
         from budgetopt.results.summary import summary_lines
 
         inputs, policy = load(data, model, set_, outputs={
-            "--json": json_out, "--excel": excel, "--pdf": pdf, "--workbook-pdf": workbook_pdf})
+            "--json": json_out, "--excel": excel, "--pdf": pdf, "--workbook-pdf": workbook_pdf,
+            "--bcf-dir": bcf_dir})
         results = build(inputs, policy, overrides=set_ or []).results()
         analyses = None
         wanted = ((pdf is not None and not no_analyses)

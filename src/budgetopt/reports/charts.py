@@ -1,4 +1,5 @@
-"""Charts a board can read: plotly figures with titles, axis units and colour-blind-safe colours.
+"""Charts a board can read: plotly figures with titles, axis units and colour-blind-safe colours
+(:mod:`budgetopt.reports.palette`, shared with the workbook).
 
 Every function takes the tidy DataFrames that :class:`budgetopt.results.tables.Results` and the
 analyses return and gives back a :class:`plotly.graph_objects.Figure`; the app shows them
@@ -14,34 +15,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-             "#000000")
-"""Okabe & Ito (2008), 'Color Universal Design': orange, sky blue, bluish green, yellow, blue,
-vermillion, reddish purple, black."""
-
-BASELINE_GREY = "#999999"
-
-SECTOR_LABELS = {
-    "acute": "Acute hospital",
-    "community": "Community health",
-    "mental_health": "Mental health",
-    "primary_care": "Primary care",
-    "social_care": "Adult social care",
-    "housing": "Housing",
-    "vcse": "Voluntary sector (VCSE)",
-    "public_health": "Public health and prevention",
-}
-
-
-def sector_label(sector: str) -> str:
-    return SECTOR_LABELS.get(sector, str(sector).replace("_", " ").capitalize())
-
-
-def sector_colour(sector: str) -> str:
-    """The sector's colour: its place in :data:`SECTOR_LABELS` in the Okabe-Ito palette."""
-    order = list(SECTOR_LABELS)
-    i = order.index(sector) if sector in order else len(order) + sum(map(ord, str(sector)))
-    return OKABE_ITO[i % len(OKABE_ITO)]
+from budgetopt.data.schema import SECTOR_LABELS
+from budgetopt.reports.palette import (
+    BASELINE_GREY,
+    OKABE_ITO,
+    sector_colour,
+    sector_label,
+)
 
 
 def plain(text: object) -> str:
