@@ -431,7 +431,8 @@ def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFr
             mine = float(own.get((h, y), 0.0))
             rows.append((h, name, y, inc, mine, float(wide.get((h, y), 0.0)),
                          float(spent["spend_m"].get((h, y), 0.0)),
-                         float(spent["baseline_m"].get((h, y), 0.0)), inc - mine))
+                         float(spent["baseline_m"].get((h, y), 0.0)),
+                         0.0 if abs(inc - mine) < 1e-9 else inc - mine))
     return pd.DataFrame(rows, columns=HWB_RESULT_COLUMNS)
 
 
