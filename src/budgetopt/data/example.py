@@ -11,8 +11,8 @@ magnitudes rounded for realism; the ICS, its places and its effect sizes are ill
 
 >>> tables = example_tables()
 >>> sorted(tables)                                             # doctest: +NORMALIZE_WHITESPACE
-['baseline', 'curves', 'eligibility', 'funding', 'hwbs', 'metrics', 'notes', 'places',
- 'services', 'workforce', 'workforce_need']
+['baseline', 'capacity', 'curves', 'demand', 'eligibility', 'funding', 'hwbs', 'metrics',
+ 'notes', 'places', 'services', 'workforce', 'workforce_need']
 >>> write_example("my-ics")                                    # doctest: +SKIP
 
 How the numbers are made
@@ -370,6 +370,16 @@ _NOTES = [  # topic, note, sources
       "least its share of £62.3m in 2026/27 (the former £60m raised by the 3.9% uplift) and "
       "rises by the uplift each year."),
      "BCF policy framework 2025 to 2026; BCF planning requirements"),
+    ("Intermediate care",
+     ("Capacity per £1m from the unit costs: reablement 450 people a year and "
+      "discharge-to-assess 500 (pathway 1), step-down beds 190 (pathway 2, four weeks at "
+      "£1,270), care home placements 20 (pathway 3), urgent community response 2,000 and "
+      "virtual wards 500 (step-up). Expected demand: 19,500 people on pathway 1, 3,100 on "
+      "pathway 2, 820 on pathway 3 and 21,500 step-up in 2026/27 across the ICS, about 3% "
+      "above what today's spend serves, growing 2% a year, split by need-weighted "
+      "population."),
+     ("PSSRU Unit Costs; NHS England intermediate care framework; BCF capacity and demand "
+     "template")),
     ("Metrics",
      ("The national metrics from 2025-26: emergency admissions of people aged 65+ (taken as "
       "55% of the ambulatory-care-sensitive admissions avoided plus the falls admissions), "
@@ -447,6 +457,28 @@ def _effects(s: Scheme) -> dict[str, tuple[float, ...]]:
     return {**s.effects, **{m: v for m, v in derived.items() if any(v)}}
 
 
+# -- intermediate care: capacity per £1m and expected demand ------------------------------------
+# people a year served per £1m, by discharge pathway (P1 home with support, P2 bed-based
+# rehabilitation, P3 a long-term bed) and community step-up, from the unit costs: a reablement
+# episode £1,900 and a discharge-to-assess package of about 60 hours at £28.50 (with set-up),
+# four weeks of a step-down bed at £1,270, a year in a care home at £950 a week, a two-hour
+# response at £420 (with follow-up) and a virtual-ward admission at £2,000
+_CAPACITY = [("REABLE", "P1", 450.0), ("D2A", "P1", 500.0), ("STEPDOWN", "P2", 190.0),
+             ("RESPLACE", "P3", 20.0), ("UCR", "STEPUP", 2_000.0), ("VWARD", "STEPUP", 500.0)]
+# people expected on each pathway in 2026/27 across the ICS (about 3% above what today's spend
+# serves), growing 2% a year, split among the HWBs by need-weighted population
+_DEMAND_ICS = {"P1": 19_500.0, "P2": 3_100.0, "P3": 820.0, "STEPUP": 21_500.0}
+_DEMAND_GROWTH = 0.02
+
+
+def _demand() -> pd.DataFrame:
+    shares = _hwb_shares()
+    return pd.DataFrame([{"hwb_id": h, "year": y, "pathway": q,
+                          "demand": round(v * shares[h] * (1 + _DEMAND_GROWTH) ** t)}
+                         for h, _, _, _ in _HWBS for t, y in enumerate(YEARS)
+                         for q, v in _DEMAND_ICS.items()])
+
+
 def _bands(s: Scheme) -> list[float]:
     if s.baseline_m <= 0:
         return list(_NEW_SCHEME_WIDTHS)
@@ -460,7 +492,7 @@ def example_tables() -> dict[str, pd.DataFrame]:
     -------
     dict of str to pandas.DataFrame
         services, metrics, curves, funding, eligibility, places, workforce, workforce_need,
-        baseline, hwbs and notes, in the columns of the data-set contract (and the BCF fields).
+        baseline, hwbs, demand, capacity and notes, in the columns of the data-set contract (and the BCF fields).
     """
     services = pd.DataFrame([{
         "service_id": s.service_id, "name": s.name, "sector": s.sector,
@@ -520,6 +552,8 @@ def example_tables() -> dict[str, pd.DataFrame]:
     return {"services": services, "metrics": metrics, "curves": curves, "funding": funding,
             "eligibility": eligibility, "places": places, "workforce": workforce,
             "workforce_need": workforce_need, "baseline": baseline, "hwbs": hwbs,
+            "demand": _demand(),
+            "capacity": pd.DataFrame(_CAPACITY, columns=["service_id", "pathway", "per_m"]),
             "notes": notes}
 
 

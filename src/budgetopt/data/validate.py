@@ -398,6 +398,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("baseline", "year", "funding", "year"),
     Reference("evidence", "service_id", "services", "service_id"),
     Reference("evidence", "metric_id", "metrics", "metric_id"),
+    Reference("demand", "year", "funding", "year"),
+    Reference("capacity", "service_id", "services", "service_id"),
 )
 
 
@@ -431,15 +433,15 @@ def check_references(tables: Tables, report: Report) -> None:
 
 def check_hwb_references(tables: Tables, report: Report) -> None:
     """Health and Wellbeing Boards (MODEL.md, "Health and Wellbeing Board pools"): every
-    ``funding.hwb_id`` is the HWB of some place (a places table with an hwb_id column is
+    ``funding.hwb_id`` and ``demand.hwb_id`` is the HWB of some place (a places table with an hwb_id column is
     needed for any). Warnings: a place without an HWB among places that have one (only
     ICS-wide money can pay for it), an HWB missing from the ``hwbs`` table when there is one
     (it takes the defaults), and an ``hwbs`` row that no place names."""
     funding, places, hwbs = (tables.get(n) for n in ("funding", "places", "hwbs"))
     known = {h: r for h, r in places.first_rows("hwb_id").items() if h is not None} \
         if places else {}
-    if funding is not None:
-        for row, (hwb,) in funding.rows("hwb_id"):
+    for referring in (t for t in (funding, tables.get("demand")) if t is not None):
+        for row, (hwb,) in referring.rows("hwb_id"):
             if hwb is None or hwb in known:
                 continue
             if places is None:
@@ -451,8 +453,8 @@ def check_hwb_references(tables: Tables, report: Report) -> None:
             else:
                 why = (f"no place in {places.where} belongs to it (HWBs: "
                        f"{', '.join(map(str, known))}){suggestion(str(hwb), known)}")
-            report.problem(funding.where, f"unknown hwb_id: {why}", row=row, column="hwb_id",
-                           value=hwb)
+            report.problem(referring.where, f"unknown hwb_id: {why}", row=row,
+                           column="hwb_id", value=hwb)
     if places is None or not known:
         return
     for row, (pid, hwb) in places.rows("place_id", "hwb_id"):
@@ -743,7 +745,7 @@ def data_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> str:
         rows = [[_canonical(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         key = [list(frame.columns).index(k) for k in TABLES[name].key]
         rows.sort(key=lambda r: json.dumps([r[i] for i in key], ensure_ascii=False))
-        if name in ("evidence", "hwbs") and not rows:
+        if name in ("evidence", "hwbs", "demand", "capacity") and not rows:
             continue  # a data set without them hashes as it did before these tables existed
         doc[name] = {"columns": list(frame.columns), "rows": rows}
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

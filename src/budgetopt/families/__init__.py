@@ -46,6 +46,7 @@ from budgetopt.families import (
     bcf_conditions,
     bed_capacity,
     bounds,
+    capacity,
     core20,
     eligibility,
     fair_shares,
@@ -81,6 +82,7 @@ FAMILIES: list[Family] = [
     fair_shares.FAMILY,
     core20.FAMILY,
     personal_budgets.FAMILY,
+    capacity.FAMILY,
     segment_order.FAMILY,  # the mixed-integer band order: last, and not a policy rule
 ]
 """Every constraint family, in the order the solver sees their rows."""
