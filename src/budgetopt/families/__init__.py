@@ -53,6 +53,7 @@ from budgetopt.families import (
     mhis,
     money,
     personal_budgets,
+    pins,
     sector_shares,
     segment_order,
     targets,
@@ -83,6 +84,7 @@ FAMILIES: list[Family] = [
     core20.FAMILY,
     personal_budgets.FAMILY,
     capacity.FAMILY,
+    pins.FAMILY,  # lines a person fixes (the policy's pins:, not a rule)
     segment_order.FAMILY,  # the mixed-integer band order: last, and not a policy rule
 ]
 """Every constraint family, in the order the solver sees their rows."""

@@ -23,10 +23,12 @@ from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.results.words import (
     Infeasibility,
     Relaxation,
+    low_certainty_flags,
     reduced_cost_sentence,
     shadow_sentence,
 )
 from budgetopt.solve.highs import Compiled, SolveOutcome
+from budgetopt.solve.ranging import PriceRanges
 
 BINDING_TOL = 1e-6
 INDENTED_ROWS = 20_000
@@ -53,6 +55,7 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     duals_note: str = ""
     mip_gap: float | None = None
+    unpinned_objective: float | None = None  # the optimum with the policy's pins lifted
     hwbs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HWB_RESULT_COLUMNS))
 
     @property
@@ -86,12 +89,15 @@ class Results:
             ],
             "constraints": [
                 {"name": n, "family": f, "binding": b, "shadow_price": d, "meaning": w,
+                 "shadow_price_down": dn, "holds_from": lo, "holds_to": hi,
                  "limit": lim, "activity": a, "unit": u, "component": c, "keys": keys}
-                for n, f, b, d, w, lim, a, u, c, keys in zip(
+                for n, f, b, d, w, dn, lo, hi, lim, a, u, c, keys in zip(
                     con["name"].tolist(), con["family"].tolist(),
                     [bool(b) for b in con["binding"].tolist()], _nums(con["shadow_price"]),
-                    con["meaning"].tolist(), _nums(con["limit"]), _nums(con["activity"]),
-                    con["unit"].tolist(), con["component"].tolist(), row_keys(con))
+                    con["meaning"].tolist(), _nums(con["shadow_price_down"]),
+                    _nums(con["holds_from"]), _nums(con["holds_to"]), _nums(con["limit"]),
+                    _nums(con["activity"]), con["unit"].tolist(), con["component"].tolist(),
+                    row_keys(con))
             ],
             "infeasibility": self.infeasibility.to_json() if self.infeasibility else None,
             "solver_status": self.solver_status,
@@ -107,6 +113,7 @@ class Results:
             ],
             "warnings": list(self.warnings),
             "duals_note": self.duals_note,
+            "unpinned_objective": _num(self.unpinned_objective),
             "provenance": self.provenance,
             **({"hwbs": [{k: (_num(v) if k.endswith("_m") else _plain(v))
                           for k, v in r.items()}
@@ -155,7 +162,8 @@ class Results:
             mode=self.mode, baseline_objective=self.baseline_objective,
             infeasibility=self.infeasibility.to_json() if self.infeasibility else None,
             warnings=list(self.warnings), provenance=self.provenance, timings=self.timings,
-            duals_note=self.duals_note, mip_gap=self.mip_gap)
+            duals_note=self.duals_note, mip_gap=self.mip_gap,
+            unpinned_objective=self.unpinned_objective)
         return record
 
     @classmethod
@@ -164,6 +172,12 @@ class Results:
         kept their keys gets the key columns, empty)."""
         frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES
                   if name in record}  # a record saved before HWBs has no hwbs frame
+        con = frames["constraints"]
+        if "shadow_price_down" not in con.columns:  # saved before prices had ranges
+            con.insert(con.columns.get_loc("meaning") + 1, "shadow_price_down",
+                       con["shadow_price"])
+            con.insert(con.columns.get_loc("shadow_price_down") + 1, "holds_from", np.nan)
+            con.insert(con.columns.get_loc("holds_from") + 1, "holds_to", np.nan)
         for key in KEY_FIELDS:
             if key not in frames["constraints"].columns:
                 frames["constraints"][key] = pd.Series([None] * len(frames["constraints"]),
@@ -177,7 +191,8 @@ class Results:
             baseline_objective=record["baseline_objective"],
             warnings=tuple(record.get("warnings", ())), provenance=record.get("provenance", {}),
             timings=record.get("timings", {}), duals_note=record.get("duals_note", ""),
-            mip_gap=record.get("mip_gap"), **frames)
+            mip_gap=record.get("mip_gap"),
+            unpinned_objective=record.get("unpinned_objective"), **frames)
 
 
 def _frame_record(frame: pd.DataFrame) -> dict[str, Any]:
@@ -298,21 +313,24 @@ def allocation_table(data: ModelData, x: np.ndarray | None) -> pd.DataFrame:
 
 
 CONSTRAINT_COLUMNS = ["name", "family", "component", "sense", "limit", "activity", "unit",
-                      "binding", "shadow_price", "meaning"]
+                      "binding", "shadow_price", "meaning", "shadow_price_down", "holds_from",
+                      "holds_to"]
 """The constraints frame's columns before the keys: one column per key follows (every one of
 :data:`KEY_FIELDS`, then any other key a row has, such as an analysis's ``sample``)."""
 
 
 def constraint_table(compiled: Compiled, outcome: SolveOutcome, mode: str,
-                     effect: Callable[[float], str] | None = None) -> pd.DataFrame:
+                     effect: Callable[[float], str] | None = None,
+                     ranges: PriceRanges | None = None) -> pd.DataFrame:
     """One row per reported constraint row: its limit, activity, shadow price and what the
     price means (`effect` words a change of the objective, for an analysis whose objective is
-    not the policy's), then its keys: the row's coordinates as ids, None where they do not
-    apply. Select rows by ``family``, ``component`` and keys, never by name."""
+    not the policy's), the one-sided prices and their range (from `ranges`, see
+    :mod:`budgetopt.solve.ranging`), then its keys: the row's coordinates as ids, None where
+    they do not apply. Select rows by ``family``, ``component`` and keys, never by name."""
     rows, keys = [], []
     for r, info in enumerate(compiled.rows):
         if info.report:
-            rows.append(describe_row(compiled, outcome, r, mode, effect))
+            rows.append(describe_row(compiled, outcome, r, mode, effect, ranges))
             keys.append(info.keys)
     frame = pd.DataFrame(rows, columns=CONSTRAINT_COLUMNS)
     extra = dict.fromkeys(k for row in keys for k in row if k not in KEY_FIELDS)
@@ -321,19 +339,45 @@ def constraint_table(compiled: Compiled, outcome: SolveOutcome, mode: str,
     return frame
 
 
+def binding_rows(compiled: Compiled, outcome: SolveOutcome) -> np.ndarray:
+    """Numbers of the reported rows at their limit in `outcome`."""
+    if outcome.row_value is None:
+        return np.zeros(0, dtype=np.int64)
+    limit = np.where([info.sense == "<=" for info in compiled.rows], compiled.row_upper,
+                     compiled.row_lower)
+    report = np.array([info.report for info in compiled.rows], dtype=bool)
+    near = np.abs(outcome.row_value - limit) <= BINDING_TOL * np.maximum(1.0, np.abs(limit))
+    return np.flatnonzero(near & report & np.isfinite(limit))
+
+
 def describe_row(compiled: Compiled, outcome: SolveOutcome, r: int, mode: str,
-                 effect: Callable[[float], str] | None = None) -> tuple:
-    """Row `r` as the constraints frame's first columns (:data:`CONSTRAINT_COLUMNS`)."""
+                 effect: Callable[[float], str] | None = None,
+                 ranges: PriceRanges | None = None) -> tuple:
+    """Row `r` as the constraints frame's columns (:data:`CONSTRAINT_COLUMNS`)."""
     info = compiled.rows[r]
     limit = compiled.row_upper[r] if info.sense == "<=" else compiled.row_lower[r]
     activity = outcome.row_value[r] if outcome.row_value is not None else np.nan
     dual = outcome.row_dual[r] if outcome.row_dual is not None else np.nan
     at_limit = bool(abs(activity - limit) <= BINDING_TOL * max(1.0, abs(limit)))
     shadow = float(dual) / info.scale if np.isfinite(dual) else np.nan
-    meaning = (shadow_sentence(info, shadow, at_limit, mode, effect) if np.isfinite(shadow)
-               else "No shadow price: the model was not solved to optimality.")
+    down, lo, hi = shadow, np.nan, np.nan
+    if not at_limit and np.isfinite(activity):  # the price 0 holds until the limit meets it
+        lo, hi = (activity, np.inf) if info.sense == "<=" else (-np.inf, activity)
+        down = shadow = 0.0 if np.isfinite(shadow) else shadow
+    elif ranges is not None and not np.isnan(ranges.lower[r] + ranges.upper[r]):
+        shadow, down = ranges.up[r] / info.scale, ranges.down[r] / info.scale
+        lo, hi = ranges.lower[r], ranges.upper[r]
+    if not np.isfinite(dual):
+        meaning = "No shadow price: the model was not solved to optimality."
+    elif not np.isnan(lo + hi) or ranges is not None:
+        meaning = shadow_sentence(info, shadow, at_limit, mode, effect, down=down,
+                                  limit=limit * info.scale, holds_from=lo * info.scale,
+                                  holds_to=hi * info.scale)
+    else:
+        meaning = shadow_sentence(info, shadow, at_limit, mode, effect)
     return (info.name, info.family, info.component, info.sense, limit * info.scale,
-            activity * info.scale, info.unit, at_limit, shadow, meaning)
+            activity * info.scale, info.unit, at_limit, shadow, meaning, down,
+            lo * info.scale, hi * info.scale)
 
 
 def key_columns(constraints: pd.DataFrame) -> list[str]:
@@ -467,13 +511,16 @@ def baseline_segments(data: ModelData) -> np.ndarray:
 
 def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
                  infeasibility: Infeasibility | None = None, warnings: tuple[str, ...] = (),
-                 overrides: Any = None, timings: dict[str, float] | None = None) -> Results:
+                 overrides: Any = None, timings: dict[str, float] | None = None,
+                 ranges: PriceRanges | None = None,
+                 unpinned_objective: float | None = None) -> Results:
     x_all = outcome.col_value
     x = x_all[compiled.columns(compiled.model.x)] if x_all is not None else None
     base_x = baseline_segments(data)
     c = objective_coefficients(data)
     allocation = allocation_table(data, x)
     flows = flow_table(data, compiled, x_all)
+    warnings = tuple(warnings) + low_certainty_flags(data.inputs, allocation)
     return Results(
         status=outcome.status,
         solver_status=outcome.solver_status,
@@ -483,7 +530,7 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
         funding_flows=flows,
         hwbs=hwb_result_table(data, allocation, flows),
         outcomes=outcome_table(data, x, base_x),
-        constraints=constraint_table(compiled, outcome, data.policy.objective),
+        constraints=constraint_table(compiled, outcome, data.policy.objective, ranges=ranges),
         reduced_costs=reduced_cost_table(data, compiled, outcome),
         infeasibility=infeasibility,
         baseline_objective=float(c @ base_x),
@@ -492,4 +539,5 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
         timings=dict(timings or {}),
         duals_note=outcome.duals_note,
         mip_gap=outcome.mip_gap,
+        unpinned_objective=unpinned_objective,
     )
