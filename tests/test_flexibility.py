@@ -65,3 +65,30 @@ def test_the_command_writes_the_contract_csv(tmp_path, example_dir, models_dir):
     assert (flex["min_m"] <= flex["spend_m"] + 1e-9).all()
     assert (flex["spend_m"] <= flex["max_m"] + 1e-9).all()
     assert (out / "alternatives.csv").is_file() and (out / "chart.html").is_file()
+
+
+def test_the_comparison_says_when_plans_are_equally_good_and_which_moves_are_free():
+    """Twins A and B (2 per £1m) with £4m: baselines (3, 1) and (1, 3) give plans (3, 1) and
+    (1, 3), equally good (8). Against the first plan's flexibility at 0 slack (A 0..4, B
+    0..4: every split is optimal) every move is free; a £10m plan has a forced move."""
+    from budgetopt import optimise
+    from budgetopt.analyses.compare import compare_results
+
+    def twins(base_a, base_b, money=4.0):
+        return make_inputs(
+            services=[{"service_id": "A", "baseline_m": base_a},
+                      {"service_id": "B", "baseline_m": base_b}],
+            curves=[("A", "m", 1, 10, 2), ("B", "m", 1, 10, 2)], funding=[("pool", Y, money)])
+
+    a, b = optimise(twins(3.0, 1.0)), optimise(twins(1.0, 3.0))
+    flex = flexibility(twins(3.0, 1.0), Policy(), 0.0)["flexibility"]
+    cmp = compare_results(a, b, "Plan 1", "Plan 2", flexibility=flex)
+    assert any(s.startswith("Plan 1 and Plan 2 are equally good") for s in cmp.sentences)
+    assert set(cmp.allocation["kind"].dropna()) == {"free"}
+    assert any(s.startswith("Moves that are free choices within Plan 1's flexibility ranges")
+               for s in cmp.sentences)
+    # £10m: one of the two gets at least £5m, beyond any plan of Plan 1's (at most £4m each)
+    more = compare_results(a, optimise(twins(3.0, 1.0, 10.0)), "Plan 1", "More money",
+                           flexibility=flex)
+    assert not any("equally good" in s for s in more.sentences)
+    assert "forced" in set(more.allocation["kind"].dropna())
