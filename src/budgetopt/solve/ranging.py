@@ -41,7 +41,8 @@ class PriceRanges:
     """Per row (model units): ``up``, ``down`` (NaN: cannot move that way), ``lower`` and
     ``upper`` (±inf: unbounded); rows not asked about hold NaN everywhere. ``probes`` is the
     number of re-solves made, ``exact`` False where a side was left at the dual because the
-    probe budget ran out."""
+    probe budget ran out. ``cost_up``, ``cost_down``: per column, the objective coefficients
+    between which the optimal basis (the plan) stays the same."""
 
     up: np.ndarray
     down: np.ndarray
@@ -50,6 +51,8 @@ class PriceRanges:
     exact: np.ndarray
     probes: int = 0
     seconds: float = 0.0
+    cost_up: np.ndarray | None = None  # per column: the cost up to which the plan stays
+    cost_down: np.ndarray | None = None  # ... and down to which (HiGHS's cost ranging)
 
 
 def _limit(compiled: Compiled, r: int) -> float:
@@ -103,6 +106,8 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
         up[rows], down[rows] = d, d
         exact[rows] = False
         return PriceRanges(up, down, lower, upper, exact, 0, time.perf_counter() - t0)
+    cost_up = np.asarray(rng.col_cost_up.value_, dtype=float)
+    cost_down = np.asarray(rng.col_cost_dn.value_, dtype=float)
     obj = float(outcome.objective)
     basis = h.getBasis()
     basic = highspy.HighsBasisStatus.kBasic
@@ -128,7 +133,8 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
             probes += used
             value[r], end[r] = got
             h.setBasis(basis)
-    return PriceRanges(up, down, lower, upper, exact, probes, time.perf_counter() - t0)
+    return PriceRanges(up, down, lower, upper, exact, probes, time.perf_counter() - t0,
+                       cost_up, cost_down)
 
 
 def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, options
