@@ -37,6 +37,7 @@ def summary_lines(res: Results, top: int = 8) -> list[str]:
     by_year = res.allocation.groupby("year", sort=False)[["spend_m", "baseline_m"]].sum()
     for year, row in by_year.iterrows():
         lines.append(f"  {year}: spend £{row.spend_m:,.1f}m (baseline £{row.baseline_m:,.1f}m)")
+    lines += hwb_lines(res)
     change = (res.allocation.groupby(["name"], sort=False)["change_m"].sum()
               .sort_values(key=abs, ascending=False))
     moved = change[change.abs() > 0.05].head(top)
@@ -72,3 +73,15 @@ def priced_rules(binding, top: int) -> list[str]:
                    f"{first} {more} other {group['family'].iloc[0]} rule"
                    f"{'s have' if more > 1 else ' has'} the same price.")
     return out[:top]
+
+
+def hwb_lines(res: Results) -> list[str]:
+    """Each Health and Wellbeing Board's pool and spend per year (none without HWBs)."""
+    if res.hwbs is None or res.hwbs.empty:
+        return []
+    lines = ["Per Health and Wellbeing Board (its own pool; ICS-wide money spent in its places):"]
+    for r in res.hwbs.itertuples(index=False):
+        lines.append(f"  {r.name} {r.year}: spend £{r.spend_m:,.1f}m (baseline "
+                     f"£{r.baseline_m:,.1f}m) from its pool £{r.from_pool_m:,.1f}m of "
+                     f"£{r.income_m:,.1f}m and ICS-wide money £{r.from_ics_wide_m:,.1f}m")
+    return lines

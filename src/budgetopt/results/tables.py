@@ -23,6 +23,7 @@ from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.results.words import (
     Infeasibility,
     Relaxation,
+    low_certainty_flags,
     reduced_cost_sentence,
     shadow_sentence,
 )
@@ -43,7 +44,7 @@ class Results:
     objective: float | None
     mode: str  # max_outcome | min_cost
     allocation: pd.DataFrame  # service_id, name, sector, place_id, year, spend_m, baseline_m, change_m
-    funding_flows: pd.DataFrame  # source_id, service_id, year, amount_m
+    funding_flows: pd.DataFrame  # FLOW_COLUMNS: source_id, service_id, year, amount_m, hwb_id, pool_hwb_id
     outcomes: pd.DataFrame  # metric_id, name, unit, year, value, baseline_value, change, weighted_value
     constraints: pd.DataFrame  # name, family, component, sense, limit, activity, unit, binding, shadow_price, meaning, then the row's keys (KEY_FIELDS, ...)
     reduced_costs: pd.DataFrame  # service_id, name, year, needs_per_m, relative, meaning
@@ -55,6 +56,7 @@ class Results:
     duals_note: str = ""
     mip_gap: float | None = None
     unpinned_objective: float | None = None  # the optimum with the policy's pins lifted
+    hwbs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HWB_RESULT_COLUMNS))
 
     @property
     def optimal(self) -> bool:
@@ -68,8 +70,7 @@ class Results:
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON result of MODEL.md's contract, plus added fields."""
-        alloc, out, flows, con = (self.allocation, self.outcomes, self.funding_flows,
-                                  self.constraints)
+        alloc, out, con = self.allocation, self.outcomes, self.constraints
         return {
             "status": self.status,
             "objective": _num(self.objective),
@@ -102,11 +103,7 @@ class Results:
             "solver_status": self.solver_status,
             "mode": self.mode,
             "baseline_objective": _num(self.baseline_objective),
-            "funding": [
-                {"source_id": s, "service_id": v, "year": y, "amount_m": a}
-                for s, v, y, a in zip(flows["source_id"].tolist(), flows["service_id"].tolist(),
-                                      flows["year"].tolist(), _nums(flows["amount_m"]))
-            ],
+            "funding": self._funding_json(),
             "reduced_costs": [
                 {"service_id": s, "year": y, "needs_per_m": n, "meaning": w,
                  "holds_to_per_m": h}
@@ -122,7 +119,23 @@ class Results:
             "duals_note": self.duals_note,
             "unpinned_objective": _num(self.unpinned_objective),
             "provenance": self.provenance,
+            **({"hwbs": [{k: (_num(v) if k.endswith("_m") else v) for k, v in r.items()}
+                         for r in self.hwbs.to_dict("records")]} if len(self.hwbs) else {}),
         }
+
+    def _funding_json(self) -> list[dict[str, Any]]:
+        """The JSON's ``funding``: one entry per flow; with HWBs each names the HWB whose
+        places it pays for (``hwb_id``) and the pool the money is in (``pool_hwb_id``, null
+        for ICS-wide money)."""
+        flows = self.funding_flows
+        out = [{"source_id": s, "service_id": v, "year": y, "amount_m": a}
+               for s, v, y, a in zip(flows["source_id"].tolist(), flows["service_id"].tolist(),
+                                     flows["year"].tolist(), _nums(flows["amount_m"]))]
+        if "hwb_id" in flows.columns and bool(flows["hwb_id"].notna().any()):
+            pools = flows.get("pool_hwb_id", pd.Series([None] * len(flows))).tolist()
+            for entry, h, pool in zip(out, flows["hwb_id"].tolist(), pools):
+                entry.update(hwb_id=_id(h), pool_hwb_id=_id(pool))
+        return out
 
     def to_json(self, **kw: Any) -> str:
         """The JSON text of :meth:`to_json_dict`. Indented (2) when the answer is small;
@@ -136,7 +149,8 @@ class Results:
         return json.dumps(doc, **kw)
 
     # -- a lossless record, for the scenario store ----------------------------------------
-    _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs")
+    _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs",
+               "hwbs")
 
     def to_record(self) -> dict[str, Any]:
         """Every field as plain JSON types: :meth:`from_record` gives back an equal Results.
@@ -159,7 +173,8 @@ class Results:
     def from_record(cls, record: dict[str, Any]) -> Results:
         """The Results a :meth:`to_record` record was made from (a record saved before rows
         kept their keys gets the key columns, empty)."""
-        frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES}
+        frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES
+                  if name in record}  # a record saved before HWBs has no hwbs frame
         con = frames["constraints"]
         if "shadow_price_down" not in con.columns:  # saved before prices had ranges
             con.insert(con.columns.get_loc("meaning") + 1, "shadow_price_down",
@@ -202,6 +217,11 @@ def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
         elif dtype == "str":
             frame[col] = frame[col].astype("str")
     return frame
+
+
+def _id(v: Any) -> str | None:
+    """An optional id for the JSON: None (never NaN) where blank."""
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
 def _nums(values: Any) -> list[float | None]:
@@ -414,6 +434,11 @@ def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcom
                            "service_id" else s).reset_index(drop=True)
 
 
+FLOW_COLUMNS = ["source_id", "service_id", "year", "amount_m", "hwb_id", "pool_hwb_id"]
+"""The funding flows frame: ``hwb_id`` is the HWB whose places the money pays for (None: no
+HWB), ``pool_hwb_id`` the HWB pool the money is in (None: ICS-wide money)."""
+
+
 def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.DataFrame:
     flows = data.flows.copy()
     if x is None:
@@ -421,7 +446,49 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
     else:
         flows["amount_m"] = x[compiled.columns(compiled.model.flow)]
     flows = flows[flows["amount_m"].abs() > 1e-9] if x is not None else flows
-    return flows[["source_id", "service_id", "year", "amount_m"]].reset_index(drop=True)
+    pool = {(s, y): h for s, y, h in zip(data.funding["source_id"], data.funding["year"],
+                                          data.funding["hwb_id"])}
+    flows = flows.assign(
+        hwb_id=pd.Series([h or None for h in flows["hwb_id"]], index=flows.index,
+                         dtype=object),
+        pool_hwb_id=pd.Series([pool.get((s, y)) or None for s, y in zip(flows["source_id"],
+                                                                         flows["year"])],
+                              index=flows.index, dtype=object))
+    return flows[FLOW_COLUMNS].astype({"hwb_id": object, "pool_hwb_id": object}
+                                      ).reset_index(drop=True)
+
+
+HWB_RESULT_COLUMNS = ["hwb_id", "name", "year", "income_m", "from_pool_m", "from_ics_wide_m",
+                      "spend_m", "baseline_m", "unspent_m"]
+"""Results per Health and Wellbeing Board and year (£m): its pool's income, what its places
+spend from its pool and from ICS-wide money, their total spend and baseline, and what its
+pool leaves unspent."""
+
+
+def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFrame
+                     ) -> pd.DataFrame:
+    """One row per HWB and year (:data:`HWB_RESULT_COLUMNS`); empty without HWBs."""
+    hwbs = data.inputs.hwb_table()
+    if hwbs.empty:
+        return pd.DataFrame(columns=HWB_RESULT_COLUMNS)
+    place_hwb = data.inputs.hwb_of_place()
+    alloc = allocation.assign(hwb=allocation["place_id"].map(place_hwb))
+    spent = alloc.groupby(["hwb", "year"])[["spend_m", "baseline_m"]].sum()
+    fund = data.funding[data.funding["hwb_id"] != ""]
+    income = fund.groupby(["hwb_id", "year"])["amount_m"].sum()
+    own = flows[flows["pool_hwb_id"].notna()].groupby(["pool_hwb_id", "year"])[
+        "amount_m"].sum()
+    wide = flows[flows["pool_hwb_id"].isna() & flows["hwb_id"].notna()].groupby(
+        ["hwb_id", "year"])["amount_m"].sum()
+    rows = []
+    for h, name in zip(hwbs["hwb_id"], hwbs["name"]):
+        for y in data.years:
+            inc = float(income.get((h, y), 0.0))
+            mine = float(own.get((h, y), 0.0))
+            rows.append((h, name, y, inc, mine, float(wide.get((h, y), 0.0)),
+                         float(spent["spend_m"].get((h, y), 0.0)),
+                         float(spent["baseline_m"].get((h, y), 0.0)), inc - mine))
+    return pd.DataFrame(rows, columns=HWB_RESULT_COLUMNS)
 
 
 def baseline_segments(data: ModelData) -> np.ndarray:
@@ -437,13 +504,17 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
     x = x_all[compiled.columns(compiled.model.x)] if x_all is not None else None
     base_x = baseline_segments(data)
     c = objective_coefficients(data)
+    allocation = allocation_table(data, x)
+    flows = flow_table(data, compiled, x_all)
+    warnings = tuple(warnings) + low_certainty_flags(data.inputs, allocation)
     return Results(
         status=outcome.status,
         solver_status=outcome.solver_status,
         objective=outcome.objective,
         mode=data.policy.objective,
-        allocation=allocation_table(data, x),
-        funding_flows=flow_table(data, compiled, x_all),
+        allocation=allocation,
+        funding_flows=flows,
+        hwbs=hwb_result_table(data, allocation, flows),
         outcomes=outcome_table(data, x, base_x),
         constraints=constraint_table(compiled, outcome, data.policy.objective, ranges=ranges),
         reduced_costs=reduced_cost_table(data, compiled, outcome, ranges),

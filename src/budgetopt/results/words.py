@@ -237,3 +237,24 @@ def reduced_cost_sentence(service: str, year: str, needs: float, relative: float
         text += (f" The plan stays the same while its next £1m buys anything up to "
                  f"{holds_to:,.2f} (today {per_m:,.2f}).")
     return text
+
+
+def low_certainty_flags(inputs: object, allocation: object) -> tuple[str, ...]:
+    """One caution for each service that gets money on low-certainty evidence (the
+    ``evidence`` table's ``certainty``): what it gets over the plan and what its curve rests
+    on. `allocation` has service_id, name and spend_m."""
+    from budgetopt.data.evidence import low_certainty_sources
+
+    low = low_certainty_sources(inputs)
+    if not low or allocation is None or not len(allocation):
+        return ()
+    spend = allocation.groupby("service_id", sort=False)["spend_m"].sum()
+    names = dict(zip(allocation["service_id"], allocation["name"], strict=True))
+    out = []
+    for sid, basis in low.items():
+        amount = float(spend.get(sid, 0.0))
+        if amount > 0.05:
+            out.append(f"{names.get(sid, sid)} gets £{amount:,.1f}m over the plan on "
+                       f"low-certainty evidence ({basis}): treat its share with caution; "
+                       "`budgetopt analyse evpi` shows what better evidence would be worth.")
+    return tuple(out)
