@@ -362,7 +362,8 @@ def describe_row(compiled: Compiled, outcome: SolveOutcome, r: int, mode: str,
     if not at_limit and np.isfinite(activity):  # the price 0 holds until the limit meets it
         lo, hi = (activity, np.inf) if info.sense == "<=" else (-np.inf, activity)
         down = shadow = 0.0 if np.isfinite(shadow) else shadow
-    elif ranges is not None and not np.isnan(ranges.lower[r] + ranges.upper[r]):
+    elif ranges is not None and not np.isnan([ranges.up[r], ranges.down[r], ranges.lower[r],
+                                              ranges.upper[r]]).all():  # a ranged row
         shadow, down = ranges.up[r] / info.scale, ranges.down[r] / info.scale
         lo, hi = ranges.lower[r], ranges.upper[r]
     if not np.isfinite(dual):

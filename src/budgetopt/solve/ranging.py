@@ -127,7 +127,7 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
         for r, sign in todo:
             value, end = (up, upper) if sign > 0 else (down, lower)
             if probes >= MAX_PROBES:
-                value[r], end[r], exact[r] = outcome.row_dual[r], _limit(compiled, r), False
+                value[r], end[r], exact[r] = outcome.row_dual[r], np.nan, False  # not known
                 continue
             got, used = _probe(h, compiled, r, sign, obj, options)
             probes += used
