@@ -34,6 +34,8 @@ _OPTIMAL = highspy.HighsModelStatus.kOptimal
 RANGE_TOL = 1e-7  # relative: a basis range shorter than this is empty
 SLOPE_TOL = 1e-6  # relative: a ranging slope this close to the dual is the dual
 MAX_PROBES = 400  # re-solves for degenerate sides; the largest duals first
+PROBE_BUDGET = 2.0  # ... and no more time on them than this many times the solve's (≥ 2 s)
+RANGED_PROBES_UP_TO = 20_000  # columns: above, a probe's range is not ranged again (costly)
 
 
 @dataclass(frozen=True)
@@ -123,13 +125,16 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
                 value[r], end[r] = dual, found
     todo.sort(key=lambda rs: -abs(float(outcome.row_dual[rs[0]])))
     probes = 0
+    budget = max(2.0, PROBE_BUDGET * outcome.seconds)
+    rerange = len(compiled.cols) <= RANGED_PROBES_UP_TO
+    t1 = time.perf_counter()
     if todo:
         for r, sign in todo:
             value, end = (up, upper) if sign > 0 else (down, lower)
-            if probes >= MAX_PROBES:
+            if probes >= MAX_PROBES or time.perf_counter() - t1 > budget:
                 value[r], end[r], exact[r] = outcome.row_dual[r], np.nan, False  # not known
                 continue
-            got, used = _probe(h, compiled, r, sign, obj, options)
+            got, used = _probe(h, compiled, r, sign, obj, options, rerange)
             probes += used
             value[r], end[r] = got
             h.setBasis(basis)
@@ -137,10 +142,13 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
                        cost_up, cost_down)
 
 
-def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, options
-           ) -> tuple[tuple[float, float], int]:
+def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, options,
+           rerange: bool = True) -> tuple[tuple[float, float], int]:
     """(value, end of its range) on side `sign` of row `r`, by re-solving with the limit
-    moved a step that way; and the number of re-solves made."""
+    moved a step that way; and the number of re-solves made. With `rerange` the probe's own
+    ranging must reach back to today's limit and gives the range's far end; without (a large
+    model, where ranging costs more than the re-solve), the chord from today's optimum must
+    match the probe's dual, and the range is known up to the step."""
     limit = _limit(compiled, r)
     tol = RANGE_TOL * max(1.0, abs(limit))
     step = 1e-3 * max(1.0, abs(limit))
@@ -149,7 +157,8 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, 
     try:
         for _ in range(4):
             tries += 1
-            _move(h, compiled, r, limit + sign * step)
+            here = limit + sign * step
+            _move(h, compiled, r, here)
             set_time_limit(h, options.time_limit_s)
             h.run()
             if h.getModelStatus() != _OPTIMAL:
@@ -158,16 +167,21 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, 
             moved = float(h.getInfo().objective_function_value)
             sol = h.getSolution()
             dual = float(sol.row_dual[r]) if sol.dual_valid else np.nan
-            status, rng = h.getRanging()
-            back = (rng.row_bound_dn if sign > 0 else rng.row_bound_up).value_[r] \
-                if status == highspy.HighsStatus.kOk else np.nan
-            if np.isfinite(dual) and sign * (float(back) - limit) <= tol:
-                # the probe's piece reaches back to today's limit: its dual is this side's
-                here = limit + sign * step
-                end = _side(rng, r, sign, here, moved, dual)
-                result = (dual, end if end is not None else here)
+            chord = sign * (moved - obj) / step
+            if rerange:
+                status, rng = h.getRanging()
+                back = (rng.row_bound_dn if sign > 0 else rng.row_bound_up).value_[r] \
+                    if status == highspy.HighsStatus.kOk else np.nan
+                if np.isfinite(dual) and sign * (float(back) - limit) <= tol:
+                    # the probe's piece reaches back to today's limit: its dual is this side's
+                    end = _side(rng, r, sign, here, moved, dual)
+                    result = (dual, end if end is not None else here)
+                    break
+            elif np.isfinite(dual) and abs(chord - dual) <= 1e-4 * max(1.0, abs(dual)) + \
+                    1e-8 * max(1.0, abs(obj)) / step:
+                result = (dual, here)
                 break
-            result = (sign * (moved - obj) / step, limit + sign * step)  # a chord, if all else fails
+            result = (chord, here)  # a chord, if all else fails
             step /= 8.0
     finally:
         _restore(h, compiled, r)
