@@ -73,18 +73,30 @@ def _restore(h: highspy.Highs, compiled: Compiled, r: int) -> None:
     h.changeRowBounds(int(r), float(compiled.row_lower[r]), float(compiled.row_upper[r]))
 
 
-def _side(rng, r: int, sign: int, limit: float, objective: float, dual: float
+class _Rows:
+    """A ranging's row records as numpy arrays: HiGHS hands each of its vectors over as a
+    fresh Python list on every attribute read, so reading one row at a time from it costs a
+    copy of every row."""
+
+    def __init__(self, rng) -> None:
+        self.up_value = np.asarray(rng.row_bound_up.value_, dtype=float)
+        self.up_objective = np.asarray(rng.row_bound_up.objective_, dtype=float)
+        self.dn_value = np.asarray(rng.row_bound_dn.value_, dtype=float)
+        self.dn_objective = np.asarray(rng.row_bound_dn.objective_, dtype=float)
+
+
+def _side(rng: _Rows, r: int, sign: int, limit: float, objective: float, dual: float
           ) -> float | None:
     """The end of the basis range on side `sign` (+1 up, −1 down) if it is exact (has length,
     and its slope is `dual`), else None."""
-    rec = rng.row_bound_up if sign > 0 else rng.row_bound_dn
-    end = float(rec.value_[r])
+    end = float(rng.up_value[r] if sign > 0 else rng.dn_value[r])
     tol = RANGE_TOL * max(1.0, abs(limit))
     if not np.isfinite(end):  # trusted only for a priced row: a basic row's range says little
         return end if abs(end) >= highspy.kHighsInf and abs(dual) > 1e-12 else None
     if sign * (end - limit) <= tol:
         return None  # an empty range: degenerate on this side
-    slope = (float(rec.objective_[r]) - objective) / (end - limit)
+    reached = float(rng.up_objective[r] if sign > 0 else rng.dn_objective[r])
+    slope = (reached - objective) / (end - limit)
     if abs(slope - dual) > SLOPE_TOL * max(1.0, abs(dual)):
         return None
     return end
@@ -108,17 +120,19 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
         up[rows], down[rows] = d, d
         exact[rows] = False
         return PriceRanges(up, down, lower, upper, exact, 0, time.perf_counter() - t0)
+    rows_rng = _Rows(rng)
     cost_up = np.asarray(rng.col_cost_up.value_, dtype=float)
     cost_down = np.asarray(rng.col_cost_dn.value_, dtype=float)
     obj = float(outcome.objective)
     basis = h.getBasis()
     basic = highspy.HighsBasisStatus.kBasic
+    status_of = list(basis.row_status)  # one copy (see _Rows)
     todo: list[tuple[int, int]] = []
     for r in rows.tolist():
         limit, dual = _limit(compiled, r), float(outcome.row_dual[r])
-        at_bound = basis.row_status[r] != basic  # a basic row at its limit: ranging says little
+        at_bound = status_of[r] != basic  # a basic row at its limit: ranging says little
         for sign, value, end in ((1, up, upper), (-1, down, lower)):
-            found = _side(rng, r, sign, limit, obj, dual) if at_bound else None
+            found = _side(rows_rng, r, sign, limit, obj, dual) if at_bound else None
             if found is None:
                 todo.append((r, sign))
             else:
@@ -166,15 +180,16 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, 
                 break
             moved = float(h.getInfo().objective_function_value)
             sol = h.getSolution()
-            dual = float(sol.row_dual[r]) if sol.dual_valid else np.nan
+            dual = float(np.asarray(sol.row_dual)[r]) if sol.dual_valid else np.nan
             chord = sign * (moved - obj) / step
             if rerange:
                 status, rng = h.getRanging()
-                back = (rng.row_bound_dn if sign > 0 else rng.row_bound_up).value_[r] \
-                    if status == highspy.HighsStatus.kOk else np.nan
+                ranged = _Rows(rng) if status == highspy.HighsStatus.kOk else None
+                back = np.nan if ranged is None else \
+                    (ranged.dn_value if sign > 0 else ranged.up_value)[r]
                 if np.isfinite(dual) and sign * (float(back) - limit) <= tol:
                     # the probe's piece reaches back to today's limit: its dual is this side's
-                    end = _side(rng, r, sign, here, moved, dual)
+                    end = _side(ranged, r, sign, here, moved, dual)
                     result = (dual, end if end is not None else here)
                     break
             elif np.isfinite(dual) and abs(chord - dual) <= 1e-4 * max(1.0, abs(dual)) + \
