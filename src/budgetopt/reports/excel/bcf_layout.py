@@ -79,10 +79,10 @@ CONDITIONS = Sheet(
     "Each check is a formula over this board's Income and Expenditure sheets: edit the plan "
     "and the status follows (green: met, red: not met). Assurance statements are answered "
     "in the yellow cells.",
-    (Column("Condition", "condition", 34), Column("Requirement", "requirement", 64),
+    (Column("Condition", "condition", 30), Column("Requirement", "requirement", 64),
      Column("Year", "year", 10), Column("Figure (£)", "figure", 18, POUNDS),
      Column("Test", "test", 10), Column("Limit (£)", "limit", 18, POUNDS),
-     Column("Status", "status", 12), Column("How it is checked", "how", 48)))
+     Column("Status", "status", 12), Column("How it is checked", "how", 56)))
 
 METRICS = Sheet(
     "Metrics", "{hwb}: metrics (outcomes bought in this board's places)",
@@ -117,19 +117,20 @@ SHEETS = (SUMMARY, INCOME, EXPENDITURE, CONDITIONS, METRICS, CAPACITY)
 @dataclass(frozen=True)
 class Condition:
     number: int
-    title: str
+    title: str  # the condition as the policy framework words it
+    short: str  # its label in the sheet's first column
     assurance: str | None = None  # a statement the board answers Yes/No (None: checked only)
 
 
 NATIONAL_CONDITIONS = (
-    Condition(1, "Plans jointly agreed", "The plan has been agreed by the local authority "
-              "and the ICB and signed off by the Health and Wellbeing Board."),
-    Condition(2, "Implementing the objectives of the BCF", "The plan supports the shift from "
-              "sickness to prevention and from hospital to home."),
+    Condition(1, "Plans jointly agreed", "Jointly agreed", "The plan has been agreed by the "
+              "local authority and the ICB and signed off by the Health and Wellbeing Board."),
+    Condition(2, "Implementing the objectives of the BCF", "BCF objectives", "The plan "
+              "supports the shift from sickness to prevention and from hospital to home."),
     Condition(3, "Complying with grant and funding conditions, including maintaining the NHS "
-              "minimum contribution to adult social care"),
-    Condition(4, "Complying with oversight and support processes", "The board will take part "
-              "in BCF oversight and support processes."),
+              "minimum contribution to adult social care", "Grant and funding conditions"),
+    Condition(4, "Complying with oversight and support processes", "Oversight and support",
+              "The board will take part in BCF oversight and support processes."),
 )
 """The 2025-26 national conditions (DOMAIN.md; the fourth unverified in a public copy).
 Condition 3's checks are computed from the sheets

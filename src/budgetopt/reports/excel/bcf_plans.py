@@ -253,7 +253,8 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
     income = _income(wb.create_sheet(L.INCOME.name), plan, inputs)
     exp = _expenditure(wb.create_sheet(L.EXPENDITURE.name), plan.flows, inputs, plan.years,
                        title=L.EXPENDITURE.title.format(hwb=plan.name),
-                       note=f"{L.FOLLOWS} {L.EXPENDITURE.note}")
+                       note="")
+    _note(wb[L.EXPENDITURE.name], f"{L.FOLLOWS} {L.EXPENDITURE.note}", 12)
     statuses = _conditions(wb.create_sheet(L.CONDITIONS.name), plan, results, inputs, exp,
                            income)
     _metrics(wb.create_sheet(L.METRICS.name), plan, inputs)
@@ -266,8 +267,8 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
 def _heading(ws, sheet: L.Sheet, plan: Plan, years: list[str] | None = None) -> list[str]:
     """Title, the layout line and the header row of `sheet`; return the header texts."""
     write_cell(ws, 1, 1, sheet.title.format(hwb=plan.name)).font = Font(bold=True, size=14)
-    write_cell(ws, 2, 1, f"{L.FOLLOWS} {sheet.note}").font = Font(italic=True, color="555555")
     cols = L.headers(sheet, years or plan.years)
+    _note(ws, f"{L.FOLLOWS} {sheet.note}", len(cols))
     for j, (col, _y, text) in enumerate(cols, start=1):
         c = write_cell(ws, HEADER_ROW, j, text)
         c.font = Font(bold=True)
@@ -276,6 +277,16 @@ def _heading(ws, sheet: L.Sheet, plan: Plan, years: list[str] | None = None) -> 
     ws.row_dimensions[HEADER_ROW].height = 32
     ws.freeze_panes = f"A{FIRST_ROW}"
     return [text for _, _, text in cols]
+
+
+def _note(ws, text: str, columns: int) -> None:
+    """Row 2: the layout year and how the sheet works, wrapped across the sheet's columns
+    (so that it does not widen the printed page)."""
+    c = write_cell(ws, 2, 1, text)
+    c.font = Font(italic=True, color="555555")
+    c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=max(columns, 4))
+    ws.row_dimensions[2].height = 45
 
 
 def _drop_down(ws, letter: str, header: str, choices: tuple[str, ...], first: int, last: int
@@ -364,7 +375,7 @@ def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
     fill = PatternFill("solid", fgColor=INPUT_FILL)
     answers = []
     for cond in L.NATIONAL_CONDITIONS:
-        label = f"{cond.number}. {cond.title}"
+        label = f"{cond.number}. {cond.short}"
         if cond.assurance:
             write_cell(ws, row, 1, label)
             write_cell(ws, row, 2, cond.assurance)
@@ -375,7 +386,7 @@ def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
             f = f"{col['figure']}{row}"
             ws[f"{col['status']}{row}"] = (f'=IF({f}="Yes","Met",IF({f}="No","Not met",'
                                            '"To answer"))')
-            write_cell(ws, row, 8, "Answered by the board in the yellow cell (Yes or No).")
+            write_cell(ws, row, 8, "The board's answer in the yellow cell (Yes or No).")
             answers.append(row)
             row += 1
         if cond.number == L.FUNDING_CONDITION:
@@ -396,8 +407,6 @@ def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
         _drop_down(ws, col["figure"], "Assurance", L.ASSURANCE, r, r)
     status_colours(ws, col["status"], FIRST_ROW, last)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last}"
-    for r in range(FIRST_ROW, last + 1):
-        ws[f"B{r}"].alignment = Alignment(wrap_text=True, vertical="top")
     letter = col["status"]
     return f"{quote_sheetname(L.CONDITIONS.name)}!${letter}${FIRST_ROW}:${letter}${last}"
 
@@ -412,13 +421,11 @@ def _funding_checks(plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
     for y in plan.years:
         spend = exp.range(f"Expenditure (£) {y}")
         out.append(("Planned expenditure within this board's income", y, f"=SUM({spend})",
-                    "<=", f"={income[('TOTAL', y)]}", ("Expenditure sheet total against the "
-                    "Income sheet total.")))
+                    "<=", f"={income[('TOTAL', y)]}", ("Expenditure total against Income total.")))
         for s in sources:
             out.append((f"Spend from {names.get(s, RELEASE_NAME)} within its income", y,
                         f"=SUMPRODUCT({_is(ids, s)}*{spend})", "<=", f"={income[(s, y)]}",
-                        ("Expenditure lines of this source (its id matched exactly) against "
-                        "its Income line.")))
+                        "This source's lines (id matched exactly) against its income."))
     out += _asc_floor(plan, results, inputs, exp)
     return out
 
@@ -439,12 +446,12 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
                   if "hwb_id" in c.columns else c.iloc[:0])
         if len(solved):  # the solve's own floor for this board (risen by the uplift)
             floors = dict(zip(solved["year"], solved["limit"].astype(float)))
-            whose = "this board's floor in the solve (its minimum risen by the uplift)"
+            whose = "the board's floor in the solve (with the uplift)"
         else:
             table = inputs.hwb_table().set_index("hwb_id")
             stated = table["asc_min_m"].get(plan.hwb_id, np.nan)
             floors = {} if pd.isna(stated) else dict.fromkeys(plan.years, float(stated))
-            whose = "the board's stated minimum (hwbs table, asc_min_m)"
+            whose = "the board's minimum (hwbs.asc_min_m)"
         fund = plan.flows.merge(inputs.funding.drop_duplicates("source_id")[
             ["source_id", "bcf_source"]], on="source_id", how="left")
         sources = sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
@@ -457,7 +464,7 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
         except InputError:
             return []
         floors = {y: year_value(floor, y) for y in plan.years} if floor is not None else {}
-        whose = "the floor in the policy model"
+        whose = "the policy model's floor"
     out = []
     for y, limit in floors.items():
         if limit is None or not sources:
@@ -467,8 +474,7 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
         out.append(("NHS minimum contribution to adult social care", y,
                     (f"=SUMPRODUCT(({_any_of(exp.range('budgetopt source id'), sources)})"
                     f"*{area}*{spend})"), ">=", round(float(limit) * 1e6, 2),
-                    ("Expenditure lines of the NHS minimum contribution whose Area of Spend is "
-                    f"Social Care, against {whose}.")))
+                    (f"Its Social Care lines against {whose}.")))
     return out
 
 
@@ -579,8 +585,7 @@ def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
 def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs,
              income: dict[tuple[str, str], str], statuses: str) -> None:
     write_cell(ws, 1, 1, L.SUMMARY.title.format(hwb=plan.name)).font = Font(bold=True, size=14)
-    write_cell(ws, 2, 1, f"{L.FOLLOWS} {L.SUMMARY.note}").font = Font(italic=True,
-                                                                       color="555555")
+    _note(ws, f"{L.FOLLOWS} {L.SUMMARY.note}", len(L.SUMMARY.columns))
     conditions = statuses
     facts = [
         ("Health and Wellbeing Board", plan.name),
@@ -611,6 +616,13 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
                                                                            value=v)
             if col.number_format:
                 c.number_format = col.number_format
+    row = top + len(plan.years) + 2
+    write_cell(ws, row, 1, "The national conditions (BCF policy framework)").font = Font(
+        bold=True)
+    for cond in L.NATIONAL_CONDITIONS:
+        row += 1
+        write_cell(ws, row, 1, f"{cond.number}. {cond.short}")
+        write_cell(ws, row, 2, cond.title)
     for j, col in enumerate(L.SUMMARY.columns, start=1):
         ws.column_dimensions[get_column_letter(j)].width = max(col.width, 28 if j == 1 else 0)
     ws.column_dimensions["B"].width = 40
