@@ -242,18 +242,16 @@ def test_the_apps_zip_holds_one_plan_per_board(plans):
     assert book.sheetnames == load_workbook(folder / "south.xlsx").sheetnames
 
 
-def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path):
-    """north's pool £4.5m and south's £4.6234567m (NHS minimum contributions), £2m ICS-wide:
-    each board's Income sheet lists its own pool, never the other's, and the ICS-wide money
-    only as the part its schemes use; north's NHS minimum contribution to adult social care
-    is checked against its stated £1.5m (the hwbs table); the lines still add up to the
-    penny to each board's spend (£6,000,000.00 and £5,123,456.70)."""
+def own_pools():
+    """two_boards with each board's own pool: north £4.5m and south £4.6234567m a year (NHS
+    minimum contributions), and £2m of ICS-wide money; north states a £1.5m ASC minimum.
+    The hand solution of two_boards still holds, and now each board's money stays in it:
+    north £6m = £4.5m + £1.5m ICS-wide, south £5.1234567m = £4.6234567m + £0.5m."""
     from dataclasses import replace
 
     import pandas as pd
 
     base = two_boards()
-    inputs = two_boards()
     funding = [("NMN", y, 4.5, "north") for y in (Y1, Y2)] + [
         ("NMS", y, 4.6234567, "south") for y in (Y1, Y2)] + [("TF", y, 2.0) for y in (Y1, Y2)]
     inputs = make_inputs(
@@ -263,8 +261,16 @@ def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path
                 base.places.to_dict("records")])
     fund = inputs.funding
     fund.loc[fund["source_id"] != "TF", "bcf_source"] = "Minimum NHS Contribution"
-    inputs = replace(inputs, hwbs=pd.DataFrame({"hwb_id": ["north"], "name": ["Northshire"],
-                                                "two_tier": [False], "asc_min_m": [1.5]}))
+    return replace(inputs, hwbs=pd.DataFrame({"hwb_id": ["north"], "name": ["Northshire"],
+                                              "two_tier": [False], "asc_min_m": [1.5]}))
+
+
+def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path):
+    """Each board's Income sheet lists its own pool, never the other's, and the ICS-wide money
+    only as the part its schemes use; north's NHS minimum contribution to adult social care
+    is checked against its stated £1.5m (the hwbs table); the lines still add up to the
+    penny to each board's spend (£6,000,000.00 and £5,123,456.70)."""
+    inputs = own_pools()
     res = build(inputs, Policy()).results()
     assert res.optimal
     write_bcf_plans(res, inputs, tmp_path / "out")
@@ -367,3 +373,27 @@ def test_flows_that_name_their_board_are_used_as_they_are(plans):
         assert got[key] == pytest.approx(f["amount_m"], abs=0.01e-6)
     totals = lines.groupby(["hwb_id", "year"])["amount_m"].sum()
     assert totals[("south", Y1)] * 1e8 == pytest.approx(512_345_670, abs=1e-3)
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_with_own_pools_every_boards_checks_are_green_when_recalculated(tmp_path):
+    """Money kept in its board (own_pools): recalculated by LibreOffice, each board's
+    spend is within its income and each source's within its own, to the pound; north's
+    ICS-wide money used is £1.5m a year and south's £0.5m (their £2m)."""
+    inputs = own_pools()
+    res = build(inputs, Policy()).results()
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    used = {}
+    for board in ("north", "south"):
+        values = load_workbook(recalculated(tmp_path / "out" / f"{board}.xlsx",
+                                            tmp_path / board), data_only=True)
+        _, rows = sheet_rows(values["National Conditions"])
+        checks = [r for r in rows if r[0].startswith("3.")]
+        assert {r[6] for r in checks} == {"Met"}, [r for r in checks if r[6] != "Met"]
+        _, income = sheet_rows(values["Income"])
+        used[board] = {r[-1]: r[3] for r in income if r[-1]}
+    assert used["north"]["TF"] == pytest.approx(1.5e6, abs=0.01)
+    assert used["south"]["TF"] == pytest.approx(0.5e6, abs=0.01)
+    assert used["north"]["NMN"] == 4.5e6 and used["south"]["NMS"] == pytest.approx(
+        4_623_456.70, abs=0.005)
