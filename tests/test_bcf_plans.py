@@ -277,6 +277,10 @@ def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path
     assert expenditure_totals(tmp_path / "out" / "north.xlsx") == {Y1: 6e6, Y2: 6e6}
     assert expenditure_totals(tmp_path / "out" / "south.xlsx") == {
         Y1: pytest.approx(5_123_456.70, abs=1e-6), Y2: pytest.approx(5_123_456.70, abs=1e-6)}
+    per_board = res.hwbs.set_index(["hwb_id", "year"])["spend_m"]  # the solve's own figures
+    for board in ("north", "south"):
+        for y, total in expenditure_totals(tmp_path / "out" / f"{board}.xlsx").items():
+            assert total == pytest.approx(round(per_board[(board, y)] * 1e6, 2), abs=1e-6)
     north = load_workbook(tmp_path / "out" / "north.xlsx")
     assert (north["Summary"]["B3"].value, north["Summary"]["B4"].value) == ("Northshire", "north")
     _, income = sheet_rows(north["Income"])
