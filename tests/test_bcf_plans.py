@@ -396,8 +396,65 @@ def test_with_own_pools_every_boards_checks_are_green_when_recalculated(tmp_path
         checks = [r for r in rows if r[0].startswith("3.")]
         assert {r[6] for r in checks} == {"Met"}, [r for r in checks if r[6] != "Met"]
         _, income = sheet_rows(values["Income"])
-        used[board] = {r[-1]: r[3] for r in income if r[-1]}
+        used[board] = {r[-1]: r[4] for r in income if r[-1]}  # the first year's income
     assert used["north"]["TF"] == pytest.approx(1.5e6, abs=0.01)
     assert used["south"]["TF"] == pytest.approx(0.5e6, abs=0.01)
     assert used["north"]["NMN"] == 4.5e6 and used["south"]["NMS"] == pytest.approx(
         4_623_456.70, abs=0.005)
+
+
+def dfg_case():
+    """own_pools plus north's Disabled Facilities Grant (£0.5m a year, no eligibility rows)
+    and a DFG scheme D (£1m at 20 per £m, widths 1/7, 2/7, 4/7) under the 2026-27 BCF rules:
+    the rule set lets the DFG pay only for DFG Related Schemes, so it pays for D in north."""
+    from dataclasses import replace
+
+
+    base = own_pools()
+    d = {**base.services.iloc[1].to_dict(), "service_id": "D", "name": "DFG adaptations",
+         "scheme_type": "DFG Related Schemes"}
+    funding = [tuple(r) for r in base.funding[["source_id", "year", "amount_m", "hwb_id"]]
+               .itertuples(index=False)] + [("DFGN", y, 0.5, "north") for y in (Y1, Y2)]
+    funding = [f if isinstance(f[3], str) else f[:3] for f in funding]
+    inputs = make_inputs(
+        services=[*(base.services.iloc[i].to_dict() for i in range(2)), d],
+        curves=[("A", "m", 1, 7.0, 10.0), ("B", "m", 1, 7.0, 5.0), ("D", "m", 1, 1.0, 20.0)],
+        funding=funding, places=[{k: v for k, v in r.items() if k != "name"}
+                                 for r in base.places.to_dict("records")])
+    fund = inputs.funding
+    fund["bcf_source"] = fund["source_id"].map({"NMN": "Minimum NHS Contribution",
+                                                "NMS": "Minimum NHS Contribution",
+                                                "DFGN": "DFG"}).fillna("Other")
+    return replace(inputs, hwbs=base.hwbs)
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_a_capital_stream_spent_on_other_schemes_turns_red(tmp_path):
+    policy = Policy.model_validate({"bcf": {"rules": "2026-27"}})
+    inputs = dfg_case()
+    res = build(inputs, policy).results()
+    assert res.optimal, res.status
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    path = tmp_path / "out" / "north.xlsx"
+    wb = load_workbook(path)
+    _, income = sheet_rows(wb["Income"])
+    assert {r[-1]: r[3] for r in income if r[-1]}["DFGN"] == "Capital"
+    values = load_workbook(recalculated(path, tmp_path / "as-is"), data_only=True)
+    _, rows = sheet_rows(values["National Conditions"])
+    dfg = [r for r in rows if r[1].endswith("spent only on DFG Related Schemes")]
+    assert [r[2] for r in dfg] == [Y1, Y2] and {r[6] for r in dfg} == {"Met"}
+    assert {r[6] for r in rows if r[0].startswith("3.")} == {"Met"}
+    # a BCF lead relabels the DFG line's scheme as Home Care: the check turns red
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    sid, kind = headers.index("budgetopt source id") + 1, headers.index("Scheme Type") + 1
+    line = next(r for r in range(FIRST_ROW, ws.max_row + 1)
+                if ws.cell(row=r, column=sid).value == "DFGN")
+    ws.cell(row=line, column=kind).value = "Home Care or Domiciliary Care"
+    wb.save(tmp_path / "edited.xlsx")
+    values = load_workbook(recalculated(tmp_path / "edited.xlsx", tmp_path / "edited"),
+                           data_only=True)
+    _, rows = sheet_rows(values["National Conditions"])
+    assert {r[6] for r in rows if r[1].endswith("spent only on DFG Related Schemes")} == {
+        "Not met"}

@@ -27,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from budgetopt import __version__
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import InputError, Problem
+from budgetopt.families.bcf_rules import RuleSet, rule_set
 from budgetopt.model.data import ICS_WIDE
 from budgetopt.reports.excel import bcf_layout as L
 from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW, INPUT_FILL, POUNDS
@@ -208,14 +209,28 @@ def write_bcf_plans(results: Results, inputs: Inputs, folder: str | Path) -> lis
     outcomes = _hwb_outcomes(results, inputs)
     years = [y for y in inputs.years if y in set(results.allocation["year"])] or list(
         inputs.years)
+    rules, chosen = _rule_set(results, years)
     paths = []
     for h, name in names.items():
         path = folder / f"{h}.xlsx"
         write_bcf_plan(Plan(h, name, years, flows[flows["hwb_id"] == h],
-                            spend[spend["hwb_id"] == h], outcomes.get(h)),
+                            spend[spend["hwb_id"] == h], outcomes.get(h), rules, chosen),
                        results, inputs, path)
         paths.append(path)
     return paths
+
+
+def _rule_set(results: Results, years: list[str]) -> tuple[RuleSet, bool]:
+    """The BCF rule set the policy model chose (and True), else the newest shipped set that
+    covers the plan years, or :data:`bcf_layout.DEFAULT_RULE_SET` (and False)."""
+    from budgetopt.families.bcf_rules import rule_set_ids, rule_set_problems
+
+    policy = _policy_of(results)
+    chosen = policy.bcf.rules if policy is not None else None
+    if chosen:
+        return rule_set(chosen), True
+    fits = [r for r in rule_set_ids() if not rule_set_problems(r, tuple(years))]
+    return rule_set(fits[-1] if fits else L.DEFAULT_RULE_SET), False
 
 
 def bcf_plans_zip(results: Results, inputs: Inputs) -> bytes:
@@ -243,6 +258,8 @@ class Plan:
     flows: pd.DataFrame  # hwb_id, source_id, service_id, year, amount_m (pennies)
     spend: pd.DataFrame  # hwb_id, service_id, year, spend_m
     outcomes: pd.DataFrame | None  # metric_id, year, value, baseline_value
+    rules: RuleSet  # the BCF rule set: its national conditions and streams
+    rules_chosen: bool  # chosen by the policy model (else the default, for its conditions)
 
 
 def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> None:
@@ -325,6 +342,8 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
             "stream": first_of.loc[sid].get("bcf_source", "Other") if known else "Other",
             "name": first_of.loc[sid, "name"] if known else RELEASE_NAME,
             "pool": "This board's pool" if mine else "ICS-wide (the part used here)",
+            "capital": "Capital" if known and first_of.loc[sid].get("bcf_source") in
+            plan.rules.capital_sources else "Revenue",
             "source_id": sid,
         }
         for j, (col, year, _h) in enumerate(L.headers(L.INCOME, plan.years), start=1):
@@ -367,18 +386,18 @@ def _has_hwbs(inputs: Inputs) -> bool:
 
 def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs,
                 income: dict[tuple[str, str], str]) -> str:
-    """The four conditions: assurance answers (yellow Yes/No cells) and condition 3's checks
-    as formulas. Returns the range of the status cells."""
+    """The rule set's national conditions: assurance answers (yellow Yes/No cells) and the
+    grant and funding condition's checks as formulas. Returns the range of the status cells."""
     headers = _heading(ws, L.CONDITIONS, plan)
     col = {c.key: get_column_letter(j) for j, c in enumerate(L.CONDITIONS.columns, start=1)}
     row = FIRST_ROW
     fill = PatternFill("solid", fgColor=INPUT_FILL)
     answers = []
-    for cond in L.NATIONAL_CONDITIONS:
-        label = f"{cond.number}. {cond.short}"
-        if cond.assurance:
+    for number, cond in enumerate(plan.rules.conditions, start=1):
+        label = f"{number}. {cond.title}"
+        if cond.id != L.FUNDING_CONDITION:
             write_cell(ws, row, 1, label)
-            write_cell(ws, row, 2, cond.assurance)
+            write_cell(ws, row, 2, cond.text or cond.title)
             answer = ws[f"{col['figure']}{row}"]
             answer.fill, answer.number_format = fill, "General"
             write_cell(ws, row, 5, "answered")
@@ -389,7 +408,7 @@ def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
             write_cell(ws, row, 8, "The board's answer in the yellow cell (Yes or No).")
             answers.append(row)
             row += 1
-        if cond.number == L.FUNDING_CONDITION:
+        else:
             for req, year, figure, test, limit, how in _funding_checks(plan, results, inputs,
                                                                        exp, income):
                 write_cell(ws, row, 1, label)
@@ -426,7 +445,37 @@ def _funding_checks(plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
             out.append((f"Spend from {names.get(s, RELEASE_NAME)} within its income", y,
                         f"=SUMPRODUCT({_is(ids, s)}*{spend})", "<=", f"={income[(s, y)]}",
                         "This source's lines (id matched exactly) against its income."))
+    out += _stream_checks(plan, inputs, exp, sources)
     out += _asc_floor(plan, results, inputs, exp)
+    return out
+
+
+def _stream_checks(plan: Plan, inputs: Inputs, exp: ExpenditureRefs, sources: list[str]
+                   ) -> list[tuple]:
+    """Each stream that pays only for some schemes (the DFG for DFG Related Schemes, the Local
+    Authority Better Care Grant for social care) spends nothing on others: as the solve holds
+    it, for sources without eligibility rows of their own under a chosen rule set."""
+    if not plan.rules_chosen:
+        return []
+    own_rows = set(inputs.eligibility["source_id"])
+    bcf = inputs.funding.drop_duplicates("source_id").set_index("source_id")["bcf_source"]
+    ids, area, kind = (exp.range("budgetopt source id"), exp.range("Area of Spend"),
+                       exp.range("Scheme Type"))
+    names = inputs.funding.drop_duplicates("source_id").set_index("source_id")["name"]
+    out = []
+    for s in sources:
+        stream = plan.rules.stream(bcf.get(s, ""))
+        if s in own_rows or stream is None or stream.pays_for == "any":
+            continue
+        pf = stream.pays_for
+        fits = "+".join([_is(area, a) for a in pf.area_of_spend]
+                        + [_is(kind, t) for t in pf.scheme_type]) or "0"
+        what = " or ".join([*pf.area_of_spend, *pf.scheme_type])
+        for y in plan.years:
+            spend = exp.range(f"Expenditure (£) {y}")
+            out.append((f"{names.get(s, s)} spent only on {what}", y,
+                        f"=SUMPRODUCT({_is(ids, s)}*(({fits})=0)*{spend})", "<=", 0.0,
+                        f"This source's lines on other schemes ({plan.rules.id} rules)."))
     return out
 
 
@@ -593,6 +642,8 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
         ("ICS / data set", inputs.source or results.provenance.get("data_source", "")),
         ("Plan years", ", ".join(plan.years)),
         ("Solve status", results.status),
+        ("BCF rules", f"{plan.rules.title}" + ("" if plan.rules_chosen else
+                      " (its national conditions; the policy model chose no BCF rule set)")),
         ("Made by", f"budgetopt {__version__} on {date.today().isoformat()}"),
         ("Data hash (SHA-256)", inputs.data_hash),
     ]
@@ -617,12 +668,12 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
             if col.number_format:
                 c.number_format = col.number_format
     row = top + len(plan.years) + 2
-    write_cell(ws, row, 1, "The national conditions (BCF policy framework)").font = Font(
+    write_cell(ws, row, 1, f"The national conditions ({plan.rules.title})").font = Font(
         bold=True)
-    for cond in L.NATIONAL_CONDITIONS:
+    for number, cond in enumerate(plan.rules.conditions, start=1):
         row += 1
-        write_cell(ws, row, 1, f"{cond.number}. {cond.short}")
-        write_cell(ws, row, 2, cond.title)
+        write_cell(ws, row, 1, f"{number}. {cond.title}")
+        write_cell(ws, row, 2, cond.text)
     for j, col in enumerate(L.SUMMARY.columns, start=1):
         ws.column_dimensions[get_column_letter(j)].width = max(col.width, 28 if j == 1 else 0)
     ws.column_dimensions["B"].width = 40
