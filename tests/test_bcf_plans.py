@@ -458,3 +458,17 @@ def test_a_capital_stream_spent_on_other_schemes_turns_red(tmp_path):
     _, rows = sheet_rows(values["National Conditions"])
     assert {r[6] for r in rows if r[1].endswith("spent only on DFG Related Schemes")} == {
         "Not met"}
+
+
+def test_a_solve_without_a_plan_still_writes_each_boards_workbook(tmp_path):
+    """Minimums beyond the money (infeasible): each board's plan is written with nothing
+    spent, and its Summary gives the solve's status."""
+    inputs = two_boards(min_m=50.0)
+    res = build(inputs, Policy()).results()
+    assert not res.optimal
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    for board in ("north", "south"):
+        wb = load_workbook(tmp_path / "out" / f"{board}.xlsx")
+        assert expenditure_totals(tmp_path / "out" / f"{board}.xlsx") == {Y1: 0, Y2: 0}
+        facts = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
+        assert facts["Solve status"] == res.status

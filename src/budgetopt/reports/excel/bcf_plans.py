@@ -97,7 +97,7 @@ def check_file_names(inputs: Inputs) -> None:
 
 def hwb_spend(results: Results, inputs: Inputs) -> pd.DataFrame:
     """The allocation with the board of each place: ``hwb_id, service_id, year, spend_m``."""
-    a = results.allocation
+    a = results.allocation.assign(spend_m=results.allocation["spend_m"].fillna(0.0))
     place = a["place_id"].astype(object).where(a["place_id"].notna(), ICS_WIDE)
     hwb = place.map(place_hwbs(inputs)).fillna(ICS_PLAN)
     return (a.assign(hwb_id=hwb).groupby(["hwb_id", "service_id", "year"], sort=False)
@@ -118,8 +118,8 @@ def hwb_flows(results: Results, inputs: Inputs) -> pd.DataFrame:
     amounts are the shares. Each line is then rounded to the penny so that a board's lines
     add up, to the penny, to its spend in each year (largest remainders get the odd pennies).
     """
-    spend = hwb_spend(results, inputs)
-    flows = results.funding_flows
+    spend = hwb_spend(results, inputs)  # no solved plan (infeasible, say): nothing is spent
+    flows = results.funding_flows.assign(amount_m=results.funding_flows["amount_m"].fillna(0.0))
     owner = _source_hwb(inputs)
     by_key = {k: g for k, g in flows.groupby(["service_id", "year"], sort=False)}
     rows = []
@@ -187,10 +187,12 @@ def _to_pennies(lines: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
     for (h, y), idx in lines.groupby(["hwb_id", "year"], sort=False).groups.items():
         short = round(target.get((h, y), 0.0) - lines.loc[idx, "p"].sum())
         order = lines.loc[idx, "frac"].sort_values(ascending=False).index
-        if short > 0:
-            lines.loc[order[:short], "p"] += 1
-        elif short < 0:
-            lines.loc[order[::-1][:-short], "p"] -= 1
+        if short < 0:
+            order = order[::-1]
+        each, odd = divmod(abs(short), len(order))  # each: 0 unless the lines missed a lot
+        step = 1 if short > 0 else -1
+        lines.loc[order, "p"] += step * each
+        lines.loc[order[:odd], "p"] += step
     lines["amount_m"] = lines["p"] / 1e8
     return lines.drop(columns=["p", "frac"]).reset_index(drop=True)
 
