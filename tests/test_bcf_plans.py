@@ -472,3 +472,16 @@ def test_a_solve_without_a_plan_still_writes_each_boards_workbook(tmp_path):
         assert expenditure_totals(tmp_path / "out" / f"{board}.xlsx") == {Y1: 0, Y2: 0}
         facts = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
         assert facts["Solve status"] == res.status
+
+
+def test_a_plan_never_replaces_the_data_sets_own_workbook(tmp_path):
+    """`solve DIR/ics.xlsx --bcf-dir DIR`: the one plan would be DIR/ics.xlsx, the data set
+    itself: exit 2, the workbook unchanged, nothing written."""
+    data = tmp_path / "ics.xlsx"
+    shutil.copy(ROOT / "inputs" / "example.xlsx", data)
+    before = data.read_bytes()
+    done = CliRunner().invoke(app, ["solve", str(data), "--bcf-dir", str(tmp_path), "--quiet"])
+    assert done.exit_code == 2, done.output
+    assert "ics.xlsx" in done.output and "input" in done.output
+    assert data.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ics.xlsx"]
