@@ -108,6 +108,14 @@ CAPACITY = Sheet(
      Column("Demand", "demand", 14, NUMBER, input=True),
      Column("Capacity less demand", "gap", 16, NUMBER)))
 
+PATHWAYS = (Column("Pathway", "pathway", 12), Column("Year", "year", 10),
+            Column("Capacity (people a year)", "capacity", 16, NUMBER),
+            Column("Demand (people)", "demand", 16, NUMBER),
+            Column("Share of demand met", "share", 14, "0%"))
+"""The Capacity and Demand sheet's second table: each pathway's capacity (the plan's spend
+on each scheme times the people it serves per £1m, the data set's capacity table) against
+the board's expected demand (its demand table)."""
+
 INTERMEDIATE_CARE = ("Bed based intermediate Care Services", "Home-based intermediate care services",
                      "Urgent Community Response", ("High Impact Change Model for Managing "
                      "Transfer of Care"))

@@ -277,7 +277,7 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
     statuses = _conditions(wb.create_sheet(L.CONDITIONS.name), plan, results, inputs, exp,
                            income)
     _metrics(wb.create_sheet(L.METRICS.name), plan, inputs)
-    _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs)
+    _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs, exp)
     _summary(summary, plan, results, inputs, exp, income, statuses)
     finish(wb)
     wb.save(path)
@@ -594,18 +594,24 @@ def _metrics(ws, plan: Plan, inputs: Inputs) -> None:
         row += 1
 
 
-def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
+def _scheme_spend(exp: ExpenditureRefs, sid: str, year: str) -> str:
+    """A formula body: the Expenditure sheet's spend on scheme `sid` in `year` (£)."""
+    return f"SUMPRODUCT({_is(exp.range('Scheme ID'), sid)}*{exp.range(f'Expenditure (£) {year}')})"
+
+
+def _capacity(ws, plan: Plan, inputs: Inputs, exp: ExpenditureRefs) -> None:
+    """Each intermediate-care scheme's spend (a formula over the Expenditure sheet) and the
+    capacity it buys at its unit cost; then, where the data set has a demand table, each
+    pathway's capacity (spend times people per £1m) against the board's expected demand."""
     _heading(ws, L.CAPACITY, plan)
     svc = inputs.services.set_index("service_id")
     ic = [s for s in svc.index if svc.loc[s].get("scheme_type") in L.INTERMEDIATE_CARE]
-    spend = plan.flows[plan.flows["service_id"].isin(ic)].groupby(
-        ["service_id", "year"], sort=False)["amount_m"].sum()
     col = {c.key: get_column_letter(j) for j, c in enumerate(L.CAPACITY.columns, start=1)}
     fill = PatternFill("solid", fgColor=INPUT_FILL)
     row = FIRST_ROW
     for sid in ic:
         for y in plan.years:
-            gbp = round(float(spend.get((sid, y), 0.0)) * 1e6, 2)
+            gbp = f"={_scheme_spend(exp, sid, y)}"
             cost = svc.loc[sid].get("unit_cost_gbp")
             values = {"scheme_id": sid, "scheme_name": svc.loc[sid, "name"],
                       "scheme_type": svc.loc[sid, "scheme_type"],
@@ -619,6 +625,8 @@ def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
                 elif c.key == "gap":
                     d, k = f"{col['demand']}{row}", f"{col['capacity']}{row}"
                     cell = ws.cell(row=row, column=j, value=f'=IF(OR({d}="",{k}=""),"",{k}-{d})')
+                elif c.key == "spend_gbp":
+                    cell = ws.cell(row=row, column=j, value=gbp)
                 else:
                     cell = write_cell(ws, row, j, values[c.key])
                 if c.number_format:
@@ -628,6 +636,40 @@ def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
             row += 1
     if row == FIRST_ROW:
         write_cell(ws, row, 1, "No scheme in this plan is of an intermediate-care type.")
+        row += 1
+    _pathways(ws, plan, inputs, exp, row + 2)
+
+
+def _pathways(ws, plan: Plan, inputs: Inputs, exp: ExpenditureRefs, top: int) -> None:
+    """Capacity against demand by pathway (the data set's demand and capacity tables)."""
+    demand = getattr(inputs, "demand", None)
+    per_m = getattr(inputs, "capacity", None)
+    if demand is None or per_m is None or demand.empty:
+        return
+    board = demand["hwb_id"].map(lambda h: h if isinstance(h, str) and h else ICS_PLAN)
+    mine = demand[(board == plan.hwb_id) & demand["year"].isin(plan.years)]
+    if mine.empty:
+        return
+    write_cell(ws, top, 1, "Capacity against demand by pathway").font = Font(bold=True)
+    cols = L.PATHWAYS
+    for j, c in enumerate(cols, start=1):
+        write_cell(ws, top + 1, j, c.header).font = Font(bold=True)
+    letter = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
+    for i, (q, y, d) in enumerate(zip(mine["pathway"], mine["year"], mine["demand"]),
+                                  start=top + 2):
+        kappa = per_m[per_m["pathway"] == q]
+        terms = [f"{_scheme_spend(exp, s, y)}*{float(k)!r}"
+                 for s, k in zip(kappa["service_id"], kappa["per_m"])]
+        values = {"pathway": q, "year": y,
+                  "capacity": f"=({'+'.join(terms) or '0'})/1000000", "demand": float(d),
+                  "share": f'=IF({letter["demand"]}{i}>0,{letter["capacity"]}{i}/'
+                           f'{letter["demand"]}{i},"")'}
+        for j, c in enumerate(cols, start=1):
+            v = values[c.key]
+            cell = (ws.cell(row=i, column=j, value=v) if c.key in ("capacity", "share")
+                    else write_cell(ws, i, j, v))
+            if c.number_format:
+                cell.number_format = c.number_format
 
 
 # -- Summary --------------------------------------------------------------------------------------
