@@ -378,11 +378,41 @@ EVIDENCE = Table(
     key=("service_id", "metric_id"),
 )
 
+DEMAND = Table(
+    "demand",
+    "Optional expected demand for intermediate care, by Health and Wellbeing Board, year and "
+    "pathway (e.g. discharge pathways P1-P3 and step-up): the capacity-and-demand plan.",
+    (
+        Column("hwb_id", "id", "HWB (see places.hwb_id). Blank = the whole ICS.",
+               required=False, blank_ok=True, default=None),
+        Column("year", "year", "Year (see funding)."),
+        Column("pathway", "id", "Pathway, e.g. P1 (home with support), P2 (bed-based "
+               "rehabilitation), P3 (long-term care bed), STEPUP (community step-up)."),
+        Column("demand", "number", "People (or episodes) expected to need the pathway in the "
+               "year.", unit="people", minimum=0.0),
+    ),
+    required=False,
+    key=("hwb_id", "year", "pathway"),
+)
+
+CAPACITY = Table(
+    "capacity",
+    "Optional intermediate-care capacity each scheme provides per £1m, by pathway.",
+    (
+        Column("service_id", "id", "Service (see services)."),
+        Column("pathway", "id", "Pathway (see demand)."),
+        Column("per_m", "number", "People (or episodes) a year the scheme serves per £1m of "
+               "spend.", unit="people per £m", minimum=0.0),
+    ),
+    required=False,
+    key=("service_id", "pathway"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SERVICES, METRICS, CURVES, FUNDING, ELIGIBILITY, PLACES, WORKFORCE, WORKFORCE_NEED,
-        BASELINE, HWBS, EVIDENCE,
+        BASELINE, HWBS, EVIDENCE, DEMAND, CAPACITY,
     )
 }
 

@@ -546,6 +546,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("baseline", "year", "funding", "year"),
     Reference("evidence", "service_id", "services", "service_id"),
     Reference("evidence", "metric_id", "metrics", "metric_id"),
+    Reference("demand", "year", "funding", "year"),
+    Reference("capacity", "service_id", "services", "service_id"),
 )
 
 
@@ -590,15 +592,15 @@ def check_references(tables: Tables, report: Report) -> None:
 
 def check_hwb_references(tables: Tables, report: Report) -> None:
     """Health and Wellbeing Boards (MODEL.md, "Health and Wellbeing Board pools"): every
-    ``funding.hwb_id`` is the HWB of some place (a places table with an hwb_id column is
+    ``funding.hwb_id`` and ``demand.hwb_id`` is the HWB of some place (a places table with an hwb_id column is
     needed for any). Warnings: a place without an HWB among places that have one (only
     ICS-wide money can pay for it), an HWB missing from the ``hwbs`` table when there is one
     (it takes the defaults), and an ``hwbs`` row that no place names."""
     funding, places, hwbs = (tables.get(n) for n in ("funding", "places", "hwbs"))
     known = {h: r for h, r in places.first_rows("hwb_id").items() if h is not None} \
         if places else {}
-    if funding is not None:
-        for row, (hwb,) in funding.rows("hwb_id"):
+    for referring in (t for t in (funding, tables.get("demand")) if t is not None):
+        for row, (hwb,) in referring.rows("hwb_id"):
             if hwb is None or hwb in known:
                 continue
             if places is None:
@@ -610,8 +612,8 @@ def check_hwb_references(tables: Tables, report: Report) -> None:
             else:
                 why = (f"no place in {places.where} belongs to it (HWBs: "
                        f"{', '.join(map(str, known))}){suggestion(str(hwb), known)}")
-            report.problem(funding.where, f"unknown hwb_id: {why}", row=row, column="hwb_id",
-                           value=hwb)
+            report.problem(referring.where, f"unknown hwb_id: {why}", row=row,
+                           column="hwb_id", value=hwb)
     if places is None or not known:
         return
     for row, (pid, hwb) in places.rows("place_id", "hwb_id"):
@@ -996,7 +998,7 @@ def _key_text(column: list[object]) -> list[str]:
 
 # Tables and columns added by the 2026-12 contract: left out of the hash when they carry
 # nothing, so a data set without them hashes as it did before they existed.
-ADDED_TABLES = frozenset({"hwbs", "evidence"})
+ADDED_TABLES = frozenset({"hwbs", "evidence", "demand", "capacity"})
 ADDED_COLUMNS = {"places": ("hwb_id",), "funding": ("hwb_id",), "metrics": ("weight_unit",)}
 
 

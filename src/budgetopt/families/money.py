@@ -79,7 +79,9 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     hwbs = hwb_names(data)
 
     def of_hwb(k: tuple[str, str]) -> str:
-        return f" ({hwbs[pools[k]]}'s pool)" if pools.get(k) else ""
+        """ " (Shire County's pool)" unless the source's own name says so."""
+        name = hwbs.get(pools.get(k) or "", "")
+        return f" ({name}'s pool)" if pools.get(k) and name not in source_names[k[0]] else ""
 
     def pool_key(k: tuple[str, str]) -> dict[str, str]:
         return {"hwb_id": pools[k]} if pools.get(k) else {}

@@ -54,7 +54,7 @@ class RowInfo:
 
 
 KEY_FIELDS = ("service_id", "place_id", "year", "source_id", "group_id", "metric_id",
-              "sector_group_id", "hwb_id", "band")
+              "sector_group_id", "hwb_id", "band", "pathway")
 """The coordinates a row may have, as ids (never its English name): results, the workbook,
 the comparison and tests find rows by these. ``group_id`` is a workforce group,
 ``sector_group_id`` a sector-share group (its sectors joined by '+', with '@system' for a share

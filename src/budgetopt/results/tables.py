@@ -115,7 +115,8 @@ class Results:
             "duals_note": self.duals_note,
             "unpinned_objective": _num(self.unpinned_objective),
             "provenance": self.provenance,
-            **({"hwbs": [{k: (_num(v) if k.endswith("_m") else v) for k, v in r.items()}
+            **({"hwbs": [{k: (_num(v) if k.endswith("_m") else _plain(v))
+                          for k, v in r.items()}
                          for r in self.hwbs.to_dict("records")]} if len(self.hwbs) else {}),
         }
 
@@ -213,6 +214,11 @@ def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
         elif dtype == "str":
             frame[col] = frame[col].astype("str")
     return frame
+
+
+def _plain(v: Any) -> Any:
+    """A numpy scalar as its Python value (for the JSON)."""
+    return v.item() if hasattr(v, "item") else v
 
 
 def _id(v: Any) -> str | None:
@@ -447,10 +453,15 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
 
 
 HWB_RESULT_COLUMNS = ["hwb_id", "name", "year", "income_m", "from_pool_m", "from_ics_wide_m",
-                      "spend_m", "baseline_m", "unspent_m"]
+                      "spend_m", "baseline_m", "unspent_m", "capital_m", "capital_to_districts"]
 """Results per Health and Wellbeing Board and year (£m): its pool's income, what its places
-spend from its pool and from ICS-wide money, their total spend and baseline, and what its
-pool leaves unspent."""
+spend from its pool and from ICS-wide money, their total spend and baseline, what its pool
+leaves unspent, and its capital spend (the Disabled Facilities Grant: the capital streams of
+the BCF rule set, else sources whose bcf_source is DFG), passed to the district councils
+where the HWB is two-tier (``hwbs.two_tier``)."""
+
+CAPITAL_SOURCES = ("DFG",)
+"""BCF sources of funding that are capital when no rule set says (the DFG)."""
 
 
 def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFrame
@@ -468,15 +479,30 @@ def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFr
         "amount_m"].sum()
     wide = flows[flows["pool_hwb_id"].isna() & flows["hwb_id"].notna()].groupby(
         ["hwb_id", "year"])["amount_m"].sum()
+    capital = _capital_sources(data)
+    cap = flows[flows["source_id"].isin(capital) & flows["hwb_id"].notna()].groupby(
+        ["hwb_id", "year"])["amount_m"].sum()
     rows = []
-    for h, name in zip(hwbs["hwb_id"], hwbs["name"]):
+    for h, name, two_tier in zip(hwbs["hwb_id"], hwbs["name"], hwbs["two_tier"]):
         for y in data.years:
             inc = float(income.get((h, y), 0.0))
             mine = float(own.get((h, y), 0.0))
             rows.append((h, name, y, inc, mine, float(wide.get((h, y), 0.0)),
                          float(spent["spend_m"].get((h, y), 0.0)),
-                         float(spent["baseline_m"].get((h, y), 0.0)), inc - mine))
+                         float(spent["baseline_m"].get((h, y), 0.0)),
+                         0.0 if abs(inc - mine) < 1e-9 else inc - mine,
+                         float(cap.get((h, y), 0.0)), bool(two_tier)))
     return pd.DataFrame(rows, columns=HWB_RESULT_COLUMNS)
+
+
+def _capital_sources(data: ModelData) -> set[str]:
+    """The funding sources that are capital grants."""
+    from budgetopt.families.bcf_rules import rule_set
+
+    kinds = (rule_set(data.policy.bcf.rules).capital_sources if data.policy.bcf.rules
+             else CAPITAL_SOURCES)
+    fund = data.inputs.funding
+    return set(fund.loc[fund["bcf_source"].isin(kinds), "source_id"])
 
 
 def baseline_segments(data: ModelData) -> np.ndarray:

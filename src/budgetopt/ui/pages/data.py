@@ -9,7 +9,7 @@ import streamlit as st
 from budgetopt.data.schema import TABLES
 from budgetopt.data.template import write_template
 from budgetopt.ui.state import MAX_UPLOAD_MB, workspace
-from budgetopt.ui.widgets import md_text, money, show_problems
+from budgetopt.ui.widgets import md_text, money, show_chart, show_problems
 
 ws = workspace()
 
@@ -131,3 +131,20 @@ if c1.button("Check and use these tables", type="primary", key="apply-edits"):
     st.rerun()
 c2.download_button("Download these tables as a workbook", _dataset_bytes(ws.tables),
                    file_name="budgetopt-data.xlsx", key="download-data")
+
+if ws.inputs is not None and len(ws.inputs.curves):
+    from budgetopt.reports.charts import curve_with_evidence
+
+    st.divider()
+    st.subheader("A curve and its evidence")
+    st.caption("What each £ buys on one service's curve, with the low and high estimates; a "
+               "curve derived from the evidence table also shows the smooth cost-coverage "
+               "curve, its ceiling, its source and how certain it is.")
+    pairs = sorted(set(zip(ws.inputs.curves["service_id"], ws.inputs.curves["metric_id"])))
+    ev = ws.inputs.evidence[ws.inputs.evidence["derived"].astype(bool)]
+    derived = set(zip(ev["service_id"], ev["metric_id"]))
+    pick = st.selectbox("Service and metric", pairs, key="curve-pick",
+                        format_func=lambda p: f"{p[0]} – {p[1]}"
+                        + (" (from evidence)" if p in derived else ""))
+    if pick is not None:
+        show_chart(curve_with_evidence(ws.inputs, *pick), key="chart-curve")
