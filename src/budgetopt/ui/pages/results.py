@@ -46,19 +46,19 @@ unit = value_unit(ws.inputs)
 if not res.optimal:  # the whole status, never cut off in a metric box
     st.error(f"**{status_words(res.status)}** (the solver's own status: "
              f"{md_text(res.solver_status)}).")
-c = st.columns(4)
+c = st.columns([1, 2.2, 1.3, 0.8])
 c[0].metric("Status", res.status.replace("_", " ").capitalize(),
             help=f"{status_words(res.status)} (HiGHS: {res.solver_status})")
 if res.objective is not None and res.mode == "max_outcome":
     delta = (f"{res.objective / res.baseline_objective - 1:+.1%} on today's allocation"
              if res.baseline_objective else None)
-    c[1].metric(f"Weighted outcome, all years ({unit})", f"{res.objective:,.0f}", delta=delta,
+    c[1].metric(f"Weighted outcome ({unit})", f"{res.objective:,.0f}", delta=delta,
                 help=f"Every metric's outcome × its value weight, added over the "
                      f"{len(ws.inputs.years)} years of the plan, later years discounted.")
 elif res.objective is not None:
     c[1].metric("Least cost (discounted, all years)", money(res.objective))
 if res.objective is not None:
-    c[2].metric(f"Spend {first}", money(spend_1),
+    c[2].metric(f"Spend {md_text(first)}", money(spend_1),
                 delta=f"{'+' if spend_1 - base_1 >= 0 else '−'}£{abs(spend_1 - base_1):,.1f}m "
                       "on today's", delta_color="off")
 c[3].metric("Solved in", f"{sum(res.timings.values()):.2f} s")
@@ -109,8 +109,11 @@ if res.objective is None:
 tabs = st.tabs(["Summary", "Where the money goes", "By sector", "By service", "By place",
                 "Outcomes", "What the rules cost", "Services at the margin"])
 with tabs[0]:
+    lines = [line for line in summary_lines(res)[1:]  # the warnings are above, once
+             if not line.startswith("Warning: ")
+             and (res.infeasibility is None or line != res.infeasibility.message)]
     st.markdown("\n".join(("    - " if line.startswith("  ") else "- ") + md_text(line.strip())
-                           for line in summary_lines(res)[1:]))
+                           for line in lines))
 with tabs[1]:
     flow_years = ["all years", *dict.fromkeys(res.allocation["year"])]
     flow_year = st.selectbox("Year", flow_years, key="flow-year")
