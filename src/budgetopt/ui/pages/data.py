@@ -3,6 +3,7 @@
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from budgetopt.data.schema import TABLES
@@ -97,20 +98,34 @@ st.subheader("The tables")  # no input text in a heading: headings render it as 
 st.markdown(f"Of the data set **{md_text(ws.label)}**.")
 st.caption("Edit any cell, add or delete rows, then check and use the tables. Nothing is "
            "used until it passes every check.")
-names = [t for t in TABLES if t in ws.tables]
+# every table the data set has, and the evidence table (empty, to fill in) when it has none
+names = [t for t in TABLES if t in ws.tables or t == "evidence"]
 edited = {}
+
+
+def _column_config(c):
+    label = f"{c.name} ({c.unit})" if c.unit else c.name
+    if c.choices:  # a drop-down, as in the template
+        return st.column_config.SelectboxColumn(label=label, help=c.description,
+                                                options=list(c.choices))
+    return st.column_config.Column(label=label, help=c.description)
+
+
 for tab, name in zip(st.tabs(names), names):
     with tab:
         table = TABLES[name]
         st.caption(table.description)
         for note in _overridden(name):
             st.warning(note)
-        config = {c.name: st.column_config.Column(
-            label=f"{c.name} ({c.unit})" if c.unit else c.name, help=c.description)
-            for c in table.columns if c.name in ws.tables[name].columns}
-        edited[name] = st.data_editor(ws.tables[name], num_rows="dynamic", hide_index=True,
-                                      column_config=config, key=f"edit-{name}-{ws.edits}",
-                                      width="stretch")
+        frame = ws.tables.get(name)
+        if frame is None:
+            frame = pd.DataFrame({c.name: pd.Series(dtype=object) for c in table.columns})
+        config = {c.name: _column_config(c) for c in table.columns if c.name in frame.columns}
+        changed = st.data_editor(frame, num_rows="dynamic", hide_index=True,
+                                 column_config=config, key=f"edit-{name}-{ws.edits}",
+                                 width="stretch")
+        if name in ws.tables or len(changed):
+            edited[name] = changed
 c1, c2 = st.columns(2)
 if c1.button("Check and use these tables", type="primary", key="apply-edits"):
     ws.apply_edits(edited)
