@@ -106,6 +106,8 @@ class Workspace:
     author: str = ""  # who is saving scenarios in this session (typed on the Scenarios page)
     analyses: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (signature, frame)
     notice: str = ""  # a success message for the Data page, shown once
+    _unpinned: float | None = None
+    _unpinned_key: str = ""
     _blockers: dict[str, list[Problem]] = field(default_factory=dict)
     _blockers_key: str = ""
 
@@ -294,6 +296,19 @@ class Workspace:
             cache[family] = self.try_policy(data)[1]
         self._blockers, self._blockers_key = cache, sig
         return cache[family]
+
+    def objective_without_pins(self) -> float | None:
+        """The objective of the current data and rules with no line pinned (None: not
+        solved to optimal), kept per data and policy."""
+        if self.inputs is None or not self.effective_policy().pins:
+            return None
+        sig = self.signature()
+        if self._unpinned_key != sig:
+            policy = self.effective_policy().model_copy(update={"pins": []})
+            res = build(self.inputs, policy, self.overrides or None).results()
+            self._unpinned = res.objective if res.optimal else None
+            self._unpinned_key = sig
+        return self._unpinned
 
     def first_year_budget(self) -> float:
         """The pooled budget of the first year in the data (before any override), £m."""
