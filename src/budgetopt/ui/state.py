@@ -288,10 +288,12 @@ class Workspace:
     def rule_blocker(self, family: str) -> list[Problem]:
         """Why a switched-off rule could not be switched on as it stands (a figure it needs,
         or data it needs), or [] when it could. Kept per data and policy."""
-        sig = self.signature()
+        # the data and the rules, not the session's budget: a budget change keeps them
+        sig = (self.inputs.data_hash if self.inputs is not None else "") + json.dumps(
+            self.policy.model_dump(mode="json"), sort_keys=True)
         cache = self._blockers if self._blockers_key == sig else {}
         if family not in cache:
-            data = self.effective_policy().model_dump(mode="python")
+            data = self.policy.model_dump(mode="python")
             data["rules"][family]["enabled"] = True
             cache[family] = self.try_policy(data)[1]
         self._blockers, self._blockers_key = cache, sig
