@@ -87,7 +87,7 @@ budget_now = ws.budget()
 without_override = (ws.policy.rules.money.budget_m if ws.policy.rules.money.budget_m is not None
                     else None)
 budget = c2.number_input(
-    f"Pooled budget in {ws.inputs.years[0] if ws.inputs else 'year 1'} (£m)",
+    f"Pooled budget in {md_text(ws.inputs.years[0]) if ws.inputs else 'year 1'} (£m)",
     min_value=0.0, value=float(round(budget_now, 1)), step=1.0,
     key=f"budget-{v}-{ws.edits}",
     help="The one budget of this plan: every funding source in every year is scaled in "
