@@ -229,3 +229,89 @@ def test_reading_changes_no_input_file(tmp_path):
     load_dataset(path)
     assert tree_digest(path) == before
     assert isinstance(pd.read_excel(path, sheet_name=None), dict)
+
+
+# -- YAML: aliases, duplicate keys, encodings -----------------------------------------------
+
+LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{k}: &{k} [{','.join([f'*{p}'] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi"))
+
+
+@pytest.mark.parametrize("kind", ["policy", "manifest"])
+def test_nested_aliases_are_refused_before_they_expand(tmp_path, kind):
+    """Billion laughs: 1 KB that would be 387 million strings (issue 21, item 4)."""
+    path = tmp_path / ("model.yaml" if kind == "policy" else "batch.yaml")
+    path.write_text(LAUGHS, encoding="utf-8")
+    args = (["solve", "inputs/example", "--model", str(path)] if kind == "policy"
+            else ["batch", str(path), "--local", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert f"{path.name}, row " in res.output and "aliases" in res.output, res.output
+
+
+@pytest.mark.parametrize("kind", ["policy", "manifest"])
+def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path, kind):
+    path = tmp_path / ("model.yaml" if kind == "policy" else "batch.yaml")
+    text = ("objective: max_outcome\nnonconcave: reject\nobjective: min_cost\n"
+            if kind == "policy" else "name: b\njobs: []\nname: c\n")
+    path.write_text(text, encoding="utf-8")
+    args = (["solve", "inputs/example", "--model", str(path)] if kind == "policy"
+            else ["batch", str(path), "--local", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert "appears twice" in res.output and "lines 1 and 3" in res.output, res.output
+
+
+def test_merge_keys_still_override_as_yaml_says():
+    from budgetopt.data.safe_yaml import load_yaml
+
+    assert load_yaml("d: &d {x: 1, y: 2}\ne:\n  <<: *d\n  x: 3\n", "m.yaml") == {
+        "d": {"x": 1, "y": 2}, "e": {"x": 3, "y": 2}}
+
+
+def test_a_policy_model_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "model.yaml"
+    path.write_bytes("objective: max_outcome\n# caf\xe9\n".encode("cp1252"))
+    res = CliRunner().invoke(app, ["solve", "inputs/example", "--model", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "model.yaml, row 2" in res.output and "not UTF-8" in res.output, res.output
+
+
+# -- policy values (issue 21, item 12) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("setting", "needle"), [
+    ("horizon.years=[]", "give at least one year"),
+    ("budget_m=.inf", "finite number"),
+    ("budget_m=.nan", "finite number"),
+    ("rules.money.amounts.POOL.2026/27=-5", "greater than or equal to 0"),
+])
+def test_impossible_policy_values_are_bad_input(tmp_path, setting, needle):
+    res = CliRunner().invoke(app, ["solve", "inputs/example", "--set", setting, "--json",
+                                   str(tmp_path / "r.json")])
+    assert res.exit_code == 2, res.output
+    assert needle in res.output and "Value error" not in res.output, res.output
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_zero_weighted_population_is_named_at_its_cell(tmp_path):
+    from tests.test_cli_bad_input import PLACES
+
+    tables = tiny_tables()
+    places = PLACES.copy().astype(object)
+    places.loc[0, "weighted_population"] = 0
+    places.loc[0, "core20_share"] = 0.2
+    tables["places"] = places
+    problems = problems_of(write_csv(tables, tmp_path / "data"))
+    assert [(p.where, p.row, p.column) for p in problems] == [
+        ("places.csv", 2, "weighted_population")]
+    assert "more than 0" in problems[0].message
+
+
+def test_a_band_number_in_the_millions_is_refused_at_its_cell(tmp_path):
+    tables = tiny_tables()
+    tables["curves"].loc[1, "band"] = 100_000_000
+    problems = problems_of(write_csv(tables, tmp_path / "data"))
+    assert [(p.where, p.row, p.column) for p in problems] == [("curves.csv", 3, "band")]
+    assert "at most 1000" in problems[0].message

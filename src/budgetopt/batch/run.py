@@ -48,8 +48,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from budgetopt.data.safe_yaml import read_yaml
 from budgetopt.errors import InputError, PolicyError
 
 SUMMARY_COLUMNS = ["job", "data", "model", "overrides", "seed", "status", "objective",
@@ -150,10 +150,7 @@ def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
                 row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
                 specs.append(_spec(row, base, f"{label}, row {i}", f"job-{i - 1}"))
     else:
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise InputError.single(label, f"not valid YAML: {err}") from None
+        doc = read_yaml(path) or {}
         if not isinstance(doc, dict):
             raise InputError.single(label, "a manifest is a mapping with jobs: and/or grid:")
         unknown = set(doc) - {"name", "jobs", "scenarios", "grid", "data", "model"}
