@@ -315,3 +315,101 @@ def test_a_band_number_in_the_millions_is_refused_at_its_cell(tmp_path):
     problems = problems_of(write_csv(tables, tmp_path / "data"))
     assert [(p.where, p.row, p.column) for p in problems] == [("curves.csv", 3, "band")]
     assert "at most 1000" in problems[0].message
+
+
+# -- numbers read as something else (issue 21, item 13) ------------------------------------
+
+
+@pytest.mark.parametrize(("text", "name"), [("１２", "FULLWIDTH DIGIT ONE"),
+                                            ("١٢", "ARABIC-INDIC DIGIT ONE"),
+                                            ("1_000", "underscore")])
+def test_digits_that_are_not_0_to_9_are_not_numbers(tmp_path, text, name):
+    rows = [SERVICES_ROWS[0], f"REABLE,Home reablement,social_care,{text},,\n",
+            SERVICES_ROWS[2]]
+    problems = problems_of(csv_with(tmp_path, "services", SERVICES_HEADER + "".join(rows)))
+    assert [(p.row, p.column, p.value) for p in problems] == [(3, "baseline_m", text)]
+    assert "digits 0-9" in problems[0].message and name in problems[0].message
+
+
+def test_a_percent_formatted_share_reads_as_the_percentage_it_shows(tmp_path):
+    """pct_nhs is in percent (0-100): a workbook cell holding 0.6 formatted 60% is 60, and
+    "60%" typed in a CSV is 60 too; a share column (0-1) formatted 20% stays 0.2."""
+    tables = tiny_tables()
+    tables["services"]["pct_nhs"] = ["", 0.6, ""]
+    tables["places"] = pd.DataFrame([["N", "North", 100, 110, 0.2, ""]], dtype=object,
+                                    columns=["place_id", "name", "population",
+                                             "weighted_population", "core20_share", "effect"])
+    path = write_xlsx(tables, tmp_path / "data.xlsx")
+    wb = load_workbook(path)
+    header = [c.value for c in wb["services"][1]]
+    wb["services"].cell(3, header.index("pct_nhs") + 1).number_format = "0%"
+    wb["places"]["E2"].number_format = "0%"
+    wb.save(path)
+    inputs = load_dataset(path)
+    assert inputs.services["pct_nhs"][1] == pytest.approx(60.0)
+    assert inputs.places["core20_share"][0] == pytest.approx(0.2)
+    tables["services"]["pct_nhs"] = ["", "60%", ""]
+    del tables["places"]
+    assert load_dataset(write_csv(tables, tmp_path / "csv")).services["pct_nhs"][1] == 60.0
+
+
+def test_pounds_typed_into_a_money_column_are_warned_about(tmp_path):
+    tables = tiny_tables()
+    tables["services"].loc[0, "baseline_m"] = 22_000_000
+    tables["services"].loc[0, "max_m"] = ""
+    inputs = load_dataset(write_csv(tables, tmp_path / "data"))
+    found = [w for w in inputs.warnings if "is it in pounds" in w]
+    assert len(found) == 1 and "services.csv, row 2, column 'baseline_m'" in found[0]
+    assert "£22000000m" in found[0]
+
+
+# -- messages that can be acted on (issue 21, item 14) -------------------------------------
+
+
+def test_one_empty_table_is_one_message_not_a_cascade(tmp_path):
+    folder = csv_with(tmp_path, "services", SERVICES_HEADER)
+    problems = problems_of(folder)
+    assert [(p.where, p.message) for p in problems] == [
+        ("services.csv", "the table has no rows: the services table needs at least one")]
+
+
+def test_thousands_of_problems_are_capped_in_the_message(tmp_path):
+    n = 500
+    tables = tiny_tables()
+    tables["curves"] = pd.DataFrame({"service_id": [f"X{i}" for i in range(n)],
+                                     "metric_id": "ADM", "band": 1, "width_m": 1,
+                                     "per_m": 2}, dtype=object)
+    with pytest.raises(InputError) as info:
+        load_dataset(write_csv(tables, tmp_path / "data"))
+    assert len(info.value.problems) == n
+    text = str(info.value)
+    assert f"({n} problems)" in text and f"… and {n - 50} more" in text
+    assert len(text.splitlines()) == 52
+
+
+def test_did_you_mean_shows_an_invisible_character(tmp_path):
+    tables = tiny_tables()
+    tables["services"].loc[1, "service_id"] = "REA\u200bBLE"
+    problems = problems_of(write_csv(tables, tmp_path / "data"))
+    hints = [p.message for p in problems if p.column == "service_id"]
+    assert hints and all("REA\\u200bBLE" in h and "ZERO WIDTH SPACE" in h for h in hints), hints
+
+
+def test_did_you_mean_is_given_for_the_first_ids_only(tmp_path):
+    """3,000 unknown ids against 3,000 known: a "did you mean" for the first 50 distinct ids
+    (each a pass over the known ones), none for the rest: linear, not quadratic."""
+    from budgetopt.data import validate as v
+
+    n = 3000
+    tables = tiny_tables()
+    ids = [f"SERVICE{i:05d}" for i in range(n)]
+    tables["services"] = pd.DataFrame({"service_id": ids, "name": ids, "sector": "community",
+                                       "baseline_m": 1}, dtype=object)
+    tables["curves"] = pd.DataFrame({"service_id": [f"SERVCE{i:05d}" for i in range(n)],
+                                     "metric_id": "ADM", "band": 1, "width_m": 1,
+                                     "per_m": 2}, dtype=object)
+    problems = problems_of(write_csv(tables, tmp_path / "data"))
+    unknown = [p for p in problems if p.message.startswith("unknown service_id")]
+    assert len(unknown) == n
+    assert sum("did you mean" in p.message for p in unknown) == v.MAX_HINTS
+    assert "did you mean 'SERVICE00000'" in unknown[0].message

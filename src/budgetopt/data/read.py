@@ -171,6 +171,8 @@ def cell_text(value: object) -> str | None:
         return None
     if isinstance(value, NoCachedValue):
         return value  # reported by the reader, kept to be named
+    if isinstance(value, Percent):
+        return f"{float(value) * 100:.10g}%"
     if isinstance(value, bool):
         text = "TRUE" if value else "FALSE"
     elif isinstance(value, int):
@@ -471,6 +473,27 @@ def _open_workbook(path: Path, max_bytes: int) -> Workbook:
         raise InputError.single(path.name, f"{not_xlsx}: {type(e).__name__}") from None
 
 
+class Percent(float):
+    """A workbook number shown as a percentage (0.6 formatted 60%): it reads as "60%", as a
+    person sees it, and validation takes it per the column's unit."""
+
+
+def _percent_styles(wb: object) -> set[int]:
+    """Style ids of a workbook whose number format shows a percentage."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code
+
+    found: set[int] = set()
+    formats = getattr(wb, "_number_formats", [])
+    for idx, style in enumerate(getattr(wb, "_cell_styles", [])):
+        fid = style.numFmtId
+        code = (formats[fid - BUILTIN_FORMATS_MAX_SIZE]
+                if fid >= BUILTIN_FORMATS_MAX_SIZE and fid - BUILTIN_FORMATS_MAX_SIZE < len(formats)
+                else builtin_format_code(fid))
+        if code and "%" in re.sub(r'"[^"]*"|\\.', "", code):
+            found.add(idx)
+    return found
+
+
 def _sheet_rows(ws: object, where: str, problems: list[Problem]
                 ) -> Iterator[tuple[int, list[object]]]:
     """``(row number, values)`` of a sheet's rows that hold a value, row 1 (the header) first.
@@ -483,14 +506,19 @@ def _sheet_rows(ws: object, where: str, problems: list[Problem]
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
+    wb = ws.parent  # type: ignore[attr-defined]
+    percent = _percent_styles(wb)
+
     class Parser(WorkSheetParser):  # type: ignore[misc]
         def parse_cell(self, element):  # type: ignore[no-untyped-def]
             cell = super().parse_cell(element)
-            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            value = cell["value"]
+            if value is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoCachedValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            elif cell["style_id"] in percent and type(value) in (int, float):
+                cell["value"] = Percent(value)
             return cell
 
-    wb = ws.parent  # type: ignore[attr-defined]
     header_done = False
     count = 0
     beyond = False
