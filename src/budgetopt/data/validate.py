@@ -1080,8 +1080,10 @@ def _key_text(column: list[object]) -> list[str]:
             str(v) if type(v) is int else _encode_value(v) for v in column]
 
 
-_LATER_TABLES = ("evidence", "hwbs")
-"""Optional tables added after data hashes were first stored: left out when empty."""
+# Tables and columns added by the 2026-12 contract: left out of the hash when they carry
+# nothing, so a data set without them hashes as it did before they existed.
+ADDED_TABLES = frozenset({"hwbs", "evidence"})
+ADDED_COLUMNS = {"places": ("hwb_id",), "funding": ("hwb_id",), "metrics": ("weight_unit",)}
 
 
 def data_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> str:
@@ -1094,8 +1096,11 @@ def data_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> str:
     """
     doc: dict[str, object] = {"years": list(years)}
     for name, frame in frames.items():
-        if name in _LATER_TABLES and not len(frame):
-            continue  # a data set without them hashes as it did before the tables existed
+        if name in ADDED_TABLES and frame.empty:
+            continue
+        empty_added = [c for c in ADDED_COLUMNS.get(name, ()) if c in frame.columns
+                       and frame[c].isna().all()]
+        frame = frame.drop(columns=empty_added)
         columns = [_canonical_column(frame[c]) for c in frame.columns]
         rows = list(zip(*columns, strict=True)) if columns else []
         names = list(frame.columns)
