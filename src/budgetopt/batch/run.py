@@ -60,6 +60,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from budgetopt.data.safe_yaml import load_yaml
 from budgetopt.errors import BudgetoptError, InputError, PolicyError
 
 SUMMARY_COLUMNS = ["job", "data", "model", "overrides", "seed", "status", "objective",
@@ -241,15 +242,8 @@ def _text(path: Path, label: str) -> str:
 
 
 def _load_yaml(text: str, label: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError.single(label, f"not valid YAML: {getattr(err, 'problem', err)}",
-                                row=row) from None
+    """The manifest's YAML through the one safe loader (no alias bombs, no repeated keys)."""
+    return load_yaml(text, label)
 
 
 def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, NonNegativeFloat
 
 from budgetopt.errors import Problem
 from budgetopt.families import transformation_fund
@@ -43,7 +43,7 @@ class MoneyRule(Params):
         description="Total pooled budget per year in £m: every source in every year is "
         "scaled by budget_m / (first year's total funding). Blank = as in the data.",
     )
-    amounts: dict[str, dict[str, float]] = Field(
+    amounts: dict[str, dict[str, NonNegativeFloat]] = Field(
         default_factory=dict,
         description="Override amounts: {source_id: {year: £m}} (applied before scaling).",
     )

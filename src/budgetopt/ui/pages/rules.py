@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 import yaml
 
+from budgetopt.data.safe_yaml import load_yaml
 from budgetopt.errors import InputError
 from budgetopt.families import names as family_names
 from budgetopt.families.rows import family_catalogue
@@ -197,7 +198,7 @@ with st.expander("The whole policy model as YAML (every setting, including lists
                         height=400, key=f"yaml-{v}-{ws.policy_changes}")
     if st.button("Use this policy model", key="apply-yaml"):
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text, "the YAML editor")
             if not isinstance(data, dict):
                 raise InputError.single("the YAML editor", "a policy model is a mapping of keys "
                                         "(objective: ..., rules: ...)")
