@@ -20,7 +20,6 @@ effects, and each switched-on family's ``check``) and reports all the problems a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,7 @@ from budgetopt.data.inputs import Inputs
 from budgetopt.errors import PolicyError, Problem
 from budgetopt.families import policy_problems
 from budgetopt.families.acute_offset import RELEASE_SOURCE, release_funding
+from budgetopt.families.bcf_rules import rule_set_problems
 from budgetopt.families.common import WHERE
 from budgetopt.families.eligibility import flows
 from budgetopt.policy import Policy
@@ -46,17 +46,25 @@ class ModelData:
     inputs: Inputs
     policy: Policy
     years: tuple[str, ...]
+    # Health and Wellbeing Boards: ``hwb_id`` in places, segments, funding and flows is the
+    # HWB's id, or ICS_WIDE ("") for a place without one, ICS-wide money, or no HWBs at all.
     discount: dict[str, float]  # d[y]
     places: pd.DataFrame  # place_id (ICS_WIDE when there is no places table), share, effect
-    segments: pd.DataFrame  # col, service_id, place_id, year, seg, lo_m, width_m, nonconcave
+    segments: pd.DataFrame  # col, service_id, place_id, year, seg, lo_m, width_m, nonconcave, hwb_id
     coefs: pd.DataFrame  # col, metric_id, per_m (place effect applied), per_m_low, per_m_high
-    flows: pd.DataFrame  # col, source_id, service_id, year
-    funding: pd.DataFrame  # source_id, name, year, amount_m (policy applied)
+    flows: pd.DataFrame  # col, source_id, service_id, year, hwb_id (whose places it pays for)
+    funding: pd.DataFrame  # source_id, name, year, amount_m (policy applied), hwb_id (pool)
     baseline: pd.DataFrame  # service_id, place_id, year, amount_m
 
     @property
     def n_segments(self) -> int:
         return len(self.segments)
+
+    @property
+    def hwb_groups(self) -> list[str]:
+        """The spending groups money balances in: each HWB, then ICS_WIDE for places without
+        one (just [ICS_WIDE] when the data has no HWBs)."""
+        return list(dict.fromkeys(self.places["hwb_id"]))
 
     @property
     def milp(self) -> bool:
@@ -82,8 +90,11 @@ def _places(inputs: Inputs, policy: Policy, problems: list[Problem]) -> pd.DataF
     if not inputs.has_places:
         problems += [Problem(WHERE, f"places.effects.{pid}: names a place but the data set has "
                              "no places table") for pid in policy.places.effects]
-        return pd.DataFrame({"place_id": [ICS_WIDE], "share": [1.0], "effect": [1.0]})
+        return pd.DataFrame({"place_id": [ICS_WIDE], "share": [1.0], "effect": [1.0],
+                             "hwb_id": [ICS_WIDE]})
     pl = inputs.places[["place_id", "weighted_population", "effect"]].copy()
+    hwb = inputs.hwb_of_place()
+    pl["hwb_id"] = [hwb[p] or ICS_WIDE for p in pl["place_id"]]
     total = pl["weighted_population"].sum()
     pl["share"] = pl["weighted_population"] / total if total > 0 else 1.0 / len(pl)
     for pid, eff in policy.places.effects.items():
@@ -92,7 +103,10 @@ def _places(inputs: Inputs, policy: Policy, problems: list[Problem]) -> pd.DataF
                                     f"(places: {', '.join(pl['place_id'])})"))
             continue
         pl.loc[pl["place_id"] == pid, "effect"] = float(eff)
-    return pl[["place_id", "share", "effect"]].reset_index(drop=True)
+    return pl[["place_id", "share", "effect", "hwb_id"]].reset_index(drop=True)
+
+
+ESTIMATES = ("per_m", "per_m_low", "per_m_high")
 
 
 def _curves_for_year(curves: pd.DataFrame, year: str) -> pd.DataFrame:
@@ -100,107 +114,189 @@ def _curves_for_year(curves: pd.DataFrame, year: str) -> pd.DataFrame:
     specific = curves[curves["year"] == year]
     generic = curves[curves["year"].isna()]
     if len(specific):
-        keys = set(zip(specific["service_id"], specific["metric_id"]))
-        mask = [(s, m) not in keys for s, m in zip(generic["service_id"], generic["metric_id"])]
-        generic = generic[np.array(mask, dtype=bool)]
+        keys = pd.MultiIndex.from_arrays([specific["service_id"], specific["metric_id"]])
+        mask = ~pd.MultiIndex.from_arrays([generic["service_id"], generic["metric_id"]]).isin(keys)
+        generic = generic[np.asarray(mask, dtype=bool)]
     return pd.concat([generic, specific], ignore_index=True)
 
 
-def _service_segments(bands: pd.DataFrame) -> tuple[list[float], dict]:
-    """Merge every metric's breakpoints into segments for one service and year.
+def _group_cumsum(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Running sums within runs of rows (`pos`: each row's place in its run, 0 first), added
+    one term at a time as ``np.cumsum`` does, so every sum is the same float."""
+    out = values.copy()
+    for k in range(1, int(pos.max()) + 1 if len(pos) else 0):
+        idx = np.flatnonzero(pos == k)
+        out[idx] = out[idx - 1] + values[idx]
+    return out
 
-    Returns segment widths (the last one infinite) and {metric: {column: [per_m per
-    segment]}} for the central, low and high estimate columns.
+
+def _positions(starts: np.ndarray, n: int) -> np.ndarray:
+    """Each row's place in its run, given the runs' first rows."""
+    first = np.zeros(n, dtype=np.int64)
+    first[starts] = starts
+    return np.arange(n) - np.maximum.accumulate(first)
+
+
+def _merged_segments(curves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every service's segments: the union of its metrics' breakpoints, in one numpy pass.
+
+    Returns (segments: service_id, seg (1, 2, ...), width (the last one infinite),
+    nonconcave; coefficients: service_id, seg, metric_id and the estimates per £1m, only
+    where one is non-zero), ordered by service, segment, then metric. A segment buys what the
+    band holding its middle buys of each metric (nothing above the band's curve); the
+    breakpoints are rounded to 1e-9 £m so that metrics' equal breakpoints merge.
     """
-    bands = bands.sort_values(["metric_id", "band"])
-    return _merge_bands(bands["metric_id"].to_numpy(object),
-                        bands["width_m"].to_numpy(dtype=float),
-                        {c: bands[c].to_numpy(dtype=float)
-                         for c in ("per_m", "per_m_low", "per_m_high")})
-
-
-def _merge_bands(metrics: np.ndarray, widths_in: np.ndarray,
-                 estimates: dict[str, np.ndarray]) -> tuple[list[float], dict]:
-    """:func:`_service_segments` on arrays sorted by metric, then band."""
-    starts = np.flatnonzero(np.r_[True, metrics[1:] != metrics[:-1]]) if len(metrics) else []
-    bounds = list(zip(starts, [*starts[1:], len(metrics)]))
-    ends = {metrics[a]: np.cumsum(widths_in[a:b]) for a, b in bounds}
-    points = np.unique(np.round(np.r_[0.0, *ends.values()], 9))
-    widths = [*np.diff(points).tolist(), float("inf")]
-    mids = np.r_[(points[:-1] + points[1:]) / 2, np.inf]
-    values: dict[str, dict[str, list[float]]] = {}
-    for a, b in bounds:
-        idx = np.searchsorted(ends[metrics[a]], mids, side="left")
-        inside = idx < (b - a)
-        values[metrics[a]] = {
-            col: np.where(inside, arr[a:b][np.minimum(idx, b - a - 1)], 0.0).tolist()
-            for col, arr in estimates.items()}
-    return widths, values
-
-
-def _all_services_segments(curves: pd.DataFrame) -> dict[str, tuple[list[float], dict]]:
-    """:func:`_service_segments` for every service of `curves` in one sorted pass."""
     if curves.empty:
-        return {}
+        return (pd.DataFrame({"service_id": np.array([], object), "seg": np.array([], np.int64),
+                              "width": np.array([]), "nonconcave": np.array([], bool)}),
+                pd.DataFrame({"service_id": np.array([], object), "seg": np.array([], np.int64),
+                              "metric_id": np.array([], object),
+                              **{k: np.array([]) for k in ESTIMATES}}))
     c = curves.sort_values(["service_id", "metric_id", "band"])
     sid = c["service_id"].to_numpy(object)
     metric = c["metric_id"].to_numpy(object)
     width = c["width_m"].to_numpy(dtype=float)
-    est = {k: c[k].to_numpy(dtype=float) for k in ("per_m", "per_m_low", "per_m_high")}
-    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
-    out = {}
-    for a, b in zip(starts, [*starts[1:], len(sid)]):
-        out[sid[a]] = _merge_bands(metric[a:b], width[a:b], {k: v[a:b] for k, v in est.items()})
-    return out
-
-
-def _is_nonconcave(values: dict[str, dict[str, list[float]]]) -> bool:
-    for cols in values.values():
-        for arr in cols.values():
-            if any(b > a + 1e-12 for a, b in pairwise(arr)):
-                return True
-    return False
+    est = [c[k].to_numpy(dtype=float) for k in ESTIMATES]
+    n = len(sid)
+    new_s = np.r_[True, sid[1:] != sid[:-1]]
+    new_sm = new_s | np.r_[True, metric[1:] != metric[:-1]]
+    sm_start = np.flatnonzero(new_sm)
+    ends = _group_cumsum(width, _positions(sm_start, n))
+    g_of_row = np.cumsum(new_sm) - 1  # (service, metric) group of each band
+    svc_of_row = np.cumsum(new_s) - 1
+    services = sid[new_s]
+    n_svc = len(services)
+    svc_of_group = svc_of_row[sm_start]
+    # breakpoints per service: 0 and every metric's band ends, rounded, sorted, each once
+    p_svc = np.r_[np.arange(n_svc), svc_of_row]
+    p_val = np.r_[np.zeros(n_svc), np.round(ends, 9)]
+    order = np.lexsort((p_val, p_svc))
+    p_svc, p_val = p_svc[order], p_val[order]
+    keep = np.r_[True, (p_svc[1:] != p_svc[:-1]) | (p_val[1:] != p_val[:-1])]
+    p_svc, p_val = p_svc[keep], p_val[keep]
+    last = np.r_[p_svc[1:] != p_svc[:-1], True]  # the last breakpoint: the uncapped segment
+    nxt = np.r_[p_val[1:], np.inf]
+    seg_width = np.where(last, np.inf, nxt - p_val)
+    mid = np.where(last, np.inf, (p_val + nxt) / 2)
+    seg_start = np.flatnonzero(np.r_[True, p_svc[1:] != p_svc[:-1]])
+    seg_no = _positions(seg_start, len(p_svc)) + 1
+    # each segment against each metric of its service: the first band ending at or above its
+    # middle (numpy's searchsorted, side="left", within the metric's bands)
+    groups_per_svc = np.bincount(svc_of_group, minlength=n_svc)
+    first_group = np.r_[0, np.cumsum(groups_per_svc)[:-1]]
+    q_seg = np.repeat(np.arange(len(p_svc)), groups_per_svc[p_svc])
+    q_rank = _positions(np.flatnonzero(np.r_[True, q_seg[1:] != q_seg[:-1]]), len(q_seg))
+    q_group = first_group[p_svc[q_seg]] + q_rank
+    q_mid = mid[q_seg]
+    kind = np.r_[np.ones(n, np.int8), np.zeros(len(q_seg), np.int8)]  # a query before an end
+    all_g = np.r_[g_of_row, q_group]
+    all_v = np.r_[ends, q_mid]
+    order = np.lexsort((kind, all_v, all_g))
+    ends_before = np.cumsum(kind[order] == 1)
+    is_query = order >= n
+    idx_in_all = np.empty(len(q_seg), dtype=np.int64)
+    idx_in_all[order[is_query] - n] = ends_before[is_query]
+    band = idx_in_all - sm_start[q_group]  # ends before it in its own group
+    n_bands = np.diff(np.r_[sm_start, n])[q_group]
+    inside = band < n_bands
+    row = sm_start[q_group] + np.minimum(band, n_bands - 1)
+    vals = [np.where(inside, e[row], 0.0) for e in est]
+    # not concave: some estimate of some metric rises from one segment to the next
+    q_order = np.lexsort((q_seg, q_group))  # each group's segments in order
+    g_sorted = q_group[q_order]
+    same = g_sorted[1:] == g_sorted[:-1]
+    rises = np.zeros(len(q_seg), dtype=bool)
+    for v in vals:
+        vs = v[q_order]
+        up = same & (vs[1:] > vs[:-1] + 1e-12)
+        rises[q_order[1:][up]] = True
+    nonconcave_svc = np.zeros(n_svc, dtype=bool)
+    nonconcave_svc[p_svc[q_seg[rises]]] = True
+    segments = pd.DataFrame({"service_id": services[p_svc], "seg": seg_no.astype(np.int64),
+                             "width": seg_width, "nonconcave": nonconcave_svc[p_svc]})
+    nonzero = (vals[0] != 0) | (vals[1] != 0) | (vals[2] != 0)
+    coefs = pd.DataFrame({"service_id": services[p_svc[q_seg]][nonzero],
+                          "seg": seg_no[q_seg][nonzero].astype(np.int64),
+                          "metric_id": metric[sm_start[q_group]][nonzero],
+                          **{k: v[nonzero] for k, v in zip(ESTIMATES, vals)}})
+    return segments, coefs
 
 
 def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd.DataFrame,
               problems: list[Problem]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    seg_rows: list[tuple] = []
-    coef_rows: list[tuple] = []
-    col = 0
+    """Segment and coefficient tables: per year, service (in the services table's order),
+    place and segment, each place getting its share of every segment's width."""
     curves = inputs.curves
     specific = curves[curves["year"].notna()]
-    merged = _all_services_segments(curves[curves["year"].isna()])  # all-years bands, once
-    place_rows = list(places.itertuples(index=False, name=None))
-    for year in years:
+    merged = _merged_segments(curves[curves["year"].isna()])  # all-years bands, once
+    order = {s: i for i, s in enumerate(inputs.service_ids)}
+    seg_parts, coef_parts = [], []
+    for y, year in enumerate(years):
         this_year = set(specific.loc[specific["year"] == year, "service_id"])
-        by_service = (dict(tuple(_curves_for_year(curves, year).groupby("service_id",
-                                                                         sort=False)))
-                      if this_year else {})
-        for sid in inputs.service_ids:
-            if sid in this_year:
-                widths, values = _service_segments(by_service[sid])
-            elif sid in merged:
-                widths, values = merged[sid]
-            else:
-                widths, values = [float("inf")], {}
-            nonconcave = _is_nonconcave(values)
-            for pid, share, effect in place_rows:
-                lo = 0.0
-                for k, width in enumerate(widths, start=1):
-                    w = width * share
-                    seg_rows.append((col, sid, pid, year, k, lo, w, nonconcave))
-                    lo += w
-                    for metric, cols in values.items():
-                        c, cl, ch = (cols[n][k - 1] for n in ("per_m", "per_m_low", "per_m_high"))
-                        if c or cl or ch:
-                            coef_rows.append((col, metric, c * effect, cl * effect, ch * effect))
-                    col += 1
-    segments = pd.DataFrame(seg_rows, columns=["col", "service_id", "place_id", "year", "seg",
-                                               "lo_m", "width_m", "nonconcave"]).astype(
-        {"col": "int64", "seg": "int64", "lo_m": float, "width_m": float, "nonconcave": bool})
-    coefs = pd.DataFrame(coef_rows, columns=["col", "metric_id", "per_m", "per_m_low",
-                                             "per_m_high"]).astype(
-        {"col": "int64", "per_m": float, "per_m_low": float, "per_m_high": float})
+        segs, cos = merged
+        if this_year:
+            own = _curves_for_year(curves, year)
+            own_segs, own_cos = _merged_segments(own[own["service_id"].isin(this_year)])
+            segs = pd.concat([segs[~segs["service_id"].isin(this_year)], own_segs])
+            cos = pd.concat([cos[~cos["service_id"].isin(this_year)], own_cos])
+        have = set(segs["service_id"])
+        missing = [s for s in inputs.service_ids if s not in have]
+        if missing:  # no curve: one uncapped segment that buys nothing
+            segs = pd.concat([segs, pd.DataFrame({"service_id": np.array(missing, object),
+                                                  "seg": 1, "width": np.inf,
+                                                  "nonconcave": False})])
+        seg_parts.append(segs.assign(year=year, y=y))
+        coef_parts.append(cos.assign(year=year))
+    t = pd.concat(seg_parts, ignore_index=True)
+    t_rank = t["service_id"].map(order).to_numpy(dtype=np.int64)
+    t = t.iloc[np.lexsort((t["seg"].to_numpy(), t_rank, t["y"].to_numpy()))].reset_index(
+        drop=True)
+    # every (year, service) block of segments, once per place
+    n_t, n_pl = len(t), len(places)
+    block = np.cumsum(np.r_[True, (t["service_id"].to_numpy(object)[1:]
+                                   != t["service_id"].to_numpy(object)[:-1])
+                            | (t["y"].to_numpy()[1:] != t["y"].to_numpy()[:-1])]) - 1
+    rows = np.repeat(np.arange(n_t), n_pl)
+    place = np.tile(np.arange(n_pl), n_t)
+    final = np.lexsort((t["seg"].to_numpy()[rows], place, block[rows]))
+    rows, place = rows[final], place[final]
+    share = places["share"].to_numpy(dtype=float)
+    effect = places["effect"].to_numpy(dtype=float)
+    w = t["width"].to_numpy(dtype=float)[rows] * share[place]
+    run_start = np.flatnonzero(np.r_[True, (block[rows][1:] != block[rows][:-1])
+                                    | (place[1:] != place[:-1])])
+    pos = _positions(run_start, len(rows))
+    ends = _group_cumsum(w, pos)
+    lo = np.where(pos == 0, 0.0, np.r_[0.0, ends[:-1]])
+    n = len(rows)
+    segments = pd.DataFrame({
+        "col": np.arange(n, dtype=np.int64),
+        "service_id": t["service_id"].to_numpy(object)[rows],
+        "place_id": places["place_id"].to_numpy(object)[place],
+        "year": t["year"].to_numpy(object)[rows], "seg": t["seg"].to_numpy(np.int64)[rows],
+        "lo_m": lo, "width_m": w, "nonconcave": t["nonconcave"].to_numpy(bool)[rows]})
+    # coefficients: each template segment's, once per place (times its effect), by column
+    col_of = np.empty((n_t, n_pl), dtype=np.int64)
+    col_of[rows, place] = np.arange(n)
+    co = pd.concat(coef_parts, ignore_index=True)
+    key = pd.MultiIndex.from_arrays([t["year"], t["service_id"], t["seg"]])
+    t_row = key.get_indexer(pd.MultiIndex.from_arrays([co["year"], co["service_id"],
+                                                       co["seg"]]))
+    c_rows = np.repeat(np.arange(len(co)), n_pl)
+    c_place = np.tile(np.arange(n_pl), len(co))
+    c_col = col_of[t_row[c_rows], c_place]
+    c_order = np.lexsort((c_rows, c_col))
+    c_rows, c_place, c_col = c_rows[c_order], c_place[c_order], c_col[c_order]
+    coefs = pd.DataFrame({"col": c_col.astype(np.int64),
+                          "metric_id": co["metric_id"].to_numpy(object)[c_rows],
+                          **{k: co[k].to_numpy(dtype=float)[c_rows] * effect[c_place]
+                             for k in ESTIMATES}})
+    segments = segments.astype({"col": "int64", "seg": "int64", "lo_m": float,
+                                "width_m": float, "nonconcave": bool})
+    coefs = coefs.astype({"col": "int64", "per_m": float, "per_m_low": float,
+                          "per_m_high": float})
+    segments["hwb_id"] = segments["place_id"].map(dict(zip(places["place_id"],
+                                                           places["hwb_id"])))
     if policy.estimate != "central":
         coefs["per_m"] = coefs[f"per_m_{policy.estimate}"]
     if segments["nonconcave"].any() and policy.nonconcave != "milp":
@@ -226,11 +322,17 @@ def _funding(inputs: Inputs, policy: Policy, years: tuple[str, ...]) -> pd.DataF
         first = fund.loc[fund["year"] == years[0], "amount_m"].sum()
         scale *= money.budget_m / first if first > 0 else 0.0
     fund["amount_m"] = fund["amount_m"] * scale
-    fund = fund[["source_id", "name", "year", "amount_m"]]
+    fund = fund[["source_id", "name", "year", "amount_m"]].assign(hwb_id=_pool_of(inputs, fund))
     released = release_funding(policy, years)
     if len(released):
-        fund = pd.concat([fund, released], ignore_index=True)
+        fund = pd.concat([fund, released.assign(hwb_id=ICS_WIDE)], ignore_index=True)
     return fund.reset_index(drop=True)
+
+
+def _pool_of(inputs: Inputs, fund: pd.DataFrame) -> list[str]:
+    """Each funding row's HWB pool (ICS_WIDE for ICS-wide money)."""
+    pool = inputs.hwb_of_funding()
+    return [pool.get((s, y)) or ICS_WIDE for s, y in zip(fund["source_id"], fund["year"])]
 
 
 def _baseline(inputs: Inputs, years: tuple[str, ...], places: pd.DataFrame) -> pd.DataFrame:
@@ -263,10 +365,11 @@ def check_policy(inputs: Inputs, policy: Policy) -> tuple[ModelData | None, list
     discount = {y: (1.0 + rate) ** -t for t, y in enumerate(years)}
     data = ModelData(
         inputs=inputs, policy=policy, years=years, discount=discount, places=places,
-        segments=segments, coefs=coefs, flows=flows(inputs, policy, funding), funding=funding,
+        segments=segments, coefs=coefs, flows=flows(inputs, policy, funding, list(dict.fromkeys(places["hwb_id"]))),
+        funding=funding,
         baseline=_baseline(inputs, years, places),
     )
-    return data, problems + policy_problems(data)
+    return data, problems + rule_set_problems(policy.bcf.rules, years) + policy_problems(data)
 
 
 def prepare(inputs: Inputs, policy: Policy) -> ModelData:

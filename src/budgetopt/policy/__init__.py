@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
 from budgetopt.errors import PolicyError, Problem
 from budgetopt.families import FAMILIES
+from budgetopt.families.bcf_rules import rule_set_ids
 from budgetopt.families.common import Params
 from budgetopt.families.family import Family
+from budgetopt.families.pins import Pin
 from budgetopt.families.rows import family_catalogue
 
 
@@ -43,6 +45,28 @@ class PlacesSettings(Params):
     """Places: effect multipliers overriding the data (outcome per £ relative to average)."""
 
     effects: dict[str, float] = Field(default_factory=dict)
+
+
+class BcfSettings(Params):
+    """The Better Care Fund rule set the plan follows (``policy/bcf_rules/<id>.yaml``)."""
+
+    rules: str | None = Field(
+        None, description="BCF rule set, e.g. 2026-27: its funding streams and what each may "
+        "pay for, the ASC minimum's yearly uplift per HWB, the national conditions, and the "
+        "plan years it covers. Blank = the 2023-25 reading (floors only as rules.bcf_conditions "
+        "states them).")
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _known(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        value = str(value)
+        known = rule_set_ids()
+        if value not in known:
+            raise ValueError(f"{value!r} is not a BCF rule set (the rule sets: "
+                             f"{', '.join(known)})")
+        return value
 
 
 class SolverSettings(Params):
@@ -101,7 +125,17 @@ class Policy(Params):
     horizon: Horizon = Horizon()
     rules: Rules = Rules()
     places: PlacesSettings = PlacesSettings()
+    bcf: BcfSettings = BcfSettings()
     solver: SolverSettings = SolverSettings()
+    tie_break: bool = Field(
+        True, description="Among equally good plans, return the one that moves least from the "
+        "baseline, then whose funding sources change least from year to year: on (default) or "
+        "off (the solver's own optimal plan, for speed).")
+    pins: list[Pin] = Field(
+        default_factory=list,
+        description="Lines whose spend a person fixes, whatever the model would say: "
+        "[{service_id: DN, spend_m: 35.0}] (every year, the service's total), with optional "
+        "year and place_id.")
     relax: list[Relax] = Field(
         default_factory=list,
         description="Named rules loosened by stated amounts, e.g. the infeasibility advice "

@@ -470,11 +470,48 @@ def set_time_limit(h: highspy.Highs, seconds: float) -> None:
     h.setOptionValue("time_limit", float(seconds) + h.getRunTime())
 
 
-def _set_options(h: highspy.Highs, opts) -> None:
+IPM_ROWS = 20_000
+"""An LP with at least this many rows, short ones (:data:`IPM_ROW_LENGTH`), is solved cold by
+the interior point method: see :func:`strategy`."""
+IPM_ROW_LENGTH = 12.0
+"""The largest mean number of non-zeros per row of an LP that :func:`strategy` gives to the
+interior point method."""
+
+
+def strategy(h: highspy.Highs, *, integer: bool = False, warm: bool = False
+             ) -> tuple[str, str]:
+    """(presolve, solver) for a solve whose settings say ``choose``, from the LP's size and
+    structure (measured on the benchmark's shapes, docs/performance.md):
+
+    - a re-solve from the last basis (`warm`): dual simplex, no presolve (it starts from the
+      basis; an interior point method would start again from nothing);
+    - a large LP of many short rows (a row per service's minimum, maximum and money balance
+      over a few bands; :data:`IPM_ROWS`, :data:`IPM_ROW_LENGTH`): interior point with
+      crossover (a vertex, so the duals are a basis's, as simplex's), presolve off: on such
+      an LP the simplex method takes a pivot per service and HiGHS's presolve can run for many
+      times its time limit (PERF-NOTES.md);
+    - anything else, and every mixed-integer model: HiGHS's own choice (dual simplex for an
+      LP, after presolve).
+    """
+    if integer:
+        return "choose", "choose"
+    if warm:
+        return "off", "simplex"
+    rows = h.getNumRow()
+    if rows >= IPM_ROWS and h.getNumNz() <= IPM_ROW_LENGTH * rows:
+        return "off", "ipm"
+    return "choose", "choose"
+
+
+def _set_options(h: highspy.Highs, opts, *, integer: bool = False, warm: bool = False
+                 ) -> None:
     set_time_limit(h, opts.time_limit_s)
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
-    h.setOptionValue("presolve", opts.presolve)
-    h.setOptionValue("solver", opts.method)
+    presolve, method = opts.presolve, opts.method
+    if presolve == "choose" and method == "choose":
+        presolve, method = strategy(h, integer=integer, warm=warm)
+    h.setOptionValue("presolve", presolve)
+    h.setOptionValue("solver", method)
     h.setOptionValue("random_seed", int(opts.random_seed))
 
 
@@ -485,7 +522,10 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
 
     opts = options or SolverSettings()
     h = compiled.highs
-    _set_options(h, opts)
+    mip = bool(compiled.integer.any())
+    # a basis from an earlier run of this object (a sweep's re-solve): start from it
+    warm = h.getInfo().basis_validity == highspy.BasisValidity.kBasisValidityValid
+    _set_options(h, opts, integer=mip, warm=warm)
     t0 = time.perf_counter()
     h.run()
     status = h.getModelStatus()
@@ -495,7 +535,6 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
         h.run()
         status = h.getModelStatus()
         h.setOptionValue("presolve", opts.presolve)
-    mip = bool(compiled.integer.any())
     word = STATUS_WORDS.get(status, SolveStatus.ERROR)
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # feasible

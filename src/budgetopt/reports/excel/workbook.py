@@ -46,6 +46,7 @@ from budgetopt.reports.excel.layout import (
 )
 from budgetopt.reports.export import write_cell, write_frame
 from budgetopt.reports.palette import sector_label
+from budgetopt.results.summary import priced
 from budgetopt.results.tables import Results
 
 MET, NOT_MET = "Met", "Not met"
@@ -68,7 +69,16 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
     _allocation(wb.create_sheet("Allocation"), results, inputs)
     _rule_costs(wb.create_sheet("What each rule costs"), results)
     _tradeoffs(wb.create_sheet("Trade-offs"), results, analyses or Analyses())
-    if "Lists" in wb.sheetnames:  # the drop-down values: hidden, last
+    if len(inputs.evidence):
+        _evidence(wb.create_sheet("Evidence"), results, inputs)
+    finish(wb)
+    wb.save(path)
+
+
+def finish(wb) -> None:
+    """The drop-down values' sheet hidden and last; every sheet printed A4 landscape, one
+    page wide, with its name and page number in the footer."""
+    if "Lists" in wb.sheetnames:
         wb.move_sheet("Lists", offset=len(wb.sheetnames) - 1 - wb.sheetnames.index("Lists"))
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
@@ -78,7 +88,6 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = False
         ws.oddFooter.center.text = "&A — page &P of &N"
-    wb.save(path)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -556,6 +565,28 @@ def _allocation(ws, results: Results, inputs: Inputs) -> None:
                     formats={"Distance %": "0.0%"}, filters=False)
 
 
+def _evidence(ws, results: Results, inputs: Inputs) -> None:
+    """Each evidence row: the curve it gives (derived, or the curves table's with this as its
+    source), what it implies, its source and certainty, and the plan's spend on the service."""
+    from budgetopt.data.evidence import evidence_view
+
+    _title(ws, "Evidence behind the response curves",
+           "Curves derived from unit cost, reach and effect (docs/evidence.md), with their "
+           "sources. Low certainty is flagged where the service gets money.")
+    frame = evidence_view(inputs)
+    spend = results.allocation.groupby("service_id")["spend_m"].sum()
+    frame.insert(frame.columns.get_loc("Certainty"), "Planned £m (all years)",
+                 [float(spend.get(s, 0.0)) for s in frame["Service id"]])
+    frame["Flag"] = ["Funded on low-certainty evidence" if c == "low" and p > 0.05 else ""
+                     for c, p in zip(frame["Certainty"], frame["Planned £m (all years)"],
+                                     strict=True)]
+    write_frame(ws, frame, ("Planned £m (all years)", "£m a year to reach 99%"),
+                top=HEADER_ROW, formats={"Unit cost £": POUNDS, "Eligible people": NUMBER,
+                                         "People reachable": NUMBER, "Max coverage": "0%",
+                                         "Ceiling (outcome a year)": "#,##0.0",
+                                         "Most outcome per £1m": "#,##0.0"})
+
+
 def fair_shares_distance(results: Results, inputs: Inputs) -> pd.DataFrame | None:
     """Spend per place and year against its fair share of the year's spend, or None."""
     if not inputs.has_places or "weighted_population" not in inputs.places.columns:
@@ -587,13 +618,20 @@ def _rule_costs(ws, results: Results) -> None:
         relax = pd.DataFrame([{"Rule": r.name, "Family": r.family, "Relax by": r.relax_by,
                                "Unit": r.unit} for r in results.infeasibility.relaxations])
         row = (write_frame(ws, relax, top=row + 2, filters=False) if len(relax) else row + 2) + 3
-    binding = results.binding()
-    binding = binding[binding["shadow_price"].abs() > 1e-9]
+    binding = priced(results.binding())
     write_cell(ws, row, 1, "Binding rules, most costly first").font = Font(bold=True)
     frame = pd.DataFrame({"Rule": binding["name"], "Family": binding["family"],
-                          "Shadow price": binding["shadow_price"],
-                          "Unit of the limit": binding["unit"], "In words": binding["meaning"]})
-    row = write_frame(ws, frame, top=row + 1, formats={"Shadow price": "#,##0.00"}) + 3
+                          "Shadow price (a rise)": binding["shadow_price"],
+                          "Unit of the limit": binding["unit"], "In words": binding["meaning"],
+                          "Value of a fall": binding["shadow_price_down"],
+                          "Limit today": binding["limit"],
+                          "Holds from": binding["holds_from"].where(
+                              np.isfinite(binding["holds_from"])),
+                          "Holds to": binding["holds_to"].where(
+                              np.isfinite(binding["holds_to"]))})
+    row = write_frame(ws, frame, top=row + 1, formats={
+        "Shadow price (a rise)": "#,##0.00", "Value of a fall": "#,##0.00",
+        "Limit today": "#,##0.000", "Holds from": "#,##0.000", "Holds to": "#,##0.000"}) + 3
     write_cell(ws, row, 1, "Services at the margin (reduced costs)").font = Font(bold=True)
     rc = results.reduced_costs
     frame = pd.DataFrame({"Service": rc["name"], "Year": rc["year"],
