@@ -185,8 +185,8 @@ def dask_cluster(tmp_path):
                 start_new_session=True))
         from dask.distributed import Client
 
-        with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
+        with Client(address, timeout="120s") as client:
+            client.wait_for_workers(2, timeout=300)
         yield address
     finally:
         for p in reversed(procs):
