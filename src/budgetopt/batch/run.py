@@ -61,6 +61,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from budgetopt.data.safe_yaml import load_yaml
 from budgetopt.errors import BudgetoptError, InputError, PolicyError
 
 
@@ -254,25 +255,13 @@ def _text(path: Path, label: str) -> str:
                                 f"position {err.start}): save it as UTF-8") from None
 
 
-def _load_yaml(text: str, label: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError.single(label, f"not valid YAML: {getattr(err, 'problem', err)}",
-                                row=row) from None
-
-
 def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
     """The batch's name and its jobs (grid expanded), or an InputError naming the row."""
     path = Path(path)
     if not path.is_file():
         raise InputError.single(str(path), "no such manifest file")
     base, label = path.parent, path.name
-    text = _text(path, label)
+    text = _text(path, label)  # a regular file of UTF-8 text
     specs: list[JobSpec] = []
     if path.suffix.lower() == ".csv":
         name = path.stem
@@ -282,7 +271,8 @@ def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
             row = {k: v for k, v in row.items() if v != "" or k not in ("seed", "model")}
             specs.append(_spec(_validated(_Entry, row, where), base, where, f"job-{i - 1}"))
     else:
-        doc = _load_yaml(text, label)
+        # the one safe loader: no alias bombs (billion laughs), no key given twice
+        doc = load_yaml(text, label)
         if doc is None:
             doc = {}
         if not isinstance(doc, dict):
