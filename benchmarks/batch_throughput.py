@@ -6,12 +6,14 @@ Each job solves the example ICS (or, with ``--size``, a synthetic data set of th
 :mod:`budgetopt.data.synthetic`, written once as a CSV folder) under the default policy model with
 its own budget (£200m-£260m), so no two jobs share inputs and none is skipped. Every run uses a fresh scenario
 store in a temporary folder; the LocalCluster's start-up is timed separately from the jobs.
-Prints a Markdown table (copied into the README).
+Prints a Markdown table (copied into the README and docs/performance.md) with the machine's
+load average before and after: on a shared machine, a figure means little without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import tempfile
 import time
@@ -66,7 +68,8 @@ def main() -> None:
             data = write_dataset(synthetic_tables(**SIZES[args.size]), Path(tmp) / args.size)
         what = f"the synthetic {args.size} data set" if args.size else "the example ICS"
         print(f"{args.jobs} jobs of {what}; {platform.processor() or platform.machine()}, "
-              f"Python {platform.python_version()}")
+              f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "
+              f"{os.getloadavg()[0]:.1f} before")
         print("| runner | total s | jobs per minute (total) |")
         print("| --- | ---: | ---: |")
         total, _ = one_run(args.jobs, None, data)
