@@ -59,6 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=24)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--no-local", action="store_true", help="skip the one-process run")
     ap.add_argument("--size", choices=sorted(SIZES), help="a synthetic data set instead of "
                     "the example ICS")
     args = ap.parse_args()
@@ -72,13 +73,15 @@ def main() -> None:
               f"{os.getloadavg()[0]:.1f} before")
         print("| runner | total s | jobs per minute (total) |")
         print("| --- | ---: | ---: |")
-        total, _ = one_run(args.jobs, None, data)
-        print(f"| one process, no Dask (`--local`) | {total:.1f} | "
-              f"{60 * args.jobs / total:.0f} |")
+        if not args.no_local:
+            total, _ = one_run(args.jobs, None, data)
+            print(f"| one process, no Dask (`--local`) | {total:.1f} | "
+                  f"{60 * args.jobs / total:.0f} |")
         for w in args.workers:
             total, _ = one_run(args.jobs, w, data)
             print(f"| LocalCluster, {w} worker{'s' if w > 1 else ''} | {total:.1f} | "
                   f"{60 * args.jobs / total:.0f} |")
+        print(f"load average {os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":
