@@ -19,7 +19,7 @@ PAGES = "src/budgetopt/ui/pages/"
 
 
 def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)  # loaded machines
 
 
 def on_page(page: str) -> AppTest:

@@ -59,7 +59,7 @@ def server(tmp_path_factory):
         start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: a loaded machine starts slowly
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -92,7 +92,7 @@ def browser():
 def page(browser, server):
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     pg = ctx.new_page()
-    pg.set_default_timeout(60_000)
+    pg.set_default_timeout(180_000)  # every wait is on a condition; this is its deadline
     pg.goto(server)
     yield pg
     ctx.close()
@@ -115,13 +115,19 @@ def go(page, title: str) -> None:
 
 
 def wait_idle(page) -> None:
-    """Until Streamlit has finished the current run: its status widget gone and the app's
-    elements no longer marked stale."""
+    """Until Streamlit has finished the current run: its status widget shows (if the run is
+    not over already), then goes, and the app's elements are no longer marked stale; no fixed
+    sleep, so a loaded machine only waits longer."""
+    status = "[data-testid=\"stStatusWidget\"]"
+    try:
+        page.wait_for_selector(status, state="attached", timeout=5_000)
+    except playwright_api.TimeoutError:
+        pass  # the run was over before we looked
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stStatusWidget"]')
              && !document.querySelector('[data-testid="stSkeleton"]')
              && document.querySelectorAll('[data-stale="true"]').length === 0""",
-        timeout=60_000)
+        timeout=180_000)
 
 
 def set_budget(page, value: float) -> None:

@@ -80,14 +80,14 @@ def _write(out: Path | None, tables: dict[str, pd.DataFrame], figure: Any = None
         raise InputError.single("--out", f"{out} is a file: --out takes a folder (nothing was "
                                 "written)")
     out.mkdir(parents=True, exist_ok=True)
-    writers = {out / f"{name}.csv": (lambda p, f=frame: write_csv(f, p))
-               for name, frame in tables.items()}
+    writers: dict[Path, Callable[[Path], object]] = {
+        out / f"{name}.csv": (lambda p, f=frame: write_csv(f, p)) for name, frame in tables.items()}
     first = next(iter(tables.values()))
     meta = {**{k: v for k, v in first.attrs.items() if isinstance(v, (str, int, float, dict,
                                                                        list, bool))},
             **(extra or {})}
-    writers[out / "provenance.json"] = lambda p: p.write_text(
-        json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    text = json.dumps(meta, indent=2, default=str)
+    writers[out / "provenance.json"] = lambda p: p.write_text(text, encoding="utf-8")
     if figure is not None:
         writers[out / "chart.html"] = lambda p: figure.write_html(p, include_plotlyjs="cdn")
     write_atomically(writers)

@@ -22,10 +22,6 @@ from budgetopt.solve.highs import Compiled, new_highs
 TOL = 1e-7
 
 
-def objective_words(mode: str) -> str:
-    return "weighted outcomes" if mode == "max_outcome" else "£m of spend"
-
-
 def effect_phrase(delta: float, mode: str) -> str:
     """What a change of `delta` in the objective means, in words."""
     if mode == "max_outcome":

@@ -31,17 +31,18 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from budgetopt.families.rows import RowInfo
+from budgetopt.solve.status import SolveStatus
 
 INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus
 STATUS_WORDS = {
-    _MS.kOptimal: "optimal",
-    _MS.kInfeasible: "infeasible",
-    _MS.kUnbounded: "unbounded",
-    _MS.kTimeLimit: "time_limit",
-    _MS.kIterationLimit: "time_limit",
-    _MS.kSolutionLimit: "time_limit",
-    _MS.kInterrupt: "time_limit",
+    _MS.kOptimal: SolveStatus.OPTIMAL,
+    _MS.kInfeasible: SolveStatus.INFEASIBLE,
+    _MS.kUnbounded: SolveStatus.UNBOUNDED,
+    _MS.kTimeLimit: SolveStatus.TIME_LIMIT,
+    _MS.kIterationLimit: SolveStatus.TIME_LIMIT,
+    _MS.kSolutionLimit: SolveStatus.TIME_LIMIT,
+    _MS.kInterrupt: SolveStatus.TIME_LIMIT,
 }
 
 
@@ -534,7 +535,7 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
         h.run()
         status = h.getModelStatus()
         h.setOptionValue("presolve", opts.presolve)
-    word = STATUS_WORDS.get(status, "error")
+    word = STATUS_WORDS.get(status, SolveStatus.ERROR)
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # feasible
     col_value = row_value = row_dual = col_dual = None
