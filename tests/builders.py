@@ -34,13 +34,14 @@ def _frame(rows: Iterable[dict], columns: Sequence[str], defaults: dict | None =
 def make_inputs(
     services: list[dict],
     curves: list[tuple],  # (service_id, metric_id, band, width_m, per_m[, low, high[, year]])
-    funding: list[tuple],  # (source_id, year, amount_m[, hwb_id])
+    funding: list[tuple],  # (source_id, year, amount_m[, hwb_id[, bcf_source]])
     metrics: list[dict] | None = None,
     eligibility: list[tuple] = (),
     places: list[dict] = (),
     workforce: list[tuple] = (),  # (group_id, year, wte_available)
     workforce_need: list[tuple] = (),  # (group_id, service_id, wte_per_m)
     baseline: list[tuple] = (),
+    hwbs: list[dict] = (),  # {hwb_id, name, two_tier, asc_min_m}
 ) -> Inputs:
     """Inputs for a small case; ids and years are strings, every default filled."""
     svc = _frame([{"name": s["service_id"], **s} for s in services],
@@ -66,18 +67,17 @@ def make_inputs(
     for col in ("width_m", "per_m", "per_m_low", "per_m_high"):
         cur[col] = cur[col].astype(float)
     cur["band"] = cur["band"].astype(int)
-    by_hwb = any(len(f) > 3 for f in funding)
     fund = _frame([{"source_id": f[0], "name": f[0], "year": str(f[1]), "amount_m": float(f[2]),
-                    "bcf_source": "Other", "hwb_id": f[3] if len(f) > 3 else None}
+                    "bcf_source": f[4] if len(f) > 4 else "Other",
+                    "hwb_id": f[3] if len(f) > 3 else None}
                    for f in funding],
-                  ["source_id", "name", "year", "amount_m", "bcf_source",
-                   *(["hwb_id"] if by_hwb else [])])
+                  ["source_id", "name", "year", "amount_m", "bcf_source", "hwb_id"])
     fund["amount_m"] = fund["amount_m"].astype(float)
     years = tuple(dict.fromkeys(str(f[1]) for f in funding))
     pl = _frame([{"name": p["place_id"], "effect": 1.0, "core20_share": 0.2,
                   "population": p.get("weighted_population", 1.0), **p} for p in places],
                 ["place_id", "name", "population", "weighted_population", "core20_share",
-                 "effect", *(["hwb_id"] if any("hwb_id" in p for p in places) else [])])
+                 "effect", "hwb_id"])
     wf = _frame([{"group_id": g, "year": str(y), "wte_available": float(a), "name": g}
                  for g, y, a in workforce], ["group_id", "year", "wte_available", "name"])
     need = _frame([{"group_id": g, "service_id": s, "wte_per_m": float(n)}
@@ -86,6 +86,9 @@ def make_inputs(
                   ["source_id", "service_id"])
     base = _frame([{"service_id": s, "place_id": p, "year": str(y), "amount_m": float(a)}
                    for s, p, y, a in baseline], ["service_id", "place_id", "year", "amount_m"])
+    hw = _frame(hwbs, ["hwb_id", "name", "two_tier", "asc_min_m"],
+                {"two_tier": False, "asc_min_m": float("nan")})
+    hw["asc_min_m"] = hw["asc_min_m"].astype(float)
     return Inputs(services=svc, metrics=met, curves=cur, funding=fund, eligibility=elig,
                   places=pl, workforce=wf, workforce_need=need, baseline=base, years=years,
-                  source="test", data_hash="test")
+                  source="test", data_hash="test", hwbs=hw)

@@ -42,6 +42,29 @@ def test_the_app_opens_on_the_solved_example():
     no_errors(at)
     assert metric(at, "Status") == "Optimal"
     assert metric(at, "Weighted outcome") == "791,272"  # as the README's headline says
+    label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
+    assert label == "Weighted outcome, all years (weighted outcome units)"
+    assert any("This plan buys 791,272 weighted outcome units" in m.value.replace("\\", "")
+               for m in at.markdown)
+
+
+def test_the_headline_is_in_the_unit_the_data_gives_its_weights():
+    import tempfile
+
+    from budgetopt.data.dataset import write_dataset
+
+    tables = {k: v.copy() for k, v in example_tables().items() if k != "notes"}
+    tables["metrics"]["weight_unit"] = "£k"  # the example's weights are £ thousand of value
+    at = app().run()
+    with tempfile.TemporaryDirectory() as tmp:
+        content = write_dataset(tables, Path(tmp) / "d.xlsx").read_bytes()
+    at.session_state[KEY].use_upload("valued.xlsx", content)
+    at.switch_page(PAGES + "results.py").run()
+    no_errors(at)
+    label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
+    assert label == "Weighted outcome, all years (£k of social value)"
+    assert any("This plan buys 791,272 £k of social value" in m.value.replace("\\", "")
+               for m in at.markdown)
     assert metric(at, "Spend 2026/27") == "£245.0m"
 
 
@@ -93,12 +116,23 @@ def test_infeasible_rules_show_the_advice_and_applying_it_solves():
     budget = next(n for n in at.number_input if n.label.startswith("Pooled budget"))
     budget.set_value(60.0).run()  # below the £82m of protected minimums
     at.switch_page(PAGES + "results.py").run()
-    assert metric(at, "Status") == "Infeasible: the rules cannot all be met"
-    assert any("smallest change" in e.value for e in at.error)
+    assert metric(at, "Status") == "Infeasible"
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert errors[0].startswith("**Infeasible: the rules cannot all be met**")  # in full
+    advice = next(e for e in errors if "smallest change" in e)
+    # the gap the checks report, and why the advice moves the minimums by more, in £m
+    assert "a gap of £22.0m" in advice and "by £35.5m, more than the gap" in advice
+    assert "ring-fences" in advice
+    (warning,) = at.warning  # each pre-solve warning once, and not again in the advice
+    for line in warning.value.replace("\\", "").splitlines()[1:]:
+        assert line.strip("- ") not in advice
+    assert len(warning.value.splitlines()) == 4
     at.button(key="apply-relax").click().run()
     no_errors(at)
     assert metric(at, "Status") == "Optimal"
-    assert any("Relaxed in this scenario" in i.value for i in at.info)
+    relaxed = next(i.value for i in at.info if "Relaxed in this scenario" in i.value)
+    assert "by £35.5m" in relaxed.replace("\\", "")
+    assert not at.warning  # the checks' warnings of the unrelaxed rules are not shown as live
 
 
 def _bad_workbook() -> bytes:
@@ -204,7 +238,7 @@ def test_a_second_save_under_a_name_is_a_new_version():
         at.button[0].click().run()
     no_errors(at)
     assert "Saved 'Plan' version 2." in [s.value for s in at.success]
-    assert at.dataframe[0].value["scenario"].tolist() == ["Plan@2", "Plan@1"]
+    assert at.dataframe[0].value["Scenario"].tolist() == ["Plan@2", "Plan@1"]
 
 
 def test_a_store_that_is_not_ours_is_a_message_not_a_crash(tmp_path, monkeypatch):

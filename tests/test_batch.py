@@ -77,11 +77,17 @@ def test_a_csv_manifest(tmp_path):
 
 
 @pytest.mark.parametrize("doc,message", [
-    ({"jobs": [{"name": "a", "data": "x", "sed": 1}]}, r"jobs\[1\].*unknown field\(s\) sed"),
+    ({"jobs": [{"name": "a", "data": "x", "sed": 1}]},
+     r"unknown key 'jobs\[1\]\.sed': did you mean 'seed'\?"),
     ({"jobs": [{"name": "a", "data": "x"}, {"name": "a", "data": "y"}]}, "used twice"),
-    ({"jobs": [{"name": "a", "data": "x", "seed": "one"}]}, "seed: 'one' is not a whole"),
+    ({"jobs": [{"name": "a", "data": "x", "seed": "one"}]}, r"jobs\[1\]\.seed: .*integer"),
+    ({"jobs": [{"name": "plan@2", "data": "x"}]}, "ends in @<number>"),
+    ({"jobs": [{"name": "a\x00b", "data": "x"}]}, "control or invisible characters"),
+    ({"jobs": [{"name": "a\u200bb", "data": "x"}]}, r"U\+200B"),
+    ({"name": "b@3", "jobs": [{"name": "a", "data": "x"}]}, "batch name 'b@3' ends in"),
+    ({"jobs": {"name": "a"}}, r"jobs: Input should be a valid list"),
     ({"jobs": [{"name": "a"}]}, "needs a data set"),
-    ({"grids": {}}, "unknown key"),
+    ({"grids": {}}, "unknown key 'grids': did you mean 'grid'"),
     ({"name": "empty"}, "lists no jobs"),
 ])
 def test_a_bad_manifest_names_the_row(tmp_path, doc, message):
@@ -146,6 +152,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for_port(port: int, deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"nothing listens on port {port} after {deadline_s:.0f} s")
+            time.sleep(0.2)
+
+
 @pytest.fixture
 def dask_cluster(tmp_path):
     """A real `dask scheduler` and two `dask worker` processes on loopback."""
@@ -158,15 +176,7 @@ def dask_cluster(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)]
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the Dask scheduler did not start")
-                time.sleep(0.2)
+        _wait_for_port(port)
         for _ in range(2):
             procs.append(subprocess.Popen(
                 [cli, "worker", address, "--nworkers", "1", "--nthreads", "1",
@@ -216,3 +226,200 @@ def test_cli_batch_exit_codes_and_summary(tmp_path):
     done = runner.invoke(app, ["batch", str(tmp_path / "nope.yaml"), "--db",
                                str(tmp_path / "s.db")])
     assert done.exit_code == 2 and "no such manifest" in done.output
+
+
+# -- a busy cluster and a careless user (issue 21 items 15, 16) -----------------------------
+
+
+def _tiny(tmp_path: Path) -> Path:
+    from tests.datasets import tiny_tables, write_csv
+
+    return write_csv(tiny_tables(), tmp_path / "tiny")
+
+
+def _jobs(tmp_path: Path, names: list[str], batch: str = "b", **extra) -> Path:
+    data = _tiny(tmp_path)
+    return manifest(tmp_path, {"name": batch, "jobs": [
+        {"name": n, "data": str(data), **extra.get(n, {})} for n in names]}, f"{batch}.yaml")
+
+
+def crash_or_hang(job, content=None, *, packed=False):
+    """run_job, except that job 'crash' kills its worker and job 'hang' never returns."""
+    if job.name == "crash":
+        os._exit(1)
+    if job.name == "hang":
+        while True:
+            time.sleep(1)
+    from budgetopt.batch.run import run_job
+
+    return run_job(job, content, packed=packed)
+
+
+def _on_dask(tmp_path, names, **kw):
+    from budgetopt.batch.run import _run_on_dask, plan
+
+    _, specs = read_manifest(_jobs(tmp_path, names))
+    jobs, _ = plan(specs)
+    outs = {}
+    _run_on_dask(jobs, lambda out: outs.__setitem__(out["job"], out), None, 2,
+                 kw.get("job_timeout"), task=crash_or_hang)
+    return outs
+
+
+def test_a_job_that_kills_its_worker_is_a_failed_job_not_a_failed_batch(tmp_path):
+    outs = _on_dask(tmp_path, ["a", "crash", "b", "c"])
+    assert outs["crash"]["status"] == "failed"
+    assert "killed the worker" in outs["crash"]["reason"]
+    assert {outs[n]["status"] for n in "abc"} == {"optimal"}
+
+
+def test_a_job_over_its_timeout_is_stopped_and_failed_and_the_rest_run(tmp_path):
+    outs = _on_dask(tmp_path, ["a", "hang", "b"], job_timeout=1.0)
+    assert outs["hang"]["status"] == "failed"
+    assert "took longer than --job-timeout" in outs["hang"]["reason"]
+    assert outs["a"]["status"] == outs["b"]["status"] == "optimal"
+
+
+def test_a_job_timeout_reaches_the_solver(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        report = run_batch(_jobs(tmp_path, ["a"]), store=store, local=True, job_timeout=7)
+        saved = store.get("b/a")
+    assert report.summary["status"].tolist() == ["optimal"]
+    assert saved.overrides["solver.time_limit_s"] == 7.0
+    with pytest.raises(InputError, match="--job-timeout"):
+        run_batch(_jobs(tmp_path, ["a"]), store=Store(tmp_path / "t.db"), local=True,
+                  job_timeout=-1)
+
+
+def test_a_non_utf8_manifest_is_bad_input_and_a_non_utf8_policy_fails_its_job(tmp_path):
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("name: caf\xe9\njobs: []\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 0xe9"):
+        read_manifest(path)
+    policy = tmp_path / "latin-policy.yaml"
+    policy.write_bytes("objective: max_outcome # caf\xe9\n".encode("latin-1"))
+    m = _jobs(tmp_path, ["good", "latin"], latin={"model": str(policy)})
+    with Store(tmp_path / "s.db") as store:
+        report = run_batch(m, store=store, local=True)
+    s = report.summary.set_index("job")
+    assert s.loc["good", "status"] == "optimal" and s.loc["latin", "status"] == "failed"
+
+
+def test_a_fifo_as_a_data_set_fails_its_job_at_once(tmp_path):
+    fifo = tmp_path / "pipe.xlsx"
+    os.mkfifo(fifo)
+    folder = tmp_path / "withpipe"
+    folder.mkdir()
+    os.mkfifo(folder / "services.csv")
+    m = _jobs(tmp_path, ["good", "pipe", "inside"], pipe={"data": str(fifo)},
+              inside={"data": str(folder)})
+    with Store(tmp_path / "s.db") as store:
+        report = run_batch(m, store=store, local=True)
+    s = report.summary.set_index("job")
+    assert s.loc["good", "status"] == "optimal"
+    for job in ("pipe", "inside"):
+        assert s.loc[job, "status"] == "failed" and "not a regular file" in s.loc[job, "reason"]
+
+
+def test_resume_is_keyed_by_batch_job_inputs_and_versions(tmp_path, monkeypatch):
+    import budgetopt.batch.run as batch_run
+
+    with Store(tmp_path / "s.db") as store:
+        first = run_batch(_jobs(tmp_path, ["a", "b"], "one"), store=store, local=True)
+        assert (first.ran, first.skipped) == (2, 0)
+        # the same inputs under another batch's name are not this batch's answers
+        other = run_batch(_jobs(tmp_path, ["a", "b"], "two"), store=store, local=True)
+        assert (other.ran, other.skipped) == (2, 0)
+        again = run_batch(_jobs(tmp_path, ["a", "b"], "one"), store=store, local=True)
+        assert (again.ran, again.skipped) == (0, 2)
+        # a changed input (an override) is a new answer for that job only
+        changed = run_batch(_jobs(tmp_path, ["a", "b"], "one", b={"set": {"budget_m": 9}}),
+                            store=store, local=True)
+        assert (changed.ran, changed.skipped) == (1, 1)
+        # an upgraded budgetopt or HiGHS solves again
+        monkeypatch.setattr(batch_run, "versions", lambda: ("9.9.9", "9.9.9"))
+        upgraded = run_batch(_jobs(tmp_path, ["a"], "one"), store=store, local=True)
+        assert (upgraded.ran, upgraded.skipped) == (1, 0)
+        monkeypatch.undo()
+        forced = run_batch(_jobs(tmp_path, ["a"], "two"), store=store, local=True, force=True)
+        assert (forced.ran, forced.skipped) == (1, 0)
+        assert store.get("two/a").version == 2
+
+
+def test_two_runs_of_one_batch_at_once_are_refused(tmp_path):
+    m = _jobs(tmp_path, ["a"])
+    with Store(tmp_path / "s.db") as store, store.batch_lock("b"):
+        with Store(tmp_path / "s.db") as other, pytest.raises(InputError,
+                                                              match="running already"):
+            run_batch(m, store=other, local=True)
+        assert store.count() == 0
+    with Store(tmp_path / "s.db") as store:  # released: the next run goes ahead
+        assert run_batch(m, store=store, local=True).ran == 1
+
+
+def test_ctrl_c_saves_what_was_answered_and_says_how_to_resume(tmp_path):
+    from budgetopt.batch.run import BatchInterrupted
+
+    m = _jobs(tmp_path, ["a", "b", "c"])
+
+    def interrupt(done, total, job):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with Store(tmp_path / "s.db") as store:
+        with pytest.raises(BatchInterrupted) as stop:
+            run_batch(m, store=store, local=True, progress=interrupt)
+        assert (stop.value.saved, stop.value.total, stop.value.keyboard) == (2, 3, True)
+        assert "2 of 3 saved; re-run to resume" in str(stop.value)
+        assert store.count() == 2
+        assert run_batch(m, store=store, local=True).ran == 1  # resumed
+
+
+def test_a_lost_scheduler_saves_what_was_answered(tmp_path, dask_cluster):
+    from budgetopt.batch.run import BatchInterrupted
+
+    names = [f"j{i}" for i in range(12)]
+    m = _jobs(tmp_path, names)
+    port = int(dask_cluster.rsplit(":", 1)[1])
+
+    def kill_scheduler(done, total, job):
+        if done == 2:
+            for line in subprocess.run(["pgrep", "-f", f"dask scheduler.*--port {port}"],
+                                       capture_output=True, text=True, check=False).stdout.split():
+                os.kill(int(line), signal.SIGKILL)
+
+    with Store(tmp_path / "s.db") as store:
+        with pytest.raises(BatchInterrupted) as stop:
+            run_batch(m, store=store, scheduler=dask_cluster, progress=kill_scheduler)
+        assert "scheduler was lost" in str(stop.value)
+        assert 2 <= stop.value.saved < 12 and stop.value.total == 12
+        assert store.count() == stop.value.saved
+
+
+def test_a_scheduler_without_workers_is_a_clear_message(tmp_path, monkeypatch):
+    import budgetopt.batch.run as batch_run
+
+    port = _free_port()
+    cli = str(Path(sys.executable).parent / "dask")
+    proc = subprocess.Popen([cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                             "--no-dashboard"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for_port(port)
+        monkeypatch.setattr(batch_run, "WORKER_WAIT_S", 2.0)
+        with Store(tmp_path / "s.db") as store, pytest.raises(InputError, match="no workers"):
+            run_batch(_jobs(tmp_path, ["a"]), store=store, scheduler=f"tcp://127.0.0.1:{port}")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def test_cli_prints_plain_progress_lines_when_not_on_a_terminal(tmp_path):
+    res = CliRunner().invoke(app, ["batch", str(_jobs(tmp_path, ["a", "b"])), "--local",
+                                   "--db", str(tmp_path / "s.db")])
+    assert res.exit_code == 0, res.output
+    assert "1 of 2 solved: a" in res.output and "2 of 2 solved: b" in res.output
+    res = CliRunner().invoke(app, ["batch", str(_jobs(tmp_path, ["plan@2"])), "--local",
+                                   "--db", str(tmp_path / "s.db")])
+    assert res.exit_code == 2 and "ends in @<number>" in res.output
+    assert "Traceback" not in res.output

@@ -240,3 +240,130 @@ def test_the_apps_zip_holds_one_plan_per_board(plans):
         assert sorted(z.namelist()) == ["north.xlsx", "south.xlsx"]
         book = load_workbook(io.BytesIO(z.read("south.xlsx")))
     assert book.sheetnames == load_workbook(folder / "south.xlsx").sheetnames
+
+
+def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path):
+    """north's pool £4.5m and south's £4.6234567m (NHS minimum contributions), £2m ICS-wide:
+    each board's Income sheet lists its own pool, never the other's, and the ICS-wide money
+    only as the part its schemes use; north's NHS minimum contribution to adult social care
+    is checked against its stated £1.5m (the hwbs table); the lines still add up to the
+    penny to each board's spend (£6,000,000.00 and £5,123,456.70)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    base = two_boards()
+    inputs = two_boards()
+    funding = [("NMN", y, 4.5, "north") for y in (Y1, Y2)] + [
+        ("NMS", y, 4.6234567, "south") for y in (Y1, Y2)] + [("TF", y, 2.0) for y in (Y1, Y2)]
+    inputs = make_inputs(
+        services=[base.services.iloc[i].to_dict() for i in range(2)],
+        curves=[("A", "m", 1, 7.0, 10.0), ("B", "m", 1, 7.0, 5.0)], funding=funding,
+        places=[{k: v for k, v in r.items() if k != "name"} for r in
+                base.places.to_dict("records")])
+    fund = inputs.funding
+    fund.loc[fund["source_id"] != "TF", "bcf_source"] = "Minimum NHS Contribution"
+    inputs = replace(inputs, hwbs=pd.DataFrame({"hwb_id": ["north"], "name": ["Northshire"],
+                                                "two_tier": [False], "asc_min_m": [1.5]}))
+    res = build(inputs, Policy()).results()
+    assert res.optimal
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    assert expenditure_totals(tmp_path / "out" / "north.xlsx") == {Y1: 6e6, Y2: 6e6}
+    assert expenditure_totals(tmp_path / "out" / "south.xlsx") == {
+        Y1: pytest.approx(5_123_456.70, abs=1e-6), Y2: pytest.approx(5_123_456.70, abs=1e-6)}
+    north = load_workbook(tmp_path / "out" / "north.xlsx")
+    assert (north["Summary"]["B3"].value, north["Summary"]["B4"].value) == ("Northshire", "north")
+    _, income = sheet_rows(north["Income"])
+    pools = {r[-1]: r[2] for r in income if r[-1]}
+    assert pools["NMN"] == "This board's pool" and "NMS" not in pools
+    assert pools.get("TF", "ICS-wide (the part used here)") == "ICS-wide (the part used here)"
+    _, rows = sheet_rows(north["National Conditions"])
+    floors = [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
+    assert [(r[2], r[5]) for r in floors] == [(Y1, 1.5e6), (Y2, 1.5e6)]
+    assert "=SUMPRODUCT(" in floors[0][3] and 'EXACT(' in floors[0][3]
+    _, rows = sheet_rows(load_workbook(tmp_path / "out" / "south.xlsx")["National Conditions"])
+    assert not [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
+
+
+def test_rounding_to_pennies_keeps_every_board_year_total():
+    """Property: for any lines (board, year, £m) each line becomes whole pennies within one
+    penny of its exact value, and each board-year's lines add up to its spend rounded to the
+    penny."""
+    import pandas as pd
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from budgetopt.reports.excel.bcf_plans import _to_pennies
+
+    amounts = st.floats(min_value=0.0, max_value=500.0, allow_nan=False)
+    lines_of = st.lists(st.tuples(st.sampled_from(["n", "s", "e"]), st.sampled_from([Y1, Y2]),
+                                  amounts), min_size=1, max_size=40)
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None)
+    @given(lines_of)
+    def check(rows):
+        lines = pd.DataFrame([(h, "SRC", f"S{i}", y, a) for i, (h, y, a) in enumerate(rows)],
+                             columns=["hwb_id", "source_id", "service_id", "year", "amount_m"])
+        spend = lines.groupby(["hwb_id", "year"], as_index=False)["amount_m"].sum().rename(
+            columns={"amount_m": "spend_m"})
+        out = _to_pennies(lines, spend)
+        p = out["amount_m"] * 1e8
+        assert ((p - p.round()).abs() < 1e-4).all()
+        assert ((out["amount_m"] - lines["amount_m"]).abs() * 1e8 <= 1.0 + 1e-6).all()
+        got = out.groupby(["hwb_id", "year"])["amount_m"].sum() * 1e8
+        want = spend.set_index(["hwb_id", "year"])["spend_m"] * 1e8
+        assert ((got - want.round()).abs() < 1e-3).all()
+
+    check()
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_the_examples_plan_opens_in_libreoffice_with_every_check_green(tmp_path):
+    """The example (no HWBs: one ics.xlsx) under ics-statutory, recalculated by LibreOffice:
+    every condition-3 check met, the adult social care floor among them (£60m a year), and
+    the Summary's income and expenditure equal each year (nothing unallocated)."""
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.policy import load_policy
+
+    inputs = load_dataset(EXAMPLE)
+    res = build(inputs, load_policy(ROOT / "models" / "ics-statutory.yaml")).results()
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    values = load_workbook(recalculated(tmp_path / "out" / "ics.xlsx", tmp_path / "calc"),
+                           data_only=True)
+    _, rows = sheet_rows(values["National Conditions"])
+    checks = [r for r in rows if r[0].startswith("3.")]
+    assert {r[6] for r in checks} == {"Met"}, [r for r in checks if r[6] != "Met"]
+    asc = [r for r in checks if r[1] == "NHS minimum contribution to adult social care"]
+    assert [r[5] for r in asc] == [60e6] * len(inputs.years)
+    summary = {r[0]: r[1:4] for r in values["Summary"].iter_rows(values_only=True)
+               if r[0] in inputs.years}
+    for y, (income, spend, left) in summary.items():
+        spent = res.allocation.loc[res.allocation["year"] == y, "spend_m"].sum() * 1e6
+        assert spend == pytest.approx(round(spent, 2), abs=0.005)
+        assert left == pytest.approx(income - spend, abs=0.005)
+
+
+def test_flows_that_name_their_board_are_used_as_they_are(plans):
+    """Results whose funding flows say which board's places each pays for (``hwb_id``, as
+    the solve gives them with HWB pools): each board's lines are those flows, to the penny."""
+    from dataclasses import replace
+
+    inputs, res, _ = plans
+    spend = res.allocation.assign(hwb_id=res.allocation["place_id"].map(
+        {"N1": "north", "N2": "north", "S1": "south"}))
+    by_board = spend.groupby(["service_id", "hwb_id", "year"], as_index=False)["spend_m"].sum()
+    # two sources per board-line: 30% from X, 70% from Y
+    flows = [{"source_id": src, "service_id": r.service_id, "year": r.year,
+              "hwb_id": r.hwb_id, "amount_m": r.spend_m * share, "pool_hwb_id": None}
+             for r in by_board.itertuples() for src, share in (("X", 0.3), ("Y", 0.7))]
+    import pandas as pd
+
+    named = replace(res, funding_flows=pd.DataFrame(flows))
+    lines = hwb_flows(named, inputs)
+    got = lines.groupby(["hwb_id", "source_id", "service_id", "year"])["amount_m"].sum()
+    for f in flows:
+        key = (f["hwb_id"], f["source_id"], f["service_id"], f["year"])
+        assert got[key] == pytest.approx(f["amount_m"], abs=0.01e-6)
+    totals = lines.groupby(["hwb_id", "year"])["amount_m"].sum()
+    assert totals[("south", Y1)] * 1e8 == pytest.approx(512_345_670, abs=1e-3)

@@ -191,7 +191,9 @@ def test_every_page_is_rendered_for_a_person_to_look_at(paper):
     assert len(pages) == len(pypdf.PdfReader(pdf).pages)
     for page in pages:
         ink = np.asarray(Image.open(page).convert("L")) < 200
-        assert ink.mean() > 0.01, f"{page.name} is nearly blank"
+        # the last page may hold only the end of the appendix; no page is blank
+        least = 0.003 if page == pages[-1] else 0.01
+        assert ink.mean() > least, f"{page.name} is nearly blank"
 
 
 @pytest.mark.slow

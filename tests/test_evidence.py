@@ -20,9 +20,10 @@ from budgetopt.data.evidence import (
     breakpoints,
     chord_gap,
     derive_bands,
-    low_certainty_services,
+    low_certainty_sources,
     smooth_outcome,
 )
+from budgetopt.data.schema import TABLES
 from budgetopt.data.validate import data_hash
 from budgetopt.errors import InputError
 from tests.datasets import tiny_tables, write_csv, write_xlsx
@@ -143,12 +144,15 @@ def test_a_mixed_data_set_derives_the_missing_curve_and_solves(tmp_path):
     falls = inputs.curves[inputs.curves["service_id"] == "FALLS"]
     assert list(falls["per_m"]) == [40.0, 15.0]  # the given curve is kept as it is
     assert any("FALLS" in w and "used as given" in w for w in inputs.warnings)
-    assert low_certainty_services(inputs) == {"FALLS": "ADM"}
+    assert low_certainty_sources(inputs) == {"FALLS": "ADM: Cochrane review"}
     result = optimise(inputs)
     assert result.status == "optimal"
     spend = result.allocation.groupby("service_id")["spend_m"].sum()
     assert spend.sum() == pytest.approx(10.0)
-    assert spend["VWARD"] > 0
+    assert spend["VWARD"] > 0 and spend["FALLS"] > 0
+    flags = [w for w in result.warnings if "low-certainty evidence" in w]
+    assert len(flags) == 1 and flags[0].startswith("Strength and balance classes gets £")
+    assert "Cochrane review" in flags[0]
 
 
 def test_derived_curves_are_the_same_from_a_workbook_and_hash_alike(tmp_path):
@@ -162,8 +166,7 @@ def test_no_evidence_table_leaves_the_data_hash_as_before(tmp_path):
     inputs = load_dataset(write_csv(tiny_tables(), tmp_path / "data"))
     assert inputs.evidence.empty
     assert "derived" in inputs.evidence.columns
-    before = ("services", "metrics", "curves", "funding", "eligibility", "places", "workforce",
-              "workforce_need", "baseline")
+    before = [n for n in TABLES if n != "evidence"]
     assert data_hash({n: getattr(inputs, n) for n in before}, inputs.years) == inputs.data_hash
 
 
@@ -216,3 +219,113 @@ def test_unknown_service_or_metric_in_evidence_is_reported(tmp_path, column, val
     found = [p for p in problems(tables, tmp_path) if p.column == column]
     assert len(found) == 1 and f"unknown {column}" in found[0].message
     assert "did you mean" in found[0].message
+
+
+# -- evidence carried to the outputs -------------------------------------------------------
+
+
+def test_workbook_has_an_evidence_sheet_with_sources_and_the_low_certainty_flag(tmp_path):
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    from budgetopt.reports.excel import write_bcf_workbook
+
+    tables = mixed_tables()
+    tables["evidence"].loc[1, "source"] = "=HYPERLINK(\"x\")"  # text, never a formula
+    inputs = load_dataset(write_csv(tables, tmp_path / "data"))
+    path = tmp_path / "plan.xlsx"
+    write_bcf_workbook(optimise(inputs), inputs, path)
+    ws = load_workbook(path)["Evidence"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    header, body = rows[0], rows[1:]
+    record = {r[header.index("Service id")]: dict(zip(header, r, strict=True)) for r in body}
+    assert record["VWARD"]["Curve"] == "derived from this evidence"
+    assert record["VWARD"]["Source"] == "NHS England virtual ward evaluations"
+    assert record["VWARD"]["Ceiling (outcome a year)"] == pytest.approx(1200)
+    assert record["FALLS"]["Flag"] == "Funded on low-certainty evidence"
+    assert record["FALLS"]["Source"] == "=HYPERLINK(\"x\")"
+    column = ws[get_column_letter(header.index("Source") + 1)]
+    cell = next(c for c in column if c.value == record["FALLS"]["Source"])
+    assert cell.data_type == "s"
+
+
+def test_chart_of_a_derived_curve_shows_the_smooth_curve_and_its_evidence(tmp_path):
+    from budgetopt.reports.charts import curve_with_evidence
+
+    tables = mixed_tables()
+    tables["evidence"].loc[0, "source"] = "<b>trial</b> & review"
+    inputs = load_dataset(write_csv(tables, tmp_path / "data"))
+    fig = curve_with_evidence(inputs, "VWARD", "ADM")
+    names = [t.name for t in fig.data]
+    assert "cost-coverage curve (smooth)" in names and "central estimate" in names
+    central = next(t for t in fig.data if t.name == "central estimate")
+    assert central.y[-1] == pytest.approx(1200 * REACH)
+    title = fig.layout.title.text
+    assert "&lt;b&gt;trial&lt;/b&gt; &amp; review" in title and "moderate" in title
+    given = curve_with_evidence(inputs, "REABLE", "HOME91")  # no evidence: the curve alone
+    assert [t.name for t in given.data] == ["high estimate", "central estimate", "low estimate"]
+
+
+def test_board_paper_assumptions_name_the_evidence_and_warn_of_low_certainty(tmp_path):
+    from budgetopt.policy import load_policy
+    from budgetopt.reports.board.paper import board_paper
+
+    inputs = load_dataset(write_csv(mixed_tables(), tmp_path / "data"))
+    policy = load_policy(None)
+    paper = board_paper(optimise(inputs, policy), inputs, policy)
+    appendix = dict(paper.appendix)
+    evidence = dict(appendix["A. Assumptions"])["Evidence behind the curves"]
+    assert evidence.startswith("1 curve derived from unit cost, reach and effect")
+    assert "Virtual wards (ADM): NHS England virtual ward evaluations, moderate certainty" \
+        in evidence
+    warned = " ".join(text for heading, rows in paper.appendix if "Warnings" in heading
+                      for _, text in rows)
+    assert "low-certainty evidence" in warned
+
+
+# -- the example ICS from evidence ---------------------------------------------------------
+
+
+def test_the_example_solved_from_evidence_gives_a_plausible_plan(tmp_path):
+    """Every curve of the example replaced by an evidence row: the data set validates, each
+    derived curve starts at the banded curve's first-band return, the plan is optimal, spends
+    the pool and keeps every service within a plausible range of its banded-curve plan."""
+    from typer.testing import CliRunner
+
+    from budgetopt.cli import app
+    from budgetopt.data.example import example_tables
+    from budgetopt.policy import load_policy
+
+    done = CliRunner().invoke(app, ["example", str(tmp_path / "ex"), "--from-evidence"])
+    assert done.exit_code == 0, done.output
+    inputs = load_dataset(tmp_path / "ex" / "example")
+    banded = example_tables()["curves"]
+    assert len(inputs.evidence) == banded.groupby(["service_id", "metric_id"]).ngroups
+    assert inputs.evidence["derived"].all()
+    first = inputs.curves[inputs.curves["band"] == 1].set_index(["service_id", "metric_id"])
+    given = banded[banded["band"] == 1].set_index(["service_id", "metric_id"])["per_m"]
+    assert np.allclose(first.loc[given.index, "per_m"], given, rtol=1e-3)
+    policy = load_policy("models/default.yaml")
+    res = optimise(inputs, policy)
+    assert res.status == "optimal"
+    spend = res.allocation.groupby("year")["spend_m"].sum()
+    funding = inputs.funding.groupby("year")["amount_m"].sum()
+    assert (spend <= funding.reindex(spend.index) + 1e-6).all()
+    by_service = res.allocation.groupby("service_id")["spend_m"].sum()
+    assert (by_service > 0).all()
+    assert any("low-certainty evidence" in w for w in res.warnings)
+
+
+def test_template_has_the_evidence_sheet_with_units_and_a_certainty_drop_down(tmp_path):
+    from openpyxl import load_workbook
+
+    from budgetopt.data.template import write_template
+
+    ws = load_workbook(write_template(tmp_path / "t.xlsx"))["evidence"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["service_id", "metric_id", "unit_cost_gbp"]
+    assert "Unit: £." in ws.cell(row=2, column=3).value
+    rules = {str(dv.sqref).split(":")[0][0]: dv for dv in ws.data_validations.dataValidation}
+    assert rules["J"].formula1 == '"high,moderate,low"'  # certainty
+    assert (rules["C"].operator, rules["C"].formula1) == ("greaterThan", "0.0")  # unit cost
+    assert (rules["E"].operator, rules["E"].formula2) == ("between", "1.0")  # coverage

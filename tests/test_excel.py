@@ -467,3 +467,22 @@ def test_ids_differing_by_case_or_holding_wildcards_keep_the_checklist_green(tmp
     for src, amount in spent.items():
         assert by_name[(f"Spend from {src} within its income", "2026/27")] == pytest.approx(
             amount, abs=0.01)
+
+
+def test_the_workbook_colours_and_names_sectors_as_the_app_does(book, solved):
+    """One palette and one sector-label map: the workbook's sector chart has the app's
+    baseline grey and plan blue, and its sector names are the app's and the JSON's."""
+    from budgetopt.reports import charts, palette
+
+    _, _, res = solved
+    app = charts.spend_by_sector(res.allocation)
+    ws = load_workbook(book)["Trade-offs"]
+    sector = ws._charts[0]
+    fills = [getattr(c, "val", c) for c in
+             (s.graphicalProperties.solidFill.srgbClr for s in sector.series)]
+    assert fills == [palette.excel_rgb(bar.marker.color) for bar in app.data]
+    names = [ws.cell(row=r, column=1).value for r in range(4, 12)]
+    assert names == [palette.sector_label(s) for s in
+                     res.allocation.groupby("sector", sort=False).size().index]
+    assert list(app.data[0].x) == [charts.plain(n) for n in names]
+    assert charts.sector_label is palette.sector_label

@@ -247,27 +247,111 @@ def test_a_store_from_a_newer_budgetopt_is_refused(store_url, example):
         Store(store_url)
 
 
-def test_an_older_store_is_upgraded_by_its_migrations(store_url, example, monkeypatch):
+V1_STORE = ROOT / "tests" / "data" / "store-v1.sqlite"
+"""A store made by budgetopt's schema version 1 (before Alembic): 'Plan A' on the tiny data
+set, approved after being proposed."""
+V1_TABLES = ("budgetopt_meta", "budgetopt_datasets", "budgetopt_scenarios",
+             "budgetopt_status_changes")
+
+
+def _v1_store(url: str) -> None:
+    """At `url`, the schema-1 store of :data:`V1_STORE` as the previous budgetopt made it: the
+    tables and triggers of revision 0001, no Alembic version table, every row copied."""
+    source = create_engine(f"sqlite:///{V1_STORE}")
+    target = create_engine(url)
+    with target.begin() as conn:
+        store_mod._alembic(conn, "0001")
+        conn.execute(text(f"DROP TABLE {store_mod.VERSION_TABLE}"))
+        with source.connect() as old:
+            for name in V1_TABLES:
+                table = store_mod.metadata.tables[name]
+                rows = [dict(r) for r in old.execute(table.select()).mappings()]
+                conn.execute(table.insert(), rows)
+        if conn.dialect.name == "postgresql":  # ids were copied: move the sequences on
+            for name in ("budgetopt_scenarios", "budgetopt_status_changes"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                  f"(SELECT max(id) FROM {name}))"))
+    source.dispose()
+    target.dispose()
+
+
+def _schema_version(url: str) -> tuple[str, str | None]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        meta = conn.execute(text("SELECT value FROM budgetopt_meta WHERE key = "
+                                 "'schema_version'")).scalar()
+        alembic = conn.execute(text(f"SELECT version_num FROM {store_mod.VERSION_TABLE}")
+                               ).scalar()
+    engine.dispose()
+    return meta, alembic
+
+
+def _approved_plan_a_is_intact(store: Store) -> None:
+    sc = store.get("Plan A@1")
+    assert (sc.version, sc.author, sc.note) == (1, "finance lead", "made by schema version 1")
+    assert [h["status"] for h in sc.history] == ["draft", "proposed", "approved"]
+    assert sc.results().optimal and store.dataset(sc.data_hash).inputs() is not None
+
+
+def test_the_schema_1_store_file_is_what_version_1_made(tmp_path):
+    """The fixture is a real schema-1 file: its tables and triggers are revision 0001's."""
+    def ddl(path: Path) -> set[str]:
+        with sqlite3.connect(path) as conn:
+            return {" ".join(r[0].split()) for r in conn.execute(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE "
+                "'budgetopt_alembic%'")}
+
+    made = tmp_path / "made.db"
+    _v1_store(f"sqlite:///{made}")
+    assert ddl(made) == ddl(V1_STORE)
+
+
+def test_a_store_made_by_the_previous_schema_is_upgraded_by_alembic(store_url, example):
+    if store_url.startswith("sqlite"):  # the very file schema 1 wrote
+        path = Path(store_url.removeprefix("sqlite:///"))
+        path.write_bytes(V1_STORE.read_bytes())
+    else:
+        _v1_store(store_url)
+    with pytest.raises(DBAPIError):  # the old tables exist, the old store has no Alembic table
+        _schema_version(store_url)
+    with Store(store_url) as store:
+        _approved_plan_a_is_intact(store)
+        assert store.save("Plan A", example["content"], example["policy"], [],
+                          example["base"]).version == 2
+    assert _schema_version(store_url) == (str(store_mod.SCHEMA_VERSION),
+                                          f"{store_mod.SCHEMA_VERSION:04d}")
+    with Store(store_url) as store:  # a second open finds it upgraded already
+        _approved_plan_a_is_intact(store)
+    _nothing_can_be_removed(store_url)
+
+
+def test_a_new_store_is_at_the_newest_revision(store_url):
+    Store(store_url).close()
+    assert _schema_version(store_url) == (str(store_mod.SCHEMA_VERSION),
+                                          f"{store_mod.SCHEMA_VERSION:04d}")
+
+
+def _nothing_can_be_removed(url: str) -> None:
+    engine = create_engine(url)
+    verbs = ["DELETE FROM {t}", "UPDATE {t} SET created_at = created_at"]
+    if engine.dialect.name == "postgresql":
+        verbs += ["TRUNCATE {t} CASCADE", "TRUNCATE {t}"]
+    for t in ("budgetopt_status_changes", "budgetopt_scenarios", "budgetopt_datasets"):
+        for verb in verbs:
+            verb = verb.replace("created_at", "changed_at") if "status" in t else verb
+            with pytest.raises(DBAPIError, match="immutable|cannot truncate a table referenced"
+                               ), engine.begin() as conn:
+                conn.execute(text(verb.format(t=t)))
+    engine.dispose()
+
+
+def test_truncate_cannot_remove_the_approvals(store_url, example):
     with Store(store_url) as store:
         _save(store, example)
-    ran = []
-
-    def v1_to_v2(conn):
-        conn.execute(text("ALTER TABLE budgetopt_scenarios ADD COLUMN board_paper TEXT"))
-        ran.append(1)
-
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(store_mod.MIGRATIONS, 1, v1_to_v2)
+        store.set_status("Plan A", "approved")
+    _nothing_can_be_removed(store_url)
     with Store(store_url) as store:
-        assert store.get("Plan A").version == 1
-    with Store(store_url):  # a second open finds it upgraded already
-        pass
-    assert ran == [1]
-    engine = create_engine(store_url)
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM budgetopt_meta WHERE key = "
-                                 "'schema_version'")).scalar() == "2"
-    engine.dispose()
+        assert [h["status"] for h in store.get("Plan A").history] == ["draft", "approved"]
 
 
 def test_a_bad_url_is_a_clear_error():

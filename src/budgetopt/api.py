@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
 from budgetopt.data.inputs import Inputs
@@ -24,9 +25,11 @@ from budgetopt.families import presolve_warnings
 from budgetopt.model.build import build_model
 from budgetopt.model.data import ModelData, prepare
 from budgetopt.policy import Policy, apply_overrides, load_policy
-from budgetopt.results.tables import Results, make_results
+from budgetopt.results.tables import Results, binding_rows, make_results
 from budgetopt.results.words import diagnose_infeasibility
 from budgetopt.solve.highs import Compiled, SolveOutcome, compile_model, run
+from budgetopt.solve.ranging import price_ranges
+from budgetopt.solve.tiebreak import tie_break
 
 
 @dataclass
@@ -49,18 +52,54 @@ class Session:
         return run(self.compiled, self.data.policy.solver, load=load)
 
     def results(self, outcome: SolveOutcome | None = None, *, diagnose: bool = True) -> Results:
+        """The results of a solve (of `outcome`, else a fresh one): with a fresh optimal
+        solve of a linear programme, each binding row's one-sided shadow prices and their
+        ranges (:func:`budgetopt.solve.ranging.price_ranges`, from the optimal basis)."""
         t0 = time.perf_counter()
+        fresh = outcome is None
         outcome = outcome or self.solve(load=True)
         timings = {**self.timings, "solve_s": time.perf_counter() - t0}
+        ranges = None
+        if fresh and outcome.ok and not outcome.mip:
+            t1 = time.perf_counter()
+            ranges = price_ranges(self.compiled, outcome, binding_rows(self.compiled, outcome),
+                                  self.data.policy.solver)
+            timings["ranging_s"] = time.perf_counter() - t1
+        unpinned = None
+        if fresh and outcome.ok and self.data.policy.pins:
+            unpinned = unpinned_objective(self.compiled, self.data.policy.solver)
+        if fresh and outcome.ok and self.data.policy.tie_break:
+            t1 = time.perf_counter()
+            outcome = tie_break(self.compiled, self.data, outcome, self.data.policy.solver)
+            timings["tie_break_s"] = time.perf_counter() - t1
+            for v, val in zip(self.compiled.cols, outcome.col_value.tolist()):
+                v.set_value(val, skip_validation=True)
         infeas = None
         if outcome.status == "infeasible" and diagnose:
             infeas = diagnose_infeasibility(self.compiled, self.warnings)
         t1 = time.perf_counter()
         with PauseGC():  # see build()
             res = make_results(self.data, self.compiled, outcome, infeas, self.warnings,
-                               self.overrides, timings)
+                               self.overrides, timings, ranges=ranges,
+                               unpinned_objective=unpinned)
         res.timings["results_s"] = time.perf_counter() - t1
         return res
+
+
+def unpinned_objective(compiled: Compiled, options) -> float | None:
+    """The optimum with every pin lifted (a re-solve from the optimal basis, the pins' rows
+    made free, then put back): what the pins cost is the difference. None if not optimal."""
+    rows = np.array([r for r, info in enumerate(compiled.rows) if info.family == "pins"],
+                    dtype=np.int32)
+    h = compiled.highs
+    basis = h.getBasis()
+    h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
+    try:
+        out = run(compiled, options, load=False)
+    finally:
+        h.changeRowsBounds(len(rows), rows, compiled.row_lower[rows], compiled.row_upper[rows])
+        h.setBasis(basis)
+    return out.objective if out.ok else None
 
 
 def apply_relaxations(compiled: Compiled, policy: Policy) -> None:

@@ -68,3 +68,11 @@ def test_bcf_conditions_need_a_known_source_and_known_services():
     unnamed = problems(lambda: (joint_inputs(), policy(bcf_conditions={"asc_min_m": 1})))
     assert unnamed == [("rules.bcf_conditions: no funding source has bcf_source 'Minimum NHS "
                        "Contribution': name it in rules.bcf_conditions.source")]
+
+
+@case
+def asc_minimum_per_hwb():
+    """Each HWB's adult social care minimum with its uplift (tests/families/test_hwb_bcf.py)."""
+    from tests.families.test_hwb_bcf import asc_minimum_per_board
+
+    return asc_minimum_per_board()

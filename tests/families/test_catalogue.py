@@ -25,6 +25,7 @@ from tests.families import (  # noqa: F401 - imported for their @case models
     test_mhis,
     test_money,
     test_personal_budgets,
+    test_pins,
     test_sector_shares,
     test_segment_order,
     test_targets,

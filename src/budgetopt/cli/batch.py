@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,12 +11,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from budgetopt.cli.common import (
+    EXIT_INTERNAL,
     EXIT_NOT_OPTIMAL,
     EXIT_OPTIMAL,
     err_console,
     guarded,
     out_console,
+    styled,
 )
+
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: the shell's convention (128 + SIGINT)."""
 
 
 def batch(
@@ -29,6 +35,12 @@ def batch(
                                                 "(default: one per core).")] = None,
     local: Annotated[bool, typer.Option("--local", help="Run in this process, without Dask.")
                      ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Solve and save every job again, even "
+                                        "those already saved for this batch.")] = False,
+    job_timeout: Annotated[float | None, typer.Option(
+        "--job-timeout", min=0.001, help="Seconds one job may take: its solve stops there "
+        "(status time_limit); on Dask a job still running after it is stopped and failed.")
+                           ] = None,
     summary: Annotated[Path | None, typer.Option(help="Write the summary table here (.csv or "
                                                  ".xlsx).")] = None,
     db: Annotated[str | None, typer.Option("--db", help="Scenario store (default: "
@@ -37,12 +49,15 @@ def batch(
 ) -> None:
     """Run every job of a manifest on Dask; save each answer in the scenario store.
 
-    Jobs already in the store with the same inputs are skipped (resume after a crash). Exit 0
-    when every job is optimal, 1 when any failed or is not optimal (each with its reason).
+    Jobs already saved for this batch from the same inputs by the same budgetopt and HiGHS
+    are skipped (resume after a crash; --force runs them again). Exit 0 when every job is
+    optimal, 1 when any failed or is not optimal (each with its reason), 2 for a bad manifest
+    or a batch already running, 3 when the batch could not finish (N of M saved; re-run to
+    resume), 130 on Ctrl-C.
     """
 
     def body() -> int:
-        from budgetopt.batch.run import read_manifest, run_batch, write_summary
+        from budgetopt.batch.run import BatchInterrupted, read_manifest, run_batch, write_summary
         from budgetopt.safe import refuse_overwriting_inputs
         from budgetopt.store.db import Store
 
@@ -50,16 +65,14 @@ def batch(
         refuse_overwriting_inputs({"--summary": summary}, [manifest, *(s.data for s in specs),
                                                            *(s.model for s in specs)])
         out = out_console()
-        with Store(db) as store, Progress(
-                TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=err_console(), transient=True) as bar:
-            task = bar.add_task("solving", total=None)
-
-            def tick(done: int, total: int, job: str) -> None:
-                bar.update(task, completed=done, total=total, description=f"solved {job}")
-
-            report = run_batch(manifest, store=store, scheduler=scheduler, workers=workers,
-                               local=local, progress=tick)
+        try:
+            with Store(db) as store, _progress() as tick:
+                report = run_batch(manifest, store=store, scheduler=scheduler, workers=workers,
+                                   local=local, force=force, job_timeout=job_timeout,
+                                   progress=tick)
+        except BatchInterrupted as stop:
+            err_console().print(styled("Stopped:", "bold red", str(stop)))
+            return EXIT_INTERRUPTED if stop.keyboard else EXIT_INTERNAL
         table = Table(title=report.sentence())
         for col in ("job", "status", "objective", "seconds", "scenario", "reason"):
             table.add_column(col, justify="right" if col in ("objective", "seconds") else "left",
@@ -77,6 +90,30 @@ def batch(
         return EXIT_OPTIMAL if all_ok else EXIT_NOT_OPTIMAL
 
     guarded(body, debug)
+
+
+class _progress:
+    """A bar on a terminal; elsewhere (a log, CI) one plain line per job finished."""
+
+    def __enter__(self):
+        self.bar = None
+        if sys.stderr.isatty():
+            self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                                MofNCompleteColumn(), TimeElapsedColumn(),
+                                console=err_console(), transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("solving", total=None)
+        return self.tick
+
+    def tick(self, done: int, total: int, job: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total, description=f"solved {job}")
+        else:
+            err_console().print(f"{done} of {total} solved: {job}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 def register(app: typer.Typer) -> None:

@@ -73,7 +73,8 @@ def solve(
         from budgetopt.results.summary import summary_lines
 
         inputs, policy = load(data, model, set_, outputs={
-            "--json": json_out, "--excel": excel, "--pdf": pdf, "--workbook-pdf": workbook_pdf})
+            "--json": json_out, "--excel": excel, "--pdf": pdf, "--workbook-pdf": workbook_pdf,
+            "--bcf-dir": bcf_dir})
         results = build(inputs, policy, overrides=set_ or []).results()
         analyses = None
         wanted = ((pdf is not None and not no_analyses)
@@ -127,6 +128,9 @@ def validate(
 
 def example(
     directory: Annotated[Path, typer.Argument(help="Folder to write the example into.")],
+    from_evidence: Annotated[bool, typer.Option(
+        "--from-evidence", help="The example with its curves derived from evidence rows (unit "
+        "cost, reach, effect, source, certainty) instead of given bands.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write the example ICS data set (CSV folder and workbook) and a blank template."""
@@ -134,7 +138,7 @@ def example(
     def body() -> int:
         from budgetopt.data.example import write_example
 
-        paths = write_example(directory)
+        paths = write_example(directory, from_evidence=from_evidence)
         for label, path in paths.items():
             print(f"{label}: {path}")
         return 0

@@ -57,7 +57,8 @@ REACH = 0.99
 CERTAINTY_ORDER = {"low": 0, "moderate": 1, "high": 2}
 
 __all__ = ["REACH", "TOLERANCE", "breakpoints", "chord_gap", "derive_bands", "evidence_rows",
-           "low_certainty_services", "smooth_outcome", "with_derived_curves"]
+           "evidence_view", "low_certainty_sources", "smooth_outcome",
+           "with_derived_curves"]
 
 
 def _g(t: float) -> float:
@@ -181,9 +182,50 @@ def evidence_rows(inputs: object) -> pd.DataFrame:
     return ev
 
 
-def low_certainty_services(inputs: object) -> dict[str, str]:
-    """Services with low-certainty evidence behind a curve: service_id -> the metrics."""
+def low_certainty_sources(inputs: object) -> dict[str, str]:
+    """Services with low-certainty evidence: service_id -> "metric: source; …" in words."""
     ev = evidence_rows(inputs)
-    low = ev[ev["certainty"].astype(object) == "low"] if len(ev) else ev
-    return {sid: ", ".join(sorted(group["metric_id"].astype(str)))
-            for sid, group in low.groupby("service_id", sort=True)} if len(low) else {}
+    if not len(ev):
+        return {}
+    low = ev[ev["certainty"].astype(object) == "low"]
+    out: dict[str, str] = {}
+    for sid, group in low.groupby("service_id", sort=True):
+        by_source: dict[str, list[str]] = {}
+        for m, s in zip(group["metric_id"], group["source"], strict=True):
+            by_source.setdefault(s if isinstance(s, str) else "", []).append(str(m))
+        out[sid] = "; ".join(f"{', '.join(ms)}: {s}" if s else ", ".join(ms)
+                             for s, ms in by_source.items())
+    return out
+
+
+def evidence_view(inputs: object) -> pd.DataFrame:
+    """The evidence as a person reads it: readable headers with units, one row per service and
+    metric, the curve it gives, its ceilings, source and certainty (blank: not stated)."""
+    ev = evidence_rows(inputs)
+    services = getattr(inputs, "services", None)
+    names = (dict(zip(services["service_id"], services["name"], strict=True))
+             if services is not None else {})
+
+    def effect(col: str) -> list[float]:
+        return [float(v) if not _blank(v) else float(c)
+                for v, c in zip(ev[col], ev["effect"], strict=True)]
+
+    return pd.DataFrame({
+        "Service id": ev["service_id"].astype(str),
+        "Service": [names.get(s, s) for s in ev["service_id"]],
+        "Metric": ev["metric_id"].astype(str),
+        "Curve": ["derived from this evidence" if d else "given in curves (evidence as source)"
+                  for d in ev["derived"]],
+        "Unit cost £": ev["unit_cost_gbp"].astype(float),
+        "Eligible people": ev["eligible"].astype(float),
+        "Max coverage": ev["max_coverage"].astype(float),
+        "People reachable": ev["people_max"].astype(float),
+        "Effect per person (low)": effect("effect_low"),
+        "Effect per person (central)": ev["effect"].astype(float),
+        "Effect per person (high)": effect("effect_high"),
+        "Ceiling (outcome a year)": ev["ceiling"].astype(float),
+        "Most outcome per £1m": ev["max_per_m"].astype(float),
+        "£m a year to reach 99%": ev["spend_to_reach_m"].astype(float),
+        "Certainty": [c if isinstance(c, str) else "" for c in ev["certainty"]],
+        "Source": [s if isinstance(s, str) else "" for s in ev["source"]],
+    })

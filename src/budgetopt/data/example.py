@@ -434,7 +434,7 @@ def example_notes() -> pd.DataFrame:
     return example_tables()["notes"]
 
 
-def write_example(directory: str | Path) -> dict[str, Path]:
+def write_example(directory: str | Path, *, from_evidence: bool = False) -> dict[str, Path]:
     """Write the example ICS and a blank template into `directory`.
 
     Parameters
@@ -442,6 +442,9 @@ def write_example(directory: str | Path) -> dict[str, Path]:
     directory : str or pathlib.Path
         Created if missing. Receives ``example/`` (CSV folder), ``example.xlsx`` (the same
         data set as one workbook, with a notes sheet) and ``template.xlsx`` (blank).
+    from_evidence : bool, default False
+        Write the example with its curves derived from evidence rows instead
+        (:func:`budgetopt.data.example_evidence.example_from_evidence`).
 
     Returns
     -------
@@ -452,7 +455,12 @@ def write_example(directory: str | Path) -> dict[str, Path]:
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    tables = example_tables()
+    if from_evidence:
+        from budgetopt.data.example_evidence import example_from_evidence
+
+        tables = example_from_evidence()
+    else:
+        tables = example_tables()
     return {"csv": write_dataset(tables, out / "example"),
             "xlsx": write_dataset(tables, out / "example.xlsx"),
             "template": write_template(out / "template.xlsx")}

@@ -16,12 +16,14 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from budgetopt.data.schema import TABLES
@@ -33,6 +35,12 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 """Largest input file read (bytes). A real data set is a few hundred kB."""
 
+MAX_ROWS = 1_048_576
+"""Most rows a table may have, header included (Excel's own limit for a sheet): a file with
+more is refused before it is parsed further."""
+MAX_COLUMNS = 1_000
+"""Most columns a table may have; a value further right is refused (a stray styled cell at
+the sheet's far corner, XFD1048576, costs nothing: only cells holding a value are read)."""
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _EXPANSION_LIMIT = 20
 """A workbook is a zip archive: refuse one whose contents expand beyond this many times
@@ -57,6 +65,9 @@ class RawTable:
     name: str
     where: str
     frame: pd.DataFrame
+    reported: frozenset[tuple[int, str]] = frozenset()
+    """Cells (row, column) already reported while reading (a control character, a formula
+    with no saved value): validation treats them as failed without a second message."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,8 @@ class RawData:
     tables : dict[str, RawTable]
         The known tables found, by table name. Missing tables are simply absent.
     ignored : tuple[str, ...]
-        Names of files or sheets that are not a known table (e.g. ``"Notes"``).
+        Names of files or sheets that are not a known table (e.g. ``"Notes"``), and hidden
+        sheets (never read, whatever their name).
     problems : tuple[Problem, ...]
         Problems found while reading that do not stop the rest of the data set being read
         (a duplicated header, a row with more cells than headers); validation reports them
@@ -87,6 +99,11 @@ class RawData:
     tables: dict[str, RawTable] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Plain-English notes about what was read (a hidden sheet that was not), shown as
+    warnings."""
+    hidden: tuple[str, ...] = ()
+    """Hidden sheets of a workbook (not read)."""
 
     def where(self, table: str) -> str:
         """The label a table has (or would have) in messages."""
@@ -152,6 +169,8 @@ def cell_text(value: object) -> str | None:
     """
     if value is None:
         return None
+    if isinstance(value, NoCachedValue):
+        return value  # reported by the reader, kept to be named
     if isinstance(value, bool):
         text = "TRUE" if value else "FALSE"
     elif isinstance(value, int):
@@ -168,12 +187,72 @@ def cell_text(value: object) -> str | None:
     return text or None
 
 
+class NoCachedValue(str):
+    """A workbook formula with no saved result (the file was written by a program that does
+    not calculate, and never opened in Excel): the text is the formula."""
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters (NUL, vertical tab from Word, ESC, …): not text a person typed, and
+not allowed in a workbook. Tab, line feed and carriage return are."""
+_UNREADABLE = "\ufffd"
+
+
+def _char_name(ch: str) -> str:
+    import unicodedata
+
+    names = {"\x00": "NUL", "\x0b": "vertical tab", "\x0c": "form feed", "\x1b": "ESC",
+             "\x7f": "DEL"}
+    return f"U+{ord(ch):04X} {names.get(ch) or unicodedata.name(ch, 'control character')}"
+
+
+def _text_problem(text: str) -> str | None:
+    """What is wrong with a cell's text as read, or None."""
+    found = _CONTROL.search(text)
+    if found:
+        return (f"the text holds a control character ({_char_name(found.group())}) at "
+                f"position {found.start() + 1}, often pasted from Word or another program: "
+                "delete it")
+    if _UNREADABLE in text:
+        return (f"the text holds U+FFFD (\ufffd) at position {text.index(_UNREADABLE) + 1}: a "
+                "character that could not be read, usually a file saved in one encoding "
+                "and read in another: save the file as CSV UTF-8, or retype the character")
+    return None
+
+
+def _check_texts(frame: pd.DataFrame, where: str, problems: list[Problem],
+                 reported: set[tuple[int, str]]) -> None:
+    """Name each cell whose text cannot be right (a column at a time, each distinct text
+    checked once)."""
+    rows = frame.index.to_numpy()
+    for column in frame.columns:
+        codes, uniques = pd.factorize(frame[column].to_numpy(dtype=object))
+        bad = {i: why for i, u in enumerate(uniques.tolist())
+               if (why := (_NO_VALUE_WHY if isinstance(u, NoCachedValue)
+                           else _text_problem(u))) is not None}
+        if not bad:
+            continue
+        for pos in np.flatnonzero(np.isin(codes, list(bad))).tolist():
+            text = uniques[codes[pos]]
+            problems.append(Problem(where, bad[codes[pos]], row=int(rows[pos]), column=column,
+                                    value=str(text)))
+            reported.add((int(rows[pos]), column))
+
+
+_NO_VALUE_WHY = ("the cell holds a formula with no saved result (the workbook was written by "
+                 "a program that does not calculate): open it in Excel and save it, or type "
+                 "the value")
+
+
 def _frame(rows: Iterable[tuple[int, Sequence[object]]], where: str,
-           problems: list[Problem]) -> pd.DataFrame:
+           problems: list[Problem], reported: set[tuple[int, str]] | None = None
+           ) -> pd.DataFrame:
     """Rows ``(spreadsheet row, cells)`` with the header first -> a text frame.
 
     Blank header cells and the cells under them are dropped (Excel's trailing empty
-    columns); a repeated header keeps its first column and is reported.
+    columns); a repeated header keeps its first column and is reported. Cells whose text
+    cannot be right (control characters, U+FFFD, a formula with no saved result) are
+    reported and added to `reported`.
     """
     it = iter(rows)
     header_row = next(it, None)
@@ -196,7 +275,7 @@ def _frame(rows: Iterable[tuple[int, Sequence[object]]], where: str,
     records: list[list[str | None]] = []
     numbers: list[int] = []
     for number, cells in it:
-        texts = [cell_text(v) for v in cells]
+        texts = [(v.strip() or None) if type(v) is str else cell_text(v) for v in cells]
         if not any(texts) or (texts and (texts[0] or "").startswith(COMMENT_MARK)):
             continue  # blank, or a note row (the template's column descriptions)
         extra = [t for t in texts[len(header):] if t is not None]
@@ -207,8 +286,10 @@ def _frame(rows: Iterable[tuple[int, Sequence[object]]], where: str,
         texts += [None] * (len(header) - len(texts))
         records.append([texts[i] for i in keep.values()])
         numbers.append(number)
-    return pd.DataFrame(records, columns=list(keep), index=pd.Index(numbers, name="row"),
-                        dtype=object)
+    frame = pd.DataFrame(records, columns=list(keep), index=pd.Index(numbers, name="row"),
+                         dtype=object)
+    _check_texts(frame, where, problems, reported if reported is not None else set())
+    return frame
 
 
 def _check_size(path: Path, max_bytes: int) -> None:
@@ -232,23 +313,78 @@ def _claim(found: dict[str, str], table: str, name: str, where: str,
 # -- CSV folder ----------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without Excel's byte-order mark), else Windows-1252 (Excel's 'CSV')."""
+def _decode(data: bytes, name: str) -> str:
+    """UTF-8 (with or without Excel's byte-order mark), else Windows-1252 (Excel's 'CSV').
+
+    A UTF-16 file (Excel's "Unicode Text") is refused with one message: read as either of
+    those it would be hundreds of garbled problems. Bytes Windows-1252 does not define read as
+    U+FFFD, which the reader then names cell by cell.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) >= 4 and data[1:4:2] == b"\0\0"
+                                                   or data[0:4:2] == b"\0\0"):
+        raise InputError.single(name, "the file is saved as UTF-16 (Excel's 'Unicode Text'), "
+                                "not as CSV: in Excel use Save As > 'CSV UTF-8 (Comma "
+                                "delimited)'")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
 
 
-def _read_csv(path: Path, max_bytes: int, problems: list[Problem]) -> pd.DataFrame:
+_FIELD_LIMIT = csv.field_size_limit()
+"""The longest value a CSV cell may hold (131,072 characters)."""
+
+
+def _csv_rows(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """The records of a CSV file, numbered 1, 2, … (header = 1); each error names its row.
+
+    A quote that is opened and not closed makes the rest of the file (or everything up to the
+    next stray quote) one value: that is refused with one message at the row and column where
+    the quote opens, since nothing after it can be trusted.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    width = 0
+    line = 1  # the physical line the next record starts on
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            number = len(rows) + 1
+            if "field larger" in str(e):
+                why = (f"a value is longer than {_FIELD_LIMIT:,} characters, the most one cell "
+                       "may hold: is a quote (\") not closed?")
+            else:
+                why = f"this row cannot be read as CSV ({e})"
+            raise InputError.single(name, f"row {number} (line {line}): {why}") from None
+        number = len(rows) + 1
+        if number == 1:
+            width = len(cells)
+        if number > MAX_ROWS:
+            raise InputError.single(name, f"the file has more than {MAX_ROWS:,} rows, the most "
+                                    "a table may have (Excel's own limit for a sheet)")
+        for i, cell in enumerate(cells):
+            if "\n" in cell and any(part.count(",") >= max(width - 1, 1)
+                                     for part in cell.split("\n")[1:]):
+                column = f" (column {i + 1})"
+                raise InputError.single(name, f"row {number} (line {line}){column}: a quote "
+                                        "(\") opens a value that runs on over "
+                                        f"{cell.count(chr(10)) + 1} lines, taking in the rows "
+                                        "below it: close the quote, or remove it")
+        rows.append((number, cells))
+        line = reader.line_num + 1
+    return rows
+
+
+def _read_csv(path: Path, max_bytes: int, problems: list[Problem]) -> RawTable:
     _check_size(path, max_bytes)
     with path.open("rb") as fh:
-        text = _decode(fh.read())
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as e:
-        raise InputError.single(path.name, f"this is not a readable CSV file ({e})") from None
-    return _frame(enumerate(rows, start=1), path.name, problems)
+        text = _decode(fh.read(), path.name)
+    reported: set[tuple[int, str]] = set()
+    frame = _frame(_csv_rows(text, path.name), path.name, problems, reported)
+    return RawTable(path.stem.strip().lower(), path.name, frame, frozenset(reported))
 
 
 def _read_folder(folder: Path, max_bytes: int) -> RawData:
@@ -263,7 +399,7 @@ def _read_folder(folder: Path, max_bytes: int) -> RawData:
         if table not in TABLES:
             ignored.append(f.name)
         elif _claim(found, table, f.name, folder.name, problems):
-            tables[table] = RawTable(table, f.name, _read_csv(f, max_bytes, problems))
+            tables[table] = _read_csv(f, max_bytes, problems)
     return RawData(str(folder), folder.name, False, tables, tuple(ignored), tuple(problems))
 
 
@@ -295,7 +431,9 @@ def read_frames(frames: Mapping[str, pd.DataFrame], label: str) -> RawData:
                 *((i + 2, [None if _blank(v) else v for v in rec])
                   for i, rec in enumerate(frame.itertuples(index=False, name=None)))]
         where = f"{label} › {table}"
-        tables[table] = RawTable(table, where, _frame(rows, where, problems))
+        reported: set[tuple[int, str]] = set()
+        frame = _frame(rows, where, problems, reported)
+        tables[table] = RawTable(table, where, frame, frozenset(reported))
     return RawData(label, label, True, tables, tuple(ignored), tuple(problems))
 
 
@@ -333,31 +471,100 @@ def _open_workbook(path: Path, max_bytes: int) -> Workbook:
         raise InputError.single(path.name, f"{not_xlsx}: {type(e).__name__}") from None
 
 
+def _sheet_rows(ws: object, where: str, problems: list[Problem]
+                ) -> Iterator[tuple[int, list[object]]]:
+    """``(row number, values)`` of a sheet's rows that hold a value, row 1 (the header) first.
+
+    Only the cells the sheet holds are read, each row up to its last value: a sheet whose
+    stated size is 1,048,576 rows by 16,384 columns because of one styled cell costs what
+    its data costs. More than :data:`MAX_ROWS` rows with values is refused; a value beyond
+    column :data:`MAX_COLUMNS` is reported once and not read.
+    """
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element):  # type: ignore[no-untyped-def]
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["value"] = NoCachedValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            return cell
+
+    wb = ws.parent  # type: ignore[attr-defined]
+    header_done = False
+    count = 0
+    beyond = False
+    with ws._get_source() as src:  # type: ignore[attr-defined]
+        parser = Parser(src, ws._shared_strings, data_only=True,  # type: ignore[attr-defined]
+                        epoch=wb.epoch, date_formats=wb._date_formats,
+                        timedelta_formats=wb._timedelta_formats)
+        for number, cells in parser.parse():
+            filled = [(c["column"], c["value"]) for c in cells if c["value"] is not None]
+            if not header_done:
+                header_done = True
+                if number != 1:
+                    yield 1, []
+            elif not filled:
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                raise InputError.single(where, f"the sheet has more than {MAX_ROWS:,} rows "
+                                        "with data, the most a table may have")
+            far = [(c, v) for c, v in filled if c > MAX_COLUMNS]
+            if far and not beyond:
+                beyond = True
+                problems.append(Problem(where, f"a value in column {get_column_letter(far[0][0])}"
+                                        f", beyond the {MAX_COLUMNS:,} columns a table may "
+                                        "have: move or delete it", row=number,
+                                        value=cell_text(far[0][1])))
+            width = max((c for c, _ in filled if c <= MAX_COLUMNS), default=0)
+            values: list[object] = [None] * width
+            for column, value in filled:
+                if column <= width:
+                    values[column - 1] = value
+            yield number, values
+    if not header_done:
+        yield 1, []
+
+
 def _read_workbook(path: Path, max_bytes: int) -> RawData:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     found: dict[str, str] = {}
     ignored: list[str] = []
+    hidden: list[str] = []
+    notes: list[str] = []
     wb = _open_workbook(path, max_bytes)
     try:
         for ws in wb.worksheets:
             table = ws.title.strip().lower()
+            if getattr(ws, "sheet_state", "visible") != "visible":
+                hidden.append(ws.title)
+                ignored.append(ws.title)
+                if table in TABLES:
+                    notes.append(f"{path.name} › {ws.title}: the sheet is hidden, so it is not "
+                                 "read: unhide it (Format > Hide & Unhide) to use it")
+                continue
             if table not in TABLES:
                 ignored.append(ws.title)
                 continue
             where = f"{path.name} › {table}"
             if not _claim(found, table, ws.title, path.name, problems):
                 continue
+            reported: set[tuple[int, str]] = set()
             try:
-                rows = enumerate(ws.iter_rows(values_only=True), start=1)
-                frame = _frame(rows, where, problems)
+                frame = _frame(_sheet_rows(ws, where, problems), where, problems, reported)
+            except InputError:
+                raise
             except Exception as e:  # noqa: BLE001 - a damaged sheet, reported as such
                 raise InputError.single(where, "the sheet cannot be read (the workbook may be "
                                         f"damaged): {type(e).__name__}") from None
-            tables[table] = RawTable(table, where, frame)
+            tables[table] = RawTable(table, where, frame, frozenset(reported))
     finally:
         wb.close()
-    return RawData(str(path), path.name, True, tables, tuple(ignored), tuple(problems))
+    return RawData(str(path), path.name, True, tables, tuple(ignored), tuple(problems),
+                   tuple(notes), tuple(hidden))
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "RawData", "RawTable", "cell_text", "read_tables"]
+__all__ = ["DEFAULT_MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "RawData", "RawTable", "cell_text",
+           "read_tables"]

@@ -33,6 +33,19 @@ def _describe(col: Column) -> str:
     return " ".join(parts)
 
 
+def _limits(col: Column) -> tuple[str, dict[str, str], str] | None:
+    """The data-validation rule of a number column's bounds: operator, formulas, words."""
+    if col.above is not None:
+        return "greaterThan", {"formula1": str(col.above)}, f"more than {col.above:g}"
+    if col.minimum is not None and col.maximum is not None:
+        return ("between", {"formula1": str(col.minimum), "formula2": str(col.maximum)},
+                f"from {col.minimum:g} to {col.maximum:g}")
+    if col.minimum is not None:
+        return ("greaterThanOrEqual", {"formula1": str(col.minimum)},
+                f"of at least {col.minimum:g}")
+    return None
+
+
 def _choice_list(col: Column) -> str | None:
     if col.kind == "bool":
         return "yes,no"
@@ -68,12 +81,12 @@ def _add_sheet(wb, table: Table, lists) -> None:
                                 error=f"Choose a value of {col.name} from the list.")
             dv.add(f"{letter}3:{letter}{INPUT_ROWS + 2}")
             ws.add_data_validation(dv)
-        elif col.kind in ("number", "integer") and col.minimum is not None:
+        elif col.kind in ("number", "integer") and _limits(col) is not None:
             kind = "whole" if col.kind == "integer" else "decimal"
-            dv = DataValidation(type=kind, operator="greaterThanOrEqual",
-                                formula1=str(col.minimum), allow_blank=True,
+            operator, formulas, words = _limits(col)
+            dv = DataValidation(type=kind, operator=operator, allow_blank=True,
                                 showErrorMessage=True, errorTitle=col.name,
-                                error=f"{col.name} is a number of at least {col.minimum:g}.")
+                                error=f"{col.name} is a number {words}.", **formulas)
             dv.add(f"{letter}3:{letter}{INPUT_ROWS + 2}")
             ws.add_data_validation(dv)
     ws.row_dimensions[2].height = 75

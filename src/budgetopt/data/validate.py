@@ -35,15 +35,16 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import itertools
 import json
 import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from budgetopt.data.evidence import with_derived_curves
@@ -55,6 +56,10 @@ from budgetopt.errors import InputError, Problem
 Nonconcave = Literal["reject", "milp"]
 Record = dict[str, Any]
 """One parsed row: column -> typed value, ``None`` (blank, no default) or :data:`INVALID`."""
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 class _Invalid:
@@ -74,34 +79,88 @@ INVALID = _Invalid()
 class ParsedTable:
     """A table whose cells are typed values, ``None`` (blank, no default) or :data:`INVALID`.
 
+    Held column by column, so the rules can check a whole column at once: ``values`` has one
+    array per schema column (float64 for numbers, blank = NaN; object otherwise) and
+    ``invalid`` marks the cells that failed their own check (their value is meaningless).
+
     Attributes
     ----------
     spec : Table
         Its schema.
     where : str
         File or sheet label for messages.
-    records : list of (int, dict)
-        ``(spreadsheet row, {column: value})`` for every schema column (absent optional
-        columns hold their default).
+    numbers : numpy.ndarray
+        The spreadsheet row of each row (int64).
+    values : dict of str to numpy.ndarray
+        Every schema column (absent optional columns hold their default).
+    invalid : dict of str to numpy.ndarray
+        Boolean per column: the cell failed its own check (or its required column is absent).
     """
 
     spec: Table
     where: str
-    records: list[tuple[int, Record]]
+    numbers: np.ndarray
+    values: dict[str, np.ndarray]
+    invalid: dict[str, np.ndarray]
+    cache: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def valid(self, *columns: str) -> np.ndarray:
+        """Boolean mask of the rows whose `columns` all passed their cell checks."""
+        ok = np.ones(len(self), dtype=bool)
+        for c in columns:
+            ok &= ~self.invalid[c]
+        return ok
+
+    def column(self, name: str) -> list[object]:
+        """One column as Python values: blank number cells are ``None``, failed cells
+        :data:`INVALID`."""
+        values = self.values[name]
+        out: list[object] = values.tolist()
+        if values.dtype.kind == "f":
+            for i in np.flatnonzero(np.isnan(values)).tolist():
+                out[i] = None  # NaN = blank
+        for i in np.flatnonzero(self.invalid[name]).tolist():
+            out[i] = INVALID
+        return out
+
+    @property
+    def records(self) -> list[tuple[int, Record]]:
+        """``(spreadsheet row, {column: value})`` for every row (a row at a time: for rules
+        that are clearer so; the built-in ones work on whole columns)."""
+        names = list(self.values)
+        columns = [self.column(c) for c in names]
+        return [(row, dict(zip(names, cells, strict=True)))
+                for row, *cells in zip(self.numbers.tolist(), *columns, strict=True)]
 
     def rows(self, *columns: str) -> Iterator[tuple[int, tuple[object, ...]]]:
         """``(row, values)`` of the rows whose `columns` all passed their cell checks."""
-        for row, rec in self.records:
-            values = tuple(rec[c] for c in columns)
-            if not any(v is INVALID for v in values):
-                yield row, values
+        keep = self.valid(*columns)
+        cols = [[v for v, k in zip(self.column(c), keep, strict=True) if k] for c in columns]
+        numbers = self.numbers[keep].tolist()
+        yield from zip(numbers, zip(*cols, strict=True), strict=True) if cols else (
+            (n, ()) for n in numbers)
+
+    def distinct(self, column: str) -> set[object]:
+        """The valid values of `column`."""
+        return set(self.first_rows(column))
 
     def first_rows(self, column: str) -> dict[object, int]:
         """Each valid value of `column` with the first row it appears in."""
-        first: dict[object, int] = {}
-        for row, (value,) in self.rows(column):
-            first.setdefault(value, row)
-        return first
+        keep = self.valid(column)
+        values = self.values[column]
+        if values.dtype.kind == "f":
+            first: dict[object, int] = {}
+            kept = [v for v, k in zip(self.column(column), keep, strict=True) if k]
+            for value, row in zip(kept, self.numbers[keep].tolist(), strict=True):
+                first.setdefault(value, row)
+            return first
+        codes, uniques = pd.factorize(values[keep], use_na_sentinel=False)
+        _, at = np.unique(codes, return_index=True)
+        found = [None if _blank(u) else u for u in uniques.tolist()]  # a blank comes back NaN
+        return dict(zip(found, self.numbers[keep][at].tolist(), strict=True))
 
 
 @dataclass
@@ -298,6 +357,8 @@ def check_tables_present(raw: RawData, report: Report) -> None:
                    else f"add {table.name}.csv to the folder")
             near = _near_miss(table.name, ignored, cutoff=0.6)
             hint = f" (is '{near}' meant to be it? Rename it)" if near else ""
+            if near in raw.hidden:
+                hint = f" (the sheet '{near}' is hidden: unhide it to use it)"
             report.problem(raw.label, f"the required table '{table.name}' is missing: {add}"
                            f"{hint}")
 
@@ -307,9 +368,73 @@ def check_ignored_tables(raw: RawData, report: Report) -> None:
     ignored = _ignored_by_stem(raw)
     for table in TABLES.values():
         near = _near_miss(table.name, ignored, cutoff=0.8)
-        if near and not table.required and table.name not in raw.tables:
+        if near and near not in raw.hidden and not table.required \
+                and table.name not in raw.tables:
             report.warn(raw.label, f"'{near}' is not a table budgetopt reads, so it is "
                         f"ignored (did you mean '{table.name}'?)")
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+"""A number as a plain decimal (the common case, read without the per-cell parser)."""
+
+
+def _blank_column(col: Column, n: int) -> np.ndarray:
+    """`n` cells of `col`'s default (an optional column that is absent)."""
+    if col.kind == "number":
+        return np.full(n, np.nan if col.default is None else col.default, dtype=float)
+    out = np.empty(n, dtype=object)
+    out[:] = [col.default] * n
+    return out
+
+
+def _parse_uniques(uniques: list[object], col: Column) -> tuple[list[object], list[str | None]]:
+    """Each distinct text of a column -> (value, error message or None); :func:`parse_cell`
+    decides everything but the plain decimals of a number column, read here in one pass."""
+    values: list[object] = [None] * len(uniques)
+    errors: list[str | None] = [None] * len(uniques)
+    slow = range(len(uniques))
+    if col.kind == "number":
+        fast = [i for i, u in enumerate(uniques)
+                if isinstance(u, str) and _PLAIN_NUMBER.fullmatch(u)]
+        numbers = np.array([float(uniques[i]) for i in fast], dtype=float)  # type: ignore[arg-type]
+        ok = np.isfinite(numbers)
+        for attr, outside, _ in _BOUNDS:  # the same bounds as check_bounds
+            limit = getattr(col, attr)
+            if limit is not None:
+                ok &= ~outside(numbers, limit)
+        for i, value, good in zip(fast, numbers.tolist(), ok.tolist(), strict=True):
+            if good:
+                values[i] = value
+        done = {i for i, good in zip(fast, ok.tolist(), strict=True) if good}
+        slow = [i for i in range(len(uniques)) if i not in done]  # type: ignore[assignment]
+    for i in slow:
+        try:
+            values[i] = parse_cell(uniques[i], col)  # type: ignore[arg-type]
+        except CellError as e:
+            errors[i] = str(e)
+    return values, errors
+
+
+def _parse_column(texts: np.ndarray, col: Column
+                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+    """A column's texts -> (typed values, failed-cell mask, [(position, message)]).
+
+    Each distinct text is parsed once (a column of 100,000 cells holds far fewer texts).
+    """
+    codes, found = pd.factorize(texts, use_na_sentinel=True)
+    uniques = [*found.tolist(), None]  # the last one stands for a blank cell
+    codes = np.where(codes < 0, len(uniques) - 1, codes)
+    values, errors = _parse_uniques(uniques, col)
+    failed = np.array([e is not None for e in errors], dtype=bool)
+    if col.kind == "number":
+        table = np.array([np.nan if v is None or failed[i] else v
+                          for i, v in enumerate(values)], dtype=float)
+    else:
+        table = np.empty(len(values), dtype=object)
+        table[:] = values
+    bad = failed[codes]
+    messages = [(int(i), errors[codes[i]] or "") for i in np.flatnonzero(bad).tolist()]
+    return table[codes], bad, messages
 
 
 def _parse_table(raw: RawTable, report: Report) -> ParsedTable:
@@ -327,21 +452,26 @@ def _parse_table(raw: RawTable, report: Report) -> ParsedTable:
         elif hint:
             report.warn(raw.where, f"the optional column '{col.name}' is absent, so its "
                         f"default is used{hint}", row=1)
-    records: list[tuple[int, Record]] = []
-    for row, cells in zip(raw.frame.index, raw.frame.to_dict("records"), strict=True):
-        rec: Record = {}
-        for col in spec.columns:
-            if col.name not in present:
-                rec[col.name] = INVALID if col.required else col.default
-                continue
-            text = cells[col.name]
-            try:
-                rec[col.name] = parse_cell(text, col)
-            except CellError as e:
-                report.problem(raw.where, str(e), row=int(row), column=col.name, value=text)
-                rec[col.name] = INVALID
-        records.append((int(row), rec))
-    return ParsedTable(spec, raw.where, records)
+    n = len(raw.frame)
+    numbers = np.asarray(raw.frame.index, dtype=np.int64)
+    values: dict[str, np.ndarray] = {}
+    invalid: dict[str, np.ndarray] = {}
+    found: list[tuple[int, int, Problem]] = []
+    for k, col in enumerate(spec.columns):
+        if col.name not in present:
+            values[col.name] = _blank_column(col, n)
+            invalid[col.name] = np.full(n, col.required, dtype=bool)
+            continue
+        texts = raw.frame[col.name].to_numpy(dtype=object)
+        values[col.name], invalid[col.name], messages = _parse_column(texts, col)
+        seen = {row for row, column in raw.reported if column == col.name}
+        if seen:  # already reported by the reader: failed, without a second message
+            invalid[col.name] |= np.isin(numbers, list(seen))
+        found += [(i, k, Problem(raw.where, message, row=int(numbers[i]), column=col.name,
+                                 value=texts[i])) for i, message in messages
+                  if int(numbers[i]) not in seen]
+    report.problems.extend(p for _, _, p in sorted(found, key=lambda f: (f[0], f[1])))
+    return ParsedTable(spec, raw.where, numbers, values, invalid)
 
 
 # -- rules across rows and tables ----------------------------------------------------------
@@ -351,27 +481,45 @@ def check_required_tables_have_rows(tables: Tables, report: Report) -> None:
     """A required table that is present has at least one row."""
     evidence = tables.get("evidence")
     for t in tables.values():
-        if t.spec.name == "curves" and evidence is not None and evidence.records:
+        if t.spec.name == "curves" and evidence is not None and len(evidence):
             continue  # every curve may be derived from evidence
-        if t.spec.required and not t.records:
+        if t.spec.required and not len(t):
             report.problem(t.where, f"the table has no rows: the {t.spec.name} table needs at "
                            "least one")
+
+
+def _group_codes(t: ParsedTable, columns: tuple[str, ...], mask: np.ndarray) -> np.ndarray:
+    """A code per masked row for its combination of `columns` (0, 1, … in order of first
+    appearance; blank cells are a value like any other)."""
+    codes = np.zeros(int(mask.sum()), dtype=np.int64)
+    for c in columns:
+        part, uniques = pd.factorize(t.values[c][mask], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * len(uniques) + part, use_na_sentinel=False)
+    return codes.astype(np.int64)
 
 
 def check_unique_keys(tables: Tables, report: Report) -> None:
     """Each table's key (e.g. service_id; service_id, metric_id, year, band) appears once."""
     for t in tables.values():
         key = t.spec.key
-        seen: dict[tuple[object, ...], int] = {}
-        for row, values in t.rows(*key):
-            if values in seen:
-                shown = [(k, v) for k, v in zip(key, values, strict=True) if v is not None]
-                report.problem(t.where, f"duplicate {', '.join(k for k, _ in shown)}: the same "
-                               f"as row {seen[values]}; each must appear only once", row=row,
-                               column=shown[-1][0],
-                               value=" / ".join(str(v) for _, v in shown))
-            else:
-                seen[values] = row
+        if not key or not len(t):
+            continue
+        mask = t.valid(*key)
+        codes = _group_codes(t, key, mask)
+        _, first = np.unique(codes, return_index=True)
+        repeat = np.ones(len(codes), dtype=bool)
+        repeat[first] = False
+        if not repeat.any():
+            continue
+        rows = t.numbers[mask]
+        keys = [t.values[k][mask] for k in key]
+        for i in np.flatnonzero(repeat).tolist():
+            values = [k[i] for k in keys]
+            shown = [(k, v) for k, v in zip(key, values, strict=True) if v is not None]
+            report.problem(t.where, f"duplicate {', '.join(k for k, _ in shown)}: the same "
+                           f"as row {rows[first[codes[i]]]}; each must appear only once",
+                           row=int(rows[i]), column=shown[-1][0],
+                           value=" / ".join(str(v) for _, v in shown))
 
 
 @dataclass(frozen=True)
@@ -401,6 +549,10 @@ REFERENCES: tuple[Reference, ...] = (
 )
 
 
+def _isin(values: np.ndarray, known: set[object]) -> np.ndarray:
+    return pd.Series(values, dtype=object).isin(known).to_numpy(dtype=bool)
+
+
 def check_references(tables: Tables, report: Report) -> None:
     """Every id or year that refers to another table is defined there.
 
@@ -413,20 +565,27 @@ def check_references(tables: Tables, report: Report) -> None:
         target = tables.get(ref.target)
         if target is None and TABLES[ref.target].required:
             continue
-        known = set(target.first_rows(ref.target_column)) if target else set()
+        known = target.distinct(ref.target_column) if target else set()
         target_where = target.where if target else f"{ref.target} table"
-        for row, (value,) in tables[ref.table].rows(ref.column):
-            if value is None or value in known:
-                continue
+        source = tables[ref.table]
+        values = source.values[ref.column]
+        unknown = source.valid(ref.column) & ~pd.isna(values) & ~_isin(values, known)
+        if not unknown.any():
+            continue
+        listed = ", ".join(sorted(map(str, known), key=year_order)) \
+            if ref.target_column == "year" else ""
+        hints: dict[object, str] = {}
+        for i in np.flatnonzero(unknown).tolist():
+            value = values[i]
             if target is None:
                 why = f"there is no {ref.target} table: add it, or remove this row"
             else:
-                listed = ", ".join(sorted(map(str, known), key=year_order)) \
-                    if ref.target_column == "year" else ""
-                why = (f"not a {ref.target_column} in {target_where}"
-                       + (f" (years: {listed})" if listed else suggestion(str(value), known)))
-            report.problem(tables[ref.table].where, f"unknown {ref.target_column}: {why}",
-                           row=row, column=ref.column, value=value)
+                if value not in hints:
+                    hints[value] = (f" (years: {listed})" if listed
+                                    else suggestion(str(value), known))
+                why = f"not a {ref.target_column} in {target_where}" + hints[value]
+            report.problem(source.where, f"unknown {ref.target_column}: {why}",
+                           row=int(source.numbers[i]), column=ref.column, value=value)
 
 
 def check_hwb_references(tables: Tables, report: Report) -> None:
@@ -517,83 +676,139 @@ def check_ordered_columns(tables: Tables, report: Report) -> None:
         t = tables.get(order.table)
         if t is None:
             continue
-        n = len(t.spec.key)
-        for row, values in t.rows(*t.spec.key, order.lower, order.upper):
-            lo, hi = values[n:]
-            if lo is None or hi is None or lo <= hi:  # type: ignore[operator]
-                continue
+        key = t.spec.key
+        lo_all = pd.Series(t.column(order.lower), dtype=object)
+        hi_all = pd.Series(t.column(order.upper), dtype=object)
+        lo_v, hi_v = t.values[order.lower], t.values[order.upper]
+        if lo_v.dtype.kind == "f" and hi_v.dtype.kind == "f":
+            above = lo_v > hi_v  # a blank (NaN) is never above
+        else:
+            above = np.array([lo is not None and hi is not None and not lo <= hi
+                              for lo, hi in zip(lo_all, hi_all, strict=True)], dtype=bool)
+        bad = t.valid(*key, order.lower, order.upper) & above
+        for i in np.flatnonzero(bad).tolist():
+            lo, hi = lo_all[i], hi_all[i]
             say = report.problem if order.error else report.warn
             say(t.where, f"{order.lower} {fmt(lo)} is above {order.upper} {fmt(hi)} for "
-                f"{_row_label(t.spec, values[:n])}: {order.why}", row=row,
-                column=order.blame, value=fmt(lo if order.blame == order.lower else hi))
+                f"{_row_label(t.spec, tuple(t.values[k][i] for k in key))}: {order.why}",
+                row=int(t.numbers[i]), column=order.blame,
+                value=fmt(lo if order.blame == order.lower else hi))
 
 
-CurveGroups = dict[tuple[object, ...], list[tuple[int, Record]]]
+@dataclass(frozen=True)
+class CurveGroups:
+    """The curve rows by (service, metric, year) and, in each, sorted by band.
+
+    Attributes
+    ----------
+    keys : list of tuple
+        (service_id, metric_id, year) of each group, in order of first appearance.
+    pos : numpy.ndarray
+        Positions in the curves table of the rows whose band passed its check and whose
+        service and metric are known, sorted by group, then band (stable).
+    group : numpy.ndarray
+        The group of each entry of `pos`.
+    tainted : numpy.ndarray
+        Per group: already known to be wrong (a band that is not a number, an unknown service
+        or metric), where a missing band would only repeat a reported problem.
+    """
+
+    curves: ParsedTable
+    keys: list[tuple[object, ...]]
+    pos: np.ndarray
+    group: np.ndarray
+    tainted: np.ndarray
+
+    def band(self) -> np.ndarray:
+        return np.array(self.curves.values["band"][self.pos].tolist(), dtype=float)
 
 
-def _curve_groups(tables: Tables) -> tuple[CurveGroups, set[tuple[object, ...]]]:
-    """Valid curve rows by (service, metric, year), sorted by band, and the groups that are
-    already known to be wrong (a band that is not a number, an unknown service or metric),
-    where a missing band would only repeat a reported problem."""
-    groups: CurveGroups = {}
-    tainted: set[tuple[object, ...]] = set()
+_GROUP = ("service_id", "metric_id", "year")
+
+
+def _curve_groups(tables: Tables) -> CurveGroups | None:
+    """The valid curve rows by (service, metric, year), sorted by band (:class:`CurveGroups`)."""
     curves = tables.get("curves")
     if curves is None:
-        return groups, tainted
-    known = {col: set(tables[name].first_rows(col))
-             for name, col in (("services", "service_id"), ("metrics", "metric_id"))
-             if name in tables}
-    for row, rec in curves.records:
-        group = (rec["service_id"], rec["metric_id"], rec["year"])
-        if INVALID in group:
-            continue
-        groups.setdefault(group, [])
-        unknown = any(rec[col] not in ids for col, ids in known.items())
-        if rec["band"] is INVALID or unknown:
-            tainted.add(group)
-        else:
-            groups[group].append((row, rec))
-    for rows in groups.values():
-        rows.sort(key=lambda r: r[1]["band"])
-    return groups, tainted
+        return None
+    if "groups" in curves.cache:
+        return curves.cache["groups"]  # type: ignore[return-value]
+    keyed = curves.valid(*_GROUP)
+    codes = np.full(len(curves), -1, dtype=np.int64)
+    codes[keyed] = _group_codes(curves, _GROUP, keyed)
+    n = int(codes.max()) + 1 if len(codes) else 0
+    _, first = np.unique(codes[keyed], return_index=True)
+    at = np.flatnonzero(keyed)[first]
+    keys = [tuple(curves.values[c][i] for c in _GROUP) for i in at.tolist()]
+    unknown = np.zeros(len(curves), dtype=bool)
+    for name, col in (("services", "service_id"), ("metrics", "metric_id")):
+        if name in tables:
+            unknown |= ~_isin(curves.values[col], tables[name].distinct(col))
+    wrong = keyed & (curves.invalid["band"] | unknown)
+    tainted = np.zeros(n, dtype=bool)
+    tainted[codes[wrong]] = True
+    member = np.flatnonzero(keyed & ~wrong)
+    bands = np.array(curves.values["band"][member].tolist(), dtype=float)
+    order = np.lexsort((bands, codes[member]))
+    groups = CurveGroups(curves, keys, member[order], codes[member][order], tainted)
+    curves.cache["groups"] = groups
+    return groups
+
+
+def _group_starts(group: np.ndarray) -> np.ndarray:
+    """Index of the first entry of each entry's group (`group` sorted)."""
+    start = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+    return np.maximum.accumulate(np.where(start, np.arange(len(group)), 0))
 
 
 def check_bands_numbered(tables: Tables, report: Report) -> None:
-    """Each curve's bands are numbered 1, 2, …, n without gaps."""
-    groups, tainted = _curve_groups(tables)
-    for (sid, mid, year), rows in groups.items():
-        if (sid, mid, year) in tainted:
-            continue
-        bands = sorted({rec["band"] for _, rec in rows})
-        missing = [k for k in range(1, bands[-1] + 1) if k not in bands]
-        if not missing:
-            continue
-        gap = missing[0]
-        row, rec = next((r, rec) for r, rec in rows if rec["band"] > gap)
+    """Each curve's bands are numbered 1, 2, …, n without gaps.
+
+    Checked on the distinct bands of each curve in order (never by counting up to the
+    largest band number): the k-th distinct band must be k.
+    """
+    groups = _curve_groups(tables)
+    if groups is None or not len(groups.pos):
+        return
+    band, group = groups.band(), groups.group
+    new = np.r_[True, (group[1:] != group[:-1]) | (band[1:] != band[:-1])]
+    d_band, d_group = band[new], group[new]
+    rank = np.arange(len(d_group)) - _group_starts(d_group) + 1
+    gapped = np.unique(d_group[(d_band != rank) & ~groups.tainted[d_group]])
+    for g in gapped.tolist():
+        bands = [int(b) for b in d_band[d_group == g].tolist()]
+        gap = next(k for k, b in enumerate(bands, start=1) if b != k)
+        entry = np.flatnonzero((group == g) & (band > gap))[0]
+        i = groups.pos[entry]
+        sid, mid, year = groups.keys[g]
         report.problem(tables["curves"].where,
                        f"the bands of {_curve_name(sid, mid, year)} are numbered "
                        f"{', '.join(map(str, bands))}: band {gap} is missing; number the bands "
-                       "1, 2, 3, … without gaps", row=row, column="band", value=rec["band"])
+                       "1, 2, 3, … without gaps", row=int(groups.curves.numbers[i]),
+                       column="band", value=groups.curves.values["band"][i])
 
 
 _CONCAVE_COLUMNS = ("per_m", "per_m_low", "per_m_high")
 
 
-def _first_rise(rows: list[tuple[int, Record]], column: str
-                ) -> tuple[tuple[int, Record], tuple[int, Record]] | None:
-    """The first pair of consecutive bands where `column` rises, if any.
+def _first_rises(groups: CurveGroups, column: str) -> dict[int, int]:
+    """Per group, the entry (of ``groups.pos``) of the first band where `column` rises from
+    the band before, if any.
 
     A blank low/high means "as central"; a pair where both are blank is the central check's.
     """
-    for (r0, a), (r1, b) in itertools.pairwise(rows):
-        if column != "per_m" and a[column] is None and b[column] is None:
-            continue
-        va, vb = (rec[column] if rec[column] is not None else rec["per_m"] for rec in (a, b))
-        if INVALID in (va, vb):
-            continue
-        if vb > va:
-            return (r0, a), (r1, b)
-    return None
+    t, pos = groups.curves, groups.pos
+    raw, raw_bad = t.values[column][pos], t.invalid[column][pos]
+    blank = np.isnan(raw) & ~raw_bad
+    value = np.where(blank, t.values["per_m"][pos], raw)
+    bad = np.where(blank, t.invalid["per_m"][pos], raw_bad)
+    same = groups.group[1:] == groups.group[:-1]
+    skip = bad[1:] | bad[:-1]
+    if column != "per_m":
+        skip |= blank[1:] & blank[:-1]
+    rise = np.flatnonzero(same & ~skip & (value[1:] > value[:-1])) + 1
+    g, first = np.unique(groups.group[rise], return_index=True)
+    return dict(zip(g.tolist(), rise[first].tolist(), strict=True))
 
 
 def check_concave(tables: Tables, report: Report) -> None:
@@ -602,22 +817,29 @@ def check_concave(tables: Tables, report: Report) -> None:
     With ``nonconcave="milp"`` a rising curve is accepted (the model fills bands in order
     with binary variables) and noted as a warning instead.
     """
-    for (sid, mid, year), rows in _curve_groups(tables)[0].items():
+    groups = _curve_groups(tables)
+    if groups is None or not len(groups.pos):
+        return
+    t = groups.curves
+    rises = {column: _first_rises(groups, column) for column in _CONCAVE_COLUMNS}
+    for g in sorted(set().union(*rises.values())):
+        sid, mid, year = groups.keys[g]
         for column in _CONCAVE_COLUMNS:
-            rise = _first_rise(rows, column)
-            if rise is None:
+            if g not in rises[column]:
                 continue
-            (_, a), (row, b) = rise
-            va = a[column] if a[column] is not None else a["per_m"]
-            vb = b[column] if b[column] is not None else b["per_m"]
+            i1 = groups.pos[rises[column][g]]
+            i0 = groups.pos[rises[column][g] - 1]
+            va, vb = (float(t.values[column][i]) if not np.isnan(t.values[column][i])
+                      else float(t.values["per_m"][i]) for i in (i0, i1))
             what = (f"the curve of {_curve_name(sid, mid, year)} is not concave: {column} "
-                    f"rises from {fmt(va)} in band {a['band']} to {fmt(vb)} in band "
-                    f"{b['band']}")
+                    f"rises from {fmt(va)} in band {t.values['band'][i0]} to {fmt(vb)} in band "
+                    f"{t.values['band'][i1]}")
+            row = int(t.numbers[i1])
             if report.nonconcave == "milp":
-                report.warn(tables["curves"].where, f"{what}; it is solved exactly as a "
+                report.warn(t.where, f"{what}; it is solved exactly as a "
                             "mixed-integer programme (nonconcave: milp)", row=row, column=column)
                 break
-            report.problem(tables["curves"].where,
+            report.problem(t.where,
                            f"{what}. Each band must buy no more per £m than the band before: "
                            "correct the curve, or set `nonconcave: milp` in the policy model "
                            "to solve it exactly as a mixed-integer programme",
@@ -708,18 +930,21 @@ def _dtype(col: Column) -> object:
 
 def _fill_curve_estimates(curves: ParsedTable) -> None:
     """Blank per_m_low / per_m_high take the central per_m."""
-    for _, rec in curves.records:
-        for column in ("per_m_low", "per_m_high"):
-            if rec[column] is None:
-                rec[column] = rec["per_m"]
+    for column in ("per_m_low", "per_m_high"):
+        values = curves.values[column]
+        curves.values[column] = np.where(np.isnan(values), curves.values["per_m"], values)
 
 
-def to_frame(spec: Table, records: list[tuple[int, Record]]) -> pd.DataFrame:
-    """Typed records -> the documented frame: schema columns only, schema dtypes."""
-    return pd.DataFrame({
-        col.name: pd.Series([rec[col.name] for _, rec in records], dtype=_dtype(col))
-        for col in spec.columns
-    })
+def to_frame(spec: Table, table: ParsedTable | None) -> pd.DataFrame:
+    """Typed columns -> the documented frame: schema columns only, schema dtypes."""
+    if table is None:
+        return pd.DataFrame({col.name: pd.Series([], dtype=_dtype(col)) for col in spec.columns})
+    frame = {}
+    for col in spec.columns:
+        values = table.values[col.name]
+        frame[col.name] = pd.Series(values if values.dtype.kind == "f" else values.tolist(),
+                                    dtype=_dtype(col))
+    return pd.DataFrame(frame)
 
 
 def _canonical(value: object) -> object:
@@ -736,16 +961,69 @@ def _canonical(value: object) -> object:
     return value
 
 
+def _canonical_column(series: pd.Series) -> list[object]:
+    """:func:`_canonical` of every cell of a column, a column at a time."""
+    values = series.to_numpy()
+    if values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        codes, uniques = pd.factorize(values[finite])
+        rounded = np.array([float(f"{v:.12g}") for v in uniques.tolist()], dtype=float)
+        out: list[object] = rounded[codes].tolist()
+        if finite.all():
+            return out
+        full: list[object] = [None] * len(values)
+        for i, v in zip(np.flatnonzero(finite).tolist(), out, strict=True):
+            full[i] = v
+        for i in np.flatnonzero(np.isinf(values)).tolist():
+            full[i] = "inf" if values[i] > 0 else "-inf"
+        return full
+    if values.dtype.kind in "biu":
+        return values.tolist()
+    cells = values.tolist()
+    if all(type(v) is str or v is None for v in cells):
+        return cells
+    return [_canonical(v) for v in cells]
+
+
+_encode_value = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _key_text(column: list[object]) -> list[str]:
+    """Each value as :func:`json.dumps` writes it (the sort key of the rows)."""
+    return [encode_basestring(v) if type(v) is str else "null" if v is None else
+            str(v) if type(v) is int else _encode_value(v) for v in column]
+
+
+# Tables and columns added by the 2026-12 contract: left out of the hash when they carry
+# nothing, so a data set without them hashes as it did before they existed.
+ADDED_TABLES = frozenset({"hwbs", "evidence"})
+ADDED_COLUMNS = {"places": ("hwb_id",), "funding": ("hwb_id",), "metrics": ("weight_unit",)}
+
+
 def data_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> str:
-    """sha256 of the validated tables, independent of file format and row order."""
+    """sha256 of the validated tables, independent of file format and row order.
+
+    The text hashed is ``{"years": [...], table: {"columns": [...], "rows": [[...], ...]}}``
+    as :func:`json.dumps` writes it (keys sorted, no spaces), every float at 12 significant
+    digits, infinities as ``"inf"``, and each table's rows sorted by the JSON text of their
+    key. Built a column at a time.
+    """
     doc: dict[str, object] = {"years": list(years)}
     for name, frame in frames.items():
-        rows = [[_canonical(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-        key = [list(frame.columns).index(k) for k in TABLES[name].key]
-        rows.sort(key=lambda r: json.dumps([r[i] for i in key], ensure_ascii=False))
-        if name == "evidence" and not rows:
-            continue  # a data set without evidence hashes as it did before the table existed
-        doc[name] = {"columns": list(frame.columns), "rows": rows}
+        if name in ADDED_TABLES and frame.empty:
+            continue
+        empty_added = [c for c in ADDED_COLUMNS.get(name, ()) if c in frame.columns
+                       and frame[c].isna().all()]
+        frame = frame.drop(columns=empty_added)
+        columns = [_canonical_column(frame[c]) for c in frame.columns]
+        rows = list(zip(*columns, strict=True)) if columns else []
+        names = list(frame.columns)
+        keys = [_key_text(columns[names.index(k)]) for k in TABLES[name].key]
+        if keys and len(rows) > 1:
+            key_text = ["[" + ", ".join(parts) + "]" for parts in zip(*keys, strict=True)]
+            order = sorted(range(len(rows)), key=key_text.__getitem__)
+            rows = [rows[i] for i in order]
+        doc[name] = {"columns": names, "rows": rows}
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -795,6 +1073,7 @@ def validate(raw: RawData, *, nonconcave: Nonconcave | str = "reject") -> Inputs
         raise ValueError(f"nonconcave must be 'reject' or 'milp', not {nonconcave!r}")
     report = Report(nonconcave)
     report.problems.extend(raw.problems)
+    report.warnings.extend(raw.notes)
     check_tables_present(raw, report)
     check_ignored_tables(raw, report)
     tables = {name: _parse_table(t, report) for name, t in raw.tables.items()}
@@ -805,8 +1084,7 @@ def validate(raw: RawData, *, nonconcave: Nonconcave | str = "reject") -> Inputs
                          title=f"The data set {raw.label} has problems")
     if "curves" in tables:
         _fill_curve_estimates(tables["curves"])
-    frames = {name: to_frame(spec, tables[name].records if name in tables else [])
-              for name, spec in TABLES.items()}
+    frames = {name: to_frame(spec, tables.get(name)) for name, spec in TABLES.items()}
     frames["curves"], frames["evidence"] = with_derived_curves(frames["curves"],
                                                                frames["evidence"])
     if "evidence" in tables:

@@ -52,6 +52,7 @@ from budgetopt.families import (
     mhis,
     money,
     personal_budgets,
+    pins,
     sector_shares,
     segment_order,
     targets,
@@ -81,6 +82,7 @@ FAMILIES: list[Family] = [
     fair_shares.FAMILY,
     core20.FAMILY,
     personal_budgets.FAMILY,
+    pins.FAMILY,  # lines a person fixes (the policy's pins:, not a rule)
     segment_order.FAMILY,  # the mixed-integer band order: last, and not a policy rule
 ]
 """Every constraint family, in the order the solver sees their rows."""

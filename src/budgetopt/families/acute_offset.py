@@ -21,7 +21,8 @@ cannot become general money by paying acute costs the acute budget could meet; t
 then a small mixed-integer programme and its shadow prices come from the LP with u fixed. What
 the acute budget no longer needs is released to the pool (the funding source R,
 ``ACUTE_RELEASE``), at most the share λ of it. The shadow price of ``acute_demand`` is what £1m
-less acute demand would be worth.
+more acute demand would do to the objective (it costs: a negative price); ``acute_release``'s
+limit is λ · Hᴮ[y], so its name states the acute budget.
 
 =========  ==========================================================  ========
 symbol     meaning                                                      unit
@@ -240,7 +241,8 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
              body=lambda y: linear([*by_year[y], (s, m.acute[y]), (-s, m.double_running[y])]),
              sense="<=", limit={y: s * budget[y] for y in years},
              name=lambda y: f"Acute money released to the pool in {y} at most "
-                            f"{s:.0%} of what the acute budget no longer needs",
+                            f"{s:.0%} of what the acute budget of {fmt_m(budget[y])} no longer "
+                            "needs",
              labels=by_year_keys, keys=by_year_keys, relaxable=False)
     open_years = [y for y in years if not m.double_running[y].fixed and m.double_running[y].ub]
     if open_years:  # a year pays double running or releases money, never both

@@ -18,7 +18,20 @@ OOH        NHS-commissioned out-of-hospital services: ``ooh_services``, —
            pct_nhs/100 for Joint (0.5 if blank)
 ASC_min[y] the floor on adult social care (``asc_min_m``)               £m
 OOH_min[y] the floor on out-of-hospital services (``ooh_min_m``)        £m
+NM_h       the NHS minimum contribution's sources in HWB h's pool        —
+υ          yearly uplift of the HWB floors (``asc_uplift``, else the     —
+           BCF rule set's)
 =========  ==========================================================  ========
+
+With Health and Wellbeing Boards each HWB h with a stated minimum (the hwbs table's
+``asc_min_m``, or ``hwb_asc_min_m``) has its own floor, rising by the uplift each year
+(:func:`hwb_floors`), paid from its own pool:
+
+.. math::
+
+    Σ_{s∈ASC} f[NM_h,s,h,y] ≥ ASC_min[h,y₀] · (1 + υ)^t(y)    (bcf_asc_hwb)
+
+The ICS-wide floors above still apply where ``asc_min_m`` / ``ooh_min_m`` are given.
 """
 
 from __future__ import annotations
@@ -30,11 +43,14 @@ import pandas as pd
 from pydantic import Field
 
 from budgetopt.errors import Problem
+from budgetopt.families.bcf_rules import rule_set
 from budgetopt.families.common import (
     Params,
     YearValue,
     fmt_m,
+    hwb_names,
     problem,
+    unknown_ids,
     unknown_services,
     year_value,
 )
@@ -63,6 +79,13 @@ class BcfConditionsRule(Params):
     ooh_min_m: YearValue | None = Field(
         None, description="£m that must fund NHS-commissioned out-of-hospital services "
         "(commissioner ICB, or the NHS share of Joint; not acute), a year or {year: £m}.")
+    asc_uplift: float | None = Field(
+        None, ge=0.0, description="Yearly uplift of each HWB's adult social care minimum "
+        "(0.039 = 3.9%). Blank = the BCF rule set's (bcf.rules), or none without one.")
+    hwb_asc_min_m: dict[str, float] = Field(
+        default_factory=dict, description="Each HWB's adult social care minimum in the first "
+        "plan year, {hwb_id: £m}, overriding the hwbs table's asc_min_m; later years rise by "
+        "the uplift.")
     asc_services: list[str] | None = Field(
         None, description="Services that count as adult social care (overrides area_of_spend).")
     ooh_services: list[str] | None = Field(
@@ -70,21 +93,58 @@ class BcfConditionsRule(Params):
         "(overrides commissioner; each counts in full).")
 
 
-def nhs_minimum_sources(data: ModelData) -> list[str]:
+def nhs_minimum_sources(data: ModelData, hwb: str | None = None) -> list[str]:
     """NM: the one choice of the NHS minimum contribution's sources, for the rows, the
-    pre-solve check and the checklist (sorted ids; empty when none is found)."""
+    pre-solve check and the checklist (sorted ids; empty when none is found); with `hwb`,
+    NM_h: those of that HWB's pool."""
     rule = data.policy.rules.bcf_conditions
     fund = data.inputs.funding
     if rule.source:
-        return [rule.source] if rule.source in set(fund["source_id"]) else []
-    return sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
+        found = [rule.source] if rule.source in set(fund["source_id"]) else []
+    else:
+        found = sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
+    if hwb is None:
+        return found
+    pool = data.inputs.hwb_of_funding()
+    return [s for s in found if any(pool.get((s, y)) == hwb for y in data.years)]
+
+
+def asc_uplift(data: ModelData) -> float:
+    """υ: the yearly uplift of the HWBs' adult social care minimums."""
+    rule = data.policy.rules.bcf_conditions
+    if rule.asc_uplift is not None:
+        return rule.asc_uplift
+    if data.policy.bcf.rules:
+        return rule_set(data.policy.bcf.rules).asc_uplift
+    return 0.0
+
+
+def hwb_floors(data: ModelData) -> dict[str, dict[str, float]]:
+    """ASC_min[h,y] = ASC_min[h,y₀] · (1 + υ)^t(y): each HWB's adult social care minimum per
+    plan year, from ``hwb_asc_min_m`` or the hwbs table's asc_min_m (HWBs with neither have
+    none)."""
+    rule = data.policy.rules.bcf_conditions
+    base = {h: float(v) for h, v in zip(data.inputs.hwb_table()["hwb_id"],
+                                        data.inputs.hwb_table()["asc_min_m"]) if pd.notna(v)}
+    base.update({h: float(v) for h, v in rule.hwb_asc_min_m.items()
+                 if h in data.inputs.hwb_ids})
+    u = asc_uplift(data)
+    return {h: {y: b * (1.0 + u) ** t for t, y in enumerate(data.years)}
+            for h, b in base.items()}
 
 
 def check(data: ModelData) -> list[Problem]:
     rule = data.policy.rules.bcf_conditions
     problems = (unknown_services(data, "rules.bcf_conditions.asc_services", rule.asc_services)
                 + unknown_services(data, "rules.bcf_conditions.ooh_services",
-                                   rule.ooh_services))
+                                   rule.ooh_services)
+                + unknown_ids("rules.bcf_conditions.hwb_asc_min_m", rule.hwb_asc_min_m,
+                              data.inputs.hwb_ids, "Health and Wellbeing Board"))
+    for hwb in hwb_floors(data):
+        if not nhs_minimum_sources(data, hwb):
+            problems.append(problem(f"rules.bcf_conditions.hwb_asc_min_m.{hwb}", "the HWB has "
+                                    "an adult social care minimum but no funding source in its "
+                                    f"pool has bcf_source '{NHS_MINIMUM}'"))
     if rule.source and rule.source not in set(data.inputs.funding["source_id"]):
         problems.append(problem("rules.bcf_conditions.source", f"{rule.source!r} is not in "
                                 "funding: no NHS minimum contribution source"))
@@ -139,7 +199,33 @@ def _floors(data: ModelData) -> list[tuple[str, str, dict[str, float], dict[str,
     return out
 
 
+def _hwb_terms(data: ModelData) -> dict[tuple[str, str], list[tuple[float, int]]]:
+    """(h, y) -> the flow columns of NM_h's money to adult social care in year y."""
+    asc = _weights(data)["bcf_asc"]
+    out: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
+    for h in hwb_floors(data):
+        flows = data.flows[data.flows["source_id"].isin(nhs_minimum_sources(data, h))
+                           & (data.flows["hwb_id"] == h)]
+        for col, s, y in zip(flows["col"], flows["service_id"], flows["year"]):
+            if asc.get(s):
+                out[(h, y)].append((asc[s], col))
+    return out
+
+
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
+    floors = hwb_floors(data)
+    if floors:
+        terms = _hwb_terms(data)
+        limit = {(h, y): v for h, by_year in floors.items() for y, v in by_year.items()}
+        hwbs = hwb_names(data)
+        add_rows(m, "bcf_asc_hwb", "bcf_conditions", list(limit),
+                 body=lambda k: (linear([(w, m.flow[c]) for w, c in terms[k]])
+                                 if terms[k] else None),
+                 sense=">=", limit=limit,
+                 name=lambda k: f"NHS minimum contribution to adult social care in "
+                 f"{hwbs[k[0]]} in {k[1]} at least {fmt_m(limit[k])}",
+                 labels=lambda k: {"hwb": hwbs[k[0]], "year": k[1]},
+                 keys=lambda k: {"hwb_id": k[0], "year": k[1]})
     for component, what, limit, terms in _floors(data):
         add_rows(m, component, "bcf_conditions", list(limit),
                  body=lambda y, terms=terms: (linear([(w, m.flow[c]) for w, c in terms[y]])
@@ -151,10 +237,21 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def presolve(data: ModelData) -> list[str]:
-    """The floors on the NHS minimum contribution against its amount."""
+    """The floors on the NHS minimum contribution against its amount (ICS-wide, and each
+    HWB's against its own pool's)."""
     rule = data.policy.rules.bcf_conditions
     sources = nhs_minimum_sources(data)
     out = []
+    hwbs = hwb_names(data)
+    for h, by_year in hwb_floors(data).items():
+        mine = data.funding[data.funding["source_id"].isin(nhs_minimum_sources(data, h))
+                            & (data.funding["hwb_id"] == h)]
+        for year, floor in by_year.items():
+            money = float(mine.loc[mine["year"] == year, "amount_m"].sum())
+            if floor > money + 1e-9:
+                out.append(f"The adult social care minimum of {hwbs[h]} in {year} "
+                           f"(£{floor:,.1f}m) is more than its NHS minimum contribution "
+                           f"(£{money:,.1f}m).")
     for year in data.years:
         floors = sum(year_value(v, year, 0.0) or 0.0 for v in (rule.asc_min_m, rule.ooh_min_m))
         money = float(data.funding[data.funding["source_id"].isin(sources)
@@ -168,10 +265,17 @@ def presolve(data: ModelData) -> list[str]:
 def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
     """Each floor as the template's columns state it: NM's spend on rows whose area of spend
     is Social Care; NM's spend at its NHS share (commissioner) on rows not in acute care."""
+    rows = []
+    hwbs = hwb_names(data)
+    for h, by_year in hwb_floors(data).items():
+        mine = tuple(nhs_minimum_sources(data, h))
+        rows += [Requirement(f"NHS minimum contribution to adult social care in {hwbs[h]}", y,
+                             (Spend(y, sources=mine, area="Social Care"),), ">=",
+                             (Amount(v),))
+                 for y, v in by_year.items() if y in years and mine]
     sources = tuple(nhs_minimum_sources(data))
     if not sources:
-        return []
-    rows = []
+        return rows
     for component, what, limit, terms in _floors(data):
         for y in limit:
             if y not in years or not terms[y]:
@@ -184,5 +288,5 @@ def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
 
 
 FAMILY = Family("bcf_conditions", BcfConditionsRule, BcfConditionsRule(enabled=False),
-                ("bcf_asc", "bcf_ooh"), add=add, check=check, presolve=presolve,
+                ("bcf_asc", "bcf_ooh", "bcf_asc_hwb"), add=add, check=check, presolve=presolve,
                 checklist=checklist)

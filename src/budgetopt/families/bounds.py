@@ -116,8 +116,9 @@ def presolve(data: ModelData) -> list[str]:
                        f"funding in {year}.")
     names = service_names(data)
     fund = data.funding.groupby(["source_id", "year"], sort=False, as_index=False)["amount_m"].sum()
-    # each service-year's eligible money: the sum over its flows' sources (one flow per source)
-    money = (data.flows[["source_id", "service_id", "year"]]
+    # each service-year's eligible money: the sum over its flows' sources (ICS-wide money has
+    # a flow per HWB: counted once)
+    money = (data.flows[["source_id", "service_id", "year"]].drop_duplicates()
              .merge(fund, on=["source_id", "year"], how="left")
              .groupby(["service_id", "year"], sort=False)["amount_m"].sum())
     return out + [f"The minimum on {names[sid]} (£{mins[sid]:,.1f}m) is more than the "

@@ -69,6 +69,13 @@ def service_names(data: ModelData) -> dict[str, str]:
     return names_by_id(data.inputs.services, "service_id")
 
 
+def hwb_names(data: ModelData) -> dict[str, str]:
+    """Each HWB's name (the hwbs table's, else its id) by id; ICS_WIDE ("") reads "places
+    with no HWB"."""
+    names = names_by_id(data.inputs.hwb_table(), "hwb_id")
+    return {"": "places with no HWB", **names}
+
+
 def sector_services(data: ModelData, sectors: Iterable[str]) -> list[str]:
     """The services of the given sectors, in the services table's order."""
     svc = data.inputs.services
@@ -91,6 +98,12 @@ def place_terms(m: pyo.ConcreteModel, services: Iterable[str], place: str, year:
                 coef: float = 1.0) -> list:
     """coef · Σ_{s∈G} S[s,p,y] as (coefficient, variable) pairs."""
     return [(coef, x) for s in services for x in m.terms.spend_place.get((s, place, year), ())]
+
+
+def hwb_terms(m: pyo.ConcreteModel, services: Iterable[str], hwb: str, year: str,
+              coef: float = 1.0) -> list:
+    """coef · Σ_{s∈G} S[s,h,y] (spend in HWB h's places) as (coefficient, variable) pairs."""
+    return [(coef, x) for s in services for x in m.terms.spend_hwb.get((s, hwb, year), ())]
 
 
 def problem(key: str, message: str) -> Problem:

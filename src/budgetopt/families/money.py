@@ -24,7 +24,7 @@ from pydantic import Field
 
 from budgetopt.errors import Problem
 from budgetopt.families import transformation_fund
-from budgetopt.families.common import Params, fmt_m, problem, service_names
+from budgetopt.families.common import Params, fmt_m, hwb_names, problem, service_names
 from budgetopt.families.family import Family, Income, Requirement, Spend
 from budgetopt.families.rows import add_rows, linear, unit_sum
 
@@ -62,26 +62,41 @@ def check(data: ModelData) -> list[Problem]:
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     flows = data.flows
     by_source: dict[tuple[str, str], list] = defaultdict(list)
-    by_service: dict[tuple[str, str], list] = defaultdict(list)
+    by_service: dict[tuple[str, ...], list] = defaultdict(list)
     fs = list(m.flow.values())
-    for col, src, sid, year in zip(flows["col"].tolist(), flows["source_id"].tolist(),
-                                   flows["service_id"].tolist(), flows["year"].tolist()):
+    pooled = data.inputs.has_hwbs
+    for col, src, sid, year, hwb in zip(flows["col"].tolist(), flows["source_id"].tolist(),
+                                        flows["service_id"].tolist(), flows["year"].tolist(),
+                                        flows["hwb_id"].tolist()):
         by_source[(src, year)].append(fs[col])
-        by_service[(sid, year)].append(fs[col])
+        by_service[(sid, hwb, year) if pooled else (sid, year)].append(fs[col])
     fund = data.funding
     rolled = transformation_fund.carried_forward_sources(data)
     amount = {(s, y): a for s, y, a in zip(fund["source_id"], fund["year"], fund["amount_m"])
               if s not in rolled}
     source_names = dict(zip(fund["source_id"], fund["name"]))
+    pools = {(s, y): h for s, y, h in zip(fund["source_id"], fund["year"], fund["hwb_id"])}
+    hwbs = hwb_names(data)
+
+    def of_hwb(k: tuple[str, str]) -> str:
+        return f" ({hwbs[pools[k]]}'s pool)" if pools.get(k) else ""
+
+    def pool_key(k: tuple[str, str]) -> dict[str, str]:
+        return {"hwb_id": pools[k]} if pools.get(k) else {}
+
     add_rows(
         m, "money_source_limit", "money", list(amount),
         body=lambda k: unit_sum(by_source[k]) if by_source[k] else None,
         sense="<=", limit=amount,
-        name=lambda k: f"Spend from {source_names[k[0]]} in {k[1]} within its {fmt_m(amount[k])}",
-        labels=lambda k: {"source": source_names[k[0]], "year": k[1]},
-        keys=lambda k: {"source_id": k[0], "year": k[1]},
+        name=lambda k: f"Spend from {source_names[k[0]]}{of_hwb(k)} in {k[1]} within its "
+        f"{fmt_m(amount[k])}",
+        labels=lambda k: {"source": source_names[k[0]] + of_hwb(k), "year": k[1]},
+        keys=lambda k: {"source_id": k[0], "year": k[1], **pool_key(k)},
     )
     services = service_names(data)
+    if pooled:
+        _add_pooled_balance(m, data, by_service)
+        return
     keys = [(s, y) for y in data.years for s in data.inputs.service_ids]
     add_rows(
         m, "funding_balance", "money", keys,
@@ -92,6 +107,28 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
         name=lambda k: f"Spend on {services[k[0]]} in {k[1]} is paid for by eligible sources",
         labels=lambda k: {"service": services[k[0]], "year": k[1]},
         keys=lambda k: {"service_id": k[0], "year": k[1]},
+        relaxable=False, report=False,
+    )
+
+
+def _add_pooled_balance(m: pyo.ConcreteModel, data: ModelData,
+                        by_service: dict[tuple[str, ...], list]) -> None:
+    """With Health and Wellbeing Boards the balance holds per HWB: spend on s in HWB h's
+    places in year y is paid for by h's pool and ICS-wide money,
+    S[s,h,y] − Σ_{i : pool(i) ∈ {h, ICS-wide}} f[i,s,h,y] = 0."""
+    services = service_names(data)
+    hwbs = hwb_names(data)
+    keys = [(s, h, y) for y in data.years for h in data.hwb_groups
+            for s in data.inputs.service_ids]
+    add_rows(
+        m, "funding_balance", "money", keys,
+        body=lambda k: linear([*((1.0, x) for x in m.terms.spend_hwb.get(k, ())),
+                               *((-1.0, f) for f in by_service[k])]),
+        sense="==", limit={k: 0.0 for k in keys},
+        name=lambda k: f"Spend on {services[k[0]]} in {hwbs[k[1]]} in {k[2]} is paid for by "
+        "eligible sources",
+        labels=lambda k: {"service": services[k[0]], "hwb": hwbs[k[1]], "year": k[2]},
+        keys=lambda k: {"service_id": k[0], "hwb_id": k[1] or None, "year": k[2]},
         relaxable=False, report=False,
     )
 

@@ -5,7 +5,8 @@
     O[m,y] ≥ T_min[m,y]          (targets_min)
     O[m,y] ≤ T_max[m,y]          (targets_max)
 
-A target without a year applies in every planning year. In ``min_cost`` mode these are what
+A target without a year applies in every planning year. A target with an ``hwb`` is on the
+outcome bought in that Health and Wellbeing Board's places only (each HWB's BCF goals). In ``min_cost`` mode these are what
 the spend must buy; in ``max_outcome`` mode they are side constraints.
 
 =========  ==========================================================  ========
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, model_validator
 
 from budgetopt.errors import Problem
-from budgetopt.families.common import Params, problem
+from budgetopt.families.common import Params, hwb_names, problem
 from budgetopt.families.family import Family
 from budgetopt.families.rows import add_rows, linear
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 class Target(Params):
     metric: str
     year: str | None = Field(None, description="Year label; blank = every year.")
+    hwb: str | None = Field(None, description="Health and Wellbeing Board: the outcome in its "
+                            "places only. Blank = the whole ICS.")
     min: float | None = Field(None, description="Outcome at least this (metric's units).")
     max: float | None = Field(None, description="Outcome at most this.")
 
@@ -57,17 +60,34 @@ SIDES = (("targets_min", "min", ">=", "at least"), ("targets_max", "max", "<=", 
 """(component, parameter, sense, words) of each side."""
 
 
-def _limits(data: ModelData) -> dict[str, dict[tuple[str, str], float]]:
-    """{component: {(metric, year): target}}; a later item replaces an earlier one."""
-    out: dict[str, dict[tuple[str, str], float]] = {}
+def _limits(data: ModelData) -> dict[str, dict[tuple[str, str, str], float]]:
+    """{component: {(metric, year, hwb or ""): target}}; a later item replaces an earlier
+    one."""
+    out: dict[str, dict[tuple[str, str, str], float]] = {}
     for component, side, _, _ in SIDES:
         limit = {}
         for t in data.policy.rules.targets.items:
             value = getattr(t, side)
             if value is not None:
                 for y in ([t.year] if t.year else data.years):
-                    limit[(t.metric, y)] = float(value)
+                    limit[(t.metric, y, t.hwb or "")] = float(value)
         out[component] = limit
+    return out
+
+
+def _hwb_outcome(m: pyo.ConcreteModel, data: ModelData) -> dict[tuple[str, str, str], list]:
+    """(m, y, h) -> [(a[j,m], x[j])] over the segments in HWB h's places."""
+    from collections import defaultdict
+
+    xs = list(m.x.values())
+    seg = data.segments
+    years, hwbs = seg["year"].tolist(), seg["hwb_id"].tolist()
+    co = data.coefs
+    out: dict[tuple[str, str, str], list] = defaultdict(list)
+    for col, metric, per_m in zip(co["col"].tolist(), co["metric_id"].tolist(),
+                                  co["per_m"].tolist()):
+        if per_m and hwbs[col]:
+            out[(metric, years[col], hwbs[col])].append((float(per_m), xs[col]))
     return out
 
 
@@ -83,6 +103,10 @@ def check(data: ModelData) -> list[Problem]:
         if t.year is not None and t.year not in data.years:
             problems.append(problem(f"{where}.year", f"{t.year!r} is not a planning year "
                                     f"(planning years: {', '.join(data.years)})"))
+        if t.hwb is not None and t.hwb not in data.inputs.hwb_ids:
+            known = ", ".join(data.inputs.hwb_ids) or "none: the data set has no hwb_id"
+            problems.append(problem(f"{where}.hwb", f"{t.hwb!r} is not a Health and Wellbeing "
+                                    f"Board (the HWBs: {known})"))
     if problems or not items:
         return problems
     year_of = data.segments["year"].to_numpy()
@@ -100,18 +124,28 @@ def check(data: ModelData) -> list[Problem]:
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     metrics = data.inputs.metrics.set_index("metric_id")
     limits = _limits(data)
+    by_hwb = _hwb_outcome(m, data) if any(k[2] for lim in limits.values() for k in lim) else {}
+    hwbs = hwb_names(data)
+
+    def terms(k: tuple[str, str, str]) -> list:
+        return by_hwb.get(k, []) if k[2] else m.terms.outcome.get(k[:2], [])
+
+    def where(k: tuple[str, str, str]) -> str:
+        return f" in {hwbs[k[2]]}" if k[2] else ""
+
     for component, _, sense, words in SIDES:
         limit = limits[component]
         add_rows(
             m, component, "targets", list(limit),
-            body=lambda k: linear(m.terms.outcome.get(k, ())) if m.terms.outcome.get(k) else None,
+            body=lambda k: linear(terms(k)) if terms(k) else None,
             sense=sense, limit=limit,
             name=lambda k, words=words, limit=limit:
-                f"{metrics.at[k[0], 'name']} in {k[1]} {words} {limit[k]:,.1f} "
+                f"{metrics.at[k[0], 'name']}{where(k)} in {k[1]} {words} {limit[k]:,.1f} "
                 f"{metrics.at[k[0], 'unit']}",
-            labels=lambda k: {"metric": metrics.at[k[0], "name"], "year": k[1],
+            labels=lambda k: {"metric": metrics.at[k[0], "name"] + where(k), "year": k[1],
                               "metric_unit": metrics.at[k[0], "unit"]},
-            keys=lambda k: {"metric_id": k[0], "year": k[1]},
+            keys=lambda k: {"metric_id": k[0], "year": k[1],
+                            **({"hwb_id": k[2]} if k[2] else {})},
         )
 
 

@@ -42,7 +42,8 @@ class Terms:
     not need one does not pay for it: at national size each grouping is a tenth of a second).
 
     ``spend[(s, y)]``: the segment variables whose sum is S[s,y];
-    ``spend_place[(s, p, y)]``: those of one place; ``outcome[(m, y)]``: [(a[j,m], x[j])].
+    ``spend_place[(s, p, y)]``: those of one place; ``spend_hwb[(s, h, y)]``: those of one
+    HWB's places; ``outcome[(m, y)]``: [(a[j,m], x[j])].
     """
 
     def __init__(self, xs: list, data: ModelData) -> None:
@@ -71,6 +72,12 @@ class Terms:
     @cached_property
     def spend_place(self) -> dict[tuple[str, str, str], list]:
         return self._grouped(["service_id", "place_id", "year"])
+
+    @cached_property
+    def spend_hwb(self) -> dict[tuple[str, str, str], list]:
+        """``(s, h, y)``: the segment variables of service s in HWB h's places in year y
+        (h is ICS_WIDE, "", for places without an HWB)."""
+        return self._grouped(["service_id", "hwb_id", "year"])
 
     @cached_property
     def outcome(self) -> dict[tuple[str, str], list]:

@@ -28,6 +28,7 @@ from budgetopt.data.inputs import Inputs
 from budgetopt.errors import PolicyError, Problem
 from budgetopt.families import policy_problems
 from budgetopt.families.acute_offset import RELEASE_SOURCE, release_funding
+from budgetopt.families.bcf_rules import rule_set_problems
 from budgetopt.families.common import WHERE
 from budgetopt.families.eligibility import flows
 from budgetopt.policy import Policy
@@ -45,17 +46,25 @@ class ModelData:
     inputs: Inputs
     policy: Policy
     years: tuple[str, ...]
+    # Health and Wellbeing Boards: ``hwb_id`` in places, segments, funding and flows is the
+    # HWB's id, or ICS_WIDE ("") for a place without one, ICS-wide money, or no HWBs at all.
     discount: dict[str, float]  # d[y]
     places: pd.DataFrame  # place_id (ICS_WIDE when there is no places table), share, effect
-    segments: pd.DataFrame  # col, service_id, place_id, year, seg, lo_m, width_m, nonconcave
+    segments: pd.DataFrame  # col, service_id, place_id, year, seg, lo_m, width_m, nonconcave, hwb_id
     coefs: pd.DataFrame  # col, metric_id, per_m (place effect applied), per_m_low, per_m_high
-    flows: pd.DataFrame  # col, source_id, service_id, year
-    funding: pd.DataFrame  # source_id, name, year, amount_m (policy applied)
+    flows: pd.DataFrame  # col, source_id, service_id, year, hwb_id (whose places it pays for)
+    funding: pd.DataFrame  # source_id, name, year, amount_m (policy applied), hwb_id (pool)
     baseline: pd.DataFrame  # service_id, place_id, year, amount_m
 
     @property
     def n_segments(self) -> int:
         return len(self.segments)
+
+    @property
+    def hwb_groups(self) -> list[str]:
+        """The spending groups money balances in: each HWB, then ICS_WIDE for places without
+        one (just [ICS_WIDE] when the data has no HWBs)."""
+        return list(dict.fromkeys(self.places["hwb_id"]))
 
     @property
     def milp(self) -> bool:
@@ -81,8 +90,11 @@ def _places(inputs: Inputs, policy: Policy, problems: list[Problem]) -> pd.DataF
     if not inputs.has_places:
         problems += [Problem(WHERE, f"places.effects.{pid}: names a place but the data set has "
                              "no places table") for pid in policy.places.effects]
-        return pd.DataFrame({"place_id": [ICS_WIDE], "share": [1.0], "effect": [1.0]})
+        return pd.DataFrame({"place_id": [ICS_WIDE], "share": [1.0], "effect": [1.0],
+                             "hwb_id": [ICS_WIDE]})
     pl = inputs.places[["place_id", "weighted_population", "effect"]].copy()
+    hwb = inputs.hwb_of_place()
+    pl["hwb_id"] = [hwb[p] or ICS_WIDE for p in pl["place_id"]]
     total = pl["weighted_population"].sum()
     pl["share"] = pl["weighted_population"] / total if total > 0 else 1.0 / len(pl)
     for pid, eff in policy.places.effects.items():
@@ -91,7 +103,7 @@ def _places(inputs: Inputs, policy: Policy, problems: list[Problem]) -> pd.DataF
                                     f"(places: {', '.join(pl['place_id'])})"))
             continue
         pl.loc[pl["place_id"] == pid, "effect"] = float(eff)
-    return pl[["place_id", "share", "effect"]].reset_index(drop=True)
+    return pl[["place_id", "share", "effect", "hwb_id"]].reset_index(drop=True)
 
 
 ESTIMATES = ("per_m", "per_m_low", "per_m_high")
@@ -283,6 +295,8 @@ def _segments(inputs: Inputs, policy: Policy, years: tuple[str, ...], places: pd
                                 "width_m": float, "nonconcave": bool})
     coefs = coefs.astype({"col": "int64", "per_m": float, "per_m_low": float,
                           "per_m_high": float})
+    segments["hwb_id"] = segments["place_id"].map(dict(zip(places["place_id"],
+                                                           places["hwb_id"])))
     if policy.estimate != "central":
         coefs["per_m"] = coefs[f"per_m_{policy.estimate}"]
     if segments["nonconcave"].any() and policy.nonconcave != "milp":
@@ -308,11 +322,17 @@ def _funding(inputs: Inputs, policy: Policy, years: tuple[str, ...]) -> pd.DataF
         first = fund.loc[fund["year"] == years[0], "amount_m"].sum()
         scale *= money.budget_m / first if first > 0 else 0.0
     fund["amount_m"] = fund["amount_m"] * scale
-    fund = fund[["source_id", "name", "year", "amount_m"]]
+    fund = fund[["source_id", "name", "year", "amount_m"]].assign(hwb_id=_pool_of(inputs, fund))
     released = release_funding(policy, years)
     if len(released):
-        fund = pd.concat([fund, released], ignore_index=True)
+        fund = pd.concat([fund, released.assign(hwb_id=ICS_WIDE)], ignore_index=True)
     return fund.reset_index(drop=True)
+
+
+def _pool_of(inputs: Inputs, fund: pd.DataFrame) -> list[str]:
+    """Each funding row's HWB pool (ICS_WIDE for ICS-wide money)."""
+    pool = inputs.hwb_of_funding()
+    return [pool.get((s, y)) or ICS_WIDE for s, y in zip(fund["source_id"], fund["year"])]
 
 
 def _baseline(inputs: Inputs, years: tuple[str, ...], places: pd.DataFrame) -> pd.DataFrame:
@@ -345,10 +365,11 @@ def check_policy(inputs: Inputs, policy: Policy) -> tuple[ModelData | None, list
     discount = {y: (1.0 + rate) ** -t for t, y in enumerate(years)}
     data = ModelData(
         inputs=inputs, policy=policy, years=years, discount=discount, places=places,
-        segments=segments, coefs=coefs, flows=flows(inputs, policy, funding), funding=funding,
+        segments=segments, coefs=coefs, flows=flows(inputs, policy, funding, list(dict.fromkeys(places["hwb_id"]))),
+        funding=funding,
         baseline=_baseline(inputs, years, places),
     )
-    return data, problems + policy_problems(data)
+    return data, problems + rule_set_problems(policy.bcf.rules, years) + policy_problems(data)
 
 
 def prepare(inputs: Inputs, policy: Policy) -> ModelData:

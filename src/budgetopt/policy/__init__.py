@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
 from budgetopt.errors import PolicyError, Problem
 from budgetopt.families import FAMILIES
+from budgetopt.families.bcf_rules import rule_set_ids
 from budgetopt.families.common import Params
 from budgetopt.families.family import Family
+from budgetopt.families.pins import Pin
 from budgetopt.families.rows import family_catalogue
 
 
@@ -43,6 +45,28 @@ class PlacesSettings(Params):
     """Places: effect multipliers overriding the data (outcome per £ relative to average)."""
 
     effects: dict[str, float] = Field(default_factory=dict)
+
+
+class BcfSettings(Params):
+    """The Better Care Fund rule set the plan follows (``policy/bcf_rules/<id>.yaml``)."""
+
+    rules: str | None = Field(
+        None, description="BCF rule set, e.g. 2026-27: its funding streams and what each may "
+        "pay for, the ASC minimum's yearly uplift per HWB, the national conditions, and the "
+        "plan years it covers. Blank = the 2023-25 reading (floors only as rules.bcf_conditions "
+        "states them).")
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _known(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        value = str(value)
+        known = rule_set_ids()
+        if value not in known:
+            raise ValueError(f"{value!r} is not a BCF rule set (the rule sets: "
+                             f"{', '.join(known)})")
+        return value
 
 
 class SolverSettings(Params):
@@ -101,7 +125,17 @@ class Policy(Params):
     horizon: Horizon = Horizon()
     rules: Rules = Rules()
     places: PlacesSettings = PlacesSettings()
+    bcf: BcfSettings = BcfSettings()
     solver: SolverSettings = SolverSettings()
+    tie_break: bool = Field(
+        True, description="Among equally good plans, return the one that moves least from the "
+        "baseline, then whose funding sources change least from year to year: on (default) or "
+        "off (the solver's own optimal plan, for speed).")
+    pins: list[Pin] = Field(
+        default_factory=list,
+        description="Lines whose spend a person fixes, whatever the model would say: "
+        "[{service_id: DN, spend_m: 35.0}] (every year, the service's total), with optional "
+        "year and place_id.")
     relax: list[Relax] = Field(
         default_factory=list,
         description="Named rules loosened by stated amounts, e.g. the infeasibility advice "
@@ -115,28 +149,55 @@ class Policy(Params):
         return bool(getattr(rule, "enabled", True))
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """Valid keys at a location in the policy tree (for 'did you mean')."""
-    model: Any = Policy
+def _fields_at(loc: tuple[Any, ...], root: Any = None) -> list[str]:
+    """Valid keys at a location in the tree of pydantic model `root` (default: the policy
+    model), for 'did you mean'. List items (int parts) and ``list[Model]`` are followed."""
+    model: Any = Policy if root is None else root
     for part in loc:
+        if isinstance(part, int):
+            continue
+        if model is None:
+            return []
         if isinstance(part, int) or model is None:
             return []
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
             return []
-        ann = field.annotation
-        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        model = _model_in(field.annotation)
     return list(getattr(model, "model_fields", {}).keys()) if model else []
 
 
-def _problems(err: ValidationError, where: str) -> list[Problem]:
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model an annotation holds (``M``, ``M | None``, ``list[M]``), or None."""
+    from typing import get_args
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a person reads it: ``jobs[2].seed`` (items from 1)."""
+    text = ""
+    for part in loc:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def validation_problems(err: ValidationError, where: str, root: Any = None) -> list[Problem]:
+    """Every error of a pydantic validation as a :class:`Problem` naming the key's path, with
+    "did you mean" for an unknown key (`root`: the model validated, default the policy's)."""
     problems = []
     for e in err.errors():
         loc = tuple(e["loc"])
-        path = ".".join(str(p) for p in loc)
+        path = key_path(loc) if root is not None else ".".join(str(p) for p in loc)
         if e["type"] == "extra_forbidden":
             key = str(loc[-1])
-            valid = _fields_at(loc[:-1])
+            valid = _fields_at(loc[:-1], root)
             close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'?" if close else (
                 f"valid keys here: {', '.join(valid)}" if valid else "not a valid key"
@@ -154,7 +215,8 @@ def policy_from_dict(data: dict[str, Any] | None, where: str = "policy model") -
     try:
         return Policy.model_validate(data or {})
     except ValidationError as err:
-        raise PolicyError(_problems(err, where), title=f"The policy model {where} has problems")
+        raise PolicyError(validation_problems(err, where),
+                          title=f"The policy model {where} has problems")
 
 
 def load_policy(path: str | Path | None) -> Policy:

@@ -1,4 +1,5 @@
-"""Charts a board can read: plotly figures with titles, axis units and colour-blind-safe colours.
+"""Charts a board can read: plotly figures with titles, axis units and colour-blind-safe colours
+(:mod:`budgetopt.reports.palette`, shared with the workbook).
 
 Every function takes the tidy DataFrames that :class:`budgetopt.results.tables.Results` and the
 analyses return and gives back a :class:`plotly.graph_objects.Figure`; the app shows them
@@ -14,34 +15,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-             "#000000")
-"""Okabe & Ito (2008), 'Color Universal Design': orange, sky blue, bluish green, yellow, blue,
-vermillion, reddish purple, black."""
-
-BASELINE_GREY = "#999999"
-
-SECTOR_LABELS = {
-    "acute": "Acute hospital",
-    "community": "Community health",
-    "mental_health": "Mental health",
-    "primary_care": "Primary care",
-    "social_care": "Adult social care",
-    "housing": "Housing",
-    "vcse": "Voluntary sector (VCSE)",
-    "public_health": "Public health and prevention",
-}
-
-
-def sector_label(sector: str) -> str:
-    return SECTOR_LABELS.get(sector, str(sector).replace("_", " ").capitalize())
-
-
-def sector_colour(sector: str) -> str:
-    """The sector's colour: its place in :data:`SECTOR_LABELS` in the Okabe-Ito palette."""
-    order = list(SECTOR_LABELS)
-    i = order.index(sector) if sector in order else len(order) + sum(map(ord, str(sector)))
-    return OKABE_ITO[i % len(OKABE_ITO)]
+from budgetopt.data.schema import SECTOR_LABELS
+from budgetopt.reports.palette import (
+    BASELINE_GREY,
+    OKABE_ITO,
+    sector_colour,
+    sector_label,
+)
 
 
 def plain(text: object) -> str:
@@ -194,25 +174,29 @@ def pareto(frontier: pd.DataFrame) -> go.Figure:
     ok = frontier.dropna(subset=["first", "second"])
     fig = go.Figure(go.Scatter(x=ok["second"], y=ok["first"], mode="lines+markers",
                                name="Best possible (frontier)", line={"color": OKABE_ITO[4]}))
-    if base:
+    if base:  # named in the legend: a label beside the marker is cut off at the plot's edge
         word = "dominated" if base["dominated"] else "on the frontier"
-        fig.add_trace(go.Scatter(x=[base["second"]], y=[base["first"]], mode="markers+text",
+        fig.add_trace(go.Scatter(x=[base["second"]], y=[base["first"]], mode="markers",
                                  marker={"color": OKABE_ITO[5], "size": 12, "symbol": "x"},
-                                 text=[f"current allocation ({word})"], textposition="top left",
-                                 name="Current allocation"))
+                                 name=f"Today's allocation ({word})"))
     arrow = "higher is better" if second["maximise"] else "lower is better"
     return _layout(fig, plain(f"Trade-off: {first['label']} against {second['label']}"),
                    plain(f"{second['label']} ({arrow})"), plain(first["label"]))
 
 
 def outcome_distribution(outcomes: pd.DataFrame) -> go.Figure:
-    """Monte Carlo: the outcome of each allocation over the samples (overlaid histograms)."""
+    """Monte Carlo: the outcome of each allocation over the samples (histograms side by side,
+    so that no bar mixes two colours into one the legend does not have)."""
     fig = go.Figure()
     names = {"central_plan": "Central-estimate plan", "optimal": "Best plan for each sample"}
-    for i, col in enumerate(c for c in outcomes.columns if c != "sample"):
-        fig.add_trace(go.Histogram(x=outcomes[col], name=names.get(col, col), opacity=0.6,
-                                   marker_color=OKABE_ITO[(4, 0, 2)[i % 3]], nbinsx=40))
-    fig.update_layout(barmode="overlay")
+    cols = [c for c in outcomes.columns if c != "sample"]
+    lo, hi = (float(outcomes[cols].to_numpy().min()), float(outcomes[cols].to_numpy().max()))
+    size = (hi - lo) / 30 or 1.0
+    for i, col in enumerate(cols):
+        fig.add_trace(go.Histogram(x=outcomes[col], name=names.get(col, col),
+                                   marker_color=OKABE_ITO[(4, 5, 2)[i % 3]],
+                                   xbins={"start": lo, "end": hi + size, "size": size}))
+    fig.update_layout(barmode="group", bargap=0.1)
     n = len(outcomes)
     return _layout(fig, f"Weighted outcome over {n:,} samples of the effects", "weighted outcome",
                    "samples")
@@ -232,8 +216,9 @@ def robust_comparison(comparison: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(x=[words[c] for c in cols], y=[getattr(r, c) for c in cols],
                              name=plain(r.allocation),
                              marker_color=OKABE_ITO[(4, 5, 2)[i % 3]]))
-    lo = float(comparison[cols].to_numpy().min())
-    fig.update_yaxes(range=[lo * 0.98, float(comparison[cols].to_numpy().max()) * 1.005])
+    # bars from zero (a cut axis makes small differences look large); the figures on the bars
+    fig.update_traces(texttemplate="%{y:,.0f}", textposition="outside")
+    fig.update_yaxes(rangemode="tozero")
     return _layout(fig, "Central-estimate and robust plans on the same samples",
                    "statistic of the outcome", "weighted outcome")
 
@@ -260,9 +245,10 @@ def _hwb_of_places(places: pd.DataFrame | None) -> dict[str, str]:
 
 def _hwb_of_flows(flows: pd.DataFrame, funding: pd.DataFrame) -> pd.Series:
     """The HWB pool each flow's money belongs to ("" for ICS-wide money): the flow's own
-    ``hwb_id`` when the results carry one, else its source-year's in the funding table."""
-    if "hwb_id" in flows.columns:
-        return flows["hwb_id"].map(_blank)
+    ``pool_hwb_id`` when the results carry any, else its source-year's in the funding table
+    (a flow's ``hwb_id`` is the HWB whose places it pays for, not its pool)."""
+    if "pool_hwb_id" in flows.columns and flows["pool_hwb_id"].map(_blank).ne("").any():
+        return flows["pool_hwb_id"].map(_blank)
     if "hwb_id" not in funding.columns:
         return pd.Series("", index=flows.index)
     pool = {(s, y): _blank(h) for s, y, h in zip(funding["source_id"], funding["year"],
@@ -605,6 +591,47 @@ def evidence_value(evpi: pd.DataFrame, names: dict[str, str] | None = None,
     if len(total):
         title += f" (all effects: {float(total.iloc[0]):,.1f})"
     return _layout(fig, title, "value of perfect information (weighted outcome)", "")
+
+
+def curve_with_evidence(inputs, service_id: str, metric_id: str) -> go.Figure:
+    """One service's response curve for one metric: the outcome a year against spend (£m a
+    year, ICS-wide), central with its low-high band, and for a curve derived from evidence
+    the smooth cost-coverage curve and its ceiling; the evidence's source and certainty in
+    the title (as text, never markup)."""
+    from budgetopt.data.evidence import smooth_outcome
+
+    cur = inputs.curves[(inputs.curves["service_id"] == service_id)
+                        & (inputs.curves["metric_id"] == metric_id)]
+    cur = cur[cur["year"].isna()] if cur["year"].isna().any() else cur
+    cur = cur.sort_values("band")
+    x = np.r_[0.0, np.cumsum(cur["width_m"].to_numpy(float))]
+    fig = go.Figure()
+    for column, name, colour, dash in (("per_m_high", "high estimate", OKABE_ITO[1], "dot"),
+                                       ("per_m", "central estimate", OKABE_ITO[4], "solid"),
+                                       ("per_m_low", "low estimate", OKABE_ITO[5], "dot")):
+        y = np.r_[0.0, np.cumsum(cur["width_m"].to_numpy(float) * cur[column].to_numpy(float))]
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers",
+                                 line={"color": colour, "dash": dash},
+                                 hovertemplate="£%{x:,.2f}m: %{y:,.1f}<extra></extra>"))
+    ev = inputs.evidence
+    row = ev[(ev["service_id"] == service_id) & (ev["metric_id"] == metric_id)]
+    names = dict(zip(inputs.services["service_id"], inputs.services["name"], strict=True))
+    title = f"{names.get(service_id, service_id)}: {metric_id} bought by spend"
+    if len(row):
+        r = row.iloc[0]
+        if bool(r["derived"]):
+            xs = np.linspace(0.0, max(float(x[-1]), 1e-9) * 1.25, 120)
+            fig.add_trace(go.Scatter(
+                x=xs, y=smooth_outcome(xs, float(r["unit_cost_gbp"]), float(r["eligible"]),
+                                       float(r["max_coverage"]), float(r["effect"])),
+                name="cost-coverage curve (smooth)", mode="lines",
+                line={"color": OKABE_ITO[2], "dash": "dash"}, hoverinfo="skip"))
+            fig.add_hline(y=float(r["ceiling"]), line={"color": "#777777", "dash": "dot"},
+                          annotation_text="ceiling: eligible × coverage × effect")
+        sure = r["certainty"] if isinstance(r["certainty"], str) else "not stated"
+        source = r["source"] if isinstance(r["source"], str) and r["source"] else "not stated"
+        title += f" (source: {source}; certainty: {sure})"
+    return _layout(fig, plain(title), "spend a year (£m, ICS-wide)", "outcome a year")
 
 
 # -- print -----------------------------------------------------------------------------------

@@ -26,23 +26,39 @@ def summary_lines(res: Results, top: int = 8) -> list[str]:
     lines.append(f"Objective: {res.objective:,.1f} {unit}"
                  + (f" (baseline allocation: {res.baseline_objective:,.1f})"
                     if res.baseline_objective is not None and res.mode == "max_outcome" else ""))
+    if res.unpinned_objective is not None:
+        cost = res.unpinned_objective - res.objective
+        if res.mode != "max_outcome":
+            cost = -cost
+        words = (f"{cost:,.1f} weighted outcomes" if res.mode == "max_outcome"
+                 else f"£{cost:,.3f}m")
+        lines.append(f"The pinned lines cost {words} against the unpinned optimum "
+                     f"({res.unpinned_objective:,.1f}).")
     by_year = res.allocation.groupby("year", sort=False)[["spend_m", "baseline_m"]].sum()
     for year, row in by_year.iterrows():
         lines.append(f"  {year}: spend £{row.spend_m:,.1f}m (baseline £{row.baseline_m:,.1f}m)")
+    lines += hwb_lines(res)
     change = (res.allocation.groupby(["name"], sort=False)["change_m"].sum()
               .sort_values(key=abs, ascending=False))
     moved = change[change.abs() > 0.05].head(top)
     if len(moved):
         lines.append("Largest changes from baseline (all years):")
         lines += [f"  {name}: {'+' if v > 0 else '−'}£{abs(v):,.1f}m" for name, v in moved.items()]
-    binding = res.binding()
-    binding = binding[binding["shadow_price"].abs() > 1e-9]
+    binding = priced(res.binding())
     if len(binding):
         lines.append("What the binding rules cost (shadow prices):")
         lines += [f"  {m}" for m in priced_rules(binding, top)]
     if res.duals_note:
         lines.append(f"  (shadow prices {res.duals_note})")
     return lines
+
+
+def priced(binding):
+    """The binding rows whose limit is worth something one way or the other: a shadow price
+    (a rise) or a fall value that is not zero, or a rise that is not possible."""
+    up = binding["shadow_price"]
+    down = binding.get("shadow_price_down", up)
+    return binding[(up.abs() > 1e-9) | up.isna() | (down.abs() > 1e-9)]
 
 
 def priced_rules(binding, top: int) -> list[str]:
@@ -54,6 +70,18 @@ def priced_rules(binding, top: int) -> list[str]:
         first = group["meaning"].iloc[0]
         more = len(group) - 1
         out.append(first if not more else
-                   f"{first.rstrip('.')} (the same for {more} other {group['family'].iloc[0]} "
-                   f"rule{'s' if more > 1 else ''}).")
+                   f"{first} {more} other {group['family'].iloc[0]} rule"
+                   f"{'s have' if more > 1 else ' has'} the same price.")
     return out[:top]
+
+
+def hwb_lines(res: Results) -> list[str]:
+    """Each Health and Wellbeing Board's pool and spend per year (none without HWBs)."""
+    if res.hwbs is None or res.hwbs.empty:
+        return []
+    lines = ["Per Health and Wellbeing Board (its own pool; ICS-wide money spent in its places):"]
+    for r in res.hwbs.itertuples(index=False):
+        lines.append(f"  {r.name} {r.year}: spend £{r.spend_m:,.1f}m (baseline "
+                     f"£{r.baseline_m:,.1f}m) from its pool £{r.from_pool_m:,.1f}m of "
+                     f"£{r.income_m:,.1f}m and ICS-wide money £{r.from_ics_wide_m:,.1f}m")
+    return lines

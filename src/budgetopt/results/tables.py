@@ -23,10 +23,12 @@ from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.results.words import (
     Infeasibility,
     Relaxation,
+    low_certainty_flags,
     reduced_cost_sentence,
     shadow_sentence,
 )
 from budgetopt.solve.highs import Compiled, SolveOutcome
+from budgetopt.solve.ranging import PriceRanges
 
 BINDING_TOL = 1e-6
 INDENTED_ROWS = 20_000
@@ -42,7 +44,7 @@ class Results:
     objective: float | None
     mode: str  # max_outcome | min_cost
     allocation: pd.DataFrame  # service_id, name, sector, place_id, year, spend_m, baseline_m, change_m
-    funding_flows: pd.DataFrame  # source_id, service_id, year, amount_m
+    funding_flows: pd.DataFrame  # FLOW_COLUMNS: source_id, service_id, year, amount_m, hwb_id, pool_hwb_id
     outcomes: pd.DataFrame  # metric_id, name, unit, year, value, baseline_value, change, weighted_value
     constraints: pd.DataFrame  # name, family, component, sense, limit, activity, unit, binding, shadow_price, meaning, then the row's keys (KEY_FIELDS, ...)
     reduced_costs: pd.DataFrame  # service_id, name, year, needs_per_m, relative, meaning
@@ -53,6 +55,8 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     duals_note: str = ""
     mip_gap: float | None = None
+    unpinned_objective: float | None = None  # the optimum with the policy's pins lifted
+    hwbs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HWB_RESULT_COLUMNS))
 
     @property
     def optimal(self) -> bool:
@@ -66,8 +70,7 @@ class Results:
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON result of MODEL.md's contract, plus added fields."""
-        alloc, out, flows, con = (self.allocation, self.outcomes, self.funding_flows,
-                                  self.constraints)
+        alloc, out, con = self.allocation, self.outcomes, self.constraints
         return {
             "status": self.status,
             "objective": _num(self.objective),
@@ -86,22 +89,21 @@ class Results:
             ],
             "constraints": [
                 {"name": n, "family": f, "binding": b, "shadow_price": d, "meaning": w,
+                 "shadow_price_down": dn, "holds_from": lo, "holds_to": hi,
                  "limit": lim, "activity": a, "unit": u, "component": c, "keys": keys}
-                for n, f, b, d, w, lim, a, u, c, keys in zip(
+                for n, f, b, d, w, dn, lo, hi, lim, a, u, c, keys in zip(
                     con["name"].tolist(), con["family"].tolist(),
                     [bool(b) for b in con["binding"].tolist()], _nums(con["shadow_price"]),
-                    con["meaning"].tolist(), _nums(con["limit"]), _nums(con["activity"]),
-                    con["unit"].tolist(), con["component"].tolist(), row_keys(con))
+                    con["meaning"].tolist(), _nums(con["shadow_price_down"]),
+                    _nums(con["holds_from"]), _nums(con["holds_to"]), _nums(con["limit"]),
+                    _nums(con["activity"]), con["unit"].tolist(), con["component"].tolist(),
+                    row_keys(con))
             ],
             "infeasibility": self.infeasibility.to_json() if self.infeasibility else None,
             "solver_status": self.solver_status,
             "mode": self.mode,
             "baseline_objective": _num(self.baseline_objective),
-            "funding": [
-                {"source_id": s, "service_id": v, "year": y, "amount_m": a}
-                for s, v, y, a in zip(flows["source_id"].tolist(), flows["service_id"].tolist(),
-                                      flows["year"].tolist(), _nums(flows["amount_m"]))
-            ],
+            "funding": self._funding_json(),
             "reduced_costs": [
                 {"service_id": s, "year": y, "needs_per_m": n, "meaning": w}
                 for s, y, n, w in zip(self.reduced_costs["service_id"].tolist(),
@@ -111,8 +113,25 @@ class Results:
             ],
             "warnings": list(self.warnings),
             "duals_note": self.duals_note,
+            "unpinned_objective": _num(self.unpinned_objective),
             "provenance": self.provenance,
+            **({"hwbs": [{k: (_num(v) if k.endswith("_m") else v) for k, v in r.items()}
+                         for r in self.hwbs.to_dict("records")]} if len(self.hwbs) else {}),
         }
+
+    def _funding_json(self) -> list[dict[str, Any]]:
+        """The JSON's ``funding``: one entry per flow; with HWBs each names the HWB whose
+        places it pays for (``hwb_id``) and the pool the money is in (``pool_hwb_id``, null
+        for ICS-wide money)."""
+        flows = self.funding_flows
+        out = [{"source_id": s, "service_id": v, "year": y, "amount_m": a}
+               for s, v, y, a in zip(flows["source_id"].tolist(), flows["service_id"].tolist(),
+                                     flows["year"].tolist(), _nums(flows["amount_m"]))]
+        if "hwb_id" in flows.columns and bool(flows["hwb_id"].notna().any()):
+            pools = flows.get("pool_hwb_id", pd.Series([None] * len(flows))).tolist()
+            for entry, h, pool in zip(out, flows["hwb_id"].tolist(), pools):
+                entry.update(hwb_id=_id(h), pool_hwb_id=_id(pool))
+        return out
 
     def to_json(self, **kw: Any) -> str:
         """The JSON text of :meth:`to_json_dict`. Indented (2) when the answer is small;
@@ -126,7 +145,8 @@ class Results:
         return json.dumps(doc, **kw)
 
     # -- a lossless record, for the scenario store ----------------------------------------
-    _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs")
+    _FRAMES = ("allocation", "funding_flows", "outcomes", "constraints", "reduced_costs",
+               "hwbs")
 
     def to_record(self) -> dict[str, Any]:
         """Every field as plain JSON types: :meth:`from_record` gives back an equal Results.
@@ -141,14 +161,22 @@ class Results:
             mode=self.mode, baseline_objective=self.baseline_objective,
             infeasibility=self.infeasibility.to_json() if self.infeasibility else None,
             warnings=list(self.warnings), provenance=self.provenance, timings=self.timings,
-            duals_note=self.duals_note, mip_gap=self.mip_gap)
+            duals_note=self.duals_note, mip_gap=self.mip_gap,
+            unpinned_objective=self.unpinned_objective)
         return record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Results:
         """The Results a :meth:`to_record` record was made from (a record saved before rows
         kept their keys gets the key columns, empty)."""
-        frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES}
+        frames = {name: _frame_from_record(record[name]) for name in cls._FRAMES
+                  if name in record}  # a record saved before HWBs has no hwbs frame
+        con = frames["constraints"]
+        if "shadow_price_down" not in con.columns:  # saved before prices had ranges
+            con.insert(con.columns.get_loc("meaning") + 1, "shadow_price_down",
+                       con["shadow_price"])
+            con.insert(con.columns.get_loc("shadow_price_down") + 1, "holds_from", np.nan)
+            con.insert(con.columns.get_loc("holds_from") + 1, "holds_to", np.nan)
         for key in KEY_FIELDS:
             if key not in frames["constraints"].columns:
                 frames["constraints"][key] = pd.Series([None] * len(frames["constraints"]),
@@ -162,7 +190,8 @@ class Results:
             baseline_objective=record["baseline_objective"],
             warnings=tuple(record.get("warnings", ())), provenance=record.get("provenance", {}),
             timings=record.get("timings", {}), duals_note=record.get("duals_note", ""),
-            mip_gap=record.get("mip_gap"), **frames)
+            mip_gap=record.get("mip_gap"),
+            unpinned_objective=record.get("unpinned_objective"), **frames)
 
 
 def _frame_record(frame: pd.DataFrame) -> dict[str, Any]:
@@ -184,6 +213,11 @@ def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
         elif dtype == "str":
             frame[col] = frame[col].astype("str")
     return frame
+
+
+def _id(v: Any) -> str | None:
+    """An optional id for the JSON: None (never NaN) where blank."""
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
 def _nums(values: Any) -> list[float | None]:
@@ -273,21 +307,24 @@ def allocation_table(data: ModelData, x: np.ndarray | None) -> pd.DataFrame:
 
 
 CONSTRAINT_COLUMNS = ["name", "family", "component", "sense", "limit", "activity", "unit",
-                      "binding", "shadow_price", "meaning"]
+                      "binding", "shadow_price", "meaning", "shadow_price_down", "holds_from",
+                      "holds_to"]
 """The constraints frame's columns before the keys: one column per key follows (every one of
 :data:`KEY_FIELDS`, then any other key a row has, such as an analysis's ``sample``)."""
 
 
 def constraint_table(compiled: Compiled, outcome: SolveOutcome, mode: str,
-                     effect: Callable[[float], str] | None = None) -> pd.DataFrame:
+                     effect: Callable[[float], str] | None = None,
+                     ranges: PriceRanges | None = None) -> pd.DataFrame:
     """One row per reported constraint row: its limit, activity, shadow price and what the
     price means (`effect` words a change of the objective, for an analysis whose objective is
-    not the policy's), then its keys: the row's coordinates as ids, None where they do not
-    apply. Select rows by ``family``, ``component`` and keys, never by name."""
+    not the policy's), the one-sided prices and their range (from `ranges`, see
+    :mod:`budgetopt.solve.ranging`), then its keys: the row's coordinates as ids, None where
+    they do not apply. Select rows by ``family``, ``component`` and keys, never by name."""
     rows, keys = [], []
     for r, info in enumerate(compiled.rows):
         if info.report:
-            rows.append(describe_row(compiled, outcome, r, mode, effect))
+            rows.append(describe_row(compiled, outcome, r, mode, effect, ranges))
             keys.append(info.keys)
     frame = pd.DataFrame(rows, columns=CONSTRAINT_COLUMNS)
     extra = dict.fromkeys(k for row in keys for k in row if k not in KEY_FIELDS)
@@ -296,19 +333,45 @@ def constraint_table(compiled: Compiled, outcome: SolveOutcome, mode: str,
     return frame
 
 
+def binding_rows(compiled: Compiled, outcome: SolveOutcome) -> np.ndarray:
+    """Numbers of the reported rows at their limit in `outcome`."""
+    if outcome.row_value is None:
+        return np.zeros(0, dtype=np.int64)
+    limit = np.where([info.sense == "<=" for info in compiled.rows], compiled.row_upper,
+                     compiled.row_lower)
+    report = np.array([info.report for info in compiled.rows], dtype=bool)
+    near = np.abs(outcome.row_value - limit) <= BINDING_TOL * np.maximum(1.0, np.abs(limit))
+    return np.flatnonzero(near & report & np.isfinite(limit))
+
+
 def describe_row(compiled: Compiled, outcome: SolveOutcome, r: int, mode: str,
-                 effect: Callable[[float], str] | None = None) -> tuple:
-    """Row `r` as the constraints frame's first columns (:data:`CONSTRAINT_COLUMNS`)."""
+                 effect: Callable[[float], str] | None = None,
+                 ranges: PriceRanges | None = None) -> tuple:
+    """Row `r` as the constraints frame's columns (:data:`CONSTRAINT_COLUMNS`)."""
     info = compiled.rows[r]
     limit = compiled.row_upper[r] if info.sense == "<=" else compiled.row_lower[r]
     activity = outcome.row_value[r] if outcome.row_value is not None else np.nan
     dual = outcome.row_dual[r] if outcome.row_dual is not None else np.nan
     at_limit = bool(abs(activity - limit) <= BINDING_TOL * max(1.0, abs(limit)))
     shadow = float(dual) / info.scale if np.isfinite(dual) else np.nan
-    meaning = (shadow_sentence(info, shadow, at_limit, mode, effect) if np.isfinite(shadow)
-               else "No shadow price: the model was not solved to optimality.")
+    down, lo, hi = shadow, np.nan, np.nan
+    if not at_limit and np.isfinite(activity):  # the price 0 holds until the limit meets it
+        lo, hi = (activity, np.inf) if info.sense == "<=" else (-np.inf, activity)
+        down = shadow = 0.0 if np.isfinite(shadow) else shadow
+    elif ranges is not None and not np.isnan(ranges.lower[r] + ranges.upper[r]):
+        shadow, down = ranges.up[r] / info.scale, ranges.down[r] / info.scale
+        lo, hi = ranges.lower[r], ranges.upper[r]
+    if not np.isfinite(dual):
+        meaning = "No shadow price: the model was not solved to optimality."
+    elif not np.isnan(lo + hi) or ranges is not None:
+        meaning = shadow_sentence(info, shadow, at_limit, mode, effect, down=down,
+                                  limit=limit * info.scale, holds_from=lo * info.scale,
+                                  holds_to=hi * info.scale)
+    else:
+        meaning = shadow_sentence(info, shadow, at_limit, mode, effect)
     return (info.name, info.family, info.component, info.sense, limit * info.scale,
-            activity * info.scale, info.unit, at_limit, shadow, meaning)
+            activity * info.scale, info.unit, at_limit, shadow, meaning, down,
+            lo * info.scale, hi * info.scale)
 
 
 def key_columns(constraints: pd.DataFrame) -> list[str]:
@@ -359,6 +422,11 @@ def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcom
                            "service_id" else s).reset_index(drop=True)
 
 
+FLOW_COLUMNS = ["source_id", "service_id", "year", "amount_m", "hwb_id", "pool_hwb_id"]
+"""The funding flows frame: ``hwb_id`` is the HWB whose places the money pays for (None: no
+HWB), ``pool_hwb_id`` the HWB pool the money is in (None: ICS-wide money)."""
+
+
 def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.DataFrame:
     flows = data.flows.copy()
     if x is None:
@@ -366,7 +434,49 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
     else:
         flows["amount_m"] = x[compiled.columns(compiled.model.flow)]
     flows = flows[flows["amount_m"].abs() > 1e-9] if x is not None else flows
-    return flows[["source_id", "service_id", "year", "amount_m"]].reset_index(drop=True)
+    pool = {(s, y): h for s, y, h in zip(data.funding["source_id"], data.funding["year"],
+                                          data.funding["hwb_id"])}
+    flows = flows.assign(
+        hwb_id=pd.Series([h or None for h in flows["hwb_id"]], index=flows.index,
+                         dtype=object),
+        pool_hwb_id=pd.Series([pool.get((s, y)) or None for s, y in zip(flows["source_id"],
+                                                                         flows["year"])],
+                              index=flows.index, dtype=object))
+    return flows[FLOW_COLUMNS].astype({"hwb_id": object, "pool_hwb_id": object}
+                                      ).reset_index(drop=True)
+
+
+HWB_RESULT_COLUMNS = ["hwb_id", "name", "year", "income_m", "from_pool_m", "from_ics_wide_m",
+                      "spend_m", "baseline_m", "unspent_m"]
+"""Results per Health and Wellbeing Board and year (£m): its pool's income, what its places
+spend from its pool and from ICS-wide money, their total spend and baseline, and what its
+pool leaves unspent."""
+
+
+def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFrame
+                     ) -> pd.DataFrame:
+    """One row per HWB and year (:data:`HWB_RESULT_COLUMNS`); empty without HWBs."""
+    hwbs = data.inputs.hwb_table()
+    if hwbs.empty:
+        return pd.DataFrame(columns=HWB_RESULT_COLUMNS)
+    place_hwb = data.inputs.hwb_of_place()
+    alloc = allocation.assign(hwb=allocation["place_id"].map(place_hwb))
+    spent = alloc.groupby(["hwb", "year"])[["spend_m", "baseline_m"]].sum()
+    fund = data.funding[data.funding["hwb_id"] != ""]
+    income = fund.groupby(["hwb_id", "year"])["amount_m"].sum()
+    own = flows[flows["pool_hwb_id"].notna()].groupby(["pool_hwb_id", "year"])[
+        "amount_m"].sum()
+    wide = flows[flows["pool_hwb_id"].isna() & flows["hwb_id"].notna()].groupby(
+        ["hwb_id", "year"])["amount_m"].sum()
+    rows = []
+    for h, name in zip(hwbs["hwb_id"], hwbs["name"]):
+        for y in data.years:
+            inc = float(income.get((h, y), 0.0))
+            mine = float(own.get((h, y), 0.0))
+            rows.append((h, name, y, inc, mine, float(wide.get((h, y), 0.0)),
+                         float(spent["spend_m"].get((h, y), 0.0)),
+                         float(spent["baseline_m"].get((h, y), 0.0)), inc - mine))
+    return pd.DataFrame(rows, columns=HWB_RESULT_COLUMNS)
 
 
 def baseline_segments(data: ModelData) -> np.ndarray:
@@ -375,20 +485,26 @@ def baseline_segments(data: ModelData) -> np.ndarray:
 
 def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
                  infeasibility: Infeasibility | None = None, warnings: tuple[str, ...] = (),
-                 overrides: Any = None, timings: dict[str, float] | None = None) -> Results:
+                 overrides: Any = None, timings: dict[str, float] | None = None,
+                 ranges: PriceRanges | None = None,
+                 unpinned_objective: float | None = None) -> Results:
     x_all = outcome.col_value
     x = x_all[compiled.columns(compiled.model.x)] if x_all is not None else None
     base_x = baseline_segments(data)
     c = objective_coefficients(data)
+    allocation = allocation_table(data, x)
+    flows = flow_table(data, compiled, x_all)
+    warnings = tuple(warnings) + low_certainty_flags(data.inputs, allocation)
     return Results(
         status=outcome.status,
         solver_status=outcome.solver_status,
         objective=outcome.objective,
         mode=data.policy.objective,
-        allocation=allocation_table(data, x),
-        funding_flows=flow_table(data, compiled, x_all),
+        allocation=allocation,
+        funding_flows=flows,
+        hwbs=hwb_result_table(data, allocation, flows),
         outcomes=outcome_table(data, x, base_x),
-        constraints=constraint_table(compiled, outcome, data.policy.objective),
+        constraints=constraint_table(compiled, outcome, data.policy.objective, ranges=ranges),
         reduced_costs=reduced_cost_table(data, compiled, outcome),
         infeasibility=infeasibility,
         baseline_objective=float(c @ base_x),
@@ -397,4 +513,5 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
         timings=dict(timings or {}),
         duals_note=outcome.duals_note,
         mip_gap=outcome.mip_gap,
+        unpinned_objective=unpinned_objective,
     )

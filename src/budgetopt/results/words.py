@@ -38,20 +38,79 @@ def effect_phrase(delta: float, mode: str) -> str:
 
 
 def shadow_sentence(info: RowInfo, shadow: float, binding: bool, mode: str,
-                    effect: Callable[[float], str] | None = None) -> str:
+                    effect: Callable[[float], str] | None = None, *, down: float | None = None,
+                    limit: float | None = None, holds_from: float | None = None,
+                    holds_to: float | None = None) -> str:
     """The meaning of a row's shadow price, as a sentence a board understands: the row's
     catalogue template filled with its labels and with what one more unit of its limit does
     to the objective (:func:`effect_phrase` in `mode`, or `effect` for an analysis that
-    optimises something else)."""
+    optimises something else), then how far that holds.
+
+    `shadow` is the value of a rise of the limit, `down` that of a fall (the objective given
+    up per unit less; NaN: the limit cannot fall), `holds_from`/`holds_to` the limit's values
+    between which they hold (±inf: unbounded, NaN or None: not known). A rise that is not
+    possible (`shadow` NaN) or worth nothing is said so, never left empty."""
     if not binding:
         return f"Not binding: {info.name} has room to spare, so a small change to it changes " \
                "nothing."
-    if abs(shadow) < 1e-9:
-        return f"At its limit, but a small change to it would not change the result: {info.name}."
+    say = effect or (lambda d: effect_phrase(d, mode))
     template = (entry(info.component) or {}).get("dual", "{effect}")
-    words = effect(shadow) if effect else effect_phrase(shadow, mode)
-    text = template.format_map(_Labels(info.labels, effect=words))
-    return text[0].upper() + text[1:]
+
+    def filled(words: str) -> str:
+        text = template.format_map(_Labels(info.labels, effect=words))
+        return text[0].upper() + text[1:]
+
+    def cannot(d: float | None) -> bool:
+        return d is not None and not np.isfinite(d) and np.isnan(d)
+
+    up_zero = not cannot(shadow) and abs(shadow) < 1e-9
+    if cannot(shadow):
+        text = filled("not be possible without breaking another rule")
+    elif up_zero:
+        text = filled("change nothing")
+    else:
+        text = filled(say(shadow))
+    if limit is None:
+        return text if not up_zero else text.rstrip(".") + ": another rule holds the plan here."
+    rise = _amount(holds_to - limit, info.unit) if _known(holds_to) else None
+    fall = _amount(limit - holds_from, info.unit) if _known(holds_from) else None
+    same = down is None or (not cannot(down) and not cannot(shadow)
+                            and abs(down - shadow) <= 1e-6 * max(1.0, abs(shadow)))
+    if same and not cannot(shadow):
+        if up_zero:
+            return text.rstrip(".") + (": another rule holds the plan here, and a small fall "
+                                       "would change nothing either.")
+        if rise is None and fall is None:
+            return text
+        return (f"{text} This holds from {fall or 'any amount'} below today's limit to "
+                f"{rise or 'any amount'} above it.")
+    if not cannot(shadow) and not up_zero:
+        text += f" This holds for up to {rise} more." if rise else " This holds for any rise."
+    one = _one(info.unit)
+    if cannot(down):
+        return f"{text} It cannot fall at all without breaking another rule."
+    below = f" Below today's limit, each {one} less would {say(-down)}"
+    return text + below + (f" (for up to {fall} less)." if fall else ".")
+
+
+def _known(v: float | None) -> bool:
+    return v is not None and np.isfinite(v)
+
+
+def _one(unit: str) -> str:
+    """One unit of a limit, in words: £1m, one WTE, £1 a head, one outcome unit."""
+    return {"£m": "£1m", "WTE": "one WTE", "£ per head": "£1 a head"}.get(unit, f"one {unit}")
+
+
+def _amount(v: float, unit: str) -> str:
+    """An amount of a limit's unit, in words (£3.2m, 12.5 WTE)."""
+    v = abs(float(v))
+    digits = 1 if v >= 0.1 else 3
+    if unit == "£m":
+        return f"£{v:,.{digits}f}m"
+    if unit == "£ per head":
+        return f"£{v:,.2f} a head"
+    return f"{v:,.{digits + 1}f} {unit}"
 
 
 class _Labels(dict):
@@ -171,3 +230,24 @@ def reduced_cost_sentence(service: str, year: str, needs: float, relative: float
     pct = f" ({relative:.0%} more effective)" if relative is not None else ""
     return (f"{service} in {year} would need to buy {needs:,.2f} more weighted outcomes per £1m"
             f"{pct} to receive more money.")
+
+
+def low_certainty_flags(inputs: object, allocation: object) -> tuple[str, ...]:
+    """One caution for each service that gets money on low-certainty evidence (the
+    ``evidence`` table's ``certainty``): what it gets over the plan and what its curve rests
+    on. `allocation` has service_id, name and spend_m."""
+    from budgetopt.data.evidence import low_certainty_sources
+
+    low = low_certainty_sources(inputs)
+    if not low or allocation is None or not len(allocation):
+        return ()
+    spend = allocation.groupby("service_id", sort=False)["spend_m"].sum()
+    names = dict(zip(allocation["service_id"], allocation["name"], strict=True))
+    out = []
+    for sid, basis in low.items():
+        amount = float(spend.get(sid, 0.0))
+        if amount > 0.05:
+            out.append(f"{names.get(sid, sid)} gets £{amount:,.1f}m over the plan on "
+                       f"low-certainty evidence ({basis}): treat its share with caution; "
+                       "`budgetopt analyse evpi` shows what better evidence would be worth.")
+    return tuple(out)

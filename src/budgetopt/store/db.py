@@ -24,8 +24,9 @@ SQLAlchemy URL works; PostgreSQL (``postgresql+psycopg://...``) is tested.
 Schema versions
 ---------------
 ``budgetopt_meta`` holds the store's identity and its schema version. A store made by an older
-budgetopt is upgraded on open by the functions in :data:`MIGRATIONS` (version *v* → *v + 1*,
-each in one transaction); a store from a newer budgetopt, a database that is not a budgetopt
+budgetopt is upgraded on open by Alembic (the revisions in :data:`MIGRATIONS_DIR`, version *v*
+is revision ``000v``, all in one transaction; the revision is kept in
+``budgetopt_alembic_version``); a store from a newer budgetopt, a database that is not a budgetopt
 store, or a corrupt file is refused with a clear message and left untouched.
 """
 
@@ -75,8 +76,9 @@ from budgetopt.policy import Policy, policy_from_dict
 from budgetopt.results.tables import Results
 from budgetopt.store import STATUSES
 
-SCHEMA_VERSION = 1
-"""The schema this budgetopt writes. Raise it with a migration in :data:`MIGRATIONS`."""
+SCHEMA_VERSION = 2
+"""The schema this budgetopt writes: the number of its newest Alembic revision (in
+:data:`MIGRATIONS_DIR`). Raise it with a new revision file."""
 
 STORE_ID = "budgetopt scenario store"
 
@@ -135,40 +137,27 @@ status_table = Table(
     Column("note", Text, nullable=False),
 )
 
-OUR_TABLES = frozenset(metadata.tables)
+VERSION_TABLE = "budgetopt_alembic_version"
+"""Where Alembic records the revision a store is at."""
 
-_IMMUTABLE_SQL = {
-    "sqlite": [
-        f"CREATE TRIGGER IF NOT EXISTS {t}_no_{verb.lower()} BEFORE {verb} ON {t} "
-        f"BEGIN SELECT RAISE(ABORT, 'budgetopt: saved records are immutable'); END"
-        for t in ("budgetopt_scenarios", "budgetopt_datasets", "budgetopt_status_changes")
-        for verb in ("UPDATE", "DELETE")
-    ],
-    "postgresql": [
-        ("CREATE OR REPLACE FUNCTION budgetopt_immutable() RETURNS trigger AS $$ BEGIN "
-         "RAISE EXCEPTION 'budgetopt: saved records are immutable'; END; $$ LANGUAGE plpgsql"),
-        *(f"CREATE TRIGGER {t}_immutable BEFORE UPDATE OR DELETE ON {t} "
-          "FOR EACH ROW EXECUTE FUNCTION budgetopt_immutable()"
-          for t in ("budgetopt_scenarios", "budgetopt_datasets", "budgetopt_status_changes")),
-    ],
-}
-"""The database refuses to change a saved record, whoever asks (not only this package)."""
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+"""Alembic's script folder: one revision per schema version (``versions/0001_initial.py``,
+...); the revision id is the version number, four digits."""
 
 
-def _create_schema(conn: Connection) -> None:
-    """Version 1: the four tables and the immutability triggers."""
-    metadata.create_all(conn)
-    for sql in _IMMUTABLE_SQL.get(conn.dialect.name, []):
-        conn.exec_driver_sql(sql)
+def _alembic(conn: Connection, target: str, *, stamp: str | None = None) -> None:
+    """Bring the store on `conn` to Alembic revision `target` in the caller's transaction;
+    first `stamp` a store made before Alembic (it records the revision it is at)."""
+    from alembic import command
+    from alembic.config import Config
 
-
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
-"""``MIGRATIONS[v](conn)`` upgrades a store from schema version ``v`` to ``v + 1``.
-
-To change the schema: write the function (``ALTER TABLE ...`` through ``conn``), add it here
-under the old version, raise :data:`SCHEMA_VERSION`, and change the Table definitions above
-to the new shape (they describe a new store; the migrations bring old ones to the same shape).
-"""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    config.attributes["version_table"] = VERSION_TABLE
+    if stamp is not None:
+        command.stamp(config, stamp)
+    command.upgrade(config, target)
 
 
 @dataclass
@@ -331,6 +320,60 @@ class StoredScenario:
         return Results.from_record(self.record)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One answer to save: a scenario name, what it was solved from, and its results record
+    already packed (:func:`pack_record`; a batch's worker packs it, the saver only writes)."""
+
+    name: str
+    dataset: DatasetContent
+    policy: Policy
+    overrides: Any
+    record_blob: bytes
+    solve_status: str
+    objective: float | None
+    provenance: Mapping[str, Any]
+    author: str | None = None
+    note: str = ""
+    status: str = "draft"
+    run_key: str | None = None  # computed from the inputs when not given
+
+    def row(self, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The scenario row and its first status change; refuses a bad name or status."""
+        name = self.name.strip()
+        if not name:
+            raise StoreError.single("scenario name", "give the scenario a name")
+        if "@" in name and parse_ref(name)[1] is not None:
+            raise StoreError.single("scenario name", f"'{name}' ends in @<number>, which is how "
+                                    "a version is named: choose another name")
+        if self.status not in STATUSES:
+            raise StoreError.single("status", f"'{self.status}' is not one of "
+                                    f"{', '.join(STATUSES)}")
+        author = (self.author or default_author()).strip() or "unknown"
+        prov = self.provenance
+        row = {
+            "name": name, "created_at": now, "author": author, "note": self.note,
+            "data_hash": self.dataset.data_hash,
+            "policy": json.dumps(self.policy.model_dump(mode="json")),
+            "overrides": json.dumps(self.overrides if self.overrides is not None else []),
+            "solve_status": self.solve_status, "objective": self.objective,
+            "results": self.record_blob,
+            "budgetopt_version": str(prov.get("version", "")),
+            "solver_version": str(prov.get("solver_version", "")),
+            "python_version": str(prov.get("python_version", "")),
+            "run_key": self.run_key or run_key(self.dataset.data_hash, self.policy,
+                                               self.overrides),
+        }
+        history = {"status": self.status, "changed_by": author, "changed_at": now,
+                   "note": "saved"}
+        return row, history
+
+
+def pack_record(record: Mapping[str, Any]) -> bytes:
+    """A results record (:meth:`Results.to_record`) as the store keeps it."""
+    return _pack(record)
+
+
 # -- the store -------------------------------------------------------------------------------
 
 
@@ -471,7 +514,7 @@ class Store:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
             if meta_table.name in inspect(conn).get_table_names():
                 return  # another process made it first
-            _create_schema(conn)
+            _alembic(conn, "head")
             conn.execute(meta_table.insert(), [
                 {"key": "store", "value": STORE_ID},
                 {"key": "schema_version", "value": str(SCHEMA_VERSION)},
@@ -481,21 +524,22 @@ class Store:
         self._transaction(create)
 
     def _upgrade(self, version: int) -> None:
-        def step(conn: Connection, v: int) -> None:
+        """Run the Alembic revisions after `version`, all in one transaction."""
+        def upgrade(conn: Connection) -> None:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
             current = int(conn.execute(select(meta_table.c.value).where(
                 meta_table.c.key == "schema_version")).scalar_one())
-            if current != v:
+            if current >= SCHEMA_VERSION:
                 return  # another process upgraded it
-            MIGRATIONS[v](conn)
+            stamped = VERSION_TABLE in inspect(conn).get_table_names()
+            _alembic(conn, f"{SCHEMA_VERSION:04d}", stamp=None if stamped else f"{current:04d}")
             conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
-                         .values(value=str(v + 1)))
+                         .values(value=str(SCHEMA_VERSION)))
 
-        for v in range(version, SCHEMA_VERSION):
-            if v not in MIGRATIONS:
-                raise _refuse(self.where, f"no upgrade is known from schema version {v}")
-            self._transaction(lambda conn, v=v: step(conn, v))
+        if version < 1:
+            raise _refuse(self.where, f"no upgrade is known from schema version {version}")
+        self._transaction(upgrade)
 
     # -- transactions --------------------------------------------------------------------------
     def _transaction(self, work: Callable[[Connection], Any]) -> Any:
@@ -536,49 +580,105 @@ class Store:
         The data set is stored once per content hash. Everything is written in one
         transaction: a failure leaves no part of the scenario behind.
         """
-        name = name.strip()
-        if not name:
-            raise StoreError.single("scenario name", "give the scenario a name")
-        if "@" in name and parse_ref(name)[1] is not None:
-            raise StoreError.single("scenario name", f"'{name}' ends in @<number>, which is how "
-                                    "a version is named: choose another name")
-        if status not in STATUSES:
-            raise StoreError.single("status", f"'{status}' is not one of {', '.join(STATUSES)}")
-        author = (author or default_author()).strip() or "unknown"
         record = results.to_record()
-        prov = results.provenance
+        ref = self.save_many([Answer(name, dataset, policy, overrides, _pack(record),
+                                     results.status, results.objective, results.provenance,
+                                     author=author, note=note, status=status)])[0]
+        return self.get(ref)
+
+    def save_many(self, answers: list[Answer]) -> list[str]:
+        """Save several answers in one transaction (all or none); their refs, in order.
+
+        A batch saves its answers this way, a few dozen at a time: one transaction per
+        group rather than one per job, each data set packed and stored once.
+        """
         now = datetime.now(UTC)
-        content = _pack(dataset.tables)
-        results_blob = _pack(record)
-        row = {
-            "name": name, "created_at": now, "author": author, "note": note,
-            "data_hash": dataset.data_hash, "policy": json.dumps(policy.model_dump(mode="json")),
-            "overrides": json.dumps(overrides if overrides is not None else []),
-            "solve_status": results.status, "objective": results.objective,
-            "results": results_blob,
-            "budgetopt_version": str(prov.get("version", "")),
-            "solver_version": str(prov.get("solver_version", "")),
-            "python_version": str(prov.get("python_version", "")),
-            "run_key": run_key(dataset.data_hash, policy, overrides),
-        }
+        rows = [a.row(now) for a in answers]
+        packed: dict[str, bytes] = {}
 
-        def write(conn: Connection) -> int:
-            have = conn.execute(select(datasets_table.c.data_hash).where(
-                datasets_table.c.data_hash == dataset.data_hash)).first()
-            if have is None:
-                conn.execute(datasets_table.insert().values(
-                    data_hash=dataset.data_hash, label=dataset.label, content=content,
-                    size_bytes=len(json.dumps(dataset.tables)), created_at=now))
-            latest = conn.execute(select(func.max(scenarios_table.c.version)).where(
-                scenarios_table.c.name == name)).scalar()
-            new_id = conn.execute(scenarios_table.insert().values(
-                version=(latest or 0) + 1, **row)).inserted_primary_key[0]
-            conn.execute(status_table.insert().values(
-                scenario_id=new_id, status=status, changed_by=author, changed_at=now,
-                note="saved"))
-            return new_id
+        def write(conn: Connection) -> list[str]:
+            refs = []
+            for a, (row, history) in zip(answers, rows, strict=True):
+                h = a.dataset.data_hash
+                if h not in packed:
+                    have = conn.execute(select(datasets_table.c.data_hash).where(
+                        datasets_table.c.data_hash == h)).first()
+                    if have is None:
+                        packed[h] = _pack(a.dataset.tables)
+                        conn.execute(datasets_table.insert().values(
+                            data_hash=h, label=a.dataset.label, content=packed[h],
+                            size_bytes=len(json.dumps(a.dataset.tables)), created_at=now))
+                    else:
+                        packed[h] = b""
+                latest = conn.execute(select(func.max(scenarios_table.c.version)).where(
+                    scenarios_table.c.name == row["name"])).scalar()
+                version = (latest or 0) + 1
+                new_id = conn.execute(scenarios_table.insert().values(
+                    version=version, **row)).inserted_primary_key[0]
+                conn.execute(status_table.insert().values(scenario_id=new_id, **history))
+                refs.append(f"{row['name']}@{version}")
+            return refs
 
-        return self.get_by_id(self._transaction(write))
+        return self._transaction(write)
+
+    def saved_runs(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """For each of `names` that is saved: its versions, newest first, each with ``ref``,
+        ``run_key``, ``budgetopt_version``, ``solver_version``, ``solve_status`` and
+        ``objective`` (what a batch needs to decide whether a job is done already)."""
+        s = scenarios_table
+        found: dict[str, list[dict[str, Any]]] = {}
+        with self._reading() as conn:
+            for i in range(0, len(names), 500):
+                chunk = names[i:i + 500]
+                for r in conn.execute(select(
+                        s.c.name, s.c.version, s.c.run_key, s.c.budgetopt_version,
+                        s.c.solver_version, s.c.solve_status, s.c.objective)
+                        .where(s.c.name.in_(chunk)).order_by(s.c.version.desc())).mappings():
+                    found.setdefault(r["name"], []).append(
+                        {**r, "ref": f"{r['name']}@{r['version']}"})
+        return found
+
+    @contextmanager
+    def batch_lock(self, batch: str) -> Iterator[None]:
+        """Hold the lock of batch `batch` on this store for the block, or refuse at once
+        (:class:`StoreError`) when another process holds it: two runs of one batch never
+        solve and save the same jobs twice. The lock goes with the process that holds it,
+        however it ends (a file lock beside a SQLite store, an advisory lock on PostgreSQL)."""
+        import hashlib
+
+        digest = hashlib.sha256(batch.encode("utf-8")).hexdigest()
+        busy = StoreError.single(self.where, f"batch '{batch}' is running already against "
+                                 "this store (another process holds its lock); wait for it "
+                                 "to finish, then run it again to resume")
+        path = _sqlite_path(self.url)
+        if path is not None:
+            import fcntl
+
+            lock = path.with_name(f".{path.name}.batch-{digest[:16]}.lock")
+            with lock.open("a") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    raise busy from None
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+            return
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        key = int(digest[:15], 16)  # fits a bigint
+        with self.engine.connect() as conn:
+            got = conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar()
+            conn.commit()
+            if not got:
+                raise busy
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                conn.commit()
 
     def set_status(self, ref: str, status: str, *, by: str | None = None,
                    note: str = "") -> StoredScenario:
@@ -724,6 +824,6 @@ def _utc(value: Any) -> Any:
     return value
 
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "STATUSES", "DatasetContent", "Store", "StoreError",
-           "StoredScenario", "default_author", "default_url", "parse_ref", "reproduces",
+__all__ = ["MIGRATIONS_DIR", "SCHEMA_VERSION", "STATUSES", "Answer", "DatasetContent", "Store", "StoreError",
+           "StoredScenario", "default_author", "default_url", "pack_record", "parse_ref", "reproduces",
            "resolve_url", "run_key"]

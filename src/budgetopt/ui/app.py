@@ -10,7 +10,7 @@ import streamlit as st
 from budgetopt import __version__
 from budgetopt.errors import InputError
 from budgetopt.ui.state import MODELS_KEY, workspace
-from budgetopt.ui.widgets import show_problems
+from budgetopt.ui.widgets import md_text, show_problems
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 PAGES = (  # file, title, icon
@@ -27,10 +27,11 @@ log = logging.getLogger("budgetopt.ui")
 def _sidebar() -> None:
     ws = workspace()
     with st.sidebar:
-        st.markdown(f"**Data:** {ws.label}")
-        st.markdown(f"**Policy model:** {ws.policy.name}")
+        st.markdown(f"**Data:** {md_text(ws.label)}")
+        st.markdown(f"**Policy model:** {md_text(ws.policy.name)}")
         if ws.overrides:
-            st.caption("Changed: " + ", ".join(f"{k} = {v}" for k, v in ws.overrides.items()))
+            st.caption("Changed: " + md_text(", ".join(f"{k} = {v}"
+                                                       for k, v in ws.overrides.items())))
         st.caption(f"budgetopt {__version__} · Pyomo + HiGHS")
 
 

@@ -105,6 +105,7 @@ class Workspace:
     history: list[str] = field(default_factory=list)  # what the user did, for the scenario note
     author: str = ""  # who is saving scenarios in this session (typed on the Scenarios page)
     analyses: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (signature, frame)
+    notice: str = ""  # a success message for the Data page, shown once
     _blockers: dict[str, list[Problem]] = field(default_factory=dict)
     _blockers_key: str = ""
 
@@ -153,6 +154,9 @@ class Workspace:
         self.label, self.inputs, self.problems = label, inputs, []
         self.edits += 1
         self.history.append(f"data: {label}")
+        places = f", {len(inputs.places)} places" if inputs.has_places else ""
+        self.notice = (f"Now using '{label}': {len(inputs.services)} services{places}, "
+                       f"years {', '.join(inputs.years)}.")
 
     # -- policy ----------------------------------------------------------------------------
     def replace_policy(self, policy: Policy, key: str) -> None:

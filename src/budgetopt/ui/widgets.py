@@ -43,11 +43,26 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
 def show_problems(title: str, problems: Sequence[Problem]) -> None:
     n = len(problems)
     shown = 20
-    lines = "\n".join(f"- {p}" for p in problems[:shown])
+    lines = "\n".join(f"- {md_text(p)}" for p in problems[:shown])
     more = f"\n\n…and {n - shown} more (all of them in the table below)." if n > shown else ""
-    st.error(f"{title}: {n} problem{'s' if n != 1 else ''} found. Nothing was changed; "
+    st.error(f"{md_text(title)}: {n} problem{'s' if n != 1 else ''} found. Nothing was changed; "
              f"fix them and try again.\n\n{lines}{more}")
     st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
+
+
+CHART_TEXT = "#1f1f1f"
+"""Chart text colour: 16:1 on white (WCAG 2.2 AA asks 4.5:1)."""
+
+
+def show_chart(fig, key: str) -> None:
+    """A chart with text dark enough to read (the plotly template, not the theme's greys),
+    drawn from the server's own scripts (nothing fetched from outside)."""
+    fig.update_layout(font={"color": CHART_TEXT},
+                      title_font_color=CHART_TEXT, legend_font_color=CHART_TEXT)
+    fig.update_xaxes(tickfont_color=CHART_TEXT, title_font_color=CHART_TEXT)
+    fig.update_yaxes(tickfont_color=CHART_TEXT, title_font_color=CHART_TEXT)
+    st.plotly_chart(fig, width="stretch", key=key, theme=None,
+                    config={"displaylogo": False})
 
 
 def money(value: float | None) -> str:
@@ -119,7 +134,7 @@ def board_paper_download(res: Results, stem: str, key: str, inputs: Inputs, poli
                     made = (signature, path.read_bytes())
                 st.session_state[f"{key}-board-paper"] = made
             except BudgetoptError as err:
-                st.error(str(err))
+                st.error(md_text(err))
                 made = None
     if made and made[0] == signature:
         c2.download_button("Download the board paper (PDF)", made[1],
@@ -130,3 +145,109 @@ def board_paper_download(res: Results, stem: str, key: str, inputs: Inputs, poli
 def file_stem(text: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text.strip().lower())
     return "-".join(filter(None, keep.split("-")))[:60] or "budgetopt"
+
+
+def amount(value: float, unit: str) -> str:
+    """A figure in its unit, as a finance lead writes it: £35.5m, 12.0 WTE, 3.0 percentage
+    points, 120 admissions avoided (pence shown where they matter)."""
+    if unit in ("£m", "£m a year"):
+        digits = 1 if abs(value) >= 1 or value == 0 else 3
+        return f"£{value:,.{digits}f}m"
+    if unit == "£":
+        return f"£{value:,.0f}"
+    if unit in ("%", "pp", "percentage points", "share"):
+        return f"{value * 100 if unit == 'share' else value:,.1f} percentage points"
+    return f"{value:,.2f} {unit}".rstrip()
+
+
+def value_unit(inputs: Inputs | None) -> str:
+    """What one unit of the objective is worth, as the data says: with the metrics table's
+    ``weight_unit`` (£, £k or £m per unit of weight) '£k of social value'; else 'weighted
+    outcome units'."""
+    if inputs is not None and "weight_unit" in inputs.metrics.columns:
+        given = [str(u).strip() for u in inputs.metrics["weight_unit"].dropna()
+                 if str(u).strip()]
+        if given and len(set(given)) == 1:
+            return f"{given[0]} of social value"
+    return "weighted outcome units"
+
+
+def headline_sentence(res: Results, unit: str, n_years: int) -> str:
+    """The headline in one sentence (markdown-safe: every figure is the app's own)."""
+    if res.objective is None:
+        return ""
+    years = f"the {n_years} years of the plan" if n_years > 1 else "the year"
+    if res.mode != "max_outcome":
+        return md_text(f"The least money that meets every target and rule is "
+                       f"{money(res.objective)} over {years} (later years discounted).")
+    text = f"This plan buys {res.objective:,.0f} {unit} over {years} (later years discounted)"
+    if res.baseline_objective:
+        more = res.objective - res.baseline_objective
+        text += (f": {abs(more):,.0f} {'more' if more >= 0 else 'less'} than today's "
+                 f"allocation would ({res.baseline_objective:,.0f}).")
+    else:
+        text += "."
+    return md_text(text)
+
+
+def gap_words(res: Results, inputs: Inputs, policy: Policy) -> str:
+    """Why the smallest relaxation is what it is, with units: against the gap between the
+    protected minimums and the money in the first year, when minimums are what it moves."""
+    if res.infeasibility is None or not res.infeasibility.relaxations:
+        return ""
+    year = inputs.years[0]
+    relax = sum(r.relax_by for r in res.infeasibility.relaxations
+                if r.family == "bounds" and year in r.name and r.unit == "£m")
+    out = ("Each figure to relax is in its rule's own unit (£m for money and minimums, WTE "
+           "for staff, the metric's unit for a target).")
+    if relax <= 0:
+        return out
+    mins = inputs.services.set_index("service_id")["min_m"].fillna(0.0).astype(float)
+    if policy.rules.bounds.enabled:
+        for sid, b in policy.rules.bounds.services.items():
+            if b.min_m is not None and sid in mins.index:
+                mins[sid] = b.min_m
+    from budgetopt.reports.charts import money_available
+
+    fund = money_available(inputs, policy)
+    have = float(fund.loc[(fund["year"] == year) & ~fund["cap_only"], "amount_m"].sum())
+    gap = float(mins.sum()) - have
+    if gap > 0 and relax > gap + 0.05 and policy.rules.eligibility.enabled:
+        out = (f"In {year} the minimums add up to {amount(float(mins.sum()), '£m')} against "
+               f"{amount(have, '£m')} of money, a gap of {amount(gap, '£m')}; the minimums "
+               f"must give way by {amount(relax, '£m')}, more than the gap, because each "
+               "funding source may pay only for the services it may (ring-fences): money "
+               "that may not pay for the protected services cannot close the gap. " + out)
+    elif gap > 0:
+        out = (f"In {year} the minimums add up to {amount(float(mins.sum()), '£m')} against "
+               f"{amount(have, '£m')} of money: a gap of {amount(gap, '£m')}. " + out)
+    return out
+
+
+def budget_slope(res: Results, budget_m: float) -> float | None:
+    """What £1m more on the first year's budget buys when, as on the budget curve, every
+    source in every year grows in proportion: Σ shadow price × amount / budget."""
+    rows = res.constraints
+    if budget_m <= 0 or not len(rows) or "source_id" not in rows:
+        return None
+    money_rows = rows[(rows["family"] == "money") & rows["source_id"].notna()
+                      & (rows["unit"] == "£m")]
+    if not len(money_rows):
+        return None
+    return float((money_rows["shadow_price"] * money_rows["limit"]).sum() / budget_m)
+
+
+def duals_against_curve(res: Results, budget_m: float, unit: str) -> str:
+    """Why a year's shadow price on money and the budget curve's slope differ, in figures."""
+    slope = budget_slope(res, budget_m)
+    rows = res.constraints
+    money_rows = rows[(rows["family"] == "money") & rows["binding"]] if len(rows) else rows
+    if slope is None or not len(money_rows):
+        return ""
+    first = money_rows["shadow_price"].iloc[0]
+    years = money_rows["year"].nunique()
+    return (f"The budget curve on the Trade-offs page is steeper than a shadow price on the "
+            f"money: a shadow price (here {first:,.0f} {unit} per £1m) is what £1m more in "
+            f"one year from one source buys; a step of the curve raises every source in every "
+            f"one of the {years} years in proportion, so £1m more on the first year's budget "
+            f"buys about {slope:,.0f} {unit}.")

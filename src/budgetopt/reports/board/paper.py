@@ -749,10 +749,14 @@ def _robust_blocks(f: _Facts, robust: dict[str, Any]) -> list[Figure | Table | l
     return blocks
 
 
+EVPI_SHOWN = 8  # services in the paper's value-of-information chart (those worth most)
+
+
 def _evpi_blocks(f: _Facts, evpi: pd.DataFrame) -> list[Figure | Table | list[str]]:
     total = evpi.loc[evpi["service_id"] == "ALL", "evppi"]
     parts = evpi[evpi["service_id"] != "ALL"].sort_values("evppi", ascending=False)
     worth = parts[parts["evppi"] > 1e-9]
+    shown = worth.head(EVPI_SHOWN) if len(worth) else parts.head(EVPI_SHOWN)
     sentence = (f"Perfect information on every effect would be worth "
                 f"{number(float(total.iloc[0]), 1) if len(total) else 'an unknown amount'} "
                 "weighted outcomes")
@@ -764,13 +768,14 @@ def _evpi_blocks(f: _Facts, evpi: pd.DataFrame) -> list[Figure | Table | list[st
         sentence += ": no evidence gap changes the decision."
     alt = ("Bar chart of the value of perfect information on each service's effects: "
            + "; ".join(f"{f.names.get(r.service_id, r.service_id)} {number(r.evppi, 1)}"
-                       for r in parts.head(12).itertuples()) + ".")
-    height = 110 + 26 * min(12, len(parts))
+                       for r in shown.itertuples()) + ".")
+    height = 110 + 26 * len(shown)
     return [[sentence], Figure(
         "evpi", "Which evidence gap is worth closing",
         "The expected value of perfect information on each service's effects: what knowing "
         "them exactly would add to the expected outcome, largest first.", alt,
-        charts.for_print(charts.evidence_value(evpi, f.names), height=height), height)]
+        charts.for_print(charts.evidence_value(evpi, f.names, top=len(shown)), height=height),
+        height)]
 
 
 def _not_optimal_section(f: _Facts) -> Section:
@@ -823,6 +828,26 @@ def _rules_in_force(policy_model: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _evidence_assumption(inputs) -> tuple[str, str] | None:
+    """The evidence behind the curves, as an assumption: which curves were derived from unit
+    cost, reach and effect, and every row's source and certainty."""
+    ev = inputs.evidence
+    if not len(ev):
+        return None
+    names = dict(zip(inputs.services["service_id"], inputs.services["name"], strict=True))
+    derived = int(ev["derived"].sum())
+    items = []
+    for r in ev.itertuples(index=False):
+        how = "" if r.derived else ", the given curve's source"
+        sure = f", {r.certainty} certainty" if isinstance(r.certainty, str) else ""
+        source = r.source if isinstance(r.source, str) and r.source else "source not stated"
+        items.append(f"{names.get(r.service_id, r.service_id)} ({r.metric_id}): {source}"
+                     f"{sure}{how}")
+    return ("Evidence behind the curves",
+            f"{derived} curve{'s' if derived != 1 else ''} derived from unit cost, reach and "
+            "effect (a saturating cost-coverage curve, within 1% in bands); " + "; ".join(items))
+
+
 def _appendix(f: _Facts, omitted: list[tuple[str, str]]
               ) -> list[tuple[str, list[tuple[str, str]]]]:
     prov = f.res.provenance
@@ -843,6 +868,9 @@ def _appendix(f: _Facts, omitted: list[tuple[str, str]]
     metrics = f.inputs.metrics
     assumptions.append(("Outcome metrics and weights", "; ".join(
         f"{r.name} ({r.unit}): {r.weight:g}" for r in metrics.itertuples())))
+    evidence = _evidence_assumption(f.inputs)
+    if evidence:
+        assumptions.append(evidence)
     rules = _rules_in_force(pm)
     provenance = [
         ("Data set", str(prov.get("data_source") or f.inputs.source)),
@@ -906,8 +934,11 @@ def _analysis_settings(an: Analyses) -> list[tuple[str, str]]:
                      f"{percent(an.flexibility.attrs.get('slack', 0.01), digits=0)} of the "
                      "best outcome")))
     if an.evpi is not None:
+        attrs = an.evpi.attrs
         rows.append(("Value of information", ("expected value of perfect information over "
-                     "the Monte Carlo samples")))
+                     f"{attrs.get('samples', 'the Monte Carlo')} samples, each service's by "
+                     f"the ordering method in {attrs.get('bins', 'its')} bins"
+                     f"{took('evpi')}")))
     return rows
 
 

@@ -39,6 +39,7 @@ from budgetopt.reports.excel.workbook import (
     _lists_sheet,
     _policy_of,
     compare,
+    finish,
     status_colours,
     status_formula,
 )
@@ -56,24 +57,17 @@ _UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
 
 
 def place_hwbs(inputs: Inputs) -> dict[str, str]:
-    """{place_id: hwb_id} (``places.hwb_id``); every place in :data:`ICS_PLAN` without it."""
+    """{place_id: hwb_id} (``places.hwb_id``); a place without one in :data:`ICS_PLAN`."""
     if not inputs.has_places:
         return {ICS_WIDE: ICS_PLAN}
-    places = inputs.places
-    if "hwb_id" not in places.columns:
-        return {p: ICS_PLAN for p in places["place_id"]}
-    hwb = places["hwb_id"].astype(object).where(places["hwb_id"].notna(), None)
-    return {p: (str(h).strip() if h not in (None, "") else ICS_PLAN)
-            for p, h in zip(places["place_id"], hwb)}
+    return {p: (h or ICS_PLAN) for p, h in inputs.hwb_of_place().items()}
 
 
 def hwb_names(inputs: Inputs) -> dict[str, str]:
-    """{hwb_id: name}: from an ``hwbs`` table where the data set has one, else the id."""
+    """{hwb_id: name} of each plan (the ``hwbs`` table's names, else the ids)."""
+    table = inputs.hwb_table()
+    names = dict(zip(table["hwb_id"], table["name"]))
     ids = list(dict.fromkeys(place_hwbs(inputs).values()))
-    table = getattr(inputs, "hwbs", None)
-    names: dict[str, str] = {}
-    if isinstance(table, pd.DataFrame) and {"hwb_id", "name"} <= set(table.columns):
-        names = {str(h): str(n) for h, n in zip(table["hwb_id"], table["name"]) if pd.notna(n)}
     return {h: names.get(h, "Integrated care system" if h == ICS_PLAN else h) for h in ids}
 
 
@@ -111,11 +105,7 @@ def hwb_spend(results: Results, inputs: Inputs) -> pd.DataFrame:
 
 def _source_hwb(inputs: Inputs) -> dict[tuple[str, str], str | None]:
     """{(source_id, year): hwb_id or None (ICS-wide money)} from ``funding.hwb_id``."""
-    fund = inputs.funding
-    if "hwb_id" not in fund.columns:
-        return {}
-    return {(s, y): (str(h).strip() if pd.notna(h) and str(h).strip() else None)
-            for s, y, h in zip(fund["source_id"], fund["year"], fund["hwb_id"])}
+    return inputs.hwb_of_funding()
 
 
 def hwb_flows(results: Results, inputs: Inputs) -> pd.DataFrame:
@@ -138,8 +128,13 @@ def hwb_flows(results: Results, inputs: Inputs) -> pd.DataFrame:
         if f is None or not len(f):
             continue
         shares = _split(f, need, owner, year)
+        every: dict[str, float] = {}
+        for src, amt in zip(f["source_id"], f["amount_m"].astype(float)):
+            every[src] = every.get(src, 0.0) + amt
         for h, amount in need.items():
             weights = shares.get(h) or {}
+            if sum(weights.values()) <= 0:  # flows that do not say: every source in proportion
+                weights = every
             total = sum(weights.values())
             if amount <= 0 or total <= 0:
                 continue
@@ -154,8 +149,10 @@ def _split(f: pd.DataFrame, need: dict[str, float], owner: dict, year: str
     if "hwb_id" in f.columns:  # the solve says which board each flow pays for
         out: dict[str, dict[str, float]] = {}
         for h, src, amt in zip(f["hwb_id"], f["source_id"], f["amount_m"]):
-            h = h if h in need else next(iter(need)) if len(need) == 1 else h
-            if pd.notna(h) and h in need:
+            h = ICS_PLAN if h is None or pd.isna(h) else h  # a place of no board
+            if h not in need and len(need) == 1:
+                h = next(iter(need))
+            if h in need:
                 out.setdefault(h, {})[src] = out.get(h, {}).get(src, 0.0) + float(amt)
         return out
     out = {h: {} for h in need}
@@ -262,15 +259,7 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
     _metrics(wb.create_sheet(L.METRICS.name), plan, inputs)
     _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs)
     _summary(summary, plan, results, inputs, exp, income, statuses)
-    if "Lists" in wb.sheetnames:
-        wb.move_sheet("Lists", offset=len(wb.sheetnames) - 1 - wb.sheetnames.index("Lists"))
-    for ws in wb.worksheets:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.oddFooter.center.text = "&A — page &P of &N"
+    finish(wb)
     wb.save(path)
 
 
@@ -359,7 +348,7 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
 
 
 def _has_hwbs(inputs: Inputs) -> bool:
-    return set(place_hwbs(inputs).values()) != {ICS_PLAN}
+    return inputs.has_hwbs
 
 
 # -- National Conditions --------------------------------------------------------------------------
@@ -436,26 +425,41 @@ def _funding_checks(plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
 
 def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs
                ) -> list[tuple]:
-    """The NHS minimum contribution to adult social care at least its floor, where the policy
-    sets one that this board's plan can be held to (the whole ICS's when the data set has no
-    HWBs, or each board's own)."""
-    from budgetopt.families.bcf_conditions import nhs_minimum_sources
+    """The NHS minimum contribution to adult social care at least its floor: the board's own
+    (``hwbs.asc_min_m``) where the data set has boards, else the policy model's
+    (``rules.bcf_conditions.asc_min_m``, the whole ICS's)."""
+    from budgetopt.families.bcf_conditions import NHS_MINIMUM, nhs_minimum_sources
     from budgetopt.families.common import year_value
     from budgetopt.model.data import prepare
 
     policy = _policy_of(results)
-    if policy is None or not policy.enabled("bcf_conditions"):
-        return []
-    floor = policy.rules.bcf_conditions.asc_min_m
-    if floor is None or _has_hwbs(inputs):
-        return []  # an ICS-wide floor says nothing of one board's share
-    try:
-        sources = nhs_minimum_sources(prepare(inputs, policy))
-    except InputError:
-        return []
+    if inputs.has_hwbs:
+        c = results.constraints
+        solved = (c[(c["component"] == "bcf_asc_hwb") & (c["hwb_id"] == plan.hwb_id)]
+                  if "hwb_id" in c.columns else c.iloc[:0])
+        if len(solved):  # the solve's own floor for this board (risen by the uplift)
+            floors = dict(zip(solved["year"], solved["limit"].astype(float)))
+            whose = "this board's floor in the solve (its minimum risen by the uplift)"
+        else:
+            table = inputs.hwb_table().set_index("hwb_id")
+            stated = table["asc_min_m"].get(plan.hwb_id, np.nan)
+            floors = {} if pd.isna(stated) else dict.fromkeys(plan.years, float(stated))
+            whose = "the board's stated minimum (hwbs table, asc_min_m)"
+        fund = plan.flows.merge(inputs.funding.drop_duplicates("source_id")[
+            ["source_id", "bcf_source"]], on="source_id", how="left")
+        sources = sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
+    else:
+        if policy is None or not policy.enabled("bcf_conditions"):
+            return []
+        floor = policy.rules.bcf_conditions.asc_min_m
+        try:
+            sources = nhs_minimum_sources(prepare(inputs, policy))
+        except InputError:
+            return []
+        floors = {y: year_value(floor, y) for y in plan.years} if floor is not None else {}
+        whose = "the floor in the policy model"
     out = []
-    for y in plan.years:
-        limit = year_value(floor, y)
+    for y, limit in floors.items():
         if limit is None or not sources:
             continue
         spend = exp.range(f"Expenditure (£) {y}")
@@ -464,7 +468,7 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
                     (f"=SUMPRODUCT(({_any_of(exp.range('budgetopt source id'), sources)})"
                     f"*{area}*{spend})"), ">=", round(float(limit) * 1e6, 2),
                     ("Expenditure lines of the NHS minimum contribution whose Area of Spend is "
-                    "Social Care, against the floor in the policy model.")))
+                    f"Social Care, against {whose}.")))
     return out
 
 

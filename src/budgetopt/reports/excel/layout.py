@@ -20,14 +20,19 @@ from budgetopt.data.schema import (
     BCF_SCHEME_TYPES,
     NEW_OR_EXISTING,
 )
+from budgetopt.reports import palette
+from budgetopt.reports.palette import excel_rgb
 
 POUNDS = '"£"#,##0'
 POUNDS_M = '"£"#,##0.00"m"'
 NUMBER = "#,##0"
 PERCENT = "0%"
-OKABE_ITO = ("0072B2", "E69F00", "009E73", "D55E00", "CC79A7", "56B4E9", "F0E442", "000000")
-"""Colour-blind-safe palette (Okabe and Ito), as Excel RGB."""
-GOOD, BAD = "009E73", "D55E00"  # checklist green / red (Okabe-Ito bluish green, vermillion)
+GOOD, BAD = excel_rgb(palette.GOOD), excel_rgb(palette.BAD)  # checklist green / red
+BASELINE, PLANNED = excel_rgb(palette.BASELINE_GREY), excel_rgb(palette.PLANNED)
+"""The app's colours for today's spend and the plan (:mod:`budgetopt.reports.palette`)."""
+SERIES = tuple(excel_rgb(c) for c in (palette.PLANNED, palette.BAD, palette.GOOD,
+                                      *palette.OKABE_ITO))
+"""A chart's series colours in order: the app's (the plan's blue first, then vermillion)."""
 INPUT_FILL = "FFF2CC"  # the template's yellow input cells
 
 

@@ -26,24 +26,27 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from budgetopt import __version__
 from budgetopt.analyses.board import Analyses
 from budgetopt.data.inputs import Inputs
-from budgetopt.data.schema import SECTOR_LABELS
 from budgetopt.errors import InputError
 from budgetopt.families import checklist
 from budgetopt.families.family import Amount, Income, Requirement, Term
 from budgetopt.model.data import RELEASE_SOURCE, prepare
 from budgetopt.reports.excel.layout import (
     BAD,
+    BASELINE,
     FIRST_ROW,
     GOOD,
     HEADER_ROW,
     INPUT_FILL,
     NUMBER,
-    OKABE_ITO,
+    PLANNED,
     POUNDS,
     POUNDS_M,
+    SERIES,
     expenditure_headers,
 )
 from budgetopt.reports.export import write_cell, write_frame
+from budgetopt.reports.palette import sector_label
+from budgetopt.results.summary import priced
 from budgetopt.results.tables import Results
 
 MET, NOT_MET = "Met", "Not met"
@@ -66,7 +69,16 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
     _allocation(wb.create_sheet("Allocation"), results, inputs)
     _rule_costs(wb.create_sheet("What each rule costs"), results)
     _tradeoffs(wb.create_sheet("Trade-offs"), results, analyses or Analyses())
-    if "Lists" in wb.sheetnames:  # the drop-down values: hidden, last
+    if len(inputs.evidence):
+        _evidence(wb.create_sheet("Evidence"), results, inputs)
+    finish(wb)
+    wb.save(path)
+
+
+def finish(wb) -> None:
+    """The drop-down values' sheet hidden and last; every sheet printed A4 landscape, one
+    page wide, with its name and page number in the footer."""
+    if "Lists" in wb.sheetnames:
         wb.move_sheet("Lists", offset=len(wb.sheetnames) - 1 - wb.sheetnames.index("Lists"))
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
@@ -76,7 +88,6 @@ def write_bcf_workbook(results: Results, inputs: Inputs, path: str | Path, *,
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = False
         ws.oddFooter.center.text = "&A — page &P of &N"
-    wb.save(path)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -531,7 +542,7 @@ def _metrics(ws, results: Results, inputs: Inputs) -> None:
 def _allocation(ws, results: Results, inputs: Inputs) -> None:
     _title(ws, "Allocation by service, place, year and source (£m)")
     a = results.allocation.copy()
-    a["sector"] = a["sector"].map(lambda s: SECTOR_LABELS.get(s, s))
+    a["sector"] = a["sector"].map(sector_label)
     a["place_id"] = a["place_id"].fillna("ICS-wide").replace("", "ICS-wide")
     frame = a.rename(columns={"service_id": "Service id", "name": "Service", "sector": "Sector",
                               "place_id": "Place", "year": "Year", "spend_m": "Planned £m",
@@ -552,6 +563,28 @@ def _allocation(ws, results: Results, inputs: Inputs) -> None:
                    ).font = Font(bold=True)
         write_frame(ws, fair, ("Planned £m", "Fair share £m", "Distance £m"), top=row + 1,
                     formats={"Distance %": "0.0%"}, filters=False)
+
+
+def _evidence(ws, results: Results, inputs: Inputs) -> None:
+    """Each evidence row: the curve it gives (derived, or the curves table's with this as its
+    source), what it implies, its source and certainty, and the plan's spend on the service."""
+    from budgetopt.data.evidence import evidence_view
+
+    _title(ws, "Evidence behind the response curves",
+           "Curves derived from unit cost, reach and effect (docs/evidence.md), with their "
+           "sources. Low certainty is flagged where the service gets money.")
+    frame = evidence_view(inputs)
+    spend = results.allocation.groupby("service_id")["spend_m"].sum()
+    frame.insert(frame.columns.get_loc("Certainty"), "Planned £m (all years)",
+                 [float(spend.get(s, 0.0)) for s in frame["Service id"]])
+    frame["Flag"] = ["Funded on low-certainty evidence" if c == "low" and p > 0.05 else ""
+                     for c, p in zip(frame["Certainty"], frame["Planned £m (all years)"],
+                                     strict=True)]
+    write_frame(ws, frame, ("Planned £m (all years)", "£m a year to reach 99%"),
+                top=HEADER_ROW, formats={"Unit cost £": POUNDS, "Eligible people": NUMBER,
+                                         "People reachable": NUMBER, "Max coverage": "0%",
+                                         "Ceiling (outcome a year)": "#,##0.0",
+                                         "Most outcome per £1m": "#,##0.0"})
 
 
 def fair_shares_distance(results: Results, inputs: Inputs) -> pd.DataFrame | None:
@@ -585,13 +618,20 @@ def _rule_costs(ws, results: Results) -> None:
         relax = pd.DataFrame([{"Rule": r.name, "Family": r.family, "Relax by": r.relax_by,
                                "Unit": r.unit} for r in results.infeasibility.relaxations])
         row = (write_frame(ws, relax, top=row + 2, filters=False) if len(relax) else row + 2) + 3
-    binding = results.binding()
-    binding = binding[binding["shadow_price"].abs() > 1e-9]
+    binding = priced(results.binding())
     write_cell(ws, row, 1, "Binding rules, most costly first").font = Font(bold=True)
     frame = pd.DataFrame({"Rule": binding["name"], "Family": binding["family"],
-                          "Shadow price": binding["shadow_price"],
-                          "Unit of the limit": binding["unit"], "In words": binding["meaning"]})
-    row = write_frame(ws, frame, top=row + 1, formats={"Shadow price": "#,##0.00"}) + 3
+                          "Shadow price (a rise)": binding["shadow_price"],
+                          "Unit of the limit": binding["unit"], "In words": binding["meaning"],
+                          "Value of a fall": binding["shadow_price_down"],
+                          "Limit today": binding["limit"],
+                          "Holds from": binding["holds_from"].where(
+                              np.isfinite(binding["holds_from"])),
+                          "Holds to": binding["holds_to"].where(
+                              np.isfinite(binding["holds_to"]))})
+    row = write_frame(ws, frame, top=row + 1, formats={
+        "Shadow price (a rise)": "#,##0.00", "Value of a fall": "#,##0.00",
+        "Limit today": "#,##0.000", "Holds from": "#,##0.000", "Holds to": "#,##0.000"}) + 3
     write_cell(ws, row, 1, "Services at the margin (reduced costs)").font = Font(bold=True)
     rc = results.reduced_costs
     frame = pd.DataFrame({"Service": rc["name"], "Year": rc["year"],
@@ -609,16 +649,17 @@ def _rule_costs(ws, results: Results) -> None:
 def sector_spend(results: Results) -> pd.DataFrame:
     """Spend by sector over the plan: baseline and planned, £m."""
     a = results.allocation.groupby("sector", sort=False)[["baseline_m", "spend_m"]].sum()
-    a.index = [SECTOR_LABELS.get(s, s) for s in a.index]
+    a.index = [sector_label(s) for s in a.index]
     return a.reset_index(names="Sector").rename(columns={"baseline_m": "Baseline £m",
                                                          "spend_m": "Planned £m"})
 
 
-def _style(chart, title: str, x: str, y: str) -> None:
+def _style(chart, title: str, x: str, y: str, colours: tuple[str, ...] = SERIES) -> None:
+    """Titles, size and the app's colours (:mod:`budgetopt.reports.palette`) on a chart."""
     chart.title, chart.x_axis.title, chart.y_axis.title = title, x, y
     chart.width, chart.height = 24, 11
     for i, s in enumerate(chart.series):
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        colour = colours[i % len(colours)]
         s.graphicalProperties.solidFill = colour
         s.graphicalProperties.line.solidFill = colour
 
@@ -631,7 +672,7 @@ def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
     chart = BarChart()
     chart.type = "bar"
     row = _chart_beside(ws, chart, top, last, "Spend by sector over the plan: baseline and "
-                        "planned", "Sector", "£m", max_col=3)
+                        "planned", "Sector", "£m", max_col=3, colours=(BASELINE, PLANNED))
     curve = analyses.budget_curve
     if curve is not None and len(curve):
         write_cell(ws, row, 1, "Budget curve").font = Font(bold=True)
@@ -714,13 +755,13 @@ def _distribution_chart(ws, outcomes: pd.DataFrame, row: int) -> int:
 
 
 def _chart_beside(ws, chart, first: int, last: int, title: str, x: str, y: str,
-                  max_col: int = 2) -> int:
+                  max_col: int = 2, colours: tuple[str, ...] = SERIES) -> int:
     """Chart columns 2..max_col (header on row `first`) against column 1, placed beside the
     table; return the first free row below both."""
     chart.add_data(Reference(ws, min_col=2, max_col=max_col, min_row=first, max_row=last),
                    titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
-    _style(chart, title, x, y)
+    _style(chart, title, x, y, colours)
     ws.add_chart(chart, f"F{first}")
     return max(last, first + 22) + 2
 

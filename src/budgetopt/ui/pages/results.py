@@ -1,21 +1,31 @@
 """Results: the headline, where the money goes, what it buys, and what each rule costs."""
 
+import pandas as pd
 import streamlit as st
 
+from budgetopt.families.rows import family_catalogue
 from budgetopt.policy import Relax
 from budgetopt.reports import charts
 from budgetopt.results.summary import summary_lines
 from budgetopt.ui.state import workspace
+from budgetopt.ui.tables import show_table
 from budgetopt.ui.widgets import (
+    amount,
     board_paper_download,
+    duals_against_curve,
     file_stem,
+    gap_words,
+    headline_sentence,
     md_text,
     money,
     result_downloads,
+    show_chart,
     status_words,
+    value_unit,
 )
 
 ws = workspace()
+families = family_catalogue()
 st.title("Results")
 if ws.inputs is None:
     st.info("No valid data set yet: load one on the Data page.")
@@ -25,45 +35,70 @@ with st.spinner("Solving…"):
     res = ws.answer()
 
 policy = ws.effective_policy()
-st.caption(f"{ws.label} · {policy.name}"
-           + (" · " + ", ".join(f"{k} = {v}" for k, v in ws.overrides.items())
-              if ws.overrides else ""))
+st.caption(md_text(f"{ws.label} · {policy.name}"
+                   + (" · " + ", ".join(f"{k} = {v}" for k, v in ws.overrides.items())
+                      if ws.overrides else "")))
 
 first = res.allocation["year"].iloc[0] if len(res.allocation) else ws.inputs.years[0]
 spend_1 = res.allocation.loc[res.allocation["year"] == first, "spend_m"].sum()
 base_1 = res.allocation.loc[res.allocation["year"] == first, "baseline_m"].sum()
+unit = value_unit(ws.inputs)
+if not res.optimal:  # the whole status, never cut off in a metric box
+    st.error(f"**{status_words(res.status)}** (the solver's own status: "
+             f"{md_text(res.solver_status)}).")
 c = st.columns(4)
-c[0].metric("Status", status_words(res.status), help=f"HiGHS: {res.solver_status}")
+c[0].metric("Status", res.status.replace("_", " ").capitalize(),
+            help=f"{status_words(res.status)} (HiGHS: {res.solver_status})")
 if res.objective is not None and res.mode == "max_outcome":
-    delta = (f"{res.objective / res.baseline_objective - 1:+.1%} on the baseline"
+    delta = (f"{res.objective / res.baseline_objective - 1:+.1%} on today's allocation"
              if res.baseline_objective else None)
-    c[1].metric("Weighted outcome (all years)", f"{res.objective:,.0f}", delta=delta,
-                help="Sum over metrics and years of outcome × weight, later years discounted.")
+    c[1].metric(f"Weighted outcome, all years ({unit})", f"{res.objective:,.0f}", delta=delta,
+                help=f"Every metric's outcome × its value weight, added over the "
+                     f"{len(ws.inputs.years)} years of the plan, later years discounted.")
 elif res.objective is not None:
     c[1].metric("Least cost (discounted, all years)", money(res.objective))
 if res.objective is not None:
-    c[2].metric(f"Spend {first}", money(spend_1), delta=f"{spend_1 - base_1:+,.1f} £m on baseline",
-                delta_color="off")
+    c[2].metric(f"Spend {first}", money(spend_1),
+                delta=f"{'+' if spend_1 - base_1 >= 0 else '−'}£{abs(spend_1 - base_1):,.1f}m "
+                      "on today's", delta_color="off")
 c[3].metric("Solved in", f"{sum(res.timings.values()):.2f} s")
+if res.objective is not None:
+    st.markdown(headline_sentence(res, unit, len(ws.inputs.years)))
 
-for w in res.warnings:
-    st.warning(w)
+relaxed = bool(policy.relax)
+if res.warnings and not (relaxed and res.optimal):
+    st.warning("Checked before the solve:\n" + "\n".join(f"- {md_text(w)}"
+                                                         for w in dict.fromkeys(res.warnings)))
+elif res.warnings:
+    with st.expander("What the checks before the solve found without the relaxations"):
+        st.markdown("\n".join(f"- {md_text(w)}" for w in dict.fromkeys(res.warnings)))
 
-if policy.relax:
-    st.info("Relaxed in this scenario: " + "; ".join(f"'{r.rule}' by {r.by:,.2f}"
-                                                     for r in policy.relax))
+if relaxed:
+    units = st.session_state.get("relax-units", {})
+    st.info("Relaxed in this scenario: " + "; ".join(
+        f"'{md_text(r.rule)}' by {md_text(amount(r.by, units.get(r.rule, '£m')))}"
+        for r in policy.relax))
     if st.button("Undo the relaxations", key="undo-relax"):
         ws.tune_policy(ws.policy.model_copy(update={"relax": []}), "relaxations removed")
         st.rerun()
 
 if res.infeasibility is not None:
-    st.error(res.infeasibility.message)
-    if res.infeasibility.relaxations:
-        st.dataframe([{"rule": r.name, "family": r.family, "relax by": r.relax_by,
-                       "unit": r.unit} for r in res.infeasibility.relaxations],
-                     hide_index=True, width="stretch")
+    advice = res.infeasibility
+    message = advice.message
+    for w in res.warnings:  # said once, above
+        message = message.replace(w, "")
+    st.error(md_text(" ".join(message.split())) + "\n\n" + md_text(gap_words(res, ws.inputs,
+                                                                             policy)))
+    if advice.relaxations:
+        st.dataframe(pd.DataFrame([{"rule": r.name, "relax by": amount(r.relax_by, r.unit)}
+                                   for r in advice.relaxations]),
+                     hide_index=True, width="stretch",
+                     column_config={"rule": st.column_config.TextColumn("Rule", width="large"),
+                                    "relax by": "Relax by"})
         if st.button("Apply this advice and solve again", type="primary", key="apply-relax"):
-            extra = [Relax(rule=r.name, by=r.relax_by) for r in res.infeasibility.relaxations]
+            extra = [Relax(rule=r.name, by=r.relax_by) for r in advice.relaxations]
+            st.session_state.setdefault("relax-units", {}).update(
+                {r.name: r.unit for r in advice.relaxations})
             ws.tune_policy(ws.policy.model_copy(update={"relax": [*ws.policy.relax, *extra]}),
                            "infeasibility advice applied")
             st.rerun()
@@ -79,62 +114,74 @@ with tabs[0]:
 with tabs[1]:
     flow_years = ["all years", *dict.fromkeys(res.allocation["year"])]
     flow_year = st.selectbox("Year", flow_years, key="flow-year")
-    st.plotly_chart(charts.money_flow(res.allocation, res.funding_flows,
+    show_chart(charts.money_flow(res.allocation, res.funding_flows,
                                       charts.money_available(ws.inputs, policy),
                                       ws.inputs.places,
-                                      None if flow_year == flow_years[0] else flow_year),
-                    width="stretch", key="chart-flow")
+                                      None if flow_year == flow_years[0] else flow_year), key="chart-flow")
     st.caption("Today's spend (top) and the plan's (below), £m: from each funding source "
                "(through each Health and Wellbeing Board's pool, when the data has them) to "
                "sectors and services. The data does not say which source pays for what today.")
 with tabs[2]:
     years = ["all years", *dict.fromkeys(res.allocation["year"])]
     year = st.selectbox("Year", years, key="sector-year")
-    st.plotly_chart(charts.spend_by_sector(res.allocation, None if year == years[0] else year),
-                    width="stretch", key="chart-sector")
+    show_chart(charts.spend_by_sector(res.allocation, None if year == years[0] else year),
+               key="chart-sector")
 with tabs[3]:
-    st.plotly_chart(charts.change_by_service(res.allocation), width="stretch",
-                    key="chart-service")
+    show_chart(charts.change_by_service(res.allocation), key="chart-service")
     table = (res.allocation.groupby(["name", "sector", "year"], sort=False)
              [["baseline_m", "spend_m", "change_m"]].sum().reset_index())
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "baseline_m": st.column_config.NumberColumn("baseline (£m)", format="%.2f"),
-        "spend_m": st.column_config.NumberColumn("optimised (£m)", format="%.2f"),
-        "change_m": st.column_config.NumberColumn("change (£m)", format="%+.2f")})
+    st.caption("Each service's spend today and in the plan, £m a year (all places).")
+    show_table(table, key="table-service")
 with tabs[4]:
     if ws.inputs.has_places:
-        st.plotly_chart(charts.spend_by_place(res.allocation, ws.inputs.places),
-                        width="stretch", key="chart-place")
+        show_chart(charts.spend_by_place(res.allocation, ws.inputs.places), key="chart-place")
         by_place = (res.allocation.groupby(["place_id", "year"], sort=False)
                     [["baseline_m", "spend_m", "change_m"]].sum().reset_index())
-        st.dataframe(by_place, hide_index=True, width="stretch")
+        names = dict(zip(ws.inputs.places["place_id"], ws.inputs.places["name"]))
+        by_place["place_id"] = by_place["place_id"].map(lambda p: names.get(p, p))
+        st.caption("Each place's spend today and in the plan, £m a year (all services).")
+        show_table(by_place, key="table-place")
     else:
         st.info("This data set has no places: the allocation is ICS-wide.")
 with tabs[5]:
-    st.plotly_chart(charts.outcomes_against_baseline(res.outcomes), width="stretch",
-                    key="chart-outcomes")
-    st.dataframe(res.outcomes[["name", "unit", "year", "baseline_value", "value", "change",
-                               "weighted_value"]], hide_index=True, width="stretch")
+    show_chart(charts.outcomes_against_baseline(res.outcomes), key="chart-outcomes")
+    st.caption(f"Each metric's outcome today and in the plan, in its own unit; 'weighted' is "
+               f"the outcome × its value weight, in {md_text(unit)}.")
+    show_table(res.outcomes, ["name", "unit", "year", "baseline_value", "value", "change",
+                              "weighted_value"],
+               headers={"name": "Metric", "weighted_value": f"Weighted ({unit})"},
+               kinds={"baseline_value": "value", "value": "value", "change": "value"},
+               key="table-outcomes")
 with tabs[6]:
     binding = res.binding()
     binding = binding[binding["shadow_price"].abs() > 1e-9]
     if not len(binding):
         st.info("No rule binds: each could be tightened a little at no cost.")
     else:
-        st.caption("A rule's shadow price is what the objective would gain if the rule's limit "
-                   "moved by one unit (for small changes). Largest first.")
-        st.dataframe(binding[["meaning", "family", "year", "limit", "unit", "shadow_price"]],
-                     hide_index=True, width="stretch")
+        st.caption(f"A rule's shadow price is what the objective ({md_text(unit)}) would gain "
+                   "if the rule's limit moved by one unit of its own (£1m, one WTE, ...), for "
+                   "small changes. Largest first.")
+        st.caption(md_text(duals_against_curve(res, ws.budget(), unit)))
+        shown = binding.assign(family=binding["family"].map(
+            lambda f: families.get(f, {}).get("title", f)))
+        show_table(shown, ["meaning", "year", "limit", "unit", "shadow_price"],
+                   headers={"meaning": "What one more unit of the limit is worth"})
     if res.duals_note:
-        st.caption(f"Shadow prices {res.duals_note}")
+        st.caption(f"Shadow prices {md_text(res.duals_note)}")
 with tabs[7]:
-    if len(res.reduced_costs):
-        st.caption("Services that get no more money, and how much more effective each would "
-                   "need to be to get some. Small numbers: close to the margin.")
-        st.dataframe(res.reduced_costs[["meaning", "needs_per_m", "relative"]],
-                     hide_index=True, width="stretch")
+    rc = res.reduced_costs
+    if len(rc):  # only the service-years that get no more money than today
+        change = res.allocation.groupby(["service_id", "year"])["change_m"].sum()
+        grows = [change.get((s, y), 0.0) > 0.05 for s, y in zip(rc["service_id"], rc["year"])]
+        rc = rc[[not g for g in grows]]
+    if len(rc):
+        st.caption(f"Services that get no more money than today, and how much more outcome "
+                   f"({md_text(unit)}) per £1m each would need to buy to get some. Small "
+                   "numbers: close to the margin.")
+        show_table(rc, ["meaning", "needs_per_m", "relative"],
+                   headers={"meaning": "What it would take"})
     else:
-        st.info("Every service is funded at the margin.")
+        st.info("Every service that could use more money gets some.")
 
 st.divider()
 result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs,

@@ -70,7 +70,7 @@ choice = c1.selectbox(
 if choice != ws.policy_key:
     ws.replace_policy(load_policy(Path(models[choice]["path"])), choice)
     st.rerun()
-c2.info(ws.policy.description or "No description.")
+c2.info(md_text(ws.policy.description) or "No description.")
 
 v = ws.policy_version
 c1, c2 = st.columns(2)
@@ -110,7 +110,7 @@ if ws.policy.objective == "min_cost" and not (ws.policy.rules.targets.enabled
                "will be cut to its minimum. Add outcome targets under 'Outcome targets' below, "
                "or aim for the most outcome for the money.")
 if st.session_state.get("why-policy"):
-    st.error(f"That change was not used: {st.session_state['why-policy']}")
+    st.error(f"That change was not used: {md_text(st.session_state['why-policy'])}")
 
 choices = Choices.of(ws.inputs)
 with st.container(border=True):
@@ -158,12 +158,12 @@ for family in family_names():
             top[1].caption("Always on")
         why = st.session_state.get(f"why-{family}")
         if why:
-            st.error(f"Not switched on: {why} Fill in its figures below, then switch it on."
-                     if not on else f"That change was not used: {why}")
+            st.error(f"Not switched on: {md_text(why)} Fill in its figures below, then switch "
+                     "it on." if not on else f"That change was not used: {md_text(why)}")
         elif not on and switchable:
             blockers = ws.rule_blocker(family)
             if blockers:
-                st.info(f"Cannot apply as it stands: {_problem_text(blockers, family)}")
+                st.info(f"Cannot apply as it stands: {md_text(_problem_text(blockers, family))}")
         elif on and rows is not None and family not in ("money", "eligibility"):
             mine = rows[rows["family"] == family]
             if not len(mine):

@@ -6,14 +6,15 @@ import streamlit as st
 from budgetopt.analyses.compare import compare_results
 from budgetopt.store.db import STATUSES
 from budgetopt.ui.state import scenario_store, store_url, workspace
-from budgetopt.ui.widgets import file_stem, result_downloads, status_words
+from budgetopt.ui.tables import show_table
+from budgetopt.ui.widgets import file_stem, md_text, result_downloads, status_words
 
 ws = workspace()
 store = scenario_store(store_url())
 st.title("Scenarios")
 st.caption("Save the current answer with a name and a note; every save is kept as a new version "
            "with its data, policy model and changes, so it can be read, compared and solved "
-           f"again months later. Store: {store.where}")
+           "again months later. The store is shared by everyone using this app.")
 
 with st.form("save", clear_on_submit=True):
     c1, c2, c3 = st.columns([2, 3, 2])
@@ -27,7 +28,7 @@ with st.form("save", clear_on_submit=True):
         else:
             with st.spinner("Solving and saving…"):
                 saved = ws.save_scenario(name, note, author, store)
-            st.success(f"Saved '{saved.name}' version {saved.version}.")
+            st.success(f"Saved '{md_text(saved.name)}' version {saved.version}.")
 
 listing = store.list(all_versions=True)
 if listing.empty:
@@ -42,14 +43,15 @@ shown = pd.DataFrame({
     "saved (UTC)": [t.strftime("%Y-%m-%d %H:%M") for t in listing["created_at"]],
     "note": listing["note"],
 })
-st.dataframe(shown, hide_index=True, width="stretch",
-             column_config={"objective": st.column_config.NumberColumn(format="%,.0f")})
+show_table(shown, headers={"objective": "Objective (weighted outcome or £m)"},
+           key="table-scenarios")
 
 c1, c2 = st.columns([2, 1])
 to_load = c1.selectbox("Scenario to work on again", refs, key=f"load-pick-{len(refs)}")
 if c2.button("Load it", key="load-scenario"):
     ws.load_scenario(to_load, store)
-    st.success(f"Loaded '{to_load}': its data, policy model and changes are the current ones.")
+    st.success(f"Loaded '{md_text(to_load)}': its data, policy model and changes are the "
+               "current ones.")
 
 st.subheader("Compare two scenarios")
 c1, c2 = st.columns(2)
@@ -63,32 +65,45 @@ else:
     sentences = list(cmp.sentences)
     if sa.data_hash != sb.data_hash:
         sentences.append(f"The data sets differ ({sa.dataset_label} against {sb.dataset_label}).")
-    st.markdown("\n".join(f"- {s}" for s in sentences))
+    st.markdown("\n".join(f"- {md_text(s)}" for s in sentences))
     t1, t2, t3 = st.tabs(["By sector", "By service", "Rules"])
-    t1.dataframe(cmp.sectors, hide_index=True, width="stretch")
-    t2.dataframe(cmp.allocation[cmp.allocation["difference"].abs() > 0.005],
-                 hide_index=True, width="stretch")
+    with t1:
+        show_table(cmp.sectors, key="table-cmp-sectors")
+    with t2:
+        show_table(cmp.allocation[cmp.allocation["difference"].abs() > 0.005],
+                   key="table-cmp-services")
     rules = cmp.rules  # matched by family and keys: a moved limit is one rule
     shown = (rules["binding_a"].fillna(False) | rules["binding_b"].fillna(False)
              | (rules["limit_a"] != rules["limit_b"]))
-    t3.dataframe(rules.loc[shown, ["name", "family", "year", "limit_a", "limit_b", "unit",
-                                   "binding_a", "binding_b", "shadow_a", "shadow_b"]],
-                 hide_index=True, width="stretch")
+    with t3:
+        show_table(rules.loc[shown], ["name", "year", "limit_a", "limit_b", "unit",
+                                      "binding_a", "binding_b", "shadow_a", "shadow_b"],
+                   headers={"name": "Rule"}, key="table-cmp-rules")
 
 st.subheader("Approval")
-c1, c2, c3 = st.columns([2, 1, 2])
+st.caption("Record a decision on a saved scenario: who made it and why are kept with it, "
+           "and nothing recorded can be changed afterwards.")
+c1, c2, c3, c4 = st.columns([2, 1, 2, 2])
 pick = c1.selectbox("Scenario", refs, key=f"status-pick-{len(refs)}")
 current = store.get(pick)
 new_status = c2.selectbox("Status", STATUSES, index=STATUSES.index(current.status),
                           key=f"status-new-{pick}")
 why = c3.text_input("Why (e.g. the board meeting)", key=f"status-note-{pick}")
+by = c4.text_input("Your name", value=ws.author, key="status-by")
 if st.button("Record the status", key="set-status"):
-    current = store.set_status(pick, new_status, by=ws.author or "app user", note=why)
-    st.success(f"{pick} is now {new_status}.")
-st.caption("History: " + "; ".join(
+    if not by.strip():
+        st.error("Type your name: a decision is recorded with the name of who made it.")
+    else:
+        ws.author = by.strip()
+        store.set_status(pick, new_status, by=ws.author, note=why)
+        st.session_state["status-done"] = f"{pick} is now {new_status}."
+        st.rerun()  # the list above shows the new status at once
+if st.session_state.get("status-done"):
+    st.success(md_text(st.session_state.pop("status-done")))
+st.caption("History: " + md_text("; ".join(
     f"{h['status']} by {h['changed_by']} on {h['changed_at']:%Y-%m-%d %H:%M}"
     + (f" ({h['note']})" if h["note"] and h["note"] != "saved" else "")
-    for h in current.history))
+    for h in current.history)))
 
 st.subheader("Download a scenario")
 pick = st.selectbox("Scenario", refs, key=f"download-pick-{len(refs)}")

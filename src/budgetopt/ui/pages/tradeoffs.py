@@ -8,6 +8,8 @@ from budgetopt.analyses.sweeps import budget_curve, price_of_minimums, price_of_
 from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
 from budgetopt.reports import charts
 from budgetopt.ui.state import workspace
+from budgetopt.ui.tables import show_table
+from budgetopt.ui.widgets import budget_slope, md_text, show_chart, value_unit
 
 ws = workspace()
 st.title("Trade-offs")
@@ -19,6 +21,7 @@ if ws.inputs is None:
 
 policy = ws.effective_policy()
 budget = ws.budget()
+unit = value_unit(ws.inputs) if policy.objective == "max_outcome" else "£m"
 
 st.subheader("What each budget buys")
 c1, c2, c3 = st.columns(3)
@@ -36,13 +39,25 @@ if st.button("Draw the budget curve", type="primary", key="run-curve"):
         ws.keep_analysis("curve", curve)
 curve = ws.analysis("curve")
 if curve is not None:
-    st.plotly_chart(charts.budget_curve(curve, budget), width="stretch", key="chart-curve")
-    st.plotly_chart(charts.sector_mix(curve), width="stretch", key="chart-mix")
+    show_chart(charts.budget_curve(curve, budget, y_unit=unit if unit != "£m" else
+                                   "least cost (£m)"), key="chart-curve")
+    res = ws.answer()
+    slope = budget_slope(res, budget) if res is not None and res.optimal else None
+    st.caption(md_text(
+        f"The marginal return is what £1m more on the first year's budget buys when every "
+        f"funding source in every year of the plan grows in proportion (the budget curve's "
+        f"slope, in {unit} per £1m)"
+        + (f"; at this plan's budget about {slope:,.0f}." if slope else ".")
+        + " The shadow prices on the Results page are smaller because each is what £1m more "
+        "in one year from one source buys."))
+    show_chart(charts.sector_mix(curve), key="chart-mix")
     with st.expander("The numbers, and where each service gets money beyond its minimum"):
         shown = curve.copy()
         shown.attrs = {}  # the per-service tables live in attrs; shown below
-        st.dataframe(shown, hide_index=True, width="stretch")
-        st.dataframe(curve.attrs["entries"], hide_index=True, width="stretch")
+        show_table(shown, [c for c in shown.columns if c != "status"],
+                   headers={"objective": f"Objective ({unit})"}, key="table-curve")
+        show_table(curve.attrs["entries"], ["name", "minimum_m", "enters_at_m",
+                                            "leaves_after_m"], key="table-entries")
 
 st.subheader("The price of each rule")
 st.caption("Each switched-on rule is switched off on its own and the plan solved again: the "
@@ -53,22 +68,41 @@ if st.button("Price the rules", key="run-prices"):
         ws.keep_analysis("minimums", price_of_minimums(ws.inputs, policy))
 prices = ws.analysis("prices")
 if prices is not None:
-    unit = "weighted outcome" if policy.objective == "max_outcome" else "£m"
-    st.plotly_chart(charts.price_of_rules(prices, unit), width="stretch", key="chart-prices")
-    st.dataframe(prices, hide_index=True, width="stretch")
+    show_chart(charts.price_of_rules(prices, unit), key="chart-prices")
+    show_table(prices, ["title", "objective_with", "objective_without", "price",
+                        "status_without"],
+               headers={"price": f"What it costs ({unit})",
+                        "objective_with": f"With the rule ({unit})",
+                        "objective_without": f"Without it ({unit})"}, key="table-prices")
     minimums = ws.analysis("minimums")
     if minimums is not None:
         st.caption("Protected minimums: the outcome given up by guaranteeing each service its "
                    "minimum (0 when the money would go there anyway).")
-        st.dataframe(minimums, hide_index=True, width="stretch")
+        show_table(minimums, ["name", "minimum_m", "price"],
+                   headers={"price": f"What the minimum costs ({unit})"},
+                   key="table-minimums")
 
 st.subheader("Health gain against another aim")
 st.caption("The Pareto frontier: the most of the first aim that can be had for each level of "
            "the second, every rule kept. A plan below the line gives up both.")
 names = objective_names(ws.inputs)
+metric_names = dict(zip(ws.inputs.metrics["metric_id"], ws.inputs.metrics["name"]))
+
+
+def _aim(name: str) -> str:
+    """An aim in words: the objective, a metric by its name, or equity across places."""
+    if name == "outcome":
+        return f"Weighted outcome ({unit})"
+    if name == "equity":
+        return "Equity: the gap in spend per need-weighted head between places"
+    mid = name.split(":", 1)[-1]
+    return metric_names.get(mid, mid)
+
+
 c1, c2, c3 = st.columns([2, 2, 1])
-first = c1.selectbox("First aim", names, index=0, key="pareto-first")
-second = c2.selectbox("Traded against", names, index=len(names) - 1, key="pareto-second")
+first = c1.selectbox("First aim", names, index=0, key="pareto-first", format_func=_aim)
+second = c2.selectbox("Traded against", names, index=len(names) - 1, key="pareto-second",
+                      format_func=_aim)
 n_points = c3.slider("Points", 3, 21, 11, key="pareto-points")
 if st.button("Trace the frontier", key="run-pareto"):
     if first == second:
@@ -79,17 +113,20 @@ if st.button("Trace the frontier", key="run-pareto"):
                                                        n_points))
 frontier = ws.analysis("pareto")
 if frontier is not None:
-    st.plotly_chart(charts.pareto(frontier), width="stretch", key="chart-pareto")
+    show_chart(charts.pareto(frontier), key="chart-pareto")
     base = frontier.attrs["baseline"]
-    st.markdown("The current allocation is **dominated**: a plan on the frontier does better "
-                "on both aims." if base["dominated"] else "The current allocation is on the "
-                "frontier.")
-    st.caption("What one more unit of the second aim is worth at each point (the shadow price "
-               "of the row that holds it there):")
-    st.dataframe(frontier[["point", "first", "second", "trade_off", "meaning"]].rename(
-        columns={"first": frontier.attrs["first"]["label"],
-                 "second": frontier.attrs["second"]["label"]}),
-        hide_index=True, width="stretch")
+    st.markdown("Today's allocation (the baseline, before optimising) is **dominated**: a "
+                "plan on the frontier does better on both aims." if base["dominated"] else
+                "Today's allocation (the baseline, before optimising) is on the frontier.")
+    st.caption("The frontier's points are optimised plans; the one on the Results page is "
+               "the point with the most of the first aim when the second is left free. The "
+               "table gives what one more unit of the second aim is worth at each point (the "
+               "shadow price of the row that holds it there).")
+    show_table(frontier, ["point", "first", "second", "trade_off", "meaning"],
+               headers={"first": frontier.attrs["first"]["label"],
+                        "second": frontier.attrs["second"]["label"],
+                        "meaning": "What it means"},
+               kinds={"first": "value", "second": "number"}, key="table-pareto")
 
 st.subheader("If the evidence is weaker or stronger")
 st.caption("Monte Carlo over the low/central/high effects (PERT, one draw per service so its "
@@ -108,16 +145,27 @@ if st.button("Run the Monte Carlo and the robust plan", key="run-mc"):
         ws.keep_analysis("robust", robust_allocation(ws.inputs, policy, 200, seed=int(seed)))
 mc = ws.analysis("mc")
 if mc is not None:
-    st.plotly_chart(charts.outcome_distribution(mc["outcomes"]), width="stretch",
-                    key="chart-mc")
-    st.dataframe(mc["summary"], hide_index=True, width="stretch")
-    st.dataframe(mc["schemes"], hide_index=True, width="stretch",
-                 column_config={c: st.column_config.ProgressColumn(c, format="percent",
-                                                                   min_value=0, max_value=1)
-                                for c in ("p_beyond_minimum", "p_grows")})
+    show_chart(charts.outcome_distribution(mc["outcomes"]), key="chart-mc")
+    st.caption(f"The outcome ({md_text(unit)}) of this plan (central estimates) and of the "
+               "best plan for each sample, over the samples.")
+    show_table(mc["summary"].assign(allocation=mc["summary"]["allocation"].map(
+        {"central_plan": "This plan (central estimates)",
+         "optimal": "Best plan for each sample"}).fillna(mc["summary"]["allocation"])),
+        key="table-mc")
+    st.caption("How often each scheme gets more than its minimum, and grows, in the best plan "
+               "for a sample.")
+    show_table(mc["schemes"], ["name", "p_beyond_minimum", "p_grows", "central_spend_m",
+                               "mean_spend_m", "p5_spend_m", "p95_spend_m"],
+               key="table-schemes")
 robust = ws.analysis("robust")
 if robust is not None:
-    st.plotly_chart(charts.robust_comparison(robust["comparison"]), width="stretch",
-                    key="chart-robust")
+    show_chart(charts.robust_comparison(robust["comparison"]), key="chart-robust")
     moved = robust["allocation"][robust["allocation"]["difference_m"].abs() > 0.05]
-    st.dataframe(moved, hide_index=True, width="stretch")
+    if len(moved):
+        st.caption("Where the robust plan differs from the central-estimate plan (£m, all "
+                   "years).")
+        show_table(moved, ["name", "central_spend_m", "robust_spend_m", "difference_m"],
+                   key="table-robust")
+    else:
+        st.caption("The robust plan spends as the central-estimate plan does (within £0.05m "
+                   "on every line).")

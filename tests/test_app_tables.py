@@ -1,0 +1,48 @@
+"""Every table in the app: readable headers, £ and % formats, sector names, rounding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from budgetopt.data.schema import SECTOR_LABELS
+from budgetopt.ui.tables import kind_of, readable
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = "src/budgetopt/ui/pages/"
+
+
+def test_readable_rounds_names_sectors_and_leaves_blanks_blank():
+    frame = pd.DataFrame({"name": ["Home care", None], "sector": ["social_care", "vcse"],
+                          "spend_m": [12.34567, 0.0], "change_m": [-0.00001, 1.25],
+                          "relative": [0.5148, np.nan], "objective": [791272.4358, 1.0]})
+    out = readable(frame)
+    assert list(out.columns) == ["Service", "Sector", "Plan (£m)", "Change (£m)",
+                                 "As a share of what it buys now", "Objective"]
+    assert out["Sector"].tolist() == [SECTOR_LABELS["social_care"], SECTOR_LABELS["vcse"]]
+    assert out["Service"].tolist() == ["Home care", ""]  # not "None"
+    assert out["Plan (£m)"].tolist() == [12.3, 0.0]
+    assert str(out["Change (£m)"].iloc[0]) == "0.0"  # not "-0.0"
+    assert out["As a share of what it buys now"].iloc[0] == 51.5  # shown in %
+    assert out["Objective"].iloc[0] == 791272.0
+    assert kind_of("spend_social_care") == (f"{SECTOR_LABELS['social_care']} (£m)", "money")
+
+
+def test_results_tables_have_readable_headers():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    frames = [d.value for d in at.dataframe] + [t.value for t in at.table]
+    assert len(frames) >= 4
+    for frame in frames:
+        for col in frame.columns:
+            assert "_" not in str(col), col  # no raw column names
+        text = frame.astype(str).to_numpy().ravel().tolist()
+        assert "None" not in text and "nan" not in text and "-0.00" not in text
+    # sector names, not ids, in the by-service table
+    by_service = next(f for f in frames if "Sector" in f.columns)
+    assert SECTOR_LABELS["social_care"] in set(by_service["Sector"])
+    assert "social_care" not in set(
+        by_service["Sector"])

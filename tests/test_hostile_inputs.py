@@ -1,0 +1,231 @@
+"""Hostile and careless inputs (issue 21): each is refused or read with one clear message that
+names the file or sheet, the row and the column; the CLI exits 2 with no traceback, writes
+nothing and changes no input; nothing is slow because of the input's stated size."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from typer.testing import CliRunner
+
+from budgetopt.cli import app
+from budgetopt.data import read
+from budgetopt.data.dataset import load_dataset
+from budgetopt.errors import InputError, Problem
+from tests.datasets import tiny_tables, write_csv, write_xlsx
+from tests.test_cli import tree_digest
+
+
+def problems_of(path: Path) -> list[Problem]:
+    with pytest.raises(InputError) as info:
+        load_dataset(path)
+    return info.value.problems
+
+
+def solve_exits_2(data: Path, tmp_path: Path, *needles: str) -> str:
+    """`budgetopt solve data --json --excel`: exit 2, no traceback, nothing written, the data
+    set byte-identical, and every needle in the message."""
+    before = tree_digest(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    res = CliRunner().invoke(app, ["solve", str(data), "--json", str(out / "r.json"),
+                                   "--excel", str(out / "r.xlsx")])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output, res.output
+    for needle in needles:
+        assert needle in res.output, res.output
+    assert list(out.iterdir()) == []
+    assert tree_digest(data) == before
+    return res.output
+
+
+def csv_with(tmp_path: Path, table: str, text: str | bytes) -> Path:
+    """The tiny data set as CSV with `table`'s file replaced by `text` (raw bytes or text)."""
+    folder = write_csv(tiny_tables(), tmp_path / "data")
+    target = folder / f"{table}.csv"
+    if isinstance(text, bytes):
+        target.write_bytes(text)
+    else:
+        target.write_text(text, encoding="utf-8", newline="")
+    return folder
+
+
+SERVICES_HEADER = "service_id,name,sector,baseline_m,min_m,max_m\n"
+SERVICES_ROWS = ["FALLS,Strength and balance classes,public_health,1.5,,6\n",
+                 "REABLE,Home reablement,social_care,4,,\n",
+                 "VWARD,Virtual wards,community,2.5,0,8\n"]
+
+
+# -- workbook dimensions -------------------------------------------------------------------
+
+
+def test_a_styled_cell_at_the_far_corner_costs_nothing(tmp_path):
+    """A 1,048,576 × 16,384 sheet (one empty styled cell at XFD1048576) reads as its data:
+    only the rows holding a value are read (issue 21, item 2)."""
+    path = write_xlsx(tiny_tables(), tmp_path / "data.xlsx")
+    wb = load_workbook(path)
+    wb["services"]["XFD1048576"].font = Font(bold=True)
+    wb.save(path)
+    wb = load_workbook(path, read_only=True)
+    ws = wb["services"]
+    assert (ws.max_row, ws.max_column) == (1_048_576, 16_384)
+    rows = list(read._sheet_rows(ws, "data.xlsx › services", []))
+    wb.close()
+    assert [n for n, _ in rows] == [1, 2, 3, 4]  # the header and three services
+    assert max(len(v) for _, v in rows) < 30
+    inputs = load_dataset(path)
+    assert list(inputs.services["service_id"]) == ["FALLS", "REABLE", "VWARD"]
+
+
+def test_a_value_beyond_the_column_limit_is_named_once(tmp_path):
+    path = write_xlsx(tiny_tables(), tmp_path / "data.xlsx")
+    wb = load_workbook(path)
+    far = get_column_letter(read.MAX_COLUMNS + 1)
+    wb["services"][f"{far}3"] = "stray"
+    wb["services"][f"{far}4"] = "stray too"
+    wb.save(path)
+    found = [p for p in problems_of(path) if "beyond" in p.message]
+    assert len(found) == 1
+    assert found[0].where == "data.xlsx › services" and found[0].row == 3
+    assert f"column {far}," in found[0].message and f"{read.MAX_COLUMNS:,} columns" in \
+        found[0].message
+
+
+def test_too_many_rows_is_refused_naming_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(read, "MAX_ROWS", 3)
+    folder = write_csv(tiny_tables(), tmp_path / "data")  # curves.csv has 8 rows
+    problems = problems_of(folder)
+    assert len(problems) == 1 and problems[0].where == "curves.csv"
+    assert "more than 3 rows" in problems[0].message
+
+
+# -- hidden sheets, formulas without values ------------------------------------------------
+
+
+def test_a_hidden_sheet_is_not_read_and_says_so(tmp_path):
+    """A hidden sheet is never data (choice documented in the README): a hidden required
+    table is missing, and the message says it is hidden."""
+    tables = tiny_tables()
+    path = write_xlsx(tables, tmp_path / "data.xlsx")
+    wb = load_workbook(path)
+    wb["funding"].sheet_state = "hidden"
+    wb.save(path)
+    problems = problems_of(path)
+    assert len(problems) == 1, problems
+    assert "'funding' is missing" in problems[0].message
+    assert "is hidden: unhide it" in problems[0].message
+
+
+def test_a_hidden_copy_beside_the_visible_table_is_a_warning(tmp_path):
+    tables = tiny_tables()
+    path = write_xlsx(tables, tmp_path / "data.xlsx")
+    wb = load_workbook(path)
+    copy = wb.copy_worksheet(wb["metrics"])
+    copy.title = "Metrics "
+    copy["A2"] = "OLD"
+    copy.sheet_state = "hidden"
+    wb.save(path)
+    inputs = load_dataset(path)
+    assert list(inputs.metrics["metric_id"]) == ["ADM", "HOME91"]
+    assert any("Metrics " in w and "hidden" in w for w in inputs.warnings), inputs.warnings
+
+
+def _strip_cached_value(path: Path, sheet_xml: str, cell: str, formula: str) -> None:
+    """Rewrite one cell of a saved workbook as a formula with no saved result."""
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    xml = parts[sheet_xml].decode()
+    start = xml.index(f'<c r="{cell}"')
+    end = xml.index("</c>", start) + len("</c>")
+    parts[sheet_xml] = (xml[:start] + f'<c r="{cell}"><f>{formula}</f></c>'
+                        + xml[end:]).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+def test_a_formula_without_a_saved_value_is_named_as_such(tmp_path):
+    path = write_xlsx(tiny_tables(), tmp_path / "data.xlsx")
+    wb = load_workbook(path)
+    index = wb.sheetnames.index("services") + 1
+    wb.close()
+    _strip_cached_value(path, f"xl/worksheets/sheet{index}.xml", "D4", "2*2")
+    problems = problems_of(path)
+    assert len(problems) == 1, problems
+    p = problems[0]
+    assert (p.where, p.row, p.column, p.value) == ("data.xlsx › services", 4, "baseline_m",
+                                                  "=2*2")
+    assert "formula with no saved result" in p.message and "blank" not in p.message
+
+
+# -- text that cannot be right -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("char", "name"), [("\x0b", "vertical tab"), ("\x00", "NUL"),
+                                            ("\x1b", "ESC")])
+def test_control_characters_are_named_at_their_cell(tmp_path, char, name):
+    rows = [SERVICES_ROWS[0], f"REABLE,Home{char}reablement,social_care,4,,\n",
+            SERVICES_ROWS[2]]
+    folder = csv_with(tmp_path, "services", SERVICES_HEADER + "".join(rows))
+    out = solve_exits_2(folder, tmp_path, "services.csv, row 3, column 'name'", name)
+    assert "IllegalCharacter" not in out
+
+
+def test_an_undefined_windows_1252_byte_is_named_not_read_as_a_replacement(tmp_path):
+    text = (SERVICES_HEADER + SERVICES_ROWS[0] + "REABLE,Home reablement caf\xe9,social_care,"
+            "4,,\n" + SERVICES_ROWS[2]).encode("cp1252").replace(b"caf\xe9", b"caf\x81")
+    folder = csv_with(tmp_path, "services", text)
+    problems = problems_of(folder)
+    assert len(problems) == 1, problems
+    p = problems[0]
+    assert (p.where, p.row, p.column) == ("services.csv", 3, "name")
+    assert "U+FFFD" in p.message and "encoding" in p.message
+
+
+def test_a_utf16_csv_is_one_message(tmp_path):
+    text = (SERVICES_HEADER + "".join(SERVICES_ROWS)).encode("utf-16")
+    folder = csv_with(tmp_path, "services", text)
+    problems = problems_of(folder)
+    assert len(problems) == 1, problems
+    assert problems[0].where == "services.csv" and "UTF-16" in problems[0].message
+    solve_exits_2(folder, tmp_path, "UTF-16", "CSV UTF-8")
+
+
+def test_an_unbalanced_quote_is_named_once_where_it_opens(tmp_path):
+    rows = [SERVICES_ROWS[0], 'REABLE,"Home reablement,social_care,4,,\n', SERVICES_ROWS[2],
+            "EXTRA,Extra service,community,1,,\n"]
+    folder = csv_with(tmp_path, "services", SERVICES_HEADER + "".join(rows))
+    problems = problems_of(folder)
+    assert len(problems) == 1, problems
+    assert problems[0].where == "services.csv"
+    assert problems[0].message.startswith("row 3 (line 3) (column 2): a quote")
+
+
+def test_a_value_over_the_field_limit_names_its_row(tmp_path):
+    rows = [SERVICES_ROWS[0], 'REABLE,"' + "x" * 140_000 + '",social_care,4,,\n']
+    folder = csv_with(tmp_path, "services", SERVICES_HEADER + "".join(rows))
+    problems = problems_of(folder)
+    assert len(problems) == 1, problems
+    assert problems[0].message.startswith("row 3 (line 3): a value is longer than 131,072")
+
+
+def test_a_quoted_line_break_in_a_name_is_still_text(tmp_path):
+    rows = [SERVICES_ROWS[0], 'REABLE,"Home reablement\n(two lines)",social_care,4,,\n',
+            SERVICES_ROWS[2]]
+    folder = csv_with(tmp_path, "services", SERVICES_HEADER + "".join(rows))
+    inputs = load_dataset(folder)
+    assert inputs.services["name"][1] == "Home reablement\n(two lines)"
+
+
+def test_reading_changes_no_input_file(tmp_path):
+    path = write_xlsx(tiny_tables(), tmp_path / "data.xlsx")
+    before = tree_digest(path)
+    load_dataset(path)
+    assert tree_digest(path) == before
+    assert isinstance(pd.read_excel(path, sheet_name=None), dict)

@@ -1,0 +1,175 @@
+"""Shadow prices that hold (MODEL.md, "Shadow prices that hold"): the rise value, the fall
+value where the limit sits at a kink, and the range of the limit over which each holds, each
+checked against re-solves, by hand and on random instances."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from budgetopt import optimise
+from budgetopt.api import build
+from tests.builders import make_inputs
+from tests.families.cases import row
+
+Y = "2026/27"
+
+
+def kink(budget: float = 4.0):
+    """A: £4m @ 3, B: £4m @ 2. At £4m, A is full and B empty: a rise buys B (2 per £1m, up
+    to £8m), a fall takes from A (3 per £1m, down to £0m)."""
+    return make_inputs(services=[{"service_id": "A"}, {"service_id": "B"}],
+                       curves=[("A", "m", 1, 4, 3), ("B", "m", 1, 4, 2)],
+                       funding=[("pool", Y, budget)])
+
+
+def test_at_a_kink_the_rise_and_fall_values_differ_and_each_holds_over_its_range():
+    res = optimise(kink())
+    money = row(res, "money_source_limit", source_id="pool", year=Y)
+    assert money["shadow_price"] == pytest.approx(2.0)
+    assert money["shadow_price_down"] == pytest.approx(3.0)
+    assert money["holds_from"] == pytest.approx(0.0)
+    assert money["holds_to"] == pytest.approx(8.0)
+    assert money["meaning"] == (
+        "£1m more from pool in 2026/27 would buy 2.00 more weighted outcomes. This holds for "
+        "up to £4.0m more. Below today's limit, each £1m less would give up 3.00 weighted "
+        "outcomes (for up to £4.0m less).")
+    # the re-solves the sentence claims
+    assert optimise(kink(5.0)).objective - res.objective == pytest.approx(2.0)
+    assert res.objective - optimise(kink(3.0)).objective == pytest.approx(3.0)
+    doc = res.to_json_dict()["constraints"]
+    entry = next(c for c in doc if c["family"] == "money")
+    assert (entry["shadow_price_down"], entry["holds_from"], entry["holds_to"]) == \
+        pytest.approx((3.0, 0.0, 8.0))
+
+
+def test_away_from_a_kink_one_price_holds_both_ways():
+    """At £2m, A is half full: ±£1m moves A at 3, from £0m up to £4m."""
+    money = row(optimise(kink(2.0)), "money_source_limit", source_id="pool", year=Y)
+    assert money["shadow_price"] == money["shadow_price_down"] == pytest.approx(3.0)
+    assert (money["holds_from"], money["holds_to"]) == pytest.approx((0.0, 4.0))
+    assert "This holds from £2.0m below today's limit to £2.0m above it." in money["meaning"]
+
+
+def test_a_binding_minimum_with_no_price_says_what_a_move_would_do():
+    """min A = £4m with £4m of money: A is full at its minimum. Raising the minimum cannot
+    be met (A has no more band, and no more money); lowering it frees money for B at 2 while
+    A loses 3: each £1m lower gives up 1."""
+    inputs = make_inputs(services=[{"service_id": "A", "min_m": 4.0}, {"service_id": "B"}],
+                         curves=[("A", "m", 1, 4, 3), ("B", "m", 1, 4, 2)],
+                         funding=[("pool", Y, 4.0)])
+    res = optimise(inputs)
+    low = row(res, "bounds_min", service_id="A", year=Y)
+    assert low["binding"]
+    assert math.isnan(low["shadow_price"])  # cannot rise
+    assert low["shadow_price_down"] == pytest.approx(0.0)
+    assert low["meaning"].startswith("Raising the minimum on A in 2026/27 by £1m would not be "
+                                     "possible without breaking another rule.")
+    assert "At its limit, but" not in low["meaning"]
+
+
+def test_a_binding_row_with_zero_price_names_no_rule_twice():
+    """A's cap of £4m binds at a vertex where the money binds too (£4m, A best): lifting the
+    cap buys nothing (no money), lowering it moves £1m to B, giving up 1."""
+    inputs = make_inputs(services=[{"service_id": "A", "max_m": 4.0}, {"service_id": "B"}],
+                         curves=[("A", "m", 1, 6, 3), ("B", "m", 1, 4, 2)],
+                         funding=[("pool", Y, 4.0)])
+    cap = row(optimise(inputs), "bounds_max", service_id="A", year=Y)
+    assert cap["binding"]
+    assert cap["shadow_price"] == pytest.approx(0.0, abs=1e-9)
+    assert cap["shadow_price_down"] == pytest.approx(1.0)
+    assert cap["name"] not in cap["meaning"]
+    assert cap["meaning"].startswith("Lifting the cap on A in 2026/27 by £1m would change "
+                                     "nothing.")
+    assert "each £1m less would give up 1.00 weighted outcomes" in cap["meaning"]
+
+
+def _objective_at(session, r: int, limit: float) -> float | None:
+    """Re-solve the session's model with row `r`'s limit at `limit` (model units)."""
+    compiled = session.compiled
+    info = compiled.rows[r]
+    param = getattr(session.model, f"{info.component}_limit")[info.index]
+    old = pyo.value(param)
+    param.value = limit + (compiled._constants[r])
+    compiled.update_limits([info.component])
+    try:
+        out = session.solve()
+        return out.objective if out.ok else None
+    finally:
+        param.value = old
+        compiled.update_limits([info.component])
+
+
+def tenths(lo: int, hi: int):
+    """Amounts in tenths of £1m (or of a unit): real data, not numbers below the solver's
+    tolerances."""
+    return st.integers(lo, hi).map(lambda k: k / 10)
+
+
+@st.composite
+def instances(draw):
+    """Up to 5 services of 1-3 concave bands, 1-3 sources (the later ring-fenced) over two
+    years, some minimums (that fit the money) and maximums, a workforce group sometimes."""
+    n = draw(st.integers(1, 5))
+    services, curves = [], []
+    for i in range(n):
+        sid = f"S{i}"
+        per = sorted(draw(st.lists(st.integers(0, 20), min_size=1, max_size=3)), reverse=True)
+        services.append({"service_id": sid, "baseline_m": draw(tenths(0, 50))})
+        curves += [(sid, "m", b + 1, draw(tenths(1, 50)), float(p)) for b, p in enumerate(per)]
+    ids = [s["service_id"] for s in services]
+    sources = ["pool", "dfg", "ibcf"][: draw(st.integers(1, 3))]
+    funding = [(s, y, draw(tenths(0, 150))) for s in sources for y in (Y, "2027/28")]
+    eligibility = [(s, sid) for s in sources[1:]
+                   for sid in draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))]
+    least = min(sum(a for _, y, a in funding if y == yr) for yr in (Y, "2027/28"))
+    for svc in services:
+        if draw(st.booleans()):
+            svc["min_m"] = math.floor(10 * least / (2 * n)) / 10 * draw(st.sampled_from([0.5, 1]))
+        if draw(st.booleans()):
+            svc["max_m"] = svc.get("min_m", 0.0) + draw(tenths(0, 100))
+    staff = draw(st.booleans())
+    return make_inputs(services, curves, funding, eligibility=eligibility,
+                       workforce=[("staff", y, draw(tenths(0, 400))) for y in (Y, "2027/28")]
+                       if staff else [],
+                       workforce_need=[("staff", sid, float(draw(st.integers(0, 5))))
+                                       for sid in ids] if staff else [])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_shadow_price_equals_the_gain_of_a_re_solve_with_the_limit_moved(inputs):
+    """For every binding row: a rise of the limit within its range gains `shadow_price` per
+    unit, a fall within its range gives up `shadow_price_down` per unit, and a side that
+    cannot move is infeasible."""
+    session = build(inputs)
+    res = session.results()
+    if not res.optimal:
+        return
+    obj = res.objective
+    reported = [r for r, info in enumerate(session.compiled.rows) if info.report]
+    for r, c in zip(reported, res.constraints.itertuples(index=False)):
+        if not c.binding or c.sense == "==":
+            continue
+        info = session.compiled.rows[r]
+        limit = c.limit / info.scale
+        for sign, price, end in ((1, c.shadow_price, c.holds_to),
+                                 (-1, c.shadow_price_down, c.holds_from)):
+            room = abs(end / info.scale - limit) if np.isfinite(end) else 1.0
+            step = min(1e-2, room / 2) if room > 1e-6 else 1e-3
+            got = _objective_at(session, r, limit + sign * step)
+            if math.isnan(price):
+                assert got is None, f"{c.name}: said it cannot move ({sign:+d}) but can"
+                continue
+            assert got is not None, f"{c.name}: a move within its range is infeasible"
+            if room <= 1e-6:
+                continue
+            slope = sign * (got - obj) / step
+            assert slope == pytest.approx(price * info.scale, rel=1e-5, abs=1e-5), \
+                f"{c.name}: {'rise' if sign > 0 else 'fall'} value {price} but a re-solve " \
+                f"gives {slope}"
