@@ -86,7 +86,7 @@ def reference_segments(inputs, policy, years: tuple[str, ...], places: pd.DataFr
     curves = inputs.curves
     specific = curves[curves["year"].notna()]
     merged = _all_services_segments(curves[curves["year"].isna()])  # all-years bands, once
-    place_rows = list(places.itertuples(index=False, name=None))
+    place_rows = list(places[["place_id", "share", "effect"]].itertuples(index=False, name=None))
     for year in years:
         this_year = set(specific.loc[specific["year"] == year, "service_id"])
         by_service = (dict(tuple(_curves_for_year(curves, year).groupby("service_id",
