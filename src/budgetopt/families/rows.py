@@ -184,6 +184,20 @@ class Csr:
         return cls(np.r_[0, np.cumsum(counts)], indices, np.ones(len(indices)),
                    (len(rows), n_cols))
 
+    @classmethod
+    def signed_rows(cls, plus: Sequence[np.ndarray], minus: Sequence[np.ndarray],
+                    n_cols: int) -> Csr:
+        """Row k: the columns ``plus[k]`` (coefficient 1), then ``minus[k]`` (−1); a column
+        must not be in both."""
+        counts = np.fromiter((len(p) + len(q) for p, q in zip(plus, minus)), dtype=np.int64,
+                             count=len(plus))
+        parts = [a for p, q in zip(plus, minus) for a in (p, q)]
+        signs = [a for p, q in zip(plus, minus)
+                 for a in (np.ones(len(p)), np.full(len(q), -1.0))]
+        return cls(np.r_[0, np.cumsum(counts)],
+                   np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64),
+                   np.concatenate(signs) if signs else np.zeros(0), (len(plus), n_cols))
+
     def tocsr(self) -> Csr:
         return self
 
