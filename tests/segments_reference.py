@@ -118,8 +118,6 @@ def reference_segments(inputs, policy, years: tuple[str, ...], places: pd.DataFr
     coefs = pd.DataFrame(coef_rows, columns=["col", "metric_id", "per_m", "per_m_low",
                                              "per_m_high"]).astype(
         {"col": "int64", "per_m": float, "per_m_low": float, "per_m_high": float})
-    segments["hwb_id"] = segments["place_id"].map(dict(zip(places["place_id"],
-                                                           places["hwb_id"])))
     if policy.estimate != "central":
         coefs["per_m"] = coefs[f"per_m_{policy.estimate}"]
     if segments["nonconcave"].any() and policy.nonconcave != "milp":

@@ -275,8 +275,10 @@ def money_flow_links(allocation: pd.DataFrame, funding_flows: pd.DataFrame,
 
     * ``plan``: each funding source → sector → service, from the solve's funding flows; when
       the data has Health and Wellbeing Boards (an ``hwb_id`` in the flows, the funding table
-      or the places), source → pool → sector → service, the pool being the source-year's
-      HWB (blank ``hwb_id``: ICS-wide money). What a source does not spend goes to "not
+      or the places), funding stream → pool → sector → service, the pool being the
+      source-year's HWB (blank ``hwb_id``: ICS-wide money) and the stream the source's
+      ``bcf_source`` (else its name), so each HWB's NHS minimum contribution flows from one
+      "Minimum NHS Contribution" node. What a source does not spend goes to "not
       spent" (not for rows whose ``cap_only`` is true: an upper bound, not money in hand).
     * ``today``: pool → sector → service, from the baseline; the pool is each place's HWB
       (``places.hwb_id``) when there are HWBs, else the one pool. The data does not say which
@@ -306,6 +308,11 @@ def money_flow_links(allocation: pd.DataFrame, funding_flows: pd.DataFrame,
     pools = any(hwb.values()) or bool(flows["pool"].ne("").any())
 
     if pools:
+        # one node per funding stream (each HWB has its own NHS minimum contribution, say):
+        # the stream's money splits into the pools, rather than a node per source per HWB
+        stream = _stream_of(fund)
+        flows = flows.assign(source_id=flows["source_id"].map(lambda s: stream.get(s, s)))
+        fund = fund.assign(source_id=fund["source_id"].map(lambda s: stream.get(s, s)))
         plan = [_links(flows, ["source_id", "pool"], "amount_m", "source:{source_id}",
                        "pool:{pool}", None),
                 _links(flows, ["pool", "sector"], "amount_m", "pool:{pool}", "sector:{sector}",
@@ -335,6 +342,15 @@ def money_flow_links(allocation: pd.DataFrame, funding_flows: pd.DataFrame,
     return {"plan": tidy(plan), "today": tidy(today)}
 
 
+def _stream_of(funding: pd.DataFrame) -> dict[str, str]:
+    """Each source's funding stream: its ``bcf_source`` where given, else its name."""
+    names = funding["name"] if "name" in funding.columns else funding["source_id"]
+    streams = (funding["bcf_source"] if "bcf_source" in funding.columns
+               else pd.Series([None] * len(funding), index=funding.index))
+    return {str(sid): (str(st) if isinstance(st, str) and st.strip() else str(n))
+            for sid, st, n in zip(funding["source_id"], streams, names)}
+
+
 def money_available(inputs, policy) -> pd.DataFrame:
     """The money each funding source has in each planning year under `policy` (£m, the
     policy's budget and scale applied), with ``hwb_id`` from the funding table when it has
@@ -344,9 +360,10 @@ def money_available(inputs, policy) -> pd.DataFrame:
     from budgetopt.model.data import prepare
 
     fund = prepare(inputs, policy).funding.copy()
-    if "hwb_id" in inputs.funding.columns and "hwb_id" not in fund.columns:
-        fund = fund.merge(inputs.funding[["source_id", "year", "hwb_id"]],
-                          on=["source_id", "year"], how="left")
+    for extra in ("hwb_id", "bcf_source"):
+        if extra in inputs.funding.columns and extra not in fund.columns:
+            fund = fund.merge(inputs.funding[["source_id", "year", extra]],
+                              on=["source_id", "year"], how="left")
     fund["cap_only"] = fund["source_id"] == RELEASE_SOURCE
     return fund
 
