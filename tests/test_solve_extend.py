@@ -160,11 +160,18 @@ def test_removing_an_analysis_rows_restores_the_model_it_extended():
 def test_every_analysis_catalogue_entry_is_built_by_an_analysis():
     """The analyses' rows are catalogued apart from the model's families (no policy switches
     them); each entry is one that an analysis builds (the Pareto frontier's with equity as the
-    held aim and with an aim that is better higher, the robust plan's)."""
+    held aim and with an aim that is better higher, the robust plan's, the flexibility
+    analysis's held outcome)."""
+    from budgetopt.analyses.flexibility import _Held
     from budgetopt.analyses.pareto import HOLD
     from budgetopt.families.rows import analysis_catalogue, catalogue, family_catalogue
+    from tests.families.cases import two_services
 
-    built = {"pareto_equity_top", "pareto_equity_bottom", *HOLD.values(), "robust_tail"}
+    held = _Held(two_services(5.0), Policy(), 0.01)
+    assert "flexibility_hold" in {info.component for info in held.session.compiled.rows}
+    built = {"pareto_equity_top", "pareto_equity_bottom", *HOLD.values(), "robust_tail",
+             "flexibility_hold"}
+    families = {"pareto", "robust", "flexibility"}
     assert set(analysis_catalogue()["constraints"]) == built
-    assert set(analysis_catalogue()["families"]) == {"pareto", "robust"}
-    assert not built & set(catalogue()) and not {"pareto", "robust"} & set(family_catalogue())
+    assert set(analysis_catalogue()["families"]) == families
+    assert not built & set(catalogue()) and not families & set(family_catalogue())
