@@ -301,9 +301,17 @@ def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path
     pools = {r[-1]: r[2] for r in income if r[-1]}
     assert pools["NMN"] == "This board's pool" and "NMS" not in pools
     assert pools.get("TF", "ICS-wide (the part used here)") == "ICS-wide (the part used here)"
+    _, rows = sheet_rows(north["National Conditions"])  # the policy holds no floor: no row
+    assert not [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
+    # under the 2026-27 rules north's stated £1.5m rises by 3.9% a year, as the solve holds it
+    rules = Policy.model_validate({"bcf": {"rules": "2026-27"},
+                                   "rules": {"bcf_conditions": {"enabled": True}}})
+    res = build(inputs, rules).results()
+    write_bcf_plans(res, inputs, tmp_path / "ruled")
+    north = load_workbook(tmp_path / "ruled" / "north.xlsx")
     _, rows = sheet_rows(north["National Conditions"])
     floors = [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
-    assert [(r[2], r[5]) for r in floors] == [(Y1, 1.5e6), (Y2, 1.5e6)]
+    assert [(r[2], r[5]) for r in floors] == [(Y1, 1.5e6), (Y2, pytest.approx(1.5585e6))]
     assert "=SUMPRODUCT(" in floors[0][3] and 'EXACT(' in floors[0][3]
     _, rows = sheet_rows(load_workbook(tmp_path / "out" / "south.xlsx")["National Conditions"])
     assert not [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
