@@ -6,12 +6,14 @@ Each job solves the example ICS (or, with ``--size``, a synthetic data set of th
 :mod:`budgetopt.data.synthetic`, written once as a CSV folder) under the default policy model with
 its own budget (£200m-£260m), so no two jobs share inputs and none is skipped. Every run uses a fresh scenario
 store in a temporary folder; the LocalCluster's start-up is timed separately from the jobs.
-Prints a Markdown table (copied into the README).
+Prints a Markdown table (copied into the README and docs/performance.md) with the machine's
+load average before and after: on a shared machine, a figure means little without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import tempfile
 import time
@@ -57,6 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=24)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--no-local", action="store_true", help="skip the one-process run")
     ap.add_argument("--size", choices=sorted(SIZES), help="a synthetic data set instead of "
                     "the example ICS")
     args = ap.parse_args()
@@ -66,16 +69,19 @@ def main() -> None:
             data = write_dataset(synthetic_tables(**SIZES[args.size]), Path(tmp) / args.size)
         what = f"the synthetic {args.size} data set" if args.size else "the example ICS"
         print(f"{args.jobs} jobs of {what}; {platform.processor() or platform.machine()}, "
-              f"Python {platform.python_version()}")
+              f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "
+              f"{os.getloadavg()[0]:.1f} before")
         print("| runner | total s | jobs per minute (total) |")
         print("| --- | ---: | ---: |")
-        total, _ = one_run(args.jobs, None, data)
-        print(f"| one process, no Dask (`--local`) | {total:.1f} | "
-              f"{60 * args.jobs / total:.0f} |")
+        if not args.no_local:
+            total, _ = one_run(args.jobs, None, data)
+            print(f"| one process, no Dask (`--local`) | {total:.1f} | "
+                  f"{60 * args.jobs / total:.0f} |")
         for w in args.workers:
             total, _ = one_run(args.jobs, w, data)
             print(f"| LocalCluster, {w} worker{'s' if w > 1 else ''} | {total:.1f} | "
                   f"{60 * args.jobs / total:.0f} |")
+        print(f"load average {os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def postgres_server() -> Iterator[str]:
         opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock}"
                 " -c fsync=off -c max_connections=50")
         done = _run([_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"),
-                     "-w", "-t", "60", "start"], user)
+                     "-w", "-t", "300", "start"], user)
         if done.returncode:
             log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()} {log[-2000:]}")
@@ -100,13 +100,14 @@ def new_database(admin_url: str) -> str:
 
     name = f"store_{uuid.uuid4().hex[:12]}"
     dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    for attempt in range(20):
+    deadline = time.monotonic() + 120  # a condition (the server answers), a generous deadline
+    while True:
         try:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
             break
         except psycopg.OperationalError:
-            if attempt == 19:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.25)
     return admin_url.rsplit("/", 1)[0] + f"/{name}"

@@ -403,8 +403,9 @@ def test_cli_with_analyses_charts_them_in_the_workbook(tmp_path):
                                     "--with-analyses", "--quiet"])
     assert done.exit_code == 0, done.output
     ws = load_workbook(xlsx)["Trade-offs"]
-    assert len(ws._charts) == 5
+    assert len(ws._charts) == 6  # sectors, curve, prices, frontier, flexibility, spread
     titles = [c.value for c in ws["A"] if isinstance(c.value, str)]
+    assert any(t.startswith("What else is nearly as good") for t in titles)
     assert "Budget curve" in titles and "Price of each rule" in titles
     assert any(t.startswith("Pareto frontier") for t in titles)
     assert any(t.startswith("Outcome of this plan over 1,000 samples") for t in titles)

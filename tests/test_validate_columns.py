@@ -38,7 +38,8 @@ def _reference_canonical(value: object) -> object:
 
 
 def reference_hash(frames: dict[str, pd.DataFrame], years: tuple[str, ...]) -> str:
-    """The row-by-row data hash as it was before validation went column-wise."""
+    """The row-by-row data hash as it was before validation went column-wise (with the later
+    rule that tables and columns added in 2026-12 are left out when empty)."""
     doc: dict[str, object] = {"years": list(years)}
     for name, frame in frames.items():
         if name in ADDED_TABLES and frame.empty:

@@ -54,13 +54,28 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from budgetopt.data.safe_yaml import load_yaml
 from budgetopt.errors import BudgetoptError, InputError, PolicyError
+
+
+class JobStatus(StrEnum):
+    """A batch job's status: a solve's (:class:`~budgetopt.solve.status.SolveStatus`), or
+    ``failed`` when it could not be solved (bad input, a crash, a time-out)."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+    FAILED = "failed"
+
 
 SUMMARY_COLUMNS = ["job", "data", "model", "overrides", "seed", "status", "objective",
                    "seconds", "scenario", "reason"]
@@ -240,25 +255,13 @@ def _text(path: Path, label: str) -> str:
                                 f"position {err.start}): save it as UTF-8") from None
 
 
-def _load_yaml(text: str, label: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError.single(label, f"not valid YAML: {getattr(err, 'problem', err)}",
-                                row=row) from None
-
-
 def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
     """The batch's name and its jobs (grid expanded), or an InputError naming the row."""
     path = Path(path)
     if not path.is_file():
         raise InputError.single(str(path), "no such manifest file")
     base, label = path.parent, path.name
-    text = _text(path, label)
+    text = _text(path, label)  # a regular file of UTF-8 text
     specs: list[JobSpec] = []
     if path.suffix.lower() == ".csv":
         name = path.stem
@@ -268,7 +271,8 @@ def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
             row = {k: v for k, v in row.items() if v != "" or k not in ("seed", "model")}
             specs.append(_spec(_validated(_Entry, row, where), base, where, f"job-{i - 1}"))
     else:
-        doc = _load_yaml(text, label)
+        # the one safe loader: no alias bombs (billion laughs), no key given twice
+        doc = load_yaml(text, label)
         if doc is None:
             doc = {}
         if not isinstance(doc, dict):
@@ -360,10 +364,10 @@ def plan(specs: Iterable[JobSpec]) -> tuple[list[Job], list[dict[str, Any]]]:
                             policy.model_dump(mode="json"), overrides,
                             run_key(content.data_hash, policy, overrides), content))
         except InputError as err:
-            failed.append({**_describe(spec), "status": "failed",
+            failed.append({**_describe(spec), "status": JobStatus.FAILED,
                            "reason": "; ".join(str(p) for p in err.problems)})
         except (OSError, UnicodeError, ValueError) as err:  # an unreadable file: this job
-            failed.append({**_describe(spec), "status": "failed",
+            failed.append({**_describe(spec), "status": JobStatus.FAILED,
                            "reason": f"{type(err).__name__}: {err}"})
     return jobs, failed
 
@@ -414,7 +418,7 @@ def run_job(job: Job, content: Any = None, *, packed: bool = False) -> dict[str,
             return {**out, "blob": pack_record(record), "record": None}
         return {**out, "record": record, "blob": None}
     except Exception as err:  # noqa: BLE001 - reported per job, the batch goes on
-        return {"job": job.name, "status": "failed", "objective": None, "record": None,
+        return {"job": job.name, "status": JobStatus.FAILED, "objective": None, "record": None,
                 "blob": None, "reason": f"{type(err).__name__}: {err}",
                 "seconds": time.perf_counter() - t0}
 
@@ -441,7 +445,7 @@ class BatchReport:
     failed: int = 0
 
     def sentence(self) -> str:
-        ok = int((self.summary["status"] == "optimal").sum())
+        ok = int((self.summary["status"] == JobStatus.OPTIMAL).sum())
         return (f"Batch '{self.name}': {len(self.summary)} jobs; {self.ran} solved "
                 f"({ok} optimal overall), {self.skipped} already in the store, "
                 f"{self.failed} failed.")
@@ -586,7 +590,7 @@ def run_batch(manifest: str | Path, *, store: Any = None, scheduler: str | None 
             raise BatchInterrupted(str(lost), skipped + saver.saved, len(specs)) from None
     order = [s.name for s in specs]
     summary = pd.DataFrame([rows[n] for n in order if n in rows], columns=SUMMARY_COLUMNS)
-    n_failed = int((summary["status"] == "failed").sum())
+    n_failed = int((summary["status"] == JobStatus.FAILED).sum())
     return BatchReport(name, summary, ran=total, skipped=skipped, failed=n_failed)
 
 
@@ -722,7 +726,7 @@ def _failed(job: Job, future: Any) -> dict[str, Any]:
     if type(err).__name__ == "KilledWorker":
         text = ("the job killed the worker running it (out of memory or a crash), twice; "
                 f"{err}")
-    return {"job": job.name, "status": "failed", "objective": None, "record": None,
+    return {"job": job.name, "status": JobStatus.FAILED, "objective": None, "record": None,
             "blob": None, "reason": text, "seconds": 0.0}
 
 
@@ -748,7 +752,7 @@ def _time_out(client: Any, futures: dict[Any, Job], pending: set[Any],
             client.cancel(f)
             pending.discard(f)
             job = futures[f]
-            collect({"job": job.name, "status": "failed", "objective": None, "record": None,
+            collect({"job": job.name, "status": JobStatus.FAILED, "objective": None, "record": None,
                      "blob": None, "seconds": now - seen[f.key],
                      "reason": f"took longer than --job-timeout (stopped after "
                                f"{now - seen[f.key]:.0f} s; its worker was restarted)"})

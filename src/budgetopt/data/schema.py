@@ -96,6 +96,11 @@ WEIGHT_UNITS: dict[str, float] = {"£": 1.0, "£k": 1e3, "£m": 1e6}
 """metrics.weight_unit: £ per unit of weight."""
 
 
+MAX_BAND = 1_000
+"""Largest band number: a curve has a handful of bands; a band numbered in the millions is a
+typing slip, refused at its cell (never counted up to)."""
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a data-set table."""
@@ -216,7 +221,7 @@ CURVES = Table(
         Column("service_id", "id", "Service (see services).", contract=True),
         Column("metric_id", "id", "Metric (see metrics).", contract=True),
         Column("band", "integer", "Band number 1, 2, ... in order of spend.", minimum=1,
-               contract=True),
+               maximum=MAX_BAND, contract=True),
         _money("width_m", "£m per year the band can absorb (ICS-wide).", contract=True),
         Column("per_m", "number", "Outcome per £1m in this band (central estimate).",
                contract=True),
@@ -268,7 +273,7 @@ PLACES = Table(
         Column("population", "number", "Registered population.", unit="people", minimum=0.0,
                contract=True),
         Column("weighted_population", "number", "Need-weighted population (fair-shares weight).",
-               unit="people", minimum=0.0, contract=True),
+               unit="people", above=0.0, contract=True),
         Column("core20_share", "number",
                "Share of population in the most deprived national quintile (0-1).",
                minimum=0.0, maximum=1.0, contract=True),

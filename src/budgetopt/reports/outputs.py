@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from budgetopt.data.inputs import Inputs
 from budgetopt.results.tables import Results
@@ -36,17 +36,18 @@ def write_outputs(results: Results, json_path: Path | None = None,
     needs the `policy`. `analyses` fill the paper's trade-off and risk sections (and the
     workbook's charts); the paper names what is missing, with `left_out_because`.
     """
-    writers: dict[Path, Callable[[Path], None]] = {}
+    writers: dict[Path, Callable[[Path], object]] = {}
     if json_path is not None:
         writers[Path(json_path)] = lambda p: p.write_text(results.to_json(), encoding="utf-8")
     if (excel_path or pdf_path or workbook_pdf_path or bcf_dir) is not None and inputs is None:
         raise ValueError("the workbook and the board paper need the inputs the results were "
                          "solved from")
+    data = cast(Inputs, inputs)  # checked above for every output that needs it
     if excel_path is not None:
         from budgetopt.reports.excel import write_bcf_workbook
 
         writers[Path(excel_path)] = lambda p: write_bcf_workbook(
-            results, inputs, p, scenario=scenario, analyses=analyses)
+            results, data, p, scenario=scenario, analyses=analyses)
     if bcf_dir is not None:
         from budgetopt.reports.excel.bcf_plans import (
             check_file_names,
@@ -55,21 +56,21 @@ def write_outputs(results: Results, json_path: Path | None = None,
         )
         from budgetopt.safe import refuse_overwriting_inputs
 
-        check_file_names(inputs)  # bad HWB ids: exit 2 before anything is written
+        check_file_names(data)  # bad HWB ids: exit 2 before anything is written
         # a plan named like the data set's own workbook, in the folder holding it
         refuse_overwriting_inputs({f"--bcf-dir ({h}.xlsx)": Path(bcf_dir) / f"{h}.xlsx"
-                                   for h in hwb_names(inputs)}, [Path(inputs.source)])
-        writers[Path(bcf_dir)] = lambda p: write_bcf_plans(results, inputs, p)
+                                   for h in hwb_names(data)}, [Path(data.source)])
+        writers[Path(bcf_dir)] = lambda p: write_bcf_plans(results, data, p)
     if pdf_path is not None:
         if policy is None:
             raise ValueError("the board paper needs the policy the results were solved under")
         from budgetopt.reports.board import NO_ANALYSES, write_board_paper
 
         writers[Path(pdf_path)] = lambda p: write_board_paper(
-            results, inputs, policy, p, analyses, scenario=scenario,
+            results, data, policy, p, analyses, scenario=scenario,
             left_out_because=left_out_because or NO_ANALYSES)
     if workbook_pdf_path is not None:
-        writers[Path(workbook_pdf_path)] = lambda p: _workbook_pdf(results, inputs, p, scenario,
+        writers[Path(workbook_pdf_path)] = lambda p: _workbook_pdf(results, data, p, scenario,
                                                                    analyses)
     write_atomically(writers, folders={Path(bcf_dir)} if bcf_dir is not None else ())
 

@@ -259,10 +259,11 @@ class DatasetContent:
     @classmethod
     def from_frames(cls, frames: Mapping[str, pd.DataFrame], label: str,
                     data_hash: str) -> DatasetContent:
-        tables = {name: {"columns": [str(c) for c in frame.columns],
-                         "rows": [[_cell(v) for v in row]
-                                  for row in frame.itertuples(index=False, name=None)]}
-                  for name, frame in frames.items()}
+        tables: dict[str, dict[str, list]] = {
+            name: {"columns": [str(c) for c in frame.columns],
+                   "rows": [[_cell(v) for v in row]
+                            for row in frame.itertuples(index=False, name=None)]}
+            for name, frame in frames.items()}
         return cls(label, tables, data_hash)
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -613,8 +614,8 @@ class Store:
                 latest = conn.execute(select(func.max(scenarios_table.c.version)).where(
                     scenarios_table.c.name == row["name"])).scalar()
                 version = (latest or 0) + 1
-                new_id = conn.execute(scenarios_table.insert().values(
-                    version=version, **row)).inserted_primary_key[0]
+                inserted = conn.execute(scenarios_table.insert().values(version=version, **row))
+                new_id = inserted.inserted_primary_key[0]  # type: ignore[index]
                 conn.execute(status_table.insert().values(scenario_id=new_id, **history))
                 refs.append(f"{row['name']}@{version}")
             return refs
@@ -777,7 +778,8 @@ class Store:
 
     def count(self) -> int:
         with self._reading() as conn:
-            return int(conn.execute(select(func.count()).select_from(scenarios_table)).scalar())
+            return int(conn.execute(select(func.count()).select_from(scenarios_table))
+                       .scalar_one())
 
     # -- solving again ---------------------------------------------------------------------
     def rerun(self, ref: str) -> tuple[StoredScenario, Results]:
@@ -796,7 +798,8 @@ def reproduces(stored: Results, fresh: Results, tol: float = 1e-6) -> list[str]:
     if stored.status != fresh.status:
         diffs.append(f"status {stored.status} → {fresh.status}")
     a, b = stored.objective, fresh.objective
-    if (a is None) != (b is None) or (a is not None and abs(a - b) > tol * max(1.0, abs(a))):
+    if (a is None) != (b is None) or (a is not None and b is not None
+                                      and abs(a - b) > tol * max(1.0, abs(a))):
         diffs.append(f"objective {a} → {b}")
     key = ["service_id", "place_id", "year"]
     sa = stored.allocation.set_index(key)["spend_m"]

@@ -73,7 +73,7 @@ FIRST_ROW = HEADER_ROW + 1
 
 def expenditure_headers(years: list[str]) -> list[tuple[ExpenditureColumn, str | None, str]]:
     """(column, year or None, header text) in sheet order."""
-    out = []
+    out: list[tuple[ExpenditureColumn, str | None, str]] = []
     for col in EXPENDITURE:
         if col.per_year:
             out += [(col, y, f"{col.header} {y}") for y in years]

@@ -58,11 +58,11 @@ if ws.notice:
 if ws.inputs is not None:
     inp = ws.inputs
     c = st.columns(4)
-    c[0].metric("Data set", ws.label)
+    c[0].metric("Data set", md_text(ws.label))  # a metric value renders markdown
     c[1].metric("Services", len(inp.services))
     c[2].metric("Places", len(inp.places) or "one (ICS-wide)")
     budget = ws.budget()
-    c[3].metric(f"Pooled budget {inp.years[0]} in the data", money(ws.first_year_budget()),
+    c[3].metric(f"Pooled budget {md_text(inp.years[0])} in the data", money(ws.first_year_budget()),
                 delta=(f"£{budget:,.1f}m in the rules" if abs(budget - ws.first_year_budget())
                        > 0.05 else None), delta_color="off")
 
@@ -94,7 +94,8 @@ if ws.problems:
                   ws.problems)
 
 st.divider()
-st.subheader(f"Tables of {md_text(ws.label)}")
+st.subheader("The tables")  # no input text in a heading: headings render it as markdown
+st.markdown(f"Of the data set **{md_text(ws.label)}**.")
 st.caption("Edit any cell, add or delete rows, then check and use the tables. Nothing is "
            "used until it passes every check.")
 # every table the data set has, and the evidence table (empty, to fill in) when it has none
