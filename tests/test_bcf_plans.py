@@ -20,7 +20,7 @@ from budgetopt.reports.excel import bcf_layout
 from budgetopt.reports.excel.bcf_plans import hwb_flows, write_bcf_plans
 from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW
 from tests.builders import make_inputs
-from tests.test_excel import HOSTILE, needs_office, recalculated, sheet_rows
+from tests.test_excel import HOSTILE, SOFFICE, needs_office, recalculated, sheet_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "inputs" / "example"
@@ -301,9 +301,17 @@ def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path
     pools = {r[-1]: r[2] for r in income if r[-1]}
     assert pools["NMN"] == "This board's pool" and "NMS" not in pools
     assert pools.get("TF", "ICS-wide (the part used here)") == "ICS-wide (the part used here)"
+    _, rows = sheet_rows(north["National Conditions"])  # the policy holds no floor: no row
+    assert not [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
+    # under the 2026-27 rules north's stated £1.5m rises by 3.9% a year, as the solve holds it
+    rules = Policy.model_validate({"bcf": {"rules": "2026-27"},
+                                   "rules": {"bcf_conditions": {"enabled": True}}})
+    res = build(inputs, rules).results()
+    write_bcf_plans(res, inputs, tmp_path / "ruled")
+    north = load_workbook(tmp_path / "ruled" / "north.xlsx")
     _, rows = sheet_rows(north["National Conditions"])
     floors = [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
-    assert [(r[2], r[5]) for r in floors] == [(Y1, 1.5e6), (Y2, 1.5e6)]
+    assert [(r[2], r[5]) for r in floors] == [(Y1, 1.5e6), (Y2, pytest.approx(1.5585e6))]
     assert "=SUMPRODUCT(" in floors[0][3] and 'EXACT(' in floors[0][3]
     _, rows = sheet_rows(load_workbook(tmp_path / "out" / "south.xlsx")["National Conditions"])
     assert not [r for r in rows if r[1] == "NHS minimum contribution to adult social care"]
@@ -488,13 +496,46 @@ def test_a_solve_without_a_plan_still_writes_each_boards_workbook(tmp_path):
 
 
 def test_a_plan_never_replaces_the_data_sets_own_workbook(tmp_path):
-    """`solve DIR/ics.xlsx --bcf-dir DIR`: the one plan would be DIR/ics.xlsx, the data set
-    itself: exit 2, the workbook unchanged, nothing written."""
-    data = tmp_path / "ics.xlsx"
+    """`solve DIR/<hwb>.xlsx --bcf-dir DIR`: one board's plan would be the data set itself:
+    exit 2, the workbook unchanged, nothing written."""
+    from budgetopt.data.dataset import load_dataset
+
+    board = load_dataset(ROOT / "inputs" / "example.xlsx").hwb_ids[0]
+    data = tmp_path / f"{board}.xlsx"
     shutil.copy(ROOT / "inputs" / "example.xlsx", data)
     before = data.read_bytes()
     done = CliRunner().invoke(app, ["solve", str(data), "--bcf-dir", str(tmp_path), "--quiet"])
     assert done.exit_code == 2, done.output
-    assert "ics.xlsx" in done.output and "input" in done.output
+    assert f"{board}.xlsx" in done.output and "input" in done.output
     assert data.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["ics.xlsx"]
+    assert [p.name for p in tmp_path.iterdir()] == [f"{board}.xlsx"]
+
+
+def test_capacity_against_demand_by_pathway_follows_the_plan(tmp_path):
+    """two_boards with a demand table (south: P1 1,000 people a year) and A serving 500
+    people per £1m on P1: south spends £4m on A (its 4/7 of A's £7m), so its P1 capacity is
+    2,000 people, twice its demand; north has no demand rows and no pathway table."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    inputs = two_boards()
+    inputs = replace(inputs,
+                     demand=pd.DataFrame({"hwb_id": ["south", "south"], "year": [Y1, Y2],
+                                          "pathway": ["P1", "P1"], "demand": [1000.0, 1000.0]}),
+                     capacity=pd.DataFrame({"service_id": ["A"], "pathway": ["P1"],
+                                            "per_m": [500.0]}))
+    res = build(inputs, Policy()).results()
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    ws = load_workbook(tmp_path / "out" / "south.xlsx")["Capacity and Demand"]
+    rows = [r for r in ws.iter_rows(values_only=True) if r[0] == "P1"]
+    assert [(r[1], r[3]) for r in rows] == [(Y1, 1000.0), (Y2, 1000.0)]
+    assert 'EXACT(' in rows[0][2] and "*500.0" in rows[0][2]
+    if SOFFICE:
+        values = load_workbook(recalculated(tmp_path / "out" / "south.xlsx", tmp_path / "c"),
+                               data_only=True)["Capacity and Demand"]
+        got = [r for r in values.iter_rows(values_only=True) if r[0] == "P1"]
+        assert [round(r[2], 6) for r in got] == [2000.0, 2000.0]
+        assert [r[4] for r in got] == [pytest.approx(2.0)] * 2
+    north = load_workbook(tmp_path / "out" / "north.xlsx")["Capacity and Demand"]
+    assert not [r for r in north.iter_rows(values_only=True) if r[0] == "P1"]

@@ -484,8 +484,8 @@ def _stream_checks(plan: Plan, inputs: Inputs, exp: ExpenditureRefs, sources: li
 def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs
                ) -> list[tuple]:
     """The NHS minimum contribution to adult social care at least its floor: the board's own
-    (``hwbs.asc_min_m``) where the data set has boards, else the policy model's
-    (``rules.bcf_conditions.asc_min_m``, the whole ICS's)."""
+    as the solve states it (its ``bcf_asc_hwb`` rows) where the data set has boards, else the
+    policy model's (``rules.bcf_conditions.asc_min_m``, the whole ICS's)."""
     from budgetopt.families.bcf_conditions import NHS_MINIMUM, nhs_minimum_sources
     from budgetopt.families.common import year_value
     from budgetopt.model.data import prepare
@@ -495,14 +495,10 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
         c = results.constraints
         solved = (c[(c["component"] == "bcf_asc_hwb") & (c["hwb_id"] == plan.hwb_id)]
                   if "hwb_id" in c.columns else c.iloc[:0])
-        if len(solved):  # the solve's own floor for this board (risen by the uplift)
-            floors = dict(zip(solved["year"], solved["limit"].astype(float)))
-            whose = "the board's floor in the solve (with the uplift)"
-        else:
-            table = inputs.hwb_table().set_index("hwb_id")
-            stated = table["asc_min_m"].get(plan.hwb_id, np.nan)
-            floors = {} if pd.isna(stated) else dict.fromkeys(plan.years, float(stated))
-            whose = "the board's minimum (hwbs.asc_min_m)"
+        # the solve's own floor for this board (its minimum risen by the uplift), where the
+        # policy holds the plan to it (a floor the solve did not hold would be red by design)
+        floors = dict(zip(solved["year"], solved["limit"].astype(float)))
+        whose = "the board's floor in the solve (with the uplift)"
         fund = plan.flows.merge(inputs.funding.drop_duplicates("source_id")[
             ["source_id", "bcf_source"]], on="source_id", how="left")
         sources = sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
