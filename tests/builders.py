@@ -42,6 +42,8 @@ def make_inputs(
     workforce_need: list[tuple] = (),  # (group_id, service_id, wte_per_m)
     baseline: list[tuple] = (),
     hwbs: list[dict] = (),  # {hwb_id, name, two_tier, asc_min_m}
+    demand: list[tuple] = (),  # (hwb_id or None, year, pathway, demand)
+    capacity: list[tuple] = (),  # (service_id, pathway, per_m)
 ) -> Inputs:
     """Inputs for a small case; ids and years are strings, every default filled."""
     svc = _frame([{"name": s["service_id"], **s} for s in services],
@@ -91,4 +93,10 @@ def make_inputs(
     hw["asc_min_m"] = hw["asc_min_m"].astype(float)
     return Inputs(services=svc, metrics=met, curves=cur, funding=fund, eligibility=elig,
                   places=pl, workforce=wf, workforce_need=need, baseline=base, years=years,
-                  source="test", data_hash="test", hwbs=hw)
+                  source="test", data_hash="test", hwbs=hw,
+                  demand=pd.DataFrame(list(demand), columns=["hwb_id", "year", "pathway",
+                                                             "demand"]).astype(
+                      {"year": object, "demand": float}),
+                  capacity=pd.DataFrame(list(capacity), columns=["service_id", "pathway",
+                                                                 "per_m"]).astype(
+                      {"per_m": float}))

@@ -86,7 +86,8 @@ def reference_segments(inputs, policy, years: tuple[str, ...], places: pd.DataFr
     curves = inputs.curves
     specific = curves[curves["year"].notna()]
     merged = _all_services_segments(curves[curves["year"].isna()])  # all-years bands, once
-    place_rows = list(places.itertuples(index=False, name=None))
+    place_rows = list(places[["place_id", "share", "effect"]].itertuples(index=False,
+                                                                          name=None))
     for year in years:
         this_year = set(specific.loc[specific["year"] == year, "service_id"])
         by_service = (dict(tuple(_curves_for_year(curves, year).groupby("service_id",
@@ -117,6 +118,8 @@ def reference_segments(inputs, policy, years: tuple[str, ...], places: pd.DataFr
     coefs = pd.DataFrame(coef_rows, columns=["col", "metric_id", "per_m", "per_m_low",
                                              "per_m_high"]).astype(
         {"col": "int64", "per_m": float, "per_m_low": float, "per_m_high": float})
+    segments["hwb_id"] = segments["place_id"].map(dict(zip(places["place_id"],
+                                                           places["hwb_id"])))
     if policy.estimate != "central":
         coefs["per_m"] = coefs[f"per_m_{policy.estimate}"]
     if segments["nonconcave"].any() and policy.nonconcave != "milp":

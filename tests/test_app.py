@@ -43,7 +43,7 @@ def test_the_app_opens_on_the_solved_example():
     assert metric(at, "Status") == "Optimal"
     assert metric(at, "Weighted outcome") == "791,272"  # as the README's headline says
     label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
-    assert label == "Weighted outcome, all years (weighted outcome units)"
+    assert label == "Weighted outcome (weighted outcome units)"
     assert any("This plan buys 791,272 weighted outcome units" in m.value.replace("\\", "")
                for m in at.markdown)
 
@@ -62,7 +62,7 @@ def test_the_headline_is_in_the_unit_the_data_gives_its_weights():
     at.switch_page(PAGES + "results.py").run()
     no_errors(at)
     label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
-    assert label == "Weighted outcome, all years (£k of social value)"
+    assert label == "Weighted outcome (£k of social value)"
     assert any("This plan buys 791,272 £k of social value" in m.value.replace("\\", "")
                for m in at.markdown)
     assert metric(at, "Spend 2026/27") == "£245.0m"

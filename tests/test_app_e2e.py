@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,6 +33,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 if not Path(CHROMIUM).exists():
     pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system` (scripts/setup-system.sh)",
                 pytrace=False)
@@ -96,9 +98,14 @@ def page(browser, server):
     ctx.close()
 
 
+CHARTS_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')]
+    .every(p => p.querySelector('.main-svg'))"""
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(500)  # let charts draw
+    wait_idle(page)
+    page.wait_for_function(CHARTS_DRAWN, timeout=60_000)  # every chart drawn
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
@@ -109,19 +116,31 @@ def go(page, title: str) -> None:
 
 def wait_idle(page) -> None:
     """Until Streamlit has finished the current run: its status widget shows (if the run is
-    not over already), then goes; no fixed sleep, so a loaded machine only waits longer."""
+    not over already), then goes, and the app's elements are no longer marked stale; no fixed
+    sleep, so a loaded machine only waits longer."""
     status = "[data-testid=\"stStatusWidget\"]"
     try:
         page.wait_for_selector(status, state="attached", timeout=5_000)
     except playwright_api.TimeoutError:
         pass  # the run was over before we looked
-    page.wait_for_function(f"() => !document.querySelector('{status}')", timeout=180_000)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+             && !document.querySelector('[data-testid="stSkeleton"]')
+             && document.querySelectorAll('[data-stale="true"]').length === 0""",
+        timeout=180_000)
 
 
 def set_budget(page, value: float) -> None:
+    """Type a budget on the Rules page and wait until the page shows it is used."""
     box = page.get_by_role("spinbutton", name="Pooled budget in 2026/27 (£m)")
+    box.wait_for()
     box.fill(str(value))
     box.press("Enter")
+    changed = page.get_by_text("Changed in this session from")
+    if abs(value - 245) > 0.05:  # the example's own budget is £245.0m
+        changed.wait_for()
+    else:
+        changed.wait_for(state="hidden")
     wait_idle(page)
 
 
@@ -163,7 +182,7 @@ def test_a_finance_lead_solves_changes_saves_compares_and_downloads(page, tmp_pa
     # Trade-offs: a five-point budget curve.
     go(page, "Trade-offs")
     page.get_by_role("button", name="Draw the budget curve").click()
-    page.get_by_text("What each budget buys (optimal").first.wait_for()
+    page.get_by_text("What each budget buys (").first.wait_for()
     shot(page, "4-tradeoffs")
 
 
@@ -205,3 +224,268 @@ def test_the_board_paper_downloads_from_the_results_page(page, tmp_path):
     dl.value.save_as(path)
     assert path.read_bytes()[:5] == b"%PDF-"
     assert dl.value.suggested_filename.endswith("-board-paper.pdf")
+
+
+# -- issue 17: the ten findings, axe-core on every page, and the speed after a change ----------
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+ALL_PAGES = ("Data", "Rules", "Results", "Trade-offs", "Scenarios", "Accessibility")
+TIMINGS = ROOT / "test-artifacts" / "timings.json"
+
+
+def axe_problems(page) -> list[str]:
+    """Serious and critical WCAG 2.2 A/AA violations axe-core finds on the page (axe is read
+    from tests/vendor, never fetched)."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("""async () => await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
+        resultTypes: ['violations']})""")
+    return [f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
+                        for n in v["nodes"][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def outside_requests(page) -> list[str]:
+    """Every request the page makes to anything but the app's own server, from now on."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
+            else None)
+    return seen
+
+
+def record_timing(name: str, seconds: float) -> None:
+    import json
+
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    data[name] = round(seconds, 3)
+    TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def switch(page, name: str):
+    return page.get_by_role("switch", name=name, exact=True)
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_every_page_passes_axe_has_its_own_title_and_fetches_nothing_outside(browser, server,
+                                                                            width):
+    ctx = browser.new_context(viewport={"width": width, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    outside = outside_requests(page)
+    page.goto(server)
+    page.get_by_text("791,272").first.wait_for()
+    titles = {}
+    problems = {}
+    for name in ALL_PAGES:
+        go(page, name)
+        shot(page, f"a11y-{width}-{name.lower()}")
+        titles[name] = page.title()
+        problems[name] = axe_problems(page)
+        # nothing wider than the window: no sideways scrolling of the page at this width
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+            name
+    ctx.close()
+    assert len(set(titles.values())) == len(ALL_PAGES), titles
+    assert all(t.startswith(f"{n} ·") for n, t in titles.items()), titles
+    assert not any(problems.values()), problems
+    assert not outside, outside  # the favicon, fonts and scripts are the app's own
+
+
+def test_finding_10_switches_are_named_focus_is_visible_and_chart_text_is_dark(page):
+    page.get_by_text("791,272").first.wait_for()
+    go(page, "Rules")
+    page.get_by_role("switch").nth(13).wait_for()  # every rule's switch drawn
+    names = page.get_by_role("switch").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label') || e.closest('label')?.innerText)")
+    assert len(names) >= 14 and len(set(names)) == len(names), names  # no "On" x 14
+    assert switch(page, "Workforce").is_visible()
+    # keyboard focus: a thick outline, not the faint grey of the current page
+    switch(page, "Workforce").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")
+    outline = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+        return [s.outlineStyle, parseFloat(s.outlineWidth), s.boxShadow]; }""")
+    assert outline[0] != "none" and outline[1] >= 2, outline
+    shot(page, "10-focus-on-a-switch")
+    go(page, "Results")
+    page.get_by_role("tab", name="By sector").click()
+    visible_ticks = """() => [...document.querySelectorAll('.js-plotly-plot')]
+        .filter(p => p.getBoundingClientRect().width > 0)
+        .flatMap(p => [...p.querySelectorAll('.xtick text, .ytick text')])"""
+    page.wait_for_function(f"() => ({visible_ticks})().length > 0")
+    fills = page.evaluate(f"() => ({visible_ticks})().map(t => getComputedStyle(t).fill)")
+    assert fills and set(fills) == {"rgb(31, 31, 31)"}, set(fills)  # 16:1 on white
+
+
+def test_finding_1_every_rule_is_tuned_from_the_rules_page_and_nothing_disappears(page):
+    page.get_by_text("791,272").first.wait_for()
+    go(page, "Rules")
+    page.get_by_role("switch").nth(13).wait_for()
+    n_switches = page.get_by_role("switch").count()
+    switch(page, "Acute demand offset and double running").click(force=True)
+    page.get_by_text("Not switched on").first.wait_for()
+    wait_idle(page)
+    expect(switch(page, "Acute demand offset and double running")).to_have_count(1)
+    expect(switch(page, "Acute demand offset and double running")).not_to_be_checked()
+    assert page.get_by_role("switch").count() == n_switches  # every card still there
+    assert page.get_by_text("The whole policy model as YAML").is_visible()
+    shot(page, "1-rules-a-rule-needs-a-figure")
+    box = page.get_by_role("spinbutton", name="Acute demand cost today (£m a year)")
+    box.fill("1500")
+    box.press("Enter")
+    page.get_by_text("Not switched on").wait_for(state="hidden")  # the figure is taken
+    wait_idle(page)
+    switch(page, "Acute demand offset and double running").click(force=True)
+    expect(switch(page, "Acute demand offset and double running")).to_be_checked()
+    wait_idle(page)
+    assert page.get_by_text("Cannot apply as it stands").first.is_visible()  # bed closures
+    shot(page, "1-rules-acute-offset-on")
+    go(page, "Results")
+    page.get_by_test_id("stMetricValue").filter(has_text="Optimal").first.wait_for()
+
+
+def test_findings_2_and_7_one_budget_and_least_money_without_targets_warns(page):
+    page.get_by_text("791,272").first.wait_for()
+    go(page, "Rules")
+    page.get_by_role("switch").nth(13).wait_for()
+    # one budget: the Money card has no budget field of its own
+    expect(page.get_by_role("spinbutton", name=re.compile("budget", re.IGNORECASE))).to_have_count(1)
+    set_budget(page, 230)
+    go(page, "Trade-offs")
+    wait_idle(page)
+    assert page.get_by_role("spinbutton", name="From (£m)").input_value() == "184.00"
+    go(page, "Rules")
+    page.get_by_text("Least money that meets the targets").click()
+    page.get_by_text("has no targets to meet").wait_for()
+    shot(page, "7-least-money-without-targets")
+
+
+def test_finding_3_an_upload_is_named_at_once_and_overridden_edits_are_flagged(page, tmp_path):
+    from budgetopt.data.dataset import write_dataset
+    from budgetopt.data.example import example_tables
+
+    page.get_by_text("791,272").first.wait_for()
+    go(page, "Data")
+    tables = {k: v for k, v in example_tables().items() if k != "notes"}
+    path = write_dataset(tables, tmp_path / "North ICS.xlsx")
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_text("Now using 'North ICS.xlsx'").wait_for()
+    wait_idle(page)
+    assert page.get_by_test_id("stMetricValue").filter(has_text="North ICS.xlsx").count() == 1
+    assert page.get_by_test_id("stSidebar").get_by_text("North ICS.xlsx").is_visible()
+    assert page.get_by_text("so a change to baseline_m here changes nothing").first.is_visible()
+    shot(page, "3-data-uploaded")
+
+
+def test_finding_4_infeasible_says_it_all_once_with_units_and_clears_after(page):
+    page.get_by_text("791,272").first.wait_for()
+    go(page, "Rules")
+    set_budget(page, 60)
+    go(page, "Results")
+    banner = page.get_by_test_id("stAlert").filter(
+        has_text="Infeasible: the rules cannot all be met").first
+    banner.wait_for()
+    wait_idle(page)
+    # the whole status, not "Infeasible: t…" cut off in a metric box
+    assert banner.evaluate("e => e.scrollWidth <= e.clientWidth && e.clientWidth > 600")
+    text = page.locator("section.main, [data-testid='stMain']").first.inner_text()
+    assert text.count("Minimum spend adds up to £82.0m against £60.0m") == 1
+    assert "a gap of £22.0m" in text and "by £35.5m, more than the gap" in text
+    shot(page, "4-infeasible")
+    page.get_by_role("button", name="Apply this advice and solve again").click()
+    page.get_by_test_id("stMetricValue").filter(has_text="Optimal").first.wait_for()
+    wait_idle(page)
+    text = page.locator("[data-testid='stMain']").first.inner_text()
+    assert "by £35.5m" in text and "Minimum spend adds up to" not in text
+    shot(page, "4-advice-applied")
+
+
+def test_findings_5_and_6_units_sentences_and_readable_tables(page):
+    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text("This plan buys 791,272").wait_for()
+    page.get_by_role("tab", name="What the rules cost").click()
+    page.get_by_text("The budget curve on the Trade-offs page is steeper").wait_for()
+    shot(page, "5-what-the-rules-cost")
+    page.get_by_role("tab", name="By service").click()
+    wait_idle(page)
+    shot(page, "6-by-service")
+    page.get_by_role("tab", name="Services at the margin").click()
+    wait_idle(page)
+    shot(page, "6-at-the-margin")
+    # sentences wrap in the page's own tables: none wider than the window
+    widths = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stTable"]')]
+        .map(t => t.getBoundingClientRect().right)""")
+    assert all(w <= 1366 for w in widths), widths
+
+
+def test_findings_8_and_9_scenarios_and_trade_offs(page):
+    page.get_by_text("791,272").first.wait_for()
+    go(page, "Scenarios")
+    assert "sqlite" not in page.locator("[data-testid='stMain']").inner_text()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Approve me")
+    page.get_by_role("button", name="Save the current answer").click()
+    page.get_by_text("Saved 'Approve me'").wait_for()
+    wait_idle(page)
+    page.get_by_role("textbox", name="Your name").last.fill("Ada Finance")
+    page.get_by_role("button", name="Record the status").click()
+    page.get_by_text("is now draft").wait_for()
+    page.get_by_text("draft by Ada Finance").first.wait_for()
+    shot(page, "8-scenarios-approval")
+    go(page, "Trade-offs")
+    page.get_by_role("button", name="Trace the frontier").click()
+    page.get_by_text("Today's allocation (the baseline, before optimising)").wait_for()
+    assert page.get_by_text("metric:").count() == 0  # aims by name, not by code
+    page.get_by_role("spinbutton", name="Samples").fill("100")
+    page.get_by_role("spinbutton", name="Samples").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Run the Monte Carlo and the robust plan").click()
+    page.get_by_text("Where the robust plan differs").or_(
+        page.get_by_text("The robust plan spends as")).first.wait_for(timeout=300_000)
+    shot(page, "9-trade-offs")
+
+
+def test_input_text_is_shown_as_typed_never_as_markdown(page, tmp_path):
+    from budgetopt.data.dataset import write_dataset
+    from budgetopt.data.example import example_tables
+
+    page.get_by_text("791,272").first.wait_for()
+    go(page, "Data")
+    tables = {k: v.copy() for k, v in example_tables().items() if k != "notes"}
+    tables["services"].loc[0, "name"] = ("**Bold** [link](http://127.0.0.1:9/x) "
+                                         "![i](http://127.0.0.1:9/i.png)")
+    path = write_dataset(tables, tmp_path / "[plan](evil.test)__x__.xlsx")
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_text("Now using '[plan](evil.test)__x__.xlsx'").wait_for()
+    for name in ("Data", "Results"):
+        go(page, name)
+        wait_idle(page)
+        hrefs = page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
+        assert not [h for h in hrefs if "127.0.0.1:9" in h or "evil.test" in h], hrefs
+        assert page.locator("img[src*='127.0.0.1:9']").count() == 0
+        assert page.locator("strong", has_text="Bold").count() == 0
+    shot(page, "5-markdown-shown-as-typed")
+
+
+def test_speed_after_a_change_is_measured_and_recorded(page):
+    """Recorded in test-artifacts/timings.json and the README, never asserted."""
+    page.get_by_text("791,272").first.wait_for()
+    go(page, "Rules")
+    box = page.get_by_role("spinbutton", name="Pooled budget in 2026/27 (£m)")
+    box.wait_for()
+    wait_idle(page)
+    box.fill("240")
+    start = time.perf_counter()  # from the change (Enter) to the new headline on Results
+    box.press("Enter")
+    page.get_by_text("Changed in this session from").wait_for()
+    go(page, "Results")
+    page.get_by_test_id("stMetricValue").filter(has_text="£240.0m").first.wait_for()
+    headline = time.perf_counter() - start
+    wait_idle(page)
+    page.wait_for_function(CHARTS_DRAWN)
+    whole = time.perf_counter() - start
+    record_timing("headline_after_change_s", headline)
+    record_timing("results_page_after_change_s", whole)
+    print(f"after a budget change: headline {headline:.2f} s, whole Results page {whole:.2f} s")

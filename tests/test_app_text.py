@@ -76,7 +76,7 @@ def test_a_successful_upload_names_the_data_set_with_a_success_message():
     (ok,) = at.success
     assert "Now using 'north-ics.xlsx'" in ok.value.replace("\\", "")
     assert "24 services, 5 places" in ok.value
-    assert next(m.value for m in at.metric if m.label == "Data set") == "north-ics.xlsx"
+    assert next(m.value for m in at.metric if m.label == "Data set") == md_text("north-ics.xlsx")
     at.run()
     assert not at.success  # said once
 

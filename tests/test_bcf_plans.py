@@ -207,15 +207,29 @@ def test_hwb_ids_that_cannot_name_a_file_are_bad_input(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def example_without_boards(folder: Path) -> Path:
+    """The example ICS as one ICS-wide pool: no hwb_id columns, no hwbs table."""
+    from budgetopt.data.dataset import write_dataset
+    from budgetopt.data.example import example_tables
+
+    tables = example_tables()
+    for name in ("places", "funding"):
+        tables[name] = tables[name].drop(columns=["hwb_id"])
+    for name in ("hwbs", "demand", "capacity"):
+        del tables[name]
+    return write_dataset(tables, folder)
+
+
 def test_cli_writes_ics_xlsx_for_data_without_boards_whole_or_not_at_all(tmp_path):
     out = tmp_path / "plans"
-    done = CliRunner().invoke(app, ["solve", str(EXAMPLE), "--bcf-dir", str(out), "--quiet"])
+    data = example_without_boards(tmp_path / "data")
+    done = CliRunner().invoke(app, ["solve", str(data), "--bcf-dir", str(out), "--quiet"])
     assert done.exit_code == 0, done.output
     assert [p.name for p in out.iterdir()] == ["ics.xlsx"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["plans"]  # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "plans"]  # no temporary left
     from budgetopt.data.dataset import load_dataset
 
-    inputs = load_dataset(EXAMPLE)
+    inputs = load_dataset(data)
     res = build(inputs, Policy()).results()  # the default policy, as the CLI without --model
     got = expenditure_totals(out / "ics.xlsx")
     for y in inputs.years:  # no HWBs: the one plan is the whole ICS's spend
@@ -223,7 +237,7 @@ def test_cli_writes_ics_xlsx_for_data_without_boards_whole_or_not_at_all(tmp_pat
         assert got[y] == pytest.approx(round(spend * 1e6, 2), abs=1e-6)
     # a second run replaces the folder's workbooks; a failing run leaves it as it was
     before = (out / "ics.xlsx").read_bytes()
-    bad = CliRunner().invoke(app, ["solve", str(EXAMPLE), "--bcf-dir", str(out), "--set",
+    bad = CliRunner().invoke(app, ["solve", str(data), "--bcf-dir", str(out), "--set",
                                    "nonsense.key=1", "--quiet"])
     assert bad.exit_code == 2
     assert (out / "ics.xlsx").read_bytes() == before
@@ -242,18 +256,16 @@ def test_the_apps_zip_holds_one_plan_per_board(plans):
     assert book.sheetnames == load_workbook(folder / "south.xlsx").sheetnames
 
 
-def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path):
-    """north's pool £4.5m and south's £4.6234567m (NHS minimum contributions), £2m ICS-wide:
-    each board's Income sheet lists its own pool, never the other's, and the ICS-wide money
-    only as the part its schemes use; north's NHS minimum contribution to adult social care
-    is checked against its stated £1.5m (the hwbs table); the lines still add up to the
-    penny to each board's spend (£6,000,000.00 and £5,123,456.70)."""
+def own_pools():
+    """two_boards with each board's own pool: north £4.5m and south £4.6234567m a year (NHS
+    minimum contributions), and £2m of ICS-wide money; north states a £1.5m ASC minimum.
+    The hand solution of two_boards still holds, and now each board's money stays in it:
+    north £6m = £4.5m + £1.5m ICS-wide, south £5.1234567m = £4.6234567m + £0.5m."""
     from dataclasses import replace
 
     import pandas as pd
 
     base = two_boards()
-    inputs = two_boards()
     funding = [("NMN", y, 4.5, "north") for y in (Y1, Y2)] + [
         ("NMS", y, 4.6234567, "south") for y in (Y1, Y2)] + [("TF", y, 2.0) for y in (Y1, Y2)]
     inputs = make_inputs(
@@ -263,14 +275,26 @@ def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path
                 base.places.to_dict("records")])
     fund = inputs.funding
     fund.loc[fund["source_id"] != "TF", "bcf_source"] = "Minimum NHS Contribution"
-    inputs = replace(inputs, hwbs=pd.DataFrame({"hwb_id": ["north"], "name": ["Northshire"],
-                                                "two_tier": [False], "asc_min_m": [1.5]}))
+    return replace(inputs, hwbs=pd.DataFrame({"hwb_id": ["north"], "name": ["Northshire"],
+                                              "two_tier": [False], "asc_min_m": [1.5]}))
+
+
+def test_each_boards_own_pool_is_on_its_income_sheet_with_its_asc_floor(tmp_path):
+    """Each board's Income sheet lists its own pool, never the other's, and the ICS-wide money
+    only as the part its schemes use; north's NHS minimum contribution to adult social care
+    is checked against its stated £1.5m (the hwbs table); the lines still add up to the
+    penny to each board's spend (£6,000,000.00 and £5,123,456.70)."""
+    inputs = own_pools()
     res = build(inputs, Policy()).results()
     assert res.optimal
     write_bcf_plans(res, inputs, tmp_path / "out")
     assert expenditure_totals(tmp_path / "out" / "north.xlsx") == {Y1: 6e6, Y2: 6e6}
     assert expenditure_totals(tmp_path / "out" / "south.xlsx") == {
         Y1: pytest.approx(5_123_456.70, abs=1e-6), Y2: pytest.approx(5_123_456.70, abs=1e-6)}
+    per_board = res.hwbs.set_index(["hwb_id", "year"])["spend_m"]  # the solve's own figures
+    for board in ("north", "south"):
+        for y, total in expenditure_totals(tmp_path / "out" / f"{board}.xlsx").items():
+            assert total == pytest.approx(round(per_board[(board, y)] * 1e6, 2), abs=1e-6)
     north = load_workbook(tmp_path / "out" / "north.xlsx")
     assert (north["Summary"]["B3"].value, north["Summary"]["B4"].value) == ("Northshire", "north")
     _, income = sheet_rows(north["Income"])
@@ -320,26 +344,25 @@ def test_rounding_to_pennies_keeps_every_board_year_total():
 @needs_office
 @pytest.mark.libreoffice
 def test_the_examples_plan_opens_in_libreoffice_with_every_check_green(tmp_path):
-    """The example (no HWBs: one ics.xlsx) under ics-statutory, recalculated by LibreOffice:
-    every condition-3 check met, the adult social care floor among them (£60m a year), and
-    the Summary's income and expenditure equal each year (nothing unallocated)."""
+    """The example's Shire County plan under ics-statutory, recalculated by LibreOffice:
+    every condition-3 check met, and the Summary's spend its places' spend each year."""
     from budgetopt.data.dataset import load_dataset
     from budgetopt.policy import load_policy
 
     inputs = load_dataset(EXAMPLE)
     res = build(inputs, load_policy(ROOT / "models" / "ics-statutory.yaml")).results()
     write_bcf_plans(res, inputs, tmp_path / "out")
-    values = load_workbook(recalculated(tmp_path / "out" / "ics.xlsx", tmp_path / "calc"),
+    values = load_workbook(recalculated(tmp_path / "out" / "SHIRE.xlsx", tmp_path / "calc"),
                            data_only=True)
     _, rows = sheet_rows(values["National Conditions"])
     checks = [r for r in rows if r[0].startswith("3.")]
     assert {r[6] for r in checks} == {"Met"}, [r for r in checks if r[6] != "Met"]
-    asc = [r for r in checks if r[1] == "NHS minimum contribution to adult social care"]
-    assert [r[5] for r in asc] == [60e6] * len(inputs.years)
+    assert checks
+    shire = res.allocation["place_id"].isin(inputs.places_of_hwb("SHIRE"))
     summary = {r[0]: r[1:4] for r in values["Summary"].iter_rows(values_only=True)
                if r[0] in inputs.years}
     for y, (income, spend, left) in summary.items():
-        spent = res.allocation.loc[res.allocation["year"] == y, "spend_m"].sum() * 1e6
+        spent = res.allocation.loc[shire & (res.allocation["year"] == y), "spend_m"].sum() * 1e6
         assert spend == pytest.approx(round(spent, 2), abs=0.005)
         assert left == pytest.approx(income - spend, abs=0.005)
 
@@ -367,3 +390,111 @@ def test_flows_that_name_their_board_are_used_as_they_are(plans):
         assert got[key] == pytest.approx(f["amount_m"], abs=0.01e-6)
     totals = lines.groupby(["hwb_id", "year"])["amount_m"].sum()
     assert totals[("south", Y1)] * 1e8 == pytest.approx(512_345_670, abs=1e-3)
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_with_own_pools_every_boards_checks_are_green_when_recalculated(tmp_path):
+    """Money kept in its board (own_pools): recalculated by LibreOffice, each board's
+    spend is within its income and each source's within its own, to the pound; north's
+    ICS-wide money used is £1.5m a year and south's £0.5m (their £2m)."""
+    inputs = own_pools()
+    res = build(inputs, Policy()).results()
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    used = {}
+    for board in ("north", "south"):
+        values = load_workbook(recalculated(tmp_path / "out" / f"{board}.xlsx",
+                                            tmp_path / board), data_only=True)
+        _, rows = sheet_rows(values["National Conditions"])
+        checks = [r for r in rows if r[0].startswith("3.")]
+        assert {r[6] for r in checks} == {"Met"}, [r for r in checks if r[6] != "Met"]
+        _, income = sheet_rows(values["Income"])
+        used[board] = {r[-1]: r[4] for r in income if r[-1]}  # the first year's income
+    assert used["north"]["TF"] == pytest.approx(1.5e6, abs=0.01)
+    assert used["south"]["TF"] == pytest.approx(0.5e6, abs=0.01)
+    assert used["north"]["NMN"] == 4.5e6 and used["south"]["NMS"] == pytest.approx(
+        4_623_456.70, abs=0.005)
+
+
+def dfg_case():
+    """own_pools plus north's Disabled Facilities Grant (£0.5m a year, no eligibility rows)
+    and a DFG scheme D (£1m at 20 per £m, widths 1/7, 2/7, 4/7) under the 2026-27 BCF rules:
+    the rule set lets the DFG pay only for DFG Related Schemes, so it pays for D in north."""
+    from dataclasses import replace
+
+
+    base = own_pools()
+    d = {**base.services.iloc[1].to_dict(), "service_id": "D", "name": "DFG adaptations",
+         "scheme_type": "DFG Related Schemes"}
+    funding = [tuple(r) for r in base.funding[["source_id", "year", "amount_m", "hwb_id"]]
+               .itertuples(index=False)] + [("DFGN", y, 0.5, "north") for y in (Y1, Y2)]
+    funding = [f if isinstance(f[3], str) else f[:3] for f in funding]
+    inputs = make_inputs(
+        services=[*(base.services.iloc[i].to_dict() for i in range(2)), d],
+        curves=[("A", "m", 1, 7.0, 10.0), ("B", "m", 1, 7.0, 5.0), ("D", "m", 1, 1.0, 20.0)],
+        funding=funding, places=[{k: v for k, v in r.items() if k != "name"}
+                                 for r in base.places.to_dict("records")])
+    fund = inputs.funding
+    fund["bcf_source"] = fund["source_id"].map({"NMN": "Minimum NHS Contribution",
+                                                "NMS": "Minimum NHS Contribution",
+                                                "DFGN": "DFG"}).fillna("Other")
+    return replace(inputs, hwbs=base.hwbs)
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_a_capital_stream_spent_on_other_schemes_turns_red(tmp_path):
+    policy = Policy.model_validate({"bcf": {"rules": "2026-27"}})
+    inputs = dfg_case()
+    res = build(inputs, policy).results()
+    assert res.optimal, res.status
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    path = tmp_path / "out" / "north.xlsx"
+    wb = load_workbook(path)
+    _, income = sheet_rows(wb["Income"])
+    assert {r[-1]: r[3] for r in income if r[-1]}["DFGN"] == "Capital"
+    values = load_workbook(recalculated(path, tmp_path / "as-is"), data_only=True)
+    _, rows = sheet_rows(values["National Conditions"])
+    dfg = [r for r in rows if r[1].endswith("spent only on DFG Related Schemes")]
+    assert [r[2] for r in dfg] == [Y1, Y2] and {r[6] for r in dfg} == {"Met"}
+    assert {r[6] for r in rows if r[0].startswith("3.")} == {"Met"}
+    # a BCF lead relabels the DFG line's scheme as Home Care: the check turns red
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    sid, kind = headers.index("budgetopt source id") + 1, headers.index("Scheme Type") + 1
+    line = next(r for r in range(FIRST_ROW, ws.max_row + 1)
+                if ws.cell(row=r, column=sid).value == "DFGN")
+    ws.cell(row=line, column=kind).value = "Home Care or Domiciliary Care"
+    wb.save(tmp_path / "edited.xlsx")
+    values = load_workbook(recalculated(tmp_path / "edited.xlsx", tmp_path / "edited"),
+                           data_only=True)
+    _, rows = sheet_rows(values["National Conditions"])
+    assert {r[6] for r in rows if r[1].endswith("spent only on DFG Related Schemes")} == {
+        "Not met"}
+
+
+def test_a_solve_without_a_plan_still_writes_each_boards_workbook(tmp_path):
+    """Minimums beyond the money (infeasible): each board's plan is written with nothing
+    spent, and its Summary gives the solve's status."""
+    inputs = two_boards(min_m=50.0)
+    res = build(inputs, Policy()).results()
+    assert not res.optimal
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    for board in ("north", "south"):
+        wb = load_workbook(tmp_path / "out" / f"{board}.xlsx")
+        assert expenditure_totals(tmp_path / "out" / f"{board}.xlsx") == {Y1: 0, Y2: 0}
+        facts = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
+        assert facts["Solve status"] == res.status
+
+
+def test_a_plan_never_replaces_the_data_sets_own_workbook(tmp_path):
+    """`solve DIR/ics.xlsx --bcf-dir DIR`: the one plan would be DIR/ics.xlsx, the data set
+    itself: exit 2, the workbook unchanged, nothing written."""
+    data = tmp_path / "ics.xlsx"
+    shutil.copy(ROOT / "inputs" / "example.xlsx", data)
+    before = data.read_bytes()
+    done = CliRunner().invoke(app, ["solve", str(data), "--bcf-dir", str(tmp_path), "--quiet"])
+    assert done.exit_code == 2, done.output
+    assert "ics.xlsx" in done.output and "input" in done.output
+    assert data.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ics.xlsx"]

@@ -8,7 +8,6 @@ analyses exist) need no browser.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import shutil
@@ -225,7 +224,7 @@ def test_input_text_is_printed_as_typed_never_as_markup(tmp_path):
     services["name"] = [hostile.get(s, n) for s, n in zip(services["service_id"],
                                                            services["name"])]
     funding = tables["funding"]
-    funding.loc[funding["source_id"] == "DFG", "name"] = "<i>DFG</i> @SUM(A1)"
+    funding.loc[funding["source_id"] == "DFG_SHIRE", "name"] = "<i>DFG</i> @SUM(A1)"
     write_dataset(tables, tmp_path / "data")
     pdf = tmp_path / "board.pdf"
     code, output = solve_cli(tmp_path / "data", "--model", DEFAULT, "--pdf", pdf,
@@ -313,40 +312,32 @@ def test_money_flows_add_up_today_and_in_the_plan(solved):
     assert today.loc[today["source"] == "pool:", "value_m"].sum() == pytest.approx(base)
 
 
-def with_hwbs(inputs):
-    """The example with three Health and Wellbeing Boards and the DFG in the first one's pool
-    (presentation only: the model here does not know HWBs yet)."""
-    places = inputs.places.assign(hwb_id=inputs.places["place_id"].map(
-        {"NORTHGATE": "H1", "RIVERSIDE": "H1", "EASTBROOK": "H2"}).fillna("H3"))
-    funding = inputs.funding.assign(hwb_id=np.where(inputs.funding["source_id"] == "DFG",
-                                                    "H1", ""))
-    return dataclasses.replace(inputs, places=places, funding=funding)
-
-
 def test_hwb_pools_appear_as_a_level_of_their_own(solved):
+    """The example's three Health and Wellbeing Boards: each pool its own node, the ICS-wide
+    transformation fund another."""
     inputs, policy, res = solved
-    inputs = with_hwbs(inputs)
     money = charts.money_available(inputs, policy)
     links = charts.money_flow_links(res.allocation, res.funding_flows, money, inputs.places)
     plan, today = links["plan"], links["today"]
-    assert set(plan.loc[plan["source"] == "source:DFG", "target"]) == {"pool:H1"}
-    assert set(plan.loc[plan["source"] == "source:NHSMIN", "target"]) == {"pool:"}
-    assert {"pool:H1", "pool:H2", "pool:H3"} == set(today["source"]) & {"pool:H1", "pool:H2",
-                                                                         "pool:H3"}
-    in_h1 = res.allocation[res.allocation["place_id"].isin(["NORTHGATE", "RIVERSIDE"])]
-    assert today.loc[today["source"] == "pool:H1", "value_m"].sum() == pytest.approx(
-        in_h1["baseline_m"].sum())
+    assert set(plan.loc[plan["source"] == "source:DFG_SHIRE", "target"]) == {"pool:SHIRE"}
+    assert set(plan.loc[plan["source"] == "source:TRANSFORM", "target"]) == {"pool:"}
+    boards = {"pool:SHIRE", "pool:EASTBROOK", "pool:HARBOUR"}
+    assert boards == set(today["source"]) & boards
+    in_shire = res.allocation[res.allocation["place_id"].isin(["NORTHGATE", "RIVERSIDE",
+                                                               "WOLDS"])]
+    assert today.loc[today["source"] == "pool:SHIRE", "value_m"].sum() == pytest.approx(
+        in_shire["baseline_m"].sum())
     fig = charts.money_flow(res.allocation, res.funding_flows, money, inputs.places)
     texts = [a.text for a in fig.layout.annotations]
     assert "<b>The plan: source → HWB pool → sector → service</b>" in texts
-    assert any(t.startswith("HWB H1") for t in texts) and any(t.startswith("ICS-wide money")
-                                                                for t in texts)
+    assert any(t.startswith("HWB SHIRE") for t in texts) and any(
+        t.startswith("ICS-wide money") for t in texts)
     paper = board_paper(res, inputs, policy)
     blocks = [b for s in paper.sections for b in s.blocks]
     assert "hwb" in [b.key for b in blocks if isinstance(b, Figure)]
     table = next(b for b in blocks if isinstance(b, Table)
                  and b.header[0] == "Health and Wellbeing Board")
-    assert [r[0] for r in table.rows] == ["H1", "H2", "H3"]
+    assert [r[0] for r in table.rows] == ["SHIRE", "EASTBROOK", "HARBOUR"]
 
 
 def test_flexibility_and_evidence_sections_appear_when_their_analyses_exist(solved):

@@ -329,3 +329,49 @@ def test_template_has_the_evidence_sheet_with_units_and_a_certainty_drop_down(tm
     assert rules["J"].formula1 == '"high,moderate,low"'  # certainty
     assert (rules["C"].operator, rules["C"].formula1) == ("greaterThan", "0.0")  # unit cost
     assert (rules["E"].operator, rules["E"].formula2) == ("between", "1.0")  # coverage
+
+
+def test_the_data_editor_offers_the_evidence_table_and_checks_it():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from budgetopt.ui.state import Workspace
+
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
+    at.switch_page("src/budgetopt/ui/pages/data.py").run()
+    assert not at.exception
+    assert "evidence" in [t.label for t in at.tabs]
+    ws = Workspace()
+    ws.use_example()
+    tables = {k: v.copy() for k, v in ws.tables.items()}
+    tables["curves"] = tables["curves"][tables["curves"]["service_id"] != "FALLS"]
+    tables["evidence"] = pd.DataFrame([{
+        "service_id": "FALLS", "metric_id": "FALLS65", "unit_cost_gbp": 300, "eligible": 20000,
+        "max_coverage": 0.25, "effect": 0.05, "source": "Cochrane review",
+        "certainty": "sure"}])
+    ws.apply_edits(tables)
+    (problem,) = ws.problems
+    assert (problem.where, problem.row, problem.column) == ("Data editor › evidence", 2,
+                                                            "certainty")
+    tables["evidence"].loc[0, "certainty"] = "high"
+    ws.apply_edits(tables)
+    assert not ws.problems
+    assert bool(ws.inputs.evidence["derived"].iloc[0])
+
+
+def test_the_app_shows_a_curve_with_its_evidence_and_the_value_of_information():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
+    at.switch_page("src/budgetopt/ui/pages/data.py").run()
+    assert not at.exception and "A curve and its evidence" in [h.value for h in at.subheader]
+    at.switch_page("src/budgetopt/ui/pages/tradeoffs.py").run()
+    next(n for n in at.number_input if n.key == "mc-samples").set_value(100).run()
+    next(b for b in at.button if b.key == "run-evpi").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Knowing every effect exactly" in m.value for m in at.markdown)

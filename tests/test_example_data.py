@@ -54,14 +54,34 @@ def test_the_example_is_the_ics_of_the_domain_notes(example):
     assert len(example.places) == 5
     years = sorted(example.funding["year"].unique())
     assert 3 <= len(years) <= 5
+    assert years[0] == "2026/27" and len(years) == 3
     first = example.funding[example.funding["year"] == years[0]]
-    pool = first[first["source_id"] != "TRANSFORM"]["amount_m"].sum()
-    assert pool == pytest.approx(235.0)
-    assert (example.metrics["bcf_metric"]).sum() == 5
-    assert "QALY" in set(example.metrics["metric_id"])
+    pools = first[first["hwb_id"].notna()]
+    # the 2025-26 national totals at the ICS's 2.6% of England: NHS minimum £5,614m, LA Better
+    # Care Grant £2,640m, DFG £711m; additional contributions £4m + £5m
+    by_stream = pools.groupby("bcf_source")["amount_m"].sum()
+    assert by_stream["Minimum NHS Contribution"] == pytest.approx(5_614 * 0.026, abs=0.02)
+    assert by_stream["Local Authority Better Care Grant"] == pytest.approx(2_640 * 0.026,
+                                                                          abs=0.02)
+    assert by_stream["DFG"] == pytest.approx(711 * 0.026, abs=0.02)
+    assert pools["amount_m"].sum() == pytest.approx(242.1, abs=0.05)
+    assert set(first.loc[first["hwb_id"].isna(), "source_id"]) == {"TRANSFORM"}
+    assert not set(first["bcf_source"]) & {"iBCF", "Local Authority Discharge Funding",
+                                           "ICB Discharge Funding"}
+    # three HWBs: a two-tier county of three places and two unitary councils, each its pool
+    assert example.hwb_ids == ["SHIRE", "EASTBROOK", "HARBOUR"]
+    assert [len(example.places_of_hwb(h)) for h in example.hwb_ids] == [3, 1, 1]
+    assert example.hwb_table()["two_tier"].tolist() == [True, False, False]
+    assert set(pools["hwb_id"]) == set(example.hwb_ids)
+    national = example.metrics[example.metrics["bcf_metric"]]
+    assert national["metric_id"].tolist() == ["EMADM65", "DISDELAY", "RESADM"]
+    assert {"ACSC", "FALLS65", "HOMEDIS", "REAB91", "QALY"} <= set(example.metrics["metric_id"])
     assert example.workforce["group_id"].nunique() >= 3
-    dfg_may_pay = set(example.eligibility.query("source_id == 'DFG'")["service_id"])
-    assert set(example.services.query("sector == 'housing'")["service_id"]) >= dfg_may_pay
+    dfg = example.funding.loc[example.funding["bcf_source"] == "DFG", "source_id"]
+    dfg_may_pay = set(example.eligibility[example.eligibility["source_id"].isin(dfg)][
+        "service_id"])
+    assert dfg_may_pay == set(example.services.query("scheme_type == 'DFG Related Schemes'")[
+        "service_id"])
 
 
 def test_low_central_high_are_ordered_and_curves_concave(example):

@@ -109,8 +109,8 @@ def test_expenditure_totals_match_the_solve_to_the_penny(book, solved):
             assert amount == pytest.approx(expected[sid], abs=0.01)
     _, income = sheet_rows(load_workbook(book)["Income"])
     money = {r[0]: r[3] for r in income if r[0]}
-    nhs = inputs.funding.query("source_id == 'NHSMIN' and year == @inputs.years[0]")
-    assert money["NHSMIN"] == pytest.approx(nhs["amount_m"].item() * 1e6, abs=0.005)
+    nhs = inputs.funding.query("source_id == 'NHSMIN_SHIRE' and year == @inputs.years[0]")
+    assert money["NHSMIN_SHIRE"] == pytest.approx(nhs["amount_m"].item() * 1e6, abs=0.005)
 
 
 def test_drop_downs_are_the_templates_lists(book):
@@ -237,7 +237,7 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
         f"Expenditure (£) {inputs.years[1]}") + 1
     source = headers.index("budgetopt source id") + 1
     edited = next(i for i in range(FIRST_ROW, ws.max_row + 1)
-                  if ws.cell(row=i, column=source).value == "NHSMIN"
+                  if ws.cell(row=i, column=source).value == "NHSMIN_SHIRE"
                   and ws.cell(row=i, column=area).value == "Social Care"
                   and (ws.cell(row=i, column=spend).value or 0) > 5e6)
     ws.cell(row=edited, column=spend).value -= 5e6
@@ -403,8 +403,9 @@ def test_cli_with_analyses_charts_them_in_the_workbook(tmp_path):
                                     "--with-analyses", "--quiet"])
     assert done.exit_code == 0, done.output
     ws = load_workbook(xlsx)["Trade-offs"]
-    assert len(ws._charts) == 5
+    assert len(ws._charts) == 6  # sectors, curve, prices, frontier, flexibility, spread
     titles = [c.value for c in ws["A"] if isinstance(c.value, str)]
+    assert any(t.startswith("What else is nearly as good") for t in titles)
     assert "Budget curve" in titles and "Price of each rule" in titles
     assert any(t.startswith("Pareto frontier") for t in titles)
     assert any(t.startswith("Outcome of this plan over 1,000 samples") for t in titles)

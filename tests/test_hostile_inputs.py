@@ -229,3 +229,187 @@ def test_reading_changes_no_input_file(tmp_path):
     load_dataset(path)
     assert tree_digest(path) == before
     assert isinstance(pd.read_excel(path, sheet_name=None), dict)
+
+
+# -- YAML: aliases, duplicate keys, encodings -----------------------------------------------
+
+LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{k}: &{k} [{','.join([f'*{p}'] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi"))
+
+
+@pytest.mark.parametrize("kind", ["policy", "manifest"])
+def test_nested_aliases_are_refused_before_they_expand(tmp_path, kind):
+    """Billion laughs: 1 KB that would be 387 million strings (issue 21, item 4)."""
+    path = tmp_path / ("model.yaml" if kind == "policy" else "batch.yaml")
+    path.write_text(LAUGHS, encoding="utf-8")
+    args = (["solve", "inputs/example", "--model", str(path)] if kind == "policy"
+            else ["batch", str(path), "--local", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert f"{path.name}, row " in res.output and "aliases" in res.output, res.output
+
+
+@pytest.mark.parametrize("kind", ["policy", "manifest"])
+def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path, kind):
+    path = tmp_path / ("model.yaml" if kind == "policy" else "batch.yaml")
+    text = ("objective: max_outcome\nnonconcave: reject\nobjective: min_cost\n"
+            if kind == "policy" else "name: b\njobs: []\nname: c\n")
+    path.write_text(text, encoding="utf-8")
+    args = (["solve", "inputs/example", "--model", str(path)] if kind == "policy"
+            else ["batch", str(path), "--local", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert "appears twice" in res.output and "lines 1 and 3" in res.output, res.output
+
+
+def test_merge_keys_still_override_as_yaml_says():
+    from budgetopt.data.safe_yaml import load_yaml
+
+    assert load_yaml("d: &d {x: 1, y: 2}\ne:\n  <<: *d\n  x: 3\n", "m.yaml") == {
+        "d": {"x": 1, "y": 2}, "e": {"x": 3, "y": 2}}
+
+
+def test_a_policy_model_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "model.yaml"
+    path.write_bytes("objective: max_outcome\n# caf\xe9\n".encode("cp1252"))
+    res = CliRunner().invoke(app, ["solve", "inputs/example", "--model", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "model.yaml, row 2" in res.output and "not UTF-8" in res.output, res.output
+
+
+# -- policy values (issue 21, item 12) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("setting", "needle"), [
+    ("horizon.years=[]", "give at least one year"),
+    ("budget_m=.inf", "finite number"),
+    ("budget_m=.nan", "finite number"),
+    ("rules.money.amounts.POOL.2026/27=-5", "greater than or equal to 0"),
+])
+def test_impossible_policy_values_are_bad_input(tmp_path, setting, needle):
+    res = CliRunner().invoke(app, ["solve", "inputs/example", "--set", setting, "--json",
+                                   str(tmp_path / "r.json")])
+    assert res.exit_code == 2, res.output
+    assert needle in res.output and "Value error" not in res.output, res.output
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_zero_weighted_population_is_named_at_its_cell(tmp_path):
+    from tests.test_cli_bad_input import PLACES
+
+    tables = tiny_tables()
+    places = PLACES.copy().astype(object)
+    places.loc[0, "weighted_population"] = 0
+    places.loc[0, "core20_share"] = 0.2
+    tables["places"] = places
+    problems = problems_of(write_csv(tables, tmp_path / "data"))
+    assert [(p.where, p.row, p.column) for p in problems] == [
+        ("places.csv", 2, "weighted_population")]
+    assert "more than 0" in problems[0].message
+
+
+def test_a_band_number_in_the_millions_is_refused_at_its_cell(tmp_path):
+    tables = tiny_tables()
+    tables["curves"].loc[1, "band"] = 100_000_000
+    problems = problems_of(write_csv(tables, tmp_path / "data"))
+    assert [(p.where, p.row, p.column) for p in problems] == [("curves.csv", 3, "band")]
+    assert "at most 1000" in problems[0].message
+
+
+# -- numbers read as something else (issue 21, item 13) ------------------------------------
+
+
+@pytest.mark.parametrize(("text", "name"), [("１２", "FULLWIDTH DIGIT ONE"),
+                                            ("١٢", "ARABIC-INDIC DIGIT ONE"),
+                                            ("1_000", "underscore")])
+def test_digits_that_are_not_0_to_9_are_not_numbers(tmp_path, text, name):
+    rows = [SERVICES_ROWS[0], f"REABLE,Home reablement,social_care,{text},,\n",
+            SERVICES_ROWS[2]]
+    problems = problems_of(csv_with(tmp_path, "services", SERVICES_HEADER + "".join(rows)))
+    assert [(p.row, p.column, p.value) for p in problems] == [(3, "baseline_m", text)]
+    assert "digits 0-9" in problems[0].message and name in problems[0].message
+
+
+def test_a_percent_formatted_share_reads_as_the_percentage_it_shows(tmp_path):
+    """pct_nhs is in percent (0-100): a workbook cell holding 0.6 formatted 60% is 60, and
+    "60%" typed in a CSV is 60 too; a share column (0-1) formatted 20% stays 0.2."""
+    tables = tiny_tables()
+    tables["services"]["pct_nhs"] = ["", 0.6, ""]
+    tables["places"] = pd.DataFrame([["N", "North", 100, 110, 0.2, ""]], dtype=object,
+                                    columns=["place_id", "name", "population",
+                                             "weighted_population", "core20_share", "effect"])
+    path = write_xlsx(tables, tmp_path / "data.xlsx")
+    wb = load_workbook(path)
+    header = [c.value for c in wb["services"][1]]
+    wb["services"].cell(3, header.index("pct_nhs") + 1).number_format = "0%"
+    wb["places"]["E2"].number_format = "0%"
+    wb.save(path)
+    inputs = load_dataset(path)
+    assert inputs.services["pct_nhs"][1] == pytest.approx(60.0)
+    assert inputs.places["core20_share"][0] == pytest.approx(0.2)
+    tables["services"]["pct_nhs"] = ["", "60%", ""]
+    del tables["places"]
+    assert load_dataset(write_csv(tables, tmp_path / "csv")).services["pct_nhs"][1] == 60.0
+
+
+def test_pounds_typed_into_a_money_column_are_warned_about(tmp_path):
+    tables = tiny_tables()
+    tables["services"].loc[0, "baseline_m"] = 22_000_000
+    tables["services"].loc[0, "max_m"] = ""
+    inputs = load_dataset(write_csv(tables, tmp_path / "data"))
+    found = [w for w in inputs.warnings if "is it in pounds" in w]
+    assert len(found) == 1 and "services.csv, row 2, column 'baseline_m'" in found[0]
+    assert "£22000000m" in found[0]
+
+
+# -- messages that can be acted on (issue 21, item 14) -------------------------------------
+
+
+def test_one_empty_table_is_one_message_not_a_cascade(tmp_path):
+    folder = csv_with(tmp_path, "services", SERVICES_HEADER)
+    problems = problems_of(folder)
+    assert [(p.where, p.message) for p in problems] == [
+        ("services.csv", "the table has no rows: the services table needs at least one")]
+
+
+def test_thousands_of_problems_are_capped_in_the_message(tmp_path):
+    n = 500
+    tables = tiny_tables()
+    tables["curves"] = pd.DataFrame({"service_id": [f"X{i}" for i in range(n)],
+                                     "metric_id": "ADM", "band": 1, "width_m": 1,
+                                     "per_m": 2}, dtype=object)
+    with pytest.raises(InputError) as info:
+        load_dataset(write_csv(tables, tmp_path / "data"))
+    assert len(info.value.problems) == n
+    text = str(info.value)
+    assert f"({n} problems)" in text and f"… and {n - 50} more" in text
+    assert len(text.splitlines()) == 52
+
+
+def test_did_you_mean_shows_an_invisible_character(tmp_path):
+    tables = tiny_tables()
+    tables["services"].loc[1, "service_id"] = "REA\u200bBLE"
+    problems = problems_of(write_csv(tables, tmp_path / "data"))
+    hints = [p.message for p in problems if p.column == "service_id"]
+    assert hints and all("REA\\u200bBLE" in h and "ZERO WIDTH SPACE" in h for h in hints), hints
+
+
+def test_did_you_mean_is_given_for_the_first_ids_only(tmp_path):
+    """3,000 unknown ids against 3,000 known: a "did you mean" for the first 50 distinct ids
+    (each a pass over the known ones), none for the rest: linear, not quadratic."""
+    from budgetopt.data import validate as v
+
+    n = 3000
+    tables = tiny_tables()
+    ids = [f"SERVICE{i:05d}" for i in range(n)]
+    tables["services"] = pd.DataFrame({"service_id": ids, "name": ids, "sector": "community",
+                                       "baseline_m": 1}, dtype=object)
+    tables["curves"] = pd.DataFrame({"service_id": [f"SERVCE{i:05d}" for i in range(n)],
+                                     "metric_id": "ADM", "band": 1, "width_m": 1,
+                                     "per_m": 2}, dtype=object)
+    problems = problems_of(write_csv(tables, tmp_path / "data"))
+    unknown = [p for p in problems if p.message.startswith("unknown service_id")]
+    assert len(unknown) == n
+    assert sum("did you mean" in p.message for p in unknown) == v.MAX_HINTS
+    assert "did you mean 'SERVICE00000'" in unknown[0].message

@@ -144,3 +144,17 @@ def test_bad_hwb_reference_exits_2_naming_table_row_column(tmp_path, kind, case)
     assert "hwb_id" in res.output and ("row 3" if case == "unknown board" else "row 2") \
         in res.output
     assert list(out.iterdir()) == [] and tree_digest(data) == before
+
+
+def test_demand_for_a_board_no_place_has_and_capacity_of_an_unknown_service_are_refused(
+        tmp_path):
+    t = hwb_tables()
+    t["demand"] = pd.DataFrame([["CTY", "2026/27", "P1", 100], ["UAX", "2026/27", "P1", 50]],
+                               columns=["hwb_id", "year", "pathway", "demand"], dtype=object)
+    t["capacity"] = pd.DataFrame([["REABLE", "P1", 400], ["REABL", "P1", 10]],
+                                 columns=["service_id", "pathway", "per_m"], dtype=object)
+    with pytest.raises(InputError) as info:
+        load_dataset(write_csv(t, tmp_path / "data"))
+    found = {(p.where, p.row, p.column, p.value) for p in info.value.problems}
+    assert found == {("demand.csv", 3, "hwb_id", "UAX"), ("capacity.csv", 3, "service_id",
+                                                          "REABL")}

@@ -173,3 +173,15 @@ def test_shadow_price_equals_the_gain_of_a_re_solve_with_the_limit_moved(inputs)
             assert slope == pytest.approx(price * info.scale, rel=1e-5, abs=1e-5), \
                 f"{c.name}: {'rise' if sign > 0 else 'fall'} value {price} but a re-solve " \
                 f"gives {slope}"
+
+
+def test_a_reduced_cost_says_up_to_what_effect_the_plan_stays_the_same():
+    """two_services(3.5): A1 2, B1 1, B2 0.5; the margin is B2 at 6. A2 buys 4: it needs 2
+    more (50%), and the plan stays the same while A2 buys anything up to 6."""
+    from tests.families.cases import two_services
+
+    rc = optimise(two_services(3.5)).reduced_costs.set_index("service_id")
+    assert rc.at["A", "per_m"] == pytest.approx(4.0)
+    assert rc.at["A", "holds_to_per_m"] == pytest.approx(6.0)
+    assert rc.at["A", "meaning"].endswith("The plan stays the same while its next £1m buys "
+                                          "anything up to 6.00 (today 4.00).")

@@ -33,6 +33,10 @@ class Problem:
         return text + self.message
 
 
+MAX_SHOWN = 50
+"""Problems listed in an error's text; the rest are counted (all stay in ``problems``)."""
+
+
 @dataclass
 class InputError(Exception):
     """Bad input: one or more :class:`Problem` found before any model was built."""
@@ -45,8 +49,12 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         n = len(self.problems)
-        head = f"{self.title} ({n} problem{'s' if n != 1 else ''}):"
-        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+        head = f"{self.title} ({n:,} problem{'s' if n != 1 else ''}):"
+        lines = [head, *(f"  - {p}" for p in self.problems[:MAX_SHOWN])]
+        if n > MAX_SHOWN:
+            lines.append(f"  … and {n - MAX_SHOWN:,} more (the first {MAX_SHOWN} are shown: "
+                         "fix these and run again)")
+        return "\n".join(lines)
 
     @classmethod
     def single(cls, where: str, message: str, **kw: object) -> InputError:

@@ -89,7 +89,8 @@ def test_the_json_reports_each_boards_pool_and_spend_and_names_each_flows_pool()
     hwbs = {r["hwb_id"]: r for r in doc["hwbs"]}
     assert hwbs["H1"] == {"hwb_id": "H1", "name": "Shire County", "year": Y, "income_m": 2.0,
                           "from_pool_m": 2.0, "from_ics_wide_m": 1.0, "spend_m": 3.0,
-                          "baseline_m": 0.0, "unspent_m": 0.0}
+                          "baseline_m": 0.0, "unspent_m": 0.0, "capital_m": 0.0,
+                          "capital_to_districts": False}
     assert hwbs["H2"]["spend_m"] == 4.0 and hwbs["H2"]["from_ics_wide_m"] == 0.0
     tf = [f for f in doc["funding"] if f["source_id"] == "TF"]
     assert tf == [{"source_id": "TF", "service_id": "A", "year": Y, "amount_m": 1.0,
@@ -122,3 +123,17 @@ def test_a_target_on_one_boards_outcome_counts_only_its_places():
     wide = optimise(inputs, policy(targets={"items": [{"metric": "m", "min": 30}]})
                     .model_copy(update={"objective": "min_cost"}))
     assert wide.objective == pytest.approx(1.5)
+
+
+def test_dfg_is_reported_as_capital_passed_to_the_districts_of_a_two_tier_board():
+    inputs = make_inputs(services=[{"service_id": "A"}], curves=[("A", "m", 1, 10, 10)],
+                         funding=[("DFG1", Y, 1.5, "H1", "DFG"), ("N1", Y, 2.0, "H1")],
+                         places=PLACES[:1], hwbs=[{"hwb_id": "H1", "name": "Shire County",
+                                                  "two_tier": True}])
+    res = optimise(inputs, policy())
+    (h1,) = res.to_json_dict()["hwbs"]
+    assert h1["capital_m"] == 1.5 and h1["capital_to_districts"] is True
+    from budgetopt.results.summary import summary_lines
+
+    assert any("capital (DFG) £1.5m, passed to the district councils" in line
+               for line in summary_lines(res))

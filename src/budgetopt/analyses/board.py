@@ -60,12 +60,15 @@ def run_analyses(inputs: Inputs, policy: Policy, samples: int = MC_SAMPLES, seed
     outcome over `samples` draws of the effects (no re-solve per sample) and, with `robust`
     and a policy that maximises the outcome, the plan that maximises the mean of the worst 10%
     of outcomes over 200 samples, and the value of information (EVPI and each service's
-    EVPPI over 200 samples). Each analysis's time (seconds) is in ``timings``.
+    EVPPI over 200 samples), and the flexibility ranges (each service-year's least and most
+    with the outcome within 1% of the best). Each analysis's time (seconds) is in
+    ``timings``.
     """
     import time
 
     # imported here: the workbook imports this module for :class:`Analyses` alone
     from budgetopt.analyses.evpi import evpi
+    from budgetopt.analyses.flexibility import flexibility
     from budgetopt.analyses.pareto import pareto_frontier
     from budgetopt.analyses.sweeps import budget_curve, price_of_rules
     from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
@@ -90,6 +93,7 @@ def run_analyses(inputs: Inputs, policy: Policy, samples: int = MC_SAMPLES, seed
         robust=(timed("robust", lambda: robust_allocation(
             inputs, policy, ROBUST_SAMPLES, seed=seed, objective="cvar", alpha=ROBUST_ALPHA))
                 if robust and policy.objective == "max_outcome" else None),
+        flexibility=timed("flexibility", lambda: flexibility(inputs, policy)["flexibility"]),
         evpi=(timed("evpi", lambda: evpi(inputs, policy, EVPI_SAMPLES, seed=seed,
                                          bins=EVPI_BINS))
               if robust and policy.objective == "max_outcome" else None),

@@ -79,8 +79,38 @@ def _listed(names: list[str], head: int = 3) -> str:
     return "; ".join(names[:head]) + more
 
 
-def compare_results(a: Results, b: Results, name_a: str = "A", name_b: str = "B") -> Comparison:
-    """Explain how `b` differs from `a` in tables and in sentences."""
+EQUAL_RTOL = 1e-9  # objectives this close (relative) are equally good (MODEL.md tie-break)
+
+
+def equally_good(a: Results, b: Results) -> bool:
+    """Both optimal, in the same mode, with objectives within 10⁻⁹ relative."""
+    if not (a.optimal and b.optimal and a.mode == b.mode):
+        return False
+    return abs(b.objective - a.objective) <= EQUAL_RTOL * max(1.0, abs(a.objective))
+
+
+def _free_or_forced(alloc: pd.DataFrame, flexibility: pd.DataFrame) -> pd.Series:
+    """Each service-year's difference: ``free`` where B's figure lies within A's flexibility
+    range (a choice A's rules allow at almost the same outcome), ``forced`` where it lies
+    outside (the change of data or rules forces it), blank where nothing moved."""
+    rng = flexibility.set_index(["service_id", "year"])[["min_m", "max_m"]]
+    lo = pd.Series([rng["min_m"].get((s, y), float("nan")) for s, y in
+                    zip(alloc["service_id"], alloc["year"])], index=alloc.index)
+    hi = pd.Series([rng["max_m"].get((s, y), float("nan")) for s, y in
+                    zip(alloc["service_id"], alloc["year"])], index=alloc.index)
+    inside = (alloc["spend_b"] >= lo - 1e-6) & (alloc["spend_b"] <= hi + 1e-6)
+    kind = pd.Series("forced", index=alloc.index, dtype=object).where(~inside, "free")
+    return kind.where(alloc["difference"].abs() > TOL_M, None)
+
+
+def compare_results(a: Results, b: Results, name_a: str = "A", name_b: str = "B",
+                    flexibility: pd.DataFrame | None = None) -> Comparison:
+    """Explain how `b` differs from `a` in tables and in sentences.
+
+    With `flexibility` (A's flexibility ranges: ``budgetopt analyse flexibility``'s table),
+    each difference is told as free (B's figure within A's range: a choice among nearly
+    equally good plans) or forced (outside it); the allocation table gains a ``kind``
+    column."""
     key = ["service_id", "name", "sector", "year"]
     sa = a.allocation.groupby(key, sort=False)["spend_m"].sum().rename("spend_a")
     sb = b.allocation.groupby(key, sort=False)["spend_m"].sum().rename("spend_b")
@@ -96,10 +126,16 @@ def compare_results(a: Results, b: Results, name_a: str = "A", name_b: str = "B"
     outcomes["difference"] = outcomes["value_b"] - outcomes["value_a"]
 
     rules = _rules(a, b)
+    if flexibility is not None:
+        alloc["kind"] = _free_or_forced(alloc, flexibility)
 
     s: list[str] = []
     if a.status != b.status:
         s.append(f"{name_a} is {a.status}; {name_b} is {b.status}.")
+    same = equally_good(a, b)
+    if same and (alloc["difference"].abs() > TOL_M).any():
+        s.append(f"{name_a} and {name_b} are equally good (the same objective, to one part in "
+                 "a billion): where they differ, each is a choice among equally good plans.")
     if a.objective is not None and b.objective is not None:
         d = b.objective - a.objective
         if a.mode == b.mode == "max_outcome":
@@ -122,6 +158,19 @@ def compare_results(a: Results, b: Results, name_a: str = "A", name_b: str = "B"
     if len(top):
         s.append("The largest moves: " + "; ".join(f"{n} {_money(v)}" for n, v in top.items())
                  + ".")
+    if flexibility is not None and alloc["kind"].notna().any():
+        slack = flexibility.attrs.get("slack", 0.01)
+        per = alloc[alloc["kind"].notna()].groupby(["name", "kind"], sort=False)[
+            "difference"].sum()
+        for kind, words in (("free", (f"free choices within {name_a}'s flexibility ranges (a "
+                             f"plan within {slack:.0%} of {name_a}'s best could do the same)")),
+                            ("forced", (f"forced: outside what any plan within {slack:.0%} of "
+                             f"{name_a}'s best could do"))):
+            part = per[per.index.get_level_values("kind") == kind].droplevel("kind")
+            if len(part):
+                part = part.sort_values(key=abs, ascending=False)
+                s.append(f"Moves that are {words}: " + _listed(
+                    [f"{n} {_money(v)}" for n, v in part.items()], head=5) + ".")
     both = rules[(rules["limit_a"].notna()) & (rules["limit_b"].notna())]
     moved = both[(both["limit_b"] - both["limit_a"]).abs()
                  > LIMIT_RTOL * both[["limit_a", "limit_b"]].abs().max(axis=1).clip(lower=1.0)]

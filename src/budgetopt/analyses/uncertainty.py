@@ -104,8 +104,9 @@ def sample_values(session: Session, n: int = 1000, *, seed: int = 0,
     disc = seg["year"].map(data.discount).to_numpy(float)
     scale = co["metric_id"].map(weights).to_numpy(float) * disc[col]
     to_cols = sparse.csr_matrix((scale, (np.arange(len(col)), col)), shape=(len(col), len(seg)))
-    values = np.asarray(sparse.csr_matrix(per_m) @ to_cols.toarray()
-                        if len(seg) < 20_000 else (to_cols.T @ per_m.T).T)
+    # the transposed product: every column's few coefficients against the samples (the
+    # same sums in the same order as the dense product, a fraction of its time at every size)
+    values = np.asarray((to_cols.T @ per_m.T).T)
     return Samples(values, draws, services, seed, distribution)
 
 

@@ -1,4 +1,5 @@
-"""``budgetopt analyse curve | prices | pareto | uncertainty | evpi | robust | compare``.
+"""``budgetopt analyse curve | prices | pareto | uncertainty | evpi | robust | flexibility |
+compare``.
 
 Each command prints a table, shows a progress bar while it re-solves, and with ``--out DIR``
 writes its tables as CSV, a chart as HTML (plotly) and ``provenance.json`` (package, data hash,
@@ -288,6 +289,45 @@ def robust(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
                "Where the robust plan differs (over the plan, £m)")
         _write(out, {"comparison": res["comparison"], "allocation": res["allocation"]},
                charts.robust_comparison(res["comparison"]))
+        return 0
+
+    guarded(body, debug)
+
+
+@analyse.command("flexibility")
+def flexibility(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
+                slack: Annotated[float, typer.Option(
+                    min=0.0, max=0.5, help="The share of the best outcome that may be given "
+                    "up (0.01 = 1%).")] = 0.01,
+                workers: Annotated[int, typer.Option(
+                    min=0, help="Processes for the re-solves: 0 chooses (several only when "
+                    "there are many), 1 stays in this process. The answer does not depend "
+                    "on it.")] = 0,
+                out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """What else is nearly as good: for each service and year, the least and the most it can
+    receive with the outcome within --slack of the best and every rule kept, and the plan
+    that most favours each sector in turn. Writes flexibility.csv and alternatives.csv."""
+
+    def body() -> int:
+        from budgetopt.analyses.flexibility import flexibility as ranges
+        from budgetopt.analyses.flexibility import flexibility_sentences
+        from budgetopt.reports import charts
+
+        inputs, policy = load(data, model, set_, outputs={"--out": out})
+        with _bar("re-solving each service and year") as tick:
+            res = ranges(inputs, policy, slack, overrides=set_ or None,
+                         workers=workers or None, progress=tick)
+        flex = res["flexibility"]
+        _print(flex.sort_values("free_m", ascending=False).head(15)[
+            ["name", "year", "spend_m", "min_m", "max_m"]],
+            f"The widest ranges within {slack:.1%} of the best outcome (£m)")
+        for sentence in flexibility_sentences(res):
+            out_console().print(f"• {sentence}")
+        names = dict(zip(inputs.services["service_id"], inputs.services["name"], strict=True))
+        contract = ["service_id", "year", "spend_m", "min_m", "max_m", "name", "free_m"]
+        _write(out, {"flexibility": flex[contract], "alternatives": res["alternatives"]},
+               charts.flexibility_ranges(flex, names),
+               extra={"sentences": flexibility_sentences(res)})
         return 0
 
     guarded(body, debug)

@@ -53,8 +53,9 @@ def solve(
     set_: SetOpt = None,
     with_analyses: Annotated[bool, typer.Option(
         "--with-analyses", help="Also run the budget curve, the price of each rule, the "
-        "Pareto frontier (outcome against equity) and 1,000 Monte Carlo samples, and chart "
-        "them in the workbook (about 20 s on the example).")] = False,
+        "Pareto frontier (outcome against equity), 1,000 Monte Carlo samples and the "
+        "flexibility ranges, and chart them in the workbook (about 25 s on the example).")
+                         ] = False,
     no_analyses: Annotated[bool, typer.Option(
         "--no-analyses", help="Make the board paper without the analyses (faster); the paper "
         "lists the sections left out.")] = False,

@@ -1,14 +1,18 @@
 """The example ICS: a fictional Integrated Care System of 1.5 million people.
 
-Built from the figures in the domain notes (a Better Care Fund pool of about £235m, its funding
-sources and their ring-fences, DOMAIN.md's schemes and unit costs, the five BCF metrics) so that
-every feature of budgetopt has something realistic to work on. The numbers are public-domain
+Built from the figures in the domain notes (DOMAIN.md's schemes and unit costs; the Better Care
+Fund as it is from 2025-26: one pool per Health and Wellbeing Board, the NHS minimum
+contribution, the Local Authority Better Care Grant and the DFG scaled from the national totals,
+the three national metrics) so that every feature of budgetopt has something realistic to work
+on. Three HWBs: Shire County (a two-tier county of three places: Northgate, Riverside and the
+Wolds) and two unitary councils (Eastbrook, Harbourside), each with its own pool for 2026/27 to
+2028/29, plus an ICS-wide transformation fund. The numbers are public-domain
 magnitudes rounded for realism; the ICS, its places and its effect sizes are illustrative.
 
 >>> tables = example_tables()
 >>> sorted(tables)                                             # doctest: +NORMALIZE_WHITESPACE
-['baseline', 'curves', 'eligibility', 'funding', 'metrics', 'notes', 'places', 'services',
- 'workforce', 'workforce_need']
+['baseline', 'capacity', 'curves', 'demand', 'eligibility', 'funding', 'hwbs', 'metrics',
+ 'notes', 'places', 'services', 'workforce', 'workforce_need']
 >>> write_example("my-ics")                                    # doctest: +SKIP
 
 How the numbers are made
@@ -39,19 +43,27 @@ YEARS: tuple[str, ...] = ("2026/27", "2027/28", "2028/29")
 # -- metrics ------------------------------------------------------------------------------------
 # metric_id, name, unit, weight (£k of value per unit), bcf, better, level, level unit,
 # change in the level per unit of outcome, acute £ avoided per unit (the acute offset's saving)
+# The three national metrics from 2025-26 (bcf yes) come first; the 2023-25 ones are kept as
+# local metrics. EMADM65 and DISDELAY are weighted 0: their value is already counted through
+# the local metrics they overlap (an admission avoided is valued once, as ACSC or FALLS65).
 _METRICS = [
-    ("ACSC", "Unplanned admissions for chronic ambulatory-care-sensitive conditions",
-     "admissions avoided", 4.8, True, "lower", 760.0, "per 100,000 population", -100_000 / 1.5e6,
-     2_800.0),
-    ("FALLS65", "Emergency admissions due to falls, people aged 65+", "admissions avoided", 7.5,
-     True, "lower", 1_930.0, "per 100,000 people aged 65+", -100_000 / 270_000, 3_600.0),
-    ("HOMEDIS", "Discharge to usual place of residence", "discharges home instead of to a bed",
-     2.0, True, "higher", 92.5, "% of discharges", 100 / 150_000, 800.0),
-    ("RESADM", "Permanent admissions to residential and nursing care, 65+",
+    ("EMADM65", "Emergency admissions of people aged 65+", "admissions avoided", 0.0, True,
+     "lower", 9_300.0, "per 100,000 people aged 65+", -100_000 / 270_000, 0.0),
+    ("DISDELAY", "Average length of discharge delay (acute adult patients)",
+     "days of delay avoided", 0.0, True, "lower", 1.0, "days of delay per discharge (average)",
+     -1 / 150_000, 0.0),
+    ("RESADM", "Long-term admissions of people aged 65+ to residential and nursing care",
      "admissions avoided", 30.0, True, "lower", 560.0, "per 100,000 people aged 65+",
      -100_000 / 270_000, 0.0),
+    ("ACSC", "Unplanned admissions for chronic ambulatory-care-sensitive conditions",
+     "admissions avoided", 4.8, False, "lower", 760.0, "per 100,000 population",
+     -100_000 / 1.5e6, 2_800.0),
+    ("FALLS65", "Emergency admissions due to falls, people aged 65+", "admissions avoided", 7.5,
+     False, "lower", 1_930.0, "per 100,000 people aged 65+", -100_000 / 270_000, 3_600.0),
+    ("HOMEDIS", "Discharge to usual place of residence", "discharges home instead of to a bed",
+     2.0, False, "higher", 92.5, "% of discharges", 100 / 150_000, 800.0),
     ("REAB91", "Older people still at home 91 days after reablement", "more people at home",
-     12.0, True, "higher", 82.0, "% of people reabled", 100 / 6_000, 0.0),
+     12.0, False, "higher", 82.0, "% of people reabled", 100 / 6_000, 0.0),
     ("QALY", "Quality-adjusted life years gained", "QALYs", 20.0, False, "higher", None, "",
      None, 0.0),
 ]
@@ -238,29 +250,6 @@ _SCHEMES: tuple[Scheme, ...] = (
 _WIDTH_SHARES = (0.6, 0.4, 0.6)  # of baseline: core service, the rest of today's, growth
 _NEW_SCHEME_WIDTHS = (2.0, 2.0, 2.0)  # £m bands of a scheme with no baseline
 
-# -- funding (£m a year) -------------------------------------------------------------------------
-# source_id, name, BCF source of funding, amounts per year, services it may pay for (None = any)
-_SOCIAL_CARE_AND_DISCHARGE = ("REABLE", "D2A", "STEPDOWN", "RESPLACE", "CARERS", "TELECARE",
-                              "HOMELESS", "WFRET", "CAREACT", "PB", "TOCH", "NAV", "DEMENTIA")
-_DISCHARGE = ("REABLE", "D2A", "STEPDOWN", "HOMELESS", "TOCH", "WFRET")
-_FUNDING = [
-    ("NHSMIN", "NHS minimum contribution", "Minimum NHS Contribution", (125.0, 128.75, 132.6),
-     tuple(s.service_id for s in _SCHEMES if s.service_id not in ("DFGADAPT",))),
-    ("ADDNHS", "Additional NHS contribution", "Additional NHS Contribution", (4.0, 4.0, 4.0),
-     None),
-    ("IBCF", "Improved Better Care Fund grant", "iBCF", (56.0, 56.0, 56.0),
-     _SOCIAL_CARE_AND_DISCHARGE),
-    ("DFG", "Disabled Facilities Grant", "DFG", (19.0, 19.0, 19.0), ("DFGADAPT", "HANDY")),
-    ("LADF", "Local authority discharge funding", "Local Authority Discharge Funding",
-     (13.0, 13.0, 13.0), _DISCHARGE),
-    ("ICBDF", "ICB discharge funding", "ICB Discharge Funding", (13.0, 13.0, 13.0),
-     _DISCHARGE + ("VWARD", "UCR", "FRAILTY")),
-    ("ADDLA", "Additional local authority contribution", "Additional LA Contribution",
-     (5.0, 5.0, 5.0), None),
-    ("TRANSFORM", "ICS transformation fund (ring-fenced)", "Transformation Fund",
-     (10.0, 8.0, 5.0), tuple(s.service_id for s in _SCHEMES if s.new)),
-]
-
 # -- places --------------------------------------------------------------------------------------
 # place_id, name, population, need-weighted population, share in the most deprived national
 # quintile (Core20), effect multiplier
@@ -272,6 +261,80 @@ _PLACES = [
     ("HARBOUR", "Harbourside", 300_000, 295_000, 0.35, 1.00),
 ]
 
+# -- Health and Wellbeing Boards -------------------------------------------------------------------
+# hwb_id, name, two-tier (DFG passed to the district councils), its places, share of the ICS's
+# need-weighted population (how the national totals' ICS share is split among the boards)
+_HWBS = [
+    ("SHIRE", "Shire County", True, ("NORTHGATE", "RIVERSIDE", "WOLDS")),
+    ("EASTBROOK", "Eastbrook", False, ("EASTBROOK",)),
+    ("HARBOUR", "Harbourside", False, ("HARBOUR",)),
+]
+
+# -- funding (£m a year) -------------------------------------------------------------------------
+# The 2025-26 national totals (DOMAIN.md; NHS England "Better Care Fund: grants and funding")
+# scaled to the ICS's 1.5 million of England's 57.7 million people (2.6%), then split among the
+# HWBs by need-weighted population. The NHS minimum contribution is assumed to rise 3% a year
+# from 2026/27; the grant and the DFG are held flat (the multi-year settlement's detail is not
+# public).
+ICS_SHARE = 0.026
+_NATIONAL_M = {"NHSMIN": 5_614.0, "LABCG": 2_640.0, "DFG": 711.0}
+_GROWTH = {"NHSMIN": (1.0, 1.03, 1.03 ** 2), "LABCG": (1.0, 1.0, 1.0), "DFG": (1.0, 1.0, 1.0)}
+# NHS minimum contribution to adult social care in 2026/27 for the whole ICS (£60m in 2025/26
+# raised by the 3.9% uplift), split among the HWBs like the money; it rises by the BCF rule
+# set's uplift after that
+ASC_MIN_ICS_M = 60.0 * 1.039
+
+_SOCIAL_CARE_AND_DISCHARGE = ("REABLE", "D2A", "STEPDOWN", "RESPLACE", "CARERS", "TELECARE",
+                              "HOMELESS", "WFRET", "CAREACT", "PB", "TOCH", "NAV", "DEMENTIA")
+# stream id, name, BCF source of funding, ICS amounts per year, services it may pay for (None =
+# any); each HWB has its own source of each stream ("NHSMIN_SHIRE", ...)
+_STREAMS = [
+    ("NHSMIN", "NHS minimum contribution", "Minimum NHS Contribution", None,
+     tuple(s for s in (
+         "REABLE", "D2A", "STEPDOWN", "RESPLACE", "DN", "UCR", "VWARD", "FALLS", "SOCPRES",
+         "CARERS", "HANDY", "TELECARE", "EHCH", "HOMELESS", "MHSAFE", "MHCOMM", "DEMENTIA",
+         "NAV", "WFRET", "CAREACT", "PB", "TOCH", "FRAILTY"))),
+    ("LABCG", "Local Authority Better Care Grant", "Local Authority Better Care Grant", None,
+     _SOCIAL_CARE_AND_DISCHARGE),
+    ("DFG", "Disabled Facilities Grant (capital)", "DFG", None, ("DFGADAPT",)),
+    ("ADDNHS", "Additional NHS contribution", "Additional NHS Contribution", (4.0, 4.0, 4.0),
+     None),
+    ("ADDLA", "Additional local authority contribution", "Additional LA Contribution",
+     (5.0, 5.0, 5.0), None),
+]
+_ICS_WIDE = [
+    ("TRANSFORM", "ICS transformation fund (ring-fenced)", "Transformation Fund",
+     (10.0, 8.0, 5.0), ("VWARD", "HOMELESS", "FRAILTY")),
+]
+
+
+def _ics_amounts(stream: str, given: tuple[float, ...] | None) -> tuple[float, ...]:
+    if given is not None:
+        return given
+    return tuple(_NATIONAL_M[stream] * ICS_SHARE * g for g in _GROWTH[stream])
+
+
+def _hwb_shares() -> dict[str, float]:
+    weight = {p[0]: p[3] for p in _PLACES}
+    w = {h: sum(weight[p] for p in places) for h, _, _, places in _HWBS}
+    total = sum(w.values())
+    return {h: v / total for h, v in w.items()}
+
+
+def _funding_rows() -> list[tuple[str, str, str, tuple[float, ...], tuple[str, ...] | None,
+                                  str | None]]:
+    """(source_id, name, bcf_source, amounts per year, may pay for, hwb_id) of every source."""
+    shares = _hwb_shares()
+    rows = []
+    for hwb, hwb_name, _, _ in _HWBS:
+        for stream, name, bcf, given, services in _STREAMS:
+            amounts = tuple(round(a * shares[hwb], 2) for a in _ics_amounts(stream, given))
+            rows.append((f"{stream}_{hwb}", f"{name}, {hwb_name}", bcf, amounts, services, hwb))
+    rows += [(sid, name, bcf, amounts, services, None)
+             for sid, name, bcf, amounts, services in _ICS_WIDE]
+    return rows
+
+
 # -- workforce (WTE available a year) --------------------------------------------------------------
 _WORKFORCE = [
     ("NURSE", "Community and mental-health nurses", (935.0, 950.0, 965.0)),
@@ -281,21 +344,51 @@ _WORKFORCE = [
 
 _NOTES = [  # topic, note, sources
     ("About",
-     ("A fictional ICS of 1.5 million people in five places. Every name is invented; the "
-      "figures are rounded public magnitudes for realism, not any real system's plan."),
+     ("A fictional ICS of 1.5 million people in five places and three Health and Wellbeing "
+      "Boards: Shire County (a two-tier county: Northgate, Riverside and the Wolds) and the "
+      "unitary councils of Eastbrook and Harbourside. Every name is invented; the figures are "
+      "rounded public magnitudes for realism, not any real system's plan."),
      "budgetopt"),
     ("Money",
-     ("Better Care Fund pool of £235m a year: NHS minimum contribution £125m (growing 3% a "
-      "year), iBCF £56m, DFG £19m, discharge funding £26m (split LA and ICB), additional LA "
-      "£5m and NHS £4m; plus a ring-fenced transformation fund of £10m, £8m and £5m for new "
-      "schemes and double running."),
-     "BCF planning requirements; BCF policy framework"),
+     ("One Better Care Fund pool per HWB (an HWB's money pays only for its own places' "
+      "schemes), from the 2025-26 national totals scaled to the ICS's 2.6% of England's "
+      "population and split among the HWBs by need-weighted population: NHS minimum "
+      "contribution £5,614m nationally (£146.0m here in 2026/27, assumed to rise 3% a year), "
+      "Local Authority Better Care Grant £2,640m (£68.6m, flat), Disabled Facilities Grant "
+      "£711m (£18.5m, flat), additional NHS £4m and LA £5m contributions; plus an ICS-wide "
+      "ring-fenced transformation fund of £10m, £8m and £5m for new schemes and double "
+      "running. The plan years are 2026/27 to 2028/29, as the multi-year settlement allows."),
+     ("NHS England, Better Care Fund: grants and funding; BCF policy framework 2025 to 2026; "
+     "BCF framework 2026 to 2027; ONS mid-year population estimates")),
     ("Ring-fences",
-     ("DFG pays only for adaptations and the handyperson service; iBCF for social care and "
-      "discharge; discharge funds for discharge schemes (the ICB's also for virtual wards, "
-      "urgent community response and acute frailty); the transformation fund only for new "
-      "schemes."),
-     "BCF planning requirements"),
+     ("Under the 2025-26 and 2026-27 rules the iBCF and the discharge funds are gone: the "
+      "Local Authority Better Care Grant pays for social care and discharge schemes, the NHS "
+      "minimum contribution for every scheme but the DFG adaptations, the DFG (a capital "
+      "grant, passed to the district councils in Shire County) only for DFG adaptations, and "
+      "the transformation fund only for new schemes (virtual wards, the homeless discharge "
+      "service, acute frailty). Each HWB's NHS minimum contribution to adult social care is at "
+      "least its share of £62.3m in 2026/27 (the former £60m raised by the 3.9% uplift) and "
+      "rises by the uplift each year."),
+     "BCF policy framework 2025 to 2026; BCF planning requirements"),
+    ("Intermediate care",
+     ("Capacity per £1m from the unit costs: reablement 450 people a year and "
+      "discharge-to-assess 500 (pathway 1), step-down beds 190 (pathway 2, four weeks at "
+      "£1,270), care home placements 20 (pathway 3), urgent community response 2,000 and "
+      "virtual wards 500 (step-up). Expected demand: 19,500 people on pathway 1, 3,100 on "
+      "pathway 2, 820 on pathway 3 and 21,500 step-up in 2026/27 across the ICS, about 3% "
+      "above what today's spend serves, growing 2% a year, split by need-weighted "
+      "population."),
+     ("PSSRU Unit Costs; NHS England intermediate care framework; BCF capacity and demand "
+     "template")),
+    ("Metrics",
+     ("The national metrics from 2025-26: emergency admissions of people aged 65+ (taken as "
+      "55% of the ambulatory-care-sensitive admissions avoided plus the falls admissions), "
+      "the average length of discharge delay (in linear form: days of delay avoided, 2.5 for "
+      "each discharge home instead of to a bed, over 150,000 acute adult discharges a year "
+      "for the average) and long-term admissions of people aged 65+ to residential and "
+      "nursing care. The first two have weight 0: their value is counted once, through the "
+      "local metrics they overlap. The 2023-25 metrics are kept as local metrics."),
+     "BCF policy framework 2025 to 2026; NHS England discharge delays data"),
     ("Schemes",
      ("The pool's lines and baselines follow the domain notes' example pool: reablement £22m, "
       "discharge-to-assess £18m, step-down beds £16m, placements £40m, district nursing £35m "
@@ -345,6 +438,47 @@ _NOTES = [  # topic, note, sources
 ]
 
 
+# The national metrics' effects, from the local ones they are built on: 55% of the
+# ambulatory-care-sensitive admissions avoided are of people aged 65+, and every falls admission
+# is; a discharge home instead of to a bed avoids about 2.5 days of delay.
+EMERGENCY_65_SHARE = 0.55
+DELAY_DAYS_PER_DISCHARGE_HOME = 2.5
+
+
+def _effects(s: Scheme) -> dict[str, tuple[float, ...]]:
+    """The scheme's effects with the national metrics' derived from them."""
+    zero = (0.0, 0.0, 0.0)
+    acsc, falls, home = (s.effects.get(m, zero) for m in ("ACSC", "FALLS65", "HOMEDIS"))
+    derived = {
+        "EMADM65": tuple(round(EMERGENCY_65_SHARE * a + f) for a, f in zip(acsc, falls,
+                                                                           strict=True)),
+        "DISDELAY": tuple(round(DELAY_DAYS_PER_DISCHARGE_HOME * h) for h in home),
+    }
+    return {**s.effects, **{m: v for m, v in derived.items() if any(v)}}
+
+
+# -- intermediate care: capacity per £1m and expected demand ------------------------------------
+# people a year served per £1m, by discharge pathway (P1 home with support, P2 bed-based
+# rehabilitation, P3 a long-term bed) and community step-up, from the unit costs: a reablement
+# episode £1,900 and a discharge-to-assess package of about 60 hours at £28.50 (with set-up),
+# four weeks of a step-down bed at £1,270, a year in a care home at £950 a week, a two-hour
+# response at £420 (with follow-up) and a virtual-ward admission at £2,000
+_CAPACITY = [("REABLE", "P1", 450.0), ("D2A", "P1", 500.0), ("STEPDOWN", "P2", 190.0),
+             ("RESPLACE", "P3", 20.0), ("UCR", "STEPUP", 2_000.0), ("VWARD", "STEPUP", 500.0)]
+# people expected on each pathway in 2026/27 across the ICS (about 3% above what today's spend
+# serves), growing 2% a year, split among the HWBs by need-weighted population
+_DEMAND_ICS = {"P1": 19_500.0, "P2": 3_100.0, "P3": 820.0, "STEPUP": 21_500.0}
+_DEMAND_GROWTH = 0.02
+
+
+def _demand() -> pd.DataFrame:
+    shares = _hwb_shares()
+    return pd.DataFrame([{"hwb_id": h, "year": y, "pathway": q,
+                          "demand": round(v * shares[h] * (1 + _DEMAND_GROWTH) ** t)}
+                         for h, _, _, _ in _HWBS for t, y in enumerate(YEARS)
+                         for q, v in _DEMAND_ICS.items()])
+
+
 def _bands(s: Scheme) -> list[float]:
     if s.baseline_m <= 0:
         return list(_NEW_SCHEME_WIDTHS)
@@ -358,7 +492,7 @@ def example_tables() -> dict[str, pd.DataFrame]:
     -------
     dict of str to pandas.DataFrame
         services, metrics, curves, funding, eligibility, places, workforce, workforce_need,
-        baseline and notes, in the columns of the data-set contract (and the BCF fields).
+        baseline, hwbs, demand, capacity and notes, in the columns of the data-set contract (and the BCF fields).
     """
     services = pd.DataFrame([{
         "service_id": s.service_id, "name": s.name, "sector": s.sector,
@@ -383,20 +517,28 @@ def example_tables() -> dict[str, pd.DataFrame]:
         "service_id": s.service_id, "metric_id": metric, "band": band,
         "width_m": width, "per_m": float(per_m),
         "per_m_low": round(per_m * s.evidence[0], 2), "per_m_high": round(per_m * s.evidence[1], 2),
-    } for s in _SCHEMES for metric, per_ms in s.effects.items()
+    } for s in _SCHEMES for metric, per_ms in _effects(s).items()
         for band, (width, per_m) in enumerate(zip(_bands(s), per_ms, strict=True), start=1)])
 
+    funding_rows = _funding_rows()
     funding = pd.DataFrame([{
         "source_id": sid, "name": name, "year": year, "amount_m": amount, "bcf_source": bcf,
-    } for sid, name, bcf, amounts, _ in _FUNDING for year, amount in zip(YEARS, amounts,
-                                                                          strict=True)])
+        "hwb_id": hwb,
+    } for sid, name, bcf, amounts, _, hwb in funding_rows
+        for year, amount in zip(YEARS, amounts, strict=True)])
 
     eligibility = pd.DataFrame([{"source_id": sid, "service_id": service}
-                                for sid, _, _, _, services_ in _FUNDING if services_
+                                for sid, _, _, _, services_, _ in funding_rows if services_
                                 for service in services_])
 
+    hwb_of = {p: h for h, _, _, places in _HWBS for p in places}
     places = pd.DataFrame(_PLACES, columns=["place_id", "name", "population",
                                             "weighted_population", "core20_share", "effect"])
+    places["hwb_id"] = places["place_id"].map(hwb_of)
+    shares = _hwb_shares()
+    hwbs = pd.DataFrame([{"hwb_id": h, "name": name, "two_tier": "yes" if two else "no",
+                          "asc_min_m": round(ASC_MIN_ICS_M * shares[h], 2)}
+                         for h, name, two, _ in _HWBS])
 
     workforce = pd.DataFrame([{"group_id": gid, "year": year, "wte_available": wte, "name": name}
                               for gid, name, wtes in _WORKFORCE
@@ -409,7 +551,10 @@ def example_tables() -> dict[str, pd.DataFrame]:
     notes = pd.DataFrame(_NOTES, columns=["topic", "note", "source"])
     return {"services": services, "metrics": metrics, "curves": curves, "funding": funding,
             "eligibility": eligibility, "places": places, "workforce": workforce,
-            "workforce_need": workforce_need, "baseline": baseline, "notes": notes}
+            "workforce_need": workforce_need, "baseline": baseline, "hwbs": hwbs,
+            "demand": _demand(),
+            "capacity": pd.DataFrame(_CAPACITY, columns=["service_id", "pathway", "per_m"]),
+            "notes": notes}
 
 
 # Today's spend is not shared by need: the larger towns have grown services that the rural and
@@ -458,7 +603,7 @@ def write_example(directory: str | Path, *, from_evidence: bool = False) -> dict
     if from_evidence:
         from budgetopt.data.example_evidence import example_from_evidence
 
-        tables = example_from_evidence()
+        tables = example_from_evidence(example_tables())
     else:
         tables = example_tables()
     return {"csv": write_dataset(tables, out / "example"),

@@ -86,11 +86,10 @@ def example_evidence(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def example_from_evidence() -> dict[str, pd.DataFrame]:
-    """The example ICS's tables with every curve replaced by its evidence row."""
-    from budgetopt.data.example import example_tables
-
-    tables = example_tables()
+def example_from_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The example ICS's `tables` (:func:`budgetopt.data.example.example_tables`) with every
+    curve replaced by its evidence row."""
+    tables = dict(tables)
     tables["evidence"] = example_evidence(tables)
     tables["metrics"] = tables["metrics"].assign(weight_unit="£k")
     del tables["curves"]

@@ -21,6 +21,8 @@ Frames (one row per key, keys as columns):
 - ``workforce``: group_id, year, wte_available, name.
 - ``workforce_need``: group_id, service_id, wte_per_m.
 - ``baseline``: service_id, place_id, year, amount_m (empty when absent).
+- ``demand``: hwb_id (None = ICS-wide), year, pathway, demand; ``capacity``: service_id,
+  pathway, per_m (both empty when absent: intermediate-care capacity and demand).
 - ``hwbs``: hwb_id, name (None = the id), two_tier, asc_min_m (NaN = none stated); empty when
   absent. Use :meth:`Inputs.hwb_table` for one row per HWB with the defaults filled.
 
@@ -69,6 +71,12 @@ class Inputs:
     baseline: pd.DataFrame
     years: tuple[str, ...]
     evidence: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EVIDENCE_COLUMNS))
+    demand: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"hwb_id": pd.Series(dtype=object), "year": pd.Series(dtype=object),
+         "pathway": pd.Series(dtype=object), "demand": pd.Series(dtype=float)}))
+    capacity: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"service_id": pd.Series(dtype=object), "pathway": pd.Series(dtype=object),
+         "per_m": pd.Series(dtype=float)}))
     source: str = ""  # where the data came from (path), for messages and provenance
     data_hash: str = ""  # sha256 of the canonical content: the same for CSV and workbook
     warnings: tuple[str, ...] = field(default_factory=tuple)

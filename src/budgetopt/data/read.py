@@ -171,6 +171,8 @@ def cell_text(value: object) -> str | None:
         return None
     if isinstance(value, NoCachedValue):
         return value  # reported by the reader, kept to be named
+    if isinstance(value, Percent):
+        return f"{float(value) * 100:.10g}%"
     if isinstance(value, bool):
         text = "TRUE" if value else "FALSE"
     elif isinstance(value, int):
@@ -227,6 +229,11 @@ def _check_texts(frame: pd.DataFrame, where: str, problems: list[Problem],
     rows = frame.index.to_numpy()
     for column in frame.columns:
         codes, uniques = pd.factorize(frame[column].to_numpy(dtype=object))
+        texts = uniques.tolist()
+        joined = "\n".join(texts)
+        if not (_CONTROL.search(joined) or _UNREADABLE in joined
+                or any(type(u) is NoCachedValue for u in texts)):
+            continue  # the common case: one scan of the whole column
         bad = {i: why for i, u in enumerate(uniques.tolist())
                if (why := (_NO_VALUE_WHY if isinstance(u, NoCachedValue)
                            else _text_problem(u))) is not None}
@@ -346,36 +353,37 @@ def _csv_rows(text: str, name: str) -> list[tuple[int, list[str]]]:
     rows: list[tuple[int, list[str]]] = []
     width = 0
     line = 1  # the physical line the next record starts on
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            number = len(rows) + 1
-            if "field larger" in str(e):
-                why = (f"a value is longer than {_FIELD_LIMIT:,} characters, the most one cell "
-                       "may hold: is a quote (\") not closed?")
-            else:
-                why = f"this row cannot be read as CSV ({e})"
-            raise InputError.single(name, f"row {number} (line {line}): {why}") from None
+    try:
+        for number, cells in enumerate(reader, start=1):
+            if number == 1:
+                width = len(cells)
+            if number > MAX_ROWS:
+                raise InputError.single(name, f"the file has more than {MAX_ROWS:,} rows, the "
+                                        "most a table may have (Excel's own limit for a sheet)")
+            if reader.line_num > line:  # the record ran over more than one line
+                _unclosed_quote(cells, width, number, line, name)
+            rows.append((number, cells))
+            line = reader.line_num + 1
+    except csv.Error as e:
         number = len(rows) + 1
-        if number == 1:
-            width = len(cells)
-        if number > MAX_ROWS:
-            raise InputError.single(name, f"the file has more than {MAX_ROWS:,} rows, the most "
-                                    "a table may have (Excel's own limit for a sheet)")
-        for i, cell in enumerate(cells):
-            if "\n" in cell and any(part.count(",") >= max(width - 1, 1)
-                                     for part in cell.split("\n")[1:]):
-                column = f" (column {i + 1})"
-                raise InputError.single(name, f"row {number} (line {line}){column}: a quote "
-                                        "(\") opens a value that runs on over "
-                                        f"{cell.count(chr(10)) + 1} lines, taking in the rows "
-                                        "below it: close the quote, or remove it")
-        rows.append((number, cells))
-        line = reader.line_num + 1
+        if "field larger" in str(e):
+            why = (f"a value is longer than {_FIELD_LIMIT:,} characters, the most one cell "
+                   "may hold: is a quote (\") not closed?")
+        else:
+            why = f"this row cannot be read as CSV ({e})"
+        raise InputError.single(name, f"row {number} (line {line}): {why}") from None
     return rows
+
+
+def _unclosed_quote(cells: list[str], width: int, number: int, line: int, name: str) -> None:
+    """Refuse a quoted value that took in the rows below it (a line of it looks like a row)."""
+    for i, cell in enumerate(cells):
+        if "\n" in cell and any(part.count(",") >= max(width - 1, 1)
+                                 for part in cell.split("\n")[1:]):
+            raise InputError.single(name, f"row {number} (line {line}) (column {i + 1}): a "
+                                    "quote (\") opens a value that runs on over "
+                                    f"{cell.count(chr(10)) + 1} lines, taking in the rows "
+                                    "below it: close the quote, or remove it")
 
 
 def _read_csv(path: Path, max_bytes: int, problems: list[Problem]) -> RawTable:
@@ -471,6 +479,27 @@ def _open_workbook(path: Path, max_bytes: int) -> Workbook:
         raise InputError.single(path.name, f"{not_xlsx}: {type(e).__name__}") from None
 
 
+class Percent(float):
+    """A workbook number shown as a percentage (0.6 formatted 60%): it reads as "60%", as a
+    person sees it, and validation takes it per the column's unit."""
+
+
+def _percent_styles(wb: object) -> set[int]:
+    """Style ids of a workbook whose number format shows a percentage."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, builtin_format_code
+
+    found: set[int] = set()
+    formats = getattr(wb, "_number_formats", [])
+    for idx, style in enumerate(getattr(wb, "_cell_styles", [])):
+        fid = style.numFmtId
+        code = (formats[fid - BUILTIN_FORMATS_MAX_SIZE]
+                if fid >= BUILTIN_FORMATS_MAX_SIZE and fid - BUILTIN_FORMATS_MAX_SIZE < len(formats)
+                else builtin_format_code(fid))
+        if code and "%" in re.sub(r'"[^"]*"|\\.', "", code):
+            found.add(idx)
+    return found
+
+
 def _sheet_rows(ws: object, where: str, problems: list[Problem]
                 ) -> Iterator[tuple[int, list[object]]]:
     """``(row number, values)`` of a sheet's rows that hold a value, row 1 (the header) first.
@@ -483,14 +512,19 @@ def _sheet_rows(ws: object, where: str, problems: list[Problem]
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
+    wb = ws.parent  # type: ignore[attr-defined]
+    percent = _percent_styles(wb)
+
     class Parser(WorkSheetParser):  # type: ignore[misc]
         def parse_cell(self, element):  # type: ignore[no-untyped-def]
             cell = super().parse_cell(element)
-            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            value = cell["value"]
+            if value is None and element.find(FORMULA_TAG) is not None:
                 cell["value"] = NoCachedValue("=" + (element.findtext(FORMULA_TAG) or ""))
+            elif cell["style_id"] in percent and type(value) in (int, float):
+                cell["value"] = Percent(value)
             return cell
 
-    wb = ws.parent  # type: ignore[attr-defined]
     header_done = False
     count = 0
     beyond = False

@@ -96,6 +96,11 @@ WEIGHT_UNITS: dict[str, float] = {"£": 1.0, "£k": 1e3, "£m": 1e6}
 """metrics.weight_unit: £ per unit of weight."""
 
 
+MAX_BAND = 1_000
+"""Largest band number: a curve has a handful of bands; a band numbered in the millions is a
+typing slip, refused at its cell (never counted up to)."""
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a data-set table."""
@@ -216,7 +221,7 @@ CURVES = Table(
         Column("service_id", "id", "Service (see services).", contract=True),
         Column("metric_id", "id", "Metric (see metrics).", contract=True),
         Column("band", "integer", "Band number 1, 2, ... in order of spend.", minimum=1,
-               contract=True),
+               maximum=MAX_BAND, contract=True),
         _money("width_m", "£m per year the band can absorb (ICS-wide).", contract=True),
         Column("per_m", "number", "Outcome per £1m in this band (central estimate).",
                contract=True),
@@ -268,7 +273,7 @@ PLACES = Table(
         Column("population", "number", "Registered population.", unit="people", minimum=0.0,
                contract=True),
         Column("weighted_population", "number", "Need-weighted population (fair-shares weight).",
-               unit="people", minimum=0.0, contract=True),
+               unit="people", above=0.0, contract=True),
         Column("core20_share", "number",
                "Share of population in the most deprived national quintile (0-1).",
                minimum=0.0, maximum=1.0, contract=True),
@@ -378,11 +383,41 @@ EVIDENCE = Table(
     key=("service_id", "metric_id"),
 )
 
+DEMAND = Table(
+    "demand",
+    "Optional expected demand for intermediate care, by Health and Wellbeing Board, year and "
+    "pathway (e.g. discharge pathways P1-P3 and step-up): the capacity-and-demand plan.",
+    (
+        Column("hwb_id", "id", "HWB (see places.hwb_id). Blank = the whole ICS.",
+               required=False, blank_ok=True, default=None),
+        Column("year", "year", "Year (see funding)."),
+        Column("pathway", "id", "Pathway, e.g. P1 (home with support), P2 (bed-based "
+               "rehabilitation), P3 (long-term care bed), STEPUP (community step-up)."),
+        Column("demand", "number", "People (or episodes) expected to need the pathway in the "
+               "year.", unit="people", minimum=0.0),
+    ),
+    required=False,
+    key=("hwb_id", "year", "pathway"),
+)
+
+CAPACITY = Table(
+    "capacity",
+    "Optional intermediate-care capacity each scheme provides per £1m, by pathway.",
+    (
+        Column("service_id", "id", "Service (see services)."),
+        Column("pathway", "id", "Pathway (see demand)."),
+        Column("per_m", "number", "People (or episodes) a year the scheme serves per £1m of "
+               "spend.", unit="people per £m", minimum=0.0),
+    ),
+    required=False,
+    key=("service_id", "pathway"),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SERVICES, METRICS, CURVES, FUNDING, ELIGIBILITY, PLACES, WORKFORCE, WORKFORCE_NEED,
-        BASELINE, HWBS, EVIDENCE,
+        BASELINE, HWBS, EVIDENCE, DEMAND, CAPACITY,
     )
 }
 

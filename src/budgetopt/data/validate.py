@@ -187,10 +187,38 @@ Rule = Callable[[Tables, Report], None]
 # -- small helpers -------------------------------------------------------------------------
 
 
+def _invisible(text: str) -> list[str]:
+    """Characters of `text` a person cannot see (zero-width spaces, soft hyphens, odd
+    spaces)."""
+    import unicodedata
+
+    return [c for c in text if unicodedata.category(c) in ("Cf", "Zl", "Zp")
+            or (unicodedata.category(c) == "Zs" and c != " ")]
+
+
+def visible(text: str) -> str:
+    """`text` with its invisible characters written as ``\\u200b`` so a message shows them."""
+    hidden = set(_invisible(text))
+    return "".join(f"\\u{ord(c):04x}" if c in hidden else c for c in text)
+
+
 def suggestion(name: str, candidates: Iterable[object], cutoff: float = 0.6) -> str:
-    """``" (did you mean 'x'?)"`` for the closest candidate, or ``""``."""
+    """``" (did you mean 'x'?)"`` for the closest candidate, or ``""``.
+
+    A difference a person cannot see (a zero-width space, a non-breaking space) is written
+    out and named.
+    """
     close = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=cutoff)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    if not close:
+        return ""
+    hidden = _invisible(close[0]) or _invisible(name)
+    if not hidden:
+        return f" (did you mean '{close[0]}'?)"
+    import unicodedata
+
+    whose = "that id" if _invisible(close[0]) else "this cell"
+    return (f" (did you mean '{visible(close[0])}'? {whose} holds an invisible character, "
+            f"U+{ord(hidden[0]):04X} {unicodedata.name(hidden[0], '')})")
 
 
 def fmt(value: object) -> str:
@@ -239,12 +267,33 @@ def expected(col: Column) -> str:
     return "some text"
 
 
+def _not_plain_digits(text: str, col: Column) -> CellError | None:
+    """A number Python would read but a person did not type as one: full-width (１２) or
+    Arabic-Indic (١٢) digits, or digits grouped with underscores (1_000)."""
+    if text.isascii() and "_" not in text:
+        return None
+    odd = next((c for c in text if not c.isascii() or c == "_"), "_")
+    import unicodedata
+
+    name = unicodedata.name(odd, "") if odd != "_" else "underscore"
+    return CellError(f"expected {expected(col)}, typed with the digits 0-9 (it holds "
+                     f"U+{ord(odd):04X} {name})")
+
+
 def _number(text: str, col: Column) -> float:
-    plain = text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
+    if (odd := _not_plain_digits(text, col)) is not None:
+        raise odd
+    percent = text.endswith("%")
+    plain = text[:-1].strip() if percent else text
+    plain = plain.replace(",", "") if _THOUSANDS.fullmatch(plain) else plain
     try:
         value = float(plain)
     except ValueError:
         raise CellError(f"expected {expected(col)}") from None
+    if percent and math.isfinite(value):
+        # "60%" (typed, or a workbook cell formatted as a percentage) in a percent column is
+        # 60; anywhere else it is the share it shows (0.6)
+        value = value if col.unit == "%" else value / 100
     if not math.isfinite(value):
         hint = "; leave the cell blank for no cap" if col.default == math.inf else ""
         raise CellError(f"expected a finite number, not {text}{hint}")
@@ -252,6 +301,8 @@ def _number(text: str, col: Column) -> float:
 
 
 def _integer(text: str, col: Column) -> int:
+    if (odd := _not_plain_digits(text, col)) is not None:
+        raise odd
     try:
         value = float(text)
     except ValueError:
@@ -546,11 +597,18 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("baseline", "year", "funding", "year"),
     Reference("evidence", "service_id", "services", "service_id"),
     Reference("evidence", "metric_id", "metrics", "metric_id"),
+    Reference("demand", "year", "funding", "year"),
+    Reference("capacity", "service_id", "services", "service_id"),
 )
 
 
 def _isin(values: np.ndarray, known: set[object]) -> np.ndarray:
     return pd.Series(values, dtype=object).isin(known).to_numpy(dtype=bool)
+
+
+MAX_HINTS = 50
+"""Distinct unknown ids of one reference that get a "did you mean" (each costs a pass over
+the known ids; thousands of unknown ids are a wrong file, not typos)."""
 
 
 def check_references(tables: Tables, report: Report) -> None:
@@ -565,6 +623,9 @@ def check_references(tables: Tables, report: Report) -> None:
         target = tables.get(ref.target)
         if target is None and TABLES[ref.target].required:
             continue
+        if target is not None and target.spec.required \
+                and not target.valid(ref.target_column).any():
+            continue  # an empty table, or its ids all failed: reported once, not per row
         known = target.distinct(ref.target_column) if target else set()
         target_where = target.where if target else f"{ref.target} table"
         source = tables[ref.table]
@@ -580,9 +641,10 @@ def check_references(tables: Tables, report: Report) -> None:
             if target is None:
                 why = f"there is no {ref.target} table: add it, or remove this row"
             else:
-                if value not in hints:
-                    hints[value] = (f" (years: {listed})" if listed
-                                    else suggestion(str(value), known))
+                if value not in hints:  # "did you mean" for the first few distinct ids only
+                    hints[value] = (f" (years: {listed})" if listed else
+                                    suggestion(str(value), known) if len(hints) < MAX_HINTS
+                                    else "")
                 why = f"not a {ref.target_column} in {target_where}" + hints[value]
             report.problem(source.where, f"unknown {ref.target_column}: {why}",
                            row=int(source.numbers[i]), column=ref.column, value=value)
@@ -590,15 +652,15 @@ def check_references(tables: Tables, report: Report) -> None:
 
 def check_hwb_references(tables: Tables, report: Report) -> None:
     """Health and Wellbeing Boards (MODEL.md, "Health and Wellbeing Board pools"): every
-    ``funding.hwb_id`` is the HWB of some place (a places table with an hwb_id column is
+    ``funding.hwb_id`` and ``demand.hwb_id`` is the HWB of some place (a places table with an hwb_id column is
     needed for any). Warnings: a place without an HWB among places that have one (only
     ICS-wide money can pay for it), an HWB missing from the ``hwbs`` table when there is one
     (it takes the defaults), and an ``hwbs`` row that no place names."""
     funding, places, hwbs = (tables.get(n) for n in ("funding", "places", "hwbs"))
     known = {h: r for h, r in places.first_rows("hwb_id").items() if h is not None} \
         if places else {}
-    if funding is not None:
-        for row, (hwb,) in funding.rows("hwb_id"):
+    for referring in (t for t in (funding, tables.get("demand")) if t is not None):
+        for row, (hwb,) in referring.rows("hwb_id"):
             if hwb is None or hwb in known:
                 continue
             if places is None:
@@ -610,8 +672,8 @@ def check_hwb_references(tables: Tables, report: Report) -> None:
             else:
                 why = (f"no place in {places.where} belongs to it (HWBs: "
                        f"{', '.join(map(str, known))}){suggestion(str(hwb), known)}")
-            report.problem(funding.where, f"unknown hwb_id: {why}", row=row, column="hwb_id",
-                           value=hwb)
+            report.problem(referring.where, f"unknown hwb_id: {why}", row=row,
+                           column="hwb_id", value=hwb)
     if places is None or not known:
         return
     for row, (pid, hwb) in places.rows("place_id", "hwb_id"):
@@ -851,6 +913,8 @@ def check_services_have_curves(tables: Tables, report: Report) -> None:
     services = tables.get("services")
     if services is None:
         return
+    if not any(len(tables[name]) for name in ("curves", "evidence") if name in tables):
+        return  # no curve rows at all: reported as such, not once per service
     with_curve = {sid for name in ("curves", "evidence") if name in tables
                   for sid in tables[name].first_rows("service_id")}
     for sid, row in services.first_rows("service_id").items():
@@ -902,6 +966,29 @@ def check_every_year(tables: Tables, report: Report) -> None:
                                row=first[ident], column=rule.id_column, value=ident)
 
 
+MONEY_WARN_M = 100_000.0
+"""A £m amount above this (£100bn: about half of NHS England's budget) is most likely pounds
+typed into a £m column."""
+
+
+def check_money_magnitude(tables: Tables, report: Report) -> None:
+    """Warn, once per column, about £m amounts too big to be £m (pounds typed as £m)."""
+    for t in tables.values():
+        for col in t.spec.columns:
+            values = t.values[col.name]
+            if col.unit != "£m" or values.dtype.kind != "f":
+                continue
+            big = np.flatnonzero(t.valid(col.name) & np.isfinite(values)
+                                 & (values > MONEY_WARN_M))
+            if not len(big):
+                continue
+            i = int(big[0])
+            more = f" ({len(big):,} cells of this column are)" if len(big) > 1 else ""
+            report.warn(t.where, f"£{fmt(float(values[i]))}m is over £{MONEY_WARN_M:,.0f}m"
+                        f"{more}: is it in pounds? This column is in £m (12.5 for £12.5 "
+                        "million)", row=int(t.numbers[i]), column=col.name)
+
+
 RULES: tuple[Rule, ...] = (
     check_required_tables_have_rows,
     check_unique_keys,
@@ -911,6 +998,7 @@ RULES: tuple[Rule, ...] = (
     check_bands_numbered,
     check_concave,
     check_services_have_curves,
+    check_money_magnitude,
     check_every_year,
 )
 
@@ -996,7 +1084,7 @@ def _key_text(column: list[object]) -> list[str]:
 
 # Tables and columns added by the 2026-12 contract: left out of the hash when they carry
 # nothing, so a data set without them hashes as it did before they existed.
-ADDED_TABLES = frozenset({"hwbs", "evidence"})
+ADDED_TABLES = frozenset({"hwbs", "evidence", "demand", "capacity"})
 ADDED_COLUMNS = {"places": ("hwb_id",), "funding": ("hwb_id",), "metrics": ("weight_unit",)}
 
 

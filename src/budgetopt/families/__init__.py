@@ -46,6 +46,7 @@ from budgetopt.families import (
     bcf_conditions,
     bed_capacity,
     bounds,
+    capacity,
     core20,
     eligibility,
     fair_shares,
@@ -82,6 +83,7 @@ FAMILIES: list[Family] = [
     fair_shares.FAMILY,
     core20.FAMILY,
     personal_budgets.FAMILY,
+    capacity.FAMILY,
     pins.FAMILY,  # lines a person fixes (the policy's pins:, not a rule)
     segment_order.FAMILY,  # the mixed-integer band order: last, and not a policy rule
 ]

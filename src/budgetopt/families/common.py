@@ -24,9 +24,10 @@ WHERE = "policy model"
 
 
 class Params(BaseModel):
-    """Base of every parameter class: unknown keys are errors, values are frozen."""
+    """Base of every parameter class: unknown keys are errors, values are frozen, and a
+    number must be finite (``budget_m: .inf`` is refused, not "solved within £infm")."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Switch(Params):

@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+import numpy as np
+from pydantic import Field, NonNegativeFloat
 
 from budgetopt.errors import Problem
 from budgetopt.families import transformation_fund
 from budgetopt.families.common import Params, fmt_m, hwb_names, problem, service_names
 from budgetopt.families.family import Family, Income, Requirement, Spend
-from budgetopt.families.rows import add_rows, linear, unit_sum
+from budgetopt.families.rows import Csr, add_matrix_rows, add_rows, linear, unit_sum
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -43,7 +44,7 @@ class MoneyRule(Params):
         description="Total pooled budget per year in £m: every source in every year is "
         "scaled by budget_m / (first year's total funding). Blank = as in the data.",
     )
-    amounts: dict[str, dict[str, float]] = Field(
+    amounts: dict[str, dict[str, NonNegativeFloat]] = Field(
         default_factory=dict,
         description="Override amounts: {source_id: {year: £m}} (applied before scaling).",
     )
@@ -79,7 +80,9 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     hwbs = hwb_names(data)
 
     def of_hwb(k: tuple[str, str]) -> str:
-        return f" ({hwbs[pools[k]]}'s pool)" if pools.get(k) else ""
+        """ " (Shire County's pool)" unless the source's own name says so."""
+        name = hwbs.get(pools.get(k) or "", "")
+        return f" ({name}'s pool)" if pools.get(k) and name not in source_names[k[0]] else ""
 
     def pool_key(k: tuple[str, str]) -> dict[str, str]:
         return {"hwb_id": pools[k]} if pools.get(k) else {}
@@ -98,11 +101,18 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
         _add_pooled_balance(m, data, by_service)
         return
     keys = [(s, y) for y in data.years for s in data.inputs.service_ids]
-    add_rows(
-        m, "funding_balance", "money", keys,
-        # written S[s,y] − Σ f = 0: the many segment terms stay bare variables (cheaper)
-        body=lambda k: linear([*((1.0, x) for x in m.terms.spend[k]),
-                               *((-1.0, f) for f in by_service[k])]),
+    # S[s,y] − Σ f = 0 as a matrix over the segment and flow columns (the rows are regular:
+    # building and reading back 20,000 Pyomo constraints at national size cost seconds)
+    xs, n_x = m.terms.columns, len(m.terms.columns)
+    segs = m.terms.spend_columns
+    flow_col = flows["col"].to_numpy(dtype=np.int64)
+    paid = {k: flow_col[v] for k, v in
+            flows.groupby(["service_id", "year"], sort=False).indices.items()}
+    none = np.zeros(0, dtype=np.int64)
+    parts = [(segs.get(k, none), paid.get(k, none)) for k in keys]
+    add_matrix_rows(
+        m, "funding_balance", "money", keys, [*xs, *fs],
+        Csr.signed_rows([x for x, _ in parts], [n_x + f for _, f in parts], n_x + len(fs)),
         sense="==", limit={k: 0.0 for k in keys},
         name=lambda k: f"Spend on {services[k[0]]} in {k[1]} is paid for by eligible sources",
         labels=lambda k: {"service": services[k[0]], "year": k[1]},

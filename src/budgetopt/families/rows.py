@@ -54,7 +54,7 @@ class RowInfo:
 
 
 KEY_FIELDS = ("service_id", "place_id", "year", "source_id", "group_id", "metric_id",
-              "sector_group_id", "hwb_id", "band")
+              "sector_group_id", "hwb_id", "band", "pathway")
 """The coordinates a row may have, as ids (never its English name): results, the workbook,
 the comparison and tests find rows by these. ``group_id`` is a workforce group,
 ``sector_group_id`` a sector-share group (its sectors joined by '+', with '@system' for a share
@@ -165,11 +165,57 @@ def add_rows(
 
 
 @dataclass(frozen=True)
+class Csr:
+    """A compressed sparse row matrix for :func:`add_matrix_rows` without scipy (which takes
+    longer to import than the example takes to solve): row k's columns are
+    ``indices[indptr[k]:indptr[k + 1]]`` with coefficients ``data`` over the same slice."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    shape: tuple[int, int]
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[np.ndarray], n_cols: int) -> Csr:
+        """Unit coefficients: row k sums the columns ``rows[k]``."""
+        counts = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        indices = (np.concatenate(rows).astype(np.int64) if len(rows)
+                   else np.zeros(0, np.int64))
+        return cls(np.r_[0, np.cumsum(counts)], indices, np.ones(len(indices)),
+                   (len(rows), n_cols))
+
+    @classmethod
+    def signed_rows(cls, plus: Sequence[np.ndarray], minus: Sequence[np.ndarray],
+                    n_cols: int) -> Csr:
+        """Row k: the columns ``plus[k]`` (coefficient 1), then ``minus[k]`` (−1); a column
+        must not be in both."""
+        counts = np.fromiter((len(p) + len(q) for p, q in zip(plus, minus)), dtype=np.int64,
+                             count=len(plus))
+        parts = [a for p, q in zip(plus, minus) for a in (p, q)]
+        signs = [a for p, q in zip(plus, minus)
+                 for a in (np.ones(len(p)), np.full(len(q), -1.0))]
+        return cls(np.r_[0, np.cumsum(counts)],
+                   np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64),
+                   np.concatenate(signs) if signs else np.zeros(0), (len(plus), n_cols))
+
+    def tocsr(self) -> Csr:
+        return self
+
+    def __getitem__(self, rows: np.ndarray) -> Csr:
+        """The rows numbered `rows`, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n = np.diff(self.indptr)[rows]
+        first = np.r_[0, np.cumsum(n)]
+        take = np.repeat(self.indptr[rows] - first[:-1], n) + np.arange(first[-1])
+        return Csr(first, self.indices[take], self.data[take], (len(rows), self.shape[1]))
+
+
+@dataclass(frozen=True)
 class RowMatrix:
     """Rows given as a sparse matrix (see :func:`add_matrix_rows`)."""
 
     columns: Sequence[Any]  # Pyomo VarData per matrix column
-    matrix: sparse.csr_matrix  # one row per kept index, in order
+    matrix: sparse.csr_matrix | Csr  # one row per kept index, in order
     position: dict[Hashable, int]  # row index -> matrix row
 
 
@@ -179,7 +225,7 @@ def add_matrix_rows(
     family: str,
     index: Sequence[Hashable],
     columns: Sequence[Any],
-    matrix: sparse.spmatrix,
+    matrix: sparse.spmatrix | Csr,
     sense: Sense,
     limit: Mapping[Hashable, float],
     name: Callable[[Hashable], str],

@@ -49,6 +49,17 @@ class Terms:
     def __init__(self, xs: list, data: ModelData) -> None:
         self._xs, self._data = xs, data  # column j is xs[j] (indexing the Var is slower)
 
+    @property
+    def columns(self) -> list:
+        """The segment variables: x[j] at j (the columns of a row matrix over them)."""
+        return self._xs
+
+    @cached_property
+    def spend_columns(self) -> dict[tuple[str, str], np.ndarray]:
+        """The segment columns j whose sum is S[s,y], ascending (as :attr:`spend` holds them)."""
+        return dict(self._data.segments.groupby(["service_id", "year"], sort=False)
+                    .indices.items())
+
     def _grouped(self, keys: list[str]) -> dict:
         xs = self._xs
         return {k: [xs[j] for j in idx]

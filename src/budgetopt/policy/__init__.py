@@ -16,10 +16,10 @@ import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
-from budgetopt.errors import PolicyError, Problem
+from budgetopt.data.safe_yaml import load_yaml, read_yaml
+from budgetopt.errors import InputError, PolicyError, Problem
 from budgetopt.families import FAMILIES
 from budgetopt.families.bcf_rules import rule_set_ids
 from budgetopt.families.common import Params
@@ -34,6 +34,14 @@ class Horizon(Params):
     years: list[str] | None = Field(
         None, description="Years to plan (labels as in funding). Blank = every funding year."
     )
+
+    @field_validator("years")
+    @classmethod
+    def _at_least_one_year(cls, years: list[str] | None) -> list[str] | None:
+        if years is not None and not years:
+            raise ValueError("give at least one year, or leave years out to plan every "
+                             "funding year")
+        return years
     discount_rate: float = Field(
         0.0, ge=0.0, le=1.0,
         description="Annual discount rate on outcomes (and on spend in min_cost mode), "
@@ -206,7 +214,8 @@ def validation_problems(err: ValidationError, where: str, root: Any = None) -> l
         else:
             value = e.get("input")
             shown = value if isinstance(value, (str, int, float, bool)) else None
-            problems.append(Problem(where, f"{path}: {e['msg']}", value=shown))
+            message = str(e["msg"]).removeprefix("Value error, ")
+            problems.append(Problem(where, f"{path}: {message}", value=shown))
     return problems
 
 
@@ -226,13 +235,7 @@ def load_policy(path: str | Path | None) -> Policy:
     p = Path(path)
     if not p.is_file():
         raise PolicyError.single(str(p), "policy model file not found")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise PolicyError.single(p.name, f"not valid YAML: {getattr(err, 'problem', err)}",
-                                 row=row) from None
+    data = read_yaml(p, error=PolicyError)
     if data is not None and not isinstance(data, dict):
         raise PolicyError.single(p.name, "a policy model must be a mapping of keys to values")
     return policy_from_dict(data, where=p.name)
@@ -241,8 +244,8 @@ def load_policy(path: str | Path | None) -> Policy:
 def _parse_scalar(text: str) -> Any:
     """Parse an override value as YAML (numbers, booleans, lists), else keep the string."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return load_yaml(text, "--set")
+    except InputError:
         return text
 
 

@@ -49,9 +49,17 @@ def write_outputs(results: Results, json_path: Path | None = None,
         writers[Path(excel_path)] = lambda p: write_bcf_workbook(
             results, data, p, scenario=scenario, analyses=analyses)
     if bcf_dir is not None:
-        from budgetopt.reports.excel.bcf_plans import check_file_names, write_bcf_plans
+        from budgetopt.reports.excel.bcf_plans import (
+            check_file_names,
+            hwb_names,
+            write_bcf_plans,
+        )
+        from budgetopt.safe import refuse_overwriting_inputs
 
         check_file_names(data)  # bad HWB ids: exit 2 before anything is written
+        # a plan named like the data set's own workbook, in the folder holding it
+        refuse_overwriting_inputs({f"--bcf-dir ({h}.xlsx)": Path(bcf_dir) / f"{h}.xlsx"
+                                   for h in hwb_names(data)}, [Path(data.source)])
         writers[Path(bcf_dir)] = lambda p: write_bcf_plans(results, data, p)
     if pdf_path is not None:
         if policy is None:

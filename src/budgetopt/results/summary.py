@@ -81,7 +81,11 @@ def hwb_lines(res: Results) -> list[str]:
         return []
     lines = ["Per Health and Wellbeing Board (its own pool; ICS-wide money spent in its places):"]
     for r in res.hwbs.itertuples(index=False):
+        pool = r.income_m if abs(r.from_pool_m - r.income_m) < 1e-6 else r.from_pool_m
         lines.append(f"  {r.name} {r.year}: spend £{r.spend_m:,.1f}m (baseline "
-                     f"£{r.baseline_m:,.1f}m) from its pool £{r.from_pool_m:,.1f}m of "
-                     f"£{r.income_m:,.1f}m and ICS-wide money £{r.from_ics_wide_m:,.1f}m")
+                     f"£{r.baseline_m:,.1f}m) from its pool £{pool:,.1f}m of "
+                     f"£{r.income_m:,.1f}m and ICS-wide money £{r.from_ics_wide_m:,.1f}m"
+                     + (f"; capital (DFG) £{r.capital_m:,.1f}m"
+                        + (", passed to the district councils" if r.capital_to_districts
+                           else "") if r.capital_m > 0.05 else ""))
     return lines

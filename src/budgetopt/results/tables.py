@@ -105,17 +105,22 @@ class Results:
             "baseline_objective": _num(self.baseline_objective),
             "funding": self._funding_json(),
             "reduced_costs": [
-                {"service_id": s, "year": y, "needs_per_m": n, "meaning": w}
-                for s, y, n, w in zip(self.reduced_costs["service_id"].tolist(),
-                                      self.reduced_costs["year"].tolist(),
-                                      _nums(self.reduced_costs["needs_per_m"]),
-                                      self.reduced_costs["meaning"].tolist())
+                {"service_id": s, "year": y, "needs_per_m": n, "meaning": w,
+                 "holds_to_per_m": h}
+                for s, y, n, w, h in zip(self.reduced_costs["service_id"].tolist(),
+                                         self.reduced_costs["year"].tolist(),
+                                         _nums(self.reduced_costs["needs_per_m"]),
+                                         self.reduced_costs["meaning"].tolist(),
+                                         _nums(self.reduced_costs.get(
+                                             "holds_to_per_m", [np.nan] * len(
+                                                 self.reduced_costs))))
             ],
             "warnings": list(self.warnings),
             "duals_note": self.duals_note,
             "unpinned_objective": _num(self.unpinned_objective),
             "provenance": self.provenance,
-            **({"hwbs": [{k: (_num(v) if k.endswith("_m") else v) for k, v in r.items()}
+            **({"hwbs": [{k: (_num(v) if k.endswith("_m") else _plain(v))
+                          for k, v in r.items()}
                          for r in self.hwbs.to_dict("records")]} if len(self.hwbs) else {}),
         }
 
@@ -213,6 +218,11 @@ def _frame_from_record(record: dict[str, Any]) -> pd.DataFrame:
         elif dtype == "str":
             frame[col] = frame[col].astype("str")
     return frame
+
+
+def _plain(v: Any) -> Any:
+    """A numpy scalar as its Python value (for the JSON)."""
+    return v.item() if hasattr(v, "item") else v
 
 
 def _id(v: Any) -> str | None:
@@ -358,7 +368,8 @@ def describe_row(compiled: Compiled, outcome: SolveOutcome, r: int, mode: str,
     if not at_limit and np.isfinite(activity):  # the price 0 holds until the limit meets it
         lo, hi = (activity, np.inf) if info.sense == "<=" else (-np.inf, activity)
         down = shadow = 0.0 if np.isfinite(shadow) else shadow
-    elif ranges is not None and not np.isnan(ranges.lower[r] + ranges.upper[r]):
+    elif ranges is not None and not np.isnan([ranges.up[r], ranges.down[r], ranges.lower[r],
+                                              ranges.upper[r]]).all():  # a ranged row
         shadow, down = ranges.up[r] / info.scale, ranges.down[r] / info.scale
         lo, hi = ranges.lower[r], ranges.upper[r]
     if not np.isfinite(dual):
@@ -386,15 +397,18 @@ def row_keys(constraints: pd.DataFrame) -> list[dict[str, str]]:
             for values in constraints[cols].itertuples(index=False, name=None)]
 
 
-def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcome
-                       ) -> pd.DataFrame:
+def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
+                       ranges: PriceRanges | None = None) -> pd.DataFrame:
     """Per service and year: how much more effective it would need to be to get more money.
 
     Read from the reduced cost of the service's best segment that still has room. In a
     maximisation that reduced cost is ≤ 0 for a segment the optimiser leaves empty; its size is
-    the extra weighted outcome per £1m the segment would need to be worth funding.
+    the extra weighted outcome per £1m the segment would need to be worth funding. With
+    `ranges` (maximising), ``holds_to_per_m`` is the outcome per £1m of that segment up to
+    which the plan stays the same (HiGHS's cost ranging), ``per_m`` what it buys today.
     """
-    cols = ["service_id", "name", "year", "needs_per_m", "relative", "meaning"]
+    cols = ["service_id", "name", "year", "needs_per_m", "relative", "meaning", "per_m",
+            "holds_to_per_m"]
     if outcome.col_dual is None or outcome.col_value is None:
         return pd.DataFrame(columns=cols)
     seg = data.segments
@@ -403,19 +417,24 @@ def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcom
     x = outcome.col_value[xcols]
     room = x < seg["width_m"].to_numpy() - 1e-7
     sign = 1.0 if compiled.maximise else -1.0
+    up = (ranges.cost_up[xcols] if ranges is not None and ranges.cost_up is not None
+          and compiled.maximise else np.full(len(xcols), np.nan))
     frame = seg[["service_id", "year"]].assign(rc=sign * rc, room=room,
-                                               c=objective_coefficients(data))
+                                               c=objective_coefficients(data), up=up)
     frame = frame[frame["room"]]
     best = frame.sort_values("rc", ascending=False).groupby(["service_id", "year"],
                                                            sort=False).head(1)
     best = best[best["rc"] < -1e-7]
     names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
     out = []
-    for sid, year, r, c in best[["service_id", "year", "rc", "c"]].itertuples(index=False):
+    for sid, year, r, c, u in best[["service_id", "year", "rc", "c", "up"]].itertuples(
+            index=False):
         needs = -r
         rel = needs / (c * sign) if data.policy.objective == "max_outcome" and c > 1e-12 else None
+        holds = float(u) if np.isfinite(u) else np.nan
         out.append((sid, names[sid], year, needs, rel,
-                    reduced_cost_sentence(names[sid], year, needs, rel, data.policy.objective)))
+                    reduced_cost_sentence(names[sid], year, needs, rel, data.policy.objective,
+                                          per_m=c, holds_to=holds), c, holds))
     order = {s: i for i, s in enumerate(data.inputs.service_ids)}
     res = pd.DataFrame(out, columns=cols)
     return res.sort_values(["year", "service_id"], key=lambda s: s.map(order) if s.name ==
@@ -447,10 +466,15 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
 
 
 HWB_RESULT_COLUMNS = ["hwb_id", "name", "year", "income_m", "from_pool_m", "from_ics_wide_m",
-                      "spend_m", "baseline_m", "unspent_m"]
+                      "spend_m", "baseline_m", "unspent_m", "capital_m", "capital_to_districts"]
 """Results per Health and Wellbeing Board and year (£m): its pool's income, what its places
-spend from its pool and from ICS-wide money, their total spend and baseline, and what its
-pool leaves unspent."""
+spend from its pool and from ICS-wide money, their total spend and baseline, what its pool
+leaves unspent, and its capital spend (the Disabled Facilities Grant: the capital streams of
+the BCF rule set, else sources whose bcf_source is DFG), passed to the district councils
+where the HWB is two-tier (``hwbs.two_tier``)."""
+
+CAPITAL_SOURCES = ("DFG",)
+"""BCF sources of funding that are capital when no rule set says (the DFG)."""
 
 
 def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFrame
@@ -468,15 +492,30 @@ def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFr
         "amount_m"].sum()
     wide = flows[flows["pool_hwb_id"].isna() & flows["hwb_id"].notna()].groupby(
         ["hwb_id", "year"])["amount_m"].sum()
+    capital = _capital_sources(data)
+    cap = flows[flows["source_id"].isin(capital) & flows["hwb_id"].notna()].groupby(
+        ["hwb_id", "year"])["amount_m"].sum()
     rows = []
-    for h, name in zip(hwbs["hwb_id"], hwbs["name"]):
+    for h, name, two_tier in zip(hwbs["hwb_id"], hwbs["name"], hwbs["two_tier"]):
         for y in data.years:
             inc = float(income.get((h, y), 0.0))
             mine = float(own.get((h, y), 0.0))
             rows.append((h, name, y, inc, mine, float(wide.get((h, y), 0.0)),
                          float(spent["spend_m"].get((h, y), 0.0)),
-                         float(spent["baseline_m"].get((h, y), 0.0)), inc - mine))
+                         float(spent["baseline_m"].get((h, y), 0.0)),
+                         0.0 if abs(inc - mine) < 1e-9 else inc - mine,
+                         float(cap.get((h, y), 0.0)), bool(two_tier)))
     return pd.DataFrame(rows, columns=HWB_RESULT_COLUMNS)
+
+
+def _capital_sources(data: ModelData) -> set[str]:
+    """The funding sources that are capital grants."""
+    from budgetopt.families.bcf_rules import rule_set
+
+    kinds = (rule_set(data.policy.bcf.rules).capital_sources if data.policy.bcf.rules
+             else CAPITAL_SOURCES)
+    fund = data.inputs.funding
+    return set(fund.loc[fund["bcf_source"].isin(kinds), "source_id"])
 
 
 def baseline_segments(data: ModelData) -> np.ndarray:
@@ -505,7 +544,7 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
         hwbs=hwb_result_table(data, allocation, flows),
         outcomes=outcome_table(data, x, base_x),
         constraints=constraint_table(compiled, outcome, data.policy.objective, ranges=ranges),
-        reduced_costs=reduced_cost_table(data, compiled, outcome),
+        reduced_costs=reduced_cost_table(data, compiled, outcome, ranges),
         infeasibility=infeasibility,
         baseline_objective=float(c @ base_x),
         warnings=tuple(warnings),

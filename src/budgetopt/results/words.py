@@ -218,14 +218,21 @@ def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -
 
 
 def reduced_cost_sentence(service: str, year: str, needs: float, relative: float | None,
-                          mode: str) -> str:
-    """How much more effective a service would need to be to receive more money."""
+                          mode: str, *, per_m: float | None = None,
+                          holds_to: float | None = None) -> str:
+    """How much more effective a service would need to be to receive more money, and (with
+    `holds_to`, the outcome per £1m of its next band up to which the plan stays the same,
+    against `per_m` today) the range over which the plan does not change."""
     if mode != "max_outcome":
         return (f"{service} in {year} would need to cost £{needs:,.3f}m less per £1m of spend "
                 "to be used more.")
     pct = f" ({relative:.0%} more effective)" if relative is not None else ""
-    return (f"{service} in {year} would need to buy {needs:,.2f} more weighted outcomes per £1m"
+    text = (f"{service} in {year} would need to buy {needs:,.2f} more weighted outcomes per £1m"
             f"{pct} to receive more money.")
+    if _known(holds_to) and per_m is not None:
+        text += (f" The plan stays the same while its next £1m buys anything up to "
+                 f"{holds_to:,.2f} (today {per_m:,.2f}).")
+    return text
 
 
 def low_certainty_flags(inputs: object, allocation: object) -> tuple[str, ...]:

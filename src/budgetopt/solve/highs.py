@@ -342,57 +342,81 @@ def _compile_rows(m: pyo.ConcreteModel, rows: list[RowInfo], col_of: dict[int, i
                   fixed: set[int]) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray,
                                             np.ndarray]:
     """Rows `rows` of `m` as a row-wise sparse matrix: (constraints, limits, starts, column
-    indices, values, constants). A row of a :class:`~budgetopt.families.rows.RowMatrix` is read
-    from its matrix; any other row from its Pyomo body, directly or by Pyomo's general route."""
+    indices, values, constants). A run of rows of one :class:`~budgetopt.families.rows.RowMatrix`
+    is read from its matrix in one slice; any other row from its Pyomo body, directly or by
+    Pyomo's general route."""
     matrices = getattr(m, "row_matrices", {})
-    colmaps: dict[str, np.ndarray] = {}
     cons: list = []
-    limits = []
-    starts = np.zeros(len(rows) + 1, dtype=np.int64)
+    limits: list = []
+    counts = np.zeros(len(rows), dtype=np.int64)
     index_parts, value_parts = [], []
     constants = np.zeros(len(rows))
     fixed_cols = np.fromiter(fixed, dtype=np.int64) if fixed else None
     components: dict[str, tuple[Any, Any]] = {}  # component -> (Constraint, its limits)
-    for r, info in enumerate(rows):
+    r = 0
+    while r < len(rows):
+        info = rows[r]
         comp = components.get(info.component)
         if comp is None:
             comp = components[info.component] = (getattr(m, info.component, None),
                                                  getattr(m, f"{info.component}_limit"))
-        limits.append(comp[1][info.index])
         block = matrices.get(info.component)
         if block is not None:
-            colmap = colmaps.get(info.component)
-            if colmap is None:
-                colmap = colmaps[info.component] = np.array(
-                    [col_of[id(v)] for v in block.columns], dtype=np.int32)
-            k = block.position[info.index]
-            lo, hi = block.matrix.indptr[k], block.matrix.indptr[k + 1]
-            idx = colmap[block.matrix.indices[lo:hi]]
-            coefs = np.asarray(block.matrix.data[lo:hi], dtype=float)
-            if fixed_cols is not None and np.isin(idx, fixed_cols).any():
-                held = np.isin(idx, fixed_cols)  # a fixed variable is a constant
-                constants[r] = float(coefs[held] @ np.array(
-                    [block.columns[c].value for c in block.matrix.indices[lo:hi][held]]))
-                idx, coefs = idx[~held], coefs[~held]
-            cons.append(None)
+            end = r + 1  # the run of this matrix's rows
+            while end < len(rows) and rows[end].component == info.component:
+                end += 1
+            run = rows[r:end]
+            limits += [comp[1][i.index] for i in run]
+            cons += [None] * len(run)
+            _matrix_rows(block, run, col_of, fixed_cols, r, counts, index_parts, value_parts,
+                         constants)
+            r = end
+            continue
+        limits.append(comp[1][info.index])
+        con = comp[0][info.index]
+        cons.append(con)
+        terms = _row_terms(con.body, col_of, fixed)
+        if terms is None:  # not a plain sum of terms: Pyomo's general route
+            repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
+            idx = [col_of[id(v)] for v in repn.linear_vars]
+            coefs = repn.linear_coefs
+            constants[r] = pyo.value(repn.constant)
         else:
-            con = comp[0][info.index]
-            cons.append(con)
-            terms = _row_terms(con.body, col_of, fixed)
-            if terms is None:  # not a plain sum of terms: Pyomo's general route
-                repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
-                idx = [col_of[id(v)] for v in repn.linear_vars]
-                coefs = repn.linear_coefs
-                constants[r] = pyo.value(repn.constant)
-            else:
-                idx, coefs = terms
-        idx = np.asarray(idx, dtype=np.int32)
-        index_parts.append(idx)
+            idx, coefs = terms
+        index_parts.append(np.asarray(idx, dtype=np.int32))
         value_parts.append(np.asarray(coefs, dtype=float))
-        starts[r + 1] = starts[r] + len(idx)
+        counts[r] = len(idx)
+        r += 1
+    starts = np.r_[0, np.cumsum(counts)].astype(np.int64)
     index = np.concatenate(index_parts) if index_parts else np.zeros(0, np.int32)
     value = np.concatenate(value_parts) if value_parts else np.zeros(0)
     return cons, limits, starts, index, value, constants
+
+
+def _matrix_rows(block, run: list[RowInfo], col_of: dict[int, int],
+                 fixed_cols: np.ndarray | None, first: int, counts: np.ndarray,
+                 index_parts: list, value_parts: list, constants: np.ndarray) -> None:
+    """Rows `run` (numbered from `first`) of a RowMatrix, in one slice of its matrix: their
+    columns, coefficients and counts appended, a fixed variable's term moved to the
+    constants."""
+    colmap = np.array([col_of[id(v)] for v in block.columns], dtype=np.int32)
+    pos = np.fromiter((block.position[i.index] for i in run), dtype=np.int64, count=len(run))
+    sub = block.matrix[pos] if not (len(pos) == block.matrix.shape[0]
+                                    and (pos == np.arange(len(pos))).all()) else block.matrix
+    idx = colmap[sub.indices]
+    coefs = np.asarray(sub.data, dtype=float)
+    n = np.diff(sub.indptr)
+    if fixed_cols is not None:
+        held = np.isin(idx, fixed_cols)  # a fixed variable is a constant
+        if held.any():
+            owner = np.repeat(np.arange(len(run)), n)
+            values = np.array([block.columns[c].value for c in sub.indices[held]], dtype=float)
+            np.add.at(constants, first + owner[held], coefs[held] * values)
+            idx, coefs = idx[~held], coefs[~held]
+            n = np.bincount(owner[~held], minlength=len(run))
+    counts[first:first + len(run)] = n
+    index_parts.append(idx.astype(np.int32))
+    value_parts.append(coefs)
 
 
 def compile_model(m: pyo.ConcreteModel) -> Compiled:

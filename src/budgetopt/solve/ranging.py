@@ -34,6 +34,8 @@ _OPTIMAL = highspy.HighsModelStatus.kOptimal
 RANGE_TOL = 1e-7  # relative: a basis range shorter than this is empty
 SLOPE_TOL = 1e-6  # relative: a ranging slope this close to the dual is the dual
 MAX_PROBES = 400  # re-solves for degenerate sides; the largest duals first
+PROBE_BUDGET = 2.0  # ... and no more time on them than this many times the solve's (≥ 2 s)
+RANGED_PROBES_UP_TO = 20_000  # columns: above, a probe's range is not ranged again (costly)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class PriceRanges:
     """Per row (model units): ``up``, ``down`` (NaN: cannot move that way), ``lower`` and
     ``upper`` (±inf: unbounded); rows not asked about hold NaN everywhere. ``probes`` is the
     number of re-solves made, ``exact`` False where a side was left at the dual because the
-    probe budget ran out."""
+    probe budget ran out. ``cost_up``, ``cost_down``: per column, the objective coefficients
+    between which the optimal basis (the plan) stays the same."""
 
     up: np.ndarray
     down: np.ndarray
@@ -50,6 +53,8 @@ class PriceRanges:
     exact: np.ndarray
     probes: int = 0
     seconds: float = 0.0
+    cost_up: np.ndarray | None = None  # per column: the cost up to which the plan stays
+    cost_down: np.ndarray | None = None  # ... and down to which (HiGHS's cost ranging)
 
 
 def _limit(compiled: Compiled, r: int) -> float:
@@ -68,18 +73,30 @@ def _restore(h: highspy.Highs, compiled: Compiled, r: int) -> None:
     h.changeRowBounds(int(r), float(compiled.row_lower[r]), float(compiled.row_upper[r]))
 
 
-def _side(rng, r: int, sign: int, limit: float, objective: float, dual: float
+class _Rows:
+    """A ranging's row records as numpy arrays: HiGHS hands each of its vectors over as a
+    fresh Python list on every attribute read, so reading one row at a time from it costs a
+    copy of every row."""
+
+    def __init__(self, rng) -> None:
+        self.up_value = np.asarray(rng.row_bound_up.value_, dtype=float)
+        self.up_objective = np.asarray(rng.row_bound_up.objective_, dtype=float)
+        self.dn_value = np.asarray(rng.row_bound_dn.value_, dtype=float)
+        self.dn_objective = np.asarray(rng.row_bound_dn.objective_, dtype=float)
+
+
+def _side(rng: _Rows, r: int, sign: int, limit: float, objective: float, dual: float
           ) -> float | None:
     """The end of the basis range on side `sign` (+1 up, −1 down) if it is exact (has length,
     and its slope is `dual`), else None."""
-    rec = rng.row_bound_up if sign > 0 else rng.row_bound_dn
-    end = float(rec.value_[r])
+    end = float(rng.up_value[r] if sign > 0 else rng.dn_value[r])
     tol = RANGE_TOL * max(1.0, abs(limit))
     if not np.isfinite(end):  # trusted only for a priced row: a basic row's range says little
         return end if abs(end) >= highspy.kHighsInf and abs(dual) > 1e-12 else None
     if sign * (end - limit) <= tol:
         return None  # an empty range: degenerate on this side
-    slope = (float(rec.objective_[r]) - objective) / (end - limit)
+    reached = float(rng.up_objective[r] if sign > 0 else rng.dn_objective[r])
+    slope = (reached - objective) / (end - limit)
     if abs(slope - dual) > SLOPE_TOL * max(1.0, abs(dual)):
         return None
     return end
@@ -103,38 +120,49 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
         up[rows], down[rows] = d, d
         exact[rows] = False
         return PriceRanges(up, down, lower, upper, exact, 0, time.perf_counter() - t0)
+    rows_rng = _Rows(rng)
+    cost_up = np.asarray(rng.col_cost_up.value_, dtype=float)
+    cost_down = np.asarray(rng.col_cost_dn.value_, dtype=float)
     obj = float(outcome.objective)
     basis = h.getBasis()
     basic = highspy.HighsBasisStatus.kBasic
+    status_of = list(basis.row_status)  # one copy (see _Rows)
     todo: list[tuple[int, int]] = []
     for r in rows.tolist():
         limit, dual = _limit(compiled, r), float(outcome.row_dual[r])
-        at_bound = basis.row_status[r] != basic  # a basic row at its limit: ranging says little
+        at_bound = status_of[r] != basic  # a basic row at its limit: ranging says little
         for sign, value, end in ((1, up, upper), (-1, down, lower)):
-            found = _side(rng, r, sign, limit, obj, dual) if at_bound else None
+            found = _side(rows_rng, r, sign, limit, obj, dual) if at_bound else None
             if found is None:
                 todo.append((r, sign))
             else:
                 value[r], end[r] = dual, found
     todo.sort(key=lambda rs: -abs(float(outcome.row_dual[rs[0]])))
     probes = 0
+    budget = max(2.0, PROBE_BUDGET * outcome.seconds)
+    rerange = len(compiled.cols) <= RANGED_PROBES_UP_TO
+    t1 = time.perf_counter()
     if todo:
         for r, sign in todo:
             value, end = (up, upper) if sign > 0 else (down, lower)
-            if probes >= MAX_PROBES:
-                value[r], end[r], exact[r] = outcome.row_dual[r], _limit(compiled, r), False
+            if probes >= MAX_PROBES or time.perf_counter() - t1 > budget:
+                value[r], end[r], exact[r] = outcome.row_dual[r], np.nan, False  # not known
                 continue
-            got, used = _probe(h, compiled, r, sign, obj, options)
+            got, used = _probe(h, compiled, r, sign, obj, options, rerange)
             probes += used
             value[r], end[r] = got
             h.setBasis(basis)
-    return PriceRanges(up, down, lower, upper, exact, probes, time.perf_counter() - t0)
+    return PriceRanges(up, down, lower, upper, exact, probes, time.perf_counter() - t0,
+                       cost_up, cost_down)
 
 
-def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, options
-           ) -> tuple[tuple[float, float], int]:
+def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, options,
+           rerange: bool = True) -> tuple[tuple[float, float], int]:
     """(value, end of its range) on side `sign` of row `r`, by re-solving with the limit
-    moved a step that way; and the number of re-solves made."""
+    moved a step that way; and the number of re-solves made. With `rerange` the probe's own
+    ranging must reach back to today's limit and gives the range's far end; without (a large
+    model, where ranging costs more than the re-solve), the chord from today's optimum must
+    match the probe's dual, and the range is known up to the step."""
     limit = _limit(compiled, r)
     tol = RANGE_TOL * max(1.0, abs(limit))
     step = 1e-3 * max(1.0, abs(limit))
@@ -143,7 +171,8 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, 
     try:
         for _ in range(4):
             tries += 1
-            _move(h, compiled, r, limit + sign * step)
+            here = limit + sign * step
+            _move(h, compiled, r, here)
             set_time_limit(h, options.time_limit_s)
             h.run()
             if h.getModelStatus() != _OPTIMAL:
@@ -151,17 +180,23 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, 
                 break
             moved = float(h.getInfo().objective_function_value)
             sol = h.getSolution()
-            dual = float(sol.row_dual[r]) if sol.dual_valid else np.nan
-            status, rng = h.getRanging()
-            back = (rng.row_bound_dn if sign > 0 else rng.row_bound_up).value_[r] \
-                if status == highspy.HighsStatus.kOk else np.nan
-            if np.isfinite(dual) and sign * (float(back) - limit) <= tol:
-                # the probe's piece reaches back to today's limit: its dual is this side's
-                here = limit + sign * step
-                end = _side(rng, r, sign, here, moved, dual)
-                result = (dual, end if end is not None else here)
+            dual = float(np.asarray(sol.row_dual)[r]) if sol.dual_valid else np.nan
+            chord = sign * (moved - obj) / step
+            if rerange:
+                status, rng = h.getRanging()
+                ranged = _Rows(rng) if status == highspy.HighsStatus.kOk else None
+                back = np.nan if ranged is None else \
+                    (ranged.dn_value if sign > 0 else ranged.up_value)[r]
+                if np.isfinite(dual) and sign * (float(back) - limit) <= tol:
+                    # the probe's piece reaches back to today's limit: its dual is this side's
+                    end = _side(ranged, r, sign, here, moved, dual)
+                    result = (dual, end if end is not None else here)
+                    break
+            elif np.isfinite(dual) and abs(chord - dual) <= 1e-4 * max(1.0, abs(dual)) + \
+                    1e-8 * max(1.0, abs(obj)) / step:
+                result = (dual, here)
                 break
-            result = (sign * (moved - obj) / step, limit + sign * step)  # a chord, if all else fails
+            result = (chord, here)  # a chord, if all else fails
             step /= 8.0
     finally:
         _restore(h, compiled, r)

@@ -139,19 +139,28 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         codes, base = _spend_groups(data)
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(base) + 1))
+        free = np.ones(n_cols, dtype=bool)
+        free[held] = False
+        free &= compiled.col_lower < compiled.col_upper
+        if len(ints):
+            free[ints] = False
         groups = [xcols[order[bounds[g]:bounds[g + 1]]] for g in range(len(base))]
-        spent = _stage(h, n_cols, n_rows, groups, base, options)
+        # a group whose every column is fixed on the face has a spend that cannot move
+        moving = [g for g, c in enumerate(groups) if free[c].any()]
+        spent = (_stage(h, n_cols, n_rows, [groups[g] for g in moving], base[moving], options)
+                 if moving else x.copy())
         if spent is None:
             return outcome
         result = spent
         cur, before = _flow_pairs(data)
-        if len(cur):
+        fcols = compiled.columns(compiled.model.flow)
+        if len(cur) and (free[fcols[cur]] | free[fcols[before]]).any():
             # stage 3: spend as stage 2 chose it; the flows change least from year to year
             h.changeColsBounds(len(xcols), xcols.astype(np.int32), spent[xcols], spent[xcols])
-            fcols = compiled.columns(compiled.model.flow)
             h.changeColsCost(h.getNumCol(), np.arange(h.getNumCol(), dtype=np.int32),
                              np.zeros(h.getNumCol()))
-            pairs = [np.array([fcols[a], fcols[b]]) for a, b in zip(cur, before)]
+            pairs = [np.array([fcols[a], fcols[b]]) for a, b in zip(cur, before)
+                     if free[fcols[a]] or free[fcols[b]]]
             k = len(pairs)
             first = h.getNumCol()
             h.addCols(2 * k, np.ones(2 * k), np.zeros(2 * k),

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from budgetopt.data.schema import SECTORS
+from budgetopt.ui.widgets import md_text
 
 PERCENT, MONEY_M, POUNDS = "%", "£m", "£"
 
@@ -296,7 +297,7 @@ def _year_value(label: str, value, years: list[str], *, key: str, help_: str | N
     cols = st.columns(max(1, len(years)))
     for col, year in zip(cols, years):
         with col:
-            v = _number(f"{year}", base.get(year), key=f"{key}-{year}", help_=help_,
+            v = _number(md_text(year), base.get(year), key=f"{key}-{year}", help_=help_,
                         kind="float", percent=percent, optional=True)
         if v is not None:
             out[year] = v

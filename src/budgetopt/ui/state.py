@@ -106,6 +106,8 @@ class Workspace:
     author: str = ""  # who is saving scenarios in this session (typed on the Scenarios page)
     analyses: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (signature, frame)
     notice: str = ""  # a success message for the Data page, shown once
+    _unpinned: float | None = None
+    _unpinned_key: str = ""
     _blockers: dict[str, list[Problem]] = field(default_factory=dict)
     _blockers_key: str = ""
 
@@ -286,14 +288,29 @@ class Workspace:
     def rule_blocker(self, family: str) -> list[Problem]:
         """Why a switched-off rule could not be switched on as it stands (a figure it needs,
         or data it needs), or [] when it could. Kept per data and policy."""
-        sig = self.signature()
+        # the data and the rules, not the session's budget: a budget change keeps them
+        sig = (self.inputs.data_hash if self.inputs is not None else "") + json.dumps(
+            self.policy.model_dump(mode="json"), sort_keys=True)
         cache = self._blockers if self._blockers_key == sig else {}
         if family not in cache:
-            data = self.effective_policy().model_dump(mode="python")
+            data = self.policy.model_dump(mode="python")
             data["rules"][family]["enabled"] = True
             cache[family] = self.try_policy(data)[1]
         self._blockers, self._blockers_key = cache, sig
         return cache[family]
+
+    def objective_without_pins(self) -> float | None:
+        """The objective of the current data and rules with no line pinned (None: not
+        solved to optimal), kept per data and policy."""
+        if self.inputs is None or not self.effective_policy().pins:
+            return None
+        sig = self.signature()
+        if self._unpinned_key != sig:
+            policy = self.effective_policy().model_copy(update={"pins": []})
+            res = build(self.inputs, policy, self.overrides or None).results()
+            self._unpinned = res.objective if res.optimal else None
+            self._unpinned_key = sig
+        return self._unpinned
 
     def first_year_budget(self) -> float:
         """The pooled budget of the first year in the data (before any override), £m."""

@@ -144,8 +144,9 @@ def show_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
     """Show `frame` as a readable table (see the module's docstring)."""
     cols = [c for c in (columns or frame.columns) if c in frame.columns]
     shown = readable(frame, cols, headers, kinds)
-    long = any(shown[c].map(len).max() > LONG_TEXT for c in shown.columns
-               if shown[c].dtype == object and len(shown))
+    texts = [(headers or {}).get(c, kind_of(c)[0]) for c in cols
+             if (kinds or {}).get(c, kind_of(c)[1]) == "text"]
+    long = len(shown) > 0 and any(shown[h].map(len).max() > LONG_TEXT for h in texts)
     if long:  # sentences wrap in a static table; numbers are formatted as text
         text = shown.copy()
         for col in cols:

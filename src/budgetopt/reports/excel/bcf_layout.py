@@ -10,8 +10,10 @@ says so on its second row (:data:`FOLLOWS`).
 When next year's template changes, change this module and nothing else: the order of
 :data:`SHEETS` is the order of the tabs, each :class:`Sheet`'s ``columns`` the order of its
 columns (the Expenditure columns are :data:`budgetopt.reports.excel.layout.EXPENDITURE`, shared
-with the ICS workbook), :data:`NATIONAL_CONDITIONS` the conditions and their assurance
-statements, :data:`ASSURANCE` the drop-down of an assurance answer.
+with the ICS workbook), :data:`FUNDING_CONDITION` the condition checked from the sheets,
+:data:`ASSURANCE` the drop-down of an assurance answer. The national conditions themselves
+(their titles and wording) come from the BCF rule set (``policy/bcf_rules/<id>.yaml``), so a
+new year's conditions are a new rule-set file.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ INCOME = Sheet(
     "schemes use in this plan.",
     (Column("Funding stream", "stream", 34, choices=BCF_FUNDING_SOURCES),
      Column("Name", "name", 40), Column("Pool", "pool", 22),
+     Column("Capital or revenue", "capital", 12),
      Column("Income (£)", "amount_gbp", 16, POUNDS, per_year=True),
      Column("budgetopt source id", "source_id", 16)))
 
@@ -79,10 +82,10 @@ CONDITIONS = Sheet(
     "Each check is a formula over this board's Income and Expenditure sheets: edit the plan "
     "and the status follows (green: met, red: not met). Assurance statements are answered "
     "in the yellow cells.",
-    (Column("Condition", "condition", 34), Column("Requirement", "requirement", 64),
+    (Column("Condition", "condition", 44), Column("Requirement", "requirement", 64),
      Column("Year", "year", 10), Column("Figure (£)", "figure", 18, POUNDS),
      Column("Test", "test", 10), Column("Limit (£)", "limit", 18, POUNDS),
-     Column("Status", "status", 12), Column("How it is checked", "how", 48)))
+     Column("Status", "status", 12), Column("How it is checked", "how", 56)))
 
 METRICS = Sheet(
     "Metrics", "{hwb}: metrics (outcomes bought in this board's places)",
@@ -105,6 +108,14 @@ CAPACITY = Sheet(
      Column("Demand", "demand", 14, NUMBER, input=True),
      Column("Capacity less demand", "gap", 16, NUMBER)))
 
+PATHWAYS = (Column("Pathway", "pathway", 12), Column("Year", "year", 10),
+            Column("Capacity (people a year)", "capacity", 16, NUMBER),
+            Column("Demand (people)", "demand", 16, NUMBER),
+            Column("Share of demand met", "share", 14, "0%"))
+"""The Capacity and Demand sheet's second table: each pathway's capacity (the plan's spend
+on each scheme times the people it serves per £1m, the data set's capacity table) against
+the board's expected demand (its demand table)."""
+
 INTERMEDIATE_CARE = ("Bed based intermediate Care Services", "Home-based intermediate care services",
                      "Urgent Community Response", ("High Impact Change Model for Managing "
                      "Transfer of Care"))
@@ -114,28 +125,14 @@ SHEETS = (SUMMARY, INCOME, EXPENDITURE, CONDITIONS, METRICS, CAPACITY)
 """The tabs, in order."""
 
 
-@dataclass(frozen=True)
-class Condition:
-    number: int
-    title: str
-    assurance: str | None = None  # a statement the board answers Yes/No (None: checked only)
+FUNDING_CONDITION = "NC3"
+"""The national condition (an id of the BCF rule set's ``conditions``) whose checks are
+computed from the sheets: complying with grant and funding conditions. Every other condition
+of the rule set is an assurance statement the board answers Yes or No."""
 
-
-NATIONAL_CONDITIONS = (
-    Condition(1, "Plans jointly agreed", "The plan has been agreed by the local authority "
-              "and the ICB and signed off by the Health and Wellbeing Board."),
-    Condition(2, "Implementing the objectives of the BCF", "The plan supports the shift from "
-              "sickness to prevention and from hospital to home."),
-    Condition(3, "Complying with grant and funding conditions, including maintaining the NHS "
-              "minimum contribution to adult social care"),
-    Condition(4, "Complying with oversight and support processes", "The board will take part "
-              "in BCF oversight and support processes."),
-)
-"""The 2025-26 national conditions (DOMAIN.md; the fourth unverified in a public copy).
-Condition 3's checks are computed from the sheets
-(:mod:`budgetopt.reports.excel.bcf_plans`)."""
-
-FUNDING_CONDITION = 3
+DEFAULT_RULE_SET = "2026-27"
+"""The BCF rule set (``policy/bcf_rules``) whose national conditions the plans show when the
+policy model chose none and no shipped set covers the plan years."""
 
 
 def headers(sheet: Sheet, years: list[str]) -> list[tuple[Column, str | None, str]]:

@@ -27,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from budgetopt import __version__
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import InputError, Problem
+from budgetopt.families.bcf_rules import RuleSet, rule_set
 from budgetopt.model.data import ICS_WIDE
 from budgetopt.reports.excel import bcf_layout as L
 from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW, INPUT_FILL, POUNDS
@@ -96,7 +97,7 @@ def check_file_names(inputs: Inputs) -> None:
 
 def hwb_spend(results: Results, inputs: Inputs) -> pd.DataFrame:
     """The allocation with the board of each place: ``hwb_id, service_id, year, spend_m``."""
-    a = results.allocation
+    a = results.allocation.assign(spend_m=results.allocation["spend_m"].fillna(0.0))
     place = a["place_id"].astype(object).where(a["place_id"].notna(), ICS_WIDE)
     hwb = place.map(place_hwbs(inputs)).fillna(ICS_PLAN)
     return (a.assign(hwb_id=hwb).groupby(["hwb_id", "service_id", "year"], sort=False)
@@ -117,8 +118,8 @@ def hwb_flows(results: Results, inputs: Inputs) -> pd.DataFrame:
     amounts are the shares. Each line is then rounded to the penny so that a board's lines
     add up, to the penny, to its spend in each year (largest remainders get the odd pennies).
     """
-    spend = hwb_spend(results, inputs)
-    flows = results.funding_flows
+    spend = hwb_spend(results, inputs)  # no solved plan (infeasible, say): nothing is spent
+    flows = results.funding_flows.assign(amount_m=results.funding_flows["amount_m"].fillna(0.0))
     owner = _source_hwb(inputs)
     by_key = {k: g for k, g in flows.groupby(["service_id", "year"], sort=False)}
     rows = []
@@ -186,10 +187,12 @@ def _to_pennies(lines: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
     for (h, y), idx in lines.groupby(["hwb_id", "year"], sort=False).groups.items():
         short = round(target.get((h, y), 0.0) - lines.loc[idx, "p"].sum())
         order = lines.loc[idx, "frac"].sort_values(ascending=False).index
-        if short > 0:
-            lines.loc[order[:short], "p"] += 1
-        elif short < 0:
-            lines.loc[order[::-1][:-short], "p"] -= 1
+        if short < 0:
+            order = order[::-1]
+        each, odd = divmod(abs(short), len(order))  # each: 0 unless the lines missed a lot
+        step = 1 if short > 0 else -1
+        lines.loc[order, "p"] += step * each
+        lines.loc[order[:odd], "p"] += step
     lines["amount_m"] = lines["p"] / 1e8
     return lines.drop(columns=["p", "frac"]).reset_index(drop=True)
 
@@ -208,14 +211,28 @@ def write_bcf_plans(results: Results, inputs: Inputs, folder: str | Path) -> lis
     outcomes = _hwb_outcomes(results, inputs)
     years = [y for y in inputs.years if y in set(results.allocation["year"])] or list(
         inputs.years)
+    rules, chosen = _rule_set(results, years)
     paths = []
     for h, name in names.items():
         path = folder / f"{h}.xlsx"
         write_bcf_plan(Plan(h, name, years, flows[flows["hwb_id"] == h],
-                            spend[spend["hwb_id"] == h], outcomes.get(h)),
+                            spend[spend["hwb_id"] == h], outcomes.get(h), rules, chosen),
                        results, inputs, path)
         paths.append(path)
     return paths
+
+
+def _rule_set(results: Results, years: list[str]) -> tuple[RuleSet, bool]:
+    """The BCF rule set the policy model chose (and True), else the newest shipped set that
+    covers the plan years, or :data:`bcf_layout.DEFAULT_RULE_SET` (and False)."""
+    from budgetopt.families.bcf_rules import rule_set_ids, rule_set_problems
+
+    policy = _policy_of(results)
+    chosen = policy.bcf.rules if policy is not None else None
+    if chosen:
+        return rule_set(chosen), True
+    fits = [r for r in rule_set_ids() if not rule_set_problems(r, tuple(years))]
+    return rule_set(fits[-1] if fits else L.DEFAULT_RULE_SET), False
 
 
 def bcf_plans_zip(results: Results, inputs: Inputs) -> bytes:
@@ -243,6 +260,8 @@ class Plan:
     flows: pd.DataFrame  # hwb_id, source_id, service_id, year, amount_m (pennies)
     spend: pd.DataFrame  # hwb_id, service_id, year, spend_m
     outcomes: pd.DataFrame | None  # metric_id, year, value, baseline_value
+    rules: RuleSet  # the BCF rule set: its national conditions and streams
+    rules_chosen: bool  # chosen by the policy model (else the default, for its conditions)
 
 
 def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> None:
@@ -253,11 +272,12 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
     income = _income(wb.create_sheet(L.INCOME.name), plan, inputs)
     exp = _expenditure(wb.create_sheet(L.EXPENDITURE.name), plan.flows, inputs, plan.years,
                        title=L.EXPENDITURE.title.format(hwb=plan.name),
-                       note=f"{L.FOLLOWS} {L.EXPENDITURE.note}")
+                       note="")
+    _note(wb[L.EXPENDITURE.name], f"{L.FOLLOWS} {L.EXPENDITURE.note}", 12)
     statuses = _conditions(wb.create_sheet(L.CONDITIONS.name), plan, results, inputs, exp,
                            income)
     _metrics(wb.create_sheet(L.METRICS.name), plan, inputs)
-    _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs)
+    _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs, exp)
     _summary(summary, plan, results, inputs, exp, income, statuses)
     finish(wb)
     wb.save(path)
@@ -266,8 +286,8 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
 def _heading(ws, sheet: L.Sheet, plan: Plan, years: list[str] | None = None) -> list[str]:
     """Title, the layout line and the header row of `sheet`; return the header texts."""
     write_cell(ws, 1, 1, sheet.title.format(hwb=plan.name)).font = Font(bold=True, size=14)
-    write_cell(ws, 2, 1, f"{L.FOLLOWS} {sheet.note}").font = Font(italic=True, color="555555")
     cols = L.headers(sheet, years or plan.years)
+    _note(ws, f"{L.FOLLOWS} {sheet.note}", len(cols))
     for j, (col, _y, text) in enumerate(cols, start=1):
         c = write_cell(ws, HEADER_ROW, j, text)
         c.font = Font(bold=True)
@@ -276,6 +296,16 @@ def _heading(ws, sheet: L.Sheet, plan: Plan, years: list[str] | None = None) -> 
     ws.row_dimensions[HEADER_ROW].height = 32
     ws.freeze_panes = f"A{FIRST_ROW}"
     return [text for _, _, text in cols]
+
+
+def _note(ws, text: str, columns: int) -> None:
+    """Row 2: the layout year and how the sheet works, wrapped across the sheet's columns
+    (so that it does not widen the printed page)."""
+    c = write_cell(ws, 2, 1, text)
+    c.font = Font(italic=True, color="555555")
+    c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=max(columns, 4))
+    ws.row_dimensions[2].height = 45
 
 
 def _drop_down(ws, letter: str, header: str, choices: tuple[str, ...], first: int, last: int
@@ -314,6 +344,8 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
             "stream": first_of.loc[sid].get("bcf_source", "Other") if known else "Other",
             "name": first_of.loc[sid, "name"] if known else RELEASE_NAME,
             "pool": "This board's pool" if mine else "ICS-wide (the part used here)",
+            "capital": "Capital" if known and first_of.loc[sid].get("bcf_source") in
+            plan.rules.capital_sources else "Revenue",
             "source_id": sid,
         }
         for j, (col, year, _h) in enumerate(L.headers(L.INCOME, plan.years), start=1):
@@ -356,18 +388,18 @@ def _has_hwbs(inputs: Inputs) -> bool:
 
 def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs,
                 income: dict[tuple[str, str], str]) -> str:
-    """The four conditions: assurance answers (yellow Yes/No cells) and condition 3's checks
-    as formulas. Returns the range of the status cells."""
+    """The rule set's national conditions: assurance answers (yellow Yes/No cells) and the
+    grant and funding condition's checks as formulas. Returns the range of the status cells."""
     headers = _heading(ws, L.CONDITIONS, plan)
     col = {c.key: get_column_letter(j) for j, c in enumerate(L.CONDITIONS.columns, start=1)}
     row = FIRST_ROW
     fill = PatternFill("solid", fgColor=INPUT_FILL)
     answers = []
-    for cond in L.NATIONAL_CONDITIONS:
-        label = f"{cond.number}. {cond.title}"
-        if cond.assurance:
+    for number, cond in enumerate(plan.rules.conditions, start=1):
+        label = f"{number}. {cond.title}"
+        if cond.id != L.FUNDING_CONDITION:
             write_cell(ws, row, 1, label)
-            write_cell(ws, row, 2, cond.assurance)
+            write_cell(ws, row, 2, cond.text or cond.title)
             answer = ws[f"{col['figure']}{row}"]
             answer.fill, answer.number_format = fill, "General"
             write_cell(ws, row, 5, "answered")
@@ -375,10 +407,10 @@ def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
             f = f"{col['figure']}{row}"
             ws[f"{col['status']}{row}"] = (f'=IF({f}="Yes","Met",IF({f}="No","Not met",'
                                            '"To answer"))')
-            write_cell(ws, row, 8, "Answered by the board in the yellow cell (Yes or No).")
+            write_cell(ws, row, 8, "The board's answer in the yellow cell (Yes or No).")
             answers.append(row)
             row += 1
-        if cond.number == L.FUNDING_CONDITION:
+        else:
             for req, year, figure, test, limit, how in _funding_checks(plan, results, inputs,
                                                                        exp, income):
                 write_cell(ws, row, 1, label)
@@ -396,8 +428,6 @@ def _conditions(ws, plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
         _drop_down(ws, col["figure"], "Assurance", L.ASSURANCE, r, r)
     status_colours(ws, col["status"], FIRST_ROW, last)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last}"
-    for r in range(FIRST_ROW, last + 1):
-        ws[f"B{r}"].alignment = Alignment(wrap_text=True, vertical="top")
     letter = col["status"]
     return f"{quote_sheetname(L.CONDITIONS.name)}!${letter}${FIRST_ROW}:${letter}${last}"
 
@@ -412,14 +442,42 @@ def _funding_checks(plan: Plan, results: Results, inputs: Inputs, exp: Expenditu
     for y in plan.years:
         spend = exp.range(f"Expenditure (£) {y}")
         out.append(("Planned expenditure within this board's income", y, f"=SUM({spend})",
-                    "<=", f"={income[('TOTAL', y)]}", ("Expenditure sheet total against the "
-                    "Income sheet total.")))
+                    "<=", f"={income[('TOTAL', y)]}", ("Expenditure total against Income total.")))
         for s in sources:
             out.append((f"Spend from {names.get(s, RELEASE_NAME)} within its income", y,
                         f"=SUMPRODUCT({_is(ids, s)}*{spend})", "<=", f"={income[(s, y)]}",
-                        ("Expenditure lines of this source (its id matched exactly) against "
-                        "its Income line.")))
+                        "This source's lines (id matched exactly) against its income."))
+    out += _stream_checks(plan, inputs, exp, sources)
     out += _asc_floor(plan, results, inputs, exp)
+    return out
+
+
+def _stream_checks(plan: Plan, inputs: Inputs, exp: ExpenditureRefs, sources: list[str]
+                   ) -> list[tuple]:
+    """Each stream that pays only for some schemes (the DFG for DFG Related Schemes, the Local
+    Authority Better Care Grant for social care) spends nothing on others: as the solve holds
+    it, for sources without eligibility rows of their own under a chosen rule set."""
+    if not plan.rules_chosen:
+        return []
+    own_rows = set(inputs.eligibility["source_id"])
+    bcf = inputs.funding.drop_duplicates("source_id").set_index("source_id")["bcf_source"]
+    ids, area, kind = (exp.range("budgetopt source id"), exp.range("Area of Spend"),
+                       exp.range("Scheme Type"))
+    names = inputs.funding.drop_duplicates("source_id").set_index("source_id")["name"]
+    out = []
+    for s in sources:
+        stream = plan.rules.stream(bcf.get(s, ""))
+        if s in own_rows or stream is None or stream.pays_for == "any":
+            continue
+        pf = stream.pays_for
+        fits = "+".join([_is(area, a) for a in pf.area_of_spend]
+                        + [_is(kind, t) for t in pf.scheme_type]) or "0"
+        what = " or ".join([*pf.area_of_spend, *pf.scheme_type])
+        for y in plan.years:
+            spend = exp.range(f"Expenditure (£) {y}")
+            out.append((f"{names.get(s, s)} spent only on {what}", y,
+                        f"=SUMPRODUCT({_is(ids, s)}*(({fits})=0)*{spend})", "<=", 0.0,
+                        f"This source's lines on other schemes ({plan.rules.id} rules)."))
     return out
 
 
@@ -439,12 +497,12 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
                   if "hwb_id" in c.columns else c.iloc[:0])
         if len(solved):  # the solve's own floor for this board (risen by the uplift)
             floors = dict(zip(solved["year"], solved["limit"].astype(float)))
-            whose = "this board's floor in the solve (its minimum risen by the uplift)"
+            whose = "the board's floor in the solve (with the uplift)"
         else:
             table = inputs.hwb_table().set_index("hwb_id")
             stated = table["asc_min_m"].get(plan.hwb_id, np.nan)
             floors = {} if pd.isna(stated) else dict.fromkeys(plan.years, float(stated))
-            whose = "the board's stated minimum (hwbs table, asc_min_m)"
+            whose = "the board's minimum (hwbs.asc_min_m)"
         fund = plan.flows.merge(inputs.funding.drop_duplicates("source_id")[
             ["source_id", "bcf_source"]], on="source_id", how="left")
         sources = sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
@@ -457,7 +515,7 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
         except InputError:
             return []
         floors = {y: year_value(floor, y) for y in plan.years} if floor is not None else {}
-        whose = "the floor in the policy model"
+        whose = "the policy model's floor"
     out = []
     for y, limit in floors.items():
         if limit is None or not sources:
@@ -467,8 +525,7 @@ def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRef
         out.append(("NHS minimum contribution to adult social care", y,
                     (f"=SUMPRODUCT(({_any_of(exp.range('budgetopt source id'), sources)})"
                     f"*{area}*{spend})"), ">=", round(float(limit) * 1e6, 2),
-                    ("Expenditure lines of the NHS minimum contribution whose Area of Spend is "
-                    f"Social Care, against {whose}.")))
+                    (f"Its Social Care lines against {whose}.")))
     return out
 
 
@@ -537,18 +594,24 @@ def _metrics(ws, plan: Plan, inputs: Inputs) -> None:
         row += 1
 
 
-def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
+def _scheme_spend(exp: ExpenditureRefs, sid: str, year: str) -> str:
+    """A formula body: the Expenditure sheet's spend on scheme `sid` in `year` (£)."""
+    return f"SUMPRODUCT({_is(exp.range('Scheme ID'), sid)}*{exp.range(f'Expenditure (£) {year}')})"
+
+
+def _capacity(ws, plan: Plan, inputs: Inputs, exp: ExpenditureRefs) -> None:
+    """Each intermediate-care scheme's spend (a formula over the Expenditure sheet) and the
+    capacity it buys at its unit cost; then, where the data set has a demand table, each
+    pathway's capacity (spend times people per £1m) against the board's expected demand."""
     _heading(ws, L.CAPACITY, plan)
     svc = inputs.services.set_index("service_id")
     ic = [s for s in svc.index if svc.loc[s].get("scheme_type") in L.INTERMEDIATE_CARE]
-    spend = plan.flows[plan.flows["service_id"].isin(ic)].groupby(
-        ["service_id", "year"], sort=False)["amount_m"].sum()
     col = {c.key: get_column_letter(j) for j, c in enumerate(L.CAPACITY.columns, start=1)}
     fill = PatternFill("solid", fgColor=INPUT_FILL)
     row = FIRST_ROW
     for sid in ic:
         for y in plan.years:
-            gbp = round(float(spend.get((sid, y), 0.0)) * 1e6, 2)
+            gbp = f"={_scheme_spend(exp, sid, y)}"
             cost = svc.loc[sid].get("unit_cost_gbp")
             values = {"scheme_id": sid, "scheme_name": svc.loc[sid, "name"],
                       "scheme_type": svc.loc[sid, "scheme_type"],
@@ -562,6 +625,8 @@ def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
                 elif c.key == "gap":
                     d, k = f"{col['demand']}{row}", f"{col['capacity']}{row}"
                     cell = ws.cell(row=row, column=j, value=f'=IF(OR({d}="",{k}=""),"",{k}-{d})')
+                elif c.key == "spend_gbp":
+                    cell = ws.cell(row=row, column=j, value=gbp)
                 else:
                     cell = write_cell(ws, row, j, values[c.key])
                 if c.number_format:
@@ -571,6 +636,40 @@ def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
             row += 1
     if row == FIRST_ROW:
         write_cell(ws, row, 1, "No scheme in this plan is of an intermediate-care type.")
+        row += 1
+    _pathways(ws, plan, inputs, exp, row + 2)
+
+
+def _pathways(ws, plan: Plan, inputs: Inputs, exp: ExpenditureRefs, top: int) -> None:
+    """Capacity against demand by pathway (the data set's demand and capacity tables)."""
+    demand = getattr(inputs, "demand", None)
+    per_m = getattr(inputs, "capacity", None)
+    if demand is None or per_m is None or demand.empty:
+        return
+    board = demand["hwb_id"].map(lambda h: h if isinstance(h, str) and h else ICS_PLAN)
+    mine = demand[(board == plan.hwb_id) & demand["year"].isin(plan.years)]
+    if mine.empty:
+        return
+    write_cell(ws, top, 1, "Capacity against demand by pathway").font = Font(bold=True)
+    cols = L.PATHWAYS
+    for j, c in enumerate(cols, start=1):
+        write_cell(ws, top + 1, j, c.header).font = Font(bold=True)
+    letter = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
+    for i, (q, y, d) in enumerate(zip(mine["pathway"], mine["year"], mine["demand"]),
+                                  start=top + 2):
+        kappa = per_m[per_m["pathway"] == q]
+        terms = [f"{_scheme_spend(exp, s, y)}*{float(k)!r}"
+                 for s, k in zip(kappa["service_id"], kappa["per_m"])]
+        values = {"pathway": q, "year": y,
+                  "capacity": f"=({'+'.join(terms) or '0'})/1000000", "demand": float(d),
+                  "share": f'=IF({letter["demand"]}{i}>0,{letter["capacity"]}{i}/'
+                           f'{letter["demand"]}{i},"")'}
+        for j, c in enumerate(cols, start=1):
+            v = values[c.key]
+            cell = (ws.cell(row=i, column=j, value=v) if c.key in ("capacity", "share")
+                    else write_cell(ws, i, j, v))
+            if c.number_format:
+                cell.number_format = c.number_format
 
 
 # -- Summary --------------------------------------------------------------------------------------
@@ -579,8 +678,7 @@ def _capacity(ws, plan: Plan, inputs: Inputs) -> None:
 def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs,
              income: dict[tuple[str, str], str], statuses: str) -> None:
     write_cell(ws, 1, 1, L.SUMMARY.title.format(hwb=plan.name)).font = Font(bold=True, size=14)
-    write_cell(ws, 2, 1, f"{L.FOLLOWS} {L.SUMMARY.note}").font = Font(italic=True,
-                                                                       color="555555")
+    _note(ws, f"{L.FOLLOWS} {L.SUMMARY.note}", len(L.SUMMARY.columns))
     conditions = statuses
     facts = [
         ("Health and Wellbeing Board", plan.name),
@@ -588,6 +686,8 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
         ("ICS / data set", inputs.source or results.provenance.get("data_source", "")),
         ("Plan years", ", ".join(plan.years)),
         ("Solve status", results.status),
+        ("BCF rules", f"{plan.rules.title}" + ("" if plan.rules_chosen else
+                      " (its national conditions; the policy model chose no BCF rule set)")),
         ("Made by", f"budgetopt {__version__} on {date.today().isoformat()}"),
         ("Data hash (SHA-256)", inputs.data_hash),
     ]
@@ -611,6 +711,13 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
                                                                            value=v)
             if col.number_format:
                 c.number_format = col.number_format
+    row = top + len(plan.years) + 2
+    write_cell(ws, row, 1, f"The national conditions ({plan.rules.title})").font = Font(
+        bold=True)
+    for number, cond in enumerate(plan.rules.conditions, start=1):
+        row += 1
+        write_cell(ws, row, 1, f"{number}. {cond.title}")
+        write_cell(ws, row, 2, cond.text)
     for j, col in enumerate(L.SUMMARY.columns, start=1):
         ws.column_dimensions[get_column_letter(j)].width = max(col.width, 28 if j == 1 else 0)
     ws.column_dimensions["B"].width = 40

@@ -699,10 +699,44 @@ def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
     frontier = analyses.pareto
     if frontier is not None and len(frontier.dropna(subset=["first", "second"])):
         row = _pareto_chart(ws, frontier, row)
+    if analyses.flexibility is not None and len(analyses.flexibility):
+        row = _flexibility_chart(ws, analyses.flexibility, inputs_names(results), row)
     mc = analyses.monte_carlo
     if mc is not None and "outcomes" in mc:
         _distribution_chart(ws, mc["outcomes"], row)
     ws.column_dimensions["A"].width = 42
+
+
+def inputs_names(results: Results) -> dict[str, str]:
+    """Each service's name, from the allocation."""
+    return dict(zip(results.allocation["service_id"], results.allocation["name"]))
+
+
+def _flexibility_chart(ws, flex: pd.DataFrame, names: dict[str, str], row: int) -> int:
+    """The flexibility range of each service in the first year: a bar from the least to the
+    most it can receive within the slack (an unfilled bar up to the least, stacked), and the
+    plan's figure in the table."""
+    year = flex["year"].iloc[0]
+    part = flex[flex["year"] == year].sort_values("max_m")
+    slack = flex.attrs.get("slack", 0.01)
+    write_cell(ws, row, 1, f"What else is nearly as good: each service's range in {year} with "
+               f"the outcome within {slack:.0%} of the best").font = Font(bold=True)
+    frame = pd.DataFrame({"Service": [names.get(s, s) for s in part["service_id"]],
+                          "Least £m": part["min_m"].to_numpy(),
+                          "Range within the slack £m": (part["max_m"] - part["min_m"]).to_numpy(),
+                          "The plan £m": part["spend_m"].to_numpy(),
+                          "Most £m": part["max_m"].to_numpy()})
+    first = row + 1
+    last = write_frame(ws, frame, top=first, filters=False, formats={
+        c: POUNDS_M for c in frame.columns if c != "Service"})
+    bar = BarChart()
+    bar.type, bar.grouping, bar.overlap = "bar", "stacked", 100
+    out = _chart_beside(ws, bar, first, last, "Flexibility: the least and the most each "
+                        "service can receive at almost the same outcome", "Service", "£m",
+                        max_col=3)
+    bar.series[0].graphicalProperties.noFill = True  # the bar starts at the least
+    bar.series[0].graphicalProperties.line.noFill = True
+    return out
 
 
 def _pareto_chart(ws, frontier: pd.DataFrame, row: int) -> int:

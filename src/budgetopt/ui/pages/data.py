@@ -9,7 +9,7 @@ import streamlit as st
 from budgetopt.data.schema import TABLES
 from budgetopt.data.template import write_template
 from budgetopt.ui.state import MAX_UPLOAD_MB, workspace
-from budgetopt.ui.widgets import md_text, money, show_problems
+from budgetopt.ui.widgets import md_text, money, show_chart, show_problems
 
 ws = workspace()
 
@@ -58,11 +58,11 @@ if ws.notice:
 if ws.inputs is not None:
     inp = ws.inputs
     c = st.columns(4)
-    c[0].metric("Data set", ws.label)
+    c[0].metric("Data set", md_text(ws.label))  # a metric value renders markdown
     c[1].metric("Services", len(inp.services))
     c[2].metric("Places", len(inp.places) or "one (ICS-wide)")
     budget = ws.budget()
-    c[3].metric(f"Pooled budget {inp.years[0]} in the data", money(ws.first_year_budget()),
+    c[3].metric(f"Pooled budget {md_text(inp.years[0])} in the data", money(ws.first_year_budget()),
                 delta=(f"£{budget:,.1f}m in the rules" if abs(budget - ws.first_year_budget())
                        > 0.05 else None), delta_color="off")
 
@@ -94,7 +94,8 @@ if ws.problems:
                   ws.problems)
 
 st.divider()
-st.subheader(f"Tables of {md_text(ws.label)}")
+st.subheader("The tables")  # no input text in a heading: headings render it as markdown
+st.markdown(f"Of the data set **{md_text(ws.label)}**.")
 st.caption("Edit any cell, add or delete rows, then check and use the tables. Nothing is "
            "used until it passes every check.")
 # every table the data set has, and the evidence table (empty, to fill in) when it has none
@@ -131,3 +132,20 @@ if c1.button("Check and use these tables", type="primary", key="apply-edits"):
     st.rerun()
 c2.download_button("Download these tables as a workbook", _dataset_bytes(ws.tables),
                    file_name="budgetopt-data.xlsx", key="download-data")
+
+if ws.inputs is not None and len(ws.inputs.curves):
+    from budgetopt.reports.charts import curve_with_evidence
+
+    st.divider()
+    st.subheader("A curve and its evidence")
+    st.caption("What each £ buys on one service's curve, with the low and high estimates; a "
+               "curve derived from the evidence table also shows the smooth cost-coverage "
+               "curve, its ceiling, its source and how certain it is.")
+    pairs = sorted(set(zip(ws.inputs.curves["service_id"], ws.inputs.curves["metric_id"])))
+    ev = ws.inputs.evidence[ws.inputs.evidence["derived"].astype(bool)]
+    derived = set(zip(ev["service_id"], ev["metric_id"]))
+    pick = st.selectbox("Service and metric", pairs, key="curve-pick",
+                        format_func=lambda p: f"{p[0]} – {p[1]}"
+                        + (" (from evidence)" if p in derived else ""))
+    if pick is not None:
+        show_chart(curve_with_evidence(ws.inputs, *pick), key="chart-curve")

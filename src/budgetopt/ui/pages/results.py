@@ -26,6 +26,60 @@ from budgetopt.ui.widgets import (
 
 ws = workspace()
 families = family_catalogue()
+
+
+def pin_a_line(res) -> None:
+    """Fix one service's spend (a pin), solve again and see what it costs; unpin."""
+    st.subheader("Pin a line")
+    st.caption("Fix what a service gets, whatever the model would say (a contract already "
+               "signed, a promise made), solve again and see what the pin costs.")
+    names = dict(zip(ws.inputs.services["service_id"], ws.inputs.services["name"]))
+    years = ["every year", *ws.inputs.years]
+    c1, c2, c3, c4 = st.columns([3, 1.2, 1.2, 1.4])
+    sid = c1.selectbox("Service", list(names), format_func=lambda k: names.get(k, k),
+                       key="pin-service")
+    year = c2.selectbox("Year", years, key="pin-year")
+    now = res.allocation[(res.allocation["service_id"] == sid)
+                         & ((res.allocation["year"] == ws.inputs.years[0]) if year == years[0]
+                            else (res.allocation["year"] == year))]["spend_m"].sum()
+    spend = c3.number_input("Spend (£m a year)", min_value=0.0, value=round(float(now), 1),
+                            step=0.5, key=f"pin-spend-{sid}-{year}")
+    c4.markdown("&nbsp;")
+    if c4.button("Pin it and solve again", key="pin-add"):
+        data = ws.policy.model_dump(mode="python")
+        pins = [p for p in data["pins"] if not (p["service_id"] == sid and p.get("place_id")
+                                                is None and p.get("year") == (
+                                                    None if year == years[0] else year))]
+        data["pins"] = [*pins, {"service_id": sid, "spend_m": spend,
+                                "year": None if year == years[0] else year}]
+        policy, problems = ws.try_policy(data)
+        if problems:
+            st.error("Not pinned: " + md_text(" ".join(p.message for p in problems)))
+        else:
+            ws.tune_policy(policy, f"pinned {sid} at £{spend:,.1f}m")
+            st.rerun()
+    if not ws.policy.pins:
+        return
+    rows = res.constraints[res.constraints["family"] == "pins"]
+    without = ws.objective_without_pins()
+    if without is not None and res.objective is not None:
+        cost = without - res.objective if res.mode == "max_outcome" else res.objective - without
+        what = unit if res.mode == "max_outcome" else "£m"
+        st.info(md_text(f"The pins cost {cost:,.0f} {what} over the plan: the plan without "
+                        f"them gets {without:,.0f}, with them {res.objective:,.0f}."))
+    if len(rows):
+        show_table(rows, ["meaning", "year", "limit", "shadow_price"],
+                   headers={"meaning": "What £1m more on the pinned line does",
+                            "limit": "Pinned at (£m)"}, kinds={"limit": "money"},
+                   key="table-pins")
+    for i, pin in enumerate(ws.policy.pins):
+        label = (f"Unpin {names.get(pin.service_id, pin.service_id)} "
+                 f"({pin.year or 'every year'}, £{pin.spend_m:,.1f}m)")
+        if st.button(md_text(label), key=f"pin-remove-{i}"):
+            left = [p for j, p in enumerate(ws.policy.pins) if j != i]
+            ws.tune_policy(ws.policy.model_copy(update={"pins": left}),
+                           f"unpinned {pin.service_id}")
+            st.rerun()
 st.title("Results")
 if ws.inputs is None:
     st.info("No valid data set yet: load one on the Data page.")
@@ -46,19 +100,19 @@ unit = value_unit(ws.inputs)
 if not res.optimal:  # the whole status, never cut off in a metric box
     st.error(f"**{status_words(res.status)}** (the solver's own status: "
              f"{md_text(res.solver_status)}).")
-c = st.columns(4)
+c = st.columns([1, 2.2, 1.3, 0.8])
 c[0].metric("Status", res.status.replace("_", " ").capitalize(),
             help=f"{status_words(res.status)} (HiGHS: {res.solver_status})")
 if res.objective is not None and res.mode == "max_outcome":
     delta = (f"{res.objective / res.baseline_objective - 1:+.1%} on today's allocation"
              if res.baseline_objective else None)
-    c[1].metric(f"Weighted outcome, all years ({unit})", f"{res.objective:,.0f}", delta=delta,
+    c[1].metric(f"Weighted outcome ({unit})", f"{res.objective:,.0f}", delta=delta,
                 help=f"Every metric's outcome × its value weight, added over the "
                      f"{len(ws.inputs.years)} years of the plan, later years discounted.")
 elif res.objective is not None:
     c[1].metric("Least cost (discounted, all years)", money(res.objective))
 if res.objective is not None:
-    c[2].metric(f"Spend {first}", money(spend_1),
+    c[2].metric(f"Spend {md_text(first)}", money(spend_1),
                 delta=f"{'+' if spend_1 - base_1 >= 0 else '−'}£{abs(spend_1 - base_1):,.1f}m "
                       "on today's", delta_color="off")
 c[3].metric("Solved in", f"{sum(res.timings.values()):.2f} s")
@@ -109,8 +163,11 @@ if res.objective is None:
 tabs = st.tabs(["Summary", "Where the money goes", "By sector", "By service", "By place",
                 "Outcomes", "What the rules cost", "Services at the margin"])
 with tabs[0]:
+    lines = [line for line in summary_lines(res)[1:]  # the warnings are above, once
+             if not line.startswith("Warning: ")
+             and (res.infeasibility is None or line != res.infeasibility.message)]
     st.markdown("\n".join(("    - " if line.startswith("  ") else "- ") + md_text(line.strip())
-                           for line in summary_lines(res)[1:]))
+                           for line in lines))
 with tabs[1]:
     flow_years = ["all years", *dict.fromkeys(res.allocation["year"])]
     flow_year = st.selectbox("Year", flow_years, key="flow-year")
@@ -132,6 +189,7 @@ with tabs[3]:
              [["baseline_m", "spend_m", "change_m"]].sum().reset_index())
     st.caption("Each service's spend today and in the plan, £m a year (all places).")
     show_table(table, key="table-service")
+    pin_a_line(res)
 with tabs[4]:
     if ws.inputs.has_places:
         show_chart(charts.spend_by_place(res.allocation, ws.inputs.places), key="chart-place")
@@ -141,6 +199,18 @@ with tabs[4]:
         by_place["place_id"] = by_place["place_id"].map(lambda p: names.get(p, p))
         st.caption("Each place's spend today and in the plan, £m a year (all services).")
         show_table(by_place, key="table-place")
+        if ws.inputs.has_hwbs:
+            st.subheader("By Health and Wellbeing Board")
+            show_chart(charts.spend_by_hwb(res.allocation, ws.inputs.places), key="chart-hwb")
+            hwb_of = dict(zip(ws.inputs.places["place_id"], ws.inputs.places["hwb_id"]))
+            hwb_names = dict(zip(ws.inputs.hwb_table()["hwb_id"], ws.inputs.hwb_table()["name"]))
+            by_hwb = (res.allocation.assign(hwb=res.allocation["place_id"].map(
+                lambda p: hwb_names.get(hwb_of.get(p), hwb_of.get(p)) or "ICS-wide"))
+                .groupby(["hwb", "year"], sort=False)[["baseline_m", "spend_m", "change_m"]]
+                .sum().reset_index())
+            st.caption("Each board's places: spend today and in the plan, £m a year. Each "
+                       "board's BCF plan downloads below (a zip, one workbook per board).")
+            show_table(by_hwb, headers={"hwb": "Health and Wellbeing Board"}, key="table-hwb")
     else:
         st.info("This data set has no places: the allocation is ICS-wide.")
 with tabs[5]:

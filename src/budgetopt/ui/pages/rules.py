@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 import yaml
 
+from budgetopt.data.safe_yaml import load_yaml
 from budgetopt.errors import InputError
 from budgetopt.families import names as family_names
 from budgetopt.families.rows import family_catalogue
@@ -87,7 +88,7 @@ budget_now = ws.budget()
 without_override = (ws.policy.rules.money.budget_m if ws.policy.rules.money.budget_m is not None
                     else None)
 budget = c2.number_input(
-    f"Pooled budget in {ws.inputs.years[0] if ws.inputs else 'year 1'} (£m)",
+    f"Pooled budget in {md_text(ws.inputs.years[0]) if ws.inputs else 'year 1'} (£m)",
     min_value=0.0, value=float(round(budget_now, 1)), step=1.0,
     key=f"budget-{v}-{ws.edits}",
     help="The one budget of this plan: every funding source in every year is scaled in "
@@ -197,7 +198,7 @@ with st.expander("The whole policy model as YAML (every setting, including lists
                         height=400, key=f"yaml-{v}-{ws.policy_changes}")
     if st.button("Use this policy model", key="apply-yaml"):
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text, "the YAML editor")
             if not isinstance(data, dict):
                 raise InputError.single("the YAML editor", "a policy model is a mapping of keys "
                                         "(objective: ..., rules: ...)")

@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from budgetopt.analyses.evpi import evpi, evpi_sentences
 from budgetopt.analyses.pareto import objective_names, pareto_frontier
 from budgetopt.analyses.sweeps import budget_curve, price_of_minimums, price_of_rules
 from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
@@ -169,3 +170,26 @@ if robust is not None:
     else:
         st.caption("The robust plan spends as the central-estimate plan does (within £0.05m "
                    "on every line).")
+
+st.subheader("Which evidence gap is worth closing")
+st.caption("The value of perfect information: how much better, on average, the plan would be "
+           "if the effects were known exactly before deciding (all of them, and each service's "
+           "alone), from the same samples. It is the most a study is worth for this decision.")
+if policy.objective != "max_outcome":
+    st.info("The value of information is measured in outcome: it needs the objective "
+            "'maximise outcome'.")
+elif st.button("Work out the value of better evidence", key="run-evpi"):
+    bar = st.progress(0.0, text="Solving each sample…")
+    ws.keep_analysis("evpi", evpi(ws.inputs, policy, int(n_samples), seed=int(seed),
+                                  progress=lambda i, n: bar.progress(i / n,
+                                                                     text=f"{i} of {n}")))
+    bar.empty()
+value = ws.analysis("evpi")
+if value is not None:
+    names = dict(zip(ws.inputs.services["service_id"], ws.inputs.services["name"]))
+    show_chart(charts.evidence_value(value, names), key="chart-evpi")
+    for sentence in evpi_sentences(value):
+        st.markdown("- " + md_text(sentence))
+    show_table(value, ["name", "evppi", "evppi_gbp", "share_of_evpi", "certainty"],
+               headers={"evppi": f"Value of perfect information ({unit})",
+                        "evppi_gbp": "In £"}, key="table-evpi")
