@@ -286,7 +286,7 @@ def _ids(label: str, value, options: dict[str, str] | None, *, key: str, help_: 
 def _year_value(label: str, value, years: list[str], *, key: str, help_: str | None,
                 percent: bool, optional: bool):
     """One figure for every year, or (ticked) one per year."""
-    per_year = st.checkbox(f"{label}: a different figure each year", key=f"{key}-each",
+    per_year = st.checkbox(f"Year by year: {label}", key=f"{key}-each",
                            value=isinstance(value, dict))
     if not per_year:
         one = (next(iter(value.values()), None) if isinstance(value, dict) else value)
