@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from budgetopt.data.example import example_tables
 from budgetopt.store.db import Store
 from budgetopt.ui.state import KEY, MODELS_KEY, Workspace
+from tests.example_figures import first_year_spend, optimum_text
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = "src/budgetopt/ui/pages/"
@@ -41,10 +42,10 @@ def test_the_app_opens_on_the_solved_example():
     at = app().run()
     no_errors(at)
     assert metric(at, "Status") == "Optimal"
-    assert metric(at, "Weighted outcome") == "791,272"  # as the README's headline says
+    assert metric(at, "Weighted outcome") == optimum_text()
     label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
     assert label == "Weighted outcome (weighted outcome units)"
-    assert any("This plan buys 791,272 weighted outcome units" in m.value.replace("\\", "")
+    assert any(f"This plan buys {optimum_text()} weighted outcome units" in m.value.replace("\\", "")
                for m in at.markdown)
 
 
@@ -63,9 +64,9 @@ def test_the_headline_is_in_the_unit_the_data_gives_its_weights():
     no_errors(at)
     label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
     assert label == "Weighted outcome (£k of social value)"
-    assert any("This plan buys 791,272 £k of social value" in m.value.replace("\\", "")
+    assert any(f"This plan buys {optimum_text()} £k of social value" in m.value.replace("\\", "")
                for m in at.markdown)
-    assert metric(at, "Spend 2026/27") == "£245.0m"
+    assert metric(at, "Spend 2026/27") == f"£{first_year_spend():.1f}m"
 
 
 @pytest.mark.parametrize("page,title", [("data.py", "Data"), ("rules.py", "Rules"),
@@ -81,7 +82,7 @@ def test_every_page_renders_without_errors(page, title):
 def test_changing_the_budget_changes_the_allocation():
     at = on_page("rules.py")
     budget = next(n for n in at.number_input if n.label.startswith("Pooled budget"))
-    assert budget.value == pytest.approx(245.0, abs=0.05)
+    assert budget.value == pytest.approx(first_year_spend(), abs=0.05)
     budget.set_value(200.0).run()
     at.switch_page(PAGES + "results.py").run()
     no_errors(at)
@@ -99,7 +100,7 @@ def test_switching_a_rule_off_and_on_shows_what_it_costs():
     at.switch_page(PAGES + "rules.py").run()
     next(t for t in at.toggle if t.key.startswith("on-workforce")).set_value(True).run()
     at.switch_page(PAGES + "results.py").run()
-    assert metric(at, "Weighted outcome") == "791,272"
+    assert metric(at, "Weighted outcome") == optimum_text()
 
 
 def test_choosing_another_policy_model_solves_under_it():
@@ -182,7 +183,7 @@ def test_edited_tables_are_checked_before_use():
     tables["funding"].loc[0, "amount_m"] = 130
     ws.apply_edits(tables)
     assert not ws.problems and ws.label == "Example ICS (edited)"
-    assert ws.first_year_budget() > 245.0
+    assert ws.first_year_budget() > first_year_spend()
 
 
 def test_the_example_in_the_app_is_the_example_on_disk():
@@ -227,7 +228,7 @@ def test_scenarios_are_saved_in_the_store_compared_approved_and_loaded():
     ws: Workspace = at.session_state[KEY]
     assert ws.overrides == {} and ws.label.startswith("Example ICS")
     at.switch_page(PAGES + "results.py").run()
-    assert metric(at, "Weighted outcome") == "791,272"
+    assert metric(at, "Weighted outcome") == optimum_text()
     store.close()
 
 
@@ -286,7 +287,7 @@ def test_two_sessions_do_not_share_state():
     next(n for n in one.number_input if n.label.startswith("Pooled budget")).set_value(200.0).run()
     two.switch_page(PAGES + "rules.py").run()
     budget = next(n for n in two.number_input if n.label.startswith("Pooled budget"))
-    assert budget.value == pytest.approx(245.0, abs=0.05)
+    assert budget.value == pytest.approx(first_year_spend(), abs=0.05)
     assert one.session_state[KEY] is not two.session_state[KEY]
     assert MODELS_KEY in two.session_state
 

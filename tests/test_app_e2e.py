@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests.example_figures import first_year_spend, optimum_text
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +139,7 @@ def set_budget(page, value: float) -> None:
     box.fill(str(value))
     box.press("Enter")
     changed = page.get_by_text("Changed in this session from")
-    if abs(value - 245) > 0.05:  # the example's own budget is £245.0m
+    if abs(value - first_year_spend()) > 0.05:  # the example's own budget
         changed.wait_for()
     else:
         changed.wait_for(state="hidden")
@@ -146,7 +148,7 @@ def set_budget(page, value: float) -> None:
 
 def test_a_finance_lead_solves_changes_saves_compares_and_downloads(page, tmp_path):
     # The app opens on the solved example.
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     page.get_by_test_id("stMetricValue").filter(has_text="Optimal").first.wait_for()
     shot(page, "1-results")
 
@@ -187,7 +189,7 @@ def test_a_finance_lead_solves_changes_saves_compares_and_downloads(page, tmp_pa
 
 
 def test_a_bad_upload_shows_where_the_problem_is_and_the_session_survives(page, tmp_path):
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Data")
     shot(page, "3-data")
     wb = Workbook()
@@ -204,13 +206,13 @@ def test_a_bad_upload_shows_where_the_problem_is_and_the_session_survives(page, 
     assert page.get_by_text("mine.xlsx › services").first.is_visible()
     shot(page, "3-data-bad-upload")
     go(page, "Results")
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
 
 
 def test_the_board_paper_downloads_from_the_results_page(page, tmp_path):
     """The Sankey tab draws, and the paper is printed by Chromium from the app's own server
     process (Playwright in a Streamlit script thread) and downloads as a PDF."""
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     page.get_by_role("tab", name="Where the money goes").click()
     page.get_by_text("Where the money goes over the plan").first.wait_for()
     shot(page, "6-where-the-money-goes")
@@ -276,7 +278,7 @@ def test_every_page_passes_axe_has_its_own_title_and_fetches_nothing_outside(bro
     page.set_default_timeout(60_000)
     outside = outside_requests(page)
     page.goto(server)
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     titles = {}
     problems = {}
     for name in ALL_PAGES:
@@ -295,7 +297,7 @@ def test_every_page_passes_axe_has_its_own_title_and_fetches_nothing_outside(bro
 
 
 def test_finding_10_switches_are_named_focus_is_visible_and_chart_text_is_dark(page):
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Rules")
     page.get_by_role("switch").nth(13).wait_for()  # every rule's switch drawn
     names = page.get_by_role("switch").evaluate_all(
@@ -321,7 +323,7 @@ def test_finding_10_switches_are_named_focus_is_visible_and_chart_text_is_dark(p
 
 
 def test_finding_1_every_rule_is_tuned_from_the_rules_page_and_nothing_disappears(page):
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Rules")
     page.get_by_role("switch").nth(13).wait_for()
     n_switches = page.get_by_role("switch").count()
@@ -348,7 +350,7 @@ def test_finding_1_every_rule_is_tuned_from_the_rules_page_and_nothing_disappear
 
 
 def test_findings_2_and_7_one_budget_and_least_money_without_targets_warns(page):
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Rules")
     page.get_by_role("switch").nth(13).wait_for()
     # one budget: the Money card has no budget field of its own
@@ -367,7 +369,7 @@ def test_finding_3_an_upload_is_named_at_once_and_overridden_edits_are_flagged(p
     from budgetopt.data.dataset import write_dataset
     from budgetopt.data.example import example_tables
 
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Data")
     tables = {k: v for k, v in example_tables().items() if k != "notes"}
     path = write_dataset(tables, tmp_path / "North ICS.xlsx")
@@ -381,7 +383,7 @@ def test_finding_3_an_upload_is_named_at_once_and_overridden_edits_are_flagged(p
 
 
 def test_finding_4_infeasible_says_it_all_once_with_units_and_clears_after(page):
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Rules")
     set_budget(page, 60)
     go(page, "Results")
@@ -404,8 +406,8 @@ def test_finding_4_infeasible_says_it_all_once_with_units_and_clears_after(page)
 
 
 def test_findings_5_and_6_units_sentences_and_readable_tables(page):
-    page.get_by_text("791,272").first.wait_for()
-    page.get_by_text("This plan buys 791,272").wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
+    page.get_by_text(f"This plan buys {optimum_text()}").wait_for()
     page.get_by_role("tab", name="What the rules cost").click()
     page.get_by_text("The budget curve on the Trade-offs page is steeper").wait_for()
     shot(page, "5-what-the-rules-cost")
@@ -422,7 +424,7 @@ def test_findings_5_and_6_units_sentences_and_readable_tables(page):
 
 
 def test_findings_8_and_9_scenarios_and_trade_offs(page):
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Scenarios")
     assert "sqlite" not in page.locator("[data-testid='stMain']").inner_text()
     page.get_by_role("textbox", name="Name", exact=True).fill("Approve me")
@@ -451,7 +453,7 @@ def test_input_text_is_shown_as_typed_never_as_markdown(page, tmp_path):
     from budgetopt.data.dataset import write_dataset
     from budgetopt.data.example import example_tables
 
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Data")
     tables = {k: v.copy() for k, v in example_tables().items() if k != "notes"}
     tables["services"].loc[0, "name"] = ("**Bold** [link](http://127.0.0.1:9/x) "
@@ -471,7 +473,7 @@ def test_input_text_is_shown_as_typed_never_as_markdown(page, tmp_path):
 
 def test_speed_after_a_change_is_measured_and_recorded(page):
     """Recorded in test-artifacts/timings.json and the README, never asserted."""
-    page.get_by_text("791,272").first.wait_for()
+    page.get_by_text(optimum_text()).first.wait_for()
     go(page, "Rules")
     box = page.get_by_role("spinbutton", name="Pooled budget in 2026/27 (£m)")
     box.wait_for()

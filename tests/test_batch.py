@@ -18,6 +18,7 @@ from budgetopt.batch.run import read_manifest, run_batch
 from budgetopt.cli import app
 from budgetopt.errors import InputError
 from budgetopt.store.db import Store
+from tests.example_figures import objective
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +116,7 @@ def test_failed_and_infeasible_jobs_are_reported_and_the_rest_saved(in_process):
     assert s.loc["starved", "scenario"] == "region/starved@1"  # saved, with its advice
     grid = s.drop(index=["broken", "starved"])
     assert (grid["status"] == "optimal").all() and grid["scenario"].str.startswith("region/").all()
-    assert s.loc["example_default_seed-7", "objective"] == pytest.approx(791272.4, abs=0.1)
+    assert s.loc["example_default_seed-7", "objective"] == pytest.approx(objective(), abs=0.1)
     assert in_process.ran == 5 and in_process.failed == 1 and in_process.skipped == 0
 
 

@@ -80,6 +80,8 @@ def synthetic_tables(copies: int = 1, places: int = 5, years: int = 5,
         out["curves"].append(cur)
 
         fund = _over_years(ex["funding"], first_year, labels, "amount_m", size, 1.02)
+        # the synthetic places are not the example's: each copy's money is one ICS-wide pool
+        fund = fund.drop(columns=["hwb_id"], errors="ignore")
         fund["source_id"] = [tag(s, k) for s in fund["source_id"]]
         fund["name"] = [tag(s, k) for s in fund["name"]]
         out["funding"].append(fund)
