@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,9 @@ def test_infeasible_rules_show_the_advice_and_applying_it_solves():
     assert errors[0].startswith("**Infeasible: the rules cannot all be met**")  # in full
     advice = next(e for e in errors if "smallest change" in e)
     # the gap the checks report, and why the advice moves the minimums by more, in £m
-    assert "a gap of £22.0m" in advice and "by £35.5m, more than the gap" in advice
+    gap = re.search(r"a gap of £([\d,.]+)m", advice)
+    moved = re.search(r"by £([\d,.]+)m, more than the gap", advice)
+    assert gap and moved and float(moved[1].replace(",", "")) > float(gap[1].replace(",", ""))
     assert "ring-fences" in advice
     (warning,) = at.warning  # each pre-solve warning once, and not again in the advice
     for line in warning.value.replace("\\", "").splitlines()[1:]:
@@ -132,7 +135,7 @@ def test_infeasible_rules_show_the_advice_and_applying_it_solves():
     no_errors(at)
     assert metric(at, "Status") == "Optimal"
     relaxed = next(i.value for i in at.info if "Relaxed in this scenario" in i.value)
-    assert "by £35.5m" in relaxed.replace("\\", "")
+    assert f"by £{moved[1]}m" in relaxed.replace("\\", "")
     assert not at.warning  # the checks' warnings of the unrelaxed rules are not shown as live
 
 

@@ -105,8 +105,9 @@ def test_expenditure_totals_match_the_solve_to_the_penny(book, solved):
         flows = res.funding_flows[res.funding_flows["year"] == year]
         expected = flows.groupby("service_id")["amount_m"].sum() * 1e6
         got = frame.groupby("Scheme ID")[f"Expenditure (£) {year}"].sum()
-        for sid, amount in got.items():
-            assert amount == pytest.approx(expected[sid], abs=0.01)
+        lines = frame.groupby("Scheme ID").size()
+        for sid, amount in got.items():  # each of its lines to the penny
+            assert amount == pytest.approx(expected[sid], abs=0.005 * lines[sid] + 1e-6)
     _, income = sheet_rows(load_workbook(book)["Income"])
     money = {r[0]: r[3] for r in income if r[0]}
     nhs = inputs.funding.query("source_id == 'NHSMIN_SHIRE' and year == @inputs.years[0]")
@@ -183,7 +184,7 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     # the BCF figures computed in the workbook are the model's own activities
     bcf = res.constraints[res.constraints["family"] == "bcf_conditions"]
     sheet = [r for r in rows if r[0].startswith("NHS minimum contribution to")]
-    assert len(sheet) == len(bcf) == 6
+    assert len(sheet) == len(bcf) > 0  # per HWB and year on the example
     for r, activity in zip(sheet, bcf["activity"]):
         assert r[2] == pytest.approx(activity * 1e6, abs=1.0)
     # every rule of this model can be computed from the Expenditure sheet: all rows are live
@@ -246,7 +247,9 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     values = load_workbook(recalculated(changed, tmp_path / "edited"), data_only=True)
     _, rows = sheet_rows(values["Planning requirements"])
     broken = {(r[0], r[1]) for r in rows if r[5] == "Not met"}
-    expected = {("NHS minimum contribution to adult social care", inputs.years[1])}
+    # the edited line is Shire County's NHS minimum contribution: that HWB's ASC floor breaks
+    expected = {("NHS minimum contribution to adult social care in Shire County",
+                 inputs.years[1])}
     scheme = ws.cell(row=edited, column=2).value
     planned = res.allocation.query("name == @scheme and year == @inputs.years[1]")["spend_m"]
     minimum = inputs.services.set_index("name").loc[scheme, "min_m"]
