@@ -147,7 +147,8 @@ def pareto_frontier_first_at_end() -> float:
 def test_charts_are_native_and_point_at_their_tables(book):
     ws = load_workbook(book)["Trade-offs"]
     charts = ws._charts
-    assert len(charts) == 5  # sector spend, budget curve, price of rules, frontier, spread
+    assert len(charts) == 6  # sector spend, budget curve, sector mix, price of rules, frontier,
+    # spread
     sector = charts[0]
     refs = [(s.tx.strRef.f, s.val.numRef.f) for s in sector.series]
     assert refs == [("'Trade-offs'!B3", "'Trade-offs'!$B$4:$B$11"),
@@ -156,7 +157,7 @@ def test_charts_are_native_and_point_at_their_tables(book):
         sector.series[0].cat.strRef.f == "'Trade-offs'!$A$4:$A$11"
     assert ws["A3"].value == "Sector" and ws["B3"].value == "Baseline £m"
     assert ws["A4"].value and ws["A11"].value and ws["A12"].value is None
-    frontier = charts[3]
+    frontier = charts[4]
     assert [s.tx.v for s in frontier.series] == ["Best possible (frontier)",
                                                  "Current allocation"]
     first, last = rows_of(frontier.series[0].yVal.numRef.f)
@@ -164,7 +165,7 @@ def test_charts_are_native_and_point_at_their_tables(book):
     assert ws.cell(row=first - 1, column=2).value.startswith("Weighted outcome")
     assert ws.cell(row=last, column=2).value == pytest.approx(pareto_frontier_first_at_end(),
                                                               rel=1e-6)
-    first, last = rows_of(charts[4].series[0].val.numRef.f)
+    first, last = rows_of(charts[5].series[0].val.numRef.f)
     assert sum(ws.cell(row=r, column=2).value for r in range(first, last + 1)) == 200
 
 
@@ -406,7 +407,8 @@ def test_cli_with_analyses_charts_them_in_the_workbook(tmp_path):
                                     "--with-analyses", "--quiet"])
     assert done.exit_code == 0, done.output
     ws = load_workbook(xlsx)["Trade-offs"]
-    assert len(ws._charts) == 6  # sectors, curve, prices, frontier, flexibility, spread
+    assert len(ws._charts) == 7  # sectors, curve, sector mix, prices, frontier, flexibility,
+    # spread
     titles = [c.value for c in ws["A"] if isinstance(c.value, str)]
     assert any(t.startswith("What else is nearly as good") for t in titles)
     assert "Budget curve" in titles and "Price of each rule" in titles
@@ -490,3 +492,24 @@ def test_the_workbook_colours_and_names_sectors_as_the_app_does(book, solved):
                      res.allocation.groupby("sector", sort=False).size().index]
     assert list(app.data[0].x) == [charts.plain(n) for n in names]
     assert charts.sector_label is palette.sector_label
+
+
+def test_the_sector_mix_colours_each_sector_as_the_app_does(book, solved):
+    """The workbook's one-series-per-sector chart (first-year spend by sector against the
+    budget) gives each sector the app's colour and name (the app's sector_mix chart), and its
+    areas point at the table beside it, a column per sector."""
+    from budgetopt.reports import charts, palette
+
+    inputs, policy, _ = solved
+    ws = load_workbook(book)["Trade-offs"]
+    mix = ws._charts[2]
+    titles = [ws[s.tx.strRef.f.split("!")[1].replace("$", "")].value for s in mix.series]
+    fills = [s.graphicalProperties.solidFill.srgbClr for s in mix.series]
+    fills = [getattr(c, "val", c) for c in fills]
+    app = charts.sector_mix(budget_curve(inputs, policy, [220.0, 240.0, 260.0]))
+    assert titles == [trace.name for trace in app.data]
+    assert fills == [palette.excel_rgb(trace.line.color) for trace in app.data]
+    assert len(set(fills)) == len(fills) > 1
+    first, last = rows_of(mix.series[0].val.numRef.f)
+    assert last - first + 1 == 3  # one row per budget of the curve
+

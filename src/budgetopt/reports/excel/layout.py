@@ -35,6 +35,12 @@ BASELINE, PLANNED = excel_rgb(palette.BASELINE_GREY), excel_rgb(palette.PLANNED)
 SERIES = tuple(excel_rgb(c) for c in (palette.PLANNED, palette.BAD, palette.GOOD,
                                       *palette.OKABE_ITO))
 """A chart's series colours in order: the app's (the plan's blue first, then vermillion)."""
+
+
+def sector_series(sectors: Iterable[str]) -> tuple[str, ...]:
+    """The series colours of a chart with one series per sector, in order: each sector's own
+    colour (:func:`budgetopt.reports.palette.sector_colour`, the app's and the board paper's)."""
+    return tuple(excel_rgb(palette.sector_colour(s)) for s in sectors)
 INPUT_FILL = "FFF2CC"  # the template's yellow input cells
 
 

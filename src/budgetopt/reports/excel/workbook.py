@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.chart import AreaChart, BarChart, LineChart, Reference, ScatterChart, Series
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -43,6 +43,7 @@ from budgetopt.reports.excel.layout import (
     POUNDS_M,
     SERIES,
     expenditure_headers,
+    sector_series,
 )
 from budgetopt.reports.export import write_cell, write_frame
 from budgetopt.reports.palette import sector_label
@@ -683,6 +684,8 @@ def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
                            formats={"Objective": NUMBER, "Marginal per £1m": "#,##0.0"})
         row = _chart_beside(ws, LineChart(), first, last, "What each budget buys (optimal "
                             "weighted outcome)", "Budget £m", "Weighted outcome")
+        if curve.attrs.get("sectors"):
+            row = _sector_mix_chart(ws, curve, row)
     prices = analyses.price_of_rules
     if prices is not None and len(prices):
         write_cell(ws, row, 1, "Price of each rule").font = Font(bold=True)
@@ -705,6 +708,31 @@ def _tradeoffs(ws, results: Results, analyses: Analyses) -> None:
     if mc is not None and "outcomes" in mc:
         _distribution_chart(ws, mc["outcomes"], row)
     ws.column_dimensions["A"].width = 42
+
+
+def sector_mix(curve: pd.DataFrame) -> pd.DataFrame:
+    """First-year spend by sector at each budget of the curve (£m): the app's "where each
+    extra pound goes" (:func:`budgetopt.reports.charts.sector_mix`), a column per sector."""
+    sectors = curve.attrs["sectors"]
+    return pd.DataFrame({"Budget £m": curve["budget_m"].to_numpy(),
+                         **{sector_label(s): curve[f"spend_{s}"].to_numpy() for s in sectors}})
+
+
+def _sector_mix_chart(ws, curve: pd.DataFrame, row: int) -> int:
+    """Stacked areas of first-year spend by sector against the budget, each sector in its
+    own colour (the app's and the board paper's)."""
+    sectors = curve.attrs["sectors"]
+    frame = sector_mix(curve)
+    write_cell(ws, row, 1, "Where each extra pound goes: first-year spend by sector"
+               ).font = Font(bold=True)
+    first = row + 1
+    last = write_frame(ws, frame, tuple(frame.columns), top=first, filters=False)
+    chart = AreaChart()
+    chart.grouping = "stacked"
+    return _chart_beside(ws, chart, first, last, "Where each extra pound goes: spend by "
+                         "sector against the budget", "Pooled budget in the first year (£m)",
+                         "First-year spend (£m)", max_col=1 + len(sectors),
+                         colours=sector_series(sectors))
 
 
 def inputs_names(results: Results) -> dict[str, str]:
