@@ -440,3 +440,33 @@ def test_a_billion_laughs_manifest_is_refused_before_it_expands(tmp_path):
     dup.write_text("name: a\nname: b\njobs: [{name: a, data: x}]\n", encoding="utf-8")
     with pytest.raises(InputError, match="dup.yaml"):
         read_manifest(dup)
+
+
+def test_a_grid_too_big_is_refused_before_it_is_expanded(tmp_path, monkeypatch):
+    """100 seeds × 100 override sets × 100 models is a million jobs: refused at once, naming
+    the count and its shape, before one combination is made (so it takes no time or memory),
+    and a CSV manifest with too many rows the same way."""
+    import budgetopt.batch.run as batch_run
+
+    data = _tiny(tmp_path)
+    path = manifest(tmp_path, {"name": "big", "grid": {
+        "data": [str(data)], "model": [f"m{i}.yaml" for i in range(100)],
+        "set": [{"budget.scale": 1 + i / 1000} for i in range(100)],
+        "seed": list(range(100))}}, "big.yaml")
+    made = []
+    monkeypatch.setattr(batch_run, "_spec", lambda *a, **k: made.append(a))
+    t0 = time.perf_counter()
+    with pytest.raises(InputError) as err:
+        read_manifest(path)
+    assert time.perf_counter() - t0 < 5 and made == []
+    text = str(err.value)
+    assert "big.yaml › grid" in text
+    assert ("the grid makes 1,000,000 jobs (1 data sets × 100 models × 100 override sets × "
+            "100 seeds): at most 10,000 jobs a batch") in text, text
+    monkeypatch.setattr(batch_run, "MAX_JOBS", 3)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("name,data\n" + "".join(f"j{i},{data}\n" for i in range(5)),
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"rows\.csv, row 5: the manifest lists more than 3 "
+                       r"jobs: at most 3 jobs a batch"):
+        read_manifest(rows)

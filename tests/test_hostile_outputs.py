@@ -216,3 +216,31 @@ def test_compare_and_batch_summary_carry_no_formula(tmp_path):
     assert res.exit_code == 0, res.output
     cells = _cells(tmp_path / "s")
     assert "'=A1+1" in cells and not _formulae(cells)
+
+
+def test_a_data_set_written_as_csv_carries_no_formula_and_reads_back_as_written(tmp_path):
+    """The data set writer (``scenario export --data``, ``example``, the app's download) guards
+    a CSV as the Excel writer guards a workbook: no cell of its files is a formula, and the
+    reader takes the guard off, so the data set reads back with the same ids and names (the
+    same hash as its workbook copy)."""
+    from budgetopt.data.dataset import load_dataset, write_dataset
+
+    tables = _hostile_tables()
+    tables["metrics"].loc[0, "name"] = "\t=1"  # a tab first: stripped as a cell is read
+    folder = write_dataset(tables, tmp_path / "d")
+    cells = _cells(folder)
+    assert "'=S1" in cells and "'@S2" in cells and not _formulae(cells)
+    back = load_dataset(folder)
+    assert list(back.services["service_id"]) == ["=S1", "@S2", "+S3"]
+    assert list(back.services["name"]) == FORMULAE[:3]
+    assert back.metrics["name"].iloc[0] == "=1"
+    book = load_dataset(write_dataset(tables, tmp_path / "d.xlsx"))
+    assert book.data_hash == back.data_hash
+    # through the command line: a saved scenario's data set exported as CSV
+    db = tmp_path / "s.db"
+    assert invoke("scenario", "save", folder, "--name", "hostile", "--db", db).exit_code == 0
+    res = invoke("scenario", "export", "hostile", "--data", tmp_path / "out", "--db", db)
+    assert res.exit_code == 0, res.output
+    cells = _cells(tmp_path / "out")
+    assert "'=S1" in cells and not _formulae(cells)
+    assert load_dataset(tmp_path / "out").data_hash == back.data_hash

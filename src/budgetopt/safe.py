@@ -14,7 +14,8 @@ tables, the batch summary, the workbooks) and every reader of a path a person gi
   or a carriage return for a formula (:data:`FORMULA_STARTS`). In a workbook such text is
   stored as a string cell (:func:`looks_like_formula`, used by the cell writers); in a CSV it
   is prefixed with an apostrophe (:func:`csv_text`, :func:`csv_safe`), which a spreadsheet
-  shows as text and never evaluates.
+  shows as text and never evaluates, and which the data set reader takes off again
+  (:func:`csv_untext`), so a data set written as CSV reads back as it was.
 * **Only files are read.** :func:`regular_input`: an input path that is a pipe (FIFO), a socket
   or a device is bad input, refused before it is opened (reading a FIFO waits for a writer
   forever). Every reader of a path calls it: data sets, policy models and any YAML file,
@@ -59,6 +60,17 @@ def csv_text(value: object) -> object:
     ('\\'=HYPERLINK("x")', 'Reablement', -1.5)
     """
     return "'" + value if looks_like_formula(value) else value  # type: ignore[operator]
+
+
+def csv_untext(text: str) -> str:
+    """The text a :func:`csv_text`-guarded CSV cell stands for: an apostrophe before a
+    formula's first character is the guard (a spreadsheet shows it as text and so does
+    budgetopt's reader); any other apostrophe is kept.
+
+    >>> csv_untext("'=1+1"), csv_untext("'tis"), csv_untext("O'Neill")
+    ('=1+1', "'tis", "O'Neill")
+    """
+    return text[1:] if text.startswith("'") and looks_like_formula(text[1:]) else text
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -252,6 +264,7 @@ def refuse_overwriting_inputs(outputs: Mapping[str, Path | None],
         raise InputError(problems)
 
 
-__all__ = ["FORMULA_STARTS", "atomic_path", "csv_safe", "csv_text", "looks_like_formula",
+__all__ = ["FORMULA_STARTS", "atomic_path", "csv_safe", "csv_text", "csv_untext",
+           "looks_like_formula",
            "refuse_overwriting_inputs", "regular_input", "temp_sibling", "write_atomically",
            "write_csv"]

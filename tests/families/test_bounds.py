@@ -68,3 +68,26 @@ def test_a_minimum_beyond_its_eligible_sources_is_named_before_the_solve():
     eligible = [w for w in res.warnings if "its eligible sources hold" in w]
     assert eligible == [(f"The minimum on B (£6.0m) is more than the £5.0m its eligible "
                          f"sources hold in {Y}.")]
+
+
+@pytest.mark.parametrize("pence", [1, 5, 50])
+def test_minimums_over_the_funding_by_pence_are_infeasible_and_say_so_in_pence(pence):
+    """A's minimum is £2m, C's £1m and a few pence, the pool £3m: no plan meets both. The
+    solver's tolerance is far below a penny, so even 1p over is infeasible (HiGHS's default,
+    10p in £m, called 5p over "optimal"), and the messages show the pence that matter: the
+    pre-solve warning sets the two sums against each other to the penny, and the advice
+    relaxes a minimum by exactly those pence (not "£0.0m")."""
+    over_m = pence / 100 / 1e6
+    inputs = make_inputs(
+        services=[{"service_id": "A", "min_m": 2.0}, {"service_id": "C", "min_m": 1.0 + over_m}],
+        curves=[("A", "m", 1, 2, 10), ("C", "m", 1, 5, 1)],
+        funding=[("pool", Y, 3.0)],
+    )
+    res = optimise(inputs, policy())
+    assert res.status == "infeasible"
+    message = res.infeasibility.message
+    assert (f"Minimum spend adds up to £3,000,000.{pence:02d} against £3,000,000.00 of "
+            f"funding in {Y}") in message
+    assert f"by £0.{pence:02d}" in message, message
+    (relax,) = res.infeasibility.relaxations
+    assert relax.unit == "£m" and relax.relax_by * 1e6 == pytest.approx(pence / 100, abs=1e-3)

@@ -80,6 +80,10 @@ class JobStatus(StrEnum):
 SUMMARY_COLUMNS = ["job", "data", "model", "overrides", "seed", "status", "objective",
                    "seconds", "scenario", "reason"]
 
+MAX_JOBS = 10_000
+"""The most jobs one batch may hold (its explicit jobs and its grid's combinations): a larger
+one is refused before any is planned, naming the count (split it into several batches)."""
+
 MAX_NAME = 120
 """Longest job or batch name (a scenario is named ``<batch>/<job>``, 200 characters at most)."""
 
@@ -229,6 +233,11 @@ def _spec(entry: _Entry, base: Path, where: str, default_name: str) -> JobSpec:
                    _overrides(entry.set, where), entry.seed, where)
 
 
+def _too_many(what: str) -> str:
+    return (f"{what}: at most {MAX_JOBS:,} jobs a batch; split it into several batches "
+            "(nothing was run)")
+
+
 def _grid_name(data: Any, model: Any, overrides: dict[str, Any], seed: int) -> str:
     # the data set by its file name: a CSV folder and its workbook (example, example.xlsx)
     # are two jobs, not one name used twice
@@ -264,6 +273,9 @@ def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
         name = path.stem
         for i, row in enumerate(csv.DictReader(text.splitlines()), start=2):
             where = f"{label}, row {i}"
+            if i - 1 > MAX_JOBS:
+                raise InputError.single(where, _too_many(
+                    f"the manifest lists more than {MAX_JOBS:,} jobs"))
             row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
             row = {k: v for k, v in row.items() if v != "" or k not in ("seed", "model")}
             specs.append(_spec(_validated(_Entry, row, where), base, where, f"job-{i - 1}"))
@@ -277,8 +289,11 @@ def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
         m: _Manifest = _validated(_Manifest, doc, label)
         name = m.name or path.stem
         key = "scenarios" if m.scenarios is not None else "jobs"
-        for i, entry in enumerate((m.scenarios if key == "scenarios" else m.jobs) or [],
-                                  start=1):
+        listed = (m.scenarios if key == "scenarios" else m.jobs) or []
+        if len(listed) > MAX_JOBS:
+            raise InputError.single(f"{label} › {key}", _too_many(
+                f"the manifest lists {len(listed):,} jobs"))
+        for i, entry in enumerate(listed, start=1):
             filled = entry.model_copy(update={"data": entry.data or m.data,
                                               "model": entry.model or m.model})
             specs.append(_spec(filled, base, f"{label} › {key}[{i}]", f"job-{i}"))
@@ -289,6 +304,13 @@ def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
             axes = [a if isinstance(a, list) else [a] for a in axes]
             if not axes[0]:
                 raise InputError.single(f"{label} › grid", "data: list at least one data set")
+            size = math.prod(len(a) for a in axes)
+            if len(specs) + size > MAX_JOBS:
+                shape = " × ".join(f"{len(a):,} {what}" for a, what in zip(
+                    axes, ("data sets", "models", "override sets", "seeds")))
+                raise InputError.single(f"{label} › grid", _too_many(
+                    f"the grid makes {size:,} jobs ({shape})"
+                    + (f" beside the {len(specs):,} listed" if specs else "")))
             for data, model, sets, seed in itertools.product(*axes):
                 where = f"{label} › grid ({data}, {model or 'default'}, {sets}, seed {seed})"
                 ov = _overrides(sets, where)

@@ -17,7 +17,7 @@ from budgetopt.data.inputs import Inputs
 from budgetopt.data.read import DEFAULT_MAX_BYTES, WORKBOOK_SUFFIXES, read_tables
 from budgetopt.data.schema import TABLES
 from budgetopt.data.validate import Nonconcave, validate
-from budgetopt.safe import atomic_path, looks_like_formula
+from budgetopt.safe import atomic_path, csv_text, looks_like_formula
 
 
 def load_dataset(path: str | Path, *, nonconcave: Nonconcave | str = "reject",
@@ -89,11 +89,13 @@ def _cells(name: str, frame: pd.DataFrame) -> tuple[list[str], list[list[object]
 
 
 def _write_csv(frame_name: str, frame: pd.DataFrame, path: Path) -> None:
+    """One table as CSV; text a spreadsheet would take for a formula is guarded with an
+    apostrophe (:func:`budgetopt.safe.csv_text`), which the reader takes off again."""
     header, rows = _cells(frame_name, frame)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        writer.writerow([csv_text(h) for h in header])
+        writer.writerows([["" if v is None else csv_text(v) for v in row] for row in rows])
 
 
 def _write_csv_folder(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
@@ -165,8 +167,9 @@ def write_dataset(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     takes its name, so a failure leaves nothing half-written. In an existing folder each table
     file is replaced atomically, and CSV files of tables not in `tables` are removed (so the
     folder holds exactly this data set); other files are left alone.
-    In a workbook, text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
-    stored as text, never as a formula.
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return never becomes a
+    formula: in a workbook it is stored as text, in a CSV file it gets a leading apostrophe
+    (which :func:`load_dataset` takes off, so the data set reads back as written).
     """
     p = Path(path)
     if p.suffix.lower() in WORKBOOK_SUFFIXES:

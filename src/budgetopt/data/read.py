@@ -28,7 +28,7 @@ import pandas as pd
 
 from budgetopt.data.schema import TABLES
 from budgetopt.errors import InputError, Problem
-from budgetopt.safe import regular_input
+from budgetopt.safe import csv_untext, regular_input
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -364,7 +364,7 @@ def _csv_rows(text: str, name: str) -> list[tuple[int, list[str]]]:
                                         "most a table may have (Excel's own limit for a sheet)")
             if reader.line_num > line:  # the record ran over more than one line
                 _unclosed_quote(cells, width, number, line, name)
-            rows.append((number, cells))
+            rows.append((number, [csv_untext(c) for c in cells]))
             line = reader.line_num + 1
     except csv.Error as e:
         number = len(rows) + 1

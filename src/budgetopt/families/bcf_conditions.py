@@ -49,6 +49,7 @@ from budgetopt.families.common import (
     YearValue,
     fmt_m,
     hwb_names,
+    money_against,
     problem,
     unknown_ids,
     unknown_services,
@@ -254,16 +255,17 @@ def presolve(data: ModelData) -> list[str]:
         for year, floor in by_year.items():
             money = float(mine.loc[mine["year"] == year, "amount_m"].sum())
             if floor > money + 1e-9:
-                out.append(f"The adult social care minimum of {hwbs[h]} in {year} "
-                           f"(£{floor:,.1f}m) is more than its NHS minimum contribution "
-                           f"(£{money:,.1f}m).")
+                asked, held = money_against(floor, money)
+                out.append(f"The adult social care minimum of {hwbs[h]} in {year} ({asked}) "
+                           f"is more than its NHS minimum contribution ({held}).")
     for year in data.years:
         floors = sum(year_value(v, year, 0.0) or 0.0 for v in (rule.asc_min_m, rule.ooh_min_m))
         money = float(data.funding[data.funding["source_id"].isin(sources)
                                    & (data.funding["year"] == year)]["amount_m"].sum())
         if floors > money + 1e-9:
-            out.append(f"The BCF national conditions ask £{floors:,.1f}m of the NHS minimum "
-                       f"contribution in {year}, which holds £{money:,.1f}m.")
+            asked, held = money_against(floors, money)
+            out.append(f"The BCF national conditions ask {asked} of the NHS minimum "
+                       f"contribution in {year}, which holds {held}.")
     return out
 
 

@@ -23,7 +23,13 @@ from pydantic import Field
 
 from budgetopt.errors import Problem
 from budgetopt.families.acute_offset import RELEASE_SOURCE
-from budgetopt.families.common import Params, fmt_m, service_names, unknown_services
+from budgetopt.families.common import (
+    Params,
+    fmt_m,
+    money_against,
+    service_names,
+    unknown_services,
+)
 from budgetopt.families.family import Amount, Family, Requirement, Spend
 from budgetopt.families.rows import Csr, Sense, add_matrix_rows
 
@@ -118,8 +124,8 @@ def presolve(data: ModelData) -> list[str]:
     pool = data.funding[data.funding["source_id"] != RELEASE_SOURCE]
     for year, money in pool.groupby("year", sort=False)["amount_m"].sum().items():
         if need > money + 1e-9:
-            out.append(f"Minimum spend adds up to £{need:,.1f}m against £{money:,.1f}m of "
-                       f"funding in {year}.")
+            asked, held = money_against(need, money)
+            out.append(f"Minimum spend adds up to {asked} against {held} of funding in {year}.")
     names = service_names(data)
     fund = data.funding.groupby(["source_id", "year"], sort=False, as_index=False)["amount_m"].sum()
     # each service-year's eligible money: the sum over its flows' sources (ICS-wide money has
@@ -127,8 +133,8 @@ def presolve(data: ModelData) -> list[str]:
     money = (data.flows[["source_id", "service_id", "year"]].drop_duplicates()
              .merge(fund, on=["source_id", "year"], how="left")
              .groupby(["service_id", "year"], sort=False)["amount_m"].sum())
-    return out + [f"The minimum on {names[sid]} (£{mins[sid]:,.1f}m) is more than the "
-                  f"£{held:,.1f}m its eligible sources hold in {year}."
+    return out + ["The minimum on {} ({}) is more than the {} its eligible sources hold in {}."
+                  .format(names[sid], *money_against(mins[sid], held), year)
                   for (sid, year), held in money.items() if mins[sid] > held + 1e-9]
 
 

@@ -66,6 +66,43 @@ def fmt_m(value: float) -> str:
     return f"£{value:,.1f}m"
 
 
+PENCE_BELOW_M = 0.05
+"""An amount of money under this (£m) reads £0.0m with one decimal: it is written in pounds
+and pence instead."""
+
+
+def _pounds(value_m: float) -> str:
+    sign = "−" if value_m < 0 and round(abs(value_m) * 1e6, 2) > 0 else ""
+    return f"{sign}£{abs(value_m) * 1e6:,.2f}"
+
+
+def money(value_m: float) -> str:
+    """An amount of money given in £m, for a message: £12.3m as finance leads write it, but in
+    pounds and pence where one decimal of £m would hide it (£0.50, £4,999.99).
+
+    >>> money(12.34), money(5e-07), money(0.0123), money(0.0)
+    ('£12.3m', '£0.50', '£12,300.00', '£0.0m')
+    """
+    if value_m != 0 and abs(value_m) < PENCE_BELOW_M:
+        return _pounds(value_m)
+    return fmt_m(value_m)
+
+
+def money_against(a_m: float, b_m: float) -> tuple[str, str]:
+    """Two amounts (£m) set against each other in a message: as :func:`money`, unless that
+    would show them equal while they differ by a penny or more; then both in pounds and pence.
+
+    >>> money_against(10.00000005, 10.0)
+    ('£10,000,000.05', '£10,000,000.00')
+    >>> money_against(12.0, 10.0)
+    ('£12.0m', '£10.0m')
+    """
+    a, b = money(a_m), money(b_m)
+    if a == b and round(a_m * 1e6, 2) != round(b_m * 1e6, 2):
+        return _pounds(a_m), _pounds(b_m)
+    return a, b
+
+
 def names_by_id(frame, key: str) -> dict[str, str]:
     """Each id's name in a table with an id column `key` and a ``name`` column."""
     return dict(zip(frame[key], frame["name"]))

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from budgetopt.families.common import money
 from budgetopt.families.rows import RowInfo, entry
-from budgetopt.solve.highs import Compiled, new_highs
+from budgetopt.solve.highs import FEASIBILITY_TOL, Compiled, new_highs
 
-TOL = 1e-7
+TOL = 2 * FEASIBILITY_TOL
+"""A slack of the elastic model below this (a fifth of a penny in £m) is the solver's noise."""
 
 
 def effect_phrase(delta: float, mode: str) -> str:
@@ -125,7 +127,7 @@ class Relaxation:
     unit: str
 
     def sentence(self) -> str:
-        amount = (f"£{self.relax_by:,.1f}m" if self.unit == "£m"
+        amount = (money(self.relax_by) if self.unit == "£m"
                   else f"{self.relax_by:,.2f} {self.unit}")
         return f"relax '{self.name}' by {amount}"
 
