@@ -163,3 +163,16 @@ def test_a_pipe_given_as_any_input_is_refused_at_once(kind, tmp_path):
     assert done.returncode == 2, text
     assert "Traceback" not in text
     assert says in text and name in text and "not a regular file" in text, text
+
+
+@pytest.mark.parametrize("args", [["uncertainty", "--distribution", "normal"],
+                                  ["evpi", "--distribution", "normal"],
+                                  ["robust", "--distribution", "normal"],
+                                  ["robust", "--objective", "worst"]])
+def test_an_unknown_choice_of_an_analysis_is_exit_2_naming_the_option(args, tmp_path):
+    """One check for every analysis's choices (the robust plan's distribution was not
+    checked at all), before the data is read."""
+    data = write_csv(tiny_tables(), tmp_path / "data")
+    res = CliRunner().invoke(app, ["analyse", args[0], str(data), *args[1:]])
+    assert res.exit_code == 2, res.output
+    assert f"{args[1]}: '{args[2]}': use " in res.output and "Traceback" not in res.output

@@ -72,8 +72,9 @@ class Session:
             t1 = time.perf_counter()
             outcome = tie_break(self.compiled, self.data, outcome, self.data.policy.solver)
             timings["tie_break_s"] = time.perf_counter() - t1
-            for v, val in zip(self.compiled.cols, outcome.col_value.tolist()):
-                v.set_value(val, skip_validation=True)
+            if outcome.col_value is not None:  # an optimal outcome has its values
+                for v, val in zip(self.compiled.cols, outcome.col_value.tolist()):
+                    v.set_value(val, skip_validation=True)
         infeas = None
         if outcome.status == "infeasible" and diagnose:
             infeas = diagnose_infeasibility(self.compiled, self.warnings)
@@ -93,11 +94,14 @@ def unpinned_objective(compiled: Compiled, options) -> float | None:
                     dtype=np.int32)
     h = compiled.highs
     basis = h.getBasis()
-    h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
+    # highspy's type stubs lack changeRowsBounds, which its module has
+    h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf),  # type: ignore[attr-defined]
+                       np.full(len(rows), np.inf))
     try:
         out = run(compiled, options, load=False)
     finally:
-        h.changeRowsBounds(len(rows), rows, compiled.row_lower[rows], compiled.row_upper[rows])
+        h.changeRowsBounds(len(rows), rows,  # type: ignore[attr-defined]
+                           compiled.row_lower[rows], compiled.row_upper[rows])
         h.setBasis(basis)
     return out.objective if out.ok else None
 

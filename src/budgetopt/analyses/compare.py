@@ -42,7 +42,7 @@ def _amount(v: float, unit: str) -> str:
 def rule_key(constraints: pd.DataFrame, by_name: bool = False) -> pd.Series:
     """Each row's identity across scenarios: family, component and keys; with `by_name` (a
     scenario from a record saved before rows kept their keys is in the comparison), its name."""
-    keys = [()] * len(constraints) if by_name else row_keys(constraints)
+    keys: list[dict[str, str]] = [{}] * len(constraints) if by_name else row_keys(constraints)
     return pd.Series([(f, c, tuple(sorted(k.items())) if k else ("name", n))
                       for f, c, k, n in zip(constraints["family"], constraints["component"],
                                             keys, constraints["name"])],
@@ -85,6 +85,8 @@ EQUAL_RTOL = 1e-9  # objectives this close (relative) are equally good (MODEL.md
 def equally_good(a: Results, b: Results) -> bool:
     """Both optimal, in the same mode, with objectives within 10⁻⁹ relative."""
     if not (a.optimal and b.optimal and a.mode == b.mode):
+        return False
+    if a.objective is None or b.objective is None:  # an optimal answer always has one
         return False
     return abs(b.objective - a.objective) <= EQUAL_RTOL * max(1.0, abs(a.objective))
 
@@ -215,7 +217,8 @@ def compare_many(named: dict[str, Results]) -> ManyComparison:
     sectors = pd.concat({n: r.allocation.groupby("sector", sort=False)["spend_m"].sum()
                          for n, r in named.items()}, axis=1).fillna(0.0)
     sectors.index.name = "sector"
-    prices, names_of = {}, {}
+    prices: dict[str, pd.Series] = {}
+    names_of: dict[tuple, str] = {}
     by_name = _keyless(list(named.values()))
     for n, r in named.items():
         c = r.constraints

@@ -56,13 +56,13 @@ class _Held:
                  ) -> None:
         self.session: Session = build(inputs, policy, overrides)
         self.results: Results = self.session.results()
-        if not self.results.optimal:
+        if not self.results.optimal or self.results.objective is None:
             raise ValueError(f"the model is {self.results.status}: flexibility needs an optimal "
                              "plan")
         compiled = self.session.compiled
         self.cost = compiled.cost.copy()
         self.maximise = compiled.maximise
-        z = float(self.results.objective)
+        z = self.optimum = float(self.results.objective)
         give = slack * max(abs(z), 1e-12)
         level = (z - give if self.maximise else z + give) - compiled.obj_constant
         nz = np.flatnonzero(self.cost)
@@ -184,7 +184,7 @@ def _alternatives(held: _Held, inputs: Inputs, names: dict[str, str], top: int =
     sector = seg["service_id"].map(sector_of).to_numpy()
     sectors = list(dict.fromkeys(inputs.services["sector"]))
     chosen_x = held.results.allocation.groupby("service_id", sort=False)["spend_m"].sum()
-    z = float(held.results.objective)
+    z = held.optimum
     rows = []
     for sec in sectors:
         cols = held.xcols[sector == sec]

@@ -200,7 +200,7 @@ class _Frontier:
         return run(self.compiled, self.session.data.policy.solver, load=False)
 
 
-def _tie_break(model: _Frontier, first: Objective, second: Objective) -> np.ndarray | None:
+def _tie_break(model: _Frontier, first: Objective, second: Objective) -> np.ndarray:
     """Optimise `first`, then `second` with `first` held at its optimum: a non-dominated end."""
     out = model.optimise(first)
     if out.col_value is None or not out.ok:
@@ -210,7 +210,7 @@ def _tie_break(model: _Frontier, first: Objective, second: Objective) -> np.ndar
     model.hold(first, best - slack if first.maximise else best + slack)
     again = model.optimise(second)
     model.release()
-    return again.col_value if again.ok else out.col_value
+    return again.col_value if again.ok and again.col_value is not None else out.col_value
 
 
 def pareto_frontier(inputs: Inputs, policy: Policy, first: str = "outcome",

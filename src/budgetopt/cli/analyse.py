@@ -12,8 +12,9 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -68,6 +69,23 @@ def _print(frame: pd.DataFrame, title: str, fmt: dict[str, str] | None = None) -
     out_console().print(table)
 
 
+Distribution = Literal["pert", "triangular"]
+
+
+def _choice(value: str, option: str, choices: tuple[str, ...]) -> str:
+    """`value` if it is one of `choices`, else bad input naming the option (exit 2)."""
+    from budgetopt.errors import InputError
+
+    if value not in choices:
+        raise InputError.single(option, f"{value!r}: use {' or '.join(choices)}")
+    return value
+
+
+def _distribution(value: str) -> Distribution:
+    """The ``--distribution`` of the effects: pert or triangular."""
+    return cast(Distribution, _choice(value, "--distribution", ("pert", "triangular")))
+
+
 def _write(out: Path | None, tables: dict[str, pd.DataFrame], figure: Any = None,
            extra: dict[str, Any] | None = None) -> None:
     """Everything into `out`, written all-or-nothing (temporary names, then renamed)."""
@@ -81,7 +99,7 @@ def _write(out: Path | None, tables: dict[str, pd.DataFrame], figure: Any = None
                                 "written)")
     out.mkdir(parents=True, exist_ok=True)
     writers: dict[Path, Callable[[Path], object]] = {
-        out / f"{name}.csv": (lambda p, f=frame: write_csv(f, p)) for name, frame in tables.items()}
+        out / f"{name}.csv": partial(write_csv, frame) for name, frame in tables.items()}
     first = next(iter(tables.values()))
     meta = {**{k: v for k, v in first.attrs.items() if isinstance(v, (str, int, float, dict,
                                                                        list, bool))},
@@ -198,14 +216,12 @@ def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
 
     def body() -> int:
         from budgetopt.analyses.uncertainty import monte_carlo
-        from budgetopt.errors import InputError
         from budgetopt.reports import charts
 
-        if distribution not in ("pert", "triangular"):
-            raise InputError.single("--distribution", "use pert or triangular")
+        shape = _distribution(distribution)
         inputs, policy = load(data, model, set_, outputs={"--out": out})
         with _bar("solving each sample") as tick:
-            res = monte_carlo(inputs, policy, samples, seed=seed, distribution=distribution,
+            res = monte_carlo(inputs, policy, samples, seed=seed, distribution=shape,
                               progress=tick, workers=workers or None)
         _print(res["summary"], f"Weighted outcome over {samples:,} samples (seed {seed})")
         _print(res["schemes"][["name", "p_beyond_minimum", "p_grows", "mean_spend_m"]],
@@ -235,15 +251,13 @@ def evpi(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
     def body() -> int:
         from budgetopt.analyses.evpi import evpi as value_of_information
         from budgetopt.analyses.evpi import evpi_sentences
-        from budgetopt.errors import InputError
         from budgetopt.reports import charts
 
-        if distribution not in ("pert", "triangular"):
-            raise InputError.single("--distribution", "use pert or triangular")
+        shape = _distribution(distribution)
         inputs, policy = load(data, model, set_)
         with _bar("solving each sample") as tick:
             res = value_of_information(inputs, policy, samples, seed=seed,
-                                       distribution=distribution, bins=bins,
+                                       distribution=shape, bins=bins,
                                        workers=workers or None, progress=tick)
         shown = [c for c in ("service_id", "name", "evppi", "evppi_gbp", "share_of_evpi",
                              "certainty") if c in res.columns]
@@ -273,15 +287,15 @@ def robust(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
 
     def body() -> int:
         from budgetopt.analyses.uncertainty import robust_allocation
-        from budgetopt.errors import InputError
         from budgetopt.reports import charts
 
-        if objective not in ("cvar", "expected"):
-            raise InputError.single("--objective", "use cvar or expected")
+        aim = _choice(objective, "--objective", ("cvar", "expected"))
+        shape = _distribution(distribution)
         inputs, policy = load(data, model, set_, outputs={"--out": out})
         with _bar("solving the robust model"):
-            res = robust_allocation(inputs, policy, samples, seed=seed, objective=objective,
-                                    alpha=alpha, distribution=distribution)
+            res = robust_allocation(inputs, policy, samples, seed=seed,
+                                    objective=cast(Literal["expected", "cvar"], aim),
+                                    alpha=alpha, distribution=shape)
         _print(res["comparison"], f"Both plans on the same {samples} samples (HiGHS: "
                f"{res['status']})")
         moved = res["allocation"][res["allocation"]["difference_m"].abs() > 0.05]

@@ -223,7 +223,7 @@ def export(
         results = sc.results()
         inputs = content.inputs(policy.nonconcave) if (excel or pdf or workbook_pdf) else None
         analyses = None
-        if pdf and not no_analyses and results.optimal:
+        if pdf and not no_analyses and results.optimal and inputs is not None:
             from budgetopt.analyses.board import run_analyses
 
             analyses = run_analyses(inputs, policy, robust=True)

@@ -81,9 +81,9 @@ def _add_sheet(wb, table: Table, lists) -> None:
                                 error=f"Choose a value of {col.name} from the list.")
             dv.add(f"{letter}3:{letter}{INPUT_ROWS + 2}")
             ws.add_data_validation(dv)
-        elif col.kind in ("number", "integer") and _limits(col) is not None:
+        elif col.kind in ("number", "integer") and (rule := _limits(col)) is not None:
             kind = "whole" if col.kind == "integer" else "decimal"
-            operator, formulas, words = _limits(col)
+            operator, formulas, words = rule
             dv = DataValidation(type=kind, operator=operator, allow_blank=True,
                                 showErrorMessage=True, errorTitle=col.name,
                                 error=f"{col.name} is a number {words}.", **formulas)

@@ -41,7 +41,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
 import numpy as np
@@ -447,7 +447,8 @@ def _parse_uniques(uniques: list[object], col: Column) -> tuple[list[object], li
     if col.kind == "number":
         fast = [i for i, u in enumerate(uniques)
                 if isinstance(u, str) and _PLAIN_NUMBER.fullmatch(u)]
-        numbers = np.array([float(uniques[i]) for i in fast], dtype=float)  # type: ignore[arg-type]
+        numbers = np.array([float(uniques[i]) for i in fast],  # type: ignore[arg-type]  # str
+                           dtype=np.float64)
         ok = np.isfinite(numbers)
         for attr, outside, _ in _BOUNDS:  # the same bounds as check_bounds
             limit = getattr(col, attr)

@@ -465,8 +465,9 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
                                       ).reset_index(drop=True)
 
 
-HWB_RESULT_COLUMNS = ["hwb_id", "name", "year", "income_m", "from_pool_m", "from_ics_wide_m",
-                      "spend_m", "baseline_m", "unspent_m", "capital_m", "capital_to_districts"]
+HWB_RESULT_COLUMNS: list[str] = [
+    "hwb_id", "name", "year", "income_m", "from_pool_m", "from_ics_wide_m",
+    "spend_m", "baseline_m", "unspent_m", "capital_m", "capital_to_districts"]
 """Results per Health and Wellbeing Board and year (£m): its pool's income, what its places
 spend from its pool and from ICS-wide money, their total spend and baseline, what its pool
 leaves unspent, and its capital spend (the Disabled Facilities Grant: the capital streams of

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeGuard
 
 import highspy
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from budgetopt.families.common import money
 from budgetopt.families.rows import RowInfo, entry
@@ -85,14 +89,17 @@ def shadow_sentence(info: RowInfo, shadow: float, binding: bool, mode: str,
     if not cannot(shadow) and not up_zero:
         text += f" This holds for up to {rise} more." if rise else " This holds for any rise."
     one = _one(info.unit)
+    if down is None:  # a rise that cannot be: nothing known of a fall
+        return text
     if cannot(down):
         return f"{text} It cannot fall at all without breaking another rule."
     below = f" Below today's limit, each {one} less would {say(-down)}"
     return text + below + (f" (for up to {fall} less)." if fall else ".")
 
 
-def _known(v: float | None) -> bool:
-    return v is not None and np.isfinite(v)
+def _known(v: float | None) -> TypeGuard[float]:
+    """A number that is there and finite (not None, NaN or ±inf)."""
+    return v is not None and bool(np.isfinite(v))
 
 
 def _one(unit: str) -> str:
@@ -237,7 +244,7 @@ def reduced_cost_sentence(service: str, year: str, needs: float, relative: float
     return text
 
 
-def low_certainty_flags(inputs: object, allocation: object) -> tuple[str, ...]:
+def low_certainty_flags(inputs: object, allocation: pd.DataFrame | None) -> tuple[str, ...]:
     """One caution for each service that gets money on low-certainty evidence (the
     ``evidence`` table's ``certainty``): what it gets over the plan and what its curve rests
     on. `allocation` has service_id, name and spend_m."""

@@ -290,8 +290,9 @@ class _Facts:
 
     def _what_it_buys(self) -> str:
         gain = self._metric_gain()
-        if self.maximise and self.res.baseline_objective:
-            obj, base = float(self.res.objective), float(self.res.baseline_objective)
+        if (self.maximise and self.res.baseline_objective
+                and self.res.objective is not None):
+            obj, base = self.res.objective, self.res.baseline_objective
             text = (f"It buys {number(obj)} weighted outcomes over {self.span}, "
                     f"{percent(obj / base - 1, True)} ({number(obj - base)}) on what today's "
                     f"allocation buys")

@@ -77,7 +77,8 @@ def check_file_names(inputs: Inputs) -> None:
     places = inputs.places if inputs.has_places else None
     if places is None or "hwb_id" not in places.columns:
         return
-    problems, seen = [], {}
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
     for i, h in enumerate(places["hwb_id"], start=2):
         if h is None or (isinstance(h, float) and np.isnan(h)) or str(h).strip() == "":
             continue
@@ -349,7 +350,7 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
             "source_id": sid,
         }
         for j, (col, year, _h) in enumerate(L.headers(L.INCOME, plan.years), start=1):
-            if col.per_year:
+            if col.per_year and year is not None:
                 if mine:
                     amt = fund.loc[(fund["source_id"] == sid) & (fund["year"] == year),
                                    "amount_m"].sum()
@@ -369,7 +370,7 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
     write_cell(ws, total, 2, "Total").font = Font(bold=True)
     for j, (col, year, _h) in enumerate(L.headers(L.INCOME, plan.years), start=1):
         letter = get_column_letter(j)
-        if col.per_year:
+        if col.per_year and year is not None:
             c = ws.cell(row=total, column=j, value=f"=SUM({letter}{FIRST_ROW}:{letter}{last})")
             c.number_format, c.font = POUNDS, Font(bold=True)
             cells[("TOTAL", year)] = f"{quote_sheetname(L.INCOME.name)}!${letter}${total}"

@@ -523,7 +523,7 @@ def _metrics(ws, results: Results, inputs: Inputs) -> None:
         "Unit": out["unit"], "Year": out["year"], "Baseline": out["baseline_value"],
         "Planned": out["value"], "Change": out["change"],
     })
-    levels = []
+    levels: list[tuple[float | None, float | None, Any]] = []
     for r in out.itertuples(index=False):
         row = m.loc[r.metric_id]
         base, per = row.get("baseline_level"), row.get("level_per_outcome")
