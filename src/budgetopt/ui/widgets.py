@@ -18,8 +18,6 @@ from budgetopt.results.tables import Results
 from budgetopt.ui.markdown import md_text
 
 
-
-
 def status_words(status: str) -> str:
     text = STATUS_WORDS.get(status, status)
     return text[:1].upper() + text[1:]
