@@ -28,7 +28,7 @@ from budgetopt import __version__
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import InputError, Problem
 from budgetopt.families.bcf_rules import RuleSet, rule_set
-from budgetopt.model.data import ICS_WIDE
+from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.reports.excel import bcf_layout as L
 from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW, INPUT_FILL, POUNDS
 from budgetopt.reports.excel.workbook import (
@@ -212,14 +212,29 @@ def write_bcf_plans(results: Results, inputs: Inputs, folder: str | Path) -> lis
     years = [y for y in inputs.years if y in set(results.allocation["year"])] or list(
         inputs.years)
     rules, chosen = _rule_set(results, years)
+    data = _model_data(results, inputs)
     paths = []
     for h, name in names.items():
         path = folder / f"{h}.xlsx"
         write_bcf_plan(Plan(h, name, years, flows[flows["hwb_id"] == h],
-                            spend[spend["hwb_id"] == h], outcomes.get(h), rules, chosen),
+                            spend[spend["hwb_id"] == h], outcomes.get(h), rules, chosen, data),
                        results, inputs, path)
         paths.append(path)
     return paths
+
+
+def _model_data(results: Results, inputs: Inputs) -> ModelData | None:
+    """The model data of the policy the results were solved under (None: the results do not
+    carry their policy, or the data no longer passes it)."""
+    from budgetopt.model.data import prepare
+
+    policy = _policy_of(results)
+    if policy is None:
+        return None
+    try:
+        return prepare(inputs, policy)
+    except InputError:
+        return None
 
 
 def _rule_set(results: Results, years: list[str]) -> tuple[RuleSet, bool]:
@@ -262,6 +277,7 @@ class Plan:
     outcomes: pd.DataFrame | None  # metric_id, year, value, baseline_value
     rules: RuleSet  # the BCF rule set: its national conditions and streams
     rules_chosen: bool  # chosen by the policy model (else the default, for its conditions)
+    data: ModelData | None = None  # the solve's model data (its goals, its capacity rule)
 
 
 def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> None:
@@ -566,28 +582,69 @@ def _hwb_outcomes(results: Results, inputs: Inputs) -> dict[str, pd.DataFrame]:
 
 
 def _metrics(ws, plan: Plan, inputs: Inputs) -> None:
+    """Each metric's outcome in this board's places (national first), the board's goal from
+    the policy's targets with a live Met / Not met, and the change in the reported level."""
     _heading(ws, L.METRICS, plan)
     if plan.outcomes is None:
         write_cell(ws, FIRST_ROW, 1, "The outcomes by board could not be worked out: the "
                    "policy the results were solved under is not in them.")
         return
+    from budgetopt.families.targets import goals
+
     m = inputs.metrics.set_index("metric_id")
     out = plan.outcomes.copy()
     out["national"] = [bool(m.loc[i].get("bcf_metric", False)) for i in out["metric_id"]]
     out = out.sort_values("national", ascending=False, kind="stable")
+    goal_of = goals(plan.data) if plan.data is not None else {}
+    board = "" if plan.hwb_id == ICS_PLAN else plan.hwb_id
+    share = _population_share(inputs, plan.hwb_id)
+    col = {c.key: get_column_letter(j) for j, c in enumerate(L.METRICS.columns, start=1)}
     row = FIRST_ROW
     for r in out.itertuples(index=False):
-        values = {"metric": m.loc[r.metric_id, "name"], "national": "yes" if r.national else
-                  "no", "unit": m.loc[r.metric_id].get("unit", ""), "year": r.year,
-                  "baseline": float(r.baseline_value), "planned": float(r.value)}
-        for j, col in enumerate(L.METRICS.columns, start=1):
-            if col.key == "change":
-                c = ws.cell(row=row, column=j, value=f"=F{row}-E{row}")
+        metric = m.loc[r.metric_id]
+        goal = goal_of.get((r.metric_id, r.year, board), [])
+        # a min and a max of the same metric-year: the row shows the min, the sheet's one goal
+        test, limit = (goal[0] if goal else (None, None))
+        per = metric.get("level_per_outcome")
+        per_h = (float(per) / share if per is not None and pd.notna(per) and share > 0
+                 else None)
+        g, f, c = (f"{col[k]}{row}" for k in ("goal", "planned", "change"))
+        values = {"metric": metric["name"], "national": "yes" if r.national else "no",
+                  "unit": metric.get("unit", ""), "year": r.year,
+                  "baseline": float(r.baseline_value), "planned": float(r.value),
+                  "goal_test": {">=": "at least", "<=": "at most", None: ""}[test],
+                  "goal": limit,
+                  "level_unit": (metric.get("level_unit") or "") if per_h is not None else ""}
+        formulas = {"change": f"={f}-{col['baseline']}{row}",
+                    "goal_met": (_status_unless_blank(g, compare(f, test, g, 0.001))
+                                 if test else None),
+                    "level_change": f"={c}*{per_h!r}" if per_h is not None else None}
+        for j, column in enumerate(L.METRICS.columns, start=1):
+            if column.key in formulas:
+                cell = ws.cell(row=row, column=j, value=formulas[column.key])
             else:
-                c = write_cell(ws, row, j, values[col.key])
-            if col.number_format:
-                c.number_format = col.number_format
+                cell = write_cell(ws, row, j, values[column.key])
+            if column.number_format:
+                cell.number_format = column.number_format
         row += 1
+    if row > FIRST_ROW:
+        status_colours(ws, col["goal_met"], FIRST_ROW, row - 1)
+
+
+def _status_unless_blank(cell: str, cond: str) -> str:
+    """A status formula (Met / Not met on `cond`) that stays blank while `cell` is blank."""
+    return f'=IF({cell}="","",{status_formula(cond)[1:]})'
+
+
+def _population_share(inputs: Inputs, hwb_id: str) -> float:
+    """The board's share of the places' population (1 for the one ICS-wide plan): how the
+    Metrics sheet turns an ICS-wide level per outcome into the board's own."""
+    if hwb_id == ICS_PLAN or not inputs.has_places or "population" not in inputs.places:
+        return 1.0
+    pop = inputs.places.assign(hwb=inputs.places["place_id"].map(place_hwbs(inputs)))
+    total = float(pop["population"].sum())
+    mine = float(pop.loc[pop["hwb"] == hwb_id, "population"].sum())
+    return mine / total if total > 0 else 1.0
 
 
 def _scheme_spend(exp: ExpenditureRefs, sid: str, year: str) -> str:
@@ -651,21 +708,29 @@ def _pathways(ws, plan: Plan, inputs: Inputs, exp: ExpenditureRefs, top: int) ->
     for j, c in enumerate(cols, start=1):
         write_cell(ws, top + 1, j, c.header).font = Font(bold=True)
     letter = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
+    from budgetopt.families.capacity import required_share
+
     for i, (q, y, d) in enumerate(zip(mine["pathway"], mine["year"], mine["demand"]),
                                   start=top + 2):
         kappa = per_m[per_m["pathway"] == q]
         terms = [f"{_scheme_spend(exp, s, y)}*{float(k)!r}"
                  for s, k in zip(kappa["service_id"], kappa["per_m"])]
+        need = required_share(plan.data, q) if plan.data is not None else None
+        share, req = f"{letter['share']}{i}", f"{letter['required']}{i}"
         values = {"pathway": q, "year": y,
                   "capacity": f"=({'+'.join(terms) or '0'})/1000000", "demand": float(d),
                   "share": f'=IF({letter["demand"]}{i}>0,{letter["capacity"]}{i}/'
-                           f'{letter["demand"]}{i},"")'}
+                           f'{letter["demand"]}{i},"")',
+                  "required": need,
+                  "status": (_status_unless_blank(share, compare(share, ">=", req, 1e-6))
+                             if need is not None else None)}
         for j, c in enumerate(cols, start=1):
             v = values[c.key]
-            cell = (ws.cell(row=i, column=j, value=v) if c.key in ("capacity", "share")
+            cell = (ws.cell(row=i, column=j, value=v) if c.key in ("capacity", "share", "status")
                     else write_cell(ws, i, j, v))
             if c.number_format:
                 cell.number_format = c.number_format
+    status_colours(ws, letter["status"], top + 2, top + 1 + len(mine))
 
 
 # -- Summary --------------------------------------------------------------------------------------
@@ -714,6 +779,18 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
         row += 1
         write_cell(ws, row, 1, f"{number}. {cond.title}")
         write_cell(ws, row, 2, cond.text)
+    if plan.rules.facts:
+        row += 2
+        write_cell(ws, row, 1, f"What the {plan.rules.id} rules rest on").font = Font(bold=True)
+        for j, header in enumerate(L.FACT_HEADERS, start=1):
+            write_cell(ws, row + 1, j, header).font = Font(bold=True)
+        row += 1
+        for fact in plan.rules.facts:
+            row += 1
+            for j, text in enumerate((fact.what, L.FACT_STATUS[fact.status], fact.source),
+                                     start=1):
+                write_cell(ws, row, j, text).alignment = Alignment(wrap_text=True,
+                                                                   vertical="top")
     for j, col in enumerate(L.SUMMARY.columns, start=1):
         ws.column_dimensions[get_column_letter(j)].width = max(col.width, 28 if j == 1 else 0)
     ws.column_dimensions["B"].width = 40
