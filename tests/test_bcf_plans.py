@@ -574,7 +574,8 @@ def _rows_by_header(ws) -> list[dict]:
 def test_every_example_hwbs_plan_has_each_sheet_complete(example_plans):
     """Each HWB of the example (opened by openpyxl, as written): the Summary's facts and a row
     per plan year in £; Income its own pool's every stream (NHS minimum contribution, LA Better
-    Care Grant, DFG as capital, additional contributions) to the penny of the funding table;
+    Care Grant, DFG as capital, passed to the districts in the two-tier county, additional
+    contributions) to the penny of the funding table;
     Expenditure to the penny of the solve; the four national conditions; the three national
     metrics with the HWB's goal each year; capacity against demand on every pathway and year
     of its demand. Every figure is in £ (headers say so; cells formatted "£"); no input text
@@ -583,6 +584,8 @@ def test_every_example_hwbs_plan_has_each_sheet_complete(example_plans):
     assert sorted(p.stem for p in paths) == sorted(inputs.hwb_ids)
     fund = inputs.funding
     demand = inputs.demand
+    two_tier = dict(zip(inputs.hwb_table()["hwb_id"], inputs.hwb_table()["two_tier"]))
+    assert any(two_tier.values()) and not all(two_tier.values())  # a county and unitaries
     for path in paths:
         h = path.stem
         wb = load_workbook(path)
@@ -590,6 +593,7 @@ def test_every_example_hwbs_plan_has_each_sheet_complete(example_plans):
         # Summary: a row per year, each figure a formula in £
         summary = {r[0].value: r for r in wb["Summary"].iter_rows() if r[0].value}
         assert summary["HWB id"][1].value == h
+        assert summary["Two-tier area"][1].value.startswith("Yes" if two_tier[h] else "No")
         for y in inputs.years:
             assert all(c.number_format == '"£"#,##0' for c in summary[y][1:4]), y
             assert all(str(c.value).startswith("=") for c in summary[y][1:4])
@@ -603,7 +607,8 @@ def test_every_example_hwbs_plan_has_each_sheet_complete(example_plans):
         for r in income:
             if r["Pool"] != "This board's pool":
                 continue
-            assert r["Capital or revenue"] == ("Capital" if r["Funding stream"] == "DFG"
+            capital = (bcf_layout.CAPITAL_TO_DISTRICTS if two_tier[h] else "Capital")
+            assert r["Capital or revenue"] == (capital if r["Funding stream"] == "DFG"
                                                else "Revenue")
             for y in inputs.years:
                 amount = own.loc[(own["source_id"] == r["budgetopt source id"])

@@ -66,6 +66,10 @@ FACT_HEADERS = ("Fact", "Checked", "Source")
 FACT_STATUS = {"verified": "Verified against the source",
                "unverified": "Unverified: an assumption to check"}
 
+CAPITAL_TO_DISTRICTS = "Capital, passed to the district councils"
+"""The Income sheet's "Capital or revenue" of a capital stream (the DFG) in a two-tier board
+(``hwbs.two_tier``): the county pools it and passes it to its district councils."""
+
 INCOME = Sheet(
     "Income", "{hwb}: income by funding stream and year (£)",
     "This board's own pool, then the ICS-wide money (a transformation fund, say) its "

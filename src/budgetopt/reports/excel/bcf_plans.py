@@ -351,6 +351,7 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
     used = plan.flows.groupby(["source_id", "year"])["amount_m"].sum()
     shared = [s for s in dict.fromkeys(plan.flows["source_id"]) if s not in own_ids]
     first_of = inputs.funding.drop_duplicates("source_id").set_index("source_id")
+    two_tier = _two_tier(inputs, plan.hwb_id)
     cells: dict[tuple[str, str], str] = {}
     row = FIRST_ROW
     for sid in own_ids + shared:
@@ -360,8 +361,9 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
             "stream": first_of.loc[sid].get("bcf_source", "Other") if known else "Other",
             "name": first_of.loc[sid, "name"] if known else RELEASE_NAME,
             "pool": "This board's pool" if mine else "ICS-wide (the part used here)",
-            "capital": "Capital" if known and first_of.loc[sid].get("bcf_source") in
-            plan.rules.capital_sources else "Revenue",
+            "capital": ((L.CAPITAL_TO_DISTRICTS if mine and two_tier else "Capital")
+                        if known and first_of.loc[sid].get("bcf_source") in
+                        plan.rules.capital_sources else "Revenue"),
             "source_id": sid,
         }
         for j, (col, year, _h) in enumerate(L.headers(L.INCOME, plan.years), start=1):
@@ -393,6 +395,14 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
             _drop_down(ws, letter, col.header, col.choices, FIRST_ROW, last + 50)
     del headers
     return cells
+
+
+def _two_tier(inputs: Inputs, hwb_id: str) -> bool:
+    """Whether the board is a county with district councils (``hwbs.two_tier``): its DFG is
+    passed to the districts."""
+    table = inputs.hwb_table()
+    flags = dict(zip(table["hwb_id"], table["two_tier"]))
+    return bool(flags.get(hwb_id, False))
 
 
 def _has_hwbs(inputs: Inputs) -> bool:
@@ -746,6 +756,8 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
         ("HWB id", plan.hwb_id),
         ("ICS / data set", inputs.source or results.provenance.get("data_source", "")),
         ("Plan years", ", ".join(plan.years)),
+        ("Two-tier area", "Yes: the DFG is passed to the district councils"
+         if _two_tier(inputs, plan.hwb_id) else "No"),
         ("Solve status", results.status),
         ("BCF rules", f"{plan.rules.title}" + ("" if plan.rules_chosen else
                       " (its national conditions; the policy model chose no BCF rule set)")),
