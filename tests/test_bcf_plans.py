@@ -699,3 +699,36 @@ def test_capacity_against_demand_turns_red_when_the_plan_is_cut(example_plans, t
         values_only=True) if r[0] in set(inputs.demand["pathway"]) and r[1] in inputs.years}
     assert {s for (_, y), s in status.items() if y == Y1} == {"Not met"}
     assert {s for (_, y), s in status.items() if y == Y2} == {"Met"}
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_a_boards_out_of_hospital_floor_is_live_and_turns_red_after_an_edit(tmp_path):
+    """Riverside (H2) must fund £3m (then £3.3m) of out-of-hospital services from its NHS
+    minimum contribution: its plan checks the Joint scheme at its 50% NHS share against the
+    solve's floor; cutting JT's 2026/27 line to nothing turns that year red, 2027/28 stays
+    green. H1 states no such floor: its plan has no such row."""
+    from tests.families.test_hwb_bcf import ooh_per_board
+
+    inputs, policy = ooh_per_board()
+    res = build(inputs, policy).results()
+    assert res.optimal
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    what = "NHS minimum contribution to NHS-commissioned out-of-hospital services"
+    _, h1 = sheet_rows(load_workbook(tmp_path / "out" / "H1.xlsx")["National Conditions"])
+    assert not [r for r in h1 if r[1] == what]
+    wb = load_workbook(tmp_path / "out" / "H2.xlsx")
+    _, rows = sheet_rows(wb["National Conditions"])
+    assert {r[2]: r[5] for r in rows if r[1] == what} == {Y1: 3_000_000.0,
+                                                          Y2: pytest.approx(3_300_000.0)}
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    j = headers.index(f"Expenditure (£) {Y1}") + 1
+    for r in range(FIRST_ROW, ws.max_row + 1):
+        if ws.cell(row=r, column=1).value == "JT":
+            ws.cell(row=r, column=j).value = 0
+    wb.save(tmp_path / "H2.xlsx")
+    values = load_workbook(recalculated(tmp_path / "H2.xlsx", tmp_path / "calc"),
+                           data_only=True)
+    _, rows = sheet_rows(values["National Conditions"])
+    assert {r[2]: r[6] for r in rows if r[1] == what} == {Y1: "Not met", Y2: "Met"}

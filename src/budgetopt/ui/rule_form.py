@@ -83,6 +83,7 @@ FIELDS: dict[str, tuple[str, str]] = {  # field name -> (label, unit)
     "hwb": ("Health and Wellbeing Board (blank: the whole ICS)", ""),
     "asc_uplift": ("Yearly uplift of each HWB's adult social care minimum", PERCENT),
     "hwb_asc_min_m": ("Each HWB's adult social care minimum in the first plan year", "£m"),
+    "hwb_ooh_min_m": ("Each HWB's out-of-hospital minimum in the first plan year", "£m"),
 }
 """Labels and units of the parameters, by field name (shared by every family using it)."""
 

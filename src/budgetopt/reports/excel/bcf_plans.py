@@ -33,7 +33,6 @@ from budgetopt.reports.excel import bcf_layout as L
 from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW, INPUT_FILL, POUNDS
 from budgetopt.reports.excel.workbook import (
     ExpenditureRefs,
-    _any_of,
     _expenditure,
     _is,
     _list_column,
@@ -509,45 +508,55 @@ def _stream_checks(plan: Plan, inputs: Inputs, exp: ExpenditureRefs, sources: li
 
 def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs
                ) -> list[tuple]:
-    """The NHS minimum contribution to adult social care at least its floor: the board's own
-    as the solve states it (its ``bcf_asc_hwb`` rows) where the data set has boards, else the
-    policy model's (``rules.bcf_conditions.asc_min_m``, the whole ICS's)."""
+    """The NHS minimum contribution to adult social care (and, where a plan states one, to
+    NHS-commissioned out-of-hospital services) at least its floor: the board's own as the
+    solve states it (its ``bcf_asc_hwb`` / ``bcf_ooh_hwb`` rows) where the data set has
+    boards, else the policy model's (``rules.bcf_conditions.asc_min_m``, the whole ICS's).
+    Each figure is the ICS workbook's own formula for the same requirement
+    (:func:`budgetopt.reports.excel.workbook._term`): adult social care counts the source's
+    Social Care lines, out-of-hospital its lines at their NHS share, acute care left out."""
     from budgetopt.families.bcf_conditions import NHS_MINIMUM, nhs_minimum_sources
     from budgetopt.families.common import year_value
-    from budgetopt.model.data import prepare
+    from budgetopt.families.family import Spend
+    from budgetopt.reports.excel.workbook import _term
 
     policy = _policy_of(results)
+    floors: list[tuple[str, dict]] = []  # (what, {year: £m})
     if inputs.has_hwbs:
         c = results.constraints
-        solved = (c[(c["component"] == "bcf_asc_hwb") & (c["hwb_id"] == plan.hwb_id)]
-                  if "hwb_id" in c.columns else c.iloc[:0])
-        # the solve's own floor for this board (its minimum risen by the uplift), where the
-        # policy holds the plan to it (a floor the solve did not hold would be red by design)
-        floors = dict(zip(solved["year"], solved["limit"].astype(float)))
-        whose = "the board's floor in the solve (with the uplift)"
         fund = plan.flows.merge(inputs.funding.drop_duplicates("source_id")[
             ["source_id", "bcf_source"]], on="source_id", how="left")
         sources = sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
+        for component, what in (("bcf_asc_hwb", "adult social care"),
+                                ("bcf_ooh_hwb", "NHS-commissioned out-of-hospital services")):
+            solved = (c[(c["component"] == component) & (c["hwb_id"] == plan.hwb_id)]
+                      if "hwb_id" in c.columns else c.iloc[:0])
+            # the solve's own floor for this board (its minimum risen by the uplift), where
+            # the policy holds the plan to it (a floor not held would be red by design)
+            floors.append((what, dict(zip(solved["year"], solved["limit"].astype(float)))))
+        whose = "the board's floor in the solve (with the uplift)"
     else:
         if policy is None or not policy.enabled("bcf_conditions"):
             return []
         floor = policy.rules.bcf_conditions.asc_min_m
-        try:
-            sources = nhs_minimum_sources(prepare(inputs, policy))
-        except InputError:
+        if plan.data is None:
             return []
-        floors = {y: year_value(floor, y) for y in plan.years} if floor is not None else {}
+        sources = nhs_minimum_sources(plan.data)
+        floors.append(("adult social care", {y: year_value(floor, y) for y in plan.years}
+                       if floor is not None else {}))
         whose = "the policy model's floor"
     out = []
-    for y, limit in floors.items():
-        if limit is None or not sources:
-            continue
-        spend = exp.range(f"Expenditure (£) {y}")
-        area = _is(exp.range("Area of Spend"), "Social Care")
-        out.append(("NHS minimum contribution to adult social care", y,
-                    (f"=SUMPRODUCT(({_any_of(exp.range('budgetopt source id'), sources)})"
-                    f"*{area}*{spend})"), ">=", round(float(limit) * 1e6, 2),
-                    (f"Its Social Care lines against {whose}.")))
+    for what, by_year in floors:
+        social = what == "adult social care"
+        for y, limit in by_year.items():
+            if limit is None or not sources:
+                continue
+            term = (Spend(y, sources=tuple(sources), area="Social Care") if social
+                    else Spend(y, sources=tuple(sources), nhs_share=True))
+            lines = "Social Care lines" if social else "lines at their NHS share (not acute)"
+            out.append((f"NHS minimum contribution to {what}", y,
+                        f"={_term(term, exp, {}, 1e6)}", ">=", round(float(limit) * 1e6, 2),
+                        f"Its {lines} against {whose}."))
     return out
 
 
