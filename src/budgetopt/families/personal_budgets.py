@@ -106,17 +106,15 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
              keys=lambda k: {"year": k[0], **hwb_key(k[1])})
 
 
-def checklist(data: ModelData, years: list[str]) -> list[Requirement] | None:
-    """The personal-budget lines' planned spend against the share of the eligible services'.
-    Held per HWB, the rule is over spend by place, which the ICS workbook's Expenditure sheet
-    does not hold: then its rows are shown as solved."""
+def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
+    """The personal-budget lines' planned spend against the share of the eligible services',
+    in each HWB's lines where the rule holds per HWB (the Expenditure sheet's HWB column)."""
     rule = data.policy.rules.personal_budgets
-    if scopes(data, rule.scope) != [None]:
-        return None
     pb, eligible = (tuple(x) for x in lines(data))
     tau = rule.min_share
-    return [Requirement(row_name(y, tau), y, (Spend(y, services=pb),), ">=",
-                        (Spend(y, services=eligible, factor=tau),)) for y in years]
+    return [Requirement(row_name(y, tau, in_hwb(data, h)), y, (Spend(y, services=pb, hwb=h),),
+                        ">=", (Spend(y, services=eligible, factor=tau, hwb=h),))
+            for h in scopes(data, rule.scope) for y in years]
 
 
 FAMILY = Family("personal_budgets", PersonalBudgetsRule, PersonalBudgetsRule(enabled=False),

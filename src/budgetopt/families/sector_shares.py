@@ -179,12 +179,12 @@ def presolve(data: ModelData) -> list[str]:
 
 
 def checklist(data: ModelData, years: list[str]) -> list[Requirement] | None:
-    """A group's planned spend against its share of all planned spend that year. Shares of
-    the system count the acute spend outside the pool, and the ICS workbook's Expenditure
-    sheet does not say which HWB's places a line is spent in: then every row is shown as
-    solved."""
+    """A group's planned spend against its share of all planned spend that year (in each
+    HWB's lines where the limit holds per HWB: the Expenditure sheet's HWB column). Shares of
+    the system count the acute spend outside the pool, which the sheet does not hold: then
+    every row is shown as solved."""
     limits = data.policy.rules.sector_shares.limits
-    if any(lim.of == "system" or limit_scopes(data, lim) != [None] for lim in limits):
+    if any(lim.of == "system" for lim in limits):
         return None
     rows = []
     for lim in limits:
@@ -192,12 +192,14 @@ def checklist(data: ModelData, years: list[str]) -> list[Requirement] | None:
         for y in years:
             if not _applies(lim, y):
                 continue
-            for _, side, sense, words in SIDES:
-                share = getattr(lim, side)
-                if share is not None:
-                    rows.append(Requirement(row_name(lim, words, share, y), y,
-                                            (Spend(y, services=group),), sense,
-                                            (Spend(y, factor=share),)))
+            for h in limit_scopes(data, lim):
+                for _, side, sense, words in SIDES:
+                    share = getattr(lim, side)
+                    if share is not None:
+                        rows.append(Requirement(
+                            row_name(lim, words, share, y, in_hwb(data, h)), y,
+                            (Spend(y, services=group, hwb=h),), sense,
+                            (Spend(y, factor=share, hwb=h),)))
     return rows
 
 
