@@ -62,6 +62,7 @@ def test_md_text_keeps_bare_addresses_from_becoming_links():
         shown = md_text(text)
         assert not autolink.search(shown.replace("\\", "")), shown
         assert shown.replace("\u2060", "").replace("\\", "") == text  # reads as typed
+    assert "\u2060" not in md_text("Default@1 at 10:30")  # no address: nothing added
 
 
 def test_input_text_is_never_rendered_as_markdown_on_any_page():

@@ -7,7 +7,7 @@ fetched from elsewhere. Every text that comes from an input goes through :func:`
 Escaping is not enough for web addresses: GitHub-flavoured markdown also turns a bare
 ``http://…``, ``www.…`` or ``name@host.org`` into a link, found in the text after the escapes
 are read. A word joiner (U+2060, invisible and zero-width) inside ``://``, after ``www`` and
-after ``@`` keeps such text a text.
+after the ``@`` of an e-mail address keeps such text a text.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
 _JOINER = "\u2060"
-_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?i:(?<=www)(?=\.))|(?<=@)")
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?i:(?<=www)(?=\.))|(?<=[\w.+-]@)(?=[-\w]+\.[-\w])")
 
 
 def md_text(text: object) -> str:
