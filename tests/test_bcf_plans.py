@@ -589,7 +589,7 @@ def test_every_example_hwbs_plan_has_each_sheet_complete(example_plans):
     for path in paths:
         h = path.stem
         wb = load_workbook(path)
-        assert wb.sheetnames[:6] == [s.name for s in bcf_layout.SHEETS]
+        assert wb.sheetnames[:7] == [s.name for s in bcf_layout.SHEETS]
         # Summary: a row per year, each figure a formula in £
         summary = {r[0].value: r for r in wb["Summary"].iter_rows() if r[0].value}
         assert summary["HWB id"][1].value == h
@@ -732,3 +732,37 @@ def test_a_boards_out_of_hospital_floor_is_live_and_turns_red_after_an_edit(tmp_
                            data_only=True)
     _, rows = sheet_rows(values["National Conditions"])
     assert {r[2]: r[6] for r in rows if r[1] == what} == {Y1: "Not met", Y2: "Met"}
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_each_boards_local_rules_are_live_and_turn_red_after_an_edit(tmp_path):
+    """Under shift-left each HWB's plan has a Local Rules sheet: its share of personal budgets
+    and the sector shares of its own pool, per year, as formulas over its Expenditure sheet
+    (each HWB's rows, none of another's). Cut Harbourside's personal budgets in 2026/27 to
+    nothing and recalculate: that row turns red, every other stays green."""
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.policy import load_policy
+
+    inputs = load_dataset(EXAMPLE)
+    res = build(inputs, load_policy(ROOT / "models" / "shift-left.yaml")).results()
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    names = inputs.hwb_table().set_index("hwb_id")["name"]
+    for h in inputs.hwb_ids:
+        _, rows = sheet_rows(load_workbook(tmp_path / "out" / f"{h}.xlsx")["Local Rules"])
+        assert len(rows) == 3 * len(inputs.years)  # prevention, VCSE, personal budgets
+        assert all(f" in {names[h]} in " in r[0] for r in rows), h
+    wb = load_workbook(tmp_path / "out" / "HARBOUR.xlsx")
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    j = headers.index(f"Expenditure (£) {Y1}") + 1
+    for r in range(FIRST_ROW, ws.max_row + 1):
+        if ws.cell(row=r, column=1).value == "PB":
+            ws.cell(row=r, column=j).value = 0
+    wb.save(tmp_path / "HARBOUR.xlsx")
+    values = load_workbook(recalculated(tmp_path / "HARBOUR.xlsx", tmp_path / "calc"),
+                           data_only=True)
+    _, rows = sheet_rows(values["Local Rules"])
+    red = [(r[0], r[1]) for r in rows if r[5] != "Met"]
+    assert red == [(f"Personal budgets in Harbourside in {Y1} at least 5% of eligible social "
+                    "care spend", Y1)]

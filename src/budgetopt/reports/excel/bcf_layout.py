@@ -141,7 +141,16 @@ INTERMEDIATE_CARE = ("Bed based intermediate Care Services", "Home-based interme
                      "Transfer of Care"))
 """Scheme types whose schemes appear on the Capacity and Demand sheet."""
 
-SHEETS = (SUMMARY, INCOME, EXPENDITURE, CONDITIONS, METRICS, CAPACITY)
+LOCAL = Sheet(
+    "Local Rules", "{hwb}: the policy model's own rules in this board's places",
+    "Not BCF national conditions: the rules of the policy model held in this board's places "
+    "on their own (its share of personal budgets, the sector shares of its pool). Each figure "
+    "is a formula over this board's Expenditure sheet: edit the plan and the status follows.",
+    (Column("Rule", "rule", 64), Column("Year", "year", 10),
+     Column("Figure (£)", "figure", 18, POUNDS), Column("Test", "test", 10),
+     Column("Limit (£)", "limit", 18, POUNDS), Column("Status", "status", 12)))
+
+SHEETS = (SUMMARY, INCOME, EXPENDITURE, CONDITIONS, METRICS, CAPACITY, LOCAL)
 """The tabs, in order."""
 
 

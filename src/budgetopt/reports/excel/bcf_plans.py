@@ -293,6 +293,7 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
                            income)
     _metrics(wb.create_sheet(L.METRICS.name), plan, inputs)
     _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs, exp)
+    _local_rules(wb.create_sheet(L.LOCAL.name), plan, exp, income)
     _summary(summary, plan, results, inputs, exp, income, statuses)
     finish(wb)
     wb.save(path)
@@ -750,6 +751,54 @@ def _pathways(ws, plan: Plan, inputs: Inputs, exp: ExpenditureRefs, top: int) ->
             if c.number_format:
                 cell.number_format = c.number_format
     status_colours(ws, letter["status"], top + 2, top + 1 + len(mine))
+
+
+# -- Local Rules ----------------------------------------------------------------------------------
+
+
+def board_requirements(plan: Plan) -> list:
+    """The families' checklist rows held in this board's places alone: those whose every
+    spend term keeps this board's lines (:class:`budgetopt.families.family.Spend` ``hwb``)."""
+    from budgetopt.families import checklist
+    from budgetopt.families.family import Spend
+
+    if plan.data is None or not plan.data.inputs.has_hwbs:
+        return []
+    out = []
+    for _family, requirements in checklist(plan.data, plan.years):
+        for req in requirements or ():
+            spends = [t for t in (*req.figure, *req.limit) if isinstance(t, Spend)]
+            if spends and all(t.hwb == plan.hwb_id for t in spends):
+                out.append(req)
+    return out
+
+
+def _local_rules(ws, plan: Plan, exp: ExpenditureRefs, income: dict[tuple[str, str], str]
+                 ) -> None:
+    """The policy model's rules held in this board's places, live over its sheets."""
+    from budgetopt.reports.excel.workbook import _render
+
+    _heading(ws, L.LOCAL, plan)
+    checks = [_render(r, exp, income) for r in board_requirements(plan)]
+    if not checks:
+        write_cell(ws, FIRST_ROW, 1, "No rule of the policy model is held in this board's "
+                   "places on its own.")
+        return
+    col = {c.key: get_column_letter(j) for j, c in enumerate(L.LOCAL.columns, start=1)}
+    words = {"<=": "at most", ">=": "at least", "==": "equal to"}
+    for i, (req, y, figure, test, limit, fmt) in enumerate(checks, start=FIRST_ROW):
+        values = {"rule": req, "year": y, "test": words[test]}
+        cells = {"figure": figure, "limit": limit,
+                 "status": status_formula(compare(f"{col['figure']}{i}", test,
+                                                  f"{col['limit']}{i}", 1))}
+        for j, c in enumerate(L.LOCAL.columns, start=1):
+            cell = (ws.cell(row=i, column=j, value=cells[c.key]) if c.key in cells
+                    else write_cell(ws, i, j, values[c.key]))
+            if c.key in ("figure", "limit"):
+                cell.number_format = fmt
+    last = FIRST_ROW + len(checks) - 1
+    status_colours(ws, col["status"], FIRST_ROW, last)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(L.LOCAL.columns))}{last}"
 
 
 # -- Summary --------------------------------------------------------------------------------------
