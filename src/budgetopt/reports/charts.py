@@ -582,7 +582,8 @@ def flexibility_ranges(flexibility: pd.DataFrame, names: dict[str, str] | None =
     fig = go.Figure([
         go.Bar(name="Range within the slack", y=frame["label"], x=frame["max_m"] - frame["min_m"],
                base=frame["min_m"], orientation="h", marker_color=OKABE_ITO[1],
-               hovertemplate="%{y}<br>£%{base:,.1f}m to £%{x:,.1f}m more<extra></extra>"),
+               customdata=frame["max_m"],
+               hovertemplate="%{y}<br>£%{base:,.1f}m to £%{customdata:,.1f}m<extra></extra>"),
         go.Scatter(name="The plan", y=frame["label"], x=frame["spend_m"], mode="markers",
                    marker={"color": OKABE_ITO[5], "symbol": "line-ns", "size": 14,
                            "line": {"width": 3, "color": OKABE_ITO[5]}},

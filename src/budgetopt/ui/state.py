@@ -244,7 +244,10 @@ class Workspace:
 
         return Analyses(budget_curve=self.analysis("curve"),
                         price_of_rules=self.analysis("prices"), pareto=self.analysis("pareto"),
-                        monte_carlo=self.analysis("mc"), robust=self.analysis("robust"))
+                        monte_carlo=self.analysis("mc"), robust=self.analysis("robust"),
+                        flexibility=flex["flexibility"] if (
+                            flex := self.analysis("flexibility")) is not None else None,
+                        evpi=self.analysis("evpi"))
 
     def keep_analysis(self, name: str, frame: Any) -> None:
         self.analyses[name] = (self.signature(), frame)

@@ -160,6 +160,34 @@ def amount(value: float, unit: str) -> str:
     return f"{value:,.2f} {unit}".rstrip()
 
 
+def _limit_words(value: float | None, unit: str, end: str) -> str:
+    """A limit in its unit (£7.8m, 225.00 WTE); "any lower" / "any higher" (`end`) where the
+    price holds however far the limit moves (±inf); "not known" where the range is not."""
+    if value is None or pd.isna(value):
+        return "not known"
+    if value in (float("inf"), float("-inf")):
+        return f"any {end}"
+    value = float(value)
+    return amount(0.0 if abs(value) < 1e-9 else value, unit)
+
+
+def priced_rules(res: Results) -> pd.DataFrame:
+    """The binding rules whose limit is worth something either way (a rise or a fall), the
+    largest first, with their limit and the range over which each price holds in words."""
+    b = res.binding()
+    up = b["shadow_price"].abs().fillna(0.0)
+    down = b["shadow_price_down"].abs().fillna(0.0)
+    b = b[(up > 1e-9) | (down > 1e-9)]
+    order = pd.concat([up, down], axis=1).max(axis=1).loc[b.index]
+    b = b.loc[order.sort_values(ascending=False, kind="stable").index]
+    return b.assign(
+        limit_text=[_limit_words(v, u, "") for v, u in zip(b["limit"], b["unit"])],
+        holds_from_text=[_limit_words(v, u, "lower") for v, u in zip(b["holds_from"],
+                                                                      b["unit"])],
+        holds_to_text=[_limit_words(v, u, "higher") for v, u in zip(b["holds_to"],
+                                                                     b["unit"])])
+
+
 def value_unit(inputs: Inputs | None) -> str:
     """What one unit of the objective is worth, as the data says: with the metrics table's
     ``weight_unit`` (£, £k or £m per unit of weight) '£k of social value'; else 'weighted
