@@ -72,35 +72,45 @@ def money(value: float | None) -> str:
 def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
                      scenario: str = "", analyses: Analyses | None = None) -> None:
     """Buttons to download the answer as JSON, as the Excel workbook (with the charts of
-    the trade-off analyses run for it, when given) and as one BCF plan per board (a zip)."""
-    from budgetopt.reports.excel import write_bcf_workbook
+    the trade-off analyses run for it, when given) and as one BCF plan per board (a zip).
 
+    The workbook and the plans are written when their button is pressed (Streamlit's
+    deferred download), not on every run of the page: together they took longer than the
+    rest of the Results page."""
     c1, c2, c3 = st.columns(3)
     c1.download_button("Download the result (JSON)", res.to_json().encode("utf-8"),
                        file_name=f"{stem}.json", mime="application/json", key=f"{key}-json")
     if inputs is None:
         return
-    with tempfile.TemporaryDirectory(prefix="budgetopt-xlsx-") as tmp:
-        path = Path(tmp) / f"{stem}.xlsx"
-        write_bcf_workbook(res, inputs, path, scenario=scenario, analyses=analyses)
-        content = path.read_bytes()
-    c2.download_button("Download the workbook (Excel)", content, file_name=f"{stem}.xlsx",
+
+    def workbook() -> bytes:
+        from budgetopt.reports.excel import write_bcf_workbook
+
+        with tempfile.TemporaryDirectory(prefix="budgetopt-xlsx-") as tmp:
+            path = Path(tmp) / f"{stem}.xlsx"
+            write_bcf_workbook(res, inputs, path, scenario=scenario, analyses=analyses)
+            return path.read_bytes()
+
+    c2.download_button("Download the workbook (Excel)", workbook, file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}-xlsx")
     bcf_plans_download(c3, res, stem, key, inputs)
 
 
 def bcf_plans_download(where, res: Results, stem: str, key: str, inputs: Inputs) -> None:
-    """A button to download one BCF plan workbook per Health and Wellbeing Board (a zip)."""
+    """A button to download one BCF plan workbook per Health and Wellbeing Board (a zip),
+    written when it is pressed; a data set whose boards cannot name a file is said so at
+    once, in place of the button."""
     from budgetopt.errors import InputError
-    from budgetopt.reports.excel.bcf_plans import bcf_plans_zip
+    from budgetopt.reports.excel.bcf_plans import bcf_plans_zip, check_file_names
 
     try:
-        content = bcf_plans_zip(res, inputs)
+        check_file_names(inputs)
     except InputError as err:
         where.warning(md_text(f"No BCF plans per board: {err}"))
         return
-    where.download_button("Download the BCF plans per board (zip)", content,
+    where.download_button("Download the BCF plans per board (zip)",
+                          lambda: bcf_plans_zip(res, inputs),
                           file_name=f"{stem}-bcf-plans.zip", mime="application/zip",
                           key=f"{key}-bcf-zip")
 

@@ -233,14 +233,15 @@ with tabs[6]:
                    "between the two figures given (beyond them another rule takes over and "
                    "the price changes). Largest first.")
         st.caption(md_text(duals_against_curve(res, ws.budget(), unit)))
-        show_table(binding, ["meaning", "year", "limit_text", "shadow_price",
-                             "shadow_price_down", "holds_from_text", "holds_to_text"],
+        st.caption(md_text(f"In the table: the limit today in the rule's own unit; what one "
+                           f"unit more of it buys and one unit less gives up ({unit}); and "
+                           "the limits between which those prices hold."))
+        show_table(binding, ["meaning", "limit_text", "shadow_price", "shadow_price_down",
+                             "holds_from_text", "holds_to_text"],
                    headers={"meaning": "What one more unit of the limit is worth",
-                            "limit_text": "Limit today",
-                            "shadow_price": f"One unit more buys ({unit})",
-                            "shadow_price_down": f"One unit less gives up ({unit})",
-                            "holds_from_text": "Holds down to a limit of",
-                            "holds_to_text": "Holds up to a limit of"},
+                            "limit_text": "Limit today", "shadow_price": "A unit more buys",
+                            "shadow_price_down": "A unit less gives up",
+                            "holds_from_text": "Holds down to", "holds_to_text": "Holds up to"},
                    kinds={"shadow_price_down": "number"})
     if res.duals_note:
         st.caption(f"Shadow prices {md_text(res.duals_note)}")

@@ -117,7 +117,7 @@ if flex_found is not None:
     flex_year = st.selectbox("Year", flex_years, key="flex-year")
     show_chart(charts.flexibility_ranges(flex, flex_names, flex_year), key="chart-flex")
     st.caption(md_text(
-        f"Each bar runs from the least to the most the service could receive in {flex_year} "
+        f"Each bar (and each row of the table below) runs from the least to the most the service could receive in {flex_year} "
         f"(£m) with the {'outcome within' if policy.objective == 'max_outcome' else 'cost within'}"
         f" {slack:.1%} of the best; the mark is this plan's figure. Each range is for one "
         "service on its own: the others move to make room, so two services cannot both take "
@@ -126,10 +126,10 @@ if flex_found is not None:
         st.markdown("- " + md_text(sentence))
     shown = flex[flex["year"] == flex_year].sort_values("free_m", ascending=False)
     show_table(shown, ["name", "spend_m", "min_m", "max_m", "free_m"],
-               headers={"spend_m": "This plan (£m)", "min_m": "Least within the tolerance (£m)",
-                        "max_m": "Most within the tolerance (£m)",
-                        "free_m": "Room to move (£m)"}, kinds={"free_m": "money"},
-               key="table-flex")
+               headers={"spend_m": "This plan (£m)", "min_m": "Least (£m)",
+                        "max_m": "Most (£m)", "free_m": "Room to move (£m)"},
+               kinds={"free_m": "money"}, key="table-flex",
+               height=36 * (len(shown) + 1) + 3)  # every service, no scrolling
     alternatives = flex_found["alternatives"]
     if len(alternatives):
         st.caption(md_text(
