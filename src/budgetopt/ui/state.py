@@ -65,6 +65,16 @@ def _solved(key: str, _inputs: Inputs, _policy: Policy, _overrides: dict[str, An
     return build(_inputs, _policy, _overrides or None).results()
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _one_more_pound(key: str, _inputs: Inputs, _policy: Policy, objective: float,
+                    budget_m: float) -> float | None:
+    """:func:`budgetopt.analyses.sweeps.one_more_pound`, once per server for `key` (what the
+    answer depends on) and budget."""
+    from budgetopt.analyses.sweeps import one_more_pound
+
+    return one_more_pound(_inputs, _policy, objective, budget_m)
+
+
 @st.cache_data(show_spinner=False)
 def policy_files(models_dir: str) -> dict[str, dict[str, str]]:
     """Shipped policy models: file stem -> name, description and YAML text."""
@@ -218,6 +228,15 @@ class Workspace:
                                self.policy, self.overrides)
         self._answer_key = key
         return self._answer
+
+    def marginal_return(self) -> float | None:
+        """What £1m more on the first year's budget buys (every source in proportion), by a
+        re-solve, for the current answer (None: not optimal, or maximising nothing)."""
+        res = self.answer()
+        if res is None or not res.optimal or res.objective is None or self.inputs is None:
+            return None
+        return _one_more_pound(self.signature(), self.inputs, self.effective_policy(),
+                               float(res.objective), self.budget())
 
     def save_scenario(self, name: str, note: str, author: str = "",
                       store: Store | None = None) -> StoredScenario:

@@ -262,22 +262,10 @@ def gap_words(res: Results, inputs: Inputs, policy: Policy) -> str:
     return out
 
 
-def budget_slope(res: Results, budget_m: float) -> float | None:
-    """What £1m more on the first year's budget buys when, as on the budget curve, every
-    source in every year grows in proportion: Σ shadow price × amount / budget."""
-    rows = res.constraints
-    if budget_m <= 0 or not len(rows) or "source_id" not in rows:
-        return None
-    money_rows = rows[(rows["family"] == "money") & rows["source_id"].notna()
-                      & (rows["unit"] == "£m")]
-    if not len(money_rows):
-        return None
-    return float((money_rows["shadow_price"] * money_rows["limit"]).sum() / budget_m)
-
-
-def duals_against_curve(res: Results, budget_m: float, unit: str) -> str:
-    """Why a year's shadow price on money and the budget curve's slope differ, in figures."""
-    slope = budget_slope(res, budget_m)
+def duals_against_curve(res: Results, slope: float | None, unit: str) -> str:
+    """Why a year's shadow price on money and the budget curve's slope differ, in figures:
+    `slope` is what £1m more on the first year's budget buys (a re-solve,
+    :meth:`budgetopt.ui.state.Workspace.marginal_return`)."""
     rows = res.constraints
     money_rows = rows[(rows["family"] == "money") & rows["binding"]] if len(rows) else rows
     if slope is None or not len(money_rows):
@@ -288,4 +276,4 @@ def duals_against_curve(res: Results, budget_m: float, unit: str) -> str:
             f"money: a shadow price (here {first:,.0f} {unit} per £1m) is what £1m more in "
             f"one year from one source buys; a step of the curve raises every source in every "
             f"one of the {years} years in proportion, so £1m more on the first year's budget "
-            f"buys about {slope:,.0f} {unit}.")
+            f"buys {slope:,.0f} {unit} (solved again with the budget £1m higher).")

@@ -232,7 +232,7 @@ with tabs[6]:
                    "what it would give up for each unit less; each holds while the limit stays "
                    "between the two figures given (beyond them another rule takes over and "
                    "the price changes). Largest first.")
-        st.caption(md_text(duals_against_curve(res, ws.budget(), unit)))
+        st.caption(md_text(duals_against_curve(res, ws.marginal_return(), unit)))
         st.caption(md_text(f"In the table: the limit today in the rule's own unit; what one "
                            f"unit more of it buys and one unit less gives up ({unit}); and "
                            "the limits between which those prices hold."))

@@ -11,7 +11,7 @@ from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
 from budgetopt.reports import charts
 from budgetopt.ui.state import workspace
 from budgetopt.ui.tables import show_table
-from budgetopt.ui.widgets import budget_slope, md_text, show_chart, value_unit
+from budgetopt.ui.widgets import md_text, show_chart, value_unit
 
 ws = workspace()
 st.title("Trade-offs")
@@ -44,7 +44,7 @@ if curve is not None:
     show_chart(charts.budget_curve(curve, budget, y_unit=unit if unit != "£m" else
                                    "least cost (£m)"), key="chart-curve")
     res = ws.answer()
-    slope = budget_slope(res, budget) if res is not None and res.optimal else None
+    slope = ws.marginal_return() if res is not None and res.optimal else None
     st.caption(md_text(
         f"The marginal return is what £1m more on the first year's budget buys when every "
         f"funding source in every year of the plan grows in proportion (the budget curve's "
