@@ -385,3 +385,21 @@ def test_the_rules_shadow_prices_say_how_far_each_holds_in_its_unit():
             assert (low is None or low <= limit + 0.05) and (high is None or limit <= high + 0.05)
             checked += 1
     assert checked >= 5
+
+
+@pytest.mark.parametrize("run_name, draws", [("__main__", True), ("__mp_main__", False)])
+def test_app_py_draws_the_app_only_when_streamlit_runs_it(run_name, draws):
+    """A process started by "spawn" (the Monte Carlo's and the flexibility's pools, a Dask
+    LocalCluster's workers) re-imports the main script as "__mp_main__"; when the app (or an
+    AppTest beside them) is that script, the import must not draw the app again, or the worker
+    dies before it starts ("Nanny failed to start")."""
+    import subprocess
+    import sys
+
+    code = ("import runpy, sys\n"
+            "import budgetopt.ui.app as ui\n"
+            "ui.main = lambda **kw: sys.exit(7)\n"
+            f"runpy.run_path({str(ROOT / 'app.py')!r}, run_name={run_name!r})\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.returncode == (7 if draws else 0), done.stderr

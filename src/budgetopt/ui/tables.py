@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from budgetopt.data.schema import SECTOR_LABELS
-from budgetopt.ui.widgets import md_text
+from budgetopt.ui.markdown import md_text
 
 # kinds: money (£m), change (£m, signed), share (0-1 shown as %), pct (already in %),
 # count (whole number), value (objective units, no decimals), number (2 decimals), text
@@ -155,12 +155,9 @@ def show_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
             header, kind = kind_of(col)
             header = (headers or {}).get(col, header)
             kind = (kinds or {}).get(col, kind)
-            if kind != "text":
-                text[header] = [_fmt(v, kind) for v in shown[header]]
-        # st.table renders every cell, header and index as markdown: input text (a service
-        # named "[x](http://…)") must show as typed, never as a link or a fetched image
-        text = text.map(md_text)
-        text.columns = [md_text(c) for c in text.columns]
+            text[header] = ([md_text(v) for v in shown[header]] if kind == "text"
+                            else [_fmt(v, kind) for v in shown[header]])
+        text.columns = [md_text(c) for c in text.columns]  # st.table renders cells as markdown
         st.table(text.set_index(text.columns[0]) if len(text.columns) > 1 else text)
         return
     config = {}

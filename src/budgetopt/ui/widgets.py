@@ -15,14 +15,7 @@ from budgetopt.errors import Problem
 from budgetopt.policy import Policy
 from budgetopt.results.summary import STATUS_WORDS
 from budgetopt.results.tables import Results
-
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
-
-
-def md_text(text: str) -> str:
-    """`text` escaped for ``st.markdown``: input text shows as typed, never as markdown
-    (no bold, no links, no images fetched from elsewhere)."""
-    return str(text).translate(_MARKDOWN)
+from budgetopt.ui.markdown import md_text
 
 
 def status_words(status: str) -> str:
