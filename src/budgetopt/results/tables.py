@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from budgetopt.families.common import names_by_id
 from budgetopt.families.rows import KEY_FIELDS
 from budgetopt.model.build import objective_coefficients
 from budgetopt.model.data import ICS_WIDE, ModelData
@@ -446,7 +447,7 @@ def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcom
     best = frame.sort_values("rc", ascending=False).groupby(["service_id", "year"],
                                                            sort=False).head(1)
     best = best[best["rc"] < -1e-7]
-    names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
+    names = names_by_id(data.inputs.services, "service_id")
     out = []
     for sid, year, r, c, u in best[["service_id", "year", "rc", "c", "up"]].itertuples(
             index=False):
