@@ -212,6 +212,11 @@ def test_basis_ranging_reports_the_kink_as_not_ranged_and_full_ranges_it():
     entry = next(c for c in doc["constraints"] if c["family"] == "money")
     assert entry["ranged"] is False and entry["holds_from"] is None
     assert doc["price_ranging"] == res.price_ranging
+    from budgetopt.results.summary import summary_lines
+
+    said = [line for line in summary_lines(res) if "not ranged" in line]
+    assert said and "1 of 1 binding rules not ranged" in said[0]
+    assert not [line for line in summary_lines(optimise(kink())) if "not ranged" in line]
 
     full = optimise(kink(), overrides=["solver.price_ranging=full"])
     money = row(full, "money_source_limit", source_id="pool", year=Y)
