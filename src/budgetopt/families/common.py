@@ -63,7 +63,7 @@ def fmt_m(value: float) -> str:
 
 def names_by_id(frame, key: str) -> dict[str, str]:
     """Each id's name in a table with an id column `key` and a ``name`` column."""
-    return dict(zip(frame[key], frame["name"]))
+    return dict(zip(frame[key].tolist(), frame["name"].tolist()))
 
 
 def service_names(data: ModelData) -> dict[str, str]:
