@@ -38,6 +38,23 @@ def _first_year_total(session: Session) -> float:
     return float(fund.loc[first, "amount_m"].sum())
 
 
+def one_more_pound(inputs: Inputs, policy: Policy, objective: float, budget_m: float,
+                   step_m: float = 1.0) -> float | None:
+    """What `step_m` £m more on the first year's budget buys, per £1m: a re-solve with
+    ``budget_m`` that much higher (every source in every year scaled in proportion, and
+    whatever rules follow the budget), against `objective`, the optimum at `budget_m`. It
+    is the step the budget curve takes, and smaller than the sum of the money rows' shadow
+    prices where a rise leaves their ranges or a rule follows the money. None when the
+    re-solve is not optimal."""
+    from budgetopt.policy import apply_overrides
+
+    out = build(inputs, apply_overrides(policy, {"budget_m": budget_m + step_m})).solve(
+        load=False)
+    if not out.ok or out.objective is None:
+        return None
+    return (out.objective - objective) / step_m
+
+
 def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
                  overrides: Any = None, progress: Progress | None = None) -> pd.DataFrame:
     """Optimal outcome at each budget (the first year's pooled total, £m).
@@ -151,8 +168,8 @@ def price_of_minimums(inputs: Inputs, policy: Policy, *, overrides: Any = None,
     limits = getattr(session.model, "bounds_min_limit", {})
     rows_of: dict[str, list] = {}  # service -> its minimum rows' Pyomo indices
     for info in compiled.rows:
-        if info.component == "bounds_min":
-            rows_of.setdefault(info.keys["service_id"], []).append(info.index)
+        if info.component == "bounds_min" and (sid := info.keys["service_id"]) is not None:
+            rows_of.setdefault(sid, []).append(info.index)
     names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
     sign = 1 if policy.objective == "max_outcome" else -1
     out = []

@@ -112,7 +112,8 @@ def release_services(inputs: Inputs, policy: Policy) -> list[str]:
     """The services released acute money may pay for: those of ``reinvest_in``, or every
     service but acute."""
     into = policy.rules.acute_offset.reinvest_in
-    return [s for s, sector in zip(inputs.services["service_id"], inputs.services["sector"])
+    return [s for s, sector in zip(inputs.services["service_id"].tolist(),
+                                   inputs.services["sector"].tolist())
             if (sector != "acute" if into is None else sector in into)]
 
 

@@ -29,9 +29,16 @@ With Health and Wellbeing Boards each HWB h with a stated minimum (the hwbs tabl
 
 .. math::
 
-    Σ_{s∈ASC} f[NM_h,s,h,y] ≥ ASC_min[h,y₀] · (1 + υ)^t(y)    (bcf_asc_hwb)
+    Σ_{s∈ASC} f[NM_h,s,h,y] ≥ ASC_min[h,y₀] · (1 + υ)^t(y)          (bcf_asc_hwb)
+    Σ_{s∈OOH} ν_s · f[NM_h,s,h,y] ≥ OOH_min[h,y₀] · (1 + υ)^t(y)    (bcf_ooh_hwb)
 
-The ICS-wide floors above still apply where ``asc_min_m`` / ``ooh_min_m`` are given.
+ASC_min[h,y₀] and OOH_min[h,y₀] are HWB h's minimums in the first plan year (£m): the hwbs
+table's ``asc_min_m`` or ``hwb_asc_min_m``, and ``hwb_ooh_min_m``. The out-of-hospital floor
+per HWB is the 2023-25 condition as each HWB's
+plan stated it; the 2025-26 national conditions, as far as public copies say, name only the
+adult social care minimum (see the rule sets' ``facts``), so it is there for a plan that still
+states one, and off unless given. The ICS-wide floors above still apply where ``asc_min_m`` /
+``ooh_min_m`` are given.
 """
 
 from __future__ import annotations
@@ -87,6 +94,11 @@ class BcfConditionsRule(Params):
         default_factory=dict, description="Each HWB's adult social care minimum in the first "
         "plan year, {hwb_id: £m}, overriding the hwbs table's asc_min_m; later years rise by "
         "the uplift.")
+    hwb_ooh_min_m: dict[str, float] = Field(
+        default_factory=dict, description="Each HWB's minimum for NHS-commissioned "
+        "out-of-hospital services from its own NHS minimum contribution in the first plan "
+        "year, {hwb_id: £m} (the 2023-25 condition, for a plan that still states it); later "
+        "years rise by the uplift.")
     asc_services: list[str] | None = Field(
         None, description="Services that count as adult social care (overrides area_of_spend).")
     ooh_services: list[str] | None = Field(
@@ -120,18 +132,29 @@ def asc_uplift(data: ModelData) -> float:
     return 0.0
 
 
-def hwb_floors(data: ModelData) -> dict[str, dict[str, float]]:
+def hwb_floors(data: ModelData, component: str = "bcf_asc_hwb"
+               ) -> dict[str, dict[str, float]]:
     """ASC_min[h,y] = ASC_min[h,y₀] · (1 + υ)^t(y): each HWB's adult social care minimum per
     plan year, from ``hwb_asc_min_m`` or the hwbs table's asc_min_m (HWBs with neither have
-    none)."""
+    none); with `component` ``bcf_ooh_hwb``, OOH_min[h,y] from ``hwb_ooh_min_m``."""
     rule = data.policy.rules.bcf_conditions
-    base = {h: float(v) for h, v in zip(data.inputs.hwb_table()["hwb_id"],
-                                        data.inputs.hwb_table()["asc_min_m"]) if pd.notna(v)}
-    base.update({h: float(v) for h, v in rule.hwb_asc_min_m.items()
-                 if h in data.inputs.hwb_ids})
+    if component == "bcf_ooh_hwb":
+        base = {h: float(v) for h, v in rule.hwb_ooh_min_m.items() if h in data.inputs.hwb_ids}
+    else:
+        table = data.inputs.hwb_table()
+        base = {h: float(v) for h, v in zip(table["hwb_id"], table["asc_min_m"]) if pd.notna(v)}
+        base.update({h: float(v) for h, v in rule.hwb_asc_min_m.items()
+                     if h in data.inputs.hwb_ids})
     u = asc_uplift(data)
     return {h: {y: b * (1.0 + u) ** t for t, y in enumerate(data.years)}
             for h, b in base.items()}
+
+
+HWB_FLOORS = (("bcf_asc_hwb", "bcf_asc", "hwb_asc_min_m", "adult social care"),
+              ("bcf_ooh_hwb", "bcf_ooh", "hwb_ooh_min_m",
+               "NHS-commissioned out-of-hospital services"))
+"""(component, the ICS-wide floor whose weights it uses, parameter, what it funds) of each
+HWB's floor."""
 
 
 def check(data: ModelData) -> list[Problem]:
@@ -141,11 +164,14 @@ def check(data: ModelData) -> list[Problem]:
                                    rule.ooh_services)
                 + unknown_ids("rules.bcf_conditions.hwb_asc_min_m", rule.hwb_asc_min_m,
                               data.inputs.hwb_ids, "Health and Wellbeing Board"))
-    for hwb in hwb_floors(data):
-        if not nhs_minimum_sources(data, hwb):
-            problems.append(problem(f"rules.bcf_conditions.hwb_asc_min_m.{hwb}", "the HWB has "
-                                    "an adult social care minimum but no funding source in its "
-                                    f"pool has bcf_source '{NHS_MINIMUM}'"))
+    problems += unknown_ids("rules.bcf_conditions.hwb_ooh_min_m", rule.hwb_ooh_min_m,
+                            data.inputs.hwb_ids, "Health and Wellbeing Board")
+    for component, _, param, what in HWB_FLOORS:
+        for hwb in hwb_floors(data, component):
+            if not nhs_minimum_sources(data, hwb):
+                problems.append(problem(f"rules.bcf_conditions.{param}.{hwb}", "the HWB has a "
+                                        f"minimum for {what} but no funding source in its pool "
+                                        f"has bcf_source '{NHS_MINIMUM}'"))
     if rule.source and rule.source not in set(data.inputs.funding["source_id"]):
         problems.append(problem("rules.bcf_conditions.source", f"{rule.source!r} is not in "
                                 "funding: no NHS minimum contribution source"))
@@ -200,33 +226,42 @@ def _floors(data: ModelData) -> list[tuple[str, str, dict[str, float], dict[str,
     return out
 
 
-def _hwb_terms(data: ModelData) -> dict[tuple[str, str], list[tuple[float, int]]]:
-    """(h, y) -> the flow columns of NM_h's money to adult social care in year y."""
-    asc = _weights(data)["bcf_asc"]
+def _hwb_terms(data: ModelData, component: str = "bcf_asc_hwb"
+               ) -> dict[tuple[str, str], list[tuple[float, int]]]:
+    """(h, y) -> the flow columns (with their weights) of NM_h's money to the services the
+    HWB floor `component` counts (adult social care; or out-of-hospital at ν_s) in year y."""
+    ics = {c: w for c, w, _, _ in HWB_FLOORS}[component]
+    weights = _weights(data)[ics]
     out: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
-    for h in hwb_floors(data):
+    for h in hwb_floors(data, component):
         flows = data.flows[data.flows["source_id"].isin(nhs_minimum_sources(data, h))
                            & (data.flows["hwb_id"] == h)]
         for col, s, y in zip(flows["col"], flows["service_id"], flows["year"]):
-            if asc.get(s):
-                out[(h, y)].append((asc[s], col))
+            if weights.get(s):
+                out[(h, y)].append((weights[s], col))
     return out
 
 
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
-    floors = hwb_floors(data)
-    if floors:
-        terms = _hwb_terms(data)
+    hwbs = hwb_names(data)
+
+    def hwb_side(component: str, what: str) -> None:
+        floors = hwb_floors(data, component)
+        if not floors:
+            return
+        terms = _hwb_terms(data, component)
         limit = {(h, y): v for h, by_year in floors.items() for y, v in by_year.items()}
-        hwbs = hwb_names(data)
-        add_rows(m, "bcf_asc_hwb", "bcf_conditions", list(limit),
+        add_rows(m, component, "bcf_conditions", list(limit),
                  body=lambda k: (linear([(w, m.flow[c]) for w, c in terms[k]])
                                  if terms[k] else None),
                  sense=">=", limit=limit,
-                 name=lambda k: f"NHS minimum contribution to adult social care in "
-                 f"{hwbs[k[0]]} in {k[1]} at least {fmt_m(limit[k])}",
+                 name=lambda k: f"NHS minimum contribution to {what} "
+                 f"in {hwbs[k[0]]} in {k[1]} at least {fmt_m(limit[k])}",
                  labels=lambda k: {"hwb": hwbs[k[0]], "year": k[1]},
                  keys=lambda k: {"hwb_id": k[0], "year": k[1]})
+
+    for component, _, _, what in HWB_FLOORS:
+        hwb_side(component, what)
 
     def side(component: str, what: str, floor: dict[str, float],
              flows: dict[str, list[tuple[float, int]]]) -> None:
@@ -249,15 +284,20 @@ def presolve(data: ModelData) -> list[str]:
     sources = nhs_minimum_sources(data)
     out = []
     hwbs = hwb_names(data)
-    for h, by_year in hwb_floors(data).items():
+    asc, ooh = hwb_floors(data), hwb_floors(data, "bcf_ooh_hwb")
+    for h in dict.fromkeys([*asc, *ooh]):
         mine = data.funding[data.funding["source_id"].isin(nhs_minimum_sources(data, h))
                             & (data.funding["hwb_id"] == h)]
-        for year, floor in by_year.items():
+        for year in data.years:
+            floor = asc.get(h, {}).get(year, 0.0) + ooh.get(h, {}).get(year, 0.0)
             money = float(mine.loc[mine["year"] == year, "amount_m"].sum())
             if floor > money + 1e-9:
+                what = " and ".join(w for w, f in (("adult social care", asc),
+                                                   ("out-of-hospital", ooh)) if h in f)
                 asked, held = money_against(floor, money)
-                out.append(f"The adult social care minimum of {hwbs[h]} in {year} ({asked}) "
-                           f"is more than its NHS minimum contribution ({held}).")
+                out.append(f"The {what} minimum{'s' if ' and ' in what else ''} of {hwbs[h]} "
+                           f"in {year} ({asked}) is more than its NHS minimum contribution "
+                           f"({held}).")
     for year in data.years:
         floors = sum(year_value(v, year, 0.0) or 0.0 for v in (rule.asc_min_m, rule.ooh_min_m))
         money = float(data.funding[data.funding["source_id"].isin(sources)
@@ -274,12 +314,12 @@ def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
     is Social Care; NM's spend at its NHS share (commissioner) on rows not in acute care."""
     rows = []
     hwbs = hwb_names(data)
-    for h, by_year in hwb_floors(data).items():
-        mine = tuple(nhs_minimum_sources(data, h))
-        rows += [Requirement(f"NHS minimum contribution to adult social care in {hwbs[h]}", y,
-                             (Spend(y, sources=mine, area="Social Care"),), ">=",
-                             (Amount(v),))
-                 for y, v in by_year.items() if y in years and mine]
+    for component, _, _, what in HWB_FLOORS:
+        for h, by_year in hwb_floors(data, component).items():
+            mine = tuple(nhs_minimum_sources(data, h))
+            rows += [Requirement(f"NHS minimum contribution to {what} in {hwbs[h]}", y,
+                                 (_nm_spend(component, y, mine),), ">=", (Amount(v),))
+                     for y, v in by_year.items() if y in years and mine]
     sources = tuple(nhs_minimum_sources(data))
     if not sources:
         return rows
@@ -287,13 +327,20 @@ def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
         for y in limit:
             if y not in years or not terms[y]:
                 continue
-            figure = (Spend(y, sources=sources, area="Social Care") if component == "bcf_asc"
-                      else Spend(y, sources=sources, nhs_share=True))
-            rows.append(Requirement(f"NHS minimum contribution to {what}", y, (figure,), ">=",
+            rows.append(Requirement(f"NHS minimum contribution to {what}", y,
+                                    (_nm_spend(component, y, sources),), ">=",
                                     (Amount(limit[y]),)))
     return rows
 
 
+def _nm_spend(component: str, year: str, sources: tuple[str, ...]) -> Spend:
+    """The NHS minimum contribution's spend a floor counts in the workbook: on rows whose area
+    of spend is Social Care (the adult social care floors), else at its NHS share."""
+    if component in ("bcf_asc", "bcf_asc_hwb"):
+        return Spend(year, sources=sources, area="Social Care")
+    return Spend(year, sources=sources, nhs_share=True)
+
+
 FAMILY = Family("bcf_conditions", BcfConditionsRule, BcfConditionsRule(enabled=False),
-                ("bcf_asc", "bcf_ooh", "bcf_asc_hwb"), add=add, check=check, presolve=presolve,
-                checklist=checklist)
+                ("bcf_asc", "bcf_ooh", "bcf_asc_hwb", "bcf_ooh_hwb"), add=add, check=check,
+                presolve=presolve, checklist=checklist)

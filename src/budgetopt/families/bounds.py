@@ -64,8 +64,9 @@ def service_bounds(inputs: Inputs, policy: Policy) -> tuple[dict[str, float], di
     """(min_s, max_s) per service (£m a year): the services table, overridden by
     ``rules.bounds.services``."""
     svc = inputs.services
-    lo = {s: float(v) for s, v in zip(svc["service_id"], svc["min_m"])}
-    hi = {s: float(v) for s, v in zip(svc["service_id"], svc["max_m"])}
+    ids = svc["service_id"].tolist()
+    lo = {s: float(v) for s, v in zip(ids, svc["min_m"].tolist())}
+    hi = {s: float(v) for s, v in zip(ids, svc["max_m"].tolist())}
     known = set(lo)
     for sid, o in policy.rules.bounds.services.items():
         if sid not in known:

@@ -7,6 +7,11 @@
 
 Learning disability, autism, dementia and specialised services are out of scope (``exclude``).
 
+The standard is a duty of each integrated care board on its own allocation (NHS England's
+Mental Health Investment Standard), not a BCF condition and not a duty of a Health and
+Wellbeing Board: so it holds once across the ICS (one ICB) even where the data has HWBs, and
+counts mental-health spend in every HWB's places together.
+
 =========  ==========================================================  ========
 symbol     meaning                                                      unit
 =========  ==========================================================  ========

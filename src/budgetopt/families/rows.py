@@ -53,7 +53,7 @@ class RowInfo:
     relaxable: bool = True  # may the elastic model relax it?
     report: bool = True  # listed among the results' constraints?
     scale: float = 1.0  # limit units per model unit (e.g. 100 for shares in %)
-    keys: dict[str, str] = field(default_factory=dict)  # coordinates: service_id, year, ...
+    keys: dict[str, str | None] = field(default_factory=dict)  # coordinates: service_id, ...
 
 
 KEY_FIELDS = ("service_id", "place_id", "year", "source_id", "group_id", "metric_id",
@@ -135,7 +135,7 @@ def add_rows(
     name: Callable[[K], str],
     labels: Callable[[K], dict[str, Any]] | None = None,
     *,
-    keys: Callable[[K], dict[str, str]] | None = None,
+    keys: Callable[[K], Mapping[str, str | None]] | None = None,
     unit: Callable[[K], str] | None = None,
     relaxable: bool = True,
     report: bool = True,
@@ -239,7 +239,7 @@ def add_matrix_rows(
     name: Callable[[K], str],
     labels: Callable[[K], dict[str, Any]] | None = None,
     *,
-    keys: Callable[[K], dict[str, str]] | None = None,
+    keys: Callable[[K], Mapping[str, str | None]] | None = None,
     unit: Callable[[K], str] | None = None,
     relaxable: bool = True,
     report: bool = True,
@@ -290,14 +290,14 @@ def _limits(m: pyo.ConcreteModel, component: str, keep: list[K],
 def _record(m: pyo.ConcreteModel, component: str, family: str, keep: list[K],
             sense: Sense, entry: dict[str, str], name: Callable[[K], str],
             labels: Callable[[K], dict[str, Any]] | None,
-            keys: Callable[[K], dict[str, str]] | None,
+            keys: Callable[[K], Mapping[str, str | None]] | None,
             unit: Callable[[K], str] | None, relaxable: bool, report: bool,
             scale: float) -> None:
     """A RowInfo per kept row, in order, in ``m.row_info``."""
     default_unit = entry.get("unit", "")
     for i in keep:
         words = labels(i) if labels else {}
-        coords = keys(i) if keys else {}
+        coords = dict(keys(i)) if keys else {}
         if not coords.keys() <= KNOWN_KEYS:
             raise KeyError(f"{component}: keys {sorted(coords.keys() - KNOWN_KEYS)} are not "
                            f"among {KEY_FIELDS + ANALYSIS_KEYS}")

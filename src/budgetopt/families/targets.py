@@ -76,6 +76,18 @@ def _limits(data: ModelData) -> dict[str, dict[tuple[str, str, str], float]]:
     return out
 
 
+def goals(data: ModelData) -> dict[tuple[str, str, str], list[tuple[str, float]]]:
+    """Each target as ``{(metric, year, hwb or ""): [(sense, value), ...]}`` (sense ``>=`` for
+    a min, ``<=`` for a max): the goals the BCF plans show beside each metric."""
+    out: dict[tuple[str, str, str], list[tuple[str, float]]] = {}
+    if not data.policy.enabled("targets"):
+        return out
+    for component, _, sense, _ in SIDES:
+        for key, value in _limits(data)[component].items():
+            out.setdefault(key, []).append((sense, value))
+    return out
+
+
 def _hwb_outcome(m: pyo.ConcreteModel, data: ModelData) -> dict[tuple[str, str, str], list]:
     """(m, y, h) -> [(a[j,m], x[j])] over the segments in HWB h's places."""
     from collections import defaultdict

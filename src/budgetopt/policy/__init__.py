@@ -84,6 +84,18 @@ class SolverSettings(Params):
     presolve: Literal["on", "off", "choose"] = "choose"
     method: Literal["choose", "simplex", "ipm"] = "choose"
     random_seed: int = Field(0, ge=0, description="HiGHS's random seed (a batch job's seed).")
+    price_ranging: Literal["choose", "full", "basis", "off"] = Field(
+        "choose", description="How the binding rows' shadow prices are ranged: full = every "
+        "kink (a degenerate side) re-solved to find its one-sided value and range; basis = "
+        "HiGHS's ranging of the optimal basis only, kinks reported as not ranged; off = no "
+        "ranging (every binding row not ranged); choose = full up to 20,000 columns, basis "
+        "above (a re-solve per kink costs a few percent of a national solve).")
+
+    @field_validator("presolve", "price_ranging", mode="before")
+    @classmethod
+    def _off_is_a_word(cls, value: Any) -> Any:  # YAML reads a bare off/on as a boolean
+        return {False: "off", True: "on"}.get(value, value) if isinstance(value, bool) \
+            else value
 
 
 # -- the rules: one field per constraint family of the registry ---------------------------------

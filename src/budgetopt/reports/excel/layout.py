@@ -71,9 +71,13 @@ EXPENDITURE: list[ExpenditureColumn] = [
     ExpenditureColumn("Expenditure (£)", "spend_gbp", 16, POUNDS, per_year=True),
     ExpenditureColumn("New/ Existing Scheme", "new_or_existing", 12, choices=NEW_OR_EXISTING),
     ExpenditureColumn("budgetopt source id", "source_id", 14),
+    ExpenditureColumn("budgetopt HWB id", "hwb_id", 14),
 ]
-"""Column order of the Expenditure sheet. The last column (the data set's own funding source
-id) is not in the template; it lets the sheet be read back as next year's baseline."""
+"""Column order of the Expenditure sheet. The last two columns (the data set's own funding
+source id, and the Health and Wellbeing Board whose places the line is spent in, blank without
+HWBs) are not in the template; they let the sheet be read back as next year's baseline and
+the rules held in each HWB's places (a share of that HWB's pool, its personal budgets) be
+checked by formulas over the sheet."""
 
 HEADER_ROW = 3  # rows 1-2: the sheet's title and a line on how to edit it
 FIRST_ROW = HEADER_ROW + 1
