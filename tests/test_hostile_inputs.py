@@ -363,6 +363,35 @@ def test_pounds_typed_into_a_money_column_are_warned_about(tmp_path):
     assert "£22000000m" in found[0]
 
 
+
+def test_money_in_pounds_and_effects_per_pound_give_the_same_plan_scaled(tmp_path):
+    """Every amount a billion times larger and every effect a billion times smaller (money
+    typed in pounds into £m columns, effects per pound): the same plan, scaled, and the same
+    objective. HiGHS's optimality tolerance is absolute, so with outcomes of 1e-9 per £1m it
+    called a plan 1% short of the best optimal (326.5 for 329.0) until the objective was
+    scaled (budgetopt.solve.highs.objective_scale); the pounds are still warned about."""
+    from budgetopt import optimise
+    from budgetopt.policy import Policy
+
+    plain = optimise(load_dataset(write_csv(tiny_tables(), tmp_path / "plain")), Policy())
+    tables = tiny_tables()
+    c, s = tables["curves"], tables["services"]
+    c["width_m"] = [float(w) * 1e9 for w in c["width_m"]]
+    for col in ("per_m", "per_m_low", "per_m_high"):
+        c[col] = [float(v) * 1e-9 if v != "" else "" for v in c[col]]
+    s["baseline_m"] = [float(v) * 1e9 for v in s["baseline_m"]]
+    s["max_m"] = [float(v) * 1e9 if v != "" else "" for v in s["max_m"]]
+    tables["funding"]["amount_m"] = [float(v) * 1e9 for v in tables["funding"]["amount_m"]]
+    inputs = load_dataset(write_csv(tables, tmp_path / "scaled"))
+    assert any("is it in pounds" in w for w in inputs.warnings)
+    scaled = optimise(inputs, Policy())
+    assert scaled.status == plain.status == "optimal"
+    assert scaled.objective == pytest.approx(plain.objective, rel=1e-9)
+    by = scaled.allocation.set_index("service_id")["spend_m"]
+    for sid, spend in plain.allocation.set_index("service_id")["spend_m"].items():
+        assert by[sid] == pytest.approx(spend * 1e9, rel=1e-9, abs=1.0)
+
+
 # -- messages that can be acted on (issue 21, item 14) -------------------------------------
 
 

@@ -17,6 +17,7 @@ mixed-integer model the duals come from the LP with the integer choices fixed, a
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -547,6 +548,23 @@ def _set_options(h: highspy.Highs, opts, *, integer: bool = False, warm: bool = 
     h.setOptionValue("random_seed", int(opts.random_seed))
 
 
+COST_RANGE = (1e-3, 1e6)
+"""The largest objective coefficient (outcome per £1m) HiGHS is given as it is; outside this
+range the objective is scaled by a power of two towards 1 (:func:`objective_scale`)."""
+
+
+def objective_scale(cost: np.ndarray) -> int:
+    """HiGHS's ``user_objective_scale`` for an objective with coefficients `cost`: 0 (none)
+    when the largest lies in :data:`COST_RANGE`, else the power of two that brings it to
+    about 1. HiGHS's optimality tolerance (1e-7) is absolute: with outcomes of 1e-9 per £1m
+    every plan looks optimal, and one 1% below the best was called optimal. HiGHS undoes the
+    scaling in what it reports (objective and duals)."""
+    big = float(np.abs(cost).max()) if len(cost) else 0.0
+    if big == 0.0 or COST_RANGE[0] <= big <= COST_RANGE[1]:
+        return 0
+    return -round(math.log2(big))
+
+
 def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
     """Solve (or re-solve) a compiled model; with `load`, put the values into the Pyomo
     variables too (re-solves in a sweep skip that: the arrays in the outcome are enough)."""
@@ -558,6 +576,7 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
     # a basis from an earlier run of this object (a sweep's re-solve): start from it
     warm = h.getInfo().basis_validity == highspy.BasisValidity.kBasisValidityValid
     _set_options(h, opts, integer=mip, warm=warm)
+    h.setOptionValue("user_objective_scale", objective_scale(compiled.cost))
     t0 = time.perf_counter()
     h.run()
     status = h.getModelStatus()
@@ -612,6 +631,7 @@ def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts) -> Compiled:
     lp.integrality_ = []
     h.passModel(lp)
     _set_options(h, opts)
+    h.setOptionValue("user_objective_scale", objective_scale(compiled.cost))
     h.run()
     return replace(compiled, highs=h, integer=np.zeros_like(compiled.integer),
                    col_lower=lower, col_upper=upper)
