@@ -91,3 +91,4 @@ def test_minimums_over_the_funding_by_pence_are_infeasible_and_say_so_in_pence(p
     assert f"by £0.{pence:02d}" in message, message
     (relax,) = res.infeasibility.relaxations
     assert relax.unit == "£m" and relax.relax_by * 1e6 == pytest.approx(pence / 100, abs=1e-3)
+    assert relax.amount() == f"£0.{pence:02d}"  # as the board paper's table shows it

@@ -133,10 +133,15 @@ class Relaxation:
     relax_by: float  # in the rule's own unit
     unit: str
 
+    def amount(self) -> str:
+        """How far to relax it, in words: money as £12.3m or, under £0.05m, in pounds and
+        pence (£0.50); another unit to two decimals (1.50 WTE)."""
+        if self.unit == "£m":
+            return money(self.relax_by)
+        return f"{self.relax_by:,.2f} {self.unit}"
+
     def sentence(self) -> str:
-        amount = (money(self.relax_by) if self.unit == "£m"
-                  else f"{self.relax_by:,.2f} {self.unit}")
-        return f"relax '{self.name}' by {amount}"
+        return f"relax '{self.name}' by {self.amount()}"
 
 
 @dataclass(frozen=True)

@@ -785,9 +785,9 @@ def _not_optimal_section(f: _Facts) -> Section:
     if info is not None and info.relaxations:
         blocks.append(Table(
             "The smallest relaxation that makes a plan possible (each in the rule's own unit).",
-            ["Rule", "Family", "Relax by", "Unit"],
-            [[r.name, r.family, number(r.relax_by, 2), r.unit] for r in info.relaxations],
-            [False, False, True, False]))
+            ["Rule", "Family", "Relax by"],
+            [[r.name, r.family, r.amount()] for r in info.relaxations],
+            [False, False, True]))
     return Section("not-optimal", "Why there is no plan to approve",
                    [(f"The solve is {STATUS_WORDS.get(f.res.status, f.res.status)} "
                     f"(HiGHS: {f.res.solver_status}).")]
