@@ -214,8 +214,8 @@ def _floors(data: ModelData) -> list[tuple[str, str, dict[str, float], dict[str,
     flows = data.flows[data.flows["source_id"].isin(nhs_minimum_sources(data))]
     out = []
     for component, param, what in FLOORS:
-        limit = {y: year_value(getattr(rule, param), y) for y in data.years}
-        limit = {y: v for y, v in limit.items() if v is not None}
+        limit = {y: v for y in data.years
+                 if (v := year_value(getattr(rule, param), y)) is not None}
         terms: dict[str, list] = defaultdict(list)
         w = weights[component]
         for col, s, y in zip(flows["col"], flows["service_id"], flows["year"]):
@@ -257,14 +257,19 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
                  f"in {hwbs[k[0]]} in {k[1]} at least {fmt_m(limit[k])}",
                  labels=lambda k: {"hwb": hwbs[k[0]], "year": k[1]},
                  keys=lambda k: {"hwb_id": k[0], "year": k[1]})
-    for component, what, limit, terms in _floors(data):
-        add_rows(m, component, "bcf_conditions", list(limit),
-                 body=lambda y, terms=terms: (linear([(w, m.flow[c]) for w, c in terms[y]])
-                                              if terms[y] else None),
-                 sense=">=", limit=limit,
-                 name=lambda y, what=what, limit=limit:
-                     f"NHS minimum contribution to {what} in {y} at least {fmt_m(limit[y])}",
+
+    def side(component: str, what: str, floor: dict[str, float],
+             flows: dict[str, list[tuple[float, int]]]) -> None:
+        add_rows(m, component, "bcf_conditions", list(floor),
+                 body=lambda y: (linear([(w, m.flow[c]) for w, c in flows[y]])
+                                 if flows[y] else None),
+                 sense=">=", limit=floor,
+                 name=lambda y:
+                     f"NHS minimum contribution to {what} in {y} at least {fmt_m(floor[y])}",
                  labels=lambda y: {"year": y}, keys=lambda y: {"year": y})
+
+    for floor in _floors(data):
+        side(*floor)
 
 
 def presolve(data: ModelData) -> list[str]:

@@ -7,7 +7,7 @@ Nothing here knows any one family. The symbols are those of :mod:`budgetopt.fami
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -47,8 +47,13 @@ YearMap = Annotated[dict[str, float], BeforeValidator(_keys_to_str)]
 YearValue = float | YearMap  # one value for every planning year, or {year: value}
 
 
+@overload
+def year_value(value: Any, year: str, default: float) -> float: ...
+@overload
+def year_value(value: Any, year: str, default: None = None) -> float | None: ...
 def year_value(value: Any, year: str, default: float | None = None) -> float | None:
-    """A policy value given once for every year or as {year: value}."""
+    """A policy value given once for every year or as {year: value} (`default`: when it is
+    blank, or has no value for `year`)."""
     if value is None:
         return default
     if isinstance(value, dict):
@@ -63,7 +68,7 @@ def fmt_m(value: float) -> str:
 
 def names_by_id(frame, key: str) -> dict[str, str]:
     """Each id's name in a table with an id column `key` and a ``name`` column."""
-    return dict(zip(frame[key], frame["name"]))
+    return dict(zip(frame[key].tolist(), frame["name"].tolist()))
 
 
 def service_names(data: ModelData) -> dict[str, str]:
@@ -167,10 +172,21 @@ def unknown_ids(key: str, ids: Iterable[str] | None, known: Sequence[str], what:
         return []
     have = set(known)
     if isinstance(ids, dict):
-        return [problem(f"{key}.{k}", f"{k!r} is not a {what} (the {what}s: {_listing(known)})")
-                for k in ids if k not in have]
-    return [problem(f"{key}[{i}]", f"{k!r} is not a {what} (the {what}s: {_listing(known)})")
+        return [problem(f"{key}.{k}", _not_a(k, what, known)) for k in ids if k not in have]
+    return [problem(f"{key}[{i}]", _not_a(k, what, known))
             for i, k in enumerate(ids) if k not in have]
+
+
+def _not_a(value: str, what: str, known: Sequence[str]) -> str:
+    return f"{value!r} is not a {what} (the {what}s: {_listing(known)})"
+
+
+def unknown_year(data: ModelData, key: str, year: str | None) -> list[Problem]:
+    """A problem when `year` is given (None: every planning year) and is not a planning year:
+    ``key: 'Y' is not a planning year (the planning years: ...)``."""
+    if year is None or year in data.years:
+        return []
+    return [problem(key, _not_a(year, "planning year", list(data.years)))]
 
 
 def unknown_services(data: ModelData, key: str, ids: Iterable[str] | None) -> list[Problem]:

@@ -81,7 +81,8 @@ class SectorSharesRule(Params):
     limits: list[SectorShare] = Field(default_factory=list)
 
 
-SIDES = (("share_min", "min", ">=", "at least"), ("share_max", "max", "<=", "at most"))
+SIDES: tuple[tuple[str, str, Literal[">=", "<="], str], ...] = (
+    ("share_min", "min", ">=", "at least"), ("share_max", "max", "<=", "at most"))
 """(component, parameter, sense, words) of each side."""
 
 
@@ -151,17 +152,20 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
             terms.append(((1.0 if "acute" in lim.sectors else 0.0) - share, m.acute[y]))
         return linear(terms)
 
-    for component, _, sense, words in SIDES:
+    def side(component: str, sense: Literal[">=", "<="], words: str) -> None:
         spec = rows[component]
         add_rows(m, component, "sector_shares", list(spec),
-                 body=lambda k, spec=spec: body(k, spec), sense=sense,
+                 body=lambda k: body(k, spec), sense=sense,
                  limit={k: 0.0 for k in spec},
-                 name=lambda k, spec=spec, words=words:
-                     row_name(spec[k][2], words, spec[k][0], k[1], in_hwb(data, k[2])),
-                 labels=lambda k, spec=spec: {"group": label(spec[k][2]) + in_hwb(data, k[2]),
-                                              "year": k[1]},
-                 keys=lambda k, spec=spec: {"sector_group_id": group_id(spec[k][2]),
-                                            "year": k[1], **hwb_key(k[2])})
+                 name=lambda k: row_name(spec[k][2], words, spec[k][0], k[1],
+                                         in_hwb(data, k[2])),
+                 labels=lambda k: {"group": label(spec[k][2]) + in_hwb(data, k[2]),
+                                   "year": k[1]},
+                 keys=lambda k: {"sector_group_id": group_id(spec[k][2]), "year": k[1],
+                                 **hwb_key(k[2])})
+
+    for component, _, sense, words in SIDES:
+        side(component, sense, words)
 
 
 def presolve(data: ModelData) -> list[str]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from budgetopt.data.schema import BCF_FUNDING_SOURCES
-from budgetopt.reports.excel.layout import NUMBER, POUNDS
+from budgetopt.reports.excel.layout import NUMBER, POUNDS, year_headers
 
 LAYOUT_YEAR = "2025-26 and 2026-27"
 """The template year the workbook follows (written on every sheet)."""
@@ -163,10 +163,4 @@ policy model chose none and no shipped set covers the plan years."""
 
 def headers(sheet: Sheet, years: list[str]) -> list[tuple[Column, str | None, str]]:
     """(column, year or None, header text) in sheet order."""
-    out = []
-    for col in sheet.columns:
-        if col.per_year:
-            out += [(col, y, f"{col.header} {y}") for y in years]
-        else:
-            out.append((col, None, col.header))
-    return out
+    return year_headers(sheet.columns, years)
