@@ -241,22 +241,27 @@ def _hwb_terms(data: ModelData, component: str = "bcf_asc_hwb"
     return out
 
 
-def add(m: pyo.ConcreteModel, data: ModelData) -> None:
+def _add_hwb_floor(m: pyo.ConcreteModel, data: ModelData, component: str, what: str) -> None:
+    """One HWB floor's rows (``bcf_asc_hwb`` or ``bcf_ooh_hwb``), one per HWB and year."""
+    floors = hwb_floors(data, component)
+    if not floors:
+        return
     hwbs = hwb_names(data)
+    terms = _hwb_terms(data, component)
+    limit = {(h, y): v for h, by_year in floors.items() for y, v in by_year.items()}
+    add_rows(m, component, "bcf_conditions", list(limit),
+             body=lambda k: (linear([(w, m.flow[c]) for w, c in terms[k]])
+                             if terms[k] else None),
+             sense=">=", limit=limit,
+             name=lambda k: f"NHS minimum contribution to {what} in {hwbs[k[0]]} in {k[1]} "
+             f"at least {fmt_m(limit[k])}",
+             labels=lambda k: {"hwb": hwbs[k[0]], "year": k[1]},
+             keys=lambda k: {"hwb_id": k[0], "year": k[1]})
+
+
+def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     for component, _, _, what in HWB_FLOORS:
-        floors = hwb_floors(data, component)
-        if not floors:
-            continue
-        terms = _hwb_terms(data, component)
-        limit = {(h, y): v for h, by_year in floors.items() for y, v in by_year.items()}
-        add_rows(m, component, "bcf_conditions", list(limit),
-                 body=lambda k, terms=terms: (linear([(w, m.flow[c]) for w, c in terms[k]])
-                                              if terms[k] else None),
-                 sense=">=", limit=limit,
-                 name=lambda k, what=what, limit=limit: f"NHS minimum contribution to {what} "
-                 f"in {hwbs[k[0]]} in {k[1]} at least {fmt_m(limit[k])}",
-                 labels=lambda k: {"hwb": hwbs[k[0]], "year": k[1]},
-                 keys=lambda k: {"hwb_id": k[0], "year": k[1]})
+        _add_hwb_floor(m, data, component, what)
 
     def side(component: str, what: str, floor: dict[str, float],
              flows: dict[str, list[tuple[float, int]]]) -> None:
@@ -310,11 +315,11 @@ def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
     for component, _, _, what in HWB_FLOORS:
         for h, by_year in hwb_floors(data, component).items():
             mine = tuple(nhs_minimum_sources(data, h))
-            figure = ((lambda y, mine=mine: Spend(y, sources=mine, area="Social Care"))
-                      if component == "bcf_asc_hwb" else
-                      (lambda y, mine=mine: Spend(y, sources=mine, nhs_share=True)))
+            social = component == "bcf_asc_hwb"
             rows += [Requirement(f"NHS minimum contribution to {what} in {hwbs[h]}", y,
-                                 (figure(y),), ">=", (Amount(v),))
+                                 (Spend(y, sources=mine, area="Social Care") if social
+                                  else Spend(y, sources=mine, nhs_share=True),), ">=",
+                                 (Amount(v),))
                      for y, v in by_year.items() if y in years and mine]
     sources = tuple(nhs_minimum_sources(data))
     if not sources:

@@ -140,9 +140,9 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
             if not _applies(lim, y):
                 continue
             for h in limit_scopes(data, lim):
-                for component, side, _, _ in SIDES:
-                    if getattr(lim, side) is not None:
-                        rows[component][(i, y, h)] = (getattr(lim, side), group, lim)
+                for component, param, _, _ in SIDES:
+                    if getattr(lim, param) is not None:
+                        rows[component][(i, y, h)] = (getattr(lim, param), group, lim)
 
     def body(k, spec):
         share, group, lim = spec[k]
