@@ -221,3 +221,23 @@ def test_a_line_is_pinned_from_the_results_page_its_cost_shown_and_unpinned():
     assert ws_of(at).policy.pins == []
     assert next(m.value for m in at.metric if m.label.startswith("Weighted outcome")) \
         == optimum_text()
+
+
+def test_the_bcf_rule_set_is_chosen_on_the_page_with_what_it_rests_on():
+    """The page offers the shipped BCF rule sets by title; choosing 2026-27 reaches the policy
+    and lists the set's facts, each verified or marked an assumption; a set whose years do not
+    cover the plan is refused with the reason, the rules as they were."""
+    at = rules_page()
+    pick = next(s for s in at.selectbox if s.key.startswith("bcf-rules-"))
+    assert "Better Care Fund framework 2026 to 2027 (2026-27)" in pick.options
+    pick.set_value("2026-27").run()
+    no_errors(at)
+    assert ws_of(at).policy.bcf.rules == "2026-27"
+    table = next(d for d in at.dataframe if "Checked" in d.value.columns)
+    assert set(table.value["Checked"]) == {"Verified against the source",
+                                           "Unverified: an assumption to check"}
+    next(s for s in at.selectbox if s.key.startswith("bcf-rules-")).set_value("2025-26").run()
+    assert ws_of(at).policy.bcf.rules == "2026-27"  # the example plans 2026/27 to 2028/29
+    shown = [e.value.replace("\\", "") for e in at.error]  # the page escapes markdown
+    assert any("the 2025-26 rule set" in e and "choose bcf.rules 2026-27" in e for e in shown)
+    assert next(s for s in at.selectbox if s.key.startswith("bcf-rules-")).value == "2026-27"

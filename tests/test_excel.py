@@ -233,14 +233,22 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
         name = r[0].split(" spend on ", 1)[1]
         assert r[2] == pytest.approx(spend[(name, r[1])] * 1e6, abs=1.0)
 
-    # a BCF lead moves £5m of the NHS minimum contribution from social care to acute:
+    # a BCF lead moves £5m of an HWB's NHS minimum contribution from social care to acute:
+    # the HWB whose ASC floor has less than £5m to spare in year two (read from the solve)
+    floors = res.constraints.query("component == 'bcf_asc_hwb' and year == @inputs.years[1]")
+    tight = floors.assign(spare=floors["activity"] - floors["limit"]).sort_values("spare")
+    board = tight.iloc[0]
+    assert board["spare"] < 5.0, "no HWB's ASC floor would break: pick another edit"
+    fund = inputs.funding
+    nm = set(fund.loc[(fund["hwb_id"] == board["hwb_id"])
+                      & (fund["bcf_source"] == "Minimum NHS Contribution"), "source_id"])
     ws = wb["Expenditure"]
     headers = [c.value for c in ws[HEADER_ROW]]
     area, spend = headers.index("Area of Spend") + 1, headers.index(
         f"Expenditure (£) {inputs.years[1]}") + 1
     source = headers.index("budgetopt source id") + 1
     edited = next(i for i in range(FIRST_ROW, ws.max_row + 1)
-                  if ws.cell(row=i, column=source).value == "NHSMIN_SHIRE"
+                  if ws.cell(row=i, column=source).value in nm
                   and ws.cell(row=i, column=area).value == "Social Care"
                   and (ws.cell(row=i, column=spend).value or 0) > 5e6)
     ws.cell(row=edited, column=spend).value -= 5e6
@@ -249,9 +257,9 @@ def test_the_checklist_is_live_and_turns_red_when_the_plan_breaks_a_rule(book, s
     values = load_workbook(recalculated(changed, tmp_path / "edited"), data_only=True)
     _, rows = sheet_rows(values["Planning requirements"])
     broken = {(r[0], r[1]) for r in rows if r[5] == "Not met"}
-    # the edited line is Shire County's NHS minimum contribution: that HWB's ASC floor breaks
-    expected = {("NHS minimum contribution to adult social care in Shire County",
-                 inputs.years[1])}
+    # the edited line is that HWB's NHS minimum contribution: its ASC floor breaks
+    name = inputs.hwb_table().set_index("hwb_id").loc[board["hwb_id"], "name"]
+    expected = {(f"NHS minimum contribution to adult social care in {name}", inputs.years[1])}
     scheme = ws.cell(row=edited, column=2).value
     planned = res.allocation.query("name == @scheme and year == @inputs.years[1]")["spend_m"]
     minimum = inputs.services.set_index("name").loc[scheme, "min_m"]

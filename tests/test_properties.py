@@ -177,3 +177,39 @@ def test_a_row_with_repeated_variables_has_each_once_with_its_coefficients_added
     cols, coefs = read
     assert len(cols) == len(set(cols))
     assert dict(zip(cols, coefs)) == pytest.approx(expected)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pools=st.tuples(st.floats(0.5, 20), st.floats(0.5, 20)),
+       effect=st.floats(0.5, 3.0), pb_share=st.floats(0.0, 0.6), vcse=st.floats(0.0, 0.4),
+       per=st.lists(st.floats(0.1, 10), min_size=3, max_size=3))
+def test_per_hwb_shares_and_money_hold_in_each_hwb(pools, effect, pb_share, vcse, per):
+    """Two HWBs with their own pools (no ICS-wide money): whatever the figures, each HWB's
+    places spend at most its own pool, and its personal budgets and its VCSE share hold in its
+    own places, as the rows (scope: hwb) say; the optimum is never above the same rules held
+    once across the ICS (a looser rule)."""
+    inputs = make_inputs(
+        services=[{"service_id": "PB", "sector": "social_care",
+                   "scheme_type": "Personalised Budgeting and Commissioning"},
+                  {"service_id": "SC", "sector": "social_care"},
+                  {"service_id": "V", "sector": "vcse"}],
+        curves=[("PB", "m", 1, 40, per[0]), ("SC", "m", 1, 40, per[1]),
+                ("V", "m", 1, 40, per[2])],
+        funding=[("pool1", Y1, pools[0], "H1"), ("pool2", Y1, pools[1], "H2")],
+        places=[{"place_id": "P1", "weighted_population": 1.0, "hwb_id": "H1"},
+                {"place_id": "P2", "weighted_population": 1.0, "hwb_id": "H2",
+                 "effect": effect}])
+    rules = {"personal_budgets": {"min_share": pb_share},
+             "sector_shares": {"limits": [{"sectors": ["vcse"], "min": vcse}]}}
+    res = optimise(inputs, Policy.model_validate({"rules": rules}))
+    assert res.optimal
+    a = res.allocation.groupby(["place_id", "service_id"])["spend_m"].sum()
+    for place, pool in (("P1", pools[0]), ("P2", pools[1])):
+        spend = {s: float(a.get((place, s), 0.0)) for s in ("PB", "SC", "V")}
+        assert sum(spend.values()) <= pool + 1e-6
+        assert spend["PB"] >= pb_share * (spend["PB"] + spend["SC"]) - 1e-6
+        assert spend["V"] >= vcse * sum(spend.values()) - 1e-6
+    ics = {"personal_budgets": {**rules["personal_budgets"], "scope": "ics"},
+           "sector_shares": {"limits": [{"sectors": ["vcse"], "min": vcse, "scope": "ics"}]}}
+    looser = optimise(inputs, Policy.model_validate({"rules": ics}))
+    assert res.objective <= looser.objective + 1e-6 * max(1.0, abs(looser.objective))

@@ -61,12 +61,22 @@ class Condition(_Frozen):
     text: str = ""
 
 
+FACT_WORDS = {"verified": "Verified against the source",
+              "unverified": "Unverified: an assumption to check"}
+"""How a fact's status reads (the BCF plans' Summary, the app's Rules page)."""
+
+
 class Fact(_Frozen):
     """One fact a rule set rests on, whether a public source confirms it, and which."""
 
     what: str
     status: Literal["verified", "unverified"]
     source: str = ""
+
+    @property
+    def checked(self) -> str:
+        """The status in words."""
+        return FACT_WORDS[self.status]
 
 
 class RuleSet(_Frozen):

@@ -184,7 +184,7 @@ def in_hwb(data: ModelData, hwb: str | None) -> str:
     return "" if hwb is None else f" in {hwb_names(data)[hwb]}"
 
 
-def hwb_key(hwb: str | None) -> dict[str, str | None]:
+def hwb_key(hwb: str | None) -> dict[str, Any]:
     """A row's ``hwb_id`` key where it is one HWB group's ({} for an ICS-wide row; the group
     of places with no HWB has ``hwb_id`` None, as the money rows have it)."""
     return {} if hwb is None else {"hwb_id": hwb or None}

@@ -63,9 +63,6 @@ SUMMARY = Sheet(
 FACT_HEADERS = ("Fact", "Checked", "Source")
 """The Summary sheet's table of what the BCF rule set rests on (its ``facts``)."""
 
-FACT_STATUS = {"verified": "Verified against the source",
-               "unverified": "Unverified: an assumption to check"}
-
 CAPITAL_TO_DISTRICTS = "Capital, passed to the district councils"
 """The Income sheet's "Capital or revenue" of a capital stream (the DFG) in a two-tier board
 (``hwbs.two_tier``): the county pools it and passes it to its district councils."""

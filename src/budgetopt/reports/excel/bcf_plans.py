@@ -858,7 +858,7 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
         row += 1
         for fact in plan.rules.facts:
             row += 1
-            for j, text in enumerate((fact.what, L.FACT_STATUS[fact.status], fact.source),
+            for j, text in enumerate((fact.what, fact.checked, fact.source),
                                      start=1):
                 write_cell(ws, row, j, text).alignment = Alignment(wrap_text=True,
                                                                    vertical="top")

@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 import yaml
 
 from budgetopt.data.safe_yaml import load_yaml
 from budgetopt.errors import InputError
 from budgetopt.families import names as family_names
+from budgetopt.families.bcf_rules import rule_set, rule_set_ids
 from budgetopt.families.rows import family_catalogue
 from budgetopt.policy import load_policy, policy_from_dict
 from budgetopt.ui.rule_form import Choices, plain_problem, rule_values
@@ -123,6 +125,32 @@ with st.container(border=True):
         data["horizon"] = horizon
         if _apply(data, "horizon changed"):
             st.rerun()
+
+NO_RULE_SET = "(none)"
+with st.container(border=True, key="card-bcf"):
+    st.markdown("**Better Care Fund rules**")
+    st.caption("The BCF rule set the plan follows: its funding streams and what each may pay "
+               "for, the yearly uplift of each HWB's adult social care minimum, the national "
+               "conditions and the plan years it covers. (none): the 2023-25 reading, floors "
+               "only as 'BCF national conditions' below states them.")
+    sets = [NO_RULE_SET, *rule_set_ids()]
+    chosen = ws.policy.bcf.rules or NO_RULE_SET
+    reset = st.session_state.get("reset-bcf", 0)
+    pick = st.selectbox("BCF rule set", sets, index=sets.index(chosen) if chosen in sets else 0,
+                        key=f"bcf-rules-{v}-{reset}", format_func=lambda r: r
+                        if r == NO_RULE_SET else f"{rule_set(r).title} ({r})")
+    if pick != chosen:
+        if not _set(["bcf", "rules"], None if pick == NO_RULE_SET else pick,
+                    f"bcf rules: {pick}"):
+            st.session_state["reset-bcf"] = reset + 1  # back to the rules as they are
+        st.rerun()
+    if ws.policy.bcf.rules:
+        rules = rule_set(ws.policy.bcf.rules)
+        with st.expander(f"What the {rules.id} rules rest on (verified or an assumption)"):
+            st.dataframe(pd.DataFrame({
+                "Fact": [f.what for f in rules.facts],
+                "Checked": [f.checked for f in rules.facts],
+                "Source": [f.source for f in rules.facts]}), hide_index=True, width="stretch")
 
 st.subheader("Constraint families")
 st.caption("Switch a rule on, then set its figures (each field says what it means). A rule "
