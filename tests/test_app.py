@@ -45,8 +45,8 @@ def test_the_app_opens_on_the_solved_example():
     assert metric(at, "Status") == "Optimal"
     assert metric(at, "Weighted outcome") == optimum_text()
     label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
-    assert label == "Weighted outcome (weighted outcome units)"
-    assert any(f"This plan buys {optimum_text()} weighted outcome units" in m.value.replace("\\", "")
+    assert label == "Weighted outcome (£k of social value)"  # the example's weights are £k
+    assert any(f"This plan buys {optimum_text()} £k of social value" in m.value.replace("\\", "")
                for m in at.markdown)
 
 
@@ -56,7 +56,7 @@ def test_the_headline_is_in_the_unit_the_data_gives_its_weights():
     from budgetopt.data.dataset import write_dataset
 
     tables = {k: v.copy() for k, v in example_tables().items() if k != "notes"}
-    tables["metrics"]["weight_unit"] = "£k"  # the example's weights are £ thousand of value
+    tables["metrics"] = tables["metrics"].drop(columns=["weight_unit"])  # no unit given
     at = app().run()
     with tempfile.TemporaryDirectory() as tmp:
         content = write_dataset(tables, Path(tmp) / "d.xlsx").read_bytes()
@@ -64,9 +64,9 @@ def test_the_headline_is_in_the_unit_the_data_gives_its_weights():
     at.switch_page(PAGES + "results.py").run()
     no_errors(at)
     label = next(m.label for m in at.metric if m.label.startswith("Weighted outcome"))
-    assert label == "Weighted outcome (£k of social value)"
-    assert any(f"This plan buys {optimum_text()} £k of social value" in m.value.replace("\\", "")
-               for m in at.markdown)
+    assert label == "Weighted outcome (weighted outcome units)"
+    assert any(f"This plan buys {optimum_text()} weighted outcome units"
+               in m.value.replace("\\", "") for m in at.markdown)
     assert metric(at, "Spend 2026/27") == f"£{first_year_spend():.1f}m"
 
 
