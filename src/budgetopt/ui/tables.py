@@ -3,7 +3,8 @@
 Every table the app shows goes through :func:`show_table`. A column's header and format come
 from :data:`COLUMNS` by its name (a name not listed keeps its words, with £m for a ``_m``
 column); values are rounded for the eye (no "-0.00", no "None"); sector ids become names.
-A table with sentences is drawn so that they wrap (they are never cut off at 1366 wide).
+A table with sentences is drawn so that they wrap (they are never cut off at 1366 wide), its
+text escaped (``st.table`` reads cells as markdown).
 """
 
 from __future__ import annotations
