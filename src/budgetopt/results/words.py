@@ -252,7 +252,8 @@ def reduced_cost_sentence(service: str, year: str, needs: float, relative: float
 def low_certainty_flags(inputs: object, allocation: pd.DataFrame | None) -> tuple[str, ...]:
     """One caution for each service that gets money on low-certainty evidence (the
     ``evidence`` table's ``certainty``): what it gets over the plan and what its curve rests
-    on. `allocation` has service_id, name and spend_m."""
+    on; more than three such services share one caution naming each with its money.
+    `allocation` has service_id, name and spend_m."""
     from budgetopt.data.evidence import low_certainty_sources
 
     low = low_certainty_sources(inputs)
@@ -260,11 +261,15 @@ def low_certainty_flags(inputs: object, allocation: pd.DataFrame | None) -> tupl
         return ()
     spend = allocation.groupby("service_id", sort=False)["spend_m"].sum()
     names = dict(zip(allocation["service_id"], allocation["name"], strict=True))
-    out = []
-    for sid, basis in low.items():
-        amount = float(spend.get(sid, 0.0))
-        if amount > 0.05:
-            out.append(f"{names.get(sid, sid)} gets £{amount:,.1f}m over the plan on "
-                       f"low-certainty evidence ({basis}): treat its share with caution; "
-                       "`budgetopt analyse evpi` shows what better evidence would be worth.")
+    funded = [(sid, basis, float(spend.get(sid, 0.0))) for sid, basis in low.items()
+              if float(spend.get(sid, 0.0)) > 0.05]
+    hint = "`budgetopt analyse evpi` shows what better evidence would be worth."
+    if len(funded) > 3:  # one caution naming them all, not a page of them
+        named = [str(names.get(sid, sid)) for sid, _, _ in funded]
+        listed = ", ".join(named[:-1]) + " and " + named[-1]
+        return (f"{len(funded)} services are funded on low-certainty evidence ({listed}): "
+                f"treat their shares with caution; {hint}"),
+    out = [f"{names.get(sid, sid)} gets £{amount:,.1f}m over the plan on low-certainty "
+           f"evidence ({basis}): treat its share with caution; {hint}"
+           for sid, basis, amount in funded]
     return tuple(out)

@@ -829,24 +829,49 @@ def _rules_in_force(policy_model: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+_EVIDENCE_LISTED = 8
+"""Up to this many services, the paper names each one's evidence; beyond, it sums them up by
+certainty (naming the high-certainty services; the warnings name the low-certainty ones that
+get money) and points to the workbook's Evidence sheet."""
+
+
 def _evidence_assumption(inputs) -> tuple[str, str] | None:
     """The evidence behind the curves, as an assumption: which curves were derived from unit
-    cost, reach and effect, and every row's source and certainty."""
+    cost, reach and effect, and each service's sources and certainty."""
     ev = inputs.evidence
     if not len(ev):
         return None
     names = dict(zip(inputs.services["service_id"], inputs.services["name"], strict=True))
     derived = int(ev["derived"].sum())
-    items = []
-    for r in ev.itertuples(index=False):
-        how = "" if r.derived else ", the given curve's source"
-        sure = f", {r.certainty} certainty" if isinstance(r.certainty, str) else ""
-        source = r.source if isinstance(r.source, str) and r.source else "source not stated"
-        items.append(f"{names.get(r.service_id, r.service_id)} ({r.metric_id}): {source}"
-                     f"{sure}{how}")
-    return ("Evidence behind the curves",
-            f"{derived} curve{'s' if derived != 1 else ''} derived from unit cost, reach and "
-            "effect (a saturating cost-coverage curve, within 1% in bands); " + "; ".join(items))
+    text = [[v if isinstance(v, str) else "" for v in ev[c]] for c in ("source", "certainty")]
+    view = pd.DataFrame({"sid": ev["service_id"].astype(str).to_numpy(),
+                         "metric": ev["metric_id"].astype(str).to_numpy(), "source": text[0],
+                         "certainty": text[1], "derived": ev["derived"].astype(bool).to_numpy()})
+    groups = list(view.groupby(["sid", "source", "certainty", "derived"], sort=False))
+    head = (f"{derived} curve{'s' if derived != 1 else ''} derived from unit cost, reach and "
+            "effect (a saturating cost-coverage curve, within 1% in bands)")
+    if view["sid"].nunique() > _EVIDENCE_LISTED:
+        level = view.drop_duplicates("sid").groupby("certainty", sort=False)["sid"]
+        count = level.nunique().to_dict()
+        high = ", ".join(names.get(sid, sid) for sid in level.get_group("high")) \
+            if "high" in count else ""
+        parts = [f"high certainty {count['high']}" + (f" ({high})" if high else "")
+                 if "high" in count else "",
+                 f"moderate {count['moderate']}" if "moderate" in count else "",
+                 f"low {count['low']} (named in the warnings where they get money)"
+                 if "low" in count else "",
+                 f"not stated {count['']}" if "" in count else ""]
+        return ("Evidence behind the curves",
+                f"{head}, for {view['sid'].nunique()} services: "
+                + ", ".join(p for p in parts if p)
+                + ". Every row's source and certainty is in the workbook's Evidence sheet.")
+    items = []  # one item per service and source: its metrics, the source, the certainty
+    for (sid, source, certainty, was_derived), group in groups:
+        how = "" if was_derived else ", the given curve's source"
+        sure = f", {certainty} certainty" if certainty else ""
+        items.append(f"{names.get(sid, sid)} ({', '.join(group['metric'])}): "
+                     f"{source or 'source not stated'}{sure}{how}")
+    return ("Evidence behind the curves", f"{head}; " + "; ".join(items))
 
 
 def _appendix(f: _Facts, omitted: list[tuple[str, str]]
