@@ -123,10 +123,13 @@ class Relaxation:
     family: str
     relax_by: float  # in the rule's own unit
     unit: str
+    direction: str = ""  # an equality (a pinned line): "up" or "down"; else the loosening way
 
     def sentence(self) -> str:
         amount = (f"£{self.relax_by:,.1f}m" if self.unit == "£m"
                   else f"{self.relax_by:,.2f} {self.unit}")
+        if self.direction:
+            return f"move '{self.name}' {self.direction} by {amount}"
         return f"relax '{self.name}' by {amount}"
 
 
@@ -138,7 +141,9 @@ class Infeasibility:
     def to_json(self) -> dict:
         return {"message": self.message,
                 "relaxations": [{"name": r.name, "family": r.family, "relax_by": r.relax_by,
-                                 "unit": r.unit} for r in self.relaxations]}
+                                 "unit": r.unit, **({"direction": r.direction}
+                                                    if r.direction else {})}
+                                for r in self.relaxations]}
 
 
 FACT_FAMILIES = {"money": 10.0, "eligibility": 10.0, "workforce": 3.0}
@@ -202,12 +207,15 @@ def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -
                              "data (band widths, funding, eligibility).")
     slack = np.asarray(h.getSolution().col_value)[n:]
     total: dict[int, float] = {}
-    for r, s in zip(slack_rows, slack):
+    way: dict[int, float] = {}  # an equality's net move of its limit (+: up)
+    for r, s, sign in zip(slack_rows, slack, signs):
         if s > TOL:
             total[r] = total.get(r, 0.0) + float(s)
+            way[r] = way.get(r, 0.0) - sign * float(s)  # row + sign·s = limit
     relax = tuple(
         Relaxation(compiled.rows[r].name, compiled.rows[r].family,
-                   round(s * compiled.rows[r].scale, 9), compiled.rows[r].unit)
+                   round(s * compiled.rows[r].scale, 9), compiled.rows[r].unit,
+                   ("up" if way[r] > 0 else "down") if compiled.rows[r].sense == "==" else "")
         for r, s in sorted(total.items(), key=lambda rs: -rs[1])
     )
     lead = " ".join(warnings)
