@@ -50,7 +50,9 @@ def one_more_pound(inputs: Inputs, policy: Policy, objective: float, budget_m: f
 
     out = build(inputs, apply_overrides(policy, {"budget_m": budget_m + step_m})).solve(
         load=False)
-    return (float(out.objective) - objective) / step_m if out.ok else None
+    if not out.ok or out.objective is None:
+        return None
+    return (float(out.objective) - objective) / step_m
 
 
 def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
