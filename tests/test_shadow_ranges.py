@@ -185,3 +185,94 @@ def test_a_reduced_cost_says_up_to_what_effect_the_plan_stays_the_same():
     assert rc.at["A", "holds_to_per_m"] == pytest.approx(6.0)
     assert rc.at["A", "meaning"].endswith("The plan stays the same while its next £1m buys "
                                           "anything up to 6.00 (today 4.00).")
+
+
+# -- how much ranging: the price_ranging setting and its cap ------------------------------------
+
+
+def test_basis_ranging_reports_the_kink_as_not_ranged_and_full_ranges_it():
+    """The kink of kink(): HiGHS's ranging of the basis alone cannot tell the fall value (3)
+    from the rise value (2); without the re-solve the row says it was not ranged, keeps the
+    solver's dual for both sides and claims no range."""
+    from budgetopt.results.tables import NOT_RANGED
+
+    res = optimise(kink(), overrides=["solver.price_ranging=basis"])
+    money = row(res, "money_source_limit", source_id="pool", year=Y)
+    assert not money["ranged"]
+    assert money["shadow_price_down"] == money["shadow_price"]
+    assert money["shadow_price"] in (pytest.approx(2.0), pytest.approx(3.0))
+    assert math.isnan(money["holds_from"]) and math.isnan(money["holds_to"])
+    assert money["meaning"].endswith(NOT_RANGED)
+    assert "holds" not in money["meaning"].replace(NOT_RANGED, "")
+    assert res.price_ranging["setting"] == "basis"
+    assert res.price_ranging["re_solves"] == 0
+    assert res.price_ranging["kinks"] >= 1
+    assert res.price_ranging["not_ranged"] >= 1
+    doc = res.to_json_dict()
+    entry = next(c for c in doc["constraints"] if c["family"] == "money")
+    assert entry["ranged"] is False and entry["holds_from"] is None
+    assert doc["price_ranging"] == res.price_ranging
+    from budgetopt.results.summary import summary_lines
+
+    said = [line for line in summary_lines(res) if "not ranged" in line]
+    assert said and "1 of 1 binding rules not ranged" in said[0]
+    assert not [line for line in summary_lines(optimise(kink())) if "not ranged" in line]
+
+    full = optimise(kink(), overrides=["solver.price_ranging=full"])
+    money = row(full, "money_source_limit", source_id="pool", year=Y)
+    assert money["ranged"]
+    assert (money["shadow_price"], money["shadow_price_down"]) == pytest.approx((2.0, 3.0))
+    assert full.price_ranging["re_solves"] >= 1 and full.price_ranging["not_ranged"] == 0
+    assert full.to_json_dict()["constraints"][0]["ranged"] in (True, False)
+
+
+def test_choose_re_solves_kinks_only_on_an_lp_within_its_size_rule(monkeypatch):
+    """``choose`` is ``full`` up to FULL_UP_TO columns and ``basis`` above: the same kink,
+    with the size rule moved below this LP's size, is not ranged."""
+    from budgetopt.solve import ranging
+
+    assert ranging.probe_cap(100, "choose", 0.1, 60.0) == (ranging.MAX_PROBES, 2.0)
+    assert ranging.probe_cap(ranging.FULL_UP_TO + 1, "choose", 5.0, 60.0) == (0, 0.0)
+    assert ranging.probe_cap(10**6, "full", 5.0, 60.0) == (math.inf, 60.0)
+    assert ranging.probe_cap(10, "basis", 5.0, 60.0) == (0, 0.0)
+    with pytest.raises(ValueError, match="price_ranging"):
+        ranging.probe_cap(10, "sometimes", 1.0, 60.0)
+    ranged = row(optimise(kink()), "money_source_limit", source_id="pool", year=Y)
+    assert ranged["ranged"] and ranged["shadow_price_down"] == pytest.approx(3.0)
+    monkeypatch.setattr(ranging, "FULL_UP_TO", 1)
+    res = optimise(kink())
+    money = row(res, "money_source_limit", source_id="pool", year=Y)
+    assert not money["ranged"]
+    assert res.price_ranging == {"setting": "choose", "binding_rows": 1, "kinks": 1,
+                                 "re_solves": 0, "not_ranged": 1}
+
+
+def test_price_ranging_off_ranges_no_binding_row():
+    res = optimise(kink(2.0), overrides=["solver.price_ranging=off"])
+    binding = res.constraints[res.constraints["binding"]]
+    assert len(binding) and not binding["ranged"].any()
+    assert binding["holds_to"].isna().all()
+    assert res.price_ranging["not_ranged"] == len(binding)
+    assert res.price_ranging["re_solves"] == 0
+    slack = res.constraints[~res.constraints["binding"]]
+    assert slack["ranged"].all()  # a slack row's price 0 holds until the limit meets it
+
+
+def test_loosening_a_basic_row_at_its_limit_is_worth_nothing_however_far():
+    """A's cap of £4m and the £4m of money both bind (a degenerate vertex): one of the two
+    rows is basic, and loosening it needs no re-solve: its price 0 holds for any rise. A
+    re-solve with that limit £10m higher gains nothing."""
+    inputs = make_inputs(services=[{"service_id": "A", "max_m": 4.0}, {"service_id": "B"}],
+                         curves=[("A", "m", 1, 6, 3), ("B", "m", 1, 4, 2)],
+                         funding=[("pool", Y, 4.0)])
+    session = build(inputs)
+    res = session.results()
+    reported = [r for r, info in enumerate(session.compiled.rows) if info.report]
+    free = [(r, c) for r, c in zip(reported, res.constraints.itertuples(index=False))
+            if c.binding and c.ranged and c.sense == "<=" and abs(c.shadow_price) < 1e-9
+            and math.isinf(c.holds_to)]
+    assert free, "no binding row whose price 0 holds for any rise"
+    for r, c in free:
+        info = session.compiled.rows[r]
+        got = _objective_at(session, r, c.limit / info.scale + 10.0)
+        assert got == pytest.approx(res.objective, rel=1e-9)

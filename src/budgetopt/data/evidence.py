@@ -149,9 +149,10 @@ def with_derived_curves(curves: pd.DataFrame, evidence: pd.DataFrame
         derived curve reaches 99% of its ceiling).
     """
     ev = evidence.copy()
-    given = set(zip(curves["service_id"], curves["metric_id"]))
+    given = set(zip(curves["service_id"].tolist(), curves["metric_id"].tolist()))
     ev["derived"] = pd.Series([(s, m) not in given for s, m in
-                               zip(ev["service_id"], ev["metric_id"])], dtype=bool,
+                               zip(ev["service_id"].tolist(), ev["metric_id"].tolist())],
+                              dtype=bool,
                               index=ev.index)
     people = ev["eligible"].astype(float) * ev["max_coverage"].astype(float)
     ev["people_max"] = people

@@ -88,18 +88,18 @@ class Inputs:
 
     @property
     def service_ids(self) -> list[str]:
-        return list(self.services["service_id"])
+        return self.services["service_id"].tolist()  # (pandas 3 str: iterating is slow)
 
     @property
     def place_ids(self) -> list[str]:
-        return list(self.places["place_id"])
+        return self.places["place_id"].tolist()
 
     @property
     def hwb_ids(self) -> list[str]:
         """The HWBs of the places, in the order of their first place (empty: no HWBs)."""
         if "hwb_id" not in self.places:
             return []
-        return list(dict.fromkeys(h for h in self.places["hwb_id"] if isinstance(h, str)))
+        return list(dict.fromkeys(h for h in self.places["hwb_id"].tolist() if isinstance(h, str)))
 
     @property
     def has_hwbs(self) -> bool:
@@ -110,7 +110,7 @@ class Inputs:
         if "hwb_id" not in self.places:
             return dict.fromkeys(self.place_ids)
         return {p: (h if isinstance(h, str) else None)
-                for p, h in zip(self.places["place_id"], self.places["hwb_id"])}
+                for p, h in zip(self.places["place_id"].tolist(), self.places["hwb_id"].tolist())}
 
     def places_of_hwb(self, hwb_id: str) -> list[str]:
         """The places of one HWB, in the places table's order."""
@@ -119,10 +119,12 @@ class Inputs:
     def hwb_of_funding(self) -> dict[tuple[str, str], str | None]:
         """(source_id, year) -> the HWB whose pool the money is in (None: ICS-wide)."""
         if "hwb_id" not in self.funding:
-            return dict.fromkeys(zip(self.funding["source_id"], self.funding["year"]))
+            return dict.fromkeys(zip(self.funding["source_id"].tolist(),
+                                     self.funding["year"].tolist()))
         return {(s, y): (h if isinstance(h, str) else None)
-                for s, y, h in zip(self.funding["source_id"], self.funding["year"],
-                                   self.funding["hwb_id"])}
+                for s, y, h in zip(self.funding["source_id"].tolist(),
+                                   self.funding["year"].tolist(),
+                                   self.funding["hwb_id"].tolist())}
 
     def hwb_table(self) -> pd.DataFrame:
         """One row per HWB of :attr:`hwb_ids`: hwb_id, name, two_tier, asc_min_m, with the

@@ -26,6 +26,7 @@ from budgetopt.families.common import Params
 from budgetopt.families.family import Family
 from budgetopt.families.pins import Pin
 from budgetopt.families.rows import family_catalogue
+from budgetopt.safe import regular_input
 
 
 class Horizon(Params):
@@ -83,6 +84,18 @@ class SolverSettings(Params):
     presolve: Literal["on", "off", "choose"] = "choose"
     method: Literal["choose", "simplex", "ipm"] = "choose"
     random_seed: int = Field(0, ge=0, description="HiGHS's random seed (a batch job's seed).")
+    price_ranging: Literal["choose", "full", "basis", "off"] = Field(
+        "choose", description="How the binding rows' shadow prices are ranged: full = every "
+        "kink (a degenerate side) re-solved to find its one-sided value and range; basis = "
+        "HiGHS's ranging of the optimal basis only, kinks reported as not ranged; off = no "
+        "ranging (every binding row not ranged); choose = full up to 20,000 columns, basis "
+        "above (a re-solve per kink costs a few percent of a national solve).")
+
+    @field_validator("presolve", "price_ranging", mode="before")
+    @classmethod
+    def _off_is_a_word(cls, value: Any) -> Any:  # YAML reads a bare off/on as a boolean
+        return {False: "off", True: "on"}.get(value, value) if isinstance(value, bool) \
+            else value
 
 
 # -- the rules: one field per constraint family of the registry ---------------------------------
@@ -236,8 +249,9 @@ def load_policy(path: str | Path | None) -> Policy:
     if path is None:
         return Policy()
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise PolicyError.single(str(p), "policy model file not found")
+    regular_input(p, "the policy model", error=PolicyError)
     data = read_yaml(p, error=PolicyError)
     if data is not None and not isinstance(data, dict):
         raise PolicyError.single(p.name, "a policy model must be a mapping of keys to values")

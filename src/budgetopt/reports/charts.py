@@ -483,12 +483,7 @@ _HWB_COLUMNS = {"source": (0.001, 22, 2), "pool": (0.22, 18, 2), "unspent": (0.2
 def _wrap(text: str, width: int, most: int) -> list[str]:
     """`text` in lines of at most `width` characters (broken at spaces), at most `most`
     lines, the last one cut short with an ellipsis when the text does not fit."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
+    lines = _lines(text, width)
     if len(lines) > most:
         rest = " ".join(lines[most - 1:])
         lines = [*lines[:most - 1], rest]
@@ -496,6 +491,18 @@ def _wrap(text: str, width: int, most: int) -> list[str]:
     if len(lines[-1]) > width:  # keep the amount: shorten the name before it
         head = lines[-1][:-len(amount)].rstrip()
         lines[-1] = _short(head, width - len(amount) - 2) + "  " + amount
+    return lines
+
+
+def _lines(text: str, width: int) -> list[str]:
+    """`text` broken at spaces into lines of at most `width` characters (a longer word is a
+    line of its own)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
     return lines
 
 
@@ -516,14 +523,14 @@ def _sankey_positions(keys: list[str], value: dict[str, float],
     in the panel. Slots are then spread over the panel's height, in the order of `keys`.
     """
     by_column: dict[float, list[str]] = {}
-    for k in keys:
-        by_column.setdefault(columns[_kind(k)][0], []).append(k)
+    for n in keys:
+        by_column.setdefault(columns[_kind(n)][0], []).append(n)
 
     def scale(pad: float) -> float:
-        return min((height_px - (len(c) - 1) * pad) / max(sum(value[k] for k in c), 1e-9)
+        return min((height_px - (len(c) - 1) * pad) / max(sum(value[n] for n in c), 1e-9)
                    for c in by_column.values())
 
-    tall = {k: label_px * (lines or {}).get(k, 1) for k in keys}
+    tall = {n: label_px * (lines or {}).get(n, 1) for n in keys}
 
     def fits(k: float) -> bool:
         return all(sum(max(k * value[n], tall[n]) for n in c) + (len(c) - 1) * min_gap_px
@@ -703,10 +710,4 @@ def _wrap_title(text: str, width: int) -> str:
     (the text is already safe for plotly: :func:`plain`)."""
     if len(text) <= width or "<br>" in text:
         return text
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
+    return "<br>".join(_lines(text, width))

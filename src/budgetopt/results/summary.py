@@ -50,7 +50,20 @@ def summary_lines(res: Results, top: int = 8) -> list[str]:
         lines += [f"  {m}" for m in priced_rules(binding, top)]
     if res.duals_note:
         lines.append(f"  (shadow prices {res.duals_note})")
+    lines += ranging_lines(res)
     return lines
+
+
+def ranging_lines(res: Results) -> list[str]:
+    """A line when some binding rules' prices were not ranged (the price_ranging cap)."""
+    pr = res.price_ranging or {}
+    if not pr.get("not_ranged"):
+        return []
+    n, of = pr["not_ranged"], pr["binding_rows"]
+    line = (f"  ({n:,} of {of:,} binding rules not ranged: their value of a fall and how far "
+            f"each price holds were not worked out (price ranging '{pr['setting']}', "
+            f"{pr['re_solves']:,} re-solves); --set solver.price_ranging=full works them out)")
+    return [line]
 
 
 def priced(binding):

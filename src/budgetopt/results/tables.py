@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from budgetopt.families.common import names_by_id
 from budgetopt.families.rows import KEY_FIELDS
 from budgetopt.model.build import objective_coefficients
 from budgetopt.model.data import ICS_WIDE, ModelData
@@ -57,6 +58,7 @@ class Results:
     mip_gap: float | None = None
     unpinned_objective: float | None = None  # the optimum with the policy's pins lifted
     hwbs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HWB_RESULT_COLUMNS))
+    price_ranging: dict[str, Any] | None = None  # PriceRanges.summary(): kinks, re-solves, ...
 
     @property
     def optimal(self) -> bool:
@@ -89,13 +91,14 @@ class Results:
             ],
             "constraints": [
                 {"name": n, "family": f, "binding": b, "shadow_price": d, "meaning": w,
-                 "shadow_price_down": dn, "holds_from": lo, "holds_to": hi,
+                 "shadow_price_down": dn, "holds_from": lo, "holds_to": hi, "ranged": rg,
                  "limit": lim, "activity": a, "unit": u, "component": c, "keys": keys}
-                for n, f, b, d, w, dn, lo, hi, lim, a, u, c, keys in zip(
+                for n, f, b, d, w, dn, lo, hi, rg, lim, a, u, c, keys in zip(
                     con["name"].tolist(), con["family"].tolist(),
                     [bool(b) for b in con["binding"].tolist()], _nums(con["shadow_price"]),
                     con["meaning"].tolist(), _nums(con["shadow_price_down"]),
-                    _nums(con["holds_from"]), _nums(con["holds_to"]), _nums(con["limit"]),
+                    _nums(con["holds_from"]), _nums(con["holds_to"]),
+                    [bool(v) for v in con["ranged"].tolist()], _nums(con["limit"]),
                     _nums(con["activity"]), con["unit"].tolist(), con["component"].tolist(),
                     row_keys(con))
             ],
@@ -117,6 +120,7 @@ class Results:
             ],
             "warnings": list(self.warnings),
             "duals_note": self.duals_note,
+            "price_ranging": self.price_ranging,
             "unpinned_objective": _num(self.unpinned_objective),
             "provenance": self.provenance,
             **({"hwbs": [{k: (_num(v) if k.endswith("_m") else _plain(v))
@@ -166,7 +170,7 @@ class Results:
             mode=self.mode, baseline_objective=self.baseline_objective,
             infeasibility=self.infeasibility.to_json() if self.infeasibility else None,
             warnings=list(self.warnings), provenance=self.provenance, timings=self.timings,
-            duals_note=self.duals_note, mip_gap=self.mip_gap,
+            duals_note=self.duals_note, mip_gap=self.mip_gap, price_ranging=self.price_ranging,
             unpinned_objective=self.unpinned_objective)
         return record
 
@@ -182,6 +186,10 @@ class Results:
                        con["shadow_price"])
             con.insert(con.columns.get_loc("shadow_price_down") + 1, "holds_from", np.nan)
             con.insert(con.columns.get_loc("holds_from") + 1, "holds_to", np.nan)
+        if "ranged" not in con.columns:  # saved before the ranging was capped: all ranged
+            con.insert(con.columns.get_loc("holds_to") + 1, "ranged",
+                       ~(con["binding"].astype(bool) & con["holds_from"].isna()
+                         & con["holds_to"].isna()))
         for key in KEY_FIELDS:
             if key not in frames["constraints"].columns:
                 frames["constraints"][key] = pd.Series([None] * len(frames["constraints"]),
@@ -195,6 +203,7 @@ class Results:
             baseline_objective=record["baseline_objective"],
             warnings=tuple(record.get("warnings", ())), provenance=record.get("provenance", {}),
             timings=record.get("timings", {}), duals_note=record.get("duals_note", ""),
+            price_ranging=record.get("price_ranging"),
             mip_gap=record.get("mip_gap"),
             unpinned_objective=record.get("unpinned_objective"), **frames)
 
@@ -318,7 +327,7 @@ def allocation_table(data: ModelData, x: np.ndarray | None) -> pd.DataFrame:
 
 CONSTRAINT_COLUMNS = ["name", "family", "component", "sense", "limit", "activity", "unit",
                       "binding", "shadow_price", "meaning", "shadow_price_down", "holds_from",
-                      "holds_to"]
+                      "holds_to", "ranged"]
 """The constraints frame's columns before the keys: one column per key follows (every one of
 :data:`KEY_FIELDS`, then any other key a row has, such as an analysis's ``sample``)."""
 
@@ -365,15 +374,23 @@ def describe_row(compiled: Compiled, outcome: SolveOutcome, r: int, mode: str,
     at_limit = bool(abs(activity - limit) <= BINDING_TOL * max(1.0, abs(limit)))
     shadow = float(dual) / info.scale if np.isfinite(dual) else np.nan
     down, lo, hi = shadow, np.nan, np.nan
-    if not at_limit and np.isfinite(activity):  # the price 0 holds until the limit meets it
+    ranged = not at_limit and np.isfinite(activity)
+    capped = False  # a kink the ranging did not re-solve (the price_ranging setting's cap)
+    if ranged:  # the price 0 holds until the limit meets it
         lo, hi = (activity, np.inf) if info.sense == "<=" else (-np.inf, activity)
         down = shadow = 0.0 if np.isfinite(shadow) else shadow
+    elif ranges is not None and not ranges.exact[r]:
+        capped = True
     elif ranges is not None and not np.isnan([ranges.up[r], ranges.down[r], ranges.lower[r],
                                               ranges.upper[r]]).all():  # a ranged row
         shadow, down = ranges.up[r] / info.scale, ranges.down[r] / info.scale
         lo, hi = ranges.lower[r], ranges.upper[r]
+        ranged = True
     if not np.isfinite(dual):
         meaning = "No shadow price: the model was not solved to optimality."
+    elif capped:
+        meaning = shadow_sentence(info, shadow, at_limit, mode, effect).rstrip(".") + "." + \
+            NOT_RANGED
     elif not np.isnan(lo + hi) or ranges is not None:
         meaning = shadow_sentence(info, shadow, at_limit, mode, effect, down=down,
                                   limit=limit * info.scale, holds_from=lo * info.scale,
@@ -382,7 +399,12 @@ def describe_row(compiled: Compiled, outcome: SolveOutcome, r: int, mode: str,
         meaning = shadow_sentence(info, shadow, at_limit, mode, effect)
     return (info.name, info.family, info.component, info.sense, limit * info.scale,
             activity * info.scale, info.unit, at_limit, shadow, meaning, down,
-            lo * info.scale, hi * info.scale)
+            lo * info.scale, hi * info.scale, ranged)
+
+
+NOT_RANGED = (" Not ranged: how far this holds, and whether a fall is worth the same, was not "
+              "worked out (solver.price_ranging: full works it out at any size).")
+"""The words a binding row's meaning ends with where its kink was not re-solved."""
 
 
 def key_columns(constraints: pd.DataFrame) -> list[str]:
@@ -425,7 +447,7 @@ def reduced_cost_table(data: ModelData, compiled: Compiled, outcome: SolveOutcom
     best = frame.sort_values("rc", ascending=False).groupby(["service_id", "year"],
                                                            sort=False).head(1)
     best = best[best["rc"] < -1e-7]
-    names = dict(zip(data.inputs.services["service_id"], data.inputs.services["name"]))
+    names = names_by_id(data.inputs.services, "service_id")
     out = []
     for sid, year, r, c, u in best[["service_id", "year", "rc", "c", "up"]].itertuples(
             index=False):
@@ -551,6 +573,7 @@ def make_results(data: ModelData, compiled: Compiled, outcome: SolveOutcome,
         provenance=provenance(data, overrides),
         timings=dict(timings or {}),
         duals_note=outcome.duals_note,
+        price_ranging=ranges.summary() if ranges is not None else None,
         mip_gap=outcome.mip_gap,
         unpinned_objective=unpinned_objective,
     )
