@@ -370,7 +370,10 @@ def test_the_rules_shadow_prices_say_how_far_each_holds_in_its_unit():
     table = table.map(lambda v: v.replace("\\", ""))  # escaped for st.table's markdown
     assert list(table.columns) == ["Limit today", "A unit more buys", "A unit less gives up",
                                    "Holds down to", "Holds up to"]
-    assert any("(weighted outcome units)" in c.value for c in at.caption)
+    from budgetopt.ui.widgets import value_unit
+
+    unit = value_unit(at.session_state[KEY].inputs)  # the data's unit of the objective
+    assert any(f"({unit})" in c.value.replace("\\", "") for c in at.caption)
     money = re.compile(r"^£(-?[\d,]+\.\d+)m$")
 
     def value(text: str) -> float | None:
