@@ -370,7 +370,10 @@ def test_the_rules_shadow_prices_say_how_far_each_holds_in_its_unit():
     table = table.map(lambda v: v.replace("\\", ""))  # escaped for st.table's markdown
     assert list(table.columns) == ["Limit today", "A unit more buys", "A unit less gives up",
                                    "Holds down to", "Holds up to"]
-    assert any("(weighted outcome units)" in c.value for c in at.caption)
+    from budgetopt.ui.widgets import value_unit
+
+    unit = value_unit(at.session_state[KEY].inputs)  # the data's unit of the objective
+    assert any(f"({unit})" in c.value.replace("\\", "") for c in at.caption)
     money = re.compile(r"^£(-?[\d,]+\.\d+)m$")
 
     def value(text: str) -> float | None:
@@ -403,3 +406,31 @@ def test_app_py_draws_the_app_only_when_streamlit_runs_it(run_name, draws):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert done.returncode == (7 if draws else 0), done.stderr
+
+
+def test_the_scenario_comparison_tells_free_choices_from_forced_moves():
+    """Issue 16 (5) on the Scenarios page: with A's flexibility ranges worked out, each of B's
+    moves is a free choice (within A's range at 1%) or forced, in sentences and in the
+    by-service table; the ranges are A's own (its stored data and policy)."""
+    at = on_page("scenarios.py")
+    at.text_input(key="save-name").input("Flex base")
+    at.button[0].click().run()
+    at.switch_page(PAGES + "rules.py").run()
+    next(n for n in at.number_input if n.label.startswith("Pooled budget")).set_value(
+        round(first_year_spend() - 10.0, 1)).run()
+    at.switch_page(PAGES + "scenarios.py").run()
+    at.text_input(key="save-name").input("Flex cut")
+    at.button[0].click().run()
+    a_key = next(s.key for s in at.selectbox if s.key.startswith("cmp-a-"))
+    b_key = next(s.key for s in at.selectbox if s.key.startswith("cmp-b-"))
+    refs = list(at.selectbox(key=a_key).options)
+    at.selectbox(key=a_key).set_value(next(r for r in refs if r.startswith("Flex base"))).run()
+    at.selectbox(key=b_key).set_value(next(r for r in refs if r.startswith("Flex cut"))).run()
+    assert not any("Moves that are" in m.value for m in at.markdown)
+    at.button(key="cmp-flex").click().run()
+    no_errors(at)
+    text = " ".join(m.value.replace("\\", "") for m in at.markdown)
+    assert "Moves that are" in text and "flexibility ranges" in text
+    table = next(d.value for d in at.dataframe if "Free choice or forced" in d.value.columns)
+    kinds = set(table["Free choice or forced"]) - {""}
+    assert kinds and kinds <= {"free", "forced"}

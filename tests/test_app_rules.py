@@ -241,3 +241,29 @@ def test_the_bcf_rule_set_is_chosen_on_the_page_with_what_it_rests_on():
     shown = [e.value.replace("\\", "") for e in at.error]  # the page escapes markdown
     assert any("the 2025-26 rule set" in e and "choose bcf.rules 2026-27" in e for e in shown)
     assert next(s for s in at.selectbox if s.key.startswith("bcf-rules-")).value == "2026-27"
+
+
+def test_a_pin_that_cannot_be_met_gets_the_relaxation_advice_and_applying_it_solves():
+    """Issue 16 (4): district nursing pinned at £400m in the first year, far beyond the money:
+    the Results page says infeasible with the smallest relaxation of the pin (found by the
+    solver), and applying the advice solves again to optimal."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    first = ws_of(at).inputs.years[0]
+    at.selectbox(key="pin-service").set_value("DN").run()
+    at.selectbox(key="pin-year").set_value(first).run()
+    spend = next(n for n in at.number_input if n.key.startswith("pin-spend-DN"))
+    spend.set_value(400.0).run()
+    at.button(key="pin-add").click().run()
+    assert not at.exception
+    res = ws_of(at).answer()
+    assert res.status == "infeasible"
+    pins = [r for r in res.infeasibility.relaxations if r.family == "pins"]
+    assert pins and pins[0].unit == "£m"
+    assert any("Pin: District nursing" in e.value.replace("\\", "") for e in at.error)
+    at.button(key="apply-relax").click().run()
+    assert not at.exception
+    res = ws_of(at).answer()
+    assert res.status == "optimal"
+    spent = res.allocation[(res.allocation["service_id"] == "DN")
+                           & (res.allocation["year"] == first)]["spend_m"].sum()
+    assert spent == pytest.approx(400.0 - pins[0].relax_by, abs=0.01)

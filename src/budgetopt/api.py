@@ -136,11 +136,14 @@ def apply_relaxations(compiled: Compiled, policy: Policy) -> None:
             close = difflib.get_close_matches(item.rule, list(by_name), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else "no rule of this model has that name"
             problems.append(Problem("policy model", f"relax[{i}].rule: '{item.rule}': {hint}"))
-        elif compiled.rows[row].sense == "==":
+        elif compiled.rows[row].sense == "==" and not compiled.rows[row].relaxable:
             problems.append(Problem("policy model", f"relax[{i}].rule: '{item.rule}' is an "
                                     "accounting identity and cannot be relaxed"))
+        elif compiled.rows[row].sense == "==" and item.direction is None:
+            problems.append(Problem("policy model", f"relax[{i}]: '{item.rule}' fixes a figure:"
+                                    " say which way to move it (direction: up or down)"))
         else:
-            compiled.loosen(row, item.by / compiled.rows[row].scale)
+            compiled.loosen(row, item.by / compiled.rows[row].scale, item.direction)
     if problems:
         raise PolicyError(problems, title="The policy model's relaxations have problems")
 

@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from budgetopt import Policy, optimise
-from budgetopt.policy import policy_from_dict
+from budgetopt.errors import PolicyError
+from budgetopt.policy import Relax, policy_from_dict
 from tests.builders import make_inputs
 from tests.families.cases import Y2, Y, case, problems, row, spend, two_services
 
@@ -77,7 +78,29 @@ def test_a_pin_that_cannot_be_met_gets_the_relaxation_advice():
     assert res.status == "infeasible"
     names = {r.name: r.relax_by for r in res.infeasibility.relaxations}
     assert names == {"Pin: B in 2026/27 at £6.0m": pytest.approx(1.0)}
-    assert "relax 'Pin: B in 2026/27 at £6.0m' by £1.0m" in res.infeasibility.message
+    assert "move 'Pin: B in 2026/27 at £6.0m' down by £1.0m" in res.infeasibility.message
+    assert res.infeasibility.relaxations[0].direction == "down"
+    # the advice applied: the pin moved down by £1.0m, to the £5m there is
+    inputs, policy = pin_too_high()
+    advice = res.infeasibility.relaxations[0]
+    relaxed = policy.model_copy(update={"relax": [Relax(rule=advice.name, by=advice.relax_by,
+                                                        direction=advice.direction)]})
+    again = optimise(inputs, relaxed)
+    assert again.optimal and spend(again, "B") == pytest.approx(5.0)
+    # a pin is a figure, not a limit: relaxing one needs to say which way
+    with pytest.raises(PolicyError, match="say which way to move it"):
+        optimise(inputs, policy.model_copy(update={"relax": [Relax(rule=advice.name,
+                                                                   by=1.0)]}))
+
+
+def test_a_pin_too_low_is_moved_up():
+    """A minimum of £3m on B pinned at £1m: the advice moves the pin up by £2m (or lowers the
+    minimum), never "relaxes" it the wrong way."""
+    inputs = two_services(5.0, min_m=3.0)
+    res = optimise(inputs, pinned(service_id="B", spend_m=1.0))
+    assert res.status == "infeasible"
+    moved = [r for r in res.infeasibility.relaxations if r.family == "pins"]
+    assert all(r.direction == "up" for r in moved)
 
 
 def test_a_pin_without_a_year_holds_in_every_year_and_years_may_be_numbers():

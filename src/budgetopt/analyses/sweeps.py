@@ -52,7 +52,7 @@ def one_more_pound(inputs: Inputs, policy: Policy, objective: float, budget_m: f
         load=False)
     if not out.ok or out.objective is None:
         return None
-    return (out.objective - objective) / step_m
+    return (float(out.objective) - objective) / step_m
 
 
 def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,

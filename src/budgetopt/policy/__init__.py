@@ -131,6 +131,9 @@ class Relax(Params):
     rule: str = Field(description="The rule's plain-English name, exactly as the results give it.")
     by: float = Field(gt=0.0, description="How far to loosen its limit, in the rule's own unit "
                       "(£m, WTE, percentage points, the metric's unit).")
+    direction: Literal["up", "down"] | None = Field(
+        default=None, description="For a rule that fixes a figure (a pinned line): which way "
+        "to move it. Other rules are loosened the one way that loosens them.")
 
 
 class Policy(Params):

@@ -132,6 +132,7 @@ class Relaxation:
     family: str
     relax_by: float  # in the rule's own unit
     unit: str
+    direction: str = ""  # an equality (a pinned line): "up" or "down"; else the loosening way
 
     def amount(self) -> str:
         """How far to relax it, in words: money as £12.3m or, under £0.05m, in pounds and
@@ -141,6 +142,8 @@ class Relaxation:
         return f"{self.relax_by:,.2f} {self.unit}"
 
     def sentence(self) -> str:
+        if self.direction:
+            return f"move '{self.name}' {self.direction} by {self.amount()}"
         return f"relax '{self.name}' by {self.amount()}"
 
 
@@ -152,7 +155,9 @@ class Infeasibility:
     def to_json(self) -> dict:
         return {"message": self.message,
                 "relaxations": [{"name": r.name, "family": r.family, "relax_by": r.relax_by,
-                                 "unit": r.unit} for r in self.relaxations]}
+                                 "unit": r.unit, **({"direction": r.direction}
+                                                    if r.direction else {})}
+                                for r in self.relaxations]}
 
 
 FACT_FAMILIES = {"money": 10.0, "eligibility": 10.0, "workforce": 3.0}
@@ -216,12 +221,15 @@ def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -
                              "data (band widths, funding, eligibility).")
     slack = np.asarray(h.getSolution().col_value)[n:]
     total: dict[int, float] = {}
-    for r, s in zip(slack_rows, slack):
+    way: dict[int, float] = {}  # an equality's net move of its limit (+: up)
+    for r, s, sign in zip(slack_rows, slack, signs):
         if s > TOL:
             total[r] = total.get(r, 0.0) + float(s)
+            way[r] = way.get(r, 0.0) - sign * float(s)  # row + sign·s = limit
     relax = tuple(
         Relaxation(compiled.rows[r].name, compiled.rows[r].family,
-                   round(s * compiled.rows[r].scale, 9), compiled.rows[r].unit)
+                   round(s * compiled.rows[r].scale, 9), compiled.rows[r].unit,
+                   ("up" if way[r] > 0 else "down") if compiled.rows[r].sense == "==" else "")
         for r, s in sorted(total.items(), key=lambda rs: -rs[1])
     )
     lead = " ".join(warnings)

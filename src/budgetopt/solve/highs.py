@@ -179,14 +179,19 @@ class Compiled:
             self._row_sets[components] = rows
         return rows
 
-    def loosen(self, row: int, amount: float) -> None:
+    def loosen(self, row: int, amount: float, direction: str | None = None) -> None:
         """Move row `row`'s limit by `amount` model units in the direction that loosens it
-        (up for a ≤ row, down for a ≥ row), in the model's mutable parameter and in HiGHS."""
+        (up for a ≤ row, down for a ≥ row; for an equality, `direction` "up" or "down"), in
+        the model's mutable parameter and in HiGHS."""
         info = self.rows[row]
         if info.sense == "==":
-            raise ValueError(f"'{info.name}' is an equality and cannot be loosened one way")
+            if direction not in ("up", "down"):
+                raise ValueError(f"'{info.name}' is an equality: say which way to move it")
+            up = direction == "up"
+        else:
+            up = info.sense == "<="
         param = getattr(self.model, f"{info.component}_limit")[info.index]
-        param.value = float(pyo.value(param)) + (amount if info.sense == "<=" else -amount)
+        param.value = float(pyo.value(param)) + (amount if up else -amount)
         self.update_limits([info.component])
 
     def set_costs(self, cost: np.ndarray, *, maximise: bool | None = None) -> None:

@@ -91,6 +91,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "saved by": ("Saved by", "text"),
     "saved (UTC)": ("Saved (UTC)", "text"),
     "note": ("Note", "text"),
+    "kind": ("Free choice or forced", "text"),
+    "free_m": ("Room to move (£m)", "money"),
 }
 """Header and kind of every column name the app's tables have."""
 

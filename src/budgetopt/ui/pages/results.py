@@ -130,8 +130,8 @@ elif res.warnings:
 if relaxed:
     units = st.session_state.get("relax-units", {})
     st.info("Relaxed in this scenario: " + "; ".join(
-        f"'{md_text(r.rule)}' by {md_text(amount(r.by, units.get(r.rule, '£m')))}"
-        for r in policy.relax))
+        f"'{md_text(r.rule)}' {'moved ' + r.direction + ' ' if r.direction else ''}by "
+        f"{md_text(amount(r.by, units.get(r.rule, '£m')))}" for r in policy.relax))
     if st.button("Undo the relaxations", key="undo-relax"):
         ws.tune_policy(ws.policy.model_copy(update={"relax": []}), "relaxations removed")
         st.rerun()
@@ -144,13 +144,15 @@ if res.infeasibility is not None:
     st.error(md_text(" ".join(message.split())) + "\n\n" + md_text(gap_words(res, ws.inputs,
                                                                              policy)))
     if advice.relaxations:
-        st.dataframe(pd.DataFrame([{"rule": r.name, "relax by": amount(r.relax_by, r.unit)}
+        st.dataframe(pd.DataFrame([{"rule": r.name, "relax by": amount(r.relax_by, r.unit)
+                                    + (f" {r.direction}" if r.direction else "")}
                                    for r in advice.relaxations]),
                      hide_index=True, width="stretch",
                      column_config={"rule": st.column_config.TextColumn("Rule", width="large"),
                                     "relax by": "Relax by"})
         if st.button("Apply this advice and solve again", type="primary", key="apply-relax"):
-            extra = [Relax(rule=r.name, by=r.relax_by) for r in advice.relaxations]
+            extra = [Relax(rule=r.name, by=r.relax_by, direction=r.direction or None)
+                     for r in advice.relaxations]
             st.session_state.setdefault("relax-units", {}).update(
                 {r.name: r.unit for r in advice.relaxations})
             ws.tune_policy(ws.policy.model_copy(update={"relax": [*ws.policy.relax, *extra]}),

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from budgetopt.analyses.compare import compare_results
+from budgetopt.analyses.flexibility import flexibility
 from budgetopt.store.db import STATUSES
 from budgetopt.ui.state import scenario_store, store_url, workspace
 from budgetopt.ui.tables import show_table
@@ -61,7 +62,20 @@ if a == b:
     st.info("Choose two different scenarios to compare.")
 else:
     sa, sb = store.get(a), store.get(b)
-    cmp = compare_results(sa.results(), sb.results(), a, b)
+    flex_key = f"cmp-flex-{a}"
+    if sa.solve_status == "optimal" and flex_key not in st.session_state:
+        st.caption(md_text(f"Which of B's moves are free choices (a plan within 1% of {a}'s "
+                           "best could make them too) and which are forced: this works out "
+                           f"{a}'s flexibility ranges, a few seconds."))
+        if st.button("Tell free choices from forced moves", key="cmp-flex"):
+            with st.spinner(f"Solving for the least and the most of each line of {a}…"):
+                content = store.dataset(sa.data_hash)
+                policy_a = sa.policy()
+                st.session_state[flex_key] = flexibility(
+                    content.inputs(policy_a.nonconcave), policy_a, 0.01,
+                    overrides=sa.overrides or None)["flexibility"]
+    cmp = compare_results(sa.results(), sb.results(), a, b,
+                          flexibility=st.session_state.get(flex_key))
     sentences = list(cmp.sentences)
     if sa.data_hash != sb.data_hash:
         sentences.append(f"The data sets differ ({sa.dataset_label} against {sb.dataset_label}).")
@@ -71,6 +85,7 @@ else:
         show_table(cmp.sectors, key="table-cmp-sectors")
     with t2:
         show_table(cmp.allocation[cmp.allocation["difference"].abs() > 0.005],
+                   ["name", "sector", "year", "spend_a", "spend_b", "difference", "kind"],
                    key="table-cmp-services")
     rules = cmp.rules  # matched by family and keys: a moved limit is one rule
     shown = (rules["binding_a"].fillna(False) | rules["binding_b"].fillna(False)
