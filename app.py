@@ -4,4 +4,7 @@ from pathlib import Path
 
 from budgetopt.ui.app import main
 
-main(models_dir=Path(__file__).resolve().parent / "models")
+# Streamlit runs this script as "__main__". A process the app (or a test beside it) starts by
+# "spawn" re-imports it as "__mp_main__": that import must not draw the app again.
+if __name__ == "__main__":
+    main(models_dir=Path(__file__).resolve().parent / "models")

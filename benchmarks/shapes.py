@@ -185,31 +185,32 @@ def scaled_policy(model: str, factor: float, years: list[str]) -> dict[str, Any]
                 rules["acute_offset"][key] = scale(rules["acute_offset"][key])
     if "bed_capacity" in rules:
         rules["bed_capacity"]["beds_per_year"] *= factor
-    # the synthetic copies are ICS-wide pools with no HWBs and no demand or capacity tables:
-    # a model's per-HWB targets become one ICS-wide target per metric (their sum), and the
-    # capacity-and-demand rule (which needs those tables) is left out
-    rules.pop("capacity", None)
     if "targets" in rules:
-        rules["targets"]["items"] = _ics_wide_targets(rules["targets"].get("items", []))
+        rules["targets"]["items"] = _ics_wide(rules["targets"].get("items", []))
     for item in rules.get("targets", {}).get("items", []):
         for key in ("min", "max"):
             if item.get(key) is not None:
                 item[key] *= factor
+    # The synthetic data sets are one ICS-wide pool per copy, with no HWBs and no demand or
+    # capacity tables: the capacity-and-demand plan has nothing to hold on them.
+    rules.pop("capacity", None)
     return policy
 
 
-def _ics_wide_targets(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Targets without ``hwb``: those naming an HWB summed per metric (and year)."""
-    out: list[dict[str, Any]] = [dict(i) for i in items if "hwb" not in i]
-    summed: dict[tuple, dict[str, Any]] = {}
-    for item in (i for i in items if "hwb" in i):
-        key = (item["metric"], item.get("year"))
-        into = summed.setdefault(key, {k: v for k, v in item.items()
-                                       if k not in ("hwb", "min", "max")})
-        for side in ("min", "max"):
-            if item.get(side) is not None:
-                into[side] = into.get(side, 0.0) + float(item[side])
-    return out + list(summed.values())
+def _ics_wide(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-HWB targets as one ICS-wide target per metric and year (the HWBs' goals summed):
+    the synthetic data sets have no HWBs."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for item in items:
+        item = {k: v for k, v in item.items() if k != "hwb"}
+        key = (item.get("metric"), str(item.get("year")), item.get("place"))
+        if key not in merged:
+            merged[key] = item
+            continue
+        for bound in ("min", "max"):
+            if item.get(bound) is not None:
+                merged[key][bound] = (merged[key].get(bound) or 0) + item[bound]
+    return list(merged.values())
 
 
 def stacked_tables(copies: int, places: int, years: int, seed: int = 0

@@ -312,3 +312,94 @@ def test_the_results_page_shows_where_the_money_goes_and_makes_the_board_paper()
     no_errors(at)
     paper = [b for b in at.get("download_button") if "board paper" in b.proto.label]
     assert len(paper) == 1 and paper[0].proto.label == "Download the board paper (PDF)"
+
+
+def test_trade_offs_show_what_else_is_nearly_as_good():
+    """The flexibility ranges at the chosen tolerance: a chart and a table of each line's
+    least and most (£m) around the plan's figure, in the plan's year; sentences with sector
+    names; the ranges at 0% lie within those at 1% (a tighter tolerance never widens one)."""
+    at = on_page("tradeoffs.py")
+    at.button(key="run-flex").click().run()
+    no_errors(at)
+    ws = at.session_state[KEY]
+    found = ws.analysis("flexibility")
+    assert found is not None and found["flexibility"].attrs["slack"] == pytest.approx(0.01)
+    table = next(d.value for d in at.dataframe
+                 if "Room to move (£m)" in d.value.columns)
+    assert list(table.columns) == ["Service", "This plan (£m)", "Least (£m)", "Most (£m)",
+                                   "Room to move (£m)"]
+    first = ws.inputs.years[0]
+    res = ws.answer()
+    plan = res.allocation[res.allocation["year"] == first].groupby("name")["spend_m"].sum()
+    assert len(table) == len(plan)
+    for r in table.itertuples(index=False):
+        assert r[2] - 0.05 <= r[1] <= r[3] + 0.05
+        assert r[1] == pytest.approx(plan[r[0]], abs=0.051)
+        assert r[4] == pytest.approx(r[3] - r[2], abs=0.11)
+    assert any(c.proto.id and "chart-flex" in c.proto.id for c in at.get("plotly_chart"))
+    text = [m.value.replace("\\", "") for m in at.markdown]
+    assert any("could receive anything from £" in t and "within 1% of the best" in t
+               for t in text)
+    assert any(t.startswith("- Favouring adult social care:") for t in text)
+    assert not any("Favouring social_care" in t or "Favouring vcse" in t for t in text)
+    alternatives = next(t.value for t in at.table  # sentences: a table that wraps
+                        if "Where it differs most from this plan" in t.value.columns)
+    assert alternatives.index.name == "The plan that most favours"
+    assert "Adult social care" in set(alternatives.index)
+    assert "social_care" not in set(alternatives.index)
+    # another year of the same ranges, and a tighter tolerance nests inside
+    at.selectbox(key="flex-year").set_value(ws.inputs.years[-1]).run()
+    no_errors(at)
+    wide = found["flexibility"].set_index(["service_id", "year"])
+    at.number_input(key="flex-slack").set_value(0.0).run()
+    at.button(key="run-flex").click().run()
+    no_errors(at)
+    tight = ws.analysis("flexibility")["flexibility"].set_index(["service_id", "year"])
+    assert tight.attrs["slack"] == 0.0
+    assert (tight["min_m"] >= wide["min_m"] - 1e-6).all()
+    assert (tight["max_m"] <= wide["max_m"] + 1e-6).all()
+    assert (tight["free_m"] <= wide["free_m"] + 1e-6).all()
+
+
+def test_the_rules_shadow_prices_say_how_far_each_holds_in_its_unit():
+    """Beside each shadow price: the value of one unit less, the limit today and the limits
+    between which the prices hold, each in the rule's unit; the limit lies between them."""
+    at = app().run()
+    no_errors(at)
+    table = next(t.value for t in at.table if "Holds up to" in t.value.columns)
+    table = table.map(lambda v: v.replace("\\", ""))  # escaped for st.table's markdown
+    assert list(table.columns) == ["Limit today", "A unit more buys", "A unit less gives up",
+                                   "Holds down to", "Holds up to"]
+    assert any("(weighted outcome units)" in c.value for c in at.caption)
+    money = re.compile(r"^£(-?[\d,]+\.\d+)m$")
+
+    def value(text: str) -> float | None:
+        found = money.match(text)
+        return float(found.group(1).replace(",", "")) if found else None
+
+    checked = 0
+    for r in table.itertuples(index=False):
+        low, limit, high = value(r[3]), value(r[0]), value(r[4])
+        assert r[3] and r[4], r
+        if limit is not None:
+            assert (low is None or low <= limit + 0.05) and (high is None or limit <= high + 0.05)
+            checked += 1
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("run_name, draws", [("__main__", True), ("__mp_main__", False)])
+def test_app_py_draws_the_app_only_when_streamlit_runs_it(run_name, draws):
+    """A process started by "spawn" (the Monte Carlo's and the flexibility's pools, a Dask
+    LocalCluster's workers) re-imports the main script as "__mp_main__"; when the app (or an
+    AppTest beside them) is that script, the import must not draw the app again, or the worker
+    dies before it starts ("Nanny failed to start")."""
+    import subprocess
+    import sys
+
+    code = ("import runpy, sys\n"
+            "import budgetopt.ui.app as ui\n"
+            "ui.main = lambda **kw: sys.exit(7)\n"
+            f"runpy.run_path({str(ROOT / 'app.py')!r}, run_name={run_name!r})\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.returncode == (7 if draws else 0), done.stderr

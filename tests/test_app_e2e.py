@@ -394,14 +394,18 @@ def test_finding_4_infeasible_says_it_all_once_with_units_and_clears_after(page)
     # the whole status, not "Infeasible: t…" cut off in a metric box
     assert banner.evaluate("e => e.scrollWidth <= e.clientWidth && e.clientWidth > 600")
     text = page.locator("section.main, [data-testid='stMain']").first.inner_text()
-    assert text.count("Minimum spend adds up to £82.0m against £60.0m") == 1
-    assert "a gap of £22.0m" in text and "by £35.5m, more than the gap" in text
+    # the check's figures, said once; the advice's gap is the check's, and its relaxation more
+    (minimum,) = re.findall(r"Minimum spend adds up to £([\d.]+)m against £60\.0m", text)
+    gap = float(minimum) - 60.0
+    found = re.search(rf"a gap of £{gap:.1f}m; the minimums must give way by £([\d.]+)m, "
+                      "more than the gap", text)
+    assert found and float(found.group(1)) > gap, text
     shot(page, "4-infeasible")
     page.get_by_role("button", name="Apply this advice and solve again").click()
     page.get_by_test_id("stMetricValue").filter(has_text="Optimal").first.wait_for()
     wait_idle(page)
     text = page.locator("[data-testid='stMain']").first.inner_text()
-    assert "by £35.5m" in text and "Minimum spend adds up to" not in text
+    assert f"by £{found.group(1)}m" in text and "Minimum spend adds up to" not in text
     shot(page, "4-advice-applied")
 
 
@@ -464,8 +468,11 @@ def test_input_text_is_shown_as_typed_never_as_markdown(page, tmp_path):
     for name in ("Data", "Results"):
         go(page, name)
         wait_idle(page)
-        hrefs = page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
-        assert not [h for h in hrefs if "127.0.0.1:9" in h or "evil.test" in h], hrefs
+        bad = page.evaluate("""() => [...document.querySelectorAll('a')]
+            .filter(a => a.href.includes('127.0.0.1:9') || a.href.includes('evil.test'))
+            .map(a => [a.href, (a.closest('[data-testid]') || a).getAttribute('data-testid'),
+                       (a.closest('[data-testid]') || a).outerHTML.slice(0, 300)])""")
+        assert not bad, (name, bad)
         assert page.locator("img[src*='127.0.0.1:9']").count() == 0
         assert page.locator("strong", has_text="Bold").count() == 0
     shot(page, "5-markdown-shown-as-typed")
@@ -491,3 +498,56 @@ def test_speed_after_a_change_is_measured_and_recorded(page):
     record_timing("headline_after_change_s", headline)
     record_timing("results_page_after_change_s", whole)
     print(f"after a budget change: headline {headline:.2f} s, whole Results page {whole:.2f} s")
+
+
+def test_what_else_is_nearly_as_good_and_how_far_each_price_holds(page):
+    """Issue 16 in the browser: the flexibility ranges on the Trade-offs page (chart, table in
+    £m, sentences) and, beside the rules' shadow prices, the limits between which each holds;
+    the tables fit at 1366 and at 1920 wide."""
+    page.get_by_text(optimum_text()).first.wait_for()
+    page.get_by_role("tab", name="What the rules cost").click()
+    page.get_by_text("Holds up to", exact=True).first.wait_for()
+    page.set_viewport_size({"width": 1366, "height": 3000})
+    wait_idle(page)
+    shot(page, "16-what-the-rules-cost-1366")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    go(page, "Trade-offs")
+    page.get_by_role("button", name="Find what else is nearly as good").click()
+    page.get_by_text("How far each service's money can move at almost the same outcome"
+                     ).first.wait_for()
+    page.get_by_text("Room to move (£m)").first.wait_for(state="attached")
+    page.get_by_text("could receive anything from £").first.wait_for()
+    page.get_by_text("Favouring adult social care").first.wait_for()
+    wait_idle(page)
+    for width in (1366, 1920):  # tall, so that the screenshot shows the whole section
+        page.set_viewport_size({"width": width, "height": 4200})
+        wait_idle(page)
+        page.get_by_role("heading", name="What else is nearly as good").scroll_into_view_if_needed()
+        shot(page, f"16-nearly-as-good-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        widths = page.evaluate("""() => [...document.querySelectorAll(
+            '[data-testid="stTable"], [data-testid="stDataFrame"]')]
+            .map(t => t.getBoundingClientRect().right)""")
+        assert widths and all(w <= width for w in widths), (width, widths)
+
+
+def test_the_first_answer_of_a_new_session_is_measured_and_recorded(browser, server):
+    """Issue 20 asks the first answer on a new session under 1.5 s: from opening the app in a
+    new browser context to the headline figure on screen (recorded in
+    test-artifacts/timings.json, never asserted). The second session is the one measured:
+    the first pays the server's one-off start-up (imports, the example read once)."""
+    for name in ("first_answer_first_session_s", "first_answer_new_session_s"):
+        ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+        pg = ctx.new_page()
+        pg.set_default_timeout(180_000)
+        start = time.perf_counter()
+        pg.goto(server)
+        pg.get_by_test_id("stMetricValue").filter(has_text=optimum_text()).first.wait_for()
+        headline = time.perf_counter() - start
+        wait_idle(pg)
+        pg.wait_for_function(CHARTS_DRAWN)
+        whole = time.perf_counter() - start
+        record_timing(name, headline)
+        record_timing(name.replace("first_answer", "first_results_page"), whole)
+        print(f"{name}: headline {headline:.2f} s, whole Results page {whole:.2f} s")
+        ctx.close()

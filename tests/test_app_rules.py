@@ -145,7 +145,7 @@ def test_tables_of_sub_settings_round_trip_in_the_users_units():
     from budgetopt.ui.rule_form import _model_rows, _rows_back
 
     shares = [{"sectors": ["vcse"], "label": "VCSE", "min": 0.03, "max": None, "of": "pool",
-               "years": None}]
+               "years": None, "scope": "ics"}]
     frame = _model_rows(SectorShare, shares, None)
     assert frame.loc[0, "min"] == pytest.approx(3.0)
     back = [SectorShare.model_validate(r).model_dump() for r in _rows_back(frame, SectorShare,
@@ -155,6 +155,30 @@ def test_tables_of_sub_settings_round_trip_in_the_users_units():
     frame = _model_rows(StepLimits, [{"sector_id": "acute", **limits["acute"]}], "sector_id")
     rows = _rows_back(frame, StepLimits, "sector_id")
     assert rows == [{"sector_id": "acute", "max_fall": pytest.approx(0.03)}]
+
+
+def test_per_hwb_rules_offer_where_they_hold_and_the_examples_hwbs():
+    """Personal budgets hold per HWB by default: the page says so in words, and switching to
+    the whole ICS reaches the policy. A figure per HWB (each HWB's adult social care minimum)
+    and a target's HWB pick from the data's own HWBs, by name."""
+    from budgetopt.ui.rule_form import Choices
+
+    at = rules_page()
+    toggle(at, "personal_budgets").set_value(True).run()
+    no_errors(at)
+    where = next(s for s in at.selectbox if s.key.startswith("p-personal_budgets-")
+                 and s.label == "Where it holds")
+    assert where.value == "hwb"
+    assert list(where.options) == ["In each HWB's places (one BCF pool per HWB)",
+                                   "Once across the whole ICS"]
+    where.set_value("ics").run()
+    no_errors(at)
+    assert ws_of(at).policy.rules.personal_budgets.scope == "ics"
+    choices = Choices.of(ws_of(at).inputs)
+    hwbs = ws_of(at).inputs.hwb_table()
+    assert choices.for_field("hwb_asc_min_m") == dict(zip(hwbs["hwb_id"], hwbs["name"]))
+    assert choices.for_field("hwb") == choices.hwbs and len(choices.hwbs) == len(hwbs) >= 2
+    assert label_of("asc_uplift") == "Yearly uplift of each HWB's adult social care minimum (%)"
 
 
 def test_least_money_without_targets_warns():

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from budgetopt.data.schema import SECTOR_LABELS
@@ -46,3 +47,28 @@ def test_results_tables_have_readable_headers():
     assert SECTOR_LABELS["social_care"] in set(by_service["Sector"])
     assert "social_care" not in set(
         by_service["Sector"])
+
+
+def test_priced_rules_keep_a_price_of_a_fall_only_and_say_the_range_in_the_unit():
+    """A's cap of £4m binds where the money binds too (test_shadow_ranges): lifting it buys
+    nothing, lowering it gives up 1 per £1m; it is listed. At the kink of the money row
+    (A £4m @ 3, B £4m @ 2, £4m) the prices hold from £0.0m to £8.0m."""
+    from budgetopt import optimise
+    from budgetopt.ui.widgets import priced_rules
+    from tests.builders import make_inputs
+
+    y = "2026/27"
+    cap = optimise(make_inputs(services=[{"service_id": "A", "max_m": 4.0},
+                                         {"service_id": "B"}],
+                               curves=[("A", "m", 1, 6, 3), ("B", "m", 1, 4, 2)],
+                               funding=[("pool", y, 4.0)]))
+    rows = priced_rules(cap).set_index("component")
+    assert "bounds_max" in rows.index
+    assert rows.loc["bounds_max", "shadow_price"] == pytest.approx(0.0, abs=1e-9)
+    assert rows.loc["bounds_max", "shadow_price_down"] == pytest.approx(1.0)
+    kink = optimise(make_inputs(services=[{"service_id": "A"}, {"service_id": "B"}],
+                                curves=[("A", "m", 1, 4, 3), ("B", "m", 1, 4, 2)],
+                                funding=[("pool", y, 4.0)]))
+    money = priced_rules(kink).set_index("component").loc["money_source_limit"]
+    assert (money["limit_text"], money["holds_from_text"], money["holds_to_text"]) == \
+        ("£4.0m", "£0.0m", "£8.0m")

@@ -40,12 +40,29 @@ def _shown_text(at: AppTest) -> list[str]:
     for kind in ("markdown", "caption", "error", "warning", "info", "success", "subheader",
                  "title"):
         out += [e.value for e in getattr(at, kind)]
+    for table in at.table:  # st.table renders its cells (and headers) as markdown too
+        frame = table.value
+        out += [str(c) for c in frame.columns] + [str(i) for i in frame.index]
+        out += [str(v) for v in frame.to_numpy().ravel()]
     return [str(v) for v in out]
 
 
 def test_md_text_escapes_every_markdown_sign():
     assert not _RENDERS.search(md_text(HOSTILE))
     assert _RENDERS.search(HOSTILE)  # the check itself can fail
+
+
+def test_md_text_keeps_bare_addresses_from_becoming_links():
+    """GitHub-flavoured markdown links a bare address found in the text after the escapes are
+    read, so `md_text` breaks the patterns it looks for with an invisible word joiner."""
+    autolink = re.compile(r"https?://|www\.|\w@\w", re.IGNORECASE)
+    for text in ("see http://127.0.0.1:9/x", "HTTPS://evil.test", "WWW.evil.test",
+                 "ask ada@evil.test"):
+        assert autolink.search(text)
+        shown = md_text(text)
+        assert not autolink.search(shown.replace("\\", "")), shown
+        assert shown.replace("\u2060", "").replace("\\", "") == text  # reads as typed
+    assert "\u2060" not in md_text("Default@1 at 10:30")  # no address: nothing added
 
 
 def test_input_text_is_never_rendered_as_markdown_on_any_page():

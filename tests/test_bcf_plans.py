@@ -539,3 +539,230 @@ def test_capacity_against_demand_by_pathway_follows_the_plan(tmp_path):
         assert [r[4] for r in got] == [pytest.approx(2.0)] * 2
     north = load_workbook(tmp_path / "out" / "north.xlsx")["Capacity and Demand"]
     assert not [r for r in north.iter_rows(values_only=True) if r[0] == "P1"]
+
+
+@pytest.fixture(scope="module")
+def example_plans(tmp_path_factory):
+    """Every HWB's plan of the example under bcf-ambitions (the 2026-27 rules, each HWB's goals
+    for the three national metrics, capacity for 95% of demand), as written and as LibreOffice
+    recalculates them (one soffice run for the three workbooks)."""
+    import subprocess
+
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.policy import load_policy
+
+    inputs = load_dataset(EXAMPLE)
+    res = build(inputs, load_policy(ROOT / "models" / "bcf-ambitions.yaml")).results()
+    assert res.optimal, res.status
+    top = tmp_path_factory.mktemp("example-plans")
+    paths = write_bcf_plans(res, inputs, top / "out")
+    calc = top / "calc"
+    if SOFFICE is not None:
+        done = subprocess.run([SOFFICE, f"-env:UserInstallation={(top / 'profile').as_uri()}",
+                               "--headless", "--norestore", "--convert-to", "xlsx", "--outdir",
+                               str(calc), *map(str, paths)], capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+    return inputs, res, paths, calc
+
+
+def _rows_by_header(ws) -> list[dict]:
+    headers, rows = sheet_rows(ws)
+    return [dict(zip(headers, r)) for r in rows]
+
+
+def test_every_example_hwbs_plan_has_each_sheet_complete(example_plans):
+    """Each HWB of the example (opened by openpyxl, as written): the Summary's facts and a row
+    per plan year in £; Income its own pool's every stream (NHS minimum contribution, LA Better
+    Care Grant, DFG as capital, passed to the districts in the two-tier county, additional
+    contributions) to the penny of the funding table;
+    Expenditure to the penny of the solve; the four national conditions; the three national
+    metrics with the HWB's goal each year; capacity against demand on every pathway and year
+    of its demand. Every figure is in £ (headers say so; cells formatted "£"); no input text
+    is a formula."""
+    inputs, res, paths, _ = example_plans
+    assert sorted(p.stem for p in paths) == sorted(inputs.hwb_ids)
+    fund = inputs.funding
+    demand = inputs.demand
+    two_tier = dict(zip(inputs.hwb_table()["hwb_id"], inputs.hwb_table()["two_tier"]))
+    assert any(two_tier.values()) and not all(two_tier.values())  # a county and unitaries
+    for path in paths:
+        h = path.stem
+        wb = load_workbook(path)
+        assert wb.sheetnames[:7] == [s.name for s in bcf_layout.SHEETS]
+        # Summary: a row per year, each figure a formula in £
+        summary = {r[0].value: r for r in wb["Summary"].iter_rows() if r[0].value}
+        assert summary["HWB id"][1].value == h
+        assert summary["Two-tier area"][1].value.startswith("Yes" if two_tier[h] else "No")
+        for y in inputs.years:
+            assert all(c.number_format == '"£"#,##0' for c in summary[y][1:4]), y
+            assert all(str(c.value).startswith("=") for c in summary[y][1:4])
+        assert any(str(k).startswith("What the 2026-27 rules rest on") for k in summary)
+        # Income: the HWB's own streams, each to the penny, the DFG as capital
+        income = _rows_by_header(wb["Income"])
+        own = fund[fund["hwb_id"] == h]
+        streams = {r["Funding stream"] for r in income if r["Pool"] == "This board's pool"}
+        assert streams == set(own["bcf_source"]) >= {"Minimum NHS Contribution",
+                                                     "Local Authority Better Care Grant", "DFG"}
+        for r in income:
+            if r["Pool"] != "This board's pool":
+                continue
+            capital = (bcf_layout.CAPITAL_TO_DISTRICTS if two_tier[h] else "Capital")
+            assert r["Capital or revenue"] == (capital if r["Funding stream"] == "DFG"
+                                               else "Revenue")
+            for y in inputs.years:
+                amount = own.loc[(own["source_id"] == r["budgetopt source id"])
+                                 & (own["year"] == y), "amount_m"].sum()
+                assert r[f"Income (£) {y}"] == round(amount * 1e6, 2)
+        # Expenditure: to the penny of the solve's spend in the HWB's places
+        mine = res.allocation["place_id"].isin(inputs.places_of_hwb(h))
+        totals = expenditure_totals(path)
+        for y in inputs.years:
+            spent = res.allocation.loc[mine & (res.allocation["year"] == y), "spend_m"].sum()
+            assert totals[y] == pytest.approx(round(spent * 1e6, 2), abs=0.005)
+        # National Conditions: the four, condition 3 checked year by year
+        cond = _rows_by_header(wb["National Conditions"])
+        assert {r["Condition"].split(".")[0] for r in cond} == {"1", "2", "3", "4"}
+        assert {r["Year"] for r in cond if r["Condition"].startswith("3.")} == set(inputs.years)
+        # Metrics: the three national metrics, each year with this HWB's goal
+        metrics = _rows_by_header(wb["Metrics"])
+        national = [r for r in metrics if r["National metric"] == "yes"]
+        assert len(national) == 3 * len(inputs.years)
+        assert all(isinstance(r["Goal (this HWB)"], int | float) for r in national), h
+        assert {r["Goal test"] for r in national} == {"at least"}
+        delay = [r for r in national if r["Metric"].startswith("Average length of discharge")]
+        assert delay and all(r["Level unit"].startswith("days of delay per discharge")
+                             for r in delay)
+        # Capacity and Demand: every pathway-year of the HWB's demand, with the share asked
+        cap = wb["Capacity and Demand"]
+        table = [r for r in cap.iter_rows(values_only=True) if r[0] in set(demand["pathway"])
+                 and r[1] in inputs.years]
+        want = demand[demand["hwb_id"] == h]
+        assert {(r[0], r[1]) for r in table} == set(zip(want["pathway"], want["year"]))
+        assert {r[5] for r in table} == {0.95}
+        # no input text is a formula: every formula cell is one of the sheet's own
+        names = set(inputs.services["name"]) | set(fund["name"])
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.data_type == "f":
+                        assert not any(n in str(c.value) for n in names), (ws.title, c.coordinate)
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_every_example_hwbs_plan_recalculates_green_and_converts_to_pdf(example_plans, tmp_path):
+    """Recalculated by LibreOffice: every condition-3 check, every metric goal and every
+    pathway's capacity share of each HWB is met; each workbook converts to a PDF."""
+    import subprocess
+
+    inputs, _, paths, calc = example_plans
+    for path in paths:
+        values = load_workbook(calc / path.name, data_only=True)
+        cond = _rows_by_header(values["National Conditions"])
+        assert {r["Status"] for r in cond if r["Condition"].startswith("3.")} == {"Met"}
+        goals = [r["Goal met"] for r in _rows_by_header(values["Metrics"])
+                 if r["Goal (this HWB)"] is not None]
+        assert goals and set(goals) == {"Met"}, path.stem
+        status = [r[6] for r in values["Capacity and Demand"].iter_rows(values_only=True)
+                  if r[0] in set(inputs.demand["pathway"]) and r[1] in inputs.years]
+        assert status and set(status) == {"Met"}, path.stem
+    done = subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                           "--headless", "--norestore", "--convert-to", "pdf", "--outdir",
+                           str(tmp_path / "pdf"), *map(str, paths)], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    for path in paths:
+        pdf = tmp_path / "pdf" / f"{path.stem}.pdf"
+        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_capacity_against_demand_turns_red_when_the_plan_is_cut(example_plans, tmp_path):
+    """Cut every scheme of one HWB's 2026/27 expenditure to nothing and recalculate: each
+    pathway of 2026/27 falls short of the share the plan must meet (red), 2027/28 stays
+    met."""
+    inputs, _, paths, _ = example_plans
+    path = next(p for p in paths if p.stem == "EASTBROOK")
+    wb = load_workbook(path)
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    j = headers.index(f"Expenditure (£) {Y1}") + 1
+    for r in range(FIRST_ROW, ws.max_row + 1):
+        if ws.cell(row=r, column=1).value and ws.cell(row=r, column=2).value != "Total":
+            ws.cell(row=r, column=j).value = 0
+    edited = tmp_path / "EASTBROOK.xlsx"
+    wb.save(edited)
+    values = load_workbook(recalculated(edited, tmp_path / "calc"), data_only=True)
+    status = {(r[0], r[1]): r[6] for r in values["Capacity and Demand"].iter_rows(
+        values_only=True) if r[0] in set(inputs.demand["pathway"]) and r[1] in inputs.years}
+    assert {s for (_, y), s in status.items() if y == Y1} == {"Not met"}
+    assert {s for (_, y), s in status.items() if y == Y2} == {"Met"}
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_a_boards_out_of_hospital_floor_is_live_and_turns_red_after_an_edit(tmp_path):
+    """Riverside (H2) must fund £3m (then £3.3m) of out-of-hospital services from its NHS
+    minimum contribution: its plan checks the Joint scheme at its 50% NHS share against the
+    solve's floor; cutting JT's 2026/27 line to nothing turns that year red, 2027/28 stays
+    green. H1 states no such floor: its plan has no such row."""
+    from tests.families.test_hwb_bcf import ooh_per_board
+
+    inputs, policy = ooh_per_board()
+    res = build(inputs, policy).results()
+    assert res.optimal
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    what = "NHS minimum contribution to NHS-commissioned out-of-hospital services"
+    _, h1 = sheet_rows(load_workbook(tmp_path / "out" / "H1.xlsx")["National Conditions"])
+    assert not [r for r in h1 if r[1] == what]
+    wb = load_workbook(tmp_path / "out" / "H2.xlsx")
+    _, rows = sheet_rows(wb["National Conditions"])
+    assert {r[2]: r[5] for r in rows if r[1] == what} == {Y1: 3_000_000.0,
+                                                          Y2: pytest.approx(3_300_000.0)}
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    j = headers.index(f"Expenditure (£) {Y1}") + 1
+    for r in range(FIRST_ROW, ws.max_row + 1):
+        if ws.cell(row=r, column=1).value == "JT":
+            ws.cell(row=r, column=j).value = 0
+    wb.save(tmp_path / "H2.xlsx")
+    values = load_workbook(recalculated(tmp_path / "H2.xlsx", tmp_path / "calc"),
+                           data_only=True)
+    _, rows = sheet_rows(values["National Conditions"])
+    assert {r[2]: r[6] for r in rows if r[1] == what} == {Y1: "Not met", Y2: "Met"}
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_each_boards_local_rules_are_live_and_turn_red_after_an_edit(tmp_path):
+    """Under shift-left each HWB's plan has a Local Rules sheet: its share of personal budgets
+    and the sector shares of its own pool, per year, as formulas over its Expenditure sheet
+    (each HWB's rows, none of another's). Cut Harbourside's personal budgets in 2026/27 to
+    nothing and recalculate: that row turns red, every other stays green."""
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.policy import load_policy
+
+    inputs = load_dataset(EXAMPLE)
+    res = build(inputs, load_policy(ROOT / "models" / "shift-left.yaml")).results()
+    write_bcf_plans(res, inputs, tmp_path / "out")
+    names = inputs.hwb_table().set_index("hwb_id")["name"]
+    for h in inputs.hwb_ids:
+        _, rows = sheet_rows(load_workbook(tmp_path / "out" / f"{h}.xlsx")["Local Rules"])
+        assert len(rows) == 3 * len(inputs.years)  # prevention, VCSE, personal budgets
+        assert all(f" in {names[h]} in " in r[0] for r in rows), h
+    wb = load_workbook(tmp_path / "out" / "HARBOUR.xlsx")
+    ws = wb["Expenditure"]
+    headers = [c.value for c in ws[HEADER_ROW]]
+    j = headers.index(f"Expenditure (£) {Y1}") + 1
+    for r in range(FIRST_ROW, ws.max_row + 1):
+        if ws.cell(row=r, column=1).value == "PB":
+            ws.cell(row=r, column=j).value = 0
+    wb.save(tmp_path / "HARBOUR.xlsx")
+    values = load_workbook(recalculated(tmp_path / "HARBOUR.xlsx", tmp_path / "calc"),
+                           data_only=True)
+    _, rows = sheet_rows(values["Local Rules"])
+    red = [(r[0], r[1]) for r in rows if r[5] != "Met"]
+    text = f"Personal budgets in Harbourside in {Y1} at least 5% of eligible social care spend"
+    assert red == [(text, Y1)]

@@ -114,3 +114,52 @@ def test_bad_input_exits_2_naming_the_cell_and_changes_nothing(kind, fmt, tmp_pa
         assert column in text, text
     assert list((tmp_path / "out").iterdir()) == []
     assert tree_digest(data) == before
+
+
+def _fifo(path):
+    import os
+
+    os.mkfifo(path)
+    return path
+
+
+FIFO_CASES = {
+    # command line with {fifo} (a named pipe) and {data} (a good data set); what the message says
+    "data set workbook": (["validate", "{fifo}"], "pipe.xlsx", "the data set is a pipe"),
+    "a table of a CSV folder": (["validate", "{folder}"], "services.csv",
+                                "the services table is a pipe"),
+    "policy model of validate": (["validate", "{data}", "--model", "{fifo}"], "pipe.yaml",
+                                 "the policy model is a pipe"),
+    "policy model of solve": (["solve", "{data}", "--model", "{fifo}"], "pipe.yaml",
+                              "the policy model is a pipe"),
+    "policy model of analyse": (["analyse", "curve", "{data}", "--model", "{fifo}", "--points",
+                                 "2"], "pipe.yaml", "the policy model is a pipe"),
+    "scenario store": (["scenario", "list", "--db", "{fifo}"], "pipe.db",
+                       "the scenario store is a pipe"),
+    "batch manifest": (["batch", "{fifo}", "--local"], "pipe.yaml", "the manifest is a pipe"),
+    "compare manifest": (["analyse", "compare", "{fifo}"], "pipe.yaml",
+                         "the manifest is a pipe"),
+}
+
+
+@pytest.mark.parametrize("kind", list(FIFO_CASES), ids=list(FIFO_CASES))
+def test_a_pipe_given_as_any_input_is_refused_at_once(kind, tmp_path):
+    """A FIFO blocks whoever opens it until a writer comes: as any input path (data set, a
+    CSV of one, policy model, store, manifest) it is exit 2 naming the path, never a hang.
+    A real process with a deadline, so a regression fails instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    args, name, says = FIFO_CASES[kind]
+    data = write_csv(tiny_tables(), tmp_path / "data")
+    folder = tmp_path / "withpipe"
+    folder.mkdir()
+    _fifo(folder / "services.csv")
+    fifo = _fifo(tmp_path / name) if name != "services.csv" else folder / name
+    argv = [a.format(fifo=fifo, data=data, folder=folder) for a in args]
+    done = subprocess.run([sys.executable, "-m", "budgetopt", *argv], capture_output=True,
+                          text=True, timeout=120, check=False)
+    text = done.stdout + done.stderr
+    assert done.returncode == 2, text
+    assert "Traceback" not in text
+    assert says in text and name in text and "not a regular file" in text, text

@@ -27,6 +27,7 @@ from budgetopt.data.schema import TABLES
 from budgetopt.data.validate import data_hash
 from budgetopt.errors import InputError
 from tests.datasets import tiny_tables, write_csv, write_xlsx
+from tests.example_figures import ROOT
 
 EVIDENCE_COLUMNS = ["service_id", "metric_id", "unit_cost_gbp", "eligible", "max_coverage",
                     "effect", "effect_low", "effect_high", "source", "certainty"]
@@ -286,34 +287,47 @@ def test_board_paper_assumptions_name_the_evidence_and_warn_of_low_certainty(tmp
 # -- the example ICS from evidence ---------------------------------------------------------
 
 
-def test_the_example_solved_from_evidence_gives_a_plausible_plan(tmp_path):
-    """Every curve of the example replaced by an evidence row: the data set validates, each
-    derived curve starts at the banded curve's first-band return, the plan is optimal, spends
-    the pool and keeps every service within a plausible range of its banded-curve plan."""
+def test_the_example_is_built_from_evidence_and_gives_a_plausible_plan(tmp_path):
+    """The shipped example has no hand-written bands: every curve is derived from an evidence
+    row with a source and a certainty; the plan is optimal, spends each HWB's pool, keeps
+    every scheme funded and moves money from beds to home and prevention."""
+    from budgetopt.policy import load_policy
+
+    inputs = load_dataset(ROOT / "inputs" / "example")
+    assert not (ROOT / "inputs" / "example" / "curves.csv").exists()
+    assert len(inputs.evidence) and inputs.evidence["derived"].all()
+    assert inputs.evidence["source"].str.len().min() > 10
+    assert set(inputs.evidence["certainty"]) == {"low", "moderate", "high"}
+    pairs = set(zip(inputs.curves["service_id"], inputs.curves["metric_id"]))
+    assert pairs == set(zip(inputs.evidence["service_id"], inputs.evidence["metric_id"]))
+    res = optimise(inputs, load_policy(ROOT / "models" / "default.yaml"))
+    assert res.status == "optimal"
+    assert (res.hwbs["unspent_m"].abs() < 1e-6).all()
+    by_service = res.allocation.groupby("service_id")["spend_m"].sum() / 3
+    assert (by_service > 0).all()
+    base = inputs.services.set_index("service_id")["baseline_m"]
+    for grows in ("UCR", "EHCH", "FALLS", "FRAILTY"):  # home, community and prevention
+        assert by_service[grows] > base[grows], grows
+    for shrinks in ("STEPDOWN", "RESPLACE"):  # beds
+        assert by_service[shrinks] < base[shrinks], shrinks
+    assert any("low-certainty evidence" in w for w in res.warnings)
+
+
+def test_the_example_with_bands_gives_the_same_plan(tmp_path):
+    """`budgetopt example DIR --bands` writes the evidence's curves as spend bands: the same
+    optimum (the bands are written to 6 significant figures)."""
     from typer.testing import CliRunner
 
     from budgetopt.cli import app
-    from budgetopt.data.example import example_tables
     from budgetopt.policy import load_policy
 
-    done = CliRunner().invoke(app, ["example", str(tmp_path / "ex"), "--from-evidence"])
+    done = CliRunner().invoke(app, ["example", str(tmp_path / "ex"), "--bands"])
     assert done.exit_code == 0, done.output
-    inputs = load_dataset(tmp_path / "ex" / "example")
-    banded = example_tables()["curves"]
-    assert len(inputs.evidence) == banded.groupby(["service_id", "metric_id"]).ngroups
-    assert inputs.evidence["derived"].all()
-    first = inputs.curves[inputs.curves["band"] == 1].set_index(["service_id", "metric_id"])
-    given = banded[banded["band"] == 1].set_index(["service_id", "metric_id"])["per_m"]
-    assert np.allclose(first.loc[given.index, "per_m"], given, rtol=1e-3)
-    policy = load_policy("models/default.yaml")
-    res = optimise(inputs, policy)
-    assert res.status == "optimal"
-    spend = res.allocation.groupby("year")["spend_m"].sum()
-    funding = inputs.funding.groupby("year")["amount_m"].sum()
-    assert (spend <= funding.reindex(spend.index) + 1e-6).all()
-    by_service = res.allocation.groupby("service_id")["spend_m"].sum()
-    assert (by_service > 0).all()
-    assert any("low-certainty evidence" in w for w in res.warnings)
+    assert not (tmp_path / "ex" / "example" / "evidence.csv").exists()
+    policy = load_policy(ROOT / "models" / "default.yaml")
+    banded = optimise(load_dataset(tmp_path / "ex" / "example"), policy)
+    evidence = optimise(load_dataset(ROOT / "inputs" / "example"), policy)
+    assert banded.objective == pytest.approx(evidence.objective, rel=1e-5)
 
 
 def test_template_has_the_evidence_sheet_with_units_and_a_certainty_drop_down(tmp_path):
@@ -346,19 +360,17 @@ def test_the_data_editor_offers_the_evidence_table_and_checks_it():
     ws = Workspace()
     ws.use_example()
     tables = {k: v.copy() for k, v in ws.tables.items()}
-    tables["curves"] = tables["curves"][tables["curves"]["service_id"] != "FALLS"]
-    tables["evidence"] = pd.DataFrame([{
-        "service_id": "FALLS", "metric_id": "FALLS65", "unit_cost_gbp": 300, "eligible": 20000,
-        "max_coverage": 0.25, "effect": 0.05, "source": "Cochrane review",
-        "certainty": "sure"}])
+    ev = tables["evidence"]
+    (i,) = ev.index[(ev["service_id"] == "FALLS") & (ev["metric_id"] == "FALLS65")]
+    ev.loc[i, "certainty"] = "sure"
     ws.apply_edits(tables)
     (problem,) = ws.problems
-    assert (problem.where, problem.row, problem.column) == ("Data editor › evidence", 2,
-                                                            "certainty")
-    tables["evidence"].loc[0, "certainty"] = "high"
+    assert (problem.where, problem.row, problem.column) == ("Data editor › evidence",
+                                                            int(i) + 2, "certainty")
+    ev.loc[i, "certainty"] = "high"
     ws.apply_edits(tables)
     assert not ws.problems
-    assert bool(ws.inputs.evidence["derived"].iloc[0])
+    assert ws.inputs.evidence["derived"].all()
 
 
 def test_the_app_shows_a_curve_with_its_evidence_and_the_value_of_information():

@@ -92,3 +92,80 @@ def test_the_comparison_says_when_plans_are_equally_good_and_which_moves_are_fre
                            flexibility=flex)
     assert not any("equally good" in s for s in more.sentences)
     assert "forced" in set(more.allocation["kind"].dropna())
+
+
+# -- free and forced moves from the command line ---------------------------------------------
+
+
+def _twins_dir(where, base_a: float, base_b: float):
+    """Twins A and B, each £10m at 2 per £1m, £4m in one pool, as a folder of CSV files
+    (the twins of the test above): the plan is the baseline split, (base_a, base_b)."""
+    from tests.datasets import write_csv
+
+    frame = lambda cols, rows: pd.DataFrame(rows, columns=cols, dtype=object)
+    return write_csv({
+        "services": frame(["service_id", "name", "sector", "baseline_m", "min_m", "max_m"],
+                          [["A", "Alpha", "community", base_a, "", ""],
+                           ["B", "Beta", "community", base_b, "", ""]]),
+        "metrics": frame(["metric_id", "name", "unit", "weight"], [["m", "M", "units", 1]]),
+        "curves": frame(["service_id", "metric_id", "band", "width_m", "per_m"],
+                        [["A", "m", 1, 10, 2], ["B", "m", 1, 10, 2]]),
+        "funding": frame(["source_id", "name", "year", "amount_m"], [["pool", "Pool", Y, 4]]),
+    }, where)
+
+
+def test_analyse_compare_with_flexibility_tells_free_moves_from_forced(tmp_path):
+    """Against 'As is' (3, 1) at slack 0 (A 0..4, B 0..4): 'Swapped' (1, 3) is equally good
+    and both its moves are free; with £10m one of A and B gets at least £5m: forced."""
+    _twins_dir(tmp_path / "as-is", 3.0, 1.0)
+    _twins_dir(tmp_path / "swapped", 1.0, 3.0)
+    manifest = tmp_path / "scenarios.yaml"
+    manifest.write_text("name: twins\ndata: as-is\nscenarios:\n  - name: As is\n"
+                        "  - name: Swapped\n    data: swapped\n"
+                        "  - name: More money\n    set: {budget_m: 10}\n", encoding="utf-8")
+    out = tmp_path / "cmp"
+    done = CliRunner().invoke(app, ["analyse", "compare", str(manifest), "--flexibility",
+                                    "--slack", "0", "--out", str(out)],
+                              catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "As is and Swapped are equally good" in text
+    assert ("Moves that are free choices within As is's flexibility ranges (a plan within 0% "
+            "of As is's best could do the same): Alpha −£2.0m; Beta +£2.0m.") in text
+    assert "Moves that are forced: outside what any plan within 0% of As is's best" in text
+    moves = pd.read_csv(out / "moves.csv")
+    assert list(moves.columns) == ["scenario", "service_id", "name", "sector", "year",
+                                   "spend_a", "spend_b", "difference", "min_m", "max_m",
+                                   "kind"]
+    swapped = moves[moves["scenario"] == "Swapped"].set_index("service_id")
+    assert swapped["kind"].tolist() == ["free", "free"]
+    assert swapped.loc["A", ["spend_a", "spend_b", "min_m", "max_m"]].tolist() == \
+        pytest.approx([3, 1, 0, 4])
+    more = moves[moves["scenario"] == "More money"]
+    assert "forced" in set(more["kind"])
+    assert (more.loc[more["kind"] == "forced", "spend_b"] > 4 + 1e-6).all()
+    flex = pd.read_csv(out / "flexibility.csv")
+    assert list(flex.columns[:5]) == ["service_id", "year", "spend_m", "min_m", "max_m"]
+    # without the flag: no ranges, no free or forced, no extra files
+    plain = CliRunner().invoke(app, ["analyse", "compare", str(manifest)],
+                               catch_exceptions=False)
+    assert plain.exit_code == 0 and "Moves that are" not in plain.output
+
+
+def test_scenario_diff_with_flexibility_works_out_the_first_scenarios_ranges(tmp_path):
+    db = str(tmp_path / "s.db")
+    for name, (a, b) in (("Base", (3.0, 1.0)), ("Swap", (1.0, 3.0))):
+        data = _twins_dir(tmp_path / name, a, b)
+        saved = CliRunner().invoke(app, ["scenario", "save", str(data), "--name", name,
+                                         "--db", db], catch_exceptions=False)
+        assert saved.exit_code == 0, saved.output
+    done = CliRunner().invoke(app, ["scenario", "diff", "Base", "Swap", "--flexibility",
+                                    "--slack", "0", "--db", db], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "Base@1 and Swap@1 are equally good" in text
+    assert ("Moves that are free choices within Base@1's flexibility ranges (a plan within 0% "
+            "of Base@1's best could do the same): Alpha −£2.0m; Beta +£2.0m.") in text
+    plain = CliRunner().invoke(app, ["scenario", "diff", "Base", "Swap", "--db", db],
+                               catch_exceptions=False)
+    assert plain.exit_code == 0 and "Moves that are" not in plain.output

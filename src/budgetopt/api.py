@@ -27,7 +27,7 @@ from budgetopt.model.data import ModelData, prepare
 from budgetopt.policy import Policy, apply_overrides, load_policy
 from budgetopt.results.tables import Results, binding_rows, make_results
 from budgetopt.results.words import diagnose_infeasibility
-from budgetopt.solve.highs import Compiled, SolveOutcome, compile_model, run
+from budgetopt.solve.highs import Compiled, SolveOutcome, compile_model, fixed_integer_lp, run
 from budgetopt.solve.ranging import price_ranges
 from budgetopt.solve.tiebreak import tie_break
 
@@ -60,10 +60,9 @@ class Session:
         outcome = outcome or self.solve(load=True)
         timings = {**self.timings, "solve_s": time.perf_counter() - t0}
         ranges = None
-        if fresh and outcome.ok and not outcome.mip:
+        if fresh and outcome.ok:
             t1 = time.perf_counter()
-            ranges = price_ranges(self.compiled, outcome, binding_rows(self.compiled, outcome),
-                                  self.data.policy.solver)
+            ranges = self._ranges(outcome)
             timings["ranging_s"] = time.perf_counter() - t1
         unpinned = None
         if fresh and outcome.ok and self.data.policy.pins:
@@ -84,6 +83,19 @@ class Session:
                                unpinned_objective=unpinned)
         res.timings["results_s"] = time.perf_counter() - t1
         return res
+
+
+    def _ranges(self, outcome: SolveOutcome):
+        """The binding rows' one-sided prices and ranges; for a mixed-integer model, of the
+        LP with its integer choices fixed (where its prices come from), so that a rise
+        worth nothing or not possible is said so, as for a linear programme."""
+        rows = binding_rows(self.compiled, outcome)
+        opts = self.data.policy.solver
+        if not outcome.mip:
+            return price_ranges(self.compiled, outcome, rows, opts)
+        fixed = fixed_integer_lp(self.compiled, outcome.col_value, opts)
+        lp = run(fixed, opts, load=False)
+        return price_ranges(fixed, lp, rows, opts) if lp.ok else None
 
 
 def unpinned_objective(compiled: Compiled, options) -> float | None:

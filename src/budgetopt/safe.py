@@ -1,7 +1,8 @@
-"""Writing files safely: all or nothing, never over an input, no text read as a formula.
+"""Files handled safely: all or nothing, never over an input, no text read as a formula,
+nothing read that never ends.
 
-One home for three ideas every writer shares (the data set writer, the solve's outputs, the
-analyses' tables, the batch summary, the workbooks):
+One home for the ideas every writer (the data set writer, the solve's outputs, the analyses'
+tables, the batch summary, the workbooks) and every reader of a path a person gives shares:
 
 * **All or nothing.** :func:`atomic_path` (one file or folder) and :func:`write_atomically`
   (several files) write to a fresh hidden name beside each target and rename it into place
@@ -14,6 +15,10 @@ analyses' tables, the batch summary, the workbooks):
   stored as a string cell (:func:`looks_like_formula`, used by the cell writers); in a CSV it
   is prefixed with an apostrophe (:func:`csv_text`, :func:`csv_safe`), which a spreadsheet
   shows as text and never evaluates.
+* **Only files are read.** :func:`regular_input`: an input path that is a pipe (FIFO), a socket
+  or a device is bad input, refused before it is opened (reading a FIFO waits for a writer
+  forever). Every reader of a path calls it: data sets, policy models and any YAML file,
+  manifests, the scenario store's file.
 
 This module is in the base layer: it imports nothing from the package but its errors.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -158,6 +164,36 @@ def write_atomically(writers: Mapping[Path, Callable[[Path], Any]],
             _remove(tmp)
 
 
+# -- only files are read -------------------------------------------------------------------
+
+
+def regular_input(path: Path, what: str, *, folder: bool = False, where: str | None = None,
+                  error: type[InputError] = InputError) -> None:
+    """Refuse `path`, an input, unless it is a regular file (or, with ``folder=True``, a
+    folder): a pipe, socket or device would block or never finish reading. A missing path is
+    left to the reader to name. Symlinks are followed.
+
+    Raises
+    ------
+    InputError (or `error`)
+        At `where` (default: the path), naming `what` the input is and what it is instead.
+    """
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode) or (folder and stat.S_ISDIR(mode)):
+        return
+    if stat.S_ISDIR(mode):
+        why = "is a folder: give a file"
+    else:
+        kind = ("a pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device")
+        why = (f"is {kind}, not a regular file: budgetopt reads only files (a pipe, socket or "
+               "device would never finish reading)")
+    raise error.single(where or str(path), f"{what} {why}")
+
+
 # -- never over an input -------------------------------------------------------------------
 
 
@@ -217,4 +253,5 @@ def refuse_overwriting_inputs(outputs: Mapping[str, Path | None],
 
 
 __all__ = ["FORMULA_STARTS", "atomic_path", "csv_safe", "csv_text", "looks_like_formula",
-           "refuse_overwriting_inputs", "temp_sibling", "write_atomically", "write_csv"]
+           "refuse_overwriting_inputs", "regular_input", "temp_sibling", "write_atomically",
+           "write_csv"]

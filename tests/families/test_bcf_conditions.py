@@ -76,3 +76,11 @@ def asc_minimum_per_hwb():
     from tests.families.test_hwb_bcf import asc_minimum_per_board
 
     return asc_minimum_per_board()
+
+
+@case
+def ooh_minimum_per_hwb():
+    """Each HWB's out-of-hospital minimum (tests/families/test_hwb_bcf.py)."""
+    from tests.families.test_hwb_bcf import ooh_per_board
+
+    return ooh_per_board()

@@ -19,6 +19,7 @@ from tests.families import (  # noqa: F401 - imported for their @case models
     test_bcf_conditions,
     test_bed_capacity,
     test_bounds,
+    test_capacity,
     test_core20,
     test_eligibility,
     test_fair_shares,

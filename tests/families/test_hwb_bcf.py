@@ -109,3 +109,42 @@ def test_under_a_rule_set_the_dfg_pays_only_for_dfg_schemes_and_the_grant_for_so
     assert ruled.objective == pytest.approx(2 * 1 + 3 * 2)
     f = ruled.funding_flows
     assert set(f.loc[f["source_id"] == "DFG", "service_id"]) == {"ADAPT"}
+
+
+def ooh_per_board():
+    """Registered as a case in test_bcf_conditions: H2's out-of-hospital minimum."""
+    inputs = make_inputs(
+        services=[{"service_id": "SC", "area_of_spend": "Social Care", "commissioner": "LA"},
+                  {"service_id": "OT", "area_of_spend": "Community Health",
+                   "commissioner": "ICB"},
+                  {"service_id": "JT", "area_of_spend": "Community Health",
+                   "commissioner": "Joint", "pct_nhs": 50}],
+        curves=[("SC", "m", 1, 100, 6), ("OT", "m", 1, 100, 1), ("JT", "m", 1, 100, 4)],
+        funding=[(src, y, 10.0, h, NM) for y in (Y1, Y2) for src, h in (("NM1", "H1"),
+                                                                        ("NM2", "H2"))],
+        places=[{"place_id": "P1", "weighted_population": 1.0, "hwb_id": "H1"},
+                {"place_id": "P2", "weighted_population": 1.0, "hwb_id": "H2"}],
+        hwbs=[{"hwb_id": "H2", "name": "Riverside"}])
+    return inputs, policy(bcf_conditions={"hwb_ooh_min_m": {"H2": 3.0}, "asc_uplift": 0.10})
+
+
+def test_each_boards_out_of_hospital_minimum_counts_joint_schemes_at_their_nhs_share():
+    """SC (social care, LA) buys 6 per £1m, OT (ICB) 1, JT (Joint, 50% NHS) 4. H1 states no
+    out-of-hospital minimum: all £10m a year to SC (60). H2 must fund £3m of out-of-hospital
+    services in year one, £3.3m in year two (+10%). £1m of floor through OT gives up 6 − 1 = 5;
+    through JT, whose £1m counts £0.5m, 2 × (6 − 4) = 4: so JT £6m (24) and SC £4m (24) in
+    year one, JT £6.6m (26.4) and SC £3.4m (20.4) in year two; a £1m higher floor costs 4.
+    Total 120 + 48 + 46.8 = 214.8."""
+    res = optimise(*ooh_per_board())
+    assert res.objective == pytest.approx(214.8)
+    a = res.allocation.set_index(["service_id", "place_id", "year"])["spend_m"]
+    assert a[("JT", "P2", Y1)] == pytest.approx(6.0) and a[("JT", "P2", Y2)] == pytest.approx(6.6)
+    assert a[("JT", "P1", Y1)] == pytest.approx(0.0) and a[("SC", "P1", Y1)] == pytest.approx(10)
+    r = row(res, "bcf_ooh_hwb", hwb_id="H2", year=Y2)
+    assert r["limit"] == pytest.approx(3.3) and r["shadow_price"] == pytest.approx(-4.0)
+    assert r["name"] == ("NHS minimum contribution to NHS-commissioned out-of-hospital "
+                         f"services in Riverside in {Y2} at least £3.3m")
+    assert "out-of-hospital minimum for Riverside" in r["meaning"]
+    found = problems(lambda: (ooh_per_board()[0],
+                              policy(bcf_conditions={"hwb_ooh_min_m": {"H7": 1.0}})))
+    assert any("hwb_ooh_min_m.H7" in p for p in found), found

@@ -100,7 +100,7 @@ def test_pins_naming_what_is_not_there_are_each_named():
         {"service_id": "B", "spend_m": 2.0, "year": Y}]})))
     assert found == [
         "pins[0].service_id: 'Z' is not a service",
-        "pins[1].year: '2030/31' is not a planning year (the years: 2026/27)",
+        "pins[1].year: '2030/31' is not a planning year (the planning years: 2026/27)",
         "pins[2].place_id: 'north' is not a place (the data set has no places table)",
         "pins[4]: pins B in 2026/27 again (pins[3] already does)",
     ]

@@ -46,8 +46,8 @@ def test_every_target_problem_is_named_at_once_by_its_item():
     found = problems(lambda: (two_services(5.0), policy(targets={"items": [
         {"metric": "zz", "min": 1}, {"metric": "m", "year": "2030/31", "min": 1}]})))
     assert found == ["rules.targets.items[0].metric: unknown metric 'zz'",
-                     ("rules.targets.items[1].year: '2030/31' is not a planning year (planning "
-                     "years: 2026/27)")]
+                     ("rules.targets.items[1].year: '2030/31' is not a planning year (the "
+                      "planning years: 2026/27)")]
     from tests.builders import make_inputs
 
     inputs = make_inputs(services=[{"service_id": "A"}], curves=[("A", "m", 1, 2, 10)],

@@ -199,10 +199,19 @@ class ManyComparison:
     sectors: pd.DataFrame  # sector × scenario: spend over the plan, £m
     rules: pd.DataFrame  # binding rules × scenario: shadow price where binding
     sentences: list[str]
+    moves: pd.DataFrame | None = None
+    """With flexibility: each service-year that moved against the first scenario, with
+    ``scenario``, ``service_id``, ``name``, ``sector``, ``year``, ``spend_a`` (the first's),
+    ``spend_b``, ``difference``, ``min_m``, ``max_m`` (the first's flexibility range) and
+    ``kind`` (free or forced)."""
 
 
-def compare_many(named: dict[str, Results]) -> ManyComparison:
-    """Every scenario against the first, in tables and sentences (via :func:`compare_results`)."""
+def compare_many(named: dict[str, Results], flexibility: pd.DataFrame | None = None
+                 ) -> ManyComparison:
+    """Every scenario against the first, in tables and sentences (via :func:`compare_results`).
+
+    With `flexibility` (the first scenario's ranges, ``budgetopt analyse flexibility``'s
+    table), each scenario's moves are told as free or forced, and ``moves`` lists them."""
     if len(named) < 2:
         raise ValueError("compare at least two scenarios")
     names = list(named)
@@ -226,7 +235,21 @@ def compare_many(named: dict[str, Results]) -> ManyComparison:
         names_of.update(zip(key[bound], c["name"][bound]))  # the latest scenario's name
     rules = pd.concat(prices, axis=1)
     rules.index = pd.Index([names_of[k] for k in rules.index], name="rule")
-    sentences = []
+    sentences, moves = [], []
     for n in names[1:]:
-        sentences += compare_results(ref, named[n], names[0], n).sentences
-    return ManyComparison(summary, sectors.reset_index(), rules.reset_index(), sentences)
+        cmp = compare_results(ref, named[n], names[0], n, flexibility=flexibility)
+        sentences += cmp.sentences
+        if flexibility is not None:
+            moved = cmp.allocation[cmp.allocation["kind"].notna()]
+            moves.append(moved.assign(scenario=n))
+    table = None
+    if flexibility is not None:
+        rng = flexibility[["service_id", "year", "min_m", "max_m"]]
+        cols = ["scenario", "service_id", "name", "sector", "year", "spend_a", "spend_b",
+                "difference", "min_m", "max_m", "kind"]
+        table = (pd.concat(moves, ignore_index=True).merge(rng, on=["service_id", "year"],
+                                                           how="left")
+                 if moves else pd.DataFrame(columns=[c for c in cols if c != "scenario"]))
+        table = table.reindex(columns=cols)
+    return ManyComparison(summary, sectors.reset_index(), rules.reset_index(), sentences,
+                          table)

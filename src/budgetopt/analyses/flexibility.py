@@ -37,6 +37,7 @@ from scipy import sparse
 
 from budgetopt.api import Session, build
 from budgetopt.data.inputs import Inputs
+from budgetopt.data.schema import SECTOR_LABELS
 from budgetopt.families.rows import add_matrix_rows
 from budgetopt.policy import Policy
 from budgetopt.results.tables import Results, provenance
@@ -211,6 +212,13 @@ def _alternatives(held: _Held, inputs: Inputs, names: dict[str, str], top: int =
     return pd.DataFrame(rows)
 
 
+def sector_words(sector: str) -> str:
+    """A sector's name inside a sentence: "adult social care", "voluntary, community and
+    social enterprise" (never its id)."""
+    label = SECTOR_LABELS.get(sector, sector.replace("_", " "))
+    return label[:1].lower() + label[1:]
+
+
 def flexibility_sentences(result: dict[str, pd.DataFrame], top: int = 5) -> list[str]:
     """The widest free choices and the alternatives, in words."""
     flex, alt = result["flexibility"], result["alternatives"]
@@ -232,5 +240,5 @@ def flexibility_sentences(result: dict[str, pd.DataFrame], top: int = 5) -> list
     for r in alt.itertuples(index=False):
         given = (f"{r.given_up_pct:.2f}% added to the least cost" if cost
                  else f"{r.given_up_pct:.2f}% of the best outcome given up")
-        out.append(f"Favouring {r.favours.replace('_', ' ')}: {given}; {r.differs}.")
+        out.append(f"Favouring {sector_words(r.favours)}: {given}; {r.differs}.")
     return out

@@ -38,7 +38,7 @@ from scipy import sparse
 
 from budgetopt.api import Session, build
 from budgetopt.data.inputs import Inputs
-from budgetopt.families.rows import add_matrix_rows
+from budgetopt.families.rows import Sense, add_matrix_rows
 from budgetopt.policy import Policy
 from budgetopt.results.tables import baseline_segments, describe_row, provenance
 from budgetopt.results.words import diagnose_infeasibility, effect_phrase
@@ -104,16 +104,18 @@ class _Frontier:
         cols = np.r_[np.flatnonzero(on), np.full(len(ids), len(xs))]
         values = np.r_[per_head[seg_place[on]], np.full(len(ids), -1.0)]
         matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(ids), len(xs) + 1))
-        for component, bound, sense, where in (
-                ("pareto_equity_top", m.pareto_top, "<=", "within the highest"),
-                ("pareto_equity_bottom", m.pareto_bottom, ">=", "at least the lowest")):
+
+        def side(component: str, bound: Any, sense: Sense, where: str) -> None:
             add_matrix_rows(m, component, "pareto", ids, [*xs, bound], matrix, sense,
                             dict.fromkeys(ids, 0.0),
-                            name=lambda p, where=where: (
+                            name=lambda p: (
                                 f"Spend per need-weighted head in {names[p]} {where} of any "
                                 "place"),
                             labels=lambda p: {"place": names[p], "place_id": p},
                             keys=lambda p: {"place_id": p}, relaxable=False)
+
+        side("pareto_equity_top", m.pareto_top, "<=", "within the highest")
+        side("pareto_equity_bottom", m.pareto_bottom, ">=", "at least the lowest")
         self.compiled.extend()
         self.gap_cols = (self.compiled.column(m.pareto_top),
                          self.compiled.column(m.pareto_bottom))

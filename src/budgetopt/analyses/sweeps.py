@@ -38,6 +38,21 @@ def _first_year_total(session: Session) -> float:
     return float(fund.loc[first, "amount_m"].sum())
 
 
+def one_more_pound(inputs: Inputs, policy: Policy, objective: float, budget_m: float,
+                   step_m: float = 1.0) -> float | None:
+    """What `step_m` £m more on the first year's budget buys, per £1m: a re-solve with
+    ``budget_m`` that much higher (every source in every year scaled in proportion, and
+    whatever rules follow the budget), against `objective`, the optimum at `budget_m`. It
+    is the step the budget curve takes, and smaller than the sum of the money rows' shadow
+    prices where a rise leaves their ranges or a rule follows the money. None when the
+    re-solve is not optimal."""
+    from budgetopt.policy import apply_overrides
+
+    out = build(inputs, apply_overrides(policy, {"budget_m": budget_m + step_m})).solve(
+        load=False)
+    return (float(out.objective) - objective) / step_m if out.ok else None
+
+
 def budget_curve(inputs: Inputs, policy: Policy, budgets_m: Sequence[float], *,
                  overrides: Any = None, progress: Progress | None = None) -> pd.DataFrame:
     """Optimal outcome at each budget (the first year's pooled total, £m).

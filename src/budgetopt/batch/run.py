@@ -49,7 +49,6 @@ import csv
 import itertools
 import math
 import re
-import stat
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -63,6 +62,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from budgetopt.data.safe_yaml import load_yaml
 from budgetopt.errors import BudgetoptError, InputError, PolicyError
+from budgetopt.safe import regular_input
 
 
 class JobStatus(StrEnum):
@@ -240,14 +240,11 @@ def _grid_name(data: Any, model: Any, overrides: dict[str, Any], seed: int) -> s
 
 def _text(path: Path, label: str) -> str:
     """A manifest's text: UTF-8 (a BOM allowed), from a regular file, or bad input."""
+    regular_input(path, "the manifest", where=label)
     try:
-        mode = path.stat().st_mode
+        data = path.read_bytes()
     except OSError as err:
         raise InputError.single(label, f"cannot be read ({err.strerror})") from None
-    if not stat.S_ISREG(mode):
-        raise InputError.single(label, "is not a regular file (a pipe or a device cannot be "
-                                "a manifest)")
-    data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -258,7 +255,7 @@ def _text(path: Path, label: str) -> str:
 def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
     """The batch's name and its jobs (grid expanded), or an InputError naming the row."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError.single(str(path), "no such manifest file")
     base, label = path.parent, path.name
     text = _text(path, label)  # a regular file of UTF-8 text
@@ -314,24 +311,6 @@ def read_manifest(path: str | Path) -> tuple[str, list[JobSpec]]:
 # -- planning: read every file once, here ------------------------------------------------------
 
 
-def _readable(path: Path, what: str) -> None:
-    """A data set or policy path that can be read without hanging: a regular file, or a
-    folder of regular files (a FIFO would block the batch forever)."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return  # missing: the reader says so, naming the path
-    inside = [p for p in path.iterdir()] if stat.S_ISDIR(mode) else []
-    for p in [path, *inside]:
-        try:
-            m = p.stat().st_mode
-        except OSError:
-            continue
-        if not (stat.S_ISREG(m) or (p == path and stat.S_ISDIR(m))):
-            raise InputError.single(str(p), f"{what}: not a regular file (a pipe, socket or "
-                                    "device would never finish reading)")
-
-
 def plan(specs: Iterable[JobSpec]) -> tuple[list[Job], list[dict[str, Any]]]:
     """Jobs ready to send, and the specs that failed while reading (with their reasons).
 
@@ -346,8 +325,6 @@ def plan(specs: Iterable[JobSpec]) -> tuple[list[Job], list[dict[str, Any]]]:
     read_cache: dict[tuple[Path, str], DatasetContent] = {}
     for spec in specs:
         try:
-            if spec.model is not None:
-                _readable(spec.model, "policy model")
             policy = load_policy(spec.model)
             overrides = {**spec.overrides}
             if spec.seed:
@@ -355,7 +332,6 @@ def plan(specs: Iterable[JobSpec]) -> tuple[list[Job], list[dict[str, Any]]]:
             effective = apply_overrides(policy, overrides) if overrides else policy
             cache_key = (spec.data, effective.nonconcave)
             if cache_key not in read_cache:
-                _readable(spec.data, "data set")
                 raw = read_tables(spec.data)
                 read_cache[cache_key] = DatasetContent.from_raw(
                     raw, validate(raw, nonconcave=effective.nonconcave))

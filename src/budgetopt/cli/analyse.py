@@ -22,9 +22,11 @@ from rich.table import Table
 from budgetopt.cli.common import (
     DataArg,
     DebugOpt,
+    FlexOpt,
     ModelOpt,
     OutOpt,
     SetOpt,
+    SlackOpt,
     err_console,
     guarded,
     load,
@@ -294,6 +296,25 @@ def robust(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
     guarded(body, debug)
 
 
+FLEX_COLUMNS = ["service_id", "year", "spend_m", "min_m", "max_m", "name", "free_m"]
+"""flexibility.csv's columns: the contract's five, then the service's name and max − min."""
+
+
+def flexibility_of(name: str, results: Any, inputs: Any, policy: Any, overrides: Any,
+                    slack: float) -> pd.DataFrame | None:
+    """The flexibility ranges of the reference scenario `name` (with a progress bar), or None
+    with a note when it has none (it is not optimal)."""
+    from budgetopt.analyses.flexibility import flexibility as ranges
+
+    if not results.optimal:
+        out_console().print(f"• {name} is {results.status}: it has no flexibility ranges, so "
+                            "no move is told as free or forced.")
+        return None
+    with _bar(f"flexibility of {name}: re-solving each service and year") as tick:
+        return ranges(inputs, policy, slack, overrides=overrides or None,
+                      progress=tick)["flexibility"]
+
+
 @analyse.command("flexibility")
 def flexibility(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
                 slack: Annotated[float, typer.Option(
@@ -324,8 +345,7 @@ def flexibility(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
         for sentence in flexibility_sentences(res):
             out_console().print(f"• {sentence}")
         names = dict(zip(inputs.services["service_id"], inputs.services["name"], strict=True))
-        contract = ["service_id", "year", "spend_m", "min_m", "max_m", "name", "free_m"]
-        _write(out, {"flexibility": flex[contract], "alternatives": res["alternatives"]},
+        _write(out, {"flexibility": flex[FLEX_COLUMNS], "alternatives": res["alternatives"]},
                charts.flexibility_ranges(flex, names),
                extra={"sentences": flexibility_sentences(res)})
         return 0
@@ -337,13 +357,17 @@ def flexibility(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
 def compare(manifest: Annotated[Path, typer.Argument(help="Scenarios YAML (see "
                                                      "models/scenarios/example.yaml).",
                                                      show_default=False)],
+            flexibility: FlexOpt = False, slack: SlackOpt = 0.01,
             out: OutOpt = None, debug: DebugOpt = False) -> None:
-    """Solve a family of scenarios and compare them side by side, in tables and sentences."""
+    """Solve a family of scenarios and compare them side by side, in tables and sentences;
+    with --flexibility, which of each scenario's moves against the first are free choices
+    within the first's flexibility ranges and which are forced."""
 
     def body() -> int:
         from budgetopt.analyses.compare import compare_many
         from budgetopt.batch.run import plan, read_manifest, run_job
         from budgetopt.errors import InputError
+        from budgetopt.policy import policy_from_dict
         from budgetopt.results.tables import Results
         from budgetopt.safe import refuse_overwriting_inputs
 
@@ -361,13 +385,23 @@ def compare(manifest: Annotated[Path, typer.Argument(help="Scenarios YAML (see "
                     raise InputError.single(job.name, res["reason"])
                 named[job.name] = Results.from_record(res["record"])
                 tick(k + 1, len(jobs))
-        cmp = compare_many(named)
+        flex = None
+        if flexibility:
+            first = jobs[0]
+            policy = policy_from_dict(first.policy, where=f"{first.name} › policy")
+            flex = flexibility_of(first.name, named[first.name],
+                                   first.content.inputs(nonconcave=policy.nonconcave), policy,
+                                   first.overrides, slack)
+        cmp = compare_many(named, flexibility=flex)
         _print(cmp.summary, f"Scenarios: {name}")
         _print(cmp.sectors, "Spend by sector over the plan (£m)")
         for s in cmp.sentences:
             out_console().print(f"• {s}")
-        _write(out, {"summary": cmp.summary, "sectors": cmp.sectors, "rules": cmp.rules},
-               extra={"manifest": str(manifest), "sentences": cmp.sentences})
+        tables = {"summary": cmp.summary, "sectors": cmp.sectors, "rules": cmp.rules}
+        if flex is not None and cmp.moves is not None:
+            tables |= {"flexibility": flex[FLEX_COLUMNS], "moves": cmp.moves}
+        _write(out, tables, extra={"manifest": str(manifest), "sentences": cmp.sentences,
+                                   **({"slack": slack} if flex is not None else {})})
         return 0
 
     guarded(body, debug)

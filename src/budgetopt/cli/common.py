@@ -42,6 +42,13 @@ DbOpt = Annotated[str | None, typer.Option(
     "--db", help="Scenario store: a SQLite file or a database URL "
     "(default: $BUDGETOPT_DB_URL, else ~/.local/share/budgetopt/scenarios.db).")]
 DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")]
+FlexOpt = Annotated[bool, typer.Option(
+    "--flexibility", help="Work out the first scenario's flexibility ranges (as `analyse "
+    "flexibility` does) and tell each move as a free choice (a plan within --slack of the "
+    "first's best could make it) or forced.")]
+SlackOpt = Annotated[float, typer.Option(
+    min=0.0, max=0.5, help="With --flexibility: the share of the best outcome that may be "
+    "given up (0.01 = 1%).")]
 
 
 def out_console() -> Console:

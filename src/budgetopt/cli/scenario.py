@@ -20,8 +20,10 @@ from budgetopt.cli.common import (
     DataArg,
     DbOpt,
     DebugOpt,
+    FlexOpt,
     ModelOpt,
     SetOpt,
+    SlackOpt,
     guarded,
     out_console,
     styled,
@@ -144,15 +146,26 @@ def show(ref: RefArg, db: DbOpt = None, debug: DebugOpt = False) -> None:
 
 
 @scenario.command("diff")
-def diff(a: RefArg, b: RefArg, db: DbOpt = None, debug: DebugOpt = False) -> None:
-    """How scenario B differs from scenario A, in sentences and by sector."""
+def diff(a: RefArg, b: RefArg, flexibility: FlexOpt = False, slack: SlackOpt = 0.01,
+         db: DbOpt = None, debug: DebugOpt = False) -> None:
+    """How scenario B differs from scenario A, in sentences and by sector; with
+    --flexibility, which of B's moves are free choices within A's flexibility ranges (worked
+    out from A's stored data and policy) and which are forced."""
 
     def body() -> int:
         from budgetopt.analyses.compare import compare_results
 
+        flex = None
         with _open(db) as store:
             sa, sb = store.get(a), store.get(b)
-        cmp = compare_results(sa.results(), sb.results(), sa.ref, sb.ref)
+            content = store.dataset(sa.data_hash) if flexibility else None
+        if content is not None:
+            from budgetopt.cli.analyse import flexibility_of
+
+            policy = sa.policy()
+            flex = flexibility_of(sa.ref, sa.results(), content.inputs(policy.nonconcave),
+                                  policy, sa.overrides, slack)
+        cmp = compare_results(sa.results(), sb.results(), sa.ref, sb.ref, flexibility=flex)
         out = out_console()
         for sentence in cmp.sentences:
             out.print(f"• {sentence}")

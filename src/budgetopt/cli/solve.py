@@ -129,9 +129,12 @@ def validate(
 
 def example(
     directory: Annotated[Path, typer.Argument(help="Folder to write the example into.")],
+    bands: Annotated[bool, typer.Option(
+        "--bands", help="Write the curves the example's evidence gives as a curves table of "
+        "spend bands (to edit by hand) instead of the evidence table.")] = False,
     from_evidence: Annotated[bool, typer.Option(
-        "--from-evidence", help="The example with its curves derived from evidence rows (unit "
-        "cost, reach, effect, source, certainty) instead of given bands.")] = False,
+        "--from-evidence", hidden=True,
+        help="Kept for old scripts: the example is built from evidence anyway.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write the example ICS data set (CSV folder and workbook) and a blank template."""
@@ -139,7 +142,7 @@ def example(
     def body() -> int:
         from budgetopt.data.example import write_example
 
-        paths = write_example(directory, from_evidence=from_evidence)
+        paths = write_example(directory, bands=bands and not from_evidence)
         for label, path in paths.items():
             print(f"{label}: {path}")
         return 0

@@ -11,7 +11,7 @@ magnitudes rounded for realism; the ICS, its places and its effect sizes are ill
 
 >>> tables = example_tables()
 >>> sorted(tables)                                             # doctest: +NORMALIZE_WHITESPACE
-['baseline', 'capacity', 'curves', 'demand', 'eligibility', 'funding', 'hwbs', 'metrics',
+['baseline', 'capacity', 'demand', 'eligibility', 'evidence', 'funding', 'hwbs', 'metrics',
  'notes', 'places', 'services', 'workforce', 'workforce_need']
 >>> write_example("my-ics")                                    # doctest: +SKIP
 
@@ -21,11 +21,14 @@ Outcomes are valued in **£ thousand of social value** (metric ``weight``): NHS 
 avoided plus health gain at £20,000 a QALY. So the objective is in £k, and a budget shadow price
 of 1,400 reads "£1m more buys £1.4m of value".
 
-Each scheme has up to three spend bands per metric. Band widths follow its baseline (60%, 40%
-and 60% of it: the first band is the core service, the second the rest of today's service, the
-third growth); outcome per £1m falls from band to band (the easiest cases are reached first), so
-every curve is concave. Low and high values carry the strength of the evidence (falls prevention
-is well evidenced; social prescribing is not).
+Every curve is derived from evidence (the ``evidence`` table; docs/evidence.md): per scheme,
+the cost of serving one person (DOMAIN.md's unit costs times the units a person uses), the
+people who could benefit a year across the ICS and the share the scheme can reach, and per
+metric the effect per person (central, low, high) from the source family named, with its
+certainty. The first pound buys people at the unit cost; the hardest to reach cost more, so
+every curve is concave and stops at the people reachable. Low and high effects carry the
+strength of the evidence (falls prevention is well evidenced; social prescribing is not).
+:func:`example_with_bands` writes the same curves as spend bands.
 """
 
 from __future__ import annotations
@@ -70,8 +73,25 @@ _METRICS = [
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What an analyst holds about a scheme: who it can reach and what it does per person.
+
+    The cost of serving one person is the scheme's unit cost times ``per_person`` (the units of
+    its output a person typically uses); ``eligible`` people a year across the ICS could
+    benefit, of whom ``coverage`` can realistically be reached; ``effects`` gives, per metric,
+    the outcome per person served (central, low, high) from the source family named."""
+
+    eligible: float
+    coverage: float
+    effects: dict[str, tuple[float, float, float]]
+    source: str
+    certainty: str
+    per_person: float = 1.0
+
+
+@dataclass(frozen=True)
 class Scheme:
-    """One example service line: its BCF fields, money and response to spend."""
+    """One example service line: its BCF fields, money and evidence."""
 
     service_id: str
     name: str
@@ -83,8 +103,7 @@ class Scheme:
     provider: str
     output_unit: str
     unit_cost_gbp: float
-    effects: dict[str, tuple[float, float, float]]  # metric -> per_m in bands 1, 2, 3
-    evidence: tuple[float, float] = (0.7, 1.25)  # low and high as multiples of central
+    evidence: Evidence
     description: str = ""
     sub_type: str = ""
     min_m: float | None = None
@@ -96,51 +115,70 @@ class Scheme:
     workforce: dict[str, float] = field(default_factory=dict)  # group -> WTE per £m
 
 
+# Effects are per person served, a year: e.g. falls classes' 0.035 falls admissions avoided is
+# a rate ratio of 0.77 on the 0.15 falls admissions a year of an older person who has fallen.
 _SCHEMES: tuple[Scheme, ...] = (
     Scheme("REABLE", "Home reablement", "social_care", 22.0,
            "Home-based intermediate care services", "Social Care", "LA", "Local Authority",
            "reablement episodes", 1_900,
-           {"REAB91": (90, 50, 22), "RESADM": (20, 11, 4), "HOMEDIS": (120, 65, 25)},
+           Evidence(19_000, 0.6, {"REAB91": (0.18, 0.12, 0.24), "RESADM": (0.04, 0.025, 0.055),
+                                  "HOMEDIS": (0.3, 0.2, 0.4)},
+                    "PSSRU Unit Costs (reablement episode); NICE guideline NG74 (intermediate "
+                    "care); ASCOF reablement at 91 days", "moderate"),
            description="Up to six weeks of support at home to regain independence.",
            sub_type="Reablement at home (to support discharge)",
            workforce={"CAREWK": 20, "THERAPY": 4}),
     Scheme("D2A", "Discharge-to-assess home care", "social_care", 18.0,
            "Home Care or Domiciliary Care", "Social Care", "LA", "Private Sector",
            "hours of home care", 28.5,
-           {"HOMEDIS": (400, 230, 90), "RESADM": (12, 7, 3), "QALY": (8, 5, 2)},
+           Evidence(15_600, 0.6, {"HOMEDIS": (0.7, 0.5, 0.85), "RESADM": (0.03, 0.015, 0.04),
+                                  "QALY": (0.02, 0.01, 0.03)},
+                    "PSSRU Unit Costs (home care hour, 60 hours a package); NHS England "
+                    "hospital discharge guidance", "moderate", per_person=60),
            description="Home care from the day of discharge while long-term needs are assessed.",
            sub_type="Domiciliary care to support hospital discharge",
            workforce={"CAREWK": 28}),
     Scheme("STEPDOWN", "Step-down intermediate care beds", "community", 16.0,
            "Bed based intermediate Care Services", "Community Health", "Joint",
            "NHS Community Provider", "bed weeks", 1_270,
-           {"HOMEDIS": (300, 160, 60), "RESADM": (15, 8, 3), "ACSC": (30, 15, 5)},
+           Evidence(8_750, 0.6, {"HOMEDIS": (0.5, 0.3, 0.6), "RESADM": (0.12, 0.06, 0.18),
+                                 "ACSC": (0.1, 0.05, 0.15)},
+                    "PSSRU Unit Costs (nursing week, 3 weeks a stay); NICE guideline NG74",
+                    "moderate", per_person=3),
            description="Short-stay beds with therapy for people not yet ready to go home.",
            sub_type="Step down (discharge to assess pathway 2)", pct_nhs=60,
            workforce={"NURSE": 5, "CAREWK": 10, "THERAPY": 3}),
     Scheme("RESPLACE", "Residential and nursing placements", "social_care", 40.0,
            "Residential Placements", "Social Care", "LA", "Private Sector",
            "care home weeks", 950,
-           {"QALY": (60, 25, 8), "HOMEDIS": (60, 30, 10)}, evidence=(0.85, 1.1),
+           Evidence(1_000, 0.9, {"QALY": (0.3, 0.25, 0.35), "HOMEDIS": (0.3, 0.25, 0.35)},
+                    "PSSRU Unit Costs (care home week, a year a placement); Care Act 2014 "
+                    "duties", "high", per_person=52),
            description="Long-term care home placements the council must arrange (Care Act).",
            sub_type="Care home", min_m=36.0),
     Scheme("DN", "District nursing", "community", 35.0,
            "Community Based Schemes", "Community Health", "ICB", "NHS Community Provider",
            "district nurse contacts", 57,
-           {"ACSC": (150, 80, 30), "QALY": (30, 15, 6)}, evidence=(0.8, 1.15),
+           Evidence(60_000, 0.8, {"ACSC": (0.12, 0.08, 0.15), "QALY": (0.045, 0.03, 0.06)},
+                    "PSSRU Unit Costs (district nurse contact, 20 contacts a patient); NHS "
+                    "England community services data", "moderate", per_person=20),
            description="Nursing care at home for housebound patients.",
            sub_type="Integrated neighbourhood services", min_m=30.0,
            workforce={"NURSE": 18}),
     Scheme("UCR", "Urgent community response", "community", 9.0,
            "Urgent Community Response", "Community Health", "ICB", "NHS Community Provider",
            "two-hour responses", 420,
-           {"ACSC": (350, 190, 75), "FALLS65": (60, 30, 10)},
+           Evidence(42_800, 0.5, {"ACSC": (0.2, 0.12, 0.28), "FALLS65": (0.05, 0.03, 0.07)},
+                    "NHS England urgent community response data (two-hour standard)",
+                    "moderate"),
            description="A team at the door within two hours to avoid an ambulance and admission.",
            workforce={"NURSE": 8, "THERAPY": 6}),
     Scheme("VWARD", "Virtual wards (hospital at home)", "community", 6.0,
            "Home-based intermediate care services", "Community Health", "ICB",
            "NHS Acute Provider", "virtual ward admissions", 2_000,
-           {"ACSC": (400, 220, 90), "HOMEDIS": (150, 80, 30)}, evidence=(0.55, 1.2),
+           Evidence(12_000, 0.5, {"ACSC": (0.4, 0.25, 0.5), "HOMEDIS": (0.15, 0.08, 0.2)},
+                    "NHS England virtual ward evaluations (one admission avoided per 2-3 "
+                    "virtual-ward admissions)", "moderate"),
            description="Acute care at home with remote monitoring: about one admission avoided "
            "per two to three virtual-ward admissions.",
            sub_type="Virtual ward", max_m=14.0, new=True,
@@ -148,107 +186,129 @@ _SCHEMES: tuple[Scheme, ...] = (
     Scheme("FALLS", "Strength and balance (falls prevention)", "public_health", 2.0,
            "Prevention / Early Intervention", "Other", "LA", "Charity/Voluntary Sector",
            "course places", 300,
-           {"FALLS65": (300, 160, 60), "QALY": (15, 8, 3)}, evidence=(0.75, 1.2),
+           Evidence(30_000, 0.3, {"FALLS65": (0.035, 0.02, 0.05), "QALY": (0.015, 0.008, 0.02)},
+                    "Cochrane review of exercise for preventing falls (rate ratio 0.77); NICE "
+                    "guideline NG249 (falls)", "high"),
            description="Exercise classes for older people at risk of falling (falls rate ratio "
            "about 0.77).", sub_type="Physical health/wellbeing",
            workforce={"THERAPY": 5}),
     Scheme("SOCPRES", "Social prescribing", "vcse", 3.0,
            "Prevention / Early Intervention", "Other", "Joint", "Charity/Voluntary Sector",
            "people supported", 350,
-           {"ACSC": (100, 50, 20), "QALY": (40, 20, 8)}, evidence=(0.3, 1.4),
+           Evidence(40_000, 0.3, {"ACSC": (0.025, 0.005, 0.05), "QALY": (0.008, 0.002, 0.016)},
+                    "NICE evidence review of social prescribing (A&E attendances down by up to "
+                    "a quarter)", "low"),
            description="Link workers connecting people to community groups (low-certainty "
            "evidence).", sub_type="Social Prescribing", pct_nhs=50),
     Scheme("CARERS", "Carers' support", "vcse", 6.0,
            "Carers Services", "Social Care", "Joint", "Charity/Voluntary Sector",
            "carers supported", 600,
-           {"RESADM": (15, 8, 3), "QALY": (35, 18, 7)}, evidence=(0.6, 1.2),
+           Evidence(25_000, 0.4, {"RESADM": (0.01, 0.004, 0.015), "QALY": (0.025, 0.012, 0.04)},
+                    "Carers UK surveys; PSSRU Unit Costs", "low"),
            description="Breaks, advice and training for unpaid carers.",
            sub_type="Respite services", pct_nhs=50),
     Scheme("DFGADAPT", "Disabled Facilities Grant adaptations", "housing", 19.0,
            "DFG Related Schemes", "Other", "LA", "Local Authority",
            "adaptations", 7_000,
-           {"FALLS65": (40, 25, 10), "RESADM": (20, 12, 5), "QALY": (25, 14, 6)},
+           Evidence(5_000, 0.6, {"FALLS65": (0.06, 0.03, 0.08), "RESADM": (0.04, 0.02, 0.05),
+                                 "QALY": (0.2, 0.1, 0.3)},
+                    "Foundations DFG data; PSSRU Unit Costs (average grant)", "moderate"),
            description="Stairlifts, level-access showers and ramps so people can stay at home.",
            sub_type="Adaptations, including statutory DFG grants"),
     Scheme("HANDY", "Handyperson service", "housing", 1.0,
            "Housing Related Schemes", "Other", "LA", "Charity/Voluntary Sector",
            "jobs completed", 150,
-           {"FALLS65": (150, 80, 30), "QALY": (10, 5, 2)},
+           Evidence(20_000, 0.4, {"FALLS65": (0.01, 0.005, 0.015), "QALY": (0.003, 0.001, 0.005)},
+                    "Care and Repair England evaluations", "low"),
            description="Small repairs and grab rails that prevent falls at home."),
     Scheme("TELECARE", "Telecare and community equipment", "social_care", 8.0,
            "Assistive Technologies and Equipment", "Social Care", "Joint", "Local Authority",
            "people with telecare", 250,
-           {"FALLS65": (50, 25, 10), "RESADM": (12, 6, 2), "QALY": (10, 5, 2)},
-           evidence=(0.6, 1.2), description="Alarms, sensors and equipment at home.",
+           Evidence(64_000, 0.5, {"FALLS65": (0.01, 0.003, 0.015),
+                                  "RESADM": (0.004, 0.001, 0.006),
+                                  "QALY": (0.004, 0.0, 0.008)},
+                    "Whole System Demonstrator trial; PSSRU Unit Costs", "low"),
+           description="Alarms, sensors and equipment at home.",
            sub_type="Telecare", pct_nhs=40),
     Scheme("EHCH", "Enhanced health in care homes", "primary_care", 4.0,
            "Personalised Care at Home", "Primary Care", "ICB", "NHS Primary Care",
            "care home beds supported", 900,
-           {"ACSC": (500, 280, 110), "QALY": (10, 5, 2)},
+           Evidence(10_000, 0.8, {"ACSC": (0.28, 0.18, 0.35), "QALY": (0.01, 0.005, 0.015)},
+                    "NHS England Enhanced Health in Care Homes evaluation (emergency "
+                    "admissions about 0.6 of usual)", "moderate"),
            description="GP and nursing support to care homes: emergency admissions about 0.6 "
            "of usual.", max_m=8.0, workforce={"NURSE": 8}),
     Scheme("HOMELESS", "Homeless hospital discharge service", "housing", 1.5,
            "Housing Related Schemes", "Other", "Joint", "Charity/Voluntary Sector",
            "people housed on discharge", 3_000,
-           {"HOMEDIS": (300, 150, 60), "ACSC": (100, 50, 20), "QALY": (20, 10, 4)},
-           evidence=(0.6, 1.25), description="Housing workers on the wards for people with "
-           "nowhere safe to go.", new=True, pct_nhs=50),
+           Evidence(1_200, 0.5, {"HOMEDIS": (0.8, 0.5, 1.0), "ACSC": (0.3, 0.15, 0.4),
+                                 "QALY": (0.05, 0.02, 0.08)},
+                    "Pathway hospital homeless team evaluations", "low"),
+           description="Housing workers on the wards for people with nowhere safe to go.",
+           new=True, pct_nhs=50),
     Scheme("MHSAFE", "Mental-health crisis safe haven", "mental_health", 3.0,
            "Community Based Schemes", "Mental Health", "ICB", "Charity/Voluntary Sector",
            "crisis contacts", 250,
-           {"ACSC": (150, 80, 30), "QALY": (35, 18, 7)}, evidence=(0.6, 1.25),
+           Evidence(30_000, 0.4, {"ACSC": (0.03, 0.01, 0.05), "QALY": (0.01, 0.004, 0.015)},
+                    "Mental-health crisis alternatives evaluations", "low"),
            description="An evening alternative to A&E for people in mental-health crisis.",
            mhis=True, workforce={"NURSE": 4}),
     Scheme("MHCOMM", "Community mental-health home treatment", "mental_health", 3.0,
            "Community Based Schemes", "Mental Health", "ICB", "NHS Mental Health Provider",
            "home treatment episodes", 3_500,
-           {"ACSC": (120, 60, 25), "QALY": (45, 22, 8)}, evidence=(0.7, 1.2),
+           Evidence(2_000, 0.5, {"ACSC": (0.35, 0.2, 0.45), "QALY": (0.1, 0.05, 0.14)},
+                    "NICE guidance on crisis resolution and home treatment", "moderate"),
            description="Crisis resolution and home treatment instead of an inpatient bed.",
            mhis=True, workforce={"NURSE": 6}),
     Scheme("DEMENTIA", "Dementia advisers", "mental_health", 1.5,
            "Integrated Care Planning and Navigation", "Mental Health", "Joint",
            "Charity/Voluntary Sector", "people supported", 400,
-           {"RESADM": (18, 9, 3), "QALY": (15, 8, 3)}, evidence=(0.6, 1.2),
+           Evidence(10_000, 0.4, {"RESADM": (0.01, 0.004, 0.015), "QALY": (0.01, 0.004, 0.015)},
+                    "Alzheimer's Society dementia adviser evaluation", "low"),
            description="Post-diagnosis support for people with dementia and their carers "
            "(outside the MHIS base).", pct_nhs=50),
     Scheme("NAV", "Care navigation and coordination", "community", 8.0,
            "Integrated Care Planning and Navigation", "Community Health", "Joint",
            "NHS Community Provider", "people coordinated", 500,
-           {"ACSC": (120, 60, 25), "HOMEDIS": (150, 80, 30), "QALY": (10, 5, 2)},
-           evidence=(0.6, 1.2), description="Named coordinators for people with complex needs.",
+           Evidence(32_000, 0.5, {"ACSC": (0.04, 0.01, 0.06), "HOMEDIS": (0.08, 0.03, 0.1),
+                                  "QALY": (0.005, 0.002, 0.008)},
+                    "NHS England care coordination evaluations", "low"),
+           description="Named coordinators for people with complex needs.",
            sub_type="Care navigation and planning", pct_nhs=60),
     Scheme("WFRET", "Care workforce recruitment and retention", "social_care", 3.0,
            "Workforce recruitment and retention", "Social Care", "LA", "Local Authority",
            "staff retained", 3_000,
-           {"HOMEDIS": (200, 100, 40), "REAB91": (40, 20, 8)}, evidence=(0.5, 1.3),
+           Evidence(3_000, 0.4, {"HOMEDIS": (0.8, 0.3, 1.2), "REAB91": (0.12, 0.05, 0.18)},
+                    "Skills for Care workforce data (turnover and its costs)", "low"),
            description="Pay supplements, training and travel support for care workers."),
     Scheme("CAREACT", "Care Act duties (assessment, safeguarding, advocacy)", "social_care",
            18.0, "Care Act Implementation Related Duties", "Social Care", "LA",
            "Local Authority", "assessments", 800,
-           {"QALY": (45, 20, 6), "RESADM": (10, 5, 2)}, evidence=(0.8, 1.15),
+           Evidence(25_000, 0.9, {"QALY": (0.025, 0.018, 0.032), "RESADM": (0.01, 0.007, 0.012)},
+                    "Care Act 2014 duties; PSSRU Unit Costs (assessment)", "moderate"),
            description="Statutory assessment, safeguarding and advocacy duties.",
            min_m=16.0),
     Scheme("PB", "Personal budgets and direct payments", "social_care", 5.0,
            "Personalised Budgeting and Commissioning", "Social Care", "LA", "Local Authority",
            "people with a personal budget", 12_000,
-           {"QALY": (40, 22, 9), "RESADM": (10, 6, 2)},
+           Evidence(1_000, 0.5, {"QALY": (0.4, 0.28, 0.5), "RESADM": (0.05, 0.03, 0.07)},
+                    "Personal health budgets evaluation (PSSRU)", "moderate"),
            description="Money in people's own hands to arrange their care and support.",
            workforce={"CAREWK": 10}),
     Scheme("TOCH", "Transfer of care hub", "acute", 4.0,
            "High Impact Change Model for Managing Transfer of Care", "Acute Care", "ICB",
            "NHS Acute Provider", "discharges coordinated", 400,
-           {"HOMEDIS": (600, 300, 100)}, evidence=(0.75, 1.15),
+           Evidence(16_700, 0.6, {"HOMEDIS": (0.25, 0.15, 0.3)},
+                    "High Impact Change Model evaluations", "moderate"),
            description="Hospital, council and community staff planning discharge together.",
            sub_type="Multi-disciplinary/multi-agency discharge teams"),
     Scheme("FRAILTY", "Acute frailty same-day emergency care", "acute", 0.0,
            "Other", "Acute Care", "ICB", "NHS Acute Provider", "frailty assessments", 600,
-           {"ACSC": (250, 130, 50), "HOMEDIS": (200, 100, 40)}, evidence=(0.6, 1.2),
+           Evidence(15_000, 0.5, {"ACSC": (0.2, 0.1, 0.25), "HOMEDIS": (0.15, 0.08, 0.2)},
+                    "Acute frailty network same-day emergency care data", "moderate"),
            description="Same-day frailty assessment at the front door, home the same day.",
            max_m=6.0, new=True, workforce={"NURSE": 6}),
 )
-
-_WIDTH_SHARES = (0.6, 0.4, 0.6)  # of baseline: core service, the rest of today's, growth
-_NEW_SCHEME_WIDTHS = (2.0, 2.0, 2.0)  # £m bands of a scheme with no baseline
 
 # -- places --------------------------------------------------------------------------------------
 # place_id, name, population, need-weighted population, share in the most deprived national
@@ -400,17 +460,28 @@ _NOTES = [  # topic, note, sources
       "emergency admission £2,800."),
      "PSSRU Unit Costs of Health and Social Care; NHS England National Cost Collection"),
     ("Effects",
-     ("Falls classes: falls rate ratio 0.77. Virtual wards: one admission avoided per 2-3 "
-      "virtual-ward admissions. Enhanced health in care homes: admissions about 0.6 of usual. "
-      "Social prescribing: up to a quarter fewer A&E attendances (low certainty, hence a wide "
-      "low-high range). Reablement: about cost-neutral for the NHS, gains in independence at "
-      "91 days."),
+     ("Each effect is per person served, a year. Falls classes: a falls rate ratio of 0.77 on "
+      "the 0.15 falls admissions a year of an older person who has fallen (0.035 avoided). "
+      "Virtual wards: one admission avoided per 2-3 virtual-ward admissions (0.4). Enhanced "
+      "health in care homes: emergency admissions about 0.6 of a resident's usual 0.7 a year "
+      "(0.28 avoided). Social prescribing: A&E attendances down by up to a quarter, few "
+      "admissions avoided (low certainty, hence a wide low-high range). Reablement: about "
+      "cost-neutral for the NHS, 0.18 more people at home at 91 days. The national metrics' "
+      "effects follow from the local ones: emergency admissions 65+ = 55% of the "
+      "ambulatory-care-sensitive ones plus the falls ones; 2.5 days of delay avoided per "
+      "discharge home."),
      "NICE evidence reviews; Cochrane reviews; NHS England virtual ward evaluations"),
     ("Curves",
-     ("Three bands a scheme: 60% of baseline (the core), 40% (the rest of today's service), "
-      "60% (growth); outcome per £1m falls by about half from band to band because the "
-      "easiest cases are reached first. Low and high per_m give the evidence's range."),
-     "budgetopt modelling assumption"),
+     ("Every response curve is derived from the evidence table, not written by hand: the cost "
+      "of serving one person (the unit cost times the units a person uses: 60 home care "
+      "hours, 3 nursing weeks, 52 care home weeks, 20 district nurse contacts, one episode "
+      "otherwise), the people who could benefit a year and the share the service can reach, "
+      "and the effect per person with its low and high values. The first £1m buys people at "
+      "the unit cost; each further person is harder to reach (a saturating cost-coverage "
+      "curve, docs/evidence.md), so returns fall as a scheme grows. The eligible populations "
+      "are set so that today's spend reaches about 40% to two thirds of the people a scheme "
+      "could reach."),
+     "budgetopt modelling assumption (cost-coverage form as in the Optima model)"),
     ("Value weights",
      ("Outcomes are valued in £ thousand of social value: costs avoided plus health gain at "
       "£20,000 a QALY. Emergency admission avoided 4.8 (£2,800 of hospital cost and 0.1 "
@@ -446,15 +517,31 @@ DELAY_DAYS_PER_DISCHARGE_HOME = 2.5
 
 
 def _effects(s: Scheme) -> dict[str, tuple[float, ...]]:
-    """The scheme's effects with the national metrics' derived from them."""
+    """The scheme's effects per person with the national metrics' derived from them."""
     zero = (0.0, 0.0, 0.0)
-    acsc, falls, home = (s.effects.get(m, zero) for m in ("ACSC", "FALLS65", "HOMEDIS"))
+    given = s.evidence.effects
+    acsc, falls, home = (given.get(m, zero) for m in ("ACSC", "FALLS65", "HOMEDIS"))
     derived = {
-        "EMADM65": tuple(round(EMERGENCY_65_SHARE * a + f) for a, f in zip(acsc, falls,
-                                                                           strict=True)),
-        "DISDELAY": tuple(round(DELAY_DAYS_PER_DISCHARGE_HOME * h) for h in home),
+        "EMADM65": tuple(_sig(EMERGENCY_65_SHARE * a + f) for a, f in zip(acsc, falls,
+                                                                          strict=True)),
+        "DISDELAY": tuple(_sig(DELAY_DAYS_PER_DISCHARGE_HOME * h) for h in home),
     }
-    return {**s.effects, **{m: v for m, v in derived.items() if any(v)}}
+    return {**given, **{m: v for m, v in derived.items() if any(v)}}
+
+
+def _sig(value: float, digits: int = 4) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def _evidence() -> pd.DataFrame:
+    """One evidence row per scheme and metric: cost per person, reach, effect, source."""
+    return pd.DataFrame([{
+        "service_id": s.service_id, "metric_id": metric,
+        "unit_cost_gbp": _sig(s.unit_cost_gbp * s.evidence.per_person),
+        "eligible": float(s.evidence.eligible), "max_coverage": s.evidence.coverage,
+        "effect": central, "effect_low": low, "effect_high": high,
+        "source": s.evidence.source, "certainty": s.evidence.certainty,
+    } for s in _SCHEMES for metric, (central, low, high) in _effects(s).items()])
 
 
 # -- intermediate care: capacity per £1m and expected demand ------------------------------------
@@ -479,19 +566,13 @@ def _demand() -> pd.DataFrame:
                          for q, v in _DEMAND_ICS.items()])
 
 
-def _bands(s: Scheme) -> list[float]:
-    if s.baseline_m <= 0:
-        return list(_NEW_SCHEME_WIDTHS)
-    return [round(s.baseline_m * share, 2) for share in _WIDTH_SHARES]
-
-
 def example_tables() -> dict[str, pd.DataFrame]:
     """The example ICS as data-set tables (plus a ``notes`` table of assumptions and sources).
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        services, metrics, curves, funding, eligibility, places, workforce, workforce_need,
+        services, metrics, evidence, funding, eligibility, places, workforce, workforce_need,
         baseline, hwbs, demand, capacity and notes, in the columns of the data-set contract (and the BCF fields).
     """
     services = pd.DataFrame([{
@@ -507,18 +588,11 @@ def example_tables() -> dict[str, pd.DataFrame]:
     } for s in _SCHEMES])
 
     metrics = pd.DataFrame([{
-        "metric_id": m[0], "name": m[1], "unit": m[2], "weight": m[3],
+        "metric_id": m[0], "name": m[1], "unit": m[2], "weight": m[3], "weight_unit": "£k",
         "bcf_metric": "yes" if m[4] else "no", "better": m[5], "baseline_level": m[6],
         "level_unit": m[7],
         "level_per_outcome": None if m[8] is None else float(f"{m[8]:.6g}"), "saving_gbp": m[9],
     } for m in _METRICS])
-
-    curves = pd.DataFrame([{
-        "service_id": s.service_id, "metric_id": metric, "band": band,
-        "width_m": width, "per_m": float(per_m),
-        "per_m_low": round(per_m * s.evidence[0], 2), "per_m_high": round(per_m * s.evidence[1], 2),
-    } for s in _SCHEMES for metric, per_ms in _effects(s).items()
-        for band, (width, per_m) in enumerate(zip(_bands(s), per_ms, strict=True), start=1)])
 
     funding_rows = _funding_rows()
     funding = pd.DataFrame([{
@@ -549,7 +623,7 @@ def example_tables() -> dict[str, pd.DataFrame]:
 
     baseline = _place_baseline(services, places)
     notes = pd.DataFrame(_NOTES, columns=["topic", "note", "source"])
-    return {"services": services, "metrics": metrics, "curves": curves, "funding": funding,
+    return {"services": services, "metrics": metrics, "evidence": _evidence(), "funding": funding,
             "eligibility": eligibility, "places": places, "workforce": workforce,
             "workforce_need": workforce_need, "baseline": baseline, "hwbs": hwbs,
             "demand": _demand(),
@@ -579,7 +653,25 @@ def example_notes() -> pd.DataFrame:
     return example_tables()["notes"]
 
 
-def write_example(directory: str | Path, *, from_evidence: bool = False) -> dict[str, Path]:
+def example_with_bands(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The example's `tables` with its evidence written out as the curves it gives: a
+    ``curves`` table of bands (:func:`budgetopt.data.evidence.derive_bands`, to 6 significant
+    figures) in place of the ``evidence`` table, for editing the bands by hand."""
+    from budgetopt.data.evidence import derive_bands
+
+    parts = [derive_bands(r.unit_cost_gbp, r.eligible, r.max_coverage, r.effect, r.effect_low,
+                          r.effect_high).assign(service_id=r.service_id, metric_id=r.metric_id)
+             for r in tables["evidence"].itertuples(index=False)]
+    curves = pd.concat(parts, ignore_index=True)
+    for col in ("width_m", "per_m", "per_m_low", "per_m_high"):
+        curves[col] = [_sig(v, 6) for v in curves[col]]
+    out = {k: v for k, v in tables.items() if k != "evidence"}
+    out["curves"] = curves[["service_id", "metric_id", "band", "width_m", "per_m", "per_m_low",
+                            "per_m_high"]]
+    return out
+
+
+def write_example(directory: str | Path, *, bands: bool = False) -> dict[str, Path]:
     """Write the example ICS and a blank template into `directory`.
 
     Parameters
@@ -587,9 +679,9 @@ def write_example(directory: str | Path, *, from_evidence: bool = False) -> dict
     directory : str or pathlib.Path
         Created if missing. Receives ``example/`` (CSV folder), ``example.xlsx`` (the same
         data set as one workbook, with a notes sheet) and ``template.xlsx`` (blank).
-    from_evidence : bool, default False
-        Write the example with its curves derived from evidence rows instead
-        (:func:`budgetopt.data.example_evidence.example_from_evidence`).
+    bands : bool, default False
+        Write the curves the evidence gives as a ``curves`` table of bands instead of the
+        ``evidence`` table (:func:`example_with_bands`); the plan is the same.
 
     Returns
     -------
@@ -600,15 +692,10 @@ def write_example(directory: str | Path, *, from_evidence: bool = False) -> dict
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    if from_evidence:
-        from budgetopt.data.example_evidence import example_from_evidence
-
-        tables = example_from_evidence(example_tables())
-    else:
-        tables = example_tables()
+    tables = example_with_bands(example_tables()) if bands else example_tables()
     return {"csv": write_dataset(tables, out / "example"),
             "xlsx": write_dataset(tables, out / "example.xlsx"),
             "template": write_template(out / "template.xlsx")}
 
 
-__all__ = ["YEARS", "example_notes", "example_tables", "write_example"]
+__all__ = ["YEARS", "example_notes", "example_tables", "example_with_bands", "write_example"]

@@ -21,13 +21,14 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from budgetopt.data.schema import TABLES
 from budgetopt.errors import InputError, Problem
+from budgetopt.safe import regular_input
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -139,6 +140,7 @@ def read_tables(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> RawD
     if not p.exists():
         raise InputError.single(str(p), "no such file or folder: give a folder of CSV files "
                                 "or an .xlsx workbook")
+    regular_input(p, "the data set", folder=True)
     if p.is_dir():
         return _read_folder(p, max_bytes)
     if p.suffix.lower() in WORKBOOK_SUFFIXES:
@@ -401,9 +403,11 @@ def _read_folder(folder: Path, max_bytes: int) -> RawData:
     found: dict[str, str] = {}
     ignored: list[str] = []
     for f in sorted(folder.iterdir()):
+        table = f.stem.strip().lower()
+        if f.suffix.lower() == ".csv" and table in TABLES:
+            regular_input(f, f"the {table} table", where=f"{folder.name} › {f.name}")
         if not (f.is_file() and f.suffix.lower() == ".csv"):
             continue
-        table = f.stem.strip().lower()
         if table not in TABLES:
             ignored.append(f.name)
         elif _claim(found, table, f.name, folder.name, problems):
@@ -515,8 +519,8 @@ def _sheet_rows(ws: object, where: str, problems: list[Problem]
     wb = ws.parent  # type: ignore[attr-defined]
     percent = _percent_styles(wb)
 
-    class Parser(WorkSheetParser):  # type: ignore[misc]
-        def parse_cell(self, element):  # type: ignore[no-untyped-def]
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict[str, Any]:
             cell = super().parse_cell(element)
             value = cell["value"]
             if value is None and element.find(FORMULA_TAG) is not None:

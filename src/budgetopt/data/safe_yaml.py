@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from budgetopt.errors import InputError
+from budgetopt.safe import regular_input
 
 MAX_NODES = 100_000
 """Most values a YAML document may hold with its aliases expanded (a policy model has a few
@@ -123,6 +124,7 @@ def load_yaml(text: str, where: str, *, error: type[InputError] = InputError) ->
 def read_yaml(path: str | Path, *, error: type[InputError] = InputError) -> Any:
     """Read and parse a YAML file (UTF-8, at most :data:`MAX_BYTES`); see :func:`load_yaml`."""
     p = Path(path)
+    regular_input(p, "the file", where=p.name, error=error)
     size = p.stat().st_size
     if size > MAX_BYTES:
         raise error.single(p.name, f"the file is {size / 1e6:.1f} MB, over the "

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from budgetopt.data.example import example_tables
+from budgetopt.data.example import example_tables, example_with_bands
 from budgetopt.data.inputs import Inputs
 
 SIZES: dict[str, dict[str, int]] = {
@@ -51,7 +51,8 @@ def synthetic_tables(copies: int = 1, places: int = 5, years: int = 5,
                      seed: int = 0) -> dict[str, pd.DataFrame]:
     """The tables of a synthetic data set (see the module's docstring)."""
     rng = np.random.default_rng(seed)
-    ex = {k: v.copy() for k, v in example_tables().items() if k != "notes"}
+    # the example's evidence written out as bands: each copy scales its bands' widths
+    ex = {k: v.copy() for k, v in example_with_bands(example_tables()).items() if k != "notes"}
     labels = _years(years)
     first_year = ex["funding"]["year"].iloc[0]
 

@@ -45,6 +45,7 @@ R          the released acute money, a funding source                   —
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -124,10 +125,9 @@ def release_funding(policy: Policy, years: tuple[str, ...]) -> pd.DataFrame:
     columns = ["source_id", "name", "year", "amount_m"]
     if not (policy.enabled("acute_offset") and rule.reinvest_share > 0):
         return pd.DataFrame(columns=columns)
-    cost0 = year_value(rule.baseline_cost_m, years[0])
+    budget = budgets(rule, years)
     rows = [(RELEASE_SOURCE, "Acute money released by avoided demand", y,
-             float(year_value(rule.budget_m, y, cost0) or 0.0) * rule.reinvest_share)
-            for y in years]
+             budget[y] * rule.reinvest_share) for y in years]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -174,6 +174,7 @@ def acute_vars(m: pyo.ConcreteModel, data: ModelData) -> None:
                                doc="double running paid by the transformation fund (£m)")
     tf = data.policy.rules.transformation_fund
     ao = data.policy.rules.acute_offset
+    budget = budgets(ao, data.years)
     for y in data.years:
         if not (data.policy.enabled("transformation_fund") and tf.double_running
                 and data.policy.enabled("acute_offset")):
@@ -181,16 +182,20 @@ def acute_vars(m: pyo.ConcreteModel, data: ModelData) -> None:
             continue
         # D̄[y]: the fund cannot be turned into general money by paying acute costs the acute
         # budget could have met.
-        cost = year_value(ao.baseline_cost_m, y)
-        budget = year_value(ao.budget_m, y, year_value(ao.baseline_cost_m, data.years[0]))
-        m.double_running[y].setub(max(0.0, (cost or 0.0) - (budget or 0.0)))
+        cost = year_value(ao.baseline_cost_m, y, 0.0)
+        m.double_running[y].setub(max(0.0, cost - budget[y]))
+
+
+def budgets(rule: AcuteOffsetRule, years: Sequence[str]) -> dict[str, float]:
+    """Hᴮ[y] per year: ``budget_m``, blank C in the first year (£0m where neither is given,
+    which :func:`check` refuses before any build)."""
+    first = year_value(rule.baseline_cost_m, years[0], 0.0)
+    return {y: year_value(rule.budget_m, y, first) for y in years}
 
 
 def acute_budget(data: ModelData) -> dict[str, float]:
     """Hᴮ[y] per planning year."""
-    rule = data.policy.rules.acute_offset
-    first = year_value(rule.baseline_cost_m, data.years[0])
-    return {y: year_value(rule.budget_m, y, first) for y in data.years}
+    return budgets(data.policy.rules.acute_offset, data.years)
 
 
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -199,7 +204,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     saving = savings(data)
     base_out = _baseline_outcomes(data)
     years = data.years
-    cost = {y: year_value(rule.baseline_cost_m, y) for y in years}
+    cost = {y: year_value(rule.baseline_cost_m, y, 0.0) for y in years}  # check(): all given
     budget = acute_budget(data)
 
     def demand_body(y):

@@ -29,9 +29,16 @@ With Health and Wellbeing Boards each HWB h with a stated minimum (the hwbs tabl
 
 .. math::
 
-    Σ_{s∈ASC} f[NM_h,s,h,y] ≥ ASC_min[h,y₀] · (1 + υ)^t(y)    (bcf_asc_hwb)
+    Σ_{s∈ASC} f[NM_h,s,h,y] ≥ ASC_min[h,y₀] · (1 + υ)^t(y)          (bcf_asc_hwb)
+    Σ_{s∈OOH} ν_s · f[NM_h,s,h,y] ≥ OOH_min[h,y₀] · (1 + υ)^t(y)    (bcf_ooh_hwb)
 
-The ICS-wide floors above still apply where ``asc_min_m`` / ``ooh_min_m`` are given.
+ASC_min[h,y₀] and OOH_min[h,y₀] are HWB h's minimums in the first plan year (£m): the hwbs
+table's ``asc_min_m`` or ``hwb_asc_min_m``, and ``hwb_ooh_min_m``. The out-of-hospital floor
+per HWB is the 2023-25 condition as each HWB's
+plan stated it; the 2025-26 national conditions, as far as public copies say, name only the
+adult social care minimum (see the rule sets' ``facts``), so it is there for a plan that still
+states one, and off unless given. The ICS-wide floors above still apply where ``asc_min_m`` /
+``ooh_min_m`` are given.
 """
 
 from __future__ import annotations
@@ -86,6 +93,11 @@ class BcfConditionsRule(Params):
         default_factory=dict, description="Each HWB's adult social care minimum in the first "
         "plan year, {hwb_id: £m}, overriding the hwbs table's asc_min_m; later years rise by "
         "the uplift.")
+    hwb_ooh_min_m: dict[str, float] = Field(
+        default_factory=dict, description="Each HWB's minimum for NHS-commissioned "
+        "out-of-hospital services from its own NHS minimum contribution in the first plan "
+        "year, {hwb_id: £m} (the 2023-25 condition, for a plan that still states it); later "
+        "years rise by the uplift.")
     asc_services: list[str] | None = Field(
         None, description="Services that count as adult social care (overrides area_of_spend).")
     ooh_services: list[str] | None = Field(
@@ -119,18 +131,29 @@ def asc_uplift(data: ModelData) -> float:
     return 0.0
 
 
-def hwb_floors(data: ModelData) -> dict[str, dict[str, float]]:
+def hwb_floors(data: ModelData, component: str = "bcf_asc_hwb"
+               ) -> dict[str, dict[str, float]]:
     """ASC_min[h,y] = ASC_min[h,y₀] · (1 + υ)^t(y): each HWB's adult social care minimum per
     plan year, from ``hwb_asc_min_m`` or the hwbs table's asc_min_m (HWBs with neither have
-    none)."""
+    none); with `component` ``bcf_ooh_hwb``, OOH_min[h,y] from ``hwb_ooh_min_m``."""
     rule = data.policy.rules.bcf_conditions
-    base = {h: float(v) for h, v in zip(data.inputs.hwb_table()["hwb_id"],
-                                        data.inputs.hwb_table()["asc_min_m"]) if pd.notna(v)}
-    base.update({h: float(v) for h, v in rule.hwb_asc_min_m.items()
-                 if h in data.inputs.hwb_ids})
+    if component == "bcf_ooh_hwb":
+        base = {h: float(v) for h, v in rule.hwb_ooh_min_m.items() if h in data.inputs.hwb_ids}
+    else:
+        table = data.inputs.hwb_table()
+        base = {h: float(v) for h, v in zip(table["hwb_id"], table["asc_min_m"]) if pd.notna(v)}
+        base.update({h: float(v) for h, v in rule.hwb_asc_min_m.items()
+                     if h in data.inputs.hwb_ids})
     u = asc_uplift(data)
     return {h: {y: b * (1.0 + u) ** t for t, y in enumerate(data.years)}
             for h, b in base.items()}
+
+
+HWB_FLOORS = (("bcf_asc_hwb", "bcf_asc", "hwb_asc_min_m", "adult social care"),
+              ("bcf_ooh_hwb", "bcf_ooh", "hwb_ooh_min_m",
+               "NHS-commissioned out-of-hospital services"))
+"""(component, the ICS-wide floor whose weights it uses, parameter, what it funds) of each
+HWB's floor."""
 
 
 def check(data: ModelData) -> list[Problem]:
@@ -140,11 +163,14 @@ def check(data: ModelData) -> list[Problem]:
                                    rule.ooh_services)
                 + unknown_ids("rules.bcf_conditions.hwb_asc_min_m", rule.hwb_asc_min_m,
                               data.inputs.hwb_ids, "Health and Wellbeing Board"))
-    for hwb in hwb_floors(data):
-        if not nhs_minimum_sources(data, hwb):
-            problems.append(problem(f"rules.bcf_conditions.hwb_asc_min_m.{hwb}", "the HWB has "
-                                    "an adult social care minimum but no funding source in its "
-                                    f"pool has bcf_source '{NHS_MINIMUM}'"))
+    problems += unknown_ids("rules.bcf_conditions.hwb_ooh_min_m", rule.hwb_ooh_min_m,
+                            data.inputs.hwb_ids, "Health and Wellbeing Board")
+    for component, _, param, what in HWB_FLOORS:
+        for hwb in hwb_floors(data, component):
+            if not nhs_minimum_sources(data, hwb):
+                problems.append(problem(f"rules.bcf_conditions.{param}.{hwb}", "the HWB has a "
+                                        f"minimum for {what} but no funding source in its pool "
+                                        f"has bcf_source '{NHS_MINIMUM}'"))
     if rule.source and rule.source not in set(data.inputs.funding["source_id"]):
         problems.append(problem("rules.bcf_conditions.source", f"{rule.source!r} is not in "
                                 "funding: no NHS minimum contribution source"))
@@ -188,8 +214,8 @@ def _floors(data: ModelData) -> list[tuple[str, str, dict[str, float], dict[str,
     flows = data.flows[data.flows["source_id"].isin(nhs_minimum_sources(data))]
     out = []
     for component, param, what in FLOORS:
-        limit = {y: year_value(getattr(rule, param), y) for y in data.years}
-        limit = {y: v for y, v in limit.items() if v is not None}
+        limit = {y: v for y in data.years
+                 if (v := year_value(getattr(rule, param), y)) is not None}
         terms: dict[str, list] = defaultdict(list)
         w = weights[component]
         for col, s, y in zip(flows["col"], flows["service_id"], flows["year"]):
@@ -199,41 +225,51 @@ def _floors(data: ModelData) -> list[tuple[str, str, dict[str, float], dict[str,
     return out
 
 
-def _hwb_terms(data: ModelData) -> dict[tuple[str, str], list[tuple[float, int]]]:
-    """(h, y) -> the flow columns of NM_h's money to adult social care in year y."""
-    asc = _weights(data)["bcf_asc"]
+def _hwb_terms(data: ModelData, component: str = "bcf_asc_hwb"
+               ) -> dict[tuple[str, str], list[tuple[float, int]]]:
+    """(h, y) -> the flow columns (with their weights) of NM_h's money to the services the
+    HWB floor `component` counts (adult social care; or out-of-hospital at ν_s) in year y."""
+    ics = {c: w for c, w, _, _ in HWB_FLOORS}[component]
+    weights = _weights(data)[ics]
     out: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
-    for h in hwb_floors(data):
+    for h in hwb_floors(data, component):
         flows = data.flows[data.flows["source_id"].isin(nhs_minimum_sources(data, h))
                            & (data.flows["hwb_id"] == h)]
         for col, s, y in zip(flows["col"], flows["service_id"], flows["year"]):
-            if asc.get(s):
-                out[(h, y)].append((asc[s], col))
+            if weights.get(s):
+                out[(h, y)].append((weights[s], col))
     return out
 
 
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
-    floors = hwb_floors(data)
-    if floors:
-        terms = _hwb_terms(data)
+    hwbs = hwb_names(data)
+    for component, _, _, what in HWB_FLOORS:
+        floors = hwb_floors(data, component)
+        if not floors:
+            continue
+        terms = _hwb_terms(data, component)
         limit = {(h, y): v for h, by_year in floors.items() for y, v in by_year.items()}
-        hwbs = hwb_names(data)
-        add_rows(m, "bcf_asc_hwb", "bcf_conditions", list(limit),
-                 body=lambda k: (linear([(w, m.flow[c]) for w, c in terms[k]])
-                                 if terms[k] else None),
+        add_rows(m, component, "bcf_conditions", list(limit),
+                 body=lambda k, terms=terms: (linear([(w, m.flow[c]) for w, c in terms[k]])
+                                              if terms[k] else None),
                  sense=">=", limit=limit,
-                 name=lambda k: f"NHS minimum contribution to adult social care in "
-                 f"{hwbs[k[0]]} in {k[1]} at least {fmt_m(limit[k])}",
+                 name=lambda k, what=what, limit=limit: f"NHS minimum contribution to {what} "
+                 f"in {hwbs[k[0]]} in {k[1]} at least {fmt_m(limit[k])}",
                  labels=lambda k: {"hwb": hwbs[k[0]], "year": k[1]},
                  keys=lambda k: {"hwb_id": k[0], "year": k[1]})
-    for component, what, limit, terms in _floors(data):
-        add_rows(m, component, "bcf_conditions", list(limit),
-                 body=lambda y, terms=terms: (linear([(w, m.flow[c]) for w, c in terms[y]])
-                                              if terms[y] else None),
-                 sense=">=", limit=limit,
-                 name=lambda y, what=what, limit=limit:
-                     f"NHS minimum contribution to {what} in {y} at least {fmt_m(limit[y])}",
+
+    def side(component: str, what: str, floor: dict[str, float],
+             flows: dict[str, list[tuple[float, int]]]) -> None:
+        add_rows(m, component, "bcf_conditions", list(floor),
+                 body=lambda y: (linear([(w, m.flow[c]) for w, c in flows[y]])
+                                 if flows[y] else None),
+                 sense=">=", limit=floor,
+                 name=lambda y:
+                     f"NHS minimum contribution to {what} in {y} at least {fmt_m(floor[y])}",
                  labels=lambda y: {"year": y}, keys=lambda y: {"year": y})
+
+    for floor in _floors(data):
+        side(*floor)
 
 
 def presolve(data: ModelData) -> list[str]:
@@ -243,15 +279,19 @@ def presolve(data: ModelData) -> list[str]:
     sources = nhs_minimum_sources(data)
     out = []
     hwbs = hwb_names(data)
-    for h, by_year in hwb_floors(data).items():
+    asc, ooh = hwb_floors(data), hwb_floors(data, "bcf_ooh_hwb")
+    for h in dict.fromkeys([*asc, *ooh]):
         mine = data.funding[data.funding["source_id"].isin(nhs_minimum_sources(data, h))
                             & (data.funding["hwb_id"] == h)]
-        for year, floor in by_year.items():
+        for year in data.years:
+            floor = asc.get(h, {}).get(year, 0.0) + ooh.get(h, {}).get(year, 0.0)
             money = float(mine.loc[mine["year"] == year, "amount_m"].sum())
             if floor > money + 1e-9:
-                out.append(f"The adult social care minimum of {hwbs[h]} in {year} "
-                           f"(£{floor:,.1f}m) is more than its NHS minimum contribution "
-                           f"(£{money:,.1f}m).")
+                what = " and ".join(w for w, f in (("adult social care", asc),
+                                                   ("out-of-hospital", ooh)) if h in f)
+                out.append(f"The {what} minimum{'s' if ' and ' in what else ''} of {hwbs[h]} "
+                           f"in {year} (£{floor:,.1f}m) is more than its NHS minimum "
+                           f"contribution (£{money:,.1f}m).")
     for year in data.years:
         floors = sum(year_value(v, year, 0.0) or 0.0 for v in (rule.asc_min_m, rule.ooh_min_m))
         money = float(data.funding[data.funding["source_id"].isin(sources)
@@ -267,12 +307,15 @@ def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
     is Social Care; NM's spend at its NHS share (commissioner) on rows not in acute care."""
     rows = []
     hwbs = hwb_names(data)
-    for h, by_year in hwb_floors(data).items():
-        mine = tuple(nhs_minimum_sources(data, h))
-        rows += [Requirement(f"NHS minimum contribution to adult social care in {hwbs[h]}", y,
-                             (Spend(y, sources=mine, area="Social Care"),), ">=",
-                             (Amount(v),))
-                 for y, v in by_year.items() if y in years and mine]
+    for component, _, _, what in HWB_FLOORS:
+        for h, by_year in hwb_floors(data, component).items():
+            mine = tuple(nhs_minimum_sources(data, h))
+            figure = ((lambda y, mine=mine: Spend(y, sources=mine, area="Social Care"))
+                      if component == "bcf_asc_hwb" else
+                      (lambda y, mine=mine: Spend(y, sources=mine, nhs_share=True)))
+            rows += [Requirement(f"NHS minimum contribution to {what} in {hwbs[h]}", y,
+                                 (figure(y),), ">=", (Amount(v),))
+                     for y, v in by_year.items() if y in years and mine]
     sources = tuple(nhs_minimum_sources(data))
     if not sources:
         return rows
@@ -288,5 +331,5 @@ def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
 
 
 FAMILY = Family("bcf_conditions", BcfConditionsRule, BcfConditionsRule(enabled=False),
-                ("bcf_asc", "bcf_ooh", "bcf_asc_hwb"), add=add, check=check, presolve=presolve,
-                checklist=checklist)
+                ("bcf_asc", "bcf_ooh", "bcf_asc_hwb", "bcf_ooh_hwb"), add=add, check=check,
+                presolve=presolve, checklist=checklist)

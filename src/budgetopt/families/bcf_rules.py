@@ -10,7 +10,9 @@ A rule set is data, not code: next year's set is a new file. What a set drives:
   of its own may pay only for the services ``pays_for`` names (:func:`stream_services`);
 - the NHS minimum contribution to adult social care rises by ``asc_uplift`` a year in each HWB
   (:mod:`budgetopt.families.bcf_conditions`);
-- the national conditions' names, for the checklist and the BCF plans.
+- the national conditions' names, for the checklist and the BCF plans;
+- ``facts``: what the set rests on, each verified against a named public source or marked
+  unverified (an assumption to check), shown on each BCF plan's Summary sheet.
 
 >>> rule_set("2026-27").first_year
 '2026/27'
@@ -59,6 +61,14 @@ class Condition(_Frozen):
     text: str = ""
 
 
+class Fact(_Frozen):
+    """One fact a rule set rests on, whether a public source confirms it, and which."""
+
+    what: str
+    status: Literal["verified", "unverified"]
+    source: str = ""
+
+
 class RuleSet(_Frozen):
     """One year's BCF rules (a ``policy/bcf_rules/<id>.yaml`` file)."""
 
@@ -72,6 +82,7 @@ class RuleSet(_Frozen):
     retired: dict[str, str] = Field(default_factory=dict)
     conditions: tuple[Condition, ...]
     national_metrics: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
 
     def stream(self, bcf_source: str) -> Stream | None:
         return next((s for s in self.streams if s.bcf_source == bcf_source), None)
@@ -152,5 +163,5 @@ def retired_stream_warnings(rules: RuleSet, inputs: Inputs) -> list[str]:
             for name, src in zip(fund["name"], fund["bcf_source"]) if src in rules.retired]
 
 
-__all__ = ["RuleSet", "retired_stream_warnings", "rule_set", "rule_set_ids",
+__all__ = ["Fact", "RuleSet", "retired_stream_warnings", "rule_set", "rule_set_ids",
            "rule_set_problems", "stream_services"]

@@ -17,7 +17,7 @@ max_s      its maximum a year (services.max_m, or ``max_m``)            £m
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -25,7 +25,7 @@ from budgetopt.errors import Problem
 from budgetopt.families.acute_offset import RELEASE_SOURCE
 from budgetopt.families.common import Params, fmt_m, service_names, unknown_services
 from budgetopt.families.family import Amount, Family, Requirement, Spend
-from budgetopt.families.rows import Csr, add_matrix_rows
+from budgetopt.families.rows import Csr, Sense, add_matrix_rows
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -49,7 +49,8 @@ class BoundsRule(Params):
     )
 
 
-SIDES = (("bounds_min", ">=", "Minimum"), ("bounds_max", "<=", "Maximum"))
+SIDES: tuple[tuple[str, Literal[">=", "<="], str], ...] = (
+    ("bounds_min", ">=", "Minimum"), ("bounds_max", "<=", "Maximum"))
 """(component, sense, word) of each side."""
 
 
@@ -75,10 +76,11 @@ def check(data: ModelData) -> list[Problem]:
     return unknown_services(data, "rules.bounds.services", data.policy.rules.bounds.services)
 
 
-def _rows(data: ModelData) -> list[tuple[str, str, str, dict[str, float], list]]:
+def _rows(data: ModelData) -> list[tuple[str, Sense, str, dict[str, float],
+                                         list[tuple[str, str]]]]:
     """(component, sense, word, bound per service, [(s, y)] rows) of each side."""
     lo, hi = service_bounds(data.inputs, data.policy)
-    out = []
+    out: list[tuple[str, Sense, str, dict[str, float], list[tuple[str, str]]]] = []
     for (component, sense, word), bound in zip(SIDES, (lo, hi)):
         keys = [(s, y) for y in data.years for s in data.inputs.service_ids
                 if (bound[s] > 0 if sense == ">=" else math.isfinite(bound[s]))]
@@ -92,16 +94,20 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     names = service_names(data)
     cols = m.terms.columns
     groups = m.terms.spend_columns
-    for component, sense, word, bound, keys in _rows(data):
+
+    def side(component: str, sense: Sense, word: str, bound: dict[str, float],
+             keys: list[tuple[str, str]]) -> None:
         add_matrix_rows(
             m, component, "bounds", keys, cols,
             Csr.of_rows([groups[k] for k in keys], len(cols)),
             sense=sense, limit={k: bound[k[0]] for k in keys},
-            name=lambda k, word=word, bound=bound:
-                f"{word} spend on {names[k[0]]} in {k[1]} ({fmt_m(bound[k[0]])})",
+            name=lambda k: f"{word} spend on {names[k[0]]} in {k[1]} ({fmt_m(bound[k[0]])})",
             labels=lambda k: {"service": names[k[0]], "year": k[1]},
             keys=lambda k: {"service_id": k[0], "year": k[1]},
         )
+
+    for row in _rows(data):
+        side(*row)
 
 
 def presolve(data: ModelData) -> list[str]:

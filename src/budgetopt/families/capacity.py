@@ -72,6 +72,11 @@ def check(data: ModelData) -> list[Problem]:
     return out
 
 
+def required_share(data: ModelData, pathway: str) -> float | None:
+    """ς_ℓ where the policy holds capacity to demand, else None."""
+    return _share(data, pathway) if data.policy.enabled("capacity") else None
+
+
 def _share(data: ModelData, pathway: str) -> float:
     rule = data.policy.rules.capacity
     return float(rule.shares.get(pathway, rule.share))

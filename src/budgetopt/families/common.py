@@ -7,9 +7,9 @@ Nothing here knows any one family. The symbols are those of :mod:`budgetopt.fami
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, overload
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from budgetopt.data.schema import SECTORS
 from budgetopt.errors import Problem
@@ -47,8 +47,13 @@ YearMap = Annotated[dict[str, float], BeforeValidator(_keys_to_str)]
 YearValue = float | YearMap  # one value for every planning year, or {year: value}
 
 
+@overload
+def year_value(value: Any, year: str, default: float) -> float: ...
+@overload
+def year_value(value: Any, year: str, default: None = None) -> float | None: ...
 def year_value(value: Any, year: str, default: float | None = None) -> float | None:
-    """A policy value given once for every year or as {year: value}."""
+    """A policy value given once for every year or as {year: value} (`default`: when it is
+    blank, or has no value for `year`)."""
     if value is None:
         return default
     if isinstance(value, dict):
@@ -107,6 +112,47 @@ def hwb_terms(m: pyo.ConcreteModel, services: Iterable[str], hwb: str, year: str
     return [(coef, x) for s in services for x in m.terms.spend_hwb.get((s, hwb, year), ())]
 
 
+Scope = Literal["hwb", "ics"]
+"""Where a rule about "the pool" holds: ``hwb`` in each Health and Wellbeing Board's places
+on its own (the BCF has one pool per HWB), ``ics`` once across the whole ICS."""
+
+
+def scope_field(what: str) -> Any:
+    """The ``scope`` parameter of a rule about the pool (default: per HWB)."""
+    return Field("hwb", description=f"hwb: {what} in each Health and Wellbeing Board's places "
+                 "on its own (one BCF pool per HWB); ics: once across the whole ICS. A data "
+                 "set without HWBs has one ICS-wide rule either way.")
+
+
+def scopes(data: ModelData, scope: Scope) -> list[str | None]:
+    """The groups a rule with `scope` is stated over: each HWB group of the places
+    (:attr:`~budgetopt.model.data.ModelData.hwb_groups`, ICS_WIDE "" for places with no HWB)
+    when the scope is ``hwb`` and the data has HWBs, else ``[None]``: the whole ICS once."""
+    if scope == "hwb" and data.inputs.has_hwbs:
+        return list(data.hwb_groups)
+    return [None]
+
+
+def scope_terms(m: pyo.ConcreteModel, services: Iterable[str], hwb: str | None, year: str,
+                coef: float = 1.0) -> list:
+    """coef · S[G,h,y] in HWB `hwb`'s places (:func:`hwb_terms`), or coef · S[G,y] across the
+    ICS when `hwb` is None (:func:`group_terms`)."""
+    if hwb is None:
+        return group_terms(m, services, year, coef)
+    return hwb_terms(m, services, hwb, year, coef)
+
+
+def in_hwb(data: ModelData, hwb: str | None) -> str:
+    """" in <HWB name>" for a row of one HWB's places, "" for an ICS-wide one."""
+    return "" if hwb is None else f" in {hwb_names(data)[hwb]}"
+
+
+def hwb_key(hwb: str | None) -> dict[str, str | None]:
+    """A row's ``hwb_id`` key where it is one HWB group's ({} for an ICS-wide row; the group
+    of places with no HWB has ``hwb_id`` None, as the money rows have it)."""
+    return {} if hwb is None else {"hwb_id": hwb or None}
+
+
 def problem(key: str, message: str) -> Problem:
     """A problem with the policy model, led by the YAML key path it is about."""
     return Problem(WHERE, f"{key}: {message}")
@@ -126,10 +172,21 @@ def unknown_ids(key: str, ids: Iterable[str] | None, known: Sequence[str], what:
         return []
     have = set(known)
     if isinstance(ids, dict):
-        return [problem(f"{key}.{k}", f"{k!r} is not a {what} (the {what}s: {_listing(known)})")
-                for k in ids if k not in have]
-    return [problem(f"{key}[{i}]", f"{k!r} is not a {what} (the {what}s: {_listing(known)})")
+        return [problem(f"{key}.{k}", _not_a(k, what, known)) for k in ids if k not in have]
+    return [problem(f"{key}[{i}]", _not_a(k, what, known))
             for i, k in enumerate(ids) if k not in have]
+
+
+def _not_a(value: str, what: str, known: Sequence[str]) -> str:
+    return f"{value!r} is not a {what} (the {what}s: {_listing(known)})"
+
+
+def unknown_year(data: ModelData, key: str, year: str | None) -> list[Problem]:
+    """A problem when `year` is given (None: every planning year) and is not a planning year:
+    ``key: 'Y' is not a planning year (the planning years: ...)``."""
+    if year is None or year in data.years:
+        return []
+    return [problem(key, _not_a(year, "planning year", list(data.years)))]
 
 
 def unknown_services(data: ModelData, key: str, ids: Iterable[str] | None) -> list[Problem]:

@@ -26,7 +26,7 @@ b[p,y]     the band of place p in year y                                —
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pyomo.core as pyo
 from pydantic import Field
@@ -41,9 +41,11 @@ from budgetopt.families.common import (
     unknown_sectors,
 )
 from budgetopt.families.family import Family
-from budgetopt.families.rows import add_rows, linear
+from budgetopt.families.rows import Sense, add_rows, linear
 
 if TYPE_CHECKING:
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
     from budgetopt.model.data import ModelData
 
 
@@ -68,6 +70,10 @@ def check(data: ModelData) -> list[Problem]:
     return (needs_places(data, "fair_shares")
             + unknown_sectors("rules.fair_shares.sectors", data.policy.rules.fair_shares.sectors))
 
+
+SIDES: tuple[tuple[str, float, Literal["<=", ">="], str], ...] = (
+    ("fair_share_max", 1.0, "<=", "at most"), ("fair_share_min", -1.0, ">=", "at least"))
+"""(component, sign, sense, words) of each side of a place's band."""
 
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     rule = data.policy.rules.fair_shares
@@ -106,9 +112,9 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
              sense="==", limit={k: 0.0 for k in keys},
              name=lambda k: f"Spend in {place_names[k[0]]} in {k[1]} that fair shares count",
              labels=words, keys=coords, relaxable=False, report=False)
-    for component, sign, sense, word in (("fair_share_max", 1.0, "<=", "at most"),
-                                         ("fair_share_min", -1.0, ">=", "at least")):
-        def body(k, sign=sign):
+
+    def side(component: str, sign: float, sense: Sense, word: str) -> None:
+        def body(k: tuple[str, str]) -> LinearExpression:
             p, y = k
             factor = (1.0 + sign * bands[k]) * share[p]
             return linear([(1.0, m.fair_place_spend[k]),
@@ -116,10 +122,13 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
 
         add_rows(m, component, "fair_shares", keys, body=body, sense=sense,
                  limit={k: 0.0 for k in keys},
-                 name=lambda k, word=word, sign=sign:
+                 name=lambda k:
                      f"{place_names[k[0]]} spend in {k[1]} {word} its fair share "
                      f"{'+' if sign > 0 else '−'}{bands[k]:.0%}",
                  labels=words, keys=coords)
+
+    for spec in SIDES:
+        side(*spec)
 
 
 FAMILY = Family("fair_shares", FairSharesRule, FairSharesRule(enabled=False),

@@ -38,7 +38,8 @@ class Spend:
     each row at its NHS share (commissioner ICB in full, Joint at its % NHS, not LA) and acute
     care left out (the BCF's NHS-commissioned out-of-hospital spend; needs ``sources``). The
     sum is multiplied by ``factor`` (e.g. WTE per £1m, or a share) or by ``1 + growth``, and
-    negated with ``minus``.
+    negated with ``minus``. ``hwb``: only the lines spent in that Health and Wellbeing Board's
+    places ("" for places of none; None: every line).
     """
 
     year: str
@@ -49,6 +50,7 @@ class Spend:
     factor: float | None = None
     growth: float | None = None
     minus: bool = False
+    hwb: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@
 
 Learning disability, autism, dementia and specialised services are out of scope (``exclude``).
 
+The standard is a duty of each integrated care board on its own allocation (NHS England's
+Mental Health Investment Standard), not a BCF condition and not a duty of a Health and
+Wellbeing Board: so it holds once across the ICS (one ICB) even where the data has HWBs, and
+counts mental-health spend in every HWB's places together.
+
 =========  ==========================================================  ========
 symbol     meaning                                                      unit
 =========  ==========================================================  ========
@@ -73,10 +78,10 @@ def growth(data: ModelData) -> dict[str, float]:
     fund = data.funding[data.funding["source_id"] != RELEASE_SOURCE]
     total = fund.groupby("year")["amount_m"].sum()
     base_total = float(data.baseline[data.baseline["year"] == data.years[0]]["amount_m"].sum())
-    out = {}
+    out: dict[str, float] = {}
     for t, y in enumerate(data.years):
         before = total[data.years[t - 1]] if t else base_total
-        default = total[y] / before - 1.0 if before > 0 else 0.0
+        default = float(total[y] / before - 1.0) if before > 0 else 0.0
         out[y] = year_value(rule.allocation_growth, y, default)
     return out
 

@@ -138,7 +138,7 @@ def _add_pooled_balance(m: pyo.ConcreteModel, data: ModelData,
         name=lambda k: f"Spend on {services[k[0]]} in {hwbs[k[1]]} in {k[2]} is paid for by "
         "eligible sources",
         labels=lambda k: {"service": services[k[0]], "hwb": hwbs[k[1]], "year": k[2]},
-        keys=lambda k: {"service_id": k[0], "hwb_id": k[1] or None, "year": k[2]},
+        keys=lambda k: {"service_id": k[0], "year": k[2], **({"hwb_id": k[1]} if k[1] else {})},
         relaxable=False, report=False,
     )
 

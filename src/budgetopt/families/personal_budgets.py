@@ -4,6 +4,11 @@
 
     S[PB,y] − τ · S[EL,y] ≥ 0        ∀ y        (personal_budgets)
 
+Personal budgets are a duty of each council with adult social care responsibilities (the Care
+Act 2014), and each such council is one Health and Wellbeing Board: so where the data has HWBs
+the share holds in each HWB h's places on its own (``scope: hwb``, the default),
+S[PB,h,y] − τ · S[EL,h,y] ≥ 0 ∀ h, y; ``scope: ics`` states it once across the ICS.
+
 =========  ==========================================================  ========
 symbol     meaning                                                      unit
 =========  ==========================================================  ========
@@ -23,8 +28,13 @@ from pydantic import Field
 from budgetopt.errors import Problem
 from budgetopt.families.common import (
     Params,
-    group_terms,
+    Scope,
+    hwb_key,
+    in_hwb,
     problem,
+    scope_field,
+    scope_terms,
+    scopes,
     sector_services,
     unknown_sectors,
     unknown_services,
@@ -54,6 +64,7 @@ class PersonalBudgetsRule(Params):
     eligible_sectors: list[str] = Field(
         default_factory=lambda: ["social_care"],
         description="Sectors whose spend is eligible to be taken as a personal budget.")
+    scope: Scope = scope_field("the share of that HWB's eligible spend")
 
 
 def lines(data: ModelData) -> tuple[list[str], list[str]]:
@@ -76,26 +87,34 @@ def check(data: ModelData) -> list[Problem]:
     return problems
 
 
-def row_name(year: str, share: float) -> str:
-    return f"Personal budgets in {year} at least {share:.0%} of eligible social care spend"
+def row_name(year: str, share: float, where: str = "") -> str:
+    return (f"Personal budgets{where} in {year} at least {share:.0%} of eligible social care "
+            "spend")
 
 
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
-    tau = data.policy.rules.personal_budgets.min_share
+    rule = data.policy.rules.personal_budgets
+    tau = rule.min_share
     pb, eligible = lines(data)
-    add_rows(m, "personal_budgets", "personal_budgets", list(data.years),
-             body=lambda y: linear(group_terms(m, pb, y) + group_terms(m, eligible, y, -tau)),
-             sense=">=", limit={y: 0.0 for y in data.years},
-             name=lambda y: row_name(y, tau),
-             labels=lambda y: {"year": y}, keys=lambda y: {"year": y})
+    index = [(y, h) for h in scopes(data, rule.scope) for y in data.years]
+    add_rows(m, "personal_budgets", "personal_budgets", index,
+             body=lambda k: linear(scope_terms(m, pb, k[1], k[0])
+                                   + scope_terms(m, eligible, k[1], k[0], -tau)),
+             sense=">=", limit={k: 0.0 for k in index},
+             name=lambda k: row_name(k[0], tau, in_hwb(data, k[1])),
+             labels=lambda k: {"year": k[0], "where": in_hwb(data, k[1])},
+             keys=lambda k: {"year": k[0], **hwb_key(k[1])})
 
 
 def checklist(data: ModelData, years: list[str]) -> list[Requirement]:
-    """The personal-budget lines' planned spend against the share of the eligible services'."""
+    """The personal-budget lines' planned spend against the share of the eligible services',
+    in each HWB's lines where the rule holds per HWB (the Expenditure sheet's HWB column)."""
+    rule = data.policy.rules.personal_budgets
     pb, eligible = (tuple(x) for x in lines(data))
-    tau = data.policy.rules.personal_budgets.min_share
-    return [Requirement(row_name(y, tau), y, (Spend(y, services=pb),), ">=",
-                        (Spend(y, services=eligible, factor=tau),)) for y in years]
+    tau = rule.min_share
+    return [Requirement(row_name(y, tau, in_hwb(data, h)), y, (Spend(y, services=pb, hwb=h),),
+                        ">=", (Spend(y, services=eligible, factor=tau, hwb=h),))
+            for h in scopes(data, rule.scope) for y in years]
 
 
 FAMILY = Family("personal_budgets", PersonalBudgetsRule, PersonalBudgetsRule(enabled=False),

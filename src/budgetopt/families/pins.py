@@ -26,12 +26,20 @@ from pydantic import Field, field_validator
 
 from budgetopt.errors import Problem
 from budgetopt.families.bounds import service_bounds
-from budgetopt.families.common import Params, fmt_m, names_by_id, problem, service_names
+from budgetopt.families.common import (
+    Params,
+    fmt_m,
+    names_by_id,
+    problem,
+    service_names,
+    unknown_year,
+)
 from budgetopt.families.family import Family
 from budgetopt.families.rows import add_rows, unit_sum
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
+    from pyomo.core.expr.numeric_expr import LinearExpression
 
     from budgetopt.model.data import ModelData
 
@@ -70,9 +78,7 @@ def check(data: ModelData) -> list[Problem]:
         key = f"pins[{i}]"
         if pin.service_id not in services:
             out.append(problem(f"{key}.service_id", f"{pin.service_id!r} is not a service"))
-        if pin.year is not None and pin.year not in data.years:
-            out.append(problem(f"{key}.year", f"{pin.year!r} is not a planning year (the "
-                               f"years: {', '.join(data.years)})"))
+        out += unknown_year(data, f"{key}.year", pin.year)
         if pin.place_id is not None and pin.place_id not in places:
             out.append(problem(f"{key}.place_id", f"{pin.place_id!r} is not a place" + (
                 "" if places else " (the data set has no places table)")))
@@ -96,7 +102,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     rows = pinned_rows(data)
     index = list(range(len(rows)))
 
-    def body(k: int):
+    def body(k: int) -> LinearExpression:
         _, s, y, p, _ = rows[k]
         return unit_sum(m.terms.spend[(s, y)] if p is None
                         else m.terms.spend_place.get((s, p, y), ()))
@@ -107,8 +113,15 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
                             f"{rows[k][2]} at {fmt_m(rows[k][4])}",
              labels=lambda k: {"service": names[rows[k][1]], "year": rows[k][2],
                                "where": _where(data, rows[k][3])},
-             keys=lambda k: {"service_id": rows[k][1], "year": rows[k][2],
-                             **({"place_id": rows[k][3]} if rows[k][3] is not None else {})})
+             keys=lambda k: _keys(*rows[k][1:4]))
+
+
+def _keys(service: str, year: str, place: str | None) -> dict[str, str]:
+    """A pin row's keys: its place's only where it has one."""
+    keys = {"service_id": service, "year": year}
+    if place is not None:
+        keys["place_id"] = place
+    return keys
 
 
 def presolve(data: ModelData) -> list[str]:

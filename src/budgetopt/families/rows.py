@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pyomo.core as pyo
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 Sense = Literal["<=", ">=", "=="]
+
+K = TypeVar("K", bound=Hashable)
+"""A family's row index: a service id, a (service, year) pair, a pin's number, ..."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ KNOWN_KEYS = frozenset(KEY_FIELDS + ANALYSIS_KEYS)
 
 
 @cache
-def _catalogue_file() -> dict[str, dict[str, dict[str, str]]]:
+def _catalogue_file() -> dict[str, Any]:
     text = resources.files("budgetopt").joinpath("catalogue.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
@@ -125,15 +128,15 @@ def add_rows(
     m: pyo.ConcreteModel,
     component: str,
     family: str,
-    index: Sequence[Hashable],
-    body: Callable[[Hashable], LinearExpression | None],
+    index: Sequence[K],
+    body: Callable[[K], LinearExpression | None],
     sense: Sense,
-    limit: Mapping[Hashable, float],
-    name: Callable[[Hashable], str],
-    labels: Callable[[Hashable], dict[str, Any]] | None = None,
+    limit: Mapping[K, float],
+    name: Callable[[K], str],
+    labels: Callable[[K], dict[str, Any]] | None = None,
     *,
-    keys: Callable[[Hashable], dict[str, str]] | None = None,
-    unit: Callable[[Hashable], str] | None = None,
+    keys: Callable[[K], dict[str, str]] | None = None,
+    unit: Callable[[K], str] | None = None,
     relaxable: bool = True,
     report: bool = True,
     scale: float = 1.0,
@@ -144,15 +147,20 @@ def add_rows(
     catalogue entry. `labels` gives the words its sentences are filled with (names, the year),
     `keys` its coordinates as ids (fields of :data:`KEY_FIELDS`, or :data:`ANALYSIS_KEYS`;
     none for a row that has no coordinates). `unit` gives a row's unit where it depends on the
-    row (an analysis holding one of several aims); without it, the catalogue's.
+    row (an analysis holding one of several aims); without it, the catalogue's. Every
+    callable is called during this call and none is kept, so a family's loop may use its loop
+    variables in them directly.
     """
     entry = _entry(component)
-    bodies = {i: body(i) for i in index}
-    keep = [i for i in index if bodies[i] is not None and len(bodies[i].args) > 0]
+    bodies: dict[K, LinearExpression] = {}
+    for i in index:
+        if (b := body(i)) is not None and len(b.args) > 0:
+            bodies[i] = b
+    keep = list(bodies)
     limit_param = _limits(m, component, keep, limit)
 
-    def rule(_m: pyo.ConcreteModel, *i: Hashable) -> Any:
-        key = i[0] if len(i) == 1 else i
+    def rule(_m: pyo.ConcreteModel, *i: Any) -> Any:
+        key: Any = i[0] if len(i) == 1 else i
         if sense == "<=":
             return bodies[key] <= limit_param[key]
         if sense == ">=":
@@ -216,23 +224,23 @@ class RowMatrix:
 
     columns: Sequence[Any]  # Pyomo VarData per matrix column
     matrix: sparse.csr_matrix | Csr  # one row per kept index, in order
-    position: dict[Hashable, int]  # row index -> matrix row
+    position: dict[Any, int]  # row index -> matrix row
 
 
 def add_matrix_rows(
     m: pyo.ConcreteModel,
     component: str,
     family: str,
-    index: Sequence[Hashable],
+    index: Sequence[K],
     columns: Sequence[Any],
     matrix: sparse.spmatrix | Csr,
     sense: Sense,
-    limit: Mapping[Hashable, float],
-    name: Callable[[Hashable], str],
-    labels: Callable[[Hashable], dict[str, Any]] | None = None,
+    limit: Mapping[K, float],
+    name: Callable[[K], str],
+    labels: Callable[[K], dict[str, Any]] | None = None,
     *,
-    keys: Callable[[Hashable], dict[str, str]] | None = None,
-    unit: Callable[[Hashable], str] | None = None,
+    keys: Callable[[K], dict[str, str]] | None = None,
+    unit: Callable[[K], str] | None = None,
     relaxable: bool = True,
     report: bool = True,
     scale: float = 1.0,
@@ -271,19 +279,19 @@ def _entry(component: str) -> dict[str, str]:
     return found
 
 
-def _limits(m: pyo.ConcreteModel, component: str, keep: list[Hashable],
-            limit: Mapping[Hashable, float]) -> pyo.Param:
+def _limits(m: pyo.ConcreteModel, component: str, keep: list[K],
+            limit: Mapping[K, float]) -> pyo.Param:
     param = pyo.Param(keep, mutable=True, initialize={i: float(limit[i]) for i in keep},
                       doc=f"limit of {component}")
     m.add_component(f"{component}_limit", param)
     return param
 
 
-def _record(m: pyo.ConcreteModel, component: str, family: str, keep: list[Hashable],
-            sense: Sense, entry: dict[str, str], name: Callable[[Hashable], str],
-            labels: Callable[[Hashable], dict[str, Any]] | None,
-            keys: Callable[[Hashable], dict[str, str]] | None,
-            unit: Callable[[Hashable], str] | None, relaxable: bool, report: bool,
+def _record(m: pyo.ConcreteModel, component: str, family: str, keep: list[K],
+            sense: Sense, entry: dict[str, str], name: Callable[[K], str],
+            labels: Callable[[K], dict[str, Any]] | None,
+            keys: Callable[[K], dict[str, str]] | None,
+            unit: Callable[[K], str] | None, relaxable: bool, report: bool,
             scale: float) -> None:
     """A RowInfo per kept row, in order, in ``m.row_info``."""
     default_unit = entry.get("unit", "")

@@ -5,7 +5,11 @@
     S[G,y] − σ_min · S[ALL,y] ≥ 0       (share_min)
     S[G,y] − σ_max · S[ALL,y] ≤ 0       (share_max)
 
-S[ALL,y] is total pool spend; with ``of: system`` (which needs the acute offset,
+S[ALL,y] is total pool spend. The BCF has one pool per Health and Wellbeing Board, so a share
+of the pool holds in each HWB h's places on its own (``scope: hwb``, the default where the data
+has HWBs): S[G,h,y] − σ · S[ALL,h,y] in place of S[G,y] − σ · S[ALL,y], one row per HWB and
+year; ``scope: ics`` states it once across the ICS. A share of the system is ICS-wide whatever
+the scope (the acute budget outside the pool is the ICS's, not an HWB's). With ``of: system`` (which needs the acute offset,
 :mod:`budgetopt.families.acute_offset`) the whole also counts the acute spend needed H[y], and
 H[y] counts in a group that includes acute. The shadow price is per £1m of the group's spend
 (the row is in £m).
@@ -27,7 +31,17 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 
 from budgetopt.errors import Problem
-from budgetopt.families.common import Params, group_terms, problem, sector_services
+from budgetopt.families.common import (
+    Params,
+    Scope,
+    hwb_key,
+    in_hwb,
+    problem,
+    scope_field,
+    scope_terms,
+    scopes,
+    sector_services,
+)
 from budgetopt.families.family import Family, Requirement, Spend
 from budgetopt.families.rows import add_rows, linear
 
@@ -49,6 +63,7 @@ class SectorShare(Params):
         "system (the pool plus the acute budget of the acute offset, acute spend needed "
         "counted as acute).")
     years: list[str] | None = Field(None, description="Years it applies in; blank = all.")
+    scope: Scope = scope_field("the share of that HWB's pooled spend")
 
     @model_validator(mode="after")
     def _one_side(self) -> SectorShare:
@@ -66,7 +81,8 @@ class SectorSharesRule(Params):
     limits: list[SectorShare] = Field(default_factory=list)
 
 
-SIDES = (("share_min", "min", ">=", "at least"), ("share_max", "max", "<=", "at most"))
+SIDES: tuple[tuple[str, str, Literal[">=", "<="], str], ...] = (
+    ("share_min", "min", ">=", "at least"), ("share_max", "max", "<=", "at most"))
 """(component, parameter, sense, words) of each side."""
 
 
@@ -81,11 +97,17 @@ def group_id(lim: SectorShare) -> str:
     return "+".join(sorted(lim.sectors)) + ("@system" if lim.of == "system" else "")
 
 
-def row_name(lim: SectorShare, words: str, share: float, year: str) -> str:
-    """'<Group> at least (at most) X% of pooled (system) spend in <year>'."""
+def row_name(lim: SectorShare, words: str, share: float, year: str, where: str = "") -> str:
+    """'<Group> at least (at most) X% of pooled (system) spend[ in <HWB>] in <year>'."""
     text = label(lim)
     return (f"{text[:1].upper() + text[1:]} {words} {share:.0%} of "
-            f"{'system' if lim.of == 'system' else 'pooled'} spend in {year}")
+            f"{'system' if lim.of == 'system' else 'pooled'} spend{where} in {year}")
+
+
+def limit_scopes(data: ModelData, lim: SectorShare) -> list[str | None]:
+    """The HWB groups a limit holds in (None: once, ICS-wide); a share of the system is
+    ICS-wide."""
+    return [None] if lim.of == "system" else scopes(data, lim.scope)
 
 
 def check(data: ModelData) -> list[Problem]:
@@ -110,34 +132,40 @@ def _applies(lim: SectorShare, year: str) -> bool:
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     rule = data.policy.rules.sector_shares
     everything = data.inputs.service_ids
-    rows: dict[str, dict] = {"share_min": {}, "share_max": {}}  # (i, y) -> (share, group, lim)
+    # (i, y, h) -> (share, group, lim); h None: the whole ICS
+    rows: dict[str, dict] = {"share_min": {}, "share_max": {}}
     for i, lim in enumerate(rule.limits):
         group = sector_services(data, lim.sectors)
         for y in data.years:
             if not _applies(lim, y):
                 continue
-            for component, side, _, _ in SIDES:
-                if getattr(lim, side) is not None:
-                    rows[component][(i, y)] = (getattr(lim, side), group, lim)
+            for h in limit_scopes(data, lim):
+                for component, side, _, _ in SIDES:
+                    if getattr(lim, side) is not None:
+                        rows[component][(i, y, h)] = (getattr(lim, side), group, lim)
 
     def body(k, spec):
         share, group, lim = spec[k]
-        y = k[1]
-        terms = group_terms(m, group, y) + group_terms(m, everything, y, -share)
+        _, y, h = k
+        terms = scope_terms(m, group, h, y) + scope_terms(m, everything, h, y, -share)
         if lim.of == "system":
             terms.append(((1.0 if "acute" in lim.sectors else 0.0) - share, m.acute[y]))
         return linear(terms)
 
-    for component, _, sense, words in SIDES:
+    def side(component: str, sense: Literal[">=", "<="], words: str) -> None:
         spec = rows[component]
         add_rows(m, component, "sector_shares", list(spec),
-                 body=lambda k, spec=spec: body(k, spec), sense=sense,
+                 body=lambda k: body(k, spec), sense=sense,
                  limit={k: 0.0 for k in spec},
-                 name=lambda k, spec=spec, words=words:
-                     row_name(spec[k][2], words, spec[k][0], k[1]),
-                 labels=lambda k, spec=spec: {"group": label(spec[k][2]), "year": k[1]},
-                 keys=lambda k, spec=spec: {"sector_group_id": group_id(spec[k][2]),
-                                            "year": k[1]})
+                 name=lambda k: row_name(spec[k][2], words, spec[k][0], k[1],
+                                         in_hwb(data, k[2])),
+                 labels=lambda k: {"group": label(spec[k][2]) + in_hwb(data, k[2]),
+                                   "year": k[1]},
+                 keys=lambda k: {"sector_group_id": group_id(spec[k][2]), "year": k[1],
+                                 **hwb_key(k[2])})
+
+    for component, _, sense, words in SIDES:
+        side(component, sense, words)
 
 
 def presolve(data: ModelData) -> list[str]:
@@ -155,7 +183,8 @@ def presolve(data: ModelData) -> list[str]:
 
 
 def checklist(data: ModelData, years: list[str]) -> list[Requirement] | None:
-    """A group's planned spend against its share of all planned spend that year. Shares of
+    """A group's planned spend against its share of all planned spend that year (in each
+    HWB's lines where the limit holds per HWB: the Expenditure sheet's HWB column). Shares of
     the system count the acute spend outside the pool, which the sheet does not hold: then
     every row is shown as solved."""
     limits = data.policy.rules.sector_shares.limits
@@ -167,12 +196,14 @@ def checklist(data: ModelData, years: list[str]) -> list[Requirement] | None:
         for y in years:
             if not _applies(lim, y):
                 continue
-            for _, side, sense, words in SIDES:
-                share = getattr(lim, side)
-                if share is not None:
-                    rows.append(Requirement(row_name(lim, words, share, y), y,
-                                            (Spend(y, services=group),), sense,
-                                            (Spend(y, factor=share),)))
+            for h in limit_scopes(data, lim):
+                for _, side, sense, words in SIDES:
+                    share = getattr(lim, side)
+                    if share is not None:
+                        rows.append(Requirement(
+                            row_name(lim, words, share, y, in_hwb(data, h)), y,
+                            (Spend(y, services=group, hwb=h),), sense,
+                            (Spend(y, factor=share, hwb=h),)))
     return rows
 
 

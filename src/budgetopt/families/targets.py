@@ -19,12 +19,12 @@ T_max[m,y] the most (``items[].max``)                                   unit
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
 from budgetopt.errors import Problem
-from budgetopt.families.common import Params, hwb_names, problem
+from budgetopt.families.common import Params, hwb_names, problem, unknown_year
 from budgetopt.families.family import Family
 from budgetopt.families.rows import add_rows, linear
 
@@ -56,7 +56,8 @@ class TargetsRule(Params):
     items: list[Target] = Field(default_factory=list)
 
 
-SIDES = (("targets_min", "min", ">=", "at least"), ("targets_max", "max", "<=", "at most"))
+SIDES: tuple[tuple[str, str, Literal[">=", "<="], str], ...] = (
+    ("targets_min", "min", ">=", "at least"), ("targets_max", "max", "<=", "at most"))
 """(component, parameter, sense, words) of each side."""
 
 
@@ -72,6 +73,18 @@ def _limits(data: ModelData) -> dict[str, dict[tuple[str, str, str], float]]:
                 for y in ([t.year] if t.year else data.years):
                     limit[(t.metric, y, t.hwb or "")] = float(value)
         out[component] = limit
+    return out
+
+
+def goals(data: ModelData) -> dict[tuple[str, str, str], list[tuple[str, float]]]:
+    """Each target as ``{(metric, year, hwb or ""): [(sense, value), ...]}`` (sense ``>=`` for
+    a min, ``<=`` for a max): the goals the BCF plans show beside each metric."""
+    out: dict[tuple[str, str, str], list[tuple[str, float]]] = {}
+    if not data.policy.enabled("targets"):
+        return out
+    for component, _, sense, _ in SIDES:
+        for key, value in _limits(data)[component].items():
+            out.setdefault(key, []).append((sense, value))
     return out
 
 
@@ -100,9 +113,7 @@ def check(data: ModelData) -> list[Problem]:
         where = f"rules.targets.items[{i}]"
         if t.metric not in metrics:
             problems.append(problem(f"{where}.metric", f"unknown metric {t.metric!r}"))
-        if t.year is not None and t.year not in data.years:
-            problems.append(problem(f"{where}.year", f"{t.year!r} is not a planning year "
-                                    f"(planning years: {', '.join(data.years)})"))
+        problems += unknown_year(data, f"{where}.year", t.year)
         if t.hwb is not None and t.hwb not in data.inputs.hwb_ids:
             known = ", ".join(data.inputs.hwb_ids) or "none: the data set has no hwb_id"
             problems.append(problem(f"{where}.hwb", f"{t.hwb!r} is not a Health and Wellbeing "
@@ -133,13 +144,13 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     def where(k: tuple[str, str, str]) -> str:
         return f" in {hwbs[k[2]]}" if k[2] else ""
 
-    for component, _, sense, words in SIDES:
+    def side(component: str, sense: Literal[">=", "<="], words: str) -> None:
         limit = limits[component]
         add_rows(
             m, component, "targets", list(limit),
             body=lambda k: linear(terms(k)) if terms(k) else None,
             sense=sense, limit=limit,
-            name=lambda k, words=words, limit=limit:
+            name=lambda k:
                 f"{metrics.at[k[0], 'name']}{where(k)} in {k[1]} {words} {limit[k]:,.1f} "
                 f"{metrics.at[k[0], 'unit']}",
             labels=lambda k: {"metric": metrics.at[k[0], "name"] + where(k), "year": k[1],
@@ -147,6 +158,9 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
             keys=lambda k: {"metric_id": k[0], "year": k[1],
                             **({"hwb_id": k[2]} if k[2] else {})},
         )
+
+    for component, _, sense, words in SIDES:
+        side(component, sense, words)
 
 
 FAMILY = Family("targets", TargetsRule, TargetsRule(), ("targets_min", "targets_max"), add=add,

@@ -11,6 +11,11 @@ With ``carry_forward`` unspent money rolls on to later years (the fund's yearly 
 running of the acute offset (:mod:`budgetopt.families.acute_offset`), counted when the fund
 may pay it and the offset is on.
 
+A transformation fund is ICS-wide money (``funding.hwb_id`` blank), so its rows hold once
+across the ICS even where the data has Health and Wellbeing Boards; a fund given to one HWB
+(its ``hwb_id`` set) pays only for that HWB's places through the money rows
+(:mod:`budgetopt.families.money`), and these rows still cap and ring-fence it.
+
 =========  ==========================================================  ========
 symbol     meaning                                                      unit
 =========  ==========================================================  ========

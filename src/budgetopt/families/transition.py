@@ -40,6 +40,7 @@ from budgetopt.families.rows import add_rows, linear
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
+    from pyomo.core.expr.numeric_expr import LinearExpression
 
     from budgetopt.model.data import ModelData
 
@@ -124,11 +125,12 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     base = baseline_by_service(data)
     prev = {y: data.years[t - 1] for t, y in enumerate(data.years) if t}
     step = steps(data)
-    for component, _, verb, sign in SIDES:
+
+    def side(component: str, verb: str, sign: float) -> None:
         limit = {(s, y): v + (sign * base.get(s, 0.0) if y not in prev else 0.0)
                  for (s, y), v in step[component].items()}
 
-        def body(k, sign=sign):
+        def body(k: tuple[str, str]) -> LinearExpression | None:
             s, y = k
             terms = group_terms(m, [s], y, sign)
             if y in prev:
@@ -137,11 +139,14 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
 
         add_rows(
             m, component, "transition", list(limit), body=body, sense="<=", limit=limit,
-            name=lambda k, verb=verb, component=component:
+            name=lambda k:
                 row_name(names[k[0]], verb, step[component][k], k[1]),
             labels=lambda k: {"service": names[k[0]], "year": k[1]},
             keys=lambda k: {"service_id": k[0], "year": k[1]},
         )
+
+    for component, _, verb, sign in SIDES:
+        side(component, verb, sign)
 
 
 def checklist(data: ModelData, years: list[str]) -> list[Requirement]:

@@ -26,6 +26,7 @@ from budgetopt.families.common import Params
 from budgetopt.families.family import Family
 from budgetopt.families.pins import Pin
 from budgetopt.families.rows import family_catalogue
+from budgetopt.safe import regular_input
 
 
 class Horizon(Params):
@@ -245,8 +246,9 @@ def load_policy(path: str | Path | None) -> Policy:
     if path is None:
         return Policy()
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise PolicyError.single(str(p), "policy model file not found")
+    regular_input(p, "the policy model", error=PolicyError)
     data = read_yaml(p, error=PolicyError)
     if data is not None and not isinstance(data, dict):
         raise PolicyError.single(p.name, "a policy model must be a mapping of keys to values")

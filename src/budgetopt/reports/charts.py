@@ -424,6 +424,7 @@ def money_flow(allocation: pd.DataFrame, funding_flows: pd.DataFrame, funding: p
     top, bottom, gap = 56, 6, 0.06
     panel_px = (height - top - bottom) * (1 - gap) / 2
     fig = go.Figure()
+    notes: list[dict] = []  # every label, set at once below
     route = "source → HWB pool → sector → service" if has_hwb else "source → sector → service"
     today_route = "HWB → sector → service" if has_hwb else "pool → sector → service"
     panels = (("today", f"Today (the baseline): {today_route}", (0.5 + gap / 2, 1.0)),
@@ -454,18 +455,20 @@ def money_flow(allocation: pd.DataFrame, funding_flows: pd.DataFrame, funding: p
                   "color": [_rgba(sector_colour(s) if s else "#888888", LINK_ALPHA)
                             for s in part["sector"]],
                   "hovertemplate": "£%{value:,.1f}m<extra></extra>"}))
-        for xk, yk, text in zip(x, y, texts):
-            fig.add_annotation(text=text, x=xk + 0.016, xref="paper", xanchor="left",
-                               y=y1 - yk * (y1 - y0), yref="paper", yanchor="middle",
-                               showarrow=False, align="left",
-                               font={"size": font_px, "color": "#000000"},
-                               bgcolor="rgba(255,255,255,0.75)", borderpad=0)
-        fig.add_annotation(text=f"<b>{title}</b>", x=0.0, xref="paper", xanchor="left",
-                           y=y1, yref="paper", yanchor="bottom", showarrow=False,
-                           font={"size": font_px + 2}, yshift=4)
+        notes += [{"text": text, "x": xk + 0.016, "xref": "paper", "xanchor": "left",
+                   "y": y1 - yk * (y1 - y0), "yref": "paper", "yanchor": "middle",
+                   "showarrow": False, "align": "left",
+                   "font": {"size": font_px, "color": "#000000"},
+                   "bgcolor": "rgba(255,255,255,0.75)", "borderpad": 0}
+                  for xk, yk, text in zip(x, y, texts)]
+        notes.append({"text": f"<b>{title}</b>", "x": 0.0, "xref": "paper", "xanchor": "left",
+                      "y": y1, "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                      "font": {"size": font_px + 2}, "yshift": 4})
     when = f"in {year}" if year else "over the plan"
     fig = _layout(fig, plain(f"Where the money goes {when} (£m)"), "", "")
-    fig.update_layout(height=height, margin={"l": 4, "r": 4, "t": top, "b": bottom})
+    # the labels set at once: plotly's add_annotation checks every earlier one again
+    fig.update_layout(height=height, margin={"l": 4, "r": 4, "t": top, "b": bottom},
+                      annotations=notes)
     return fig
 
 
@@ -480,12 +483,7 @@ _HWB_COLUMNS = {"source": (0.001, 22, 2), "pool": (0.22, 18, 2), "unspent": (0.2
 def _wrap(text: str, width: int, most: int) -> list[str]:
     """`text` in lines of at most `width` characters (broken at spaces), at most `most`
     lines, the last one cut short with an ellipsis when the text does not fit."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
+    lines = _lines(text, width)
     if len(lines) > most:
         rest = " ".join(lines[most - 1:])
         lines = [*lines[:most - 1], rest]
@@ -493,6 +491,18 @@ def _wrap(text: str, width: int, most: int) -> list[str]:
     if len(lines[-1]) > width:  # keep the amount: shorten the name before it
         head = lines[-1][:-len(amount)].rstrip()
         lines[-1] = _short(head, width - len(amount) - 2) + "  " + amount
+    return lines
+
+
+def _lines(text: str, width: int) -> list[str]:
+    """`text` broken at spaces into lines of at most `width` characters (a longer word is a
+    line of its own)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
     return lines
 
 
@@ -513,14 +523,14 @@ def _sankey_positions(keys: list[str], value: dict[str, float],
     in the panel. Slots are then spread over the panel's height, in the order of `keys`.
     """
     by_column: dict[float, list[str]] = {}
-    for k in keys:
-        by_column.setdefault(columns[_kind(k)][0], []).append(k)
+    for n in keys:
+        by_column.setdefault(columns[_kind(n)][0], []).append(n)
 
     def scale(pad: float) -> float:
-        return min((height_px - (len(c) - 1) * pad) / max(sum(value[k] for k in c), 1e-9)
+        return min((height_px - (len(c) - 1) * pad) / max(sum(value[n] for n in c), 1e-9)
                    for c in by_column.values())
 
-    tall = {k: label_px * (lines or {}).get(k, 1) for k in keys}
+    tall = {n: label_px * (lines or {}).get(n, 1) for n in keys}
 
     def fits(k: float) -> bool:
         return all(sum(max(k * value[n], tall[n]) for n in c) + (len(c) - 1) * min_gap_px
@@ -580,15 +590,18 @@ def flexibility_ranges(flexibility: pd.DataFrame, names: dict[str, str] | None =
     frame["label"] = [plain((names or {}).get(s, s)) for s in frame["service_id"]]
     frame = frame.sort_values("max_m", ascending=True)
     fig = go.Figure([
-        go.Bar(name="Range within the slack", y=frame["label"], x=frame["max_m"] - frame["min_m"],
+        go.Bar(name="Range at almost the same outcome", y=frame["label"], x=frame["max_m"] - frame["min_m"],
                base=frame["min_m"], orientation="h", marker_color=OKABE_ITO[1],
-               hovertemplate="%{y}<br>£%{base:,.1f}m to £%{x:,.1f}m more<extra></extra>"),
+               customdata=frame["max_m"],
+               hovertemplate="%{y}<br>£%{base:,.1f}m to £%{customdata:,.1f}m<extra></extra>"),
         go.Scatter(name="The plan", y=frame["label"], x=frame["spend_m"], mode="markers",
                    marker={"color": OKABE_ITO[5], "symbol": "line-ns", "size": 14,
                            "line": {"width": 3, "color": OKABE_ITO[5]}},
                    hovertemplate="%{y}<br>plan £%{x:,.1f}m<extra></extra>"),
     ])
     fig.update_yaxes(type="category", dtick=1)  # every service named, however many
+    fig.update_layout(height=160 + 24 * len(frame),  # a readable row per service
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.0})
     return _layout(fig, plain(f"How far each service's money can move at almost the same "
                               f"outcome, {year}"), "£m", "")
 
@@ -697,10 +710,4 @@ def _wrap_title(text: str, width: int) -> str:
     (the text is already safe for plotly: :func:`plain`)."""
     if len(text) <= width or "<br>" in text:
         return text
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
+    return "<br>".join(_lines(text, width))

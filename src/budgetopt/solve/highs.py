@@ -588,8 +588,12 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
     )
 
 
-def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts) -> tuple[np.ndarray, np.ndarray]:
-    """Duals of the LP with every integer column fixed at its MILP value."""
+def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts) -> Compiled:
+    """`compiled` as the linear programme with every integer column fixed at its MILP value
+    in `x`, in a HiGHS object of its own, solved: the model a mixed-integer solve's shadow
+    prices (and their ranges, by re-solves of it) are read from. The original is untouched."""
+    from dataclasses import replace
+
     h = new_highs()
     lp = compiled.highs.getLp()
     ints = np.flatnonzero(compiled.integer)
@@ -601,6 +605,13 @@ def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts) -> tuple[np.ndarray
     h.passModel(lp)
     _set_options(h, opts)
     h.run()
+    return replace(compiled, highs=h, integer=np.zeros_like(compiled.integer),
+                   col_lower=lower, col_upper=upper)
+
+
+def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts) -> tuple[np.ndarray, np.ndarray]:
+    """Duals of the LP with every integer column fixed at its MILP value."""
+    h = fixed_integer_lp(compiled, x, opts).highs
     sol = h.getSolution()
     if h.getModelStatus() != _MS.kOptimal or not sol.dual_valid:
         n = compiled.n_rows

@@ -245,8 +245,11 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, 
             set_time_limit(h, options.time_limit_s)
             h.run()
             if h.getModelStatus() != _OPTIMAL:
-                result = (np.nan, limit)  # cannot move this way
-                break
+                # cannot move this way by this step: perhaps by a smaller one (a step of
+                # 0.1% of a large limit can overshoot a small room)
+                result = (np.nan, limit)
+                step /= 8.0
+                continue
             moved = float(h.getInfo().objective_function_value)
             sol = h.getSolution()
             dual = float(np.asarray(sol.row_dual)[r]) if sol.dual_valid else np.nan

@@ -74,6 +74,7 @@ from budgetopt.data.read import RawData, read_frames
 from budgetopt.errors import InputError, Problem
 from budgetopt.policy import Policy, policy_from_dict
 from budgetopt.results.tables import Results
+from budgetopt.safe import regular_input
 from budgetopt.store import STATUSES
 
 SCHEMA_VERSION = 2
@@ -431,10 +432,13 @@ class Store:
     # -- opening ---------------------------------------------------------------------------
     def _check_sqlite_file(self, path: Path) -> None:
         """Refuse, without writing a byte, a file that is not a SQLite database."""
-        if not path.exists() or path.stat().st_size == 0:
+        if not path.exists():
             return
         if path.is_dir():
             raise _refuse(str(path), "this is a folder, not a scenario store file")
+        regular_input(path, "the scenario store", error=StoreError)
+        if path.stat().st_size == 0:
+            return
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
         if head != SQLITE_MAGIC:

@@ -13,6 +13,7 @@ one family, which the page validates through the policy model as the YAML editor
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import types
@@ -78,8 +79,25 @@ FIELDS: dict[str, tuple[str, str]] = {  # field name -> (label, unit)
     "spend_m": ("Spend", "£m"),
     "place_id": ("Place (blank: the service's total)", ""),
     "service_id": ("Service", ""),
+    "scope": ("Where it holds", ""),
+    "hwb": ("Health and Wellbeing Board (blank: the whole ICS)", ""),
+    "asc_uplift": ("Yearly uplift of each HWB's adult social care minimum", PERCENT),
+    "hwb_asc_min_m": ("Each HWB's adult social care minimum in the first plan year", "£m"),
+    "hwb_ooh_min_m": ("Each HWB's out-of-hospital minimum in the first plan year", "£m"),
 }
 """Labels and units of the parameters, by field name (shared by every family using it)."""
+
+CHOICE_WORDS: dict[str, str] = {
+    "hwb": "In each HWB's places (one BCF pool per HWB)",
+    "ics": "Once across the whole ICS",
+    "pool": "The pooled money",
+    "system": "The system (pool and acute budget)",
+}
+"""How a choice of a parameter reads on the page (its value otherwise)."""
+
+
+def choice_words(value) -> str:
+    return CHOICE_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
 
 OWN_FIELDS: dict[tuple[str, str], tuple[str, str]] = {  # (family or sub-setting, field)
     ("SectorShare", "min"): ("At least", PERCENT),
@@ -146,6 +164,7 @@ class Choices:
     sources: dict[str, str]
     years: dict[str, str]
     places: dict[str, str]
+    hwbs: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, inputs) -> Choices:
@@ -160,7 +179,7 @@ class Choices:
         return cls({s: _words(s) for s in sectors}, named(inputs.services, "service_id"),
                    named(inputs.metrics, "metric_id"),
                    named(inputs.funding.drop_duplicates("source_id"), "source_id"),
-                   {y: y for y in inputs.years}, places)
+                   {y: y for y in inputs.years}, places, named(inputs.hwb_table(), "hwb_id"))
 
     def for_field(self, name: str) -> dict[str, str] | None:
         """The ids a field named `name` holds, or None (free text)."""
@@ -177,6 +196,8 @@ class Choices:
             return self.years
         if name == "place_id":
             return self.places
+        if name == "hwb" or name.startswith("hwb_"):  # an HWB, or a figure per HWB
+            return self.hwbs or None
         return None
 
 
@@ -319,7 +340,7 @@ def _table_columns(model: type[BaseModel], choices: Choices) -> dict[str, Any]:
                 label, options=list(options), help=fld.description)
         elif kind == "choice":
             config[name] = st.column_config.SelectboxColumn(
-                label, options=list(detail), help=fld.description)
+                label, options=list(detail), help=fld.description, format_func=choice_words)
         elif kind in ("float", "int"):
             config[name] = st.column_config.NumberColumn(
                 label, help=fld.description, format="%.2f" if kind == "float" else "%d")
@@ -453,7 +474,8 @@ def field_value(name: str, fld: FieldInfo, current, choices: Choices, key: str,
     if kind == "bool":
         return st.checkbox(label, value=bool(current), help=help_, key=key)
     if kind == "choice":
-        return st.selectbox(label, detail, index=detail.index(current), help=help_, key=key)
+        return st.selectbox(label, detail, index=detail.index(current), help=help_, key=key,
+                            format_func=choice_words)
     if kind in ("float", "int"):
         return _number(label, current, key=key, help_=help_, kind=kind, percent=percent,
                        optional=optional)

@@ -5,9 +5,12 @@ Everything a user changes lives in a :class:`Workspace` held in that session's
 between sessions is only what cannot be changed: the example tables and the shipped policy
 models, cached as copies (``st.cache_data`` hands every caller its own copy).
 
-The answer is cached per session for the (data, policy) it was computed from: moving between
-pages or re-rendering never re-solves; a change to the data or the policy builds and solves
-anew (about 0.13 s on the example ICS, see :func:`Workspace.answer`).
+The answer is kept per session for the (data, policy) it was computed from: moving between
+pages or re-rendering never re-solves. Answers are also cached per server by what they depend
+on (:func:`_solved`: the data's hash, the policy, the overrides), as copies: a new session on
+the example, or a change back to rules solved before, gets its answer without solving again;
+a change to the data or the policy not seen before builds and solves anew (about 0.3 s on
+the example ICS, see :func:`Workspace.answer`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from budgetopt.api import Session, build
+from budgetopt.api import build
 from budgetopt.data.example import example_tables
 from budgetopt.data.inputs import Inputs
 from budgetopt.data.read import read_frames, read_tables
@@ -44,6 +47,32 @@ DEFAULT_MODEL = "default"
 @st.cache_data(show_spinner=False)
 def _example_frames() -> dict[str, pd.DataFrame]:
     return {k: v for k, v in example_tables().items() if k != "notes"}
+
+
+@st.cache_data(show_spinner=False)
+def _example_inputs(nonconcave: str) -> Inputs:
+    """The example validated once per server (each session gets its own copy)."""
+    return validate(read_frames(_example_frames(), EXAMPLE_LABEL), nonconcave=nonconcave)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _solved(key: str, _inputs: Inputs, _policy: Policy, _overrides: dict[str, Any]) -> Results:
+    """The answer for `key` (the data's hash, the effective policy, the overrides and the data
+    set's name: all the answer and its provenance depend on), solved once per server: a new session on the example, or
+    a second person on the same data and rules, gets a copy of it at once instead of solving
+    again. ``st.cache_data`` hands every caller its own copy, so nothing a session holds is
+    shared; the inputs, policy and overrides are not hashed (the key says what they are)."""
+    return build(_inputs, _policy, _overrides or None).results()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _one_more_pound(key: str, _inputs: Inputs, _policy: Policy, objective: float,
+                    budget_m: float) -> float | None:
+    """:func:`budgetopt.analyses.sweeps.one_more_pound`, once per server for `key` (what the
+    answer depends on) and budget."""
+    from budgetopt.analyses.sweeps import one_more_pound
+
+    return one_more_pound(_inputs, _policy, objective, budget_m)
 
 
 @st.cache_data(show_spinner=False)
@@ -98,8 +127,6 @@ class Workspace:
     edits: int = 0  # bumped on every data change: editor widget keys depend on it
     policy_version: int = 0  # bumped when the policy is replaced: rule widget keys depend on it
     policy_changes: int = 0  # bumped on every change of the policy: the YAML editor follows it
-    _session: Session | None = None
-    _session_key: str = ""
     _answer: Results | None = None
     _answer_key: str = ""
     history: list[str] = field(default_factory=list)  # what the user did, for the scenario note
@@ -113,7 +140,8 @@ class Workspace:
 
     # -- data ------------------------------------------------------------------------------
     def use_example(self) -> None:
-        self._set_tables(_example_frames(), EXAMPLE_LABEL)
+        self._set_tables(_example_frames(), EXAMPLE_LABEL,
+                         _example_inputs(self.policy.nonconcave))
 
     def use_upload(self, name: str, content: bytes) -> None:
         """Read an uploaded workbook; on any problem keep the current data and list them."""
@@ -191,16 +219,24 @@ class Workspace:
         """The results for the current data and policy, solved only when something changed."""
         if self.inputs is None:
             return None
-        policy = self.effective_policy()
         key = self.signature()
         if self._answer is not None and key == self._answer_key:
             return self._answer
-        if self._session is None or key != self._session_key:
-            self._session = build(self.inputs, policy, self.overrides or None)
-            self._session_key = key
-        self._answer = self._session.results()
+        overrides = json.dumps(self.overrides, sort_keys=True, default=str)
+        # the data's name too: the answer's provenance names it
+        self._answer = _solved(json.dumps([key, overrides, self.inputs.source]), self.inputs,
+                               self.policy, self.overrides)
         self._answer_key = key
         return self._answer
+
+    def marginal_return(self) -> float | None:
+        """What £1m more on the first year's budget buys (every source in proportion), by a
+        re-solve, for the current answer (None: not optimal, or maximising nothing)."""
+        res = self.answer()
+        if res is None or not res.optimal or res.objective is None or self.inputs is None:
+            return None
+        return _one_more_pound(self.signature(), self.inputs, self.effective_policy(),
+                               float(res.objective), self.budget())
 
     def save_scenario(self, name: str, note: str, author: str = "",
                       store: Store | None = None) -> StoredScenario:
@@ -244,7 +280,10 @@ class Workspace:
 
         return Analyses(budget_curve=self.analysis("curve"),
                         price_of_rules=self.analysis("prices"), pareto=self.analysis("pareto"),
-                        monte_carlo=self.analysis("mc"), robust=self.analysis("robust"))
+                        monte_carlo=self.analysis("mc"), robust=self.analysis("robust"),
+                        flexibility=flex["flexibility"] if (
+                            flex := self.analysis("flexibility")) is not None else None,
+                        evpi=self.analysis("evpi"))
 
     def keep_analysis(self, name: str, frame: Any) -> None:
         self.analyses[name] = (self.signature(), frame)

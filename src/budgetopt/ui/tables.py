@@ -3,7 +3,8 @@
 Every table the app shows goes through :func:`show_table`. A column's header and format come
 from :data:`COLUMNS` by its name (a name not listed keeps its words, with £m for a ``_m``
 column); values are rounded for the eye (no "-0.00", no "None"); sector ids become names.
-A table with sentences is drawn so that they wrap (they are never cut off at 1366 wide).
+A table with sentences is drawn so that they wrap (they are never cut off at 1366 wide), its
+text escaped (``st.table`` reads cells as markdown).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from budgetopt.data.schema import SECTOR_LABELS
+from budgetopt.ui.markdown import md_text
 
 # kinds: money (£m), change (£m, signed), share (0-1 shown as %), pct (already in %),
 # count (whole number), value (objective units, no decimals), number (2 decimals), text
@@ -153,8 +155,9 @@ def show_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
             header, kind = kind_of(col)
             header = (headers or {}).get(col, header)
             kind = (kinds or {}).get(col, kind)
-            if kind != "text":
-                text[header] = [_fmt(v, kind) for v in shown[header]]
+            text[header] = ([md_text(v) for v in shown[header]] if kind == "text"
+                            else [_fmt(v, kind) for v in shown[header]])
+        text.columns = [md_text(c) for c in text.columns]  # st.table renders cells as markdown
         st.table(text.set_index(text.columns[0]) if len(text.columns) > 1 else text)
         return
     config = {}

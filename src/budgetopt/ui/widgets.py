@@ -15,14 +15,7 @@ from budgetopt.errors import Problem
 from budgetopt.policy import Policy
 from budgetopt.results.summary import STATUS_WORDS
 from budgetopt.results.tables import Results
-
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
-
-
-def md_text(text: str) -> str:
-    """`text` escaped for ``st.markdown``: input text shows as typed, never as markdown
-    (no bold, no links, no images fetched from elsewhere)."""
-    return str(text).translate(_MARKDOWN)
+from budgetopt.ui.markdown import md_text
 
 
 def status_words(status: str) -> str:
@@ -72,35 +65,45 @@ def money(value: float | None) -> str:
 def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
                      scenario: str = "", analyses: Analyses | None = None) -> None:
     """Buttons to download the answer as JSON, as the Excel workbook (with the charts of
-    the trade-off analyses run for it, when given) and as one BCF plan per board (a zip)."""
-    from budgetopt.reports.excel import write_bcf_workbook
+    the trade-off analyses run for it, when given) and as one BCF plan per board (a zip).
 
+    The workbook and the plans are written when their button is pressed (Streamlit's
+    deferred download), not on every run of the page: together they took longer than the
+    rest of the Results page."""
     c1, c2, c3 = st.columns(3)
     c1.download_button("Download the result (JSON)", res.to_json().encode("utf-8"),
                        file_name=f"{stem}.json", mime="application/json", key=f"{key}-json")
     if inputs is None:
         return
-    with tempfile.TemporaryDirectory(prefix="budgetopt-xlsx-") as tmp:
-        path = Path(tmp) / f"{stem}.xlsx"
-        write_bcf_workbook(res, inputs, path, scenario=scenario, analyses=analyses)
-        content = path.read_bytes()
-    c2.download_button("Download the workbook (Excel)", content, file_name=f"{stem}.xlsx",
+
+    def workbook() -> bytes:
+        from budgetopt.reports.excel import write_bcf_workbook
+
+        with tempfile.TemporaryDirectory(prefix="budgetopt-xlsx-") as tmp:
+            path = Path(tmp) / f"{stem}.xlsx"
+            write_bcf_workbook(res, inputs, path, scenario=scenario, analyses=analyses)
+            return path.read_bytes()
+
+    c2.download_button("Download the workbook (Excel)", workbook, file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}-xlsx")
     bcf_plans_download(c3, res, stem, key, inputs)
 
 
 def bcf_plans_download(where, res: Results, stem: str, key: str, inputs: Inputs) -> None:
-    """A button to download one BCF plan workbook per Health and Wellbeing Board (a zip)."""
+    """A button to download one BCF plan workbook per Health and Wellbeing Board (a zip),
+    written when it is pressed; a data set whose boards cannot name a file is said so at
+    once, in place of the button."""
     from budgetopt.errors import InputError
-    from budgetopt.reports.excel.bcf_plans import bcf_plans_zip
+    from budgetopt.reports.excel.bcf_plans import bcf_plans_zip, check_file_names
 
     try:
-        content = bcf_plans_zip(res, inputs)
+        check_file_names(inputs)
     except InputError as err:
         where.warning(md_text(f"No BCF plans per board: {err}"))
         return
-    where.download_button("Download the BCF plans per board (zip)", content,
+    where.download_button("Download the BCF plans per board (zip)",
+                          lambda: bcf_plans_zip(res, inputs),
                           file_name=f"{stem}-bcf-plans.zip", mime="application/zip",
                           key=f"{key}-bcf-zip")
 
@@ -158,6 +161,34 @@ def amount(value: float, unit: str) -> str:
     if unit in ("%", "pp", "percentage points", "share"):
         return f"{value * 100 if unit == 'share' else value:,.1f} percentage points"
     return f"{value:,.2f} {unit}".rstrip()
+
+
+def _limit_words(value: float | None, unit: str, end: str) -> str:
+    """A limit in its unit (£7.8m, 225.00 WTE); "any lower" / "any higher" (`end`) where the
+    price holds however far the limit moves (±inf); "not known" where the range is not."""
+    if value is None or pd.isna(value):
+        return "not known"
+    if value in (float("inf"), float("-inf")):
+        return f"any {end}"
+    value = float(value)
+    return amount(0.0 if abs(value) < 1e-9 else value, unit)
+
+
+def priced_rules(res: Results) -> pd.DataFrame:
+    """The binding rules whose limit is worth something either way (a rise or a fall), the
+    largest first, with their limit and the range over which each price holds in words."""
+    b = res.binding()
+    up = b["shadow_price"].abs().fillna(0.0)
+    down = b["shadow_price_down"].abs().fillna(0.0)
+    b = b[(up > 1e-9) | (down > 1e-9)]
+    order = pd.concat([up, down], axis=1).max(axis=1).loc[b.index]
+    b = b.loc[order.sort_values(ascending=False, kind="stable").index]
+    return b.assign(
+        limit_text=[_limit_words(v, u, "") for v, u in zip(b["limit"], b["unit"])],
+        holds_from_text=[_limit_words(v, u, "lower") for v, u in zip(b["holds_from"],
+                                                                      b["unit"])],
+        holds_to_text=[_limit_words(v, u, "higher") for v, u in zip(b["holds_to"],
+                                                                     b["unit"])])
 
 
 def value_unit(inputs: Inputs | None) -> str:
@@ -224,22 +255,10 @@ def gap_words(res: Results, inputs: Inputs, policy: Policy) -> str:
     return out
 
 
-def budget_slope(res: Results, budget_m: float) -> float | None:
-    """What £1m more on the first year's budget buys when, as on the budget curve, every
-    source in every year grows in proportion: Σ shadow price × amount / budget."""
-    rows = res.constraints
-    if budget_m <= 0 or not len(rows) or "source_id" not in rows:
-        return None
-    money_rows = rows[(rows["family"] == "money") & rows["source_id"].notna()
-                      & (rows["unit"] == "£m")]
-    if not len(money_rows):
-        return None
-    return float((money_rows["shadow_price"] * money_rows["limit"]).sum() / budget_m)
-
-
-def duals_against_curve(res: Results, budget_m: float, unit: str) -> str:
-    """Why a year's shadow price on money and the budget curve's slope differ, in figures."""
-    slope = budget_slope(res, budget_m)
+def duals_against_curve(res: Results, slope: float | None, unit: str) -> str:
+    """Why a year's shadow price on money and the budget curve's slope differ, in figures:
+    `slope` is what £1m more on the first year's budget buys (a re-solve,
+    :meth:`budgetopt.ui.state.Workspace.marginal_return`)."""
     rows = res.constraints
     money_rows = rows[(rows["family"] == "money") & rows["binding"]] if len(rows) else rows
     if slope is None or not len(money_rows):
@@ -250,4 +269,4 @@ def duals_against_curve(res: Results, budget_m: float, unit: str) -> str:
             f"money: a shadow price (here {first:,.0f} {unit} per £1m) is what £1m more in "
             f"one year from one source buys; a step of the curve raises every source in every "
             f"one of the {years} years in proportion, so £1m more on the first year's budget "
-            f"buys about {slope:,.0f} {unit}.")
+            f"buys {slope:,.0f} {unit} (solved again with the budget £1m higher).")

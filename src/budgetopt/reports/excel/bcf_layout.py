@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from budgetopt.data.schema import BCF_FUNDING_SOURCES
-from budgetopt.reports.excel.layout import NUMBER, POUNDS
+from budgetopt.reports.excel.layout import NUMBER, POUNDS, year_headers
 
 LAYOUT_YEAR = "2025-26 and 2026-27"
 """The template year the workbook follows (written on every sheet)."""
@@ -60,6 +60,16 @@ SUMMARY = Sheet(
      Column("Expenditure (£)", "expenditure", 18, POUNDS),
      Column("Unallocated (£)", "balance", 18, POUNDS)))
 
+FACT_HEADERS = ("Fact", "Checked", "Source")
+"""The Summary sheet's table of what the BCF rule set rests on (its ``facts``)."""
+
+FACT_STATUS = {"verified": "Verified against the source",
+               "unverified": "Unverified: an assumption to check"}
+
+CAPITAL_TO_DISTRICTS = "Capital, passed to the district councils"
+"""The Income sheet's "Capital or revenue" of a capital stream (the DFG) in a two-tier board
+(``hwbs.two_tier``): the county pools it and passes it to its district councils."""
+
 INCOME = Sheet(
     "Income", "{hwb}: income by funding stream and year (£)",
     "This board's own pool, then the ICS-wide money (a transformation fund, say) its "
@@ -90,11 +100,18 @@ CONDITIONS = Sheet(
 METRICS = Sheet(
     "Metrics", "{hwb}: metrics (outcomes bought in this board's places)",
     "The national metrics first, then the local ones; the outcome of the plan's spend and of "
-    "the baseline allocation in this board's places, each filled in band order.",
+    "the baseline allocation in this board's places, each filled in band order; the board's "
+    "goal from the policy model's targets; and the change in the reported level (a rate per "
+    "100,000 or an average such as days of delay per discharge), taking the board's share of "
+    "the ICS's people (and discharges) as its share of the places' population.",
     (Column("Metric", "metric", 50), Column("National metric", "national", 10),
      Column("Unit", "unit", 22), Column("Year", "year", 10),
      Column("Baseline allocation", "baseline", 16, NUMBER),
-     Column("Planned", "planned", 16, NUMBER), Column("Change", "change", 16, NUMBER)))
+     Column("Planned", "planned", 16, NUMBER), Column("Change", "change", 16, NUMBER),
+     Column("Goal test", "goal_test", 10), Column("Goal (this HWB)", "goal", 16, NUMBER),
+     Column("Goal met", "goal_met", 10),
+     Column("Change in the reported level", "level_change", 16, "#,##0.00"),
+     Column("Level unit", "level_unit", 30)))
 
 CAPACITY = Sheet(
     "Capacity and Demand", "{hwb}: intermediate care capacity and demand",
@@ -111,17 +128,29 @@ CAPACITY = Sheet(
 PATHWAYS = (Column("Pathway", "pathway", 12), Column("Year", "year", 10),
             Column("Capacity (people a year)", "capacity", 16, NUMBER),
             Column("Demand (people)", "demand", 16, NUMBER),
-            Column("Share of demand met", "share", 14, "0%"))
+            Column("Share of demand met", "share", 14, "0%"),
+            Column("Share the plan must meet", "required", 14, "0%"),
+            Column("Status", "status", 12))
 """The Capacity and Demand sheet's second table: each pathway's capacity (the plan's spend
 on each scheme times the people it serves per £1m, the data set's capacity table) against
-the board's expected demand (its demand table)."""
+the board's expected demand (its demand table), and the share the policy model's capacity
+rule asks (blank without the rule) with a live Met / Not met status."""
 
 INTERMEDIATE_CARE = ("Bed based intermediate Care Services", "Home-based intermediate care services",
                      "Urgent Community Response", ("High Impact Change Model for Managing "
                      "Transfer of Care"))
 """Scheme types whose schemes appear on the Capacity and Demand sheet."""
 
-SHEETS = (SUMMARY, INCOME, EXPENDITURE, CONDITIONS, METRICS, CAPACITY)
+LOCAL = Sheet(
+    "Local Rules", "{hwb}: the policy model's own rules in this board's places",
+    "Not BCF national conditions: the rules of the policy model held in this board's places "
+    "on their own (its share of personal budgets, the sector shares of its pool). Each figure "
+    "is a formula over this board's Expenditure sheet: edit the plan and the status follows.",
+    (Column("Rule", "rule", 64), Column("Year", "year", 10),
+     Column("Figure (£)", "figure", 18, POUNDS), Column("Test", "test", 10),
+     Column("Limit (£)", "limit", 18, POUNDS), Column("Status", "status", 12)))
+
+SHEETS = (SUMMARY, INCOME, EXPENDITURE, CONDITIONS, METRICS, CAPACITY, LOCAL)
 """The tabs, in order."""
 
 
@@ -137,10 +166,4 @@ policy model chose none and no shipped set covers the plan years."""
 
 def headers(sheet: Sheet, years: list[str]) -> list[tuple[Column, str | None, str]]:
     """(column, year or None, header text) in sheet order."""
-    out = []
-    for col in sheet.columns:
-        if col.per_year:
-            out += [(col, y, f"{col.header} {y}") for y in years]
-        else:
-            out.append((col, None, col.header))
-    return out
+    return year_headers(sheet.columns, years)

@@ -28,12 +28,11 @@ from budgetopt import __version__
 from budgetopt.data.inputs import Inputs
 from budgetopt.errors import InputError, Problem
 from budgetopt.families.bcf_rules import RuleSet, rule_set
-from budgetopt.model.data import ICS_WIDE
+from budgetopt.model.data import ICS_WIDE, ModelData
 from budgetopt.reports.excel import bcf_layout as L
 from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW, INPUT_FILL, POUNDS
 from budgetopt.reports.excel.workbook import (
     ExpenditureRefs,
-    _any_of,
     _expenditure,
     _is,
     _list_column,
@@ -212,14 +211,29 @@ def write_bcf_plans(results: Results, inputs: Inputs, folder: str | Path) -> lis
     years = [y for y in inputs.years if y in set(results.allocation["year"])] or list(
         inputs.years)
     rules, chosen = _rule_set(results, years)
+    data = _model_data(results, inputs)
     paths = []
     for h, name in names.items():
         path = folder / f"{h}.xlsx"
         write_bcf_plan(Plan(h, name, years, flows[flows["hwb_id"] == h],
-                            spend[spend["hwb_id"] == h], outcomes.get(h), rules, chosen),
+                            spend[spend["hwb_id"] == h], outcomes.get(h), rules, chosen, data),
                        results, inputs, path)
         paths.append(path)
     return paths
+
+
+def _model_data(results: Results, inputs: Inputs) -> ModelData | None:
+    """The model data of the policy the results were solved under (None: the results do not
+    carry their policy, or the data no longer passes it)."""
+    from budgetopt.model.data import prepare
+
+    policy = _policy_of(results)
+    if policy is None:
+        return None
+    try:
+        return prepare(inputs, policy)
+    except InputError:
+        return None
 
 
 def _rule_set(results: Results, years: list[str]) -> tuple[RuleSet, bool]:
@@ -262,6 +276,7 @@ class Plan:
     outcomes: pd.DataFrame | None  # metric_id, year, value, baseline_value
     rules: RuleSet  # the BCF rule set: its national conditions and streams
     rules_chosen: bool  # chosen by the policy model (else the default, for its conditions)
+    data: ModelData | None = None  # the solve's model data (its goals, its capacity rule)
 
 
 def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> None:
@@ -278,6 +293,7 @@ def write_bcf_plan(plan: Plan, results: Results, inputs: Inputs, path: Path) -> 
                            income)
     _metrics(wb.create_sheet(L.METRICS.name), plan, inputs)
     _capacity(wb.create_sheet(L.CAPACITY.name), plan, inputs, exp)
+    _local_rules(wb.create_sheet(L.LOCAL.name), plan, exp, income)
     _summary(summary, plan, results, inputs, exp, income, statuses)
     finish(wb)
     wb.save(path)
@@ -335,6 +351,7 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
     used = plan.flows.groupby(["source_id", "year"])["amount_m"].sum()
     shared = [s for s in dict.fromkeys(plan.flows["source_id"]) if s not in own_ids]
     first_of = inputs.funding.drop_duplicates("source_id").set_index("source_id")
+    two_tier = _two_tier(inputs, plan.hwb_id)
     cells: dict[tuple[str, str], str] = {}
     row = FIRST_ROW
     for sid in own_ids + shared:
@@ -344,8 +361,9 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
             "stream": first_of.loc[sid].get("bcf_source", "Other") if known else "Other",
             "name": first_of.loc[sid, "name"] if known else RELEASE_NAME,
             "pool": "This board's pool" if mine else "ICS-wide (the part used here)",
-            "capital": "Capital" if known and first_of.loc[sid].get("bcf_source") in
-            plan.rules.capital_sources else "Revenue",
+            "capital": ((L.CAPITAL_TO_DISTRICTS if mine and two_tier else "Capital")
+                        if known and first_of.loc[sid].get("bcf_source") in
+                        plan.rules.capital_sources else "Revenue"),
             "source_id": sid,
         }
         for j, (col, year, _h) in enumerate(L.headers(L.INCOME, plan.years), start=1):
@@ -377,6 +395,14 @@ def _income(ws, plan: Plan, inputs: Inputs) -> dict[tuple[str, str], str]:
             _drop_down(ws, letter, col.header, col.choices, FIRST_ROW, last + 50)
     del headers
     return cells
+
+
+def _two_tier(inputs: Inputs, hwb_id: str) -> bool:
+    """Whether the board is a county with district councils (``hwbs.two_tier``): its DFG is
+    passed to the districts."""
+    table = inputs.hwb_table()
+    flags = dict(zip(table["hwb_id"], table["two_tier"]))
+    return bool(flags.get(hwb_id, False))
 
 
 def _has_hwbs(inputs: Inputs) -> bool:
@@ -483,45 +509,55 @@ def _stream_checks(plan: Plan, inputs: Inputs, exp: ExpenditureRefs, sources: li
 
 def _asc_floor(plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureRefs
                ) -> list[tuple]:
-    """The NHS minimum contribution to adult social care at least its floor: the board's own
-    as the solve states it (its ``bcf_asc_hwb`` rows) where the data set has boards, else the
-    policy model's (``rules.bcf_conditions.asc_min_m``, the whole ICS's)."""
+    """The NHS minimum contribution to adult social care (and, where a plan states one, to
+    NHS-commissioned out-of-hospital services) at least its floor: the board's own as the
+    solve states it (its ``bcf_asc_hwb`` / ``bcf_ooh_hwb`` rows) where the data set has
+    boards, else the policy model's (``rules.bcf_conditions.asc_min_m``, the whole ICS's).
+    Each figure is the ICS workbook's own formula for the same requirement
+    (:func:`budgetopt.reports.excel.workbook._term`): adult social care counts the source's
+    Social Care lines, out-of-hospital its lines at their NHS share, acute care left out."""
     from budgetopt.families.bcf_conditions import NHS_MINIMUM, nhs_minimum_sources
     from budgetopt.families.common import year_value
-    from budgetopt.model.data import prepare
+    from budgetopt.families.family import Spend
+    from budgetopt.reports.excel.workbook import _term
 
     policy = _policy_of(results)
+    floors: list[tuple[str, dict]] = []  # (what, {year: £m})
     if inputs.has_hwbs:
         c = results.constraints
-        solved = (c[(c["component"] == "bcf_asc_hwb") & (c["hwb_id"] == plan.hwb_id)]
-                  if "hwb_id" in c.columns else c.iloc[:0])
-        # the solve's own floor for this board (its minimum risen by the uplift), where the
-        # policy holds the plan to it (a floor the solve did not hold would be red by design)
-        floors = dict(zip(solved["year"], solved["limit"].astype(float)))
-        whose = "the board's floor in the solve (with the uplift)"
         fund = plan.flows.merge(inputs.funding.drop_duplicates("source_id")[
             ["source_id", "bcf_source"]], on="source_id", how="left")
         sources = sorted(set(fund.loc[fund["bcf_source"] == NHS_MINIMUM, "source_id"]))
+        for component, what in (("bcf_asc_hwb", "adult social care"),
+                                ("bcf_ooh_hwb", "NHS-commissioned out-of-hospital services")):
+            solved = (c[(c["component"] == component) & (c["hwb_id"] == plan.hwb_id)]
+                      if "hwb_id" in c.columns else c.iloc[:0])
+            # the solve's own floor for this board (its minimum risen by the uplift), where
+            # the policy holds the plan to it (a floor not held would be red by design)
+            floors.append((what, dict(zip(solved["year"], solved["limit"].astype(float)))))
+        whose = "the board's floor in the solve (with the uplift)"
     else:
         if policy is None or not policy.enabled("bcf_conditions"):
             return []
         floor = policy.rules.bcf_conditions.asc_min_m
-        try:
-            sources = nhs_minimum_sources(prepare(inputs, policy))
-        except InputError:
+        if plan.data is None:
             return []
-        floors = {y: year_value(floor, y) for y in plan.years} if floor is not None else {}
+        sources = nhs_minimum_sources(plan.data)
+        floors.append(("adult social care", {y: year_value(floor, y) for y in plan.years}
+                       if floor is not None else {}))
         whose = "the policy model's floor"
     out = []
-    for y, limit in floors.items():
-        if limit is None or not sources:
-            continue
-        spend = exp.range(f"Expenditure (£) {y}")
-        area = _is(exp.range("Area of Spend"), "Social Care")
-        out.append(("NHS minimum contribution to adult social care", y,
-                    (f"=SUMPRODUCT(({_any_of(exp.range('budgetopt source id'), sources)})"
-                    f"*{area}*{spend})"), ">=", round(float(limit) * 1e6, 2),
-                    (f"Its Social Care lines against {whose}.")))
+    for what, by_year in floors:
+        social = what == "adult social care"
+        for y, limit in by_year.items():
+            if limit is None or not sources:
+                continue
+            term = (Spend(y, sources=tuple(sources), area="Social Care") if social
+                    else Spend(y, sources=tuple(sources), nhs_share=True))
+            lines = "Social Care lines" if social else "lines at their NHS share (not acute)"
+            out.append((f"NHS minimum contribution to {what}", y,
+                        f"={_term(term, exp, {}, 1e6)}", ">=", round(float(limit) * 1e6, 2),
+                        f"Its {lines} against {whose}."))
     return out
 
 
@@ -566,28 +602,69 @@ def _hwb_outcomes(results: Results, inputs: Inputs) -> dict[str, pd.DataFrame]:
 
 
 def _metrics(ws, plan: Plan, inputs: Inputs) -> None:
+    """Each metric's outcome in this board's places (national first), the board's goal from
+    the policy's targets with a live Met / Not met, and the change in the reported level."""
     _heading(ws, L.METRICS, plan)
     if plan.outcomes is None:
         write_cell(ws, FIRST_ROW, 1, "The outcomes by board could not be worked out: the "
                    "policy the results were solved under is not in them.")
         return
+    from budgetopt.families.targets import goals
+
     m = inputs.metrics.set_index("metric_id")
     out = plan.outcomes.copy()
     out["national"] = [bool(m.loc[i].get("bcf_metric", False)) for i in out["metric_id"]]
     out = out.sort_values("national", ascending=False, kind="stable")
+    goal_of = goals(plan.data) if plan.data is not None else {}
+    board = "" if plan.hwb_id == ICS_PLAN else plan.hwb_id
+    share = _population_share(inputs, plan.hwb_id)
+    col = {c.key: get_column_letter(j) for j, c in enumerate(L.METRICS.columns, start=1)}
     row = FIRST_ROW
     for r in out.itertuples(index=False):
-        values = {"metric": m.loc[r.metric_id, "name"], "national": "yes" if r.national else
-                  "no", "unit": m.loc[r.metric_id].get("unit", ""), "year": r.year,
-                  "baseline": float(r.baseline_value), "planned": float(r.value)}
-        for j, col in enumerate(L.METRICS.columns, start=1):
-            if col.key == "change":
-                c = ws.cell(row=row, column=j, value=f"=F{row}-E{row}")
+        metric = m.loc[r.metric_id]
+        goal = goal_of.get((r.metric_id, r.year, board), [])
+        # a min and a max of the same metric-year: the row shows the min, the sheet's one goal
+        test, limit = (goal[0] if goal else (None, None))
+        per = metric.get("level_per_outcome")
+        per_h = (float(per) / share if per is not None and pd.notna(per) and share > 0
+                 else None)
+        g, f, c = (f"{col[k]}{row}" for k in ("goal", "planned", "change"))
+        values = {"metric": metric["name"], "national": "yes" if r.national else "no",
+                  "unit": metric.get("unit", ""), "year": r.year,
+                  "baseline": float(r.baseline_value), "planned": float(r.value),
+                  "goal_test": {">=": "at least", "<=": "at most", None: ""}[test],
+                  "goal": limit,
+                  "level_unit": (metric.get("level_unit") or "") if per_h is not None else ""}
+        formulas = {"change": f"={f}-{col['baseline']}{row}",
+                    "goal_met": (_status_unless_blank(g, compare(f, test, g, 0.001))
+                                 if test else None),
+                    "level_change": f"={c}*{per_h!r}" if per_h is not None else None}
+        for j, column in enumerate(L.METRICS.columns, start=1):
+            if column.key in formulas:
+                cell = ws.cell(row=row, column=j, value=formulas[column.key])
             else:
-                c = write_cell(ws, row, j, values[col.key])
-            if col.number_format:
-                c.number_format = col.number_format
+                cell = write_cell(ws, row, j, values[column.key])
+            if column.number_format:
+                cell.number_format = column.number_format
         row += 1
+    if row > FIRST_ROW:
+        status_colours(ws, col["goal_met"], FIRST_ROW, row - 1)
+
+
+def _status_unless_blank(cell: str, cond: str) -> str:
+    """A status formula (Met / Not met on `cond`) that stays blank while `cell` is blank."""
+    return f'=IF({cell}="","",{status_formula(cond)[1:]})'
+
+
+def _population_share(inputs: Inputs, hwb_id: str) -> float:
+    """The board's share of the places' population (1 for the one ICS-wide plan): how the
+    Metrics sheet turns an ICS-wide level per outcome into the board's own."""
+    if hwb_id == ICS_PLAN or not inputs.has_places or "population" not in inputs.places:
+        return 1.0
+    pop = inputs.places.assign(hwb=inputs.places["place_id"].map(place_hwbs(inputs)))
+    total = float(pop["population"].sum())
+    mine = float(pop.loc[pop["hwb"] == hwb_id, "population"].sum())
+    return mine / total if total > 0 else 1.0
 
 
 def _scheme_spend(exp: ExpenditureRefs, sid: str, year: str) -> str:
@@ -651,21 +728,77 @@ def _pathways(ws, plan: Plan, inputs: Inputs, exp: ExpenditureRefs, top: int) ->
     for j, c in enumerate(cols, start=1):
         write_cell(ws, top + 1, j, c.header).font = Font(bold=True)
     letter = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
+    from budgetopt.families.capacity import required_share
+
     for i, (q, y, d) in enumerate(zip(mine["pathway"], mine["year"], mine["demand"]),
                                   start=top + 2):
         kappa = per_m[per_m["pathway"] == q]
         terms = [f"{_scheme_spend(exp, s, y)}*{float(k)!r}"
                  for s, k in zip(kappa["service_id"], kappa["per_m"])]
+        need = required_share(plan.data, q) if plan.data is not None else None
+        share, req = f"{letter['share']}{i}", f"{letter['required']}{i}"
         values = {"pathway": q, "year": y,
                   "capacity": f"=({'+'.join(terms) or '0'})/1000000", "demand": float(d),
                   "share": f'=IF({letter["demand"]}{i}>0,{letter["capacity"]}{i}/'
-                           f'{letter["demand"]}{i},"")'}
+                           f'{letter["demand"]}{i},"")',
+                  "required": need,
+                  "status": (_status_unless_blank(share, compare(share, ">=", req, 1e-6))
+                             if need is not None else None)}
         for j, c in enumerate(cols, start=1):
             v = values[c.key]
-            cell = (ws.cell(row=i, column=j, value=v) if c.key in ("capacity", "share")
+            cell = (ws.cell(row=i, column=j, value=v) if c.key in ("capacity", "share", "status")
                     else write_cell(ws, i, j, v))
             if c.number_format:
                 cell.number_format = c.number_format
+    status_colours(ws, letter["status"], top + 2, top + 1 + len(mine))
+
+
+# -- Local Rules ----------------------------------------------------------------------------------
+
+
+def board_requirements(plan: Plan) -> list:
+    """The families' checklist rows held in this board's places alone: those whose every
+    spend term keeps this board's lines (:class:`budgetopt.families.family.Spend` ``hwb``)."""
+    from budgetopt.families import checklist
+    from budgetopt.families.family import Spend
+
+    if plan.data is None or not plan.data.inputs.has_hwbs:
+        return []
+    out = []
+    for _family, requirements in checklist(plan.data, plan.years):
+        for req in requirements or ():
+            spends = [t for t in (*req.figure, *req.limit) if isinstance(t, Spend)]
+            if spends and all(t.hwb == plan.hwb_id for t in spends):
+                out.append(req)
+    return out
+
+
+def _local_rules(ws, plan: Plan, exp: ExpenditureRefs, income: dict[tuple[str, str], str]
+                 ) -> None:
+    """The policy model's rules held in this board's places, live over its sheets."""
+    from budgetopt.reports.excel.workbook import _render
+
+    _heading(ws, L.LOCAL, plan)
+    checks = [_render(r, exp, income) for r in board_requirements(plan)]
+    if not checks:
+        write_cell(ws, FIRST_ROW, 1, "No rule of the policy model is held in this board's "
+                   "places on its own.")
+        return
+    col = {c.key: get_column_letter(j) for j, c in enumerate(L.LOCAL.columns, start=1)}
+    words = {"<=": "at most", ">=": "at least", "==": "equal to"}
+    for i, (req, y, figure, test, limit, fmt) in enumerate(checks, start=FIRST_ROW):
+        values = {"rule": req, "year": y, "test": words[test]}
+        cells = {"figure": figure, "limit": limit,
+                 "status": status_formula(compare(f"{col['figure']}{i}", test,
+                                                  f"{col['limit']}{i}", 1))}
+        for j, c in enumerate(L.LOCAL.columns, start=1):
+            cell = (ws.cell(row=i, column=j, value=cells[c.key]) if c.key in cells
+                    else write_cell(ws, i, j, values[c.key]))
+            if c.key in ("figure", "limit"):
+                cell.number_format = fmt
+    last = FIRST_ROW + len(checks) - 1
+    status_colours(ws, col["status"], FIRST_ROW, last)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(L.LOCAL.columns))}{last}"
 
 
 # -- Summary --------------------------------------------------------------------------------------
@@ -681,6 +814,8 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
         ("HWB id", plan.hwb_id),
         ("ICS / data set", inputs.source or results.provenance.get("data_source", "")),
         ("Plan years", ", ".join(plan.years)),
+        ("Two-tier area", "Yes: the DFG is passed to the district councils"
+         if _two_tier(inputs, plan.hwb_id) else "No"),
         ("Solve status", results.status),
         ("BCF rules", f"{plan.rules.title}" + ("" if plan.rules_chosen else
                       " (its national conditions; the policy model chose no BCF rule set)")),
@@ -714,6 +849,18 @@ def _summary(ws, plan: Plan, results: Results, inputs: Inputs, exp: ExpenditureR
         row += 1
         write_cell(ws, row, 1, f"{number}. {cond.title}")
         write_cell(ws, row, 2, cond.text)
+    if plan.rules.facts:
+        row += 2
+        write_cell(ws, row, 1, f"What the {plan.rules.id} rules rest on").font = Font(bold=True)
+        for j, header in enumerate(L.FACT_HEADERS, start=1):
+            write_cell(ws, row + 1, j, header).font = Font(bold=True)
+        row += 1
+        for fact in plan.rules.facts:
+            row += 1
+            for j, text in enumerate((fact.what, L.FACT_STATUS[fact.status], fact.source),
+                                     start=1):
+                write_cell(ws, row, j, text).alignment = Alignment(wrap_text=True,
+                                                                   vertical="top")
     for j, col in enumerate(L.SUMMARY.columns, start=1):
         ws.column_dimensions[get_column_letter(j)].width = max(col.width, 28 if j == 1 else 0)
     ws.column_dimensions["B"].width = 40

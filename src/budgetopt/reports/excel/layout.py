@@ -10,7 +10,9 @@ edit the sheet as they would the template). The drop-down values themselves live
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from budgetopt.data.schema import (
     BCF_AREAS_OF_SPEND,
@@ -63,20 +65,42 @@ EXPENDITURE: list[ExpenditureColumn] = [
     ExpenditureColumn("Expenditure (£)", "spend_gbp", 16, POUNDS, per_year=True),
     ExpenditureColumn("New/ Existing Scheme", "new_or_existing", 12, choices=NEW_OR_EXISTING),
     ExpenditureColumn("budgetopt source id", "source_id", 14),
+    ExpenditureColumn("budgetopt HWB id", "hwb_id", 14),
 ]
-"""Column order of the Expenditure sheet. The last column (the data set's own funding source
-id) is not in the template; it lets the sheet be read back as next year's baseline."""
+"""Column order of the Expenditure sheet. The last two columns (the data set's own funding
+source id, and the Health and Wellbeing Board whose places the line is spent in, blank without
+HWBs) are not in the template; they let the sheet be read back as next year's baseline and
+the rules held in each HWB's places (a share of that HWB's pool, its personal budgets) be
+checked by formulas over the sheet."""
 
 HEADER_ROW = 3  # rows 1-2: the sheet's title and a line on how to edit it
 FIRST_ROW = HEADER_ROW + 1
 
 
-def expenditure_headers(years: list[str]) -> list[tuple[ExpenditureColumn, str | None, str]]:
-    """(column, year or None, header text) in sheet order."""
-    out: list[tuple[ExpenditureColumn, str | None, str]] = []
-    for col in EXPENDITURE:
+class PerYear(Protocol):
+    """A sheet's column: a header, and whether it is one column per plan year."""
+
+    @property
+    def header(self) -> str: ...
+    @property
+    def per_year(self) -> bool: ...
+
+
+C = TypeVar("C", bound=PerYear)
+
+
+def year_headers(columns: Iterable[C], years: Sequence[str]) -> list[tuple[C, str | None, str]]:
+    """(column, year or None, header text) in sheet order: a per-year column is one column a
+    plan year, headed "<header> <year>"."""
+    out: list[tuple[C, str | None, str]] = []
+    for col in columns:
         if col.per_year:
             out += [(col, y, f"{col.header} {y}") for y in years]
         else:
             out.append((col, None, col.header))
     return out
+
+
+def expenditure_headers(years: list[str]) -> list[tuple[ExpenditureColumn, str | None, str]]:
+    """(column, year or None, header text) of the expenditure sheet, in sheet order."""
+    return year_headers(EXPENDITURE, years)

@@ -199,14 +199,19 @@ class ExpenditureRefs:
 
 
 def _expenditure_rows(flows: pd.DataFrame, inputs: Inputs, years: list[str]) -> list[dict]:
-    """One row per scheme and source of `flows` (source_id, service_id, year, amount_m)."""
+    """One row per scheme, source and HWB of `flows` (source_id, service_id, year, amount_m,
+    and hwb_id where the flows say whose places they pay for)."""
     services = inputs.services.set_index("service_id")
     fund = inputs.funding.drop_duplicates("source_id").set_index("source_id")
     flows = flows[flows["year"].isin(years)]
-    table = flows.pivot_table(index=["service_id", "source_id"], columns="year",
+    boards = set(inputs.hwb_ids)
+    # the HWB whose places each line is spent in ("" without HWBs, or for places of none)
+    where = (flows["hwb_id"] if "hwb_id" in flows.columns else pd.Series("", index=flows.index))
+    flows = flows.assign(hwb_id=[h if isinstance(h, str) and h in boards else "" for h in where])
+    table = flows.pivot_table(index=["service_id", "source_id", "hwb_id"], columns="year",
                               values="amount_m", aggfunc="sum", fill_value=0.0, sort=False)
     rows = []
-    for (sid, src), amounts in table.iterrows():
+    for (sid, src, hwb), amounts in table.iterrows():
         if amounts.abs().max() < 5e-7:  # under £0.50 in every year
             continue
         svc = services.loc[sid]
@@ -237,7 +242,7 @@ def _expenditure_rows(flows: pd.DataFrame, inputs: Inputs, years: list[str]) -> 
             "source": source, "source_name": source_name,
             "spend_gbp": spend,
             "new_or_existing": svc.get("new_or_existing", "Existing") or "Existing",
-            "source_id": src,
+            "source_id": src, "hwb_id": hwb,
         })
     return rows
 
@@ -431,17 +436,20 @@ def _term(term: Term, exp: ExpenditureRefs, income: dict[tuple[str, str], str],
         return income[(term.source or "TOTAL", term.year)]
     spend = exp.range(f"Expenditure (£) {term.year}")
     ids = exp.range("budgetopt source id")
+    board = f"*{_is(exp.range('budgetopt HWB id'), term.hwb)}" if term.hwb is not None else ""
     if term.nhs_share:
         area, comm, pct = (exp.range("Area of Spend"), exp.range("Commissioner"),
                            exp.range("% NHS (if Joint Commissioner)"))
         is_source = _any_of(ids, term.sources or ())
         text = (f'SUMPRODUCT(({is_source})*({area}<>"Acute Care")*'
-                f'(({comm}="ICB")+({comm}="Joint")*{pct}/100)*{spend})')
+                f'(({comm}="ICB")+({comm}="Joint")*{pct}/100){board}*{spend})')
     elif term.services is not None:
-        text = _schemes_spend(exp, term.services, term.year)
+        text = _schemes_spend(exp, term.services, term.year, board)
     elif term.sources is not None:
         where = f"*{_is(exp.range('Area of Spend'), term.area)}" if term.area else ""
-        text = f"SUMPRODUCT(({_any_of(ids, term.sources)}){where}*{spend})"
+        text = f"SUMPRODUCT(({_any_of(ids, term.sources)}){where}{board}*{spend})"
+    elif board:
+        text = f"SUMPRODUCT({board[1:]}*{spend})"
     else:
         text = f"SUM({spend})"
     if term.factor is not None:
@@ -451,10 +459,12 @@ def _term(term: Term, exp: ExpenditureRefs, income: dict[tuple[str, str], str],
     return f"-{text}" if term.minus else text
 
 
-def _schemes_spend(exp: ExpenditureRefs, services: tuple[str, ...], year: str) -> str:
-    """A formula body: the planned spend on `services` in `year` on the Expenditure sheet."""
+def _schemes_spend(exp: ExpenditureRefs, services: tuple[str, ...], year: str,
+                   board: str = "") -> str:
+    """A formula body: the planned spend on `services` in `year` on the Expenditure sheet
+    (`board`: a ``*EXACT(...)`` factor keeping one HWB's lines)."""
     spend, schemes = exp.range(f"Expenditure (£) {year}"), exp.range("Scheme ID")
-    return "SUM({})".format(",".join(f"SUMPRODUCT({_is(schemes, s)}*{spend})"
+    return "SUM({})".format(",".join(f"SUMPRODUCT({_is(schemes, s)}{board}*{spend})"
                                      for s in services) or "0")
 
 

@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from budgetopt.families.rows import family_catalogue
 from budgetopt.policy import Relax
 from budgetopt.reports import charts
 from budgetopt.results.summary import summary_lines
@@ -18,6 +17,7 @@ from budgetopt.ui.widgets import (
     headline_sentence,
     md_text,
     money,
+    priced_rules,
     result_downloads,
     show_chart,
     status_words,
@@ -25,7 +25,7 @@ from budgetopt.ui.widgets import (
 )
 
 ws = workspace()
-families = family_catalogue()
+
 
 
 def pin_a_line(res) -> None:
@@ -223,19 +223,26 @@ with tabs[5]:
                kinds={"baseline_value": "value", "value": "value", "change": "value"},
                key="table-outcomes")
 with tabs[6]:
-    binding = res.binding()
-    binding = binding[binding["shadow_price"].abs() > 1e-9]
+    binding = priced_rules(res)
     if not len(binding):
         st.info("No rule binds: each could be tightened a little at no cost.")
     else:
         st.caption(f"A rule's shadow price is what the objective ({md_text(unit)}) would gain "
-                   "if the rule's limit moved by one unit of its own (£1m, one WTE, ...), for "
-                   "small changes. Largest first.")
-        st.caption(md_text(duals_against_curve(res, ws.budget(), unit)))
-        shown = binding.assign(family=binding["family"].map(
-            lambda f: families.get(f, {}).get("title", f)))
-        show_table(shown, ["meaning", "year", "limit", "unit", "shadow_price"],
-                   headers={"meaning": "What one more unit of the limit is worth"})
+                   "if the rule's limit rose by one unit of its own (£1m, one WTE, ...), and "
+                   "what it would give up for each unit less; each holds while the limit stays "
+                   "between the two figures given (beyond them another rule takes over and "
+                   "the price changes). Largest first.")
+        st.caption(md_text(duals_against_curve(res, ws.marginal_return(), unit)))
+        st.caption(md_text(f"In the table: the limit today in the rule's own unit; what one "
+                           f"unit more of it buys and one unit less gives up ({unit}); and "
+                           "the limits between which those prices hold."))
+        show_table(binding, ["meaning", "limit_text", "shadow_price", "shadow_price_down",
+                             "holds_from_text", "holds_to_text"],
+                   headers={"meaning": "What one more unit of the limit is worth",
+                            "limit_text": "Limit today", "shadow_price": "A unit more buys",
+                            "shadow_price_down": "A unit less gives up",
+                            "holds_from_text": "Holds down to", "holds_to_text": "Holds up to"},
+                   kinds={"shadow_price_down": "number"})
     if res.duals_note:
         st.caption(f"Shadow prices {md_text(res.duals_note)}")
 with tabs[7]:

@@ -4,13 +4,14 @@ import numpy as np
 import streamlit as st
 
 from budgetopt.analyses.evpi import evpi, evpi_sentences
+from budgetopt.analyses.flexibility import flexibility, flexibility_sentences, sector_words
 from budgetopt.analyses.pareto import objective_names, pareto_frontier
 from budgetopt.analyses.sweeps import budget_curve, price_of_minimums, price_of_rules
 from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
 from budgetopt.reports import charts
 from budgetopt.ui.state import workspace
 from budgetopt.ui.tables import show_table
-from budgetopt.ui.widgets import budget_slope, md_text, show_chart, value_unit
+from budgetopt.ui.widgets import md_text, show_chart, value_unit
 
 ws = workspace()
 st.title("Trade-offs")
@@ -43,7 +44,7 @@ if curve is not None:
     show_chart(charts.budget_curve(curve, budget, y_unit=unit if unit != "£m" else
                                    "least cost (£m)"), key="chart-curve")
     res = ws.answer()
-    slope = budget_slope(res, budget) if res is not None and res.optimal else None
+    slope = ws.marginal_return() if res is not None and res.optimal else None
     st.caption(md_text(
         f"The marginal return is what £1m more on the first year's budget buys when every "
         f"funding source in every year of the plan grows in proportion (the budget curve's "
@@ -82,6 +83,69 @@ if prices is not None:
         show_table(minimums, ["name", "minimum_m", "price"],
                    headers={"price": f"What the minimum costs ({unit})"},
                    key="table-minimums")
+
+st.subheader("What else is nearly as good")
+st.caption("The plan on the Results page is the best one, but rarely the only good one. For "
+           "each service and year: the least and the most it could receive while the outcome "
+           "stays within a tolerance of the best and every rule is kept; then the plan that, "
+           "within the same tolerance, most favours each sector in turn. A wide range is a "
+           "free choice for the board; a narrow one is what the rules and the evidence force.")
+if policy.objective == "max_outcome":
+    tolerance_label = "Outcome within (% of the best)"
+else:
+    tolerance_label = "Cost within (% above the least)"
+c1, c2 = st.columns([1, 3])
+tolerance = c1.number_input(tolerance_label, min_value=0.0, max_value=10.0, value=1.0,
+                            step=0.5, format="%.1f", key="flex-slack")
+c2.markdown("&nbsp;")
+if c2.button("Find what else is nearly as good", key="run-flex"):
+    bar = st.progress(0.0, text="Solving for the least and the most of each service…")
+    try:
+        found = flexibility(ws.inputs, policy, tolerance / 100.0, overrides=ws.overrides or None,
+                            progress=lambda i, n: bar.progress(i / n, text=f"{i} of {n}"))
+    except ValueError as err:  # not optimal: nothing to be nearly as good as
+        st.error(md_text(f"No ranges: {err}. Fix the plan on the Results page first."))
+    else:
+        ws.keep_analysis("flexibility", found)
+    bar.empty()
+flex_found = ws.analysis("flexibility")
+if flex_found is not None:
+    flex = flex_found["flexibility"]
+    slack = flex.attrs.get("slack", 0.01)
+    flex_names = dict(zip(ws.inputs.services["service_id"], ws.inputs.services["name"]))
+    flex_years = list(dict.fromkeys(flex["year"]))
+    flex_year = st.selectbox("Year", flex_years, key="flex-year")
+    show_chart(charts.flexibility_ranges(flex, flex_names, flex_year), key="chart-flex")
+    st.caption(md_text(
+        f"Each bar (and each row of the table below) runs from the least to the most the service could receive in {flex_year} "
+        f"(£m) with the {'outcome within' if policy.objective == 'max_outcome' else 'cost within'}"
+        f" {slack:.1%} of the best; the mark is this plan's figure. Each range is for one "
+        "service on its own: the others move to make room, so two services cannot both take "
+        "their most at once."))
+    for sentence in flexibility_sentences(flex_found):
+        st.markdown("- " + md_text(sentence))
+    shown = flex[flex["year"] == flex_year].sort_values("free_m", ascending=False)
+    show_table(shown, ["name", "spend_m", "min_m", "max_m", "free_m"],
+               headers={"spend_m": "This plan (£m)", "min_m": "Least (£m)",
+                        "max_m": "Most (£m)", "free_m": "Room to move (£m)"},
+               kinds={"free_m": "money"}, key="table-flex",
+               height=36 * (len(shown) + 1) + 3)  # every service, no scrolling
+    alternatives = flex_found["alternatives"]
+    if len(alternatives):
+        st.caption(md_text(
+            f"Plans within {slack:.1%} of the best that most favour each sector (its spend "
+            "over the plan as high as the tolerance allows), and where each differs most "
+            "from this plan (over the plan, £m)."))
+        alt = alternatives.assign(favours=alternatives["favours"].map(
+            lambda s: sector_words(s)[:1].upper() + sector_words(s)[1:]))
+        show_table(alt, ["favours", "objective", "given_up_pct", "differs"],
+                   headers={"favours": "The plan that most favours",
+                            "objective": f"Its objective ({unit})",
+                            "given_up_pct": ("Outcome given up (%)"
+                                             if policy.objective == "max_outcome"
+                                             else "Cost added (%)"),
+                            "differs": "Where it differs most from this plan"},
+                   kinds={"given_up_pct": "pct"}, key="table-alternatives")
 
 st.subheader("Health gain against another aim")
 st.caption("The Pareto frontier: the most of the first aim that can be had for each level of "
