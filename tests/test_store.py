@@ -125,7 +125,7 @@ def test_a_saved_scenario_keeps_everything_to_read_it_again(store_url, example):
         pd.testing.assert_frame_equal(stored.constraints, example["base"].constraints)
         assert stored.infeasibility is None and stored.provenance["data_hash"] == sc.data_hash
         tables = store.dataset(sc.data_hash).frames()
-        assert set(tables) >= {"services", "evidence", "funding", "baseline"}
+        assert set(tables) >= {"services", "evidence", "funding", "baseline"}  # curves derived
         assert sc.created_at.tzinfo is not None
 
 
