@@ -217,7 +217,7 @@ def robust_comparison(comparison: pd.DataFrame) -> go.Figure:
                              name=plain(r.allocation),
                              marker_color=OKABE_ITO[(4, 5, 2)[i % 3]]))
     # bars from zero (a cut axis makes small differences look large); the figures on the bars
-    fig.update_traces(texttemplate="%{y:,.0f}", textposition="outside")
+    fig.update_traces(texttemplate="%{y:.4s}", textposition="outside")  # 488.6k: side by side
     fig.update_yaxes(rangemode="tozero")
     return _layout(fig, "Central-estimate and robust plans on the same samples",
                    "statistic of the outcome", "weighted outcome")

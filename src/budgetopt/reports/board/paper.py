@@ -522,13 +522,13 @@ def _rules_section(f: _Facts, why: str) -> Section:
     else:
         omitted.append(("The price of each rule",
                         why if prices is None else "no rule could be priced"))
-    priced = f._priced()
+    priced = f._priced(top=3)  # the rest are in the workbook: the paper keeps to 10 pages
     if priced:
         note = f" (shadow prices {f.res.duals_note})" if f.res.duals_note else ""
         blocks.append([f"The limits that bind, in words, largest first{note}:"] + priced)
     rc = f.res.reduced_costs
     if len(rc):
-        near = rc.sort_values("needs_per_m").drop_duplicates("service_id").head(3)
+        near = rc.sort_values("needs_per_m").drop_duplicates("service_id").head(2)
         blocks.append([("Services closest to getting more money (how much more each would "
                        "need to buy per £1m):")] + list(near["meaning"]))
     return Section("rules", "What each rule costs", text, blocks, omitted)
@@ -571,7 +571,7 @@ def _tradeoffs_section(f: _Facts, why: str) -> Section:
             "dotted line.", alt,
             charts.for_print(charts.budget_curve(curve, budget, f"{label}: {gbp_m(budget)}",
                                                  y_unit=y_unit, marginal=f.maximise),
-                             height=300), 300))
+                             height=260), 260))
     else:
         omitted.append(("What each budget buys: the budget curve",
                         why if curve is None else "no budget in the range had an optimal plan"))
@@ -629,7 +629,7 @@ def _pareto_blocks(f: _Facts, frontier: pd.DataFrame) -> list[Figure | Table | l
         "pareto", "Health gain against equity",
         f"The {best_word} {first} the rules allow at each level of "
         f"{b['label'].lower()} (the line), and today's allocation (the cross).", alt,
-        charts.for_print(charts.pareto(frontier), height=300), 300)]
+        charts.for_print(charts.pareto(frontier), height=250), 250)]
 
 
 def _flexibility_blocks(f: _Facts, flex: pd.DataFrame) -> list[Figure | Table | list[str]]:
@@ -818,21 +818,26 @@ def _rules_in_force(policy_model: dict[str, Any]) -> list[tuple[str, str]]:
     from budgetopt.families.rows import family_catalogue
 
     titles = family_catalogue()
-    out = []
+    out, plain = [], []  # rules with settings, one row each; rules simply on, in one row
     for family, params in (policy_model.get("rules") or {}).items():
         if not isinstance(params, dict) or params.get("enabled") is False:
             continue
+        title = titles.get(family, {}).get("title", family)
         shown = [f"{k} = {_value_text(v)}" for k, v in params.items()
                  if k != "enabled" and v not in (None, [], {}, "")]
-        out.append((titles.get(family, {}).get("title", family),
-                    "; ".join(shown) if shown else "on"))
+        if shown:
+            out.append((title, "; ".join(shown)))
+        else:
+            plain.append(title)
+    if plain:
+        out.append(("Switched on, as set in the data", listing(plain)))
     return out
 
 
 _EVIDENCE_LISTED = 8
 """Up to this many services, the paper names each one's evidence; beyond, it sums them up by
-certainty (naming the high-certainty services; the warnings name the low-certainty ones that
-get money) and points to the workbook's Evidence sheet."""
+certainty (naming the high-certainty services; the caution that follows names the
+low-certainty ones that get money) and points to the workbook's Evidence sheet."""
 
 
 def _evidence_assumption(inputs) -> tuple[str, str] | None:
@@ -858,7 +863,7 @@ def _evidence_assumption(inputs) -> tuple[str, str] | None:
         parts = [f"high certainty {count['high']}" + (f" ({high})" if high else "")
                  if "high" in count else "",
                  f"moderate {count['moderate']}" if "moderate" in count else "",
-                 f"low {count['low']} (named in the warnings where they get money)"
+                 f"low {count['low']} (named below where they get money)"
                  if "low" in count else "",
                  f"not stated {count['']}" if "" in count else ""]
         return ("Evidence behind the curves",
@@ -895,15 +900,19 @@ def _appendix(f: _Facts, omitted: list[tuple[str, str]]
     assumptions.append(("Outcome metrics and weights", "; ".join(
         f"{r.name} ({r.unit}): {r.weight:g}" for r in metrics.itertuples())))
     evidence = _evidence_assumption(f.inputs)
+    # the caution on low-certainty evidence is said with the evidence, not again as a warning
+    caution = [w for w in f.res.warnings if "low-certainty evidence" in w]
+    warnings = [w for w in f.res.warnings if w not in caution] if evidence else f.res.warnings
     if evidence:
-        assumptions.append(evidence)
+        assumptions.append((evidence[0], " ".join([evidence[1], *caution])))
     rules = _rules_in_force(pm)
     provenance = [
         ("Data set", str(prov.get("data_source") or f.inputs.source)),
         ("Data hash (SHA-256)", str(prov.get("data_hash") or f.inputs.data_hash)),
         ("Policy model", f"{pm.get('name', f.policy.name)}: {pm.get('description') or ''}"
          .rstrip(": ")),
-        ("Overrides", ", ".join(map(str, prov.get("overrides") or [])) or "none"),
+        ("Overrides", ", ".join(map(str, prov.get("overrides") or [])) or "none (the policy "
+         "model as written)"),
         ("Software", (f"budgetopt {prov.get('version', '')}, {prov.get('solver', 'HiGHS')} "
          f"{prov.get('solver_version', '')}, Pyomo {prov.get('pyomo_version', '')}, Python "
          f"{prov.get('python_version', '')}")),
@@ -919,9 +928,9 @@ def _appendix(f: _Facts, omitted: list[tuple[str, str]]
     if omitted:
         out.append((f"{chr(ord('A') + len(out))}. Left out of this paper",
                     [(what, why[0].upper() + why[1:] + ".") for what, why in omitted]))
-    if f.res.warnings:
+    if warnings:
         out.append((f"{chr(ord('A') + len(out))}. Warnings from the solve",
-                    [(str(i + 1), w) for i, w in enumerate(f.res.warnings)]))
+                    [(str(i + 1), w) for i, w in enumerate(warnings)]))
     return out
 
 
