@@ -651,10 +651,22 @@ def _run_on_dask(jobs: list[Job], collect: Callable[[dict[str, Any]], None],
                     contents[job.data_hash] = client.submit(
                         _content, job.content, key=f"budgetopt-data-{job.data_hash[:16]}",
                         pure=False)
-            futures = {client.submit(task, replace(job, content=None),
-                                     contents[job.data_hash], packed=True,
-                                     key=f"budgetopt-{job.key[:16]}-{i}", pure=False): job
-                       for i, job in enumerate(jobs)}
+
+            futures: dict[Any, Job] = {}
+            number: dict[Any, int] = {}  # each future's job, by its place in the batch
+            used: dict[Any, Any] = {}  # each future's data-set task
+            again: dict[int, int] = {}  # jobs sent again because their data set was lost
+
+            def submit(job: Job, i: int) -> Any:
+                attempt = again.get(i, 0)
+                f = client.submit(task, replace(job, content=None), contents[job.data_hash],
+                                  packed=True, key=f"budgetopt-{job.key[:16]}-{i}"
+                                  + (f"-again{attempt}" if attempt else ""), pure=False)
+                futures[f], number[f], used[f] = job, i, contents[job.data_hash]
+                return f
+
+            for i, job in enumerate(jobs):
+                submit(job, i)
             pending = set(futures)
             seen: dict[str, float] = {}
             grace = 5.0 + 0.5 * (job_timeout or 0.0)  # HiGHS stops itself first
@@ -683,9 +695,20 @@ def _run_on_dask(jobs: list[Job], collect: Callable[[dict[str, Any]], None],
                         collect(out)
                     elif client.status != "running":
                         raise _SchedulerLost("The Dask scheduler was lost")
+                    elif used[f].status == "error" and again.get(number[f], 0) < 2:
+                        # not this job's fault: its data set's task was lost with workers
+                        # another job killed (Dask gives up on a task after two such
+                        # deaths): make the data set again (once) and send the job again
+                        i = number[f]
+                        again[i] = again.get(i, 0) + 1
+                        if contents[job.data_hash].status == "error":
+                            contents[job.data_hash] = client.submit(
+                                _content, job.content, pure=False,
+                                key=f"budgetopt-data-{job.data_hash[:16]}-again{again[i]}")
+                        pending.add(submit(job, i))
                     else:
                         collect(_failed(job, f))
-                    del futures[f]  # its result is no longer kept on the worker
+                    del futures[f], number[f], used[f]  # its result is no longer kept
                 if client.status != "running":
                     raise _SchedulerLost(f"The Dask scheduler was lost ({client.status})")
                 if job_timeout is not None and pending:
