@@ -279,9 +279,11 @@ def test_board_paper_assumptions_name_the_evidence_and_warn_of_low_certainty(tmp
     assert evidence.startswith("1 curve derived from unit cost, reach and effect")
     assert "Virtual wards (ADM): NHS England virtual ward evaluations, moderate certainty" \
         in evidence
+    # the caution on low-certainty evidence is said once, with the evidence it is about
+    assert "low-certainty evidence" in evidence
     warned = " ".join(text for heading, rows in paper.appendix if "Warnings" in heading
                       for _, text in rows)
-    assert "low-certainty evidence" in warned
+    assert "low-certainty evidence" not in warned
 
 
 # -- the example ICS from evidence ---------------------------------------------------------
