@@ -324,3 +324,24 @@ def test_the_budget_sentence_matches_a_re_solve_with_a_pound_more(solved, exampl
     more = build(example, apply_overrides(policy, {"budget_m": budget + 1.0})).results()
     assert more.optimal
     assert more.objective - res.objective == pytest.approx(said, abs=0.51)
+
+
+def test_the_apps_gap_words_take_the_first_years_relaxations_by_their_year_key():
+    """Minimums of £6m each against £10m in the first year (a £2m gap) and £11m in the
+    second: the words speak of the first year's £2m alone (the second year's £1m counted
+    too would be more than the gap, and the words would blame the ring-fences)."""
+    from budgetopt import optimise
+    from budgetopt.policy import Policy
+    from budgetopt.ui.widgets import gap_words
+    from tests.builders import make_inputs
+
+    inputs = make_inputs(
+        services=[{"service_id": "A", "min_m": 6.0}, {"service_id": "B", "min_m": 6.0}],
+        curves=[("A", "m", 1, 20, 2), ("B", "m", 1, 20, 1)],
+        funding=[("pool", "2026/27", 10.0), ("pool", "2027/28", 11.0)])
+    policy = Policy()
+    res = optimise(inputs, policy)
+    text = gap_words(res, inputs, policy)
+    assert "In 2026/27 the minimums add up to £12.0m against £10.0m of money: a gap of " \
+           "£2.0m." in text, text
+    assert "must give way" not in text

@@ -46,7 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from budgetopt.analyses.uncertainty import Distribution, Progress, central_plan, resolve_objectives
+from budgetopt.analyses.uncertainty import Distribution, central_plan, resolve_objectives
+from budgetopt.api import Progress
 from budgetopt.data.inputs import Inputs
 from budgetopt.data.schema import WEIGHT_UNITS
 from budgetopt.errors import PolicyError, Problem

@@ -23,7 +23,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,7 +32,7 @@ import pandas as pd
 import pyomo.core as pyo
 from scipy import sparse, stats
 
-from budgetopt.api import Session, build
+from budgetopt.api import Progress, Session, build
 from budgetopt.data.inputs import Inputs
 from budgetopt.families.bounds import service_bounds
 from budgetopt.families.rows import add_matrix_rows
@@ -43,7 +42,6 @@ from budgetopt.results.words import effect_phrase
 from budgetopt.solve.highs import run
 
 Distribution = Literal["triangular", "pert"]
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

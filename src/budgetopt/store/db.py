@@ -619,6 +619,7 @@ class Store:
                     scenarios_table.c.name == row["name"])).scalar()
                 version = (latest or 0) + 1
                 inserted = conn.execute(scenarios_table.insert().values(version=version, **row))
+                # SQLAlchemy's stubs say the key may be None; an executed insert has one
                 new_id = inserted.inserted_primary_key[0]  # type: ignore[index]
                 conn.execute(status_table.insert().values(scenario_id=new_id, **history))
                 refs.append(f"{row['name']}@{version}")
