@@ -45,9 +45,15 @@ def _num(text: str) -> float:
 
 
 def _amount(text: str) -> float | None:
-    """An amount as the sentences write it (£3.2m, 12.50 WTE, any amount) in its unit."""
-    found = re.match(r"£?" + NUMBER, text)
-    return _num(found.group(1)) if found else None
+    """An amount as the sentences write it (£3.2m, £34.1k, £142, £0.50, £2.00 a head,
+    12.50 WTE, any amount) in its unit (money in £m)."""
+    found = re.match(r"(£?)" + NUMBER + r"([mk]?)", text)
+    if not found:
+        return None
+    value = _num(found.group(2))
+    if found.group(1) and not text.endswith("a head"):
+        value *= {"m": 1.0, "k": 1e-3, "": 1e-6}[found.group(3)]
+    return value
 
 
 class Resolver:

@@ -20,7 +20,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-from budgetopt.families.common import money
+from budgetopt.families.common import money, money_size
 from budgetopt.families.rows import RowInfo, entry
 from budgetopt.solve.highs import FEASIBILITY_TOL, Compiled, new_highs
 
@@ -108,11 +108,11 @@ def _one(unit: str) -> str:
 
 
 def _amount(v: float, unit: str) -> str:
-    """An amount of a limit's unit, in words (£3.2m, 12.5 WTE)."""
+    """An amount of a limit's unit, in words (£3.2m, £34.1k, £142, 12.5 WTE)."""
     v = abs(float(v))
     digits = 1 if v >= 0.1 else 3
     if unit == "£m":
-        return f"£{v:,.{digits}f}m"
+        return money_size(v)
     if unit == "£ per head":
         return f"£{v:,.2f} a head"
     return f"{v:,.{digits + 1}f} {unit}"
