@@ -116,7 +116,9 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     seg_service = session.data.segments["service_id"].to_numpy()
     services = samples.services
     varies = np.ptp(values, axis=0) > 1e-12 * max(float(np.abs(values).max(initial=0.0)), 1.0)
-    rows, weights, owner = [mean[None, :]], [], []
+    rows: list[np.ndarray] = [mean[None, :]]
+    weights: list[np.ndarray] = []
+    owner: list[str] = []
     chains = [np.array([-1])]  # each service's bins one chain, in quantile order
     for j, sid in enumerate(services):
         cols = np.flatnonzero(seg_service == sid)

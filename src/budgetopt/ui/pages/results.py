@@ -29,9 +29,9 @@ from budgetopt.ui.widgets import (
 ws = workspace()
 
 
-def pin_a_line(res: Results, inputs: Inputs, unit: str) -> None:
-    """Fix one service's spend (a pin), solve again and see what it costs; unpin. `unit`:
-    what one unit of the objective is worth, in words."""
+
+def pin_a_line(res) -> None:
+    """Fix one service's spend (a pin), solve again and see what it costs; unpin."""
     st.subheader("Pin a line")
     st.caption("Fix what a service gets, whatever the model would say (a contract already "
                "signed, a promise made), solve again and see what the pin costs.")
@@ -82,18 +82,17 @@ def pin_a_line(res: Results, inputs: Inputs, unit: str) -> None:
             ws.tune_policy(ws.policy.model_copy(update={"pins": left}),
                            f"unpinned {pin.service_id}")
             st.rerun()
-
-
 st.title("Results")
-inputs = ws.inputs
-if inputs is None:
+if ws.inputs is None:
     st.info("No valid data set yet: load one on the Data page.")
     st.stop()
+inputs: Inputs = ws.inputs
 
 with st.spinner("Solving…"):
-    res = ws.answer()
-if res is None:  # no answer without a data set: said above
+    answer = ws.answer()
+if answer is None:  # no answer without a data set: said above
     st.stop()
+res: Results = answer
 
 policy = ws.effective_policy()
 st.caption(md_text(f"{ws.label} · {policy.name}"
@@ -169,39 +168,50 @@ if res.infeasibility is not None:
 if res.objective is None:
     st.stop()
 
-tabs = st.tabs(["Summary", "Where the money goes", "By sector", "By service", "By place",
-                "Outcomes", "What the rules cost", "Services at the margin"])
-with tabs[0]:
+
+def chart(name, make) -> None:
+    """A chart made once per data and policy in this session (see Workspace.kept)."""
+    show_chart(ws.kept(("chart", *name), make), key=f"chart-{name[0]}")
+
+
+def summary_tab() -> None:
     lines = [line for line in summary_lines(res)[1:]  # the warnings are above, once
              if not line.startswith("Warning: ")
              and (res.infeasibility is None or line != res.infeasibility.message)]
     st.markdown("\n".join(("    - " if line.startswith("  ") else "- ") + md_text(line.strip())
                            for line in lines))
-with tabs[1]:
+
+
+def money_flow_tab() -> None:
     flow_years = ["all years", *dict.fromkeys(res.allocation["year"])]
     flow_year = st.selectbox("Year", flow_years, key="flow-year")
-    show_chart(charts.money_flow(res.allocation, res.funding_flows,
-                                      charts.money_available(inputs, policy),
-                                      inputs.places,
-                                      None if flow_year == flow_years[0] else flow_year), key="chart-flow")
+    chart(("flow", flow_year), lambda: charts.money_flow(
+        res.allocation, res.funding_flows, ws.money(), inputs.places,
+        None if flow_year == flow_years[0] else flow_year))
     st.caption("Today's spend (top) and the plan's (below), £m: from each funding source "
                "(through each Health and Wellbeing Board's pool, when the data has them) to "
                "sectors and services. The data does not say which source pays for what today.")
-with tabs[2]:
+
+
+def by_sector_tab() -> None:
     years = ["all years", *dict.fromkeys(res.allocation["year"])]
     year = st.selectbox("Year", years, key="sector-year")
-    show_chart(charts.spend_by_sector(res.allocation, None if year == years[0] else year),
-               key="chart-sector")
-with tabs[3]:
-    show_chart(charts.change_by_service(res.allocation), key="chart-service")
+    chart(("sector", year), lambda: charts.spend_by_sector(
+        res.allocation, None if year == years[0] else year))
+
+
+def by_service_tab() -> None:
+    chart(("service",), lambda: charts.change_by_service(res.allocation))
     table = (res.allocation.groupby(["name", "sector", "year"], sort=False)
              [["baseline_m", "spend_m", "change_m"]].sum().reset_index())
     st.caption("Each service's spend today and in the plan, £m a year (all places).")
     show_table(table, key="table-service")
-    pin_a_line(res, inputs, unit)
-with tabs[4]:
+    pin_a_line(res)
+
+
+def by_place_tab() -> None:
     if inputs.has_places:
-        show_chart(charts.spend_by_place(res.allocation, inputs.places), key="chart-place")
+        chart(("place",), lambda: charts.spend_by_place(res.allocation, inputs.places))
         by_place = (res.allocation.groupby(["place_id", "year"], sort=False)
                     [["baseline_m", "spend_m", "change_m"]].sum().reset_index())
         names = dict(zip(inputs.places["place_id"], inputs.places["name"]))
@@ -210,7 +220,7 @@ with tabs[4]:
         show_table(by_place, key="table-place")
         if inputs.has_hwbs:
             st.subheader("By Health and Wellbeing Board")
-            show_chart(charts.spend_by_hwb(res.allocation, inputs.places), key="chart-hwb")
+            chart(("hwb",), lambda: charts.spend_by_hwb(res.allocation, inputs.places))
             hwb_of = dict(zip(inputs.places["place_id"], inputs.places["hwb_id"]))
             hwb_names = dict(zip(inputs.hwb_table()["hwb_id"], inputs.hwb_table()["name"]))
             by_hwb = (res.allocation.assign(hwb=res.allocation["place_id"].map(
@@ -222,8 +232,10 @@ with tabs[4]:
             show_table(by_hwb, headers={"hwb": "Health and Wellbeing Board"}, key="table-hwb")
     else:
         st.info("This data set has no places: the allocation is ICS-wide.")
-with tabs[5]:
-    show_chart(charts.outcomes_against_baseline(res.outcomes), key="chart-outcomes")
+
+
+def outcomes_tab() -> None:
+    chart(("outcomes",), lambda: charts.outcomes_against_baseline(res.outcomes))
     st.caption(f"Each metric's outcome today and in the plan, in its own unit; 'weighted' is "
                f"the outcome × its value weight, in {md_text(unit)}.")
     show_table(res.outcomes, ["name", "unit", "year", "baseline_value", "value", "change",
@@ -231,7 +243,9 @@ with tabs[5]:
                headers={"name": "Metric", "weighted_value": f"Weighted ({unit})"},
                kinds={"baseline_value": "value", "value": "value", "change": "value"},
                key="table-outcomes")
-with tabs[6]:
+
+
+def rule_costs_tab() -> None:
     binding = priced_rules(res)
     if not len(binding):
         st.info("No rule binds: each could be tightened a little at no cost.")
@@ -254,7 +268,9 @@ with tabs[6]:
                    kinds={"shadow_price_down": "number"})
     if res.duals_note:
         st.caption(f"Shadow prices {md_text(res.duals_note)}")
-with tabs[7]:
+
+
+def at_the_margin_tab() -> None:
     rc = res.reduced_costs
     if len(rc):  # only the service-years that get no more money than today
         change = res.allocation.groupby(["service_id", "year"])["change_m"].sum()
@@ -269,11 +285,24 @@ with tabs[7]:
     else:
         st.info("Every service that could use more money gets some.")
 
+
+# Only the open tab's content is made (a tab switch reruns the page, whose answer is kept):
+# its charts, tables and the marginal return's re-solve do not delay the page after a change.
+TABS = {"Summary": summary_tab, "Where the money goes": money_flow_tab,
+        "By sector": by_sector_tab, "By service": by_service_tab, "By place": by_place_tab,
+        "Outcomes": outcomes_tab, "What the rules cost": rule_costs_tab,
+        "Services at the margin": at_the_margin_tab}
+for tab, draw in zip(st.tabs(list(TABS), key="results-tab", on_change="rerun"),
+                     TABS.values()):
+    if tab.open:
+        with tab:
+            draw()
+
 st.divider()
 result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", inputs,
                  analyses=ws.workbook_analyses())
 st.subheader("The board paper")
-st.caption("A PDF of 4-12 pages for a board: the decision asked for, where the money goes, "
+st.caption("A PDF of 4-10 pages for a board: the decision asked for, where the money goes, "
            "what each rule costs, the trade-offs and the risks, with the assumptions and "
            "provenance in an appendix.")
 board_paper_download(res, file_stem(f"{ws.label}-{policy.name}"), "results", inputs,
