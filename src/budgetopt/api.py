@@ -105,17 +105,17 @@ def unpinned_objective(compiled: Compiled, options) -> float | None:
     """The optimum with every pin lifted (a re-solve from the optimal basis, the pins' rows
     made free, then put back): what the pins cost is the difference. None if not optimal."""
     rows = np.array([r for r, info in enumerate(compiled.rows) if info.family == "pins"],
-                    dtype=np.int32)
+                    dtype=np.int64)
+    hrows = np.unique(compiled.hrow[rows]).astype(np.int32)  # pins have no twins
     h = compiled.highs
     basis = h.getBasis()
     # highspy's type stubs lack changeRowsBounds, which its module has
-    h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf),  # type: ignore[attr-defined]
-                       np.full(len(rows), np.inf))
+    h.changeRowsBounds(len(hrows), hrows, np.full(len(hrows), -np.inf),  # type: ignore[attr-defined]
+                       np.full(len(hrows), np.inf))
     try:
         out = run(compiled, options, load=False)
     finally:
-        h.changeRowsBounds(len(rows), rows,  # type: ignore[attr-defined]
-                           compiled.row_lower[rows], compiled.row_upper[rows])
+        compiled.set_hbounds(rows)
         h.setBasis(basis)
     return out.objective if out.ok else None
 

@@ -225,6 +225,7 @@ class RowMatrix:
     columns: Sequence[Any]  # Pyomo VarData per matrix column
     matrix: sparse.csr_matrix | Csr  # one row per kept index, in order
     position: dict[Any, int]  # row index -> matrix row
+    twin: str | None = None  # a component whose row of the same index has the same body
 
 
 def add_matrix_rows(
@@ -244,6 +245,7 @@ def add_matrix_rows(
     relaxable: bool = True,
     report: bool = True,
     scale: float = 1.0,
+    twin: str | None = None,
 ) -> None:
     """Add rows ``matrix[k] · columns (sense) limit[index[k]]``, one per item of `index`.
 
@@ -253,6 +255,12 @@ def add_matrix_rows(
     than the analysis. The matrix is kept in ``m.row_matrices[component]`` (a
     :class:`RowMatrix`) and read directly by the compiler; Pyomo's own writers do not see these
     rows. A row with no non-zero is skipped.
+
+    `twin` names a component added before, of the opposite sense, whose row of the same index
+    has the same body (a service's maximum beside its minimum): the compiler gives HiGHS the
+    two as one ranged row (``min ≤ body ≤ max``), while the model, the results and every
+    caller still see two rows, each with its own limit and its own shadow price (the ranged
+    row's dual belongs to the side that is active; :class:`budgetopt.solve.highs.Compiled`).
     """
     entry = _entry(component)
     csr = matrix.tocsr()
@@ -267,7 +275,7 @@ def add_matrix_rows(
     if not hasattr(m, "row_matrices"):
         m.row_matrices = {}
     m.row_matrices[component] = RowMatrix(tuple(columns), csr,
-                                          {i: k for k, i in enumerate(keep)})
+                                          {i: k for k, i in enumerate(keep)}, twin)
     _record(m, component, family, keep, sense, entry, name, labels, keys, unit, relaxable,
             report, scale)
 

@@ -111,7 +111,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         return outcome
     t0 = time.perf_counter()
     h = compiled.highs
-    n_cols, n_rows = len(compiled.cols), compiled.n_rows
+    n_cols, n_rows = len(compiled.cols), compiled.n_hrows  # HiGHS's rows of the model
     basis = h.getBasis()
     cost = compiled.cost.copy()
     ints = np.flatnonzero(compiled.integer)
@@ -132,7 +132,8 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         tight = np.flatnonzero(np.abs(outcome.row_dual) > FACE_TOL * scale)
         if len(tight):
             limit = np.where(upper[tight], compiled.row_upper[tight], compiled.row_lower[tight])
-            h.changeRowsBounds(len(tight), tight.astype(np.int32), limit, limit)
+            hr, first = np.unique(compiled.hrow[tight], return_index=True)  # one per HiGHS row
+            h.changeRowsBounds(len(hr), hr.astype(np.int32), limit[first], limit[first])
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), np.zeros(n_cols))
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         xcols = compiled.columns(compiled.model.x)
@@ -176,7 +177,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
             if h.getModelStatus() == _OPTIMAL:
                 result = np.asarray(h.getSolution().col_value, dtype=float)[:n_cols]
         sol = h.getSolution()
-        row_value = np.asarray(sol.row_value, dtype=float)[:n_rows] \
+        row_value = compiled.model_values(np.asarray(sol.row_value, dtype=float)[:n_rows]) \
             if h.getModelStatus() == _OPTIMAL else None
     finally:
         extra_rows = h.getNumRow() - n_rows
@@ -185,8 +186,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         extra_cols = h.getNumCol() - n_cols
         if extra_cols:
             h.deleteCols(extra_cols, np.arange(n_cols, n_cols + extra_cols, dtype=np.int32))
-        h.changeRowsBounds(n_rows, np.arange(n_rows, dtype=np.int32), compiled.row_lower,
-                           compiled.row_upper)
+        h.changeRowsBounds(n_rows, np.arange(n_rows, dtype=np.int32), *compiled.hbounds())
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize if compiled.maximise
                                else highspy.ObjSense.kMinimize)
@@ -214,4 +214,4 @@ def _activities(compiled: Compiled, x: np.ndarray) -> np.ndarray:
         mat = sparse.csr_matrix((a.value_, a.index_, a.start_), shape=shape)
     else:
         mat = sparse.csc_matrix((a.value_, a.index_, a.start_), shape=shape)
-    return np.asarray(mat @ x)[: compiled.n_rows]
+    return compiled.model_values(np.asarray(mat @ x)[: compiled.n_hrows])
