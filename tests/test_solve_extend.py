@@ -149,7 +149,7 @@ def test_removing_an_analysis_rows_restores_the_model_it_extended():
     assert compiled.n_rows == n_rows == len(session.model.row_info)
     assert len(compiled.cons) == len(compiled.limits) == n_rows
     assert np.array_equal(compiled.row_lower, lower)
-    assert session.model.component("pareto_at_least_limit") is None
+    assert not hasattr(session.model, "pareto_at_least_limit")
     assert session.solve().objective == pytest.approx(14.0)
     add_rows(session.model, "pareto_at_least", "pareto", ["again"],
              body=lambda i: linear([(1.0, session.model.x[0])]), sense=">=",

@@ -403,6 +403,8 @@ class Compiled:
         for name in (component, f"{component}_limit"):
             if m.component(name) is not None:
                 m.del_component(name)
+            elif hasattr(m, name):  # a matrix's limits (budgetopt.families.rows.Limits)
+                delattr(m, name)
 
 
 def _row_bounds(rows: list[RowInfo], limits: list, constants: np.ndarray
