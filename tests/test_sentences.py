@@ -78,6 +78,8 @@ class Resolver:
         self.upper = np.array(lp.row_upper_, dtype=float)
         self.cost = np.array(lp.col_cost_, dtype=float)
         self.maximise = compiled.maximise
+        self.hrow = compiled.hrow
+        self.senses = [info.sense for info in compiled.rows]
         self.base = self._run()
         assert self.base is not None
         self.x = np.asarray(self.h.getSolution().col_value, float)
@@ -90,15 +92,18 @@ class Resolver:
         return float(self.h.getInfo().objective_function_value)
 
     def with_limit(self, r: int, delta: float) -> float | None:
-        """The objective with row `r`'s limit moved by `delta` (model units); None when that
-        is infeasible."""
-        lo, up = self.lower[r], self.upper[r]
-        self.h.changeRowBounds(r, lo + delta if np.isfinite(lo) else lo,
-                               up + delta if np.isfinite(up) else up)
+        """The objective with model row `r`'s limit moved by `delta` (model units); None when
+        that is infeasible. A row that shares a ranged HiGHS row with its twin (a service's
+        minimum and maximum) moves only its own side."""
+        hr = int(self.hrow[r])
+        lo, up = self.lower[hr], self.upper[hr]
+        sense = self.senses[r]
+        self.h.changeRowBounds(hr, lo + delta if np.isfinite(lo) and sense != "<=" else lo,
+                               up + delta if np.isfinite(up) and sense != ">=" else up)
         try:
             return self._run()
         finally:
-            self.h.changeRowBounds(r, lo, up)
+            self.h.changeRowBounds(hr, lo, up)
 
     def with_costs(self, cols: np.ndarray, extra: float) -> tuple[float | None, np.ndarray]:
         """The objective and plan with the objective coefficient of `cols` raised by `extra`

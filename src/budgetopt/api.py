@@ -117,14 +117,15 @@ def unpinned_objective(compiled: Compiled, options: SolverSettings | None) -> fl
     """The optimum with every pin lifted (a re-solve from the optimal basis, the pins' rows
     made free, then put back): what the pins cost is the difference. None if not optimal."""
     rows = np.array([r for r, info in enumerate(compiled.rows) if info.family == "pins"],
-                    dtype=np.int32)
+                    dtype=np.int64)
+    hrows = np.unique(compiled.hrow[rows]).astype(np.int32)  # pins have no twins
     h = compiled.highs
     basis = h.getBasis()
-    change_rows_bounds(h, rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
+    change_rows_bounds(h, hrows, np.full(len(hrows), -np.inf), np.full(len(hrows), np.inf))
     try:
         out = run(compiled, options, load=False)
     finally:
-        change_rows_bounds(h, rows, compiled.row_lower[rows], compiled.row_upper[rows])
+        compiled.set_hbounds(rows)
         h.setBasis(basis)
     return out.objective if out.ok else None
 

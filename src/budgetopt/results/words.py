@@ -213,7 +213,7 @@ def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -
                              "check the band widths and the data.")
     h.addCols(k, _slack_costs(compiled, slack_rows, signs), np.zeros(k),
               np.full(k, highspy.kHighsInf), k,
-              np.arange(k, dtype=np.int32), np.array(slack_rows, dtype=np.int32),
+              np.arange(k, dtype=np.int32), compiled.hrow[slack_rows].astype(np.int32),
               np.array(signs, dtype=float))
     h.setOptionValue("time_limit", 120.0)
     h.run()

@@ -8,6 +8,13 @@ keeps its HiGHS object, so sweeps change limits (:meth:`Compiled.update_limits`)
 and re-solve without rebuilding, and analyses that add their own rows and columns to the Pyomo
 model (through :mod:`budgetopt.families.rows`) append just those (:meth:`Compiled.extend`).
 
+HiGHS's rows are the model's rows, except that a pair of rows declared twins (the same body,
+opposite senses: a service's minimum and maximum, see
+:func:`budgetopt.families.rows.add_matrix_rows`) is one ranged row in HiGHS. Everything the
+callers see stays per model row (limits, activities, shadow prices); :class:`Compiled` maps
+between the two (``hrow``, :meth:`Compiled.hbounds`, :meth:`Compiled.model_duals`), and code
+that talks to the HiGHS object about rows goes through that map.
+
 Statuses are reported in plain words (optimal, infeasible, unbounded, time_limit, error) with
 HiGHS's own status kept alongside. Shadow prices are HiGHS row duals, which for both senses are
 d(objective)/d(limit): a binding budget in a maximisation has a positive one. For a
@@ -103,6 +110,8 @@ class SolveOutcome:
     # first asked (a sweep re-solving hundreds of times reads neither).
     _row_value: np.ndarray | highspy.HighsSolution | None = None
     _col_dual: np.ndarray | highspy.HighsSolution | None = None
+    _hrow: np.ndarray | None = None  # model row -> HiGHS row, where they differ
+
 
     @property
     def ok(self) -> bool:
@@ -112,8 +121,10 @@ class SolveOutcome:
     def row_value(self) -> np.ndarray | None:
         """Row activity (left-hand side), per row."""
         v = self._row_value
-        return np.asarray(v.row_value, dtype=float) if isinstance(v, highspy.HighsSolution) \
-            else v
+        if not isinstance(v, highspy.HighsSolution):
+            return v
+        values = np.asarray(v.row_value, dtype=float)
+        return values if self._hrow is None else values[self._hrow]
 
     @cached_property
     def col_dual(self) -> np.ndarray | None:
@@ -149,10 +160,85 @@ class Compiled:
     _row_sets: dict[tuple[str, ...] | None, np.ndarray] = field(default_factory=dict)
     limits: list[ParamData] = field(default_factory=list)  # each row's mutable limit, in order
     fixed: set[int] = field(default_factory=set)  # columns fixed when compiled (constants)
+    # model rows -> HiGHS rows: twins (one body, both senses) share a ranged HiGHS row
+    hrow: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per model row
+    primary: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per HiGHS row
+    partner: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # twin or -1
 
     @property
     def n_rows(self) -> int:
+        """Rows of the model (each a RowInfo; a ranged HiGHS row is two of them)."""
         return len(self.rows)
+
+    @property
+    def n_hrows(self) -> int:
+        """Rows of the LP in HiGHS (without an analysis's rows added to HiGHS alone)."""
+        return len(self.primary)
+
+    @property
+    def merged(self) -> bool:
+        """Whether some model rows share a HiGHS row."""
+        return self.n_hrows < self.n_rows
+
+    def hbounds(self, hrows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """HiGHS rows' bounds (every row, or `hrows`) from the model rows' limits: a ranged
+        row has its ≥ twin's lower and its ≤ twin's upper bound."""
+        r = self.primary if hrows is None else self.primary[np.asarray(hrows, dtype=np.int64)]
+        lo, up = self.row_lower[r].copy(), self.row_upper[r].copy()
+        p = self.partner[r]
+        two = p >= 0
+        if two.any():
+            lo[two] = np.maximum(lo[two], self.row_lower[p[two]])
+            up[two] = np.minimum(up[two], self.row_upper[p[two]])
+        return lo, up
+
+    def set_hbounds(self, rows: np.ndarray) -> None:
+        """Give HiGHS the bounds of model rows `rows` (their HiGHS rows, merged)."""
+        hr = np.unique(self.hrow[np.asarray(rows, dtype=np.int64)])
+        if len(hr):
+            lo, up = self.hbounds(hr)
+            change_rows_bounds(self.highs, hr, lo, up)
+
+    def model_values(self, hvalues: np.ndarray) -> np.ndarray:
+        """Per model row, from an array per HiGHS row (activities: twins share theirs)."""
+        hvalues = np.asarray(hvalues, dtype=float)
+        return hvalues[self.hrow] if self.merged else hvalues[:self.n_rows].copy()
+
+    def model_duals(self, hdual: np.ndarray) -> np.ndarray:
+        """Shadow prices per model row from HiGHS's row duals (d objective / d limit): a
+        ranged row's dual belongs to the side it pushes against, the ≤ twin when raising the
+        limit is worth something (maximising; when it costs, minimising), the ≥ twin
+        otherwise; the other twin's is 0."""
+        d = np.asarray(hdual, dtype=float)
+        if not self.merged:
+            return d[:self.n_rows].copy()
+        d = d[self.hrow]
+        twin = self.partner >= 0
+        upper = self._senses == "<="
+        to_upper = (d > 0) == self.maximise
+        d[twin & (upper != to_upper)] = 0.0
+        return d
+
+    def at_bound(self, row_status: list[highspy.HighsBasisStatus], rows: Iterable[int]
+                 ) -> dict[int, bool]:
+        """Whether each of model rows `rows` is nonbasic at its own limit, from HiGHS's
+        basis row statuses (a ranged row is at one twin's limit, or both when they meet)."""
+        basic = highspy.HighsBasisStatus.kBasic
+        side = {">=": highspy.HighsBasisStatus.kLower, "<=": highspy.HighsBasisStatus.kUpper}
+        out: dict[int, bool] = {}
+        for r in rows:
+            status = row_status[int(self.hrow[r])]
+            p = int(self.partner[r])
+            if p < 0 or self.row_lower[min(r, p)] == self.row_upper[max(r, p)] or \
+                    self.rows[r].sense == "==":
+                out[r] = status != basic
+            else:
+                out[r] = status == side[self.rows[r].sense]
+        return out
+
+    @cached_property
+    def _senses(self) -> np.ndarray:
+        return np.array([info.sense for info in self.rows])
 
     def column(self, var: VarData) -> int:
         return self.col_of[id(var)]
@@ -175,8 +261,8 @@ class Compiled:
         moved = (lo != self.row_lower[rows]) | (up != self.row_upper[rows])
         changed = rows[moved]
         if len(changed):
-            change_rows_bounds(self.highs, changed, lo[moved], up[moved])
             self.row_lower[changed], self.row_upper[changed] = lo[moved], up[moved]
+            self.set_hbounds(changed)
 
     def _rows_of(self, components: tuple[str, ...] | None) -> np.ndarray:
         rows = self._row_sets.get(components)
@@ -275,8 +361,14 @@ class Compiled:
             cons, limits, starts, index, value, constants = _compile_rows(
                 m, new_rows, self.col_of, self.fixed)
             lo, up = _row_bounds(new_rows, limits, constants)
-            self.highs.addRows(len(new_rows), lo, up, len(index), starts.astype(np.int32),
+            hrow, primary, partner = _twins(m, new_rows, starts, index, value, constants)
+            starts, index, value = _take_rows(starts, index, value, primary)
+            hlo, hup = _merged_bounds(lo, up, primary, partner)
+            self.highs.addRows(len(primary), hlo, hup, len(index), starts.astype(np.int32),
                                index, value)
+            self.hrow = np.r_[self.hrow, self.n_hrows + hrow]
+            self.primary = np.r_[self.primary, first_row + primary]
+            self.partner = np.r_[self.partner, np.where(partner >= 0, first_row + partner, -1)]
             self.rows += new_rows
             self.cons += cons
             self.limits += limits
@@ -284,6 +376,7 @@ class Compiled:
             self.row_upper = np.r_[self.row_upper, up]
             self._constants = np.r_[self._constants, constants]
             self._row_sets.clear()
+            self.__dict__.pop("_senses", None)
         return (np.arange(first_col, len(self.cols), dtype=np.int64),
                 np.arange(first_row, self.n_rows, dtype=np.int64))
 
@@ -293,12 +386,23 @@ class Compiled:
         adding them, so that a row needed for one step (a lexicographic tie-break) does not
         weigh on every later solve. HiGHS keeps the basis of the other rows."""
         rows = np.array([r for r, info in enumerate(self.rows) if info.component == component],
-                        dtype=np.int32)
+                        dtype=np.int64)
         if not len(rows):
             raise KeyError(f"no rows of {component!r} in this model")
-        self.highs.deleteRows(len(rows), rows)
+        if (self.partner[rows] >= 0).any():
+            raise ValueError(f"{component!r} shares HiGHS rows with its twin: not removable")
+        gone = self.hrow[rows]
+        self.highs.deleteRows(len(gone), gone.astype(np.int32))
         keep = np.ones(self.n_rows, dtype=bool)
         keep[rows] = False
+        hkeep = np.ones(self.n_hrows, dtype=bool)
+        hkeep[gone] = False
+        new_model = np.cumsum(keep) - 1
+        self.hrow = (np.cumsum(hkeep) - 1)[self.hrow[keep]]
+        self.primary = new_model[self.primary[hkeep]]
+        partner = self.partner[keep]
+        self.partner = np.where(partner >= 0, new_model[np.maximum(partner, 0)], -1)
+        self.__dict__.pop("_senses", None)
         self.rows = [info for info, k in zip(self.rows, keep.tolist()) if k]
         self.cons = [c for c, k in zip(self.cons, keep.tolist()) if k]
         self.limits = [c for c, k in zip(self.limits, keep.tolist()) if k]
@@ -311,6 +415,8 @@ class Compiled:
         for name in (component, f"{component}_limit"):
             if m.component(name) is not None:
                 m.del_component(name)
+            elif hasattr(m, name):  # a matrix's limits (budgetopt.families.rows.Limits)
+                delattr(m, name)
 
 
 def change_rows_bounds(h: highspy.Highs, rows: np.ndarray, lower: np.ndarray,
@@ -337,6 +443,80 @@ def _row_bounds(rows: list[RowInfo], limits: list[ParamData], constants: np.ndar
         if info.sense != ">=":
             up[r] = v
     return lo, up
+
+
+def _twins(m: pyo.ConcreteModel, rows: list[RowInfo], starts: np.ndarray, index: np.ndarray,
+           value: np.ndarray, constants: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(HiGHS row of each row, the first model row of each HiGHS row, each row's twin or −1),
+    numbered within `rows`. A row of a RowMatrix declared the twin of another component
+    (:func:`budgetopt.families.rows.add_matrix_rows`) shares the HiGHS row of that
+    component's row of the same index when the two have opposite inequality senses and the
+    same terms and constant (checked here); every other row has one of its own."""
+    n = len(rows)
+    rep = np.arange(n, dtype=np.int64)
+    twins = {c: rm.twin for c, rm in getattr(m, "row_matrices", {}).items()
+             if getattr(rm, "twin", None)}
+    pairs: list[tuple[int, int]] = []
+    if twins:
+        wanted = set(twins.values())
+        where = {(info.component, info.index): r for r, info in enumerate(rows)
+                 if info.component in wanted}
+        for r, info in enumerate(rows):
+            other = twins.get(info.component)
+            q = where.get((other, info.index)) if other is not None else None
+            if q is not None and {info.sense, rows[q].sense} == {"<=", ">="}:
+                pairs.append((q, r))
+    if pairs:
+        a, b = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+        same = _same_rows(starts, index, value, a, b) & (constants[a] == constants[b])
+        a, b = a[same], b[same]
+        rep[b] = a
+    partner = np.full(n, -1, dtype=np.int64)
+    if pairs:
+        partner[a], partner[b] = b, a
+    primary = np.flatnonzero(rep == np.arange(n))
+    number = np.cumsum(rep == np.arange(n)) - 1
+    return number[rep], primary, partner
+
+
+def _same_rows(starts: np.ndarray, index: np.ndarray, value: np.ndarray, a: np.ndarray,
+               b: np.ndarray) -> np.ndarray:
+    """Whether row a[k] and row b[k] of a row-wise matrix have the same terms, in order."""
+    n = np.diff(starts)
+    same = n[a] == n[b]
+    a, b = a[same], b[same]
+    if len(a):
+        owner = np.repeat(np.arange(len(a)), n[a])
+        offset = np.arange(len(owner)) - np.repeat(np.r_[0, np.cumsum(n[a])[:-1]], n[a])
+        ia, ib = starts[a][owner] + offset, starts[b][owner] + offset
+        bad = (index[ia] != index[ib]) | (value[ia] != value[ib])
+        ok = np.ones(len(a), dtype=bool)
+        ok[owner[bad]] = False
+        same[np.flatnonzero(same)] = ok
+    return same
+
+
+def _take_rows(starts: np.ndarray, index: np.ndarray, value: np.ndarray, rows: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows `rows` (ascending) of a row-wise matrix (all of them: the arrays themselves)."""
+    if len(rows) == len(starts) - 1:
+        return starts, index, value
+    n = np.diff(starts)[rows]
+    first = np.r_[0, np.cumsum(n)]
+    take = np.repeat(starts[rows] - first[:-1], n) + np.arange(first[-1])
+    return first, index[take], value[take]
+
+
+def _merged_bounds(lo: np.ndarray, up: np.ndarray, primary: np.ndarray, partner: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the HiGHS rows `primary` (model rows) with their twins' limits merged."""
+    hlo, hup = lo[primary].copy(), up[primary].copy()
+    p = partner[primary]
+    two = p >= 0
+    hlo[two] = np.maximum(hlo[two], lo[p[two]])
+    hup[two] = np.minimum(hup[two], up[p[two]])
+    return hlo, hup
 
 
 def _column_bounds(block: list[VarData]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -493,6 +673,9 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     rows: list[RowInfo] = list(m.row_info)
     cons, limits, starts, a_index, a_value, constants = _compile_rows(m, rows, col_of, fixed)
     row_lower, row_upper = _row_bounds(rows, limits, constants)
+    hrow, primary, partner = _twins(m, rows, starts, a_index, a_value, constants)
+    starts, a_index, a_value = _take_rows(starts, a_index, a_value, primary)
+    h_lower, h_upper = _merged_bounds(row_lower, row_upper, primary, partner)
 
     obj = next(m.component_data_objects(pyo.Objective, active=True))
     cost = np.zeros(n)
@@ -507,14 +690,14 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     t1 = time.perf_counter()
 
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(rows)
+    lp.num_col_, lp.num_row_ = n, len(primary)
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lower, col_upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.row_lower_, lp.row_upper_ = h_lower, h_upper
     lp.offset_ = obj_constant
     lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
     a = lp.a_matrix_
     a.format_ = highspy.MatrixFormat.kRowwise
-    a.num_col_, a.num_row_ = n, len(rows)
+    a.num_col_, a.num_row_ = n, len(primary)
     a.start_ = starts.astype(np.int32)
     a.index_, a.value_ = a_index, a_value
     if integer.any():
@@ -527,7 +710,8 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
                     col_upper=col_upper, cost=cost, integer=integer, maximise=maximise,
                     obj_constant=lp.offset_,
                     timings={"compile_s": t1 - t0, "pass_s": time.perf_counter() - t1},
-                    _constants=constants, blocks=blocks, limits=limits, fixed=fixed)
+                    _constants=constants, blocks=blocks, limits=limits, fixed=fixed,
+                    hrow=hrow, primary=primary, partner=partner)
 
 
 def set_time_limit(h: highspy.Highs, seconds: float) -> None:
@@ -642,7 +826,7 @@ def run(compiled: Compiled, options: SolverSettings | None = None, *, load: bool
             row_dual, col_dual = _fixed_lp_duals(compiled, col_value, opts)
             note = "from the LP with the mixed-integer choices fixed"
         elif sol.dual_valid:
-            row_dual = np.asarray(sol.row_dual, dtype=float)
+            row_dual = compiled.model_duals(np.asarray(sol.row_dual, dtype=float))
             col_dual = sol
         if load:
             for v, val in zip(compiled.cols, col_value.tolist()):
@@ -651,6 +835,7 @@ def run(compiled: Compiled, options: SolverSettings | None = None, *, load: bool
         status=word, solver_status=h.modelStatusToString(status), objective=objective,
         col_value=col_value, row_dual=row_dual, seconds=time.perf_counter() - t0, mip=mip,
         mip_gap=gap, duals_note=note, _row_value=row_value, _col_dual=col_dual,
+        _hrow=compiled.hrow if compiled.merged else None,
     )
 
 
@@ -682,4 +867,5 @@ def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts: SolverSettings
     if h.getModelStatus() != _MS.kOptimal or not sol.dual_valid:
         n = compiled.n_rows
         return np.full(n, np.nan), np.full(len(compiled.cols), np.nan)
-    return np.asarray(sol.row_dual, float), np.asarray(sol.col_dual, float)
+    return compiled.model_duals(np.asarray(sol.row_dual, float)), np.asarray(sol.col_dual,
+                                                                                float)

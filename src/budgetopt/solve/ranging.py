@@ -109,27 +109,31 @@ def _limit(compiled: Compiled, r: int) -> float:
 
 
 def _move(h: highspy.Highs, compiled: Compiled, r: int, value: float) -> None:
-    """Set row `r`'s limit (its bound on the side its sense says; both for an equality)."""
+    """Set row `r`'s limit (its bound on the side its sense says; both for an equality) in
+    its HiGHS row (a ranged row keeps its twin's bound)."""
     sense = compiled.rows[r].sense
-    lo = value if sense != "<=" else compiled.row_lower[r]
-    up = value if sense != ">=" else compiled.row_upper[r]
-    h.changeRowBounds(int(r), float(lo), float(up))
+    hr = int(compiled.hrow[r])
+    lo, up = (float(b[0]) for b in compiled.hbounds(np.array([hr])))
+    h.changeRowBounds(hr, float(value) if sense != "<=" else lo,
+                      float(value) if sense != ">=" else up)
 
 
 def _restore(h: highspy.Highs, compiled: Compiled, r: int) -> None:
-    h.changeRowBounds(int(r), float(compiled.row_lower[r]), float(compiled.row_upper[r]))
+    compiled.set_hbounds(np.array([r]))
 
 
 class _Rows:
-    """A ranging's row records as numpy arrays: HiGHS hands each of its vectors over as a
-    fresh Python list on every attribute read, so reading one row at a time from it costs a
-    copy of every row."""
+    """A ranging's row records as numpy arrays per model row: HiGHS hands each of its vectors
+    over as a fresh Python list on every attribute read, so reading one row at a time from it
+    costs a copy of every row. (A ranged row's record is of its active bound, so both twins
+    read it; only the active twin is asked about it.)"""
 
-    def __init__(self, rng: highspy.HighsRanging) -> None:
-        self.up_value = np.asarray(rng.row_bound_up.value_, dtype=float)
-        self.up_objective = np.asarray(rng.row_bound_up.objective_, dtype=float)
-        self.dn_value = np.asarray(rng.row_bound_dn.value_, dtype=float)
-        self.dn_objective = np.asarray(rng.row_bound_dn.objective_, dtype=float)
+    def __init__(self, rng: highspy.HighsRanging, compiled: Compiled) -> None:
+        hrow = compiled.hrow
+        self.up_value = np.asarray(rng.row_bound_up.value_, dtype=float)[hrow]
+        self.up_objective = np.asarray(rng.row_bound_up.objective_, dtype=float)[hrow]
+        self.dn_value = np.asarray(rng.row_bound_dn.value_, dtype=float)[hrow]
+        self.dn_objective = np.asarray(rng.row_bound_dn.objective_, dtype=float)[hrow]
 
 
 def _side(rng: _Rows, r: int, sign: int, limit: float, objective: float, dual: float
@@ -174,20 +178,26 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray,
         exact[rows] = False
         return PriceRanges(up, down, lower, upper, exact, 0, time.perf_counter() - t0,
                            setting=setting, not_ranged=len(rows), asked=len(rows))
-    rows_rng = _Rows(rng)
+    rows_rng = _Rows(rng, compiled)
     cost_up = np.asarray(rng.col_cost_up.value_, dtype=float)
     cost_down = np.asarray(rng.col_cost_dn.value_, dtype=float)
     obj = float(outcome.objective)
     basis = h.getBasis()
-    basic = highspy.HighsBasisStatus.kBasic
-    status_of = list(basis.row_status)  # one copy (see _Rows)
+    # a basic row at its limit: ranging says little (one copy of the statuses, see _Rows)
+    nonbasic = compiled.at_bound(list(basis.row_status), rows.tolist())
+    # twins whose limits meet are an equality in HiGHS, whose ranging moves both limits at
+    # once: each twin's own limit is found by a re-solve
+    hlo, hup = compiled.hbounds(compiled.hrow[rows])
+    met = {r for r, lo, hi in zip(rows.tolist(), hlo.tolist(), hup.tolist())
+           if lo == hi and compiled.partner[r] >= 0}
     todo: list[tuple[int, int]] = []
     for r in rows.tolist():
         limit, dual = _limit(compiled, r), float(duals[r])
         info = compiled.rows[r]
-        at_bound = status_of[r] != basic  # a basic row at its limit: ranging says little
+        at_bound = nonbasic[r]
         for sign, value, end in ((1, up, upper), (-1, down, lower)):
-            found = _side(rows_rng, r, sign, limit, obj, dual) if at_bound else None
+            found = _side(rows_rng, r, sign, limit, obj, dual) \
+                if at_bound and r not in met else None
             if found is None and not at_bound and info.sense != "==" and \
                     (sign > 0) == (info.sense == "<="):  # loosening a basic row: price 0
                 value[r], end[r] = 0.0, sign * np.inf
@@ -258,11 +268,12 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float,
                 continue
             moved = float(h.getInfo().objective_function_value)
             sol = h.getSolution()
-            dual = float(np.asarray(sol.row_dual)[r]) if sol.dual_valid else np.nan
+            dual = float(compiled.model_duals(np.asarray(sol.row_dual))[r]) \
+                if sol.dual_valid else np.nan
             chord = sign * (moved - obj) / step
             if rerange:
                 status, rng = h.getRanging()
-                ranged = _Rows(rng) if status == highspy.HighsStatus.kOk else None
+                ranged = _Rows(rng, compiled) if status == highspy.HighsStatus.kOk else None
                 back = np.nan if ranged is None else \
                     (ranged.dn_value if sign > 0 else ranged.up_value)[r]
                 if ranged is not None and np.isfinite(dual) and \

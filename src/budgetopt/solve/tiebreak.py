@@ -115,7 +115,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome,
         return outcome
     t0 = time.perf_counter()
     h = compiled.highs
-    n_cols, n_rows = len(compiled.cols), compiled.n_rows
+    n_cols, n_rows = len(compiled.cols), compiled.n_hrows  # HiGHS's rows of the model
     basis = h.getBasis()
     cost = compiled.cost.copy()
     ints = np.flatnonzero(compiled.integer)
@@ -136,7 +136,8 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome,
         tight = np.flatnonzero(np.abs(outcome.row_dual) > FACE_TOL * scale)
         if len(tight):
             limit = np.where(upper[tight], compiled.row_upper[tight], compiled.row_lower[tight])
-            change_rows_bounds(h, tight, limit, limit)
+            hr, at = np.unique(compiled.hrow[tight], return_index=True)  # one per HiGHS row
+            change_rows_bounds(h, hr, limit[at], limit[at])
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), np.zeros(n_cols))
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         xcols = compiled.columns(compiled.model.x)
@@ -180,7 +181,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome,
             if h.getModelStatus() == _OPTIMAL:
                 result = np.asarray(h.getSolution().col_value, dtype=float)[:n_cols]
         sol = h.getSolution()
-        row_value = np.asarray(sol.row_value, dtype=float)[:n_rows] \
+        row_value = compiled.model_values(np.asarray(sol.row_value, dtype=float)[:n_rows]) \
             if h.getModelStatus() == _OPTIMAL else None
     finally:
         extra_rows = h.getNumRow() - n_rows
@@ -189,7 +190,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome,
         extra_cols = h.getNumCol() - n_cols
         if extra_cols:
             h.deleteCols(extra_cols, np.arange(n_cols, n_cols + extra_cols, dtype=np.int32))
-        change_rows_bounds(h, np.arange(n_rows), compiled.row_lower, compiled.row_upper)
+        change_rows_bounds(h, np.arange(n_rows), *compiled.hbounds())
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize if compiled.maximise
                                else highspy.ObjSense.kMinimize)
@@ -217,4 +218,4 @@ def _activities(compiled: Compiled, x: np.ndarray) -> np.ndarray:
         mat = sparse.csr_matrix((a.value_, a.index_, a.start_), shape=shape)
     else:
         mat = sparse.csc_matrix((a.value_, a.index_, a.start_), shape=shape)
-    return np.asarray(mat @ x)[: compiled.n_rows]
+    return compiled.model_values(np.asarray(mat @ x)[: compiled.n_hrows])
