@@ -153,7 +153,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for_port(port: int, deadline_s: float = 60) -> None:
+def _wait_for_port(port: int, deadline_s: float = 300) -> None:
+    """Until something listens on `port` (a condition), for at most `deadline_s`: generous,
+    as a scheduler starting beside a busy suite on two cores can take a minute to import."""
     deadline = time.monotonic() + deadline_s
     while True:
         try:
