@@ -153,7 +153,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for_port(port: int, deadline_s: float = 60) -> None:
+def _wait_for_port(port: int, deadline_s: float = 300) -> None:
+    """Until something listens on `port` (a condition), for at most `deadline_s`: generous,
+    as a scheduler starting beside a busy suite on two cores can take a minute to import."""
     deadline = time.monotonic() + deadline_s
     while True:
         try:
@@ -170,7 +172,15 @@ def dask_cluster(tmp_path):
     """A real `dask scheduler` and two `dask worker` processes on loopback."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # the workers run in tmp_path: they import the budgetopt these tests import (a relative
+    # PYTHONPATH such as `src` would find no package there, and they would take whatever
+    # budgetopt the environment has installed, another checkout's code)
+    import budgetopt
+
+    here = str(Path(budgetopt.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]).rstrip(
+               os.pathsep)}
     cli = str(Path(sys.executable).parent / "dask")
     procs = [subprocess.Popen([cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard"], env=env, cwd=tmp_path,

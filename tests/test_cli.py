@@ -200,7 +200,7 @@ def test_missing_data_path_exits_2(tmp_path):
 def test_python_dash_m_runs_the_same_cli_without_tracebacks(data_dir, tmp_path):
     (data_dir / "curves.csv").write_text("service_id,metric_id,band\nX,Y,one\n")
     proc = subprocess.run([sys.executable, "-m", "budgetopt", "solve", str(data_dir)],
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 2
     assert "curves.csv" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

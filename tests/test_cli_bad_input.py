@@ -158,7 +158,7 @@ def test_a_pipe_given_as_any_input_is_refused_at_once(kind, tmp_path):
     fifo = _fifo(tmp_path / name) if name != "services.csv" else folder / name
     argv = [a.format(fifo=fifo, data=data, folder=folder) for a in args]
     done = subprocess.run([sys.executable, "-m", "budgetopt", *argv], capture_output=True,
-                          text=True, timeout=120, check=False)
+                          text=True, timeout=300, check=False)
     text = done.stdout + done.stderr
     assert done.returncode == 2, text
     assert "Traceback" not in text
