@@ -58,7 +58,13 @@ def batch(
     """
 
     def body() -> int:
-        from budgetopt.batch.run import BatchInterrupted, read_manifest, run_batch, write_summary
+        from budgetopt.batch.run import (
+            BatchInterrupted,
+            JobStatus,
+            read_manifest,
+            run_batch,
+            write_summary,
+        )
         from budgetopt.safe import refuse_overwriting_inputs
         from budgetopt.store.db import Store
 
@@ -87,7 +93,7 @@ def batch(
         if summary:
             write_summary(report, summary)
             out.print(f"Summary: {summary}")
-        all_ok = (report.summary["status"] == "optimal").all()
+        all_ok = (report.summary["status"] == JobStatus.OPTIMAL).all()
         return EXIT_OPTIMAL if all_ok else EXIT_NOT_OPTIMAL
 
     guarded(body, debug)
