@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import Annotated
 
 import typer
@@ -102,8 +104,8 @@ def batch(
 class _progress:
     """A bar on a terminal; elsewhere (a log, CI) one plain line per job finished."""
 
-    def __enter__(self):
-        self.bar = None
+    def __enter__(self) -> Callable[[int, int, str], None]:
+        self.bar: Progress | None = None
         if sys.stderr.isatty():
             self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                                 MofNCompleteColumn(), TimeElapsedColumn(),
@@ -118,9 +120,10 @@ class _progress:
         else:
             err_console().print(f"{done} of {total} solved: {job}")
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
         if self.bar is not None:
-            self.bar.__exit__(*exc)
+            self.bar.__exit__(kind, error, trace)
 
 
 def register(app: typer.Typer) -> None:
