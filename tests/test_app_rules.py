@@ -270,3 +270,21 @@ def test_a_pin_that_cannot_be_met_gets_the_relaxation_advice_and_applying_it_sol
     spent = res.allocation[(res.allocation["service_id"] == "DN")
                            & (res.allocation["year"] == first)]["spend_m"].sum()
     assert spent == pytest.approx(400.0 - pins[0].relax_by, abs=0.01)
+
+
+def test_the_rules_page_names_each_sector_as_the_charts_and_the_workbook_do():
+    """One sector-name map: the Rules page's pick list of sectors, the charts and the
+    workbook (reports.palette) and the analyses' sentences all say "Adult social care"."""
+    from budgetopt.analyses.flexibility import sector_words
+    from budgetopt.data.dataset import load_dataset
+    from budgetopt.data.schema import SECTORS
+    from budgetopt.reports.palette import sector_label
+    from budgetopt.ui.rule_form import Choices
+
+    inputs = load_dataset(Path(__file__).resolve().parents[1] / "inputs" / "example")
+    for choices in (Choices.of(None), Choices.of(inputs)):
+        assert choices.sectors == {s: sector_label(s) for s in choices.sectors}
+        assert set(SECTORS) <= set(choices.sectors)
+    assert Choices.of(inputs).sectors["social_care"] == "Adult social care"
+    assert Choices.of(None).sectors["vcse"] == "Voluntary, community and social enterprise"
+    assert sector_words("social_care") == "adult social care"

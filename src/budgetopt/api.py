@@ -37,6 +37,7 @@ from budgetopt.solve.highs import (
     run,
 )
 from budgetopt.solve.ranging import price_ranges
+from budgetopt.solve.status import SolveStatus
 from budgetopt.solve.tiebreak import tie_break
 
 Progress = Callable[[int, int], object]
@@ -87,7 +88,7 @@ class Session:
                 for v, val in zip(self.compiled.cols, outcome.col_value.tolist()):
                     v.set_value(val, skip_validation=True)
         infeas = None
-        if outcome.status == "infeasible" and diagnose:
+        if outcome.status == SolveStatus.INFEASIBLE and diagnose:
             infeas = diagnose_infeasibility(self.compiled, self.warnings)
         t1 = time.perf_counter()
         with PauseGC():  # see build()

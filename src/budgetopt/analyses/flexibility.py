@@ -36,7 +36,7 @@ from scipy import sparse
 
 from budgetopt.api import Progress, Session, build
 from budgetopt.data.inputs import Inputs
-from budgetopt.data.schema import SECTOR_LABELS
+from budgetopt.data.schema import sector_label
 from budgetopt.families.rows import add_matrix_rows
 from budgetopt.policy import Policy
 from budgetopt.results.tables import Results, provenance
@@ -213,7 +213,7 @@ def _alternatives(held: _Held, inputs: Inputs, names: dict[str, str], top: int =
 def sector_words(sector: str) -> str:
     """A sector's name inside a sentence: "adult social care", "voluntary, community and
     social enterprise" (never its id)."""
-    label = SECTOR_LABELS.get(sector, sector.replace("_", " "))
+    label = sector_label(sector)
     return label[:1].lower() + label[1:]
 
 

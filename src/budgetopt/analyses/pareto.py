@@ -43,6 +43,7 @@ from budgetopt.policy import Policy
 from budgetopt.results.tables import baseline_segments, describe_row, provenance
 from budgetopt.results.words import diagnose_infeasibility, effect_phrase
 from budgetopt.solve.highs import SolveOutcome, run
+from budgetopt.solve.status import SolveStatus
 
 HOLD = {True: "pareto_at_least", False: "pareto_at_most"}  # by whether the aim is maximised
 
@@ -258,7 +259,7 @@ def pareto_frontier(inputs: Inputs, policy: Policy, first: str = "outcome",
         rec.update(rule=described[0], trade_off=described[8] if sol is not None else None,
                    meaning=described[9], advice=(
                        diagnose_infeasibility(model.compiled).message
-                       if out.status == "infeasible" else None))
+                       if out.status == SolveStatus.INFEASIBLE else None))
         rows.append(rec)
         if progress:
             progress(k + 1, points)

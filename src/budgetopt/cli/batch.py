@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import Annotated
 
 import typer
@@ -58,7 +60,13 @@ def batch(
     """
 
     def body() -> int:
-        from budgetopt.batch.run import BatchInterrupted, read_manifest, run_batch, write_summary
+        from budgetopt.batch.run import (
+            BatchInterrupted,
+            JobStatus,
+            read_manifest,
+            run_batch,
+            write_summary,
+        )
         from budgetopt.safe import refuse_overwriting_inputs
         from budgetopt.store.db import Store
 
@@ -87,7 +95,7 @@ def batch(
         if summary:
             write_summary(report, summary)
             out.print(f"Summary: {summary}")
-        all_ok = (report.summary["status"] == "optimal").all()
+        all_ok = (report.summary["status"] == JobStatus.OPTIMAL).all()
         return EXIT_OPTIMAL if all_ok else EXIT_NOT_OPTIMAL
 
     guarded(body, debug)
@@ -96,8 +104,8 @@ def batch(
 class _progress:
     """A bar on a terminal; elsewhere (a log, CI) one plain line per job finished."""
 
-    def __enter__(self):
-        self.bar = None
+    def __enter__(self) -> Callable[[int, int, str], None]:
+        self.bar: Progress | None = None
         if sys.stderr.isatty():
             self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                                 MofNCompleteColumn(), TimeElapsedColumn(),
@@ -112,9 +120,10 @@ class _progress:
         else:
             err_console().print(f"{done} of {total} solved: {job}")
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
         if self.bar is not None:
-            self.bar.__exit__(*exc)
+            self.bar.__exit__(kind, error, trace)
 
 
 def register(app: typer.Typer) -> None:

@@ -35,6 +35,13 @@ SECTOR_LABELS: dict[str, str] = {
     "public_health": "Prevention and public health",
 }
 
+
+def sector_label(sector: str) -> str:
+    """A sector's name for people (:data:`SECTOR_LABELS`, the names the JSON's constraint
+    names use); an unknown id with its underscores as spaces. The one sector-name map: the
+    app, the charts, the workbook and the analyses' sentences all use it."""
+    return SECTOR_LABELS.get(sector, str(sector).replace("_", " ").capitalize())
+
 # BCF planning template drop-down lists (DOMAIN.md). Keep them here, in one place.
 BCF_SCHEME_TYPES: tuple[str, ...] = (
     "Assistive Technologies and Equipment",

@@ -1,5 +1,7 @@
 """One palette and one set of sector names for every chart: the app's, the board paper's and
-the workbook's (so a sector has the same colour and the same name wherever it is shown).
+the workbook's (so a sector has the same colour and the same name wherever it is shown). The
+names are :func:`budgetopt.data.schema.sector_label`'s, which the app's pick lists and the
+analyses' sentences use too.
 
 Colours are the Okabe-Ito palette, safe for the common colour-vision deficiencies. This module
 is light (no plotly, no openpyxl): the workbook and the charts both import it.
@@ -7,7 +9,7 @@ is light (no plotly, no openpyxl): the workbook and the charts both import it.
 
 from __future__ import annotations
 
-from budgetopt.data.schema import SECTOR_LABELS
+from budgetopt.data.schema import SECTOR_LABELS, sector_label
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
              "#000000")
@@ -20,12 +22,6 @@ PLANNED = OKABE_ITO[4]
 """The optimised plan (blue)."""
 GOOD, BAD = OKABE_ITO[2], OKABE_ITO[5]
 """A met check (bluish green) and a missed one (vermillion)."""
-
-
-def sector_label(sector: str) -> str:
-    """A sector's name for people (:data:`budgetopt.data.schema.SECTOR_LABELS`, the names the
-    JSON's constraint names use); an unknown id with its underscores as spaces."""
-    return SECTOR_LABELS.get(sector, str(sector).replace("_", " ").capitalize())
 
 
 def sector_colour(sector: str) -> str:

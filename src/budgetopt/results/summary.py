@@ -4,14 +4,17 @@ the workbook's Cover sheet and the app alike."""
 from __future__ import annotations
 
 from budgetopt.results.tables import Results
+from budgetopt.solve.status import SolveStatus
 
-STATUS_WORDS = {
-    "optimal": "optimal",
-    "infeasible": "infeasible: the rules cannot all be met",
-    "unbounded": "unbounded: the objective can grow without limit (check the data)",
-    "time_limit": "stopped at the time limit: the best allocation found so far",
-    "error": "the solver failed",
+STATUS_WORDS: dict[str, str] = {
+    SolveStatus.OPTIMAL: "optimal",
+    SolveStatus.INFEASIBLE: "infeasible: the rules cannot all be met",
+    SolveStatus.UNBOUNDED: "unbounded: the objective can grow without limit (check the data)",
+    SolveStatus.TIME_LIMIT: "stopped at the time limit: the best allocation found so far",
+    SolveStatus.ERROR: "the solver failed",
 }
+"""Each status in words (keyed by the enum, which is its string: a stored answer's plain
+string finds its words too)."""
 
 
 def summary_lines(res: Results, top: int = 8) -> list[str]:

@@ -30,6 +30,7 @@ from budgetopt.results.words import (
 )
 from budgetopt.solve.highs import Compiled, SolveOutcome
 from budgetopt.solve.ranging import PriceRanges
+from budgetopt.solve.status import SolveStatus
 
 BINDING_TOL = 1e-6
 INDENTED_ROWS = 20_000
@@ -40,7 +41,7 @@ INDENTED_ROWS = 20_000
 class Results:
     """Everything a solve returns (MODEL.md, "What every solve must return")."""
 
-    status: str
+    status: SolveStatus
     solver_status: str
     objective: float | None
     mode: str  # max_outcome | min_cost
@@ -62,7 +63,7 @@ class Results:
 
     @property
     def optimal(self) -> bool:
-        return self.status == "optimal"
+        return self.status == SolveStatus.OPTIMAL
 
     def binding(self) -> pd.DataFrame:
         """Binding constraints, largest shadow price first."""
@@ -196,7 +197,7 @@ class Results:
                                                        dtype=object)
         infeas = record.get("infeasibility")
         return cls(
-            status=record["status"], solver_status=record["solver_status"],
+            status=SolveStatus(record["status"]), solver_status=record["solver_status"],
             objective=record["objective"], mode=record["mode"],
             infeasibility=None if infeas is None else Infeasibility(
                 infeas["message"], tuple(Relaxation(**r) for r in infeas["relaxations"])),

@@ -27,7 +27,7 @@ import streamlit as st
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from budgetopt.data.schema import SECTORS
+from budgetopt.data.schema import SECTORS, sector_label
 from budgetopt.ui.markdown import md_text
 
 if TYPE_CHECKING:
@@ -173,14 +173,14 @@ class Choices:
     @classmethod
     def of(cls, inputs) -> Choices:
         if inputs is None:
-            return cls({s: _words(s) for s in SECTORS}, {}, {}, {}, {}, {})
+            return cls({s: sector_label(s) for s in SECTORS}, {}, {}, {}, {}, {})
         sectors = list(dict.fromkeys([*SECTORS, *inputs.services["sector"]]))
 
         def named(frame, key):
             return dict(zip(frame[key].astype(str), frame["name"].astype(str)))
 
         places = named(inputs.places, "place_id") if inputs.has_places else {}
-        return cls({s: _words(s) for s in sectors}, named(inputs.services, "service_id"),
+        return cls({s: sector_label(s) for s in sectors}, named(inputs.services, "service_id"),
                    named(inputs.metrics, "metric_id"),
                    named(inputs.funding.drop_duplicates("source_id"), "source_id"),
                    {y: y for y in inputs.years}, places, named(inputs.hwb_table(), "hwb_id"))
@@ -203,10 +203,6 @@ class Choices:
         if name == "hwb" or name.startswith("hwb_"):  # an HWB, or a figure per HWB
             return self.hwbs or None
         return None
-
-
-def _words(sector: str) -> str:
-    return sector.replace("_", " ").capitalize().replace("Vcse", "VCSE")
 
 
 # -- reading a parameter's type ----------------------------------------------------------------

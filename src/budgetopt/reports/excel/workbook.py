@@ -105,10 +105,6 @@ def _title(ws, text: str, subtitle: str = "") -> None:
         write_cell(ws, 2, 1, subtitle).font = Font(italic=True, color="555555")
 
 
-def _col(name: str, headers: list[str]) -> str:
-    return get_column_letter(headers.index(name) + 1)
-
-
 # -- Cover ---------------------------------------------------------------------------------------
 
 

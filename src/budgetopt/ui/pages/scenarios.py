@@ -5,6 +5,7 @@ import streamlit as st
 
 from budgetopt.analyses.compare import compare_results
 from budgetopt.analyses.flexibility import flexibility
+from budgetopt.solve.status import SolveStatus
 from budgetopt.store.db import STATUSES
 from budgetopt.ui.state import scenario_store, store_url, workspace
 from budgetopt.ui.tables import show_table
@@ -68,7 +69,7 @@ if a == b:
 else:
     sa, sb = store.get(a), store.get(b)
     flex_key = f"cmp-flex-{a}"
-    if sa.solve_status == "optimal" and flex_key not in st.session_state:
+    if sa.solve_status == SolveStatus.OPTIMAL and flex_key not in st.session_state:
         st.caption(md_text(f"Which of B's moves are free choices (a plan within 1% of {a}'s "
                            "best could make them too) and which are forced: this works out "
                            f"{a}'s flexibility ranges, a few seconds."))

@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 from budgetopt.analyses.evpi import evpi, evpi_sentences
-from budgetopt.analyses.flexibility import flexibility, flexibility_sentences, sector_words
+from budgetopt.analyses.flexibility import flexibility, flexibility_sentences
 from budgetopt.analyses.pareto import objective_names, pareto_frontier
 from budgetopt.analyses.sweeps import budget_curve, price_of_minimums, price_of_rules
 from budgetopt.analyses.uncertainty import monte_carlo, robust_allocation
+from budgetopt.data.schema import sector_label
 from budgetopt.reports import charts
 from budgetopt.ui.state import workspace
 from budgetopt.ui.tables import show_table
@@ -136,8 +137,7 @@ if flex_found is not None:
             f"Plans within {slack:.1%} of the best that most favour each sector (its spend "
             "over the plan as high as the tolerance allows), and where each differs most "
             "from this plan (over the plan, £m)."))
-        alt = alternatives.assign(favours=alternatives["favours"].map(
-            lambda s: sector_words(s)[:1].upper() + sector_words(s)[1:]))
+        alt = alternatives.assign(favours=alternatives["favours"].map(sector_label))
         show_table(alt, ["favours", "objective", "given_up_pct", "differs"],
                    headers={"favours": "The plan that most favours",
                             "objective": f"Its objective ({unit})",
