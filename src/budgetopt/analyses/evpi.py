@@ -106,7 +106,9 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     if policy.objective != "max_outcome":
         raise PolicyError([Problem("objective", "the value of information needs `objective: "
                                    f"max_outcome` (this policy model has {policy.objective})")])
-    session, _, _, samples = central_plan(inputs, policy, overrides, n, seed, distribution)
+    # a mixed-integer plan's integer choices are held: each re-solve is a linear programme
+    session, _, _, samples = central_plan(inputs, policy, overrides, n, seed, distribution,
+                                          hold=True)
     values = samples.values
     mean = values.mean(axis=0)
     seg_service = session.data.segments["service_id"].to_numpy()
@@ -125,7 +127,7 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     uncertain = bool(owner)
     everything = np.vstack([plan, values]) if uncertain else plan
     best, _, used = resolve_objectives(inputs, policy, overrides, session, everything, workers,
-                                       progress)
+                                       progress, hold=True)
     base = float(best[0])
     evppi = dict.fromkeys(services, 0.0)
     at = 1
@@ -152,6 +154,7 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     frame = pd.concat([head, rest], ignore_index=True)
     frame.attrs.update(provenance=provenance(session.data, overrides), seed=seed, samples=n,
                        bins=bins, distribution=distribution, workers=used,
+                       integer_choices_held=session.compiled.held,
                        expected_value_plan=base, mean_perfect=perfect)
     return frame
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 MOVE_TOL_M = 0.05  # changes smaller than £50k over the plan are not "moves"
 NO_ANALYSES = "this paper was made with --no-analyses"
 CHANGES_SHOWN = 12  # services in the chart of the largest changes
-FLEX_SHOWN = 12  # services in the chart of flexibility ranges (the widest; all in the workbook)
+FLEX_SHOWN = 10  # services in the chart of flexibility ranges (the widest; all in the workbook)
 SANKEY_PX = 800  # the flow diagram's height: with its heading and caption, one page
 
 
@@ -421,8 +421,8 @@ def _allocation_section(f: _Facts) -> Section:
     blocks.append(Figure(
         "sector", "Spend by sector",
         f"Spend by sector over {f.span}: today (grey) and the plan (blue).", alt,
-        charts.for_print(charts.spend_by_sector(r.allocation, horizontal=True), height=320),
-        320))
+        charts.for_print(charts.spend_by_sector(r.allocation, horizontal=True), height=300),
+        300))
     blocks.append(_sector_table(f))
     change = f.change[f.change.abs() > MOVE_TOL_M]
     if len(change):
@@ -770,7 +770,7 @@ def _robust_blocks(f: _Facts, robust: dict[str, Any]) -> list[Figure | Table | l
         "The central-estimate plan and the robust plan judged on the same samples: the worst "
         "sample, the mean of the worst tail, the 5th percentile, the mean and the 95th "
         "percentile.", alt,
-        charts.for_print(charts.robust_comparison(robust["comparison"]), height=280), 280)]
+        charts.for_print(charts.robust_comparison(robust["comparison"]), height=250), 250)]
     if len(moves):
         blocks.append(Table(
             "Where the robust plan differs from the central one, over the plan.",
@@ -801,7 +801,7 @@ def _evpi_blocks(f: _Facts, evpi: pd.DataFrame) -> list[Figure | Table | list[st
     alt = ("Bar chart of the value of perfect information on each service's effects: "
            + "; ".join(f"{f.names.get(r.service_id, r.service_id)} {number(r.evppi, 1)}"
                        for r in shown.itertuples()) + ".")
-    height = 100 + 22 * len(shown)
+    height = 90 + 20 * len(shown)
     return [[sentence], Figure(
         "evpi", "Which evidence gap is worth closing",
         "The expected value of perfect information on each service's effects: what knowing "
