@@ -31,7 +31,10 @@ Both are computed from the Monte Carlo samples and its warm re-solves
   estimate (information to within a bin), converging as B grows. A service whose effects are
   not uncertain (low = central = high) has EVPPI 0 without a solve.
 
-S + 1 + B × (uncertain services) re-solves in all. Values are in objective units (the
+S + 1 + B × (uncertain services) re-solves in all. Under a mixed-integer policy they are
+linear programmes: the central plan's integer choices (e.g. which beds close) are held, as its
+shadow prices are read, so the value is that of information on the continuous allocation
+given those choices (``attrs["integer_choices_held"]`` counts them). Values are in objective units (the
 discounted weighted outcome over the horizon) and in £ where every metric's ``weight_unit``
 says its weight is money.
 """

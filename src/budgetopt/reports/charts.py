@@ -619,6 +619,7 @@ def evidence_value(evpi: pd.DataFrame, names: dict[str, str] | None = None,
                                                for s in part["service_id"]],
                            orientation="h", marker_color=OKABE_ITO[2],
                            hovertemplate="%{y}<br>%{x:,.1f}<extra></extra>"))
+    fig.update_yaxes(type="category", dtick=1)  # every service named, however many
     title = "Value of better evidence on each service's effects"
     if len(total):
         title += f" (all effects: {float(total.iloc[0]):,.1f})"

@@ -533,7 +533,7 @@ def _rules_section(f: _Facts, why: str) -> Section:
             axis = None if f.maximise else "£m added to the least cost"
             # the rules that cost nothing are named in the sentence below, not drawn as
             # empty bars
-            height = 130 + 28 * len(costly)
+            height = 120 + 24 * len(costly)
             blocks.append(Figure(
                 "prices", "The price of each rule",
                 f"What each switched-on rule that costs anything costs: the {unit} the plan "
@@ -968,6 +968,10 @@ def _appendix(f: _Facts, omitted: list[tuple[str, str]]
 def _analysis_settings(an: Analyses) -> list[tuple[str, str]]:
     rows = []
 
+    def held(frame: pd.DataFrame) -> str:
+        return (", the plan's mixed-integer choices held" if frame.attrs.get(
+            "integer_choices_held") else "")
+
     def took(name: str) -> str:
         t = an.timings.get(name)
         return f" ({t:.1f} s)" if t is not None else ""
@@ -998,13 +1002,13 @@ def _analysis_settings(an: Analyses) -> list[tuple[str, str]]:
     if an.flexibility is not None:
         rows.append(("Flexibility", (f"least and most each service can receive within "
                      f"{percent(an.flexibility.attrs.get('slack', 0.01), digits=0)} of the "
-                     f"optimum, every rule kept{took('flexibility')}")))
+                     f"optimum, every rule kept{held(an.flexibility)}{took('flexibility')}")))
     if an.evpi is not None:
         attrs = an.evpi.attrs
         rows.append(("Value of information", ("expected value of perfect information over "
                      f"{attrs.get('samples', 'the Monte Carlo')} samples, each service's by "
                      f"the ordering method in {attrs.get('bins', 'its')} bins"
-                     f"{took('evpi')}")))
+                     f"{held(an.evpi)}{took('evpi')}")))
     return rows
 
 

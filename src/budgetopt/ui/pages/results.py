@@ -266,7 +266,7 @@ st.divider()
 result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs,
                  analyses=ws.workbook_analyses())
 st.subheader("The board paper")
-st.caption("A PDF of 4-12 pages for a board: the decision asked for, where the money goes, "
+st.caption("A PDF of 4-10 pages for a board: the decision asked for, where the money goes, "
            "what each rule costs, the trade-offs and the risks, with the assumptions and "
            "provenance in an appendix.")
 board_paper_download(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs,
