@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from budgetopt.data.example import example_tables
 from budgetopt.store.db import Store
 from budgetopt.ui.state import KEY, MODELS_KEY, Workspace
+from tests.apptest import each_tab, open_tab
 from tests.example_figures import first_year_spend, objective, optimum_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,28 @@ def test_the_app_opens_on_the_solved_example():
     assert label == "Weighted outcome (£k of social value)"  # the example's weights are £k
     assert any(f"This plan buys {optimum_text()} £k of social value" in m.value.replace("\\", "")
                for m in at.markdown)
+
+
+def test_the_results_page_makes_only_the_open_tab_and_keeps_the_answer_across_tabs():
+    """The page draws the headline and the open tab only (no chart is made until its tab
+    is opened); each tab, once opened, has its content; moving between tabs never solves
+    again, and a chart opened a second time is the same figure (kept for the session until
+    the data or the rules change)."""
+    at = app().run()
+    no_errors(at)
+    ws = at.session_state[KEY]
+    assert not at.get("plotly_chart") and not [k for k in ws._kept if k[0] == "chart"]
+    answer = ws.answer()
+    seen = {}
+    for label in each_tab(at):
+        no_errors(at)
+        seen[label] = len(at.get("plotly_chart")) + len(at.dataframe) + len(at.table)
+        assert ws.answer() is answer  # no solve on a tab switch
+    assert all(n for label, n in seen.items() if label != "Summary"), seen  # each has content
+    kept = ws._kept[("chart", "service")]
+    open_tab(at, "By service")
+    assert ws._kept[("chart", "service")] is kept
+    assert at.get("plotly_chart")[0].proto.spec  # drawn again from the kept figure
 
 
 def test_the_headline_is_in_the_unit_the_data_gives_its_weights():
@@ -255,6 +278,30 @@ def test_a_store_that_is_not_ours_is_a_message_not_a_crash(tmp_path, monkeypatch
     assert bad.read_text() == "somebody's notes"
 
 
+def test_a_store_that_can_only_be_read_is_listed_and_says_why_it_cannot_save(tmp_path,
+                                                                           monkeypatch):
+    """A store this user cannot write (tests/test_store.py makes a real one): its scenarios
+    are listed; the page says why nothing can be saved or approved, and the buttons are off."""
+    import budgetopt.store.db as store_mod
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    with Store(url) as writable:
+        ws = Workspace()
+        ws.use_example()
+        ws.save_scenario("Base", "", "Ada", writable)
+    monkeypatch.setenv("BUDGETOPT_DB_URL", url)
+    monkeypatch.setattr(store_mod, "_sqlite_unwritable",
+                        lambda path: f"the file {path.name} is read-only for this user")
+    at = on_page("scenarios.py")
+    no_errors(at)
+    assert at.dataframe[0].value["Scenario"].tolist() == ["Base@1"]
+    warned = " ".join(w.value for w in at.warning).replace("\\", "")  # md_text escapes
+    assert "can only be read" in warned and "shared.db is read-only" in warned, warned
+    assert at.button(key="set-status").disabled
+    save = next(b for b in at.get("button") if b.proto.label == "Save the current answer")
+    assert save.proto.disabled
+
+
 def test_trade_offs_draw_the_budget_curve_and_price_the_rules():
     at = on_page("tradeoffs.py")
     at.slider(key="curve-points").set_value(5).run()
@@ -300,6 +347,8 @@ def test_the_results_page_shows_where_the_money_goes_and_makes_the_board_paper()
     from budgetopt.reports.board import find_chromium
 
     at = on_page("results.py")
+    no_errors(at)
+    open_tab(at, "Where the money goes")
     no_errors(at)
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     assert any('"type":"sankey"' in spec.replace(" ", "") for spec in charts)
@@ -364,7 +413,7 @@ def test_trade_offs_show_what_else_is_nearly_as_good():
 def test_the_rules_shadow_prices_say_how_far_each_holds_in_its_unit():
     """Beside each shadow price: the value of one unit less, the limit today and the limits
     between which the prices hold, each in the rule's unit; the limit lies between them."""
-    at = app().run()
+    at = open_tab(app().run(), "What the rules cost")
     no_errors(at)
     table = next(t.value for t in at.table if "Holds up to" in t.value.columns)
     table = table.map(lambda v: v.replace("\\", ""))  # escaped for st.table's markdown

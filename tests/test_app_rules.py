@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from budgetopt.families import names, policy_families
 from budgetopt.ui.rule_form import kind_of, label_of, unit_of
 from budgetopt.ui.state import KEY, Workspace
+from tests.apptest import open_tab
 from tests.example_figures import optimum_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,7 +202,8 @@ def test_one_budget_the_rules_budget_is_the_one_used_everywhere():
 
 
 def test_a_line_is_pinned_from_the_results_page_its_cost_shown_and_unpinned():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = open_tab(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run(),
+                  "By service")  # where a line is pinned
     at.selectbox(key="pin-service").set_value("DN").run()
     spend = next(n for n in at.number_input if n.key.startswith("pin-spend-DN"))
     spend.set_value(40.0).run()
@@ -247,7 +249,8 @@ def test_a_pin_that_cannot_be_met_gets_the_relaxation_advice_and_applying_it_sol
     """Issue 16 (4): district nursing pinned at £400m in the first year, far beyond the money:
     the Results page says infeasible with the smallest relaxation of the pin (found by the
     solver), and applying the advice solves again to optimal."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = open_tab(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run(),
+                  "By service")  # where a line is pinned
     first = ws_of(at).inputs.years[0]
     at.selectbox(key="pin-service").set_value("DN").run()
     at.selectbox(key="pin-year").set_value(first).run()

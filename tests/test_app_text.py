@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from budgetopt.data.example import example_tables
 from budgetopt.ui.state import KEY, Workspace
 from budgetopt.ui.widgets import md_text
+from tests.apptest import each_tab
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = "src/budgetopt/ui/pages/"
@@ -75,6 +76,10 @@ def test_input_text_is_never_rendered_as_markdown_on_any_page():
         at.switch_page(PAGES + page).run()
         assert not at.exception, page
         shown = _shown_text(at)
+        if page == "results.py":  # every tab's text: only the open tab's is drawn
+            for tab in each_tab(at):
+                assert not at.exception, tab
+                shown += _shown_text(at)
         assert any("evil" in t for t in shown) or page in ("tradeoffs.py", "scenarios.py",
                                                             "rules.py"), page
         bad = [t for t in shown if _RENDERS.search(t)]

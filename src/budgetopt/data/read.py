@@ -32,6 +32,7 @@ from budgetopt.safe import csv_untext, regular_input
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 """Largest input file read (bytes). A real data set is a few hundred kB."""
@@ -504,7 +505,7 @@ def _percent_styles(wb: object) -> set[int]:
     return found
 
 
-def _sheet_rows(ws: object, where: str, problems: list[Problem]
+def _sheet_rows(ws: ReadOnlyWorksheet, where: str, problems: list[Problem]
                 ) -> Iterator[tuple[int, list[object]]]:
     """``(row number, values)`` of a sheet's rows that hold a value, row 1 (the header) first.
 
@@ -516,7 +517,7 @@ def _sheet_rows(ws: object, where: str, problems: list[Problem]
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
-    wb = ws.parent  # type: ignore[attr-defined]
+    wb = ws.parent
     percent = _percent_styles(wb)
 
     class Parser(WorkSheetParser):
@@ -532,8 +533,10 @@ def _sheet_rows(ws: object, where: str, problems: list[Problem]
     header_done = False
     count = 0
     beyond = False
-    with ws._get_source() as src:  # type: ignore[attr-defined]
-        parser = Parser(src, ws._shared_strings, data_only=True,  # type: ignore[attr-defined]
+    # the read-only sheet's own source and shared strings (openpyxl's private reader API),
+    # parsed by the Parser above
+    with ws._get_source() as src:
+        parser = Parser(src, ws._shared_strings, data_only=True,
                         epoch=wb.epoch, date_formats=wb._date_formats,
                         timedelta_formats=wb._timedelta_formats)
         for number, cells in parser.parse():

@@ -329,6 +329,18 @@ def _funding(inputs: Inputs, policy: Policy, years: tuple[str, ...]) -> pd.DataF
     return fund.reset_index(drop=True)
 
 
+def policy_funding(inputs: Inputs, policy: Policy) -> pd.DataFrame:
+    """F[i,y] as :func:`prepare` puts it in ``ModelData.funding`` (the money rule's amounts,
+    scale and budget applied, the acute offset's released money as a source), without the
+    rest of the model's tables or the policy's checks: what a page showing the money needs
+    (the curves' segments, most of the cost of :func:`prepare`, are not made). Empty when
+    the horizon keeps no funding year."""
+    years = planning_years(inputs, policy, [])
+    if not years:
+        return pd.DataFrame(columns=["source_id", "name", "year", "amount_m", "hwb_id"])
+    return _funding(inputs, policy, years)
+
+
 def _pool_of(inputs: Inputs, fund: pd.DataFrame) -> list[str]:
     """Each funding row's HWB pool (ICS_WIDE for ICS-wide money)."""
     pool = inputs.hwb_of_funding()

@@ -359,9 +359,9 @@ def money_available(inputs, policy) -> pd.DataFrame:
     one and ``cap_only`` true for a pseudo-source whose amount is only an upper bound (the
     acute money released by avoided demand)."""
     from budgetopt.families.acute_offset import RELEASE_SOURCE
-    from budgetopt.model.data import prepare
+    from budgetopt.model.data import policy_funding
 
-    fund = prepare(inputs, policy).funding.copy()
+    fund = policy_funding(inputs, policy).copy()
     for extra in ("hwb_id", "bcf_source"):
         if extra in inputs.funding.columns and extra not in fund.columns:
             fund = fund.merge(inputs.funding[["source_id", "year", extra]],

@@ -20,19 +20,26 @@ import contextlib
 import math
 import os
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 import pyomo.core as pyo
+from pyomo.core.base.constraint import ConstraintData
+from pyomo.core.base.param import ParamData
+from pyomo.core.base.var import VarData
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.expr.numvalue import NumericValue
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from budgetopt.families.rows import RowInfo
+from budgetopt.families.rows import RowInfo, RowMatrix
 from budgetopt.solve.status import SolveStatus
+
+if TYPE_CHECKING:
+    from budgetopt.policy import SolverSettings
 
 INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus
@@ -48,7 +55,7 @@ STATUS_WORDS = {
 
 
 @contextlib.contextmanager
-def _quiet_fd():
+def _quiet_fd() -> Iterator[None]:
     """Silence C-level stdout (HiGHS prints a banner when the first object is made)."""
     try:
         fd = os.dup(1)
@@ -83,7 +90,7 @@ def new_highs() -> highspy.Highs:
 class SolveOutcome:
     """What the solver said, in plain words and in its own."""
 
-    status: str  # optimal | infeasible | unbounded | time_limit | error
+    status: SolveStatus
     solver_status: str  # HiGHS's own words
     objective: float | None
     col_value: np.ndarray | None
@@ -94,12 +101,12 @@ class SolveOutcome:
     duals_note: str = ""  # e.g. "from the LP with integer choices fixed"
     # Row activities and reduced costs: arrays, or HiGHS's solution to read them from when
     # first asked (a sweep re-solving hundreds of times reads neither).
-    _row_value: Any = None
-    _col_dual: Any = None
+    _row_value: np.ndarray | highspy.HighsSolution | None = None
+    _col_dual: np.ndarray | highspy.HighsSolution | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status == "optimal"
+        return self.status == SolveStatus.OPTIMAL
 
     @cached_property
     def row_value(self) -> np.ndarray | None:
@@ -123,10 +130,10 @@ class Compiled:
 
     model: pyo.ConcreteModel
     highs: highspy.Highs
-    cols: list  # Pyomo VarData in column order
+    cols: list[VarData]  # in column order
     col_of: dict[int, int]  # id(var) -> column
     rows: list[RowInfo]
-    cons: list  # Pyomo ConstraintData in row order (None for a row of a RowMatrix)
+    cons: list[ConstraintData | None]  # in row order (None for a row of a RowMatrix)
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray
@@ -138,8 +145,9 @@ class Compiled:
     timings: dict[str, float] = field(default_factory=dict)
     _constants: np.ndarray = field(default_factory=lambda: np.zeros(0))
     blocks: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(Var) -> (first, n)
-    _row_sets: dict = field(default_factory=dict)  # components -> their rows (update_limits)
-    limits: list = field(default_factory=list)  # each row's mutable limit (ParamData), in order
+    # components -> their rows (update_limits); None: every row
+    _row_sets: dict[tuple[str, ...] | None, np.ndarray] = field(default_factory=dict)
+    limits: list[ParamData] = field(default_factory=list)  # each row's mutable limit, in order
     fixed: set[int] = field(default_factory=set)  # columns fixed when compiled (constants)
     held: int = 0  # integer columns held at a plan's values (hold_integer_choices)
 
@@ -147,10 +155,10 @@ class Compiled:
     def n_rows(self) -> int:
         return len(self.rows)
 
-    def column(self, var) -> int:
+    def column(self, var: VarData) -> int:
         return self.col_of[id(var)]
 
-    def columns(self, component) -> np.ndarray:
+    def columns(self, component: pyo.Var) -> np.ndarray:
         """Column numbers of an indexed Pyomo Var, in its index order."""
         block = self.blocks.get(id(component))
         if block is not None:  # compiled as one run of columns
@@ -168,8 +176,7 @@ class Compiled:
         moved = (lo != self.row_lower[rows]) | (up != self.row_upper[rows])
         changed = rows[moved]
         if len(changed):
-            self.highs.changeRowsBounds(len(changed), changed.astype(np.int32),
-                                        lo[moved], up[moved])
+            change_rows_bounds(self.highs, changed, lo[moved], up[moved])
             self.row_lower[changed], self.row_upper[changed] = lo[moved], up[moved]
 
     def _rows_of(self, components: tuple[str, ...] | None) -> np.ndarray:
@@ -228,14 +235,17 @@ class Compiled:
         m = self.model
         new_vars = []
         for comp in m.component_objects(pyo.Var, active=True, descend_into=True, sort=False):
-            block = self.blocks.get(id(comp))
-            if block is None:
+            compiled = self.blocks.get(id(comp))
+            if compiled is None:
                 new_vars.append(comp)
-            elif block[1] != len(comp):
+            elif compiled[1] != len(comp):
                 raise ValueError(f"variable {comp.local_name} changed size since it was compiled")
         first_col = len(self.cols)
         if new_vars:
-            cols, lower, upper, integer = [], [], [], []
+            cols: list[VarData] = []
+            lower: list[np.ndarray] = []
+            upper: list[np.ndarray] = []
+            integer: list[np.ndarray] = []
             for comp in new_vars:
                 block = list(comp.values())
                 self.blocks[id(comp)] = (first_col + len(cols), len(block))
@@ -304,7 +314,17 @@ class Compiled:
                 m.del_component(name)
 
 
-def _row_bounds(rows: list[RowInfo], limits: list, constants: np.ndarray
+def change_rows_bounds(h: highspy.Highs, rows: np.ndarray, lower: np.ndarray,
+                       upper: np.ndarray) -> None:
+    """Set the bounds of rows `rows` of `h` in one call (the only way this package changes
+    many rows' bounds)."""
+    # highspy 1.16's stubs leave out changeRowsBounds; its binding has it (as it has
+    # changeColsBounds, which the stubs do list)
+    h.changeRowsBounds(len(rows), np.asarray(rows, dtype=np.int32),  # type: ignore[attr-defined]
+                       np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+
+
+def _row_bounds(rows: list[RowInfo], limits: list[ParamData], constants: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's bounds in HiGHS: its limit (a mutable Param, see
     :func:`budgetopt.families.rows.add_rows`) less the constant its body carries, on the side its
@@ -320,14 +340,14 @@ def _row_bounds(rows: list[RowInfo], limits: list, constants: np.ndarray
     return lo, up
 
 
-def _column_bounds(block: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _column_bounds(block: list[VarData]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower and upper bounds and integrality of a list of Pyomo variables, read one by one."""
     return (np.array([v.lb if v.lb is not None else -INF for v in block], dtype=float),
             np.array([v.ub if v.ub is not None else INF for v in block], dtype=float),
             np.array([v.is_integer() or v.is_binary() for v in block], dtype=bool))
 
 
-def _row_terms(body, col_of: dict[int, int], fixed: set[int]
+def _row_terms(body: NumericValue, col_of: dict[int, int], fixed: set[int]
                ) -> tuple[list[int], list[float]] | None:
     """(columns, coefficients) of a LinearExpression of variables and monomials, read
     directly (the model's rows are built so, see :func:`budgetopt.families.rows.linear`); None
@@ -336,7 +356,8 @@ def _row_terms(body, col_of: dict[int, int], fixed: set[int]
     check, so each (row, column) must be unique: such a body also goes the general route."""
     if type(body) is not LinearExpression:
         return None
-    cols, coefs = [], []
+    cols: list[int] = []
+    coefs: list[float] = []
     for arg in body.args:
         if type(arg) is MonomialTermExpression:
             c, v = arg.args
@@ -354,20 +375,22 @@ def _row_terms(body, col_of: dict[int, int], fixed: set[int]
 
 
 def _compile_rows(m: pyo.ConcreteModel, rows: list[RowInfo], col_of: dict[int, int],
-                  fixed: set[int]) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray,
-                                            np.ndarray]:
+                  fixed: set[int]) -> tuple[list[ConstraintData | None], list[ParamData],
+                                            np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rows `rows` of `m` as a row-wise sparse matrix: (constraints, limits, starts, column
     indices, values, constants). A run of rows of one :class:`~budgetopt.families.rows.RowMatrix`
     is read from its matrix in one slice; any other row from its Pyomo body, directly or by
     Pyomo's general route."""
-    matrices = getattr(m, "row_matrices", {})
-    cons: list = []
-    limits: list = []
+    matrices: dict[str, RowMatrix] = getattr(m, "row_matrices", {})
+    cons: list[ConstraintData | None] = []
+    limits: list[ParamData] = []
     counts = np.zeros(len(rows), dtype=np.int64)
-    index_parts, value_parts = [], []
+    index_parts: list[np.ndarray] = []
+    value_parts: list[np.ndarray] = []
     constants = np.zeros(len(rows))
     fixed_cols = np.fromiter(fixed, dtype=np.int64) if fixed else None
-    components: dict[str, tuple[Any, Any]] = {}  # component -> (Constraint, its limits)
+    # component -> (its Constraint, None for a RowMatrix's; its limits)
+    components: dict[str, tuple[pyo.Constraint | None, pyo.Param]] = {}
     r = 0
     while r < len(rows):
         info = rows[r]
@@ -388,6 +411,8 @@ def _compile_rows(m: pyo.ConcreteModel, rows: list[RowInfo], col_of: dict[int, i
             r = end
             continue
         limits.append(comp[1][info.index])
+        if comp[0] is None:  # neither a Constraint nor a RowMatrix: the row door was bypassed
+            raise KeyError(f"row {info.name!r}: the model has no rows {info.component!r}")
         con = comp[0][info.index]
         cons.append(con)
         terms = _row_terms(con.body, col_of, fixed)
@@ -408,9 +433,10 @@ def _compile_rows(m: pyo.ConcreteModel, rows: list[RowInfo], col_of: dict[int, i
     return cons, limits, starts, index, value, constants
 
 
-def _matrix_rows(block, run: list[RowInfo], col_of: dict[int, int],
+def _matrix_rows(block: RowMatrix, run: list[RowInfo], col_of: dict[int, int],
                  fixed_cols: np.ndarray | None, first: int, counts: np.ndarray,
-                 index_parts: list, value_parts: list, constants: np.ndarray) -> None:
+                 index_parts: list[np.ndarray], value_parts: list[np.ndarray],
+                 constants: np.ndarray) -> None:
     """Rows `run` (numbered from `first`) of a RowMatrix, in one slice of its matrix: their
     columns, coefficients and counts appended, a fixed variable's term moved to the
     constants."""
@@ -438,7 +464,10 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     """Compile `m` (a model from :func:`budgetopt.model.build.build_model`) into HiGHS."""
     t0 = time.perf_counter()
     hints = getattr(m, "bound_hints", {})
-    cols, lower_parts, upper_parts, integer_parts = [], [], [], []
+    cols: list[VarData] = []
+    lower_parts: list[np.ndarray] = []
+    upper_parts: list[np.ndarray] = []
+    integer_parts: list[np.ndarray] = []
     blocks: dict[int, tuple[int, int]] = {}
     for comp in m.component_objects(pyo.Var, active=True, descend_into=True, sort=False):
         block = list(comp.values())
@@ -542,11 +571,12 @@ def strategy(h: highspy.Highs, *, integer: bool = False, warm: bool = False
     return "choose", "choose"
 
 
-def _set_options(h: highspy.Highs, opts, *, integer: bool = False, warm: bool = False
-                 ) -> None:
+def _set_options(h: highspy.Highs, opts: SolverSettings, *, integer: bool = False,
+                 warm: bool = False) -> None:
     set_time_limit(h, opts.time_limit_s)
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
-    presolve, method = opts.presolve, opts.method
+    presolve: str = opts.presolve
+    method: str = opts.method
     if presolve == "choose" and method == "choose":
         presolve, method = strategy(h, integer=integer, warm=warm)
     h.setOptionValue("presolve", presolve)
@@ -571,7 +601,8 @@ def objective_scale(cost: np.ndarray) -> int:
     return -round(math.log2(big))
 
 
-def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
+def run(compiled: Compiled, options: SolverSettings | None = None, *, load: bool = True
+        ) -> SolveOutcome:
     """Solve (or re-solve) a compiled model; with `load`, put the values into the Pyomo
     variables too (re-solves in a sweep skip that: the arrays in the outcome are enough)."""
     from budgetopt.policy import SolverSettings
@@ -595,11 +626,14 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
     word = STATUS_WORDS.get(status, SolveStatus.ERROR)
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # feasible
-    col_value = row_value = row_dual = col_dual = None
+    col_value: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    row_value: np.ndarray | highspy.HighsSolution | None = None
+    col_dual: np.ndarray | highspy.HighsSolution | None = None
     objective = None
     gap = None
     note = ""
-    if has_solution and word in ("optimal", "time_limit"):
+    if has_solution and word in (SolveStatus.OPTIMAL, SolveStatus.TIME_LIMIT):
         sol = h.getSolution()  # a copy: later solves of `h` leave it alone
         col_value = np.asarray(sol.col_value, dtype=float)
         row_value = sol
@@ -643,12 +677,10 @@ def hold_integer_choices(compiled: Compiled, x: np.ndarray) -> int:
     return len(ints)
 
 
-def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts) -> Compiled:
+def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts: SolverSettings) -> Compiled:
     """`compiled` as the linear programme with every integer column fixed at its MILP value
     in `x`, in a HiGHS object of its own, solved: the model a mixed-integer solve's shadow
     prices (and their ranges, by re-solves of it) are read from. The original is untouched."""
-    from dataclasses import replace
-
     h = new_highs()
     lp = compiled.highs.getLp()
     ints = np.flatnonzero(compiled.integer)
@@ -665,7 +697,8 @@ def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts) -> Compiled:
                    col_lower=lower, col_upper=upper)
 
 
-def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts) -> tuple[np.ndarray, np.ndarray]:
+def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts: SolverSettings
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Duals of the LP with every integer column fixed at its MILP value."""
     h = fixed_integer_lp(compiled, x, opts).highs
     sol = h.getSolution()

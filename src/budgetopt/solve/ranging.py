@@ -36,11 +36,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 
 from budgetopt.solve.highs import Compiled, SolveOutcome, set_time_limit
+
+if TYPE_CHECKING:
+    from budgetopt.policy import SolverSettings
 
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 RANGE_TOL = 1e-7  # relative: a basis range shorter than this is empty
@@ -121,7 +125,7 @@ class _Rows:
     fresh Python list on every attribute read, so reading one row at a time from it costs a
     copy of every row."""
 
-    def __init__(self, rng) -> None:
+    def __init__(self, rng: highspy.HighsRanging) -> None:
         self.up_value = np.asarray(rng.row_bound_up.value_, dtype=float)
         self.up_objective = np.asarray(rng.row_bound_up.objective_, dtype=float)
         self.dn_value = np.asarray(rng.row_bound_dn.value_, dtype=float)
@@ -145,25 +149,27 @@ def _side(rng: _Rows, r: int, sign: int, limit: float, objective: float, dual: f
     return end
 
 
-def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, options
-                 ) -> PriceRanges:
+def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray,
+                 options: SolverSettings) -> PriceRanges:
     """The one-sided prices and their ranges of rows `rows` (binding rows, numbers) at
     `outcome`, the optimum of `compiled` just solved (its basis still in HiGHS), with as many
     re-solves at kinks as ``options.price_ranging`` allows (:func:`probe_cap`)."""
     t0 = time.perf_counter()
-    setting = getattr(options, "price_ranging", "choose")
+    setting = options.price_ranging
     n = compiled.n_rows
     up, down = np.full(n, np.nan), np.full(n, np.nan)
     lower, upper = np.full(n, np.nan), np.full(n, np.nan)
     exact = np.ones(n, dtype=bool)
     h = compiled.highs
-    if outcome.row_dual is None or outcome.objective is None or not len(rows):
+    duals = outcome.row_dual
+    if duals is None or outcome.objective is None or not len(rows):
         return PriceRanges(up, down, lower, upper, exact, 0, time.perf_counter() - t0,
                            setting=setting)
     status, rng = (h.getRanging() if setting != "off"
                    else (highspy.HighsStatus.kError, None))
-    if status != highspy.HighsStatus.kOk:  # off, or no basis (an interior point, no crossover)
-        d = outcome.row_dual[rows]
+    if rng is None or status != highspy.HighsStatus.kOk:
+        # off, or no basis (an interior point, no crossover)
+        d = duals[rows]
         up[rows], down[rows] = d, d
         exact[rows] = False
         return PriceRanges(up, down, lower, upper, exact, 0, time.perf_counter() - t0,
@@ -177,7 +183,7 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
     status_of = list(basis.row_status)  # one copy (see _Rows)
     todo: list[tuple[int, int]] = []
     for r in rows.tolist():
-        limit, dual = _limit(compiled, r), float(outcome.row_dual[r])
+        limit, dual = _limit(compiled, r), float(duals[r])
         info = compiled.rows[r]
         at_bound = status_of[r] != basic  # a basic row at its limit: ranging says little
         for sign, value, end in ((1, up, upper), (-1, down, lower)):
@@ -189,7 +195,7 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
                 todo.append((r, sign))
             else:
                 value[r], end[r] = dual, found
-    todo.sort(key=lambda rs: -abs(float(outcome.row_dual[rs[0]])))
+    todo.sort(key=lambda rs: -abs(float(duals[rs[0]])))
     probes = 0
     most, budget = probe_cap(len(compiled.cols), setting, outcome.seconds, options.time_limit_s)
     rerange = len(compiled.cols) <= RANGED_PROBES_UP_TO
@@ -198,7 +204,7 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
     for r, sign in todo:
         value, end = (up, upper) if sign > 0 else (down, lower)
         if made >= most or time.perf_counter() - t1 > budget:
-            value[r], end[r], exact[r] = outcome.row_dual[r], np.nan, False  # not ranged
+            value[r], end[r], exact[r] = duals[r], np.nan, False  # not ranged
             continue
         got, used = _probe(h, compiled, r, sign, obj, options, rerange)
         made += 1
@@ -225,8 +231,8 @@ def _free_for_good(compiled: Compiled, rows: np.ndarray, up: np.ndarray, down: n
             lower[r] = -np.inf
 
 
-def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, options,
-           rerange: bool = True) -> tuple[tuple[float, float], int]:
+def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float,
+           options: SolverSettings, rerange: bool = True) -> tuple[tuple[float, float], int]:
     """(value, end of its range) on side `sign` of row `r`, by re-solving with the limit
     moved a step that way; and the number of re-solves made. With `rerange` the probe's own
     ranging must reach back to today's limit and gives the range's far end; without (a large
@@ -259,7 +265,8 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, 
                 ranged = _Rows(rng) if status == highspy.HighsStatus.kOk else None
                 back = np.nan if ranged is None else \
                     (ranged.dn_value if sign > 0 else ranged.up_value)[r]
-                if np.isfinite(dual) and sign * (float(back) - limit) <= tol:
+                if ranged is not None and np.isfinite(dual) and \
+                        sign * (float(back) - limit) <= tol:
                     # the probe's piece reaches back to today's limit: its dual is this side's
                     end = _side(ranged, r, sign, here, moved, dual)
                     result = (dual, end if end is not None else here)

@@ -40,12 +40,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 
 from budgetopt.model.data import ModelData
-from budgetopt.solve.highs import Compiled, SolveOutcome, set_time_limit
+from budgetopt.solve.highs import Compiled, SolveOutcome, change_rows_bounds, set_time_limit
+
+if TYPE_CHECKING:
+    from budgetopt.policy import SolverSettings
 
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 FACE_TOL = 1e-9  # a reduced cost or dual below this (× the largest cost) counts as zero
@@ -79,7 +83,7 @@ def _flow_pairs(data: ModelData) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _stage(h: highspy.Highs, n_cols: int, n_rows: int, group_cols: list[np.ndarray],
-           targets: np.ndarray, options) -> np.ndarray | None:
+           targets: np.ndarray, options: SolverSettings) -> np.ndarray | None:
     """Minimise the total absolute deviation of Σ group_cols[g] from targets[g]: adds a rise
     and a fall column and a row per group, solves, returns the solution's first `n_cols`
     values (None if not optimal). The added columns and rows stay (the caller deletes them)."""
@@ -100,8 +104,8 @@ def _stage(h: highspy.Highs, n_cols: int, n_rows: int, group_cols: list[np.ndarr
     return np.asarray(h.getSolution().col_value, dtype=float)[:n_cols]
 
 
-def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, options
-              ) -> SolveOutcome:
+def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome,
+              options: SolverSettings) -> SolveOutcome:
     """The plan among `outcome`'s equally good ones that moves least from the baseline, then
     whose funding changes least from year to year (see the module's docstring); `outcome`
     itself when a stage cannot be solved. The HiGHS object is left as the optimum had it."""
@@ -132,7 +136,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         tight = np.flatnonzero(np.abs(outcome.row_dual) > FACE_TOL * scale)
         if len(tight):
             limit = np.where(upper[tight], compiled.row_upper[tight], compiled.row_lower[tight])
-            h.changeRowsBounds(len(tight), tight.astype(np.int32), limit, limit)
+            change_rows_bounds(h, tight, limit, limit)
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), np.zeros(n_cols))
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         xcols = compiled.columns(compiled.model.x)
@@ -185,8 +189,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         extra_cols = h.getNumCol() - n_cols
         if extra_cols:
             h.deleteCols(extra_cols, np.arange(n_cols, n_cols + extra_cols, dtype=np.int32))
-        h.changeRowsBounds(n_rows, np.arange(n_rows, dtype=np.int32), compiled.row_lower,
-                           compiled.row_upper)
+        change_rows_bounds(h, np.arange(n_rows), compiled.row_lower, compiled.row_upper)
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize if compiled.maximise
                                else highspy.ObjSense.kMinimize)
@@ -207,7 +210,7 @@ def _activities(compiled: Compiled, x: np.ndarray) -> np.ndarray:
     """Row activities of the original rows at `x`."""
     lp = compiled.highs.getLp()
     a = lp.a_matrix_
-    from scipy import sparse
+    from scipy import sparse  # here: a solve loads no scipy (tests/test_startup.py)
 
     shape = (lp.num_row_, lp.num_col_)
     if a.format_ == highspy.MatrixFormat.kRowwise:

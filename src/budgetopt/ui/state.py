@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -42,6 +43,8 @@ EDITOR_LABEL = "Data editor"
 KEY = "budgetopt.workspace"
 MODELS_KEY = "budgetopt.models_dir"
 DEFAULT_MODEL = "default"
+
+T = TypeVar("T")
 
 
 @st.cache_data(show_spinner=False)
@@ -137,6 +140,10 @@ class Workspace:
     _unpinned_key: str = ""
     _blockers: dict[str, list[Problem]] = field(default_factory=dict)
     _blockers_key: str = ""
+    _sig: tuple[Any, ...] = ()  # (inputs, policy, overrides as JSON, signature): see signature
+    _effective: tuple[Any, ...] = ()  # (policy, overrides as JSON, effective policy)
+    _kept: dict[Hashable, Any] = field(default_factory=dict)  # see kept
+    _kept_key: str = ""
 
     # -- data ------------------------------------------------------------------------------
     def use_example(self) -> None:
@@ -203,17 +210,57 @@ class Workspace:
         self.history.append(what)
 
     def effective_policy(self) -> Policy:
+        """The policy with this session's overrides (the budget typed on the Rules page)
+        applied; worked out again only when either changed."""
         from budgetopt.policy import apply_overrides
 
-        return apply_overrides(self.policy, self.overrides) if self.overrides else self.policy
+        if not self.overrides:
+            return self.policy
+        overrides = json.dumps(self.overrides, sort_keys=True, default=str)
+        if not (self._effective and self._effective[0] is self.policy
+                and self._effective[1] == overrides):
+            self._effective = (self.policy, overrides,
+                               apply_overrides(self.policy, self.overrides))
+        return self._effective[2]
 
     # -- the answer ------------------------------------------------------------------------
     def signature(self) -> str:
-        """What the answer depends on: the data's content and the policy with its overrides."""
+        """What the answer depends on: the data's content and the policy with its overrides.
+
+        Worked out again only when the data, the policy or the overrides changed (a page asks
+        for it many times a run; the policy's JSON takes a few milliseconds each time): the
+        data and the policy are replaced, never changed in place, so the same objects mean
+        the same signature."""
         if self.inputs is None:
             return ""
+        overrides = json.dumps(self.overrides, sort_keys=True, default=str)
+        if (self._sig and self._sig[0] is self.inputs and self._sig[1] is self.policy
+                and self._sig[2] == overrides):
+            return self._sig[3]
         policy = self.effective_policy()
-        return self.inputs.data_hash + json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+        sig = self.inputs.data_hash + json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+        self._sig = (self.inputs, self.policy, overrides, sig)
+        return sig
+
+    def kept(self, name: Hashable, make: Callable[[], T]) -> T:
+        """`make()` for the current data and policy, made once per session until either
+        changes (the money each source has, a chart): a rerun of a page, or a move between
+        pages, does not make it again. Per session: nothing here is shared."""
+        sig = self.signature()
+        if self._kept_key != sig:
+            self._kept, self._kept_key = {}, sig
+        if name not in self._kept:
+            self._kept[name] = make()
+        return self._kept[name]
+
+    def money(self) -> pd.DataFrame:
+        """The money each funding source has in each planning year under the rules and the
+        changes made in this session (:func:`budgetopt.reports.charts.money_available`)."""
+        from budgetopt.reports.charts import money_available
+
+        assert self.inputs is not None
+        inputs, policy = self.inputs, self.effective_policy()
+        return self.kept("money", lambda: money_available(inputs, policy))
 
     def answer(self) -> Results | None:
         """The results for the current data and policy, solved only when something changed."""
@@ -294,10 +341,8 @@ class Workspace:
         results speak of."""
         if self.inputs is None:
             return 0.0
-        from budgetopt.reports.charts import money_available
-
         try:
-            fund = money_available(self.inputs, self.effective_policy())
+            fund = self.money()
         except InputError:
             return self.first_year_budget()
         first = fund[(fund["year"] == self.inputs.years[0]) & ~fund["cap_only"]]

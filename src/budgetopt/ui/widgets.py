@@ -67,11 +67,11 @@ def result_downloads(res: Results, stem: str, key: str, inputs: Inputs | None,
     """Buttons to download the answer as JSON, as the Excel workbook (with the charts of
     the trade-off analyses run for it, when given) and as one BCF plan per board (a zip).
 
-    The workbook and the plans are written when their button is pressed (Streamlit's
-    deferred download), not on every run of the page: together they took longer than the
-    rest of the Results page."""
+    The JSON, the workbook and the plans are written when their button is pressed
+    (Streamlit's deferred download), not on every run of the page: together they took longer
+    than the rest of the Results page."""
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Download the result (JSON)", res.to_json().encode("utf-8"),
+    c1.download_button("Download the result (JSON)", lambda: res.to_json().encode("utf-8"),
                        file_name=f"{stem}.json", mime="application/json", key=f"{key}-json")
     if inputs is None:
         return
@@ -228,7 +228,7 @@ def gap_words(res: Results, inputs: Inputs, policy: Policy) -> str:
         return ""
     year = inputs.years[0]
     relax = sum(r.relax_by for r in res.infeasibility.relaxations
-                if r.family == "bounds" and year in r.name and r.unit == "£m")
+                if r.family == "bounds" and r.keys.get("year") == year and r.unit == "£m")
     out = ("Each figure to relax is in its rule's own unit (£m for money and minimums, WTE "
            "for staff, the metric's unit for a target).")
     if relax <= 0:
