@@ -982,8 +982,8 @@ def _analysis_settings(an: Analyses) -> list[tuple[str, str]]:
                      f"{gbp_m(an.budget_curve['budget_m'].max())} in the first year, every "
                      f"year's money scaled alike{took('budget_curve')}")))
     if an.price_of_rules is not None:
-        rows.append(("Price of each rule", ("each switched-on rule switched off on its own and "
-                     f"the plan solved again{took('price_of_rules')}")))
+        rows.append(("Price of each rule", ("each rule switched off alone, the plan solved "
+                     f"again{took('price_of_rules')}")))
     if an.pareto is not None:
         rows.append(("Pareto frontier", (f"{len(an.pareto)} points by the epsilon-constraint "
                      f"method, every rule kept{took('pareto')}")))
@@ -1000,14 +1000,14 @@ def _analysis_settings(an: Analyses) -> list[tuple[str, str]]:
                      f"{attrs.get('samples', ROBUST_SAMPLES)} samples (CVaR), every rule "
                      f"kept{took('robust')}")))
     if an.flexibility is not None:
-        rows.append(("Flexibility", (f"least and most each service can receive within "
+        rows.append(("Flexibility", (f"each service's least and most within "
                      f"{percent(an.flexibility.attrs.get('slack', 0.01), digits=0)} of the "
                      f"optimum, every rule kept{held(an.flexibility)}{took('flexibility')}")))
     if an.evpi is not None:
         attrs = an.evpi.attrs
-        rows.append(("Value of information", ("expected value of perfect information over "
-                     f"{attrs.get('samples', 'the Monte Carlo')} samples, each service's by "
-                     f"the ordering method in {attrs.get('bins', 'its')} bins"
+        rows.append(("Value of information", ("perfect information over "
+                     f"{attrs.get('samples', 'the Monte Carlo')} samples; each service's by "
+                     f"the ordering method, {attrs.get('bins', 'its')} bins"
                      f"{held(an.evpi)}{took('evpi')}")))
     return rows
 
