@@ -34,7 +34,10 @@ Both are computed from the Monte Carlo samples and its warm re-solves
 S + 1 + B × (uncertain services) re-solves in all. One service's bins, in quantile order, are
 re-solved as a chain (each from the basis the bin before ended on: about a third of the pivots
 of a start from the central plan's basis, and no new factorisation); the samples each start
-from the central plan's basis. Values are in objective units (the
+from the central plan's basis. Under a mixed-integer policy they are all linear programmes:
+the central plan's integer choices (e.g. which beds close) are held, as its shadow prices
+are read, so the value is that of information on the continuous allocation given those
+choices (``attrs["integer_choices_held"]`` counts them). Values are in objective units (the
 discounted weighted outcome over the horizon) and in £ where every metric's ``weight_unit``
 says its weight is money.
 """
@@ -110,7 +113,9 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     if policy.objective != "max_outcome":
         raise PolicyError([Problem("objective", "the value of information needs `objective: "
                                    f"max_outcome` (this policy model has {policy.objective})")])
-    session, _, _, samples = central_plan(inputs, policy, overrides, n, seed, distribution)
+    # a mixed-integer plan's integer choices are held: each re-solve is a linear programme
+    session, _, _, samples = central_plan(inputs, policy, overrides, n, seed, distribution,
+                                          hold=True)
     values = samples.values
     mean = values.mean(axis=0)
     seg_service = session.data.segments["service_id"].to_numpy()
@@ -134,7 +139,7 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     everything = np.vstack([plan, values]) if uncertain else plan
     chain = np.concatenate([*chains, np.full(len(everything) - len(plan), -1)])
     best, _, used = resolve_objectives(inputs, policy, overrides, session, everything, workers,
-                                       progress, chains=chain)
+                                       progress, chains=chain, hold=True)
     base = float(best[0])
     evppi = dict.fromkeys(services, 0.0)
     at = 1
@@ -161,6 +166,7 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     frame = pd.concat([head, rest], ignore_index=True)
     frame.attrs.update(provenance=provenance(session.data, overrides), seed=seed, samples=n,
                        bins=bins, distribution=distribution, workers=used,
+                       integer_choices_held=session.compiled.held,
                        expected_value_plan=base, mean_perfect=perfect)
     return frame
 

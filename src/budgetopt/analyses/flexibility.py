@@ -40,7 +40,7 @@ from budgetopt.data.schema import sector_label
 from budgetopt.families.rows import add_matrix_rows
 from budgetopt.policy import Policy
 from budgetopt.results.tables import Results, provenance
-from budgetopt.solve.highs import run
+from budgetopt.solve.highs import hold_integer_choices, run
 
 PARALLEL_FROM = 400
 """Re-solves above which the ranges are shared between processes (each process builds and
@@ -73,6 +73,11 @@ class _Held:
                         name=lambda _: f"Outcome within {slack:.1%} of the optimum",
                         report=False, relaxable=False)
         compiled.extend()
+        # a mixed-integer plan's integer choices are held: each of the many re-solves is then
+        # a linear programme (the ranges are those with, e.g., the same beds closed)
+        x = np.array([v.value or 0.0 for v in compiled.cols], dtype=float)
+        if hold_integer_choices(compiled, x):
+            run(compiled, self.session.data.policy.solver, load=False)
         self.basis = compiled.highs.getBasis()
         seg = self.session.data.segments
         self.xcols = compiled.columns(self.session.model.x)
@@ -170,6 +175,7 @@ def flexibility(inputs: Inputs, policy: Policy, slack: float = 0.01, *,
     seconds = time.perf_counter() - t0
     for f in (frame, alternatives):
         f.attrs.update(slack=slack, objective=held.results.objective, workers=used,
+                       integer_choices_held=held.session.compiled.held,
                        mode=held.results.mode,
                        seconds=seconds, provenance=provenance(held.session.data, overrides))
     return {"flexibility": frame, "alternatives": alternatives}

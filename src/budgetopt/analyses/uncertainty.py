@@ -39,7 +39,7 @@ from budgetopt.families.rows import add_matrix_rows
 from budgetopt.policy import Policy
 from budgetopt.results.tables import constraint_table, provenance
 from budgetopt.results.words import effect_phrase
-from budgetopt.solve.highs import run
+from budgetopt.solve.highs import SolveOutcome, hold_integer_choices, run
 
 Distribution = Literal["triangular", "pert"]
 
@@ -113,15 +113,29 @@ def _x_cols(session: Session) -> np.ndarray:
 
 
 def central_plan(inputs: Inputs, policy: Policy, overrides: Any, n: int, seed: int,
-             distribution: Distribution) -> tuple[Session, np.ndarray, np.ndarray, Samples]:
-    """The built session, its segment columns, the central-estimate plan and the samples."""
+             distribution: Distribution, *, hold: bool = False
+             ) -> tuple[Session, np.ndarray, np.ndarray, Samples]:
+    """The built session, its segment columns, the central-estimate plan and the samples.
+    With `hold`, a mixed-integer model's integer choices are then held (:func:`_solve_held`)."""
     session = build(inputs, policy, overrides)
-    central = session.solve()
+    central = _solve_held(session) if hold else session.solve()
     if central.col_value is None:
         raise ValueError(f"the central-estimate model is {central.status}: fix it first")
     cols = _x_cols(session)
     samples = sample_values(session, n, seed=seed, distribution=distribution)
     return session, cols, central.col_value[cols], samples
+
+
+def _solve_held(session: Session) -> SolveOutcome:
+    """Solve the central model; for a mixed-integer policy, then hold its integer choices
+    (:func:`~budgetopt.solve.highs.hold_integer_choices`) and solve the linear programme
+    that is left, so that every re-solve from its basis is a linear programme too (the same
+    in a worker process as here)."""
+    central = session.solve()
+    if central.col_value is not None and hold_integer_choices(session.compiled,
+                                                              central.col_value):
+        session.solve()  # the linear programme's basis, for the re-solves to start from
+    return central
 
 
 def _spend_by_service(session: Session, x: np.ndarray) -> pd.Series:
@@ -188,7 +202,8 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
 
 def resolve_objectives(inputs: Inputs, policy: Policy, overrides: Any, session: Session,
                        values: np.ndarray, workers: int | None = 1,
-                       progress: Progress | None = None, chains: np.ndarray | None = None
+                       progress: Progress | None = None, chains: np.ndarray | None = None,
+                       *, hold: bool = False
                        ) -> tuple[np.ndarray, np.ndarray, int]:
     """Each row of `values` (objective coefficients of the segment columns) re-solved from
     the central plan's basis with every rule kept: the best objective and the spend by
@@ -203,7 +218,8 @@ def resolve_objectives(inputs: Inputs, policy: Policy, overrides: Any, session: 
 
     Re-solved here first: all of them (one process), none (several), or with
     ``workers=None`` the first :data:`PROBE` (rounded up to a whole chain), timed to decide
-    where the rest go."""
+    where the rest go. `hold`: `session`'s integer choices are held (:func:`central_plan`),
+    so hold them in the worker processes too."""
     n = len(values)
     if workers is None:
         probe = _chain_end(chains, min(n, PROBE))
@@ -218,7 +234,7 @@ def resolve_objectives(inputs: Inputs, policy: Policy, overrides: Any, session: 
         rest = values[probe:]
         tail = None if chains is None else chains[probe:]
         more = (_resolve_in_processes(inputs, policy, overrides, rest, used, progress,
-                                      probe, n, chains=tail) if used > 1
+                                      probe, n, chains=tail, hold=hold) if used > 1
                 else _resolve(session, rest, progress, probe, n, chains=tail))
         best, spend = np.r_[best, more[0]], np.r_[spend, more[1]]
     return best, spend, used
@@ -305,11 +321,14 @@ def _resolve(session: Session, values: np.ndarray, progress: Progress | None = N
 _WORKER: dict[str, Session] = {}
 
 
-def _start_worker(inputs: Inputs, policy: Policy, overrides: Any) -> None:
+def _start_worker(inputs: Inputs, policy: Policy, overrides: Any, hold: bool = False) -> None:
     """In each worker process: build and solve the central model once (the same basis as the
-    parent's, HiGHS being deterministic)."""
+    parent's, HiGHS being deterministic), holding its integer choices with `hold`."""
     session = build(inputs, policy, overrides)
-    session.solve()
+    if hold:
+        _solve_held(session)
+    else:
+        session.solve()
     _WORKER["session"] = session
 
 
@@ -320,7 +339,8 @@ def _resolve_chunk(values: np.ndarray, chains: np.ndarray | None = None
 
 def _resolve_in_processes(inputs: Inputs, policy: Policy, overrides: Any, values: np.ndarray,
                           workers: int, progress: Progress | None, done: int = 0,
-                          total: int | None = None, chains: np.ndarray | None = None
+                          total: int | None = None, chains: np.ndarray | None = None,
+                          *, hold: bool = False
                           ) -> tuple[np.ndarray, np.ndarray]:
     """The rows of `values` re-solved in `workers` processes (spawned: safe inside the app's
     threads), in chunks (whole chains) so that the progress bar moves; results in row order."""
@@ -330,7 +350,7 @@ def _resolve_in_processes(inputs: Inputs, policy: Policy, overrides: Any, values
     spend = np.empty((n, len(inputs.service_ids)))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_start_worker,
-                             initargs=(inputs, policy, overrides)) as pool:
+                             initargs=(inputs, policy, overrides, hold)) as pool:
         futures = {pool.submit(_resolve_chunk, values[c],
                                None if chains is None else chains[c]): c for c in chunks}
         for future in as_completed(futures):

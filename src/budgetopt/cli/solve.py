@@ -41,7 +41,8 @@ def solve(
     pdf: Annotated[Path | None, typer.Option(
         "--pdf", help="Write the board paper here (PDF, 4-10 pages: the decision, where the "
         "money goes, what each rule costs, the trade-offs and the risks), running the "
-        "analyses it needs (about 10 s on the example); needs Chromium.")] = None,
+        "analyses it needs (seconds on the example; about a minute under the mixed-integer "
+        "shift-left); needs Chromium.")] = None,
     workbook_pdf: Annotated[Path | None, typer.Option(
         "--workbook-pdf", help="Write the workbook printed as PDF (every sheet, by "
         "LibreOffice) here.")] = None,

@@ -216,8 +216,10 @@ def robust_comparison(comparison: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Bar(x=[words[c] for c in cols], y=[getattr(r, c) for c in cols],
                              name=plain(r.allocation),
                              marker_color=OKABE_ITO[(4, 5, 2)[i % 3]]))
-    # bars from zero (a cut axis makes small differences look large); the figures on the bars
-    fig.update_traces(texttemplate="%{y:.4s}", textposition="outside")  # 488.6k: side by side
+    # bars from zero (a cut axis makes small differences look large); the figures on the bars,
+    # upright inside each bar's top (488.6k), so that neighbouring bars' never run together
+    fig.update_traces(texttemplate="%{y:.4s}", textposition="inside", textangle=-90,
+                      insidetextanchor="end", insidetextfont={"color": "#FFFFFF"})
     fig.update_yaxes(rangemode="tozero")
     return _layout(fig, "Central-estimate and robust plans on the same samples",
                    "statistic of the outcome", "weighted outcome")
@@ -617,6 +619,7 @@ def evidence_value(evpi: pd.DataFrame, names: dict[str, str] | None = None,
                                                for s in part["service_id"]],
                            orientation="h", marker_color=OKABE_ITO[2],
                            hovertemplate="%{y}<br>%{x:,.1f}<extra></extra>"))
+    fig.update_yaxes(type="category", dtick=1)  # every service named, however many
     title = "Value of better evidence on each service's effects"
     if len(total):
         title += f" (all effects: {float(total.iloc[0]):,.1f})"
@@ -678,8 +681,11 @@ def for_print(fig: go.Figure, width: int = PRINT_WIDTH, height: int = 400, font_
     title = _wrap_title(out.layout.title.text or "", int(width / ((font_px + 2) * 0.58)))
     out.update_layout(width=width, height=height, paper_bgcolor="white",
                       font={"family": PRINT_FONT, "size": font_px, "color": "#000000"},
+                      # at the top, above a legend: plotly places a title of several lines
+                      # by its first line, whose middle this is
                       title={"text": title, "font": {"size": font_px + 2}, "x": 0.0,
-                             "xanchor": "left"},
+                             "xanchor": "left", "y": 1.0 - (font_px + 8) / height,
+                             "yref": "container", "yanchor": "middle"},
                       hovermode=False)
     top = 24 + 22 * (title.count("<br>") + 1) if title else 20
     legend = out.layout.legend
@@ -690,19 +696,39 @@ def for_print(fig: go.Figure, width: int = PRINT_WIDTH, height: int = 400, font_
         # a legend at the side takes a sixth of a printed page's width: above the plot instead
         out.update_layout(legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.0,
                                   "yanchor": "bottom"})
-        top += font_px + 14
+        top += _legend_rows(out, width, font_px) * (font_px + 8) + 6
     if not sankey:
         out.update_layout(margin={"t": top, "l": 10, "r": 10, "b": 10})
     out.update_xaxes(tickfont={"size": font_px - 1}, title_font={"size": font_px},
                      automargin=True, ticklabelstandoff=4)
     out.update_yaxes(tickfont={"size": font_px - 1}, title_font={"size": font_px},
                      automargin=True, ticklabelstandoff=4)
-    fit = int(0.8 * height / (font_px * 0.58))
+    # an axis title no longer than the plot is tall: the plot is the figure less the title
+    # and legend above it and the x axis's labels and title below
+    fit = max(12, int((height - top - 3 * font_px - 16) / (font_px * 0.6)))
     for axis in ("yaxis", "yaxis2"):
         if axis in out.layout and out.layout[axis].title.text:
             out.layout[axis].title.text = _wrap_title(out.layout[axis].title.text, fit)
     out.update_traces(selector={"type": "sankey"}, textfont={"family": PRINT_FONT})
     return out
+
+
+def _legend_rows(fig: go.Figure, width: int, font_px: int) -> int:
+    """How many rows a horizontal legend takes at `width` pixels: each entry its name (about
+    0.6 of the font size a character) and its symbol, wrapped as plotly wraps them. The
+    legend starts at the plot's left edge, which the y axis's labels push right: the room is
+    taken to be 60% of the width (a long-labelled bar chart's plot), so rows are over- rather
+    than under-counted."""
+    rows, used = 1, 0.0
+    room = 0.6 * width - 20
+    for trace in fig.data:
+        if trace.showlegend is False or not trace.name:
+            continue
+        entry = 0.6 * font_px * len(str(trace.name)) + 50
+        if used and used + entry > room:
+            rows, used = rows + 1, 0.0
+        used += entry
+    return rows
 
 
 def _wrap_title(text: str, width: int) -> str:

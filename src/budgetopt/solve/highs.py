@@ -164,6 +164,7 @@ class Compiled:
     hrow: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per model row
     primary: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per HiGHS row
     partner: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # twin or -1
+    held: int = 0  # integer columns held at a plan's values (hold_integer_choices)
 
     @property
     def n_rows(self) -> int:
@@ -837,6 +838,28 @@ def run(compiled: Compiled, options: SolverSettings | None = None, *, load: bool
         mip_gap=gap, duals_note=note, _row_value=row_value, _col_dual=col_dual,
         _hrow=compiled.hrow if compiled.merged else None,
     )
+
+
+def hold_integer_choices(compiled: Compiled, x: np.ndarray) -> int:
+    """Fix every integer column of `compiled` at its value in `x` (a mixed-integer plan) and
+    make it continuous, in place: its re-solves are then linear programmes that keep the
+    plan's mixed-integer choices (e.g. which beds close), as its shadow prices are read. The
+    analyses that re-solve a model hundreds of times (the value of information, the
+    flexibility ranges) do this for a mixed-integer policy. Returns how many were held."""
+    ints = np.flatnonzero(compiled.integer)
+    if not len(ints):
+        return 0
+    fixed = np.round(x[ints])
+    idx = ints.astype(np.int32)
+    compiled.highs.changeColsBounds(len(idx), idx, fixed, fixed)
+    compiled.highs.changeColsIntegrality(len(idx), idx, np.array(
+        [highspy.HighsVarType.kContinuous] * len(idx)))
+    compiled.col_lower = compiled.col_lower.copy()
+    compiled.col_upper = compiled.col_upper.copy()
+    compiled.col_lower[ints] = compiled.col_upper[ints] = fixed
+    compiled.integer = np.zeros_like(compiled.integer)
+    compiled.held = len(ints)
+    return len(ints)
 
 
 def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts: SolverSettings) -> Compiled:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 MOVE_TOL_M = 0.05  # changes smaller than £50k over the plan are not "moves"
 NO_ANALYSES = "this paper was made with --no-analyses"
 CHANGES_SHOWN = 12  # services in the chart of the largest changes
-FLEX_SHOWN = 15  # services in the chart of flexibility ranges (the widest)
+FLEX_SHOWN = 10  # services in the chart of flexibility ranges (the widest; all in the workbook)
 SANKEY_PX = 800  # the flow diagram's height: with its heading and caption, one page
 
 
@@ -96,6 +96,7 @@ class Figure:
     height: int = 400  # CSS pixels, at the print width
     number: int = 0
     width: int = charts.PRINT_WIDTH
+    half: bool = False  # drawn at half the width, beside the next half-width figure
     image: str = ""  # a data: URL of the rendered SVG, filled in by the renderer
 
 
@@ -420,11 +421,9 @@ def _allocation_section(f: _Facts) -> Section:
     blocks.append(Figure(
         "sector", "Spend by sector",
         f"Spend by sector over {f.span}: today (grey) and the plan (blue).", alt,
-        charts.for_print(charts.spend_by_sector(r.allocation, horizontal=True), height=320),
-        320))
+        charts.for_print(charts.spend_by_sector(r.allocation, horizontal=True), height=300),
+        300))
     blocks.append(_sector_table(f))
-    if f.hwb:
-        blocks += _hwb_blocks(f)
     change = f.change[f.change.abs() > MOVE_TOL_M]
     if len(change):
         shown = change.head(CHANGES_SHOWN)
@@ -436,18 +435,33 @@ def _allocation_section(f: _Facts) -> Section:
             f"The services whose spend moves most from today's over {f.span} (gains in "
             "green, cuts in vermillion).", alt,
             charts.for_print(fig, height=80 + 22 * len(shown)), 80 + 22 * len(shown)))
+    # by HWB and per head by place: two small charts side by side when there are both
+    areas: list[Figure] = []
+    if f.hwb:
+        areas.append(_hwb_figure(f))
     if f.inputs.has_places:
         first = r.allocation["year"].iloc[0]
         fig = charts.spend_by_place(r.allocation, f.inputs.places)
         heads = _per_head(r.allocation, f.inputs.places, first)
         alt = (f"Bar chart of spend per need-weighted head by place in {first}: " + "; ".join(
             f"{name} £{b:,.0f} today, £{p:,.0f} planned" for name, b, p in heads) + ".")
-        blocks.append(Figure(
+        areas.append(Figure(
             "place", "Spend per head by place",
             f"Spend per need-weighted head in each place in {first}, today and in the plan "
-            "(fair shares would make the bars level).", alt,
-            charts.for_print(fig, height=270), 270))
+            "(fair shares would make the bars level).", alt, fig))
+    half = len(areas) == 2
+    for fig in areas:
+        fig.half, fig.width = half, HALF_WIDTH if half else charts.PRINT_WIDTH
+        fig.height = HALF_HEIGHT if half else 270
+        fig.figure = charts.for_print(fig.figure, width=fig.width, height=fig.height)
+    blocks += areas
+    if f.hwb:
+        blocks.append(_hwb_table(f))
     return Section("allocation", "The allocation against today", text, blocks)
+
+
+HALF_WIDTH = 326  # CSS pixels: a figure beside another, with the gap between them
+HALF_HEIGHT = 330
 
 
 def _per_head(alloc: pd.DataFrame, places: pd.DataFrame, year: str
@@ -459,25 +473,30 @@ def _per_head(alloc: pd.DataFrame, places: pd.DataFrame, year: str
              v.spend_m * 1e6 / pl.loc[p, "weighted_population"]) for p, v in by.iterrows()]
 
 
-def _hwb_blocks(f: _Facts) -> list[Figure | Table | list[str]]:
-    r = f.res
+def _by_hwb(f: _Facts) -> pd.DataFrame:
     hwb = charts._hwb_of_places(f.inputs.places)
-    frame = r.allocation.assign(hwb=[hwb.get(charts._blank(p), "") for p in
-                                     r.allocation["place_id"]])
-    by = frame.groupby("hwb", sort=True)[["baseline_m", "spend_m"]].sum()
-    rows = [[h or "no HWB", gbp_m(v.baseline_m), gbp_m(v.spend_m),
-             gbp_m(v.spend_m - v.baseline_m, True)] for h, v in by.iterrows()]
+    alloc = f.res.allocation
+    frame = alloc.assign(hwb=[hwb.get(charts._blank(p), "") for p in alloc["place_id"]])
+    return frame.groupby("hwb", sort=True)[["baseline_m", "spend_m"]].sum()
+
+
+def _hwb_figure(f: _Facts) -> Figure:
+    """Spend by Health and Wellbeing Board (the plotly figure not yet laid out for print)."""
+    by = _by_hwb(f)
     alt = "Bar chart of spend by Health and Wellbeing Board over the plan: " + "; ".join(
         f"{h or 'no HWB'} {gbp_m(v.baseline_m)} today, {gbp_m(v.spend_m)} planned"
         for h, v in by.iterrows()) + "."
-    return [Figure("hwb", "Spend by Health and Wellbeing Board",
-                   f"Spend in each Health and Wellbeing Board's places over {f.span}, today "
-                   "and in the plan.", alt,
-                   charts.for_print(charts.spend_by_hwb(r.allocation, f.inputs.places),
-                                    height=280), 280),
-            Table(f"Spend by Health and Wellbeing Board over {f.span}.",
-                  ["Health and Wellbeing Board", "Today", "The plan", "Change"], rows,
-                  [False, True, True, True])]
+    return Figure("hwb", "Spend by Health and Wellbeing Board",
+                  f"Spend in each Health and Wellbeing Board's places over {f.span}, today "
+                  "and in the plan.", alt, charts.spend_by_hwb(f.res.allocation, f.inputs.places))
+
+
+def _hwb_table(f: _Facts) -> Table:
+    rows = [[h or "no HWB", gbp_m(v.baseline_m), gbp_m(v.spend_m),
+             gbp_m(v.spend_m - v.baseline_m, True)] for h, v in _by_hwb(f).iterrows()]
+    return Table(f"Spend by Health and Wellbeing Board over {f.span}.",
+                 ["Health and Wellbeing Board", "Today", "The plan", "Change"], rows,
+                 [False, True, True, True])
 
 
 def _rules_section(f: _Facts, why: str) -> Section:
@@ -512,12 +531,15 @@ def _rules_section(f: _Facts, why: str) -> Section:
                 f"{row.title} {number(row.price)}" for row in costly.itertuples()) + "."
             gain = "gain" if f.maximise else "save"
             axis = None if f.maximise else "£m added to the least cost"
+            # the rules that cost nothing are named in the sentence below, not drawn as
+            # empty bars
+            height = 120 + 24 * len(costly)
             blocks.append(Figure(
                 "prices", "The price of each rule",
-                f"What each switched-on rule costs: the {unit} the plan would {gain} with that "
-                "rule alone switched off.", alt,
-                charts.for_print(charts.price_of_rules(prices, unit.rstrip("s"), axis),
-                                 height=120 + 28 * len(ok)), 120 + 28 * len(ok)))
+                f"What each switched-on rule that costs anything costs: the {unit} the plan "
+                f"would {gain} with that rule alone switched off.", alt,
+                charts.for_print(charts.price_of_rules(costly, unit.rstrip("s"), axis),
+                                 height=height), height))
         blocks.append(sentences)
     else:
         omitted.append(("The price of each rule",
@@ -629,7 +651,7 @@ def _pareto_blocks(f: _Facts, frontier: pd.DataFrame) -> list[Figure | Table | l
         "pareto", "Health gain against equity",
         f"The {best_word} {first} the rules allow at each level of "
         f"{b['label'].lower()} (the line), and today's allocation (the cross).", alt,
-        charts.for_print(charts.pareto(frontier), height=250), 250)]
+        charts.for_print(charts.pareto(frontier), height=290), 290)]
 
 
 def _flexibility_blocks(f: _Facts, flex: pd.DataFrame) -> list[Figure | Table | list[str]]:
@@ -638,25 +660,30 @@ def _flexibility_blocks(f: _Facts, flex: pd.DataFrame) -> list[Figure | Table | 
     wide = part.sort_values("width", ascending=False)
     movable = part[part["width"] > 1.0]
     slack = flex.attrs.get("slack", 0.01)
-    sentence = (f"Within {percent(slack, digits=0)} of the best outcome, "
+    near = (f"{percent(slack, digits=0)} of the best outcome" if f.maximise
+            else f"{percent(slack, digits=0)} of the least cost")
+    sentence = (f"Within {near}, "
                 f"{len(movable)} of {len(part)} services could move by more than £1m in "
                 f"{year}; the widest ranges: " + listing([
                     f"{f.names.get(r.service_id, r.service_id)} ({gbp_m(r.min_m)} to "
                     f"{gbp_m(r.max_m)})" for r in wide.head(3).itertuples()]) + ".")
     shown = wide.head(FLEX_SHOWN)
-    alt = (f"Range chart of the least and the most spend in {year} within "
-           f"{percent(slack, digits=0)} of the best outcome, with the plan marked: "
+    alt = (f"Range chart of the least and the most spend in {year} within {near}, with the "
+           "plan marked: "
            + "; ".join(f"{f.names.get(r.service_id, r.service_id)} {gbp_m(r.min_m)} to "
                        f"{gbp_m(r.max_m)}, plan {gbp_m(r.spend_m)}"
                        for r in shown.itertuples()) + ".")
     which = (f"the {len(shown)} services with the widest ranges" if len(part) > len(shown)
              else "each service")
-    height = 110 + 20 * len(shown)
+    height = 130 + 20 * len(shown)
+    stays = (f"the outcome stays within {percent(slack, digits=0)} of the best" if f.maximise
+             else f"the cost stays within {percent(slack, digits=0)} of the least")
+    rest = (" (every service's: `budgetopt analyse flexibility`)" if len(part) > len(shown)
+            else "")
     return [[sentence], Figure(
         "flexibility", "Flexibility ranges",
-        f"How far the money of {which} in {year} can move while the outcome stays within "
-        f"{percent(slack, digits=0)} of the best and every rule holds (bars), and the plan "
-        "(marks).", alt,
+        f"How far the money of {which} in {year} can move while {stays} and every rule holds "
+        f"(bars), and the plan (marks){rest}.", alt,
         charts.for_print(charts.flexibility_ranges(shown, f.names, year), height=height),
         height)]
 
@@ -701,6 +728,10 @@ def _risks_section(f: _Facts, why: str) -> Section:
     evpi = f.an.evpi
     if evpi is not None and len(evpi):
         blocks += _evpi_blocks(f, evpi)
+    elif not f.maximise and f.ran:
+        omitted.append(("Which evidence gap is worth closing: the value of information",
+                        ("the value of information is measured in outcome, and this plan is "
+                         "the least cost that meets the targets")))
     else:
         omitted.append(("Which evidence gap is worth closing: the value of information",
                         f.not_run(why)))
@@ -739,7 +770,7 @@ def _robust_blocks(f: _Facts, robust: dict[str, Any]) -> list[Figure | Table | l
         "The central-estimate plan and the robust plan judged on the same samples: the worst "
         "sample, the mean of the worst tail, the 5th percentile, the mean and the 95th "
         "percentile.", alt,
-        charts.for_print(charts.robust_comparison(robust["comparison"]), height=280), 280)]
+        charts.for_print(charts.robust_comparison(robust["comparison"]), height=250), 250)]
     if len(moves):
         blocks.append(Table(
             "Where the robust plan differs from the central one, over the plan.",
@@ -770,7 +801,7 @@ def _evpi_blocks(f: _Facts, evpi: pd.DataFrame) -> list[Figure | Table | list[st
     alt = ("Bar chart of the value of perfect information on each service's effects: "
            + "; ".join(f"{f.names.get(r.service_id, r.service_id)} {number(r.evppi, 1)}"
                        for r in shown.itertuples()) + ".")
-    height = 110 + 26 * len(shown)
+    height = 90 + 20 * len(shown)
     return [[sentence], Figure(
         "evpi", "Which evidence gap is worth closing",
         "The expected value of perfect information on each service's effects: what knowing "
@@ -937,6 +968,10 @@ def _appendix(f: _Facts, omitted: list[tuple[str, str]]
 def _analysis_settings(an: Analyses) -> list[tuple[str, str]]:
     rows = []
 
+    def held(frame: pd.DataFrame) -> str:
+        return (", the plan's mixed-integer choices held" if frame.attrs.get(
+            "integer_choices_held") else "")
+
     def took(name: str) -> str:
         t = an.timings.get(name)
         return f" ({t:.1f} s)" if t is not None else ""
@@ -947,8 +982,8 @@ def _analysis_settings(an: Analyses) -> list[tuple[str, str]]:
                      f"{gbp_m(an.budget_curve['budget_m'].max())} in the first year, every "
                      f"year's money scaled alike{took('budget_curve')}")))
     if an.price_of_rules is not None:
-        rows.append(("Price of each rule", ("each switched-on rule switched off on its own and "
-                     f"the plan solved again{took('price_of_rules')}")))
+        rows.append(("Price of each rule", ("each rule switched off alone, the plan solved "
+                     f"again{took('price_of_rules')}")))
     if an.pareto is not None:
         rows.append(("Pareto frontier", (f"{len(an.pareto)} points by the epsilon-constraint "
                      f"method, every rule kept{took('pareto')}")))
@@ -965,15 +1000,15 @@ def _analysis_settings(an: Analyses) -> list[tuple[str, str]]:
                      f"{attrs.get('samples', ROBUST_SAMPLES)} samples (CVaR), every rule "
                      f"kept{took('robust')}")))
     if an.flexibility is not None:
-        rows.append(("Flexibility", (f"least and most each service can receive within "
+        rows.append(("Flexibility", (f"each service's least and most within "
                      f"{percent(an.flexibility.attrs.get('slack', 0.01), digits=0)} of the "
-                     "best outcome")))
+                     f"optimum, every rule kept{held(an.flexibility)}{took('flexibility')}")))
     if an.evpi is not None:
         attrs = an.evpi.attrs
-        rows.append(("Value of information", ("expected value of perfect information over "
-                     f"{attrs.get('samples', 'the Monte Carlo')} samples, each service's by "
-                     f"the ordering method in {attrs.get('bins', 'its')} bins"
-                     f"{took('evpi')}")))
+        rows.append(("Value of information", ("perfect information over "
+                     f"{attrs.get('samples', 'the Monte Carlo')} samples; each service's by "
+                     f"the ordering method, {attrs.get('bins', 'its')} bins"
+                     f"{held(an.evpi)}{took('evpi')}")))
     return rows
 
 
