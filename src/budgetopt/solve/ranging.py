@@ -241,6 +241,54 @@ def _free_for_good(compiled: Compiled, rows: np.ndarray, up: np.ndarray, down: n
             lower[r] = -np.inf
 
 
+EXTEND = 8
+"""Most re-solves :func:`_extend` makes past a probe's range end (each crosses one basis)."""
+
+
+def _extend(h: highspy.Highs, compiled: Compiled, r: int, sign: int, dual: float, end: float,
+            options: SolverSettings) -> tuple[float, int]:
+    """The end of the price's range on side `sign` of row `r`, carried past `end` (where the
+    probe's basis range ends) while the price stays `dual`; and the re-solves made.
+
+    Where the LP is degenerate, one linear piece of the optimal value can be covered by
+    several optimal bases, each ranging only its own part of the piece; which one HiGHS lands
+    on differs between machines (floating-point paths), and so would the range. Re-solving
+    just past each end, and going on while the dual there is the same and that basis's range
+    reaches back to the end, makes the range end at the optimal value's own kink (or at the
+    last of :data:`EXTEND` bases), whichever bases are met on the way."""
+    tries = 0
+    for _ in range(EXTEND):
+        tol = RANGE_TOL * max(1.0, abs(end))
+        here = end + sign * 10.0 * tol
+        _move(h, compiled, r, here)
+        set_time_limit(h, options.time_limit_s)
+        h.run()
+        tries += 1
+        if h.getModelStatus() != _OPTIMAL:
+            break
+        sol = h.getSolution()
+        if not sol.dual_valid:
+            break
+        there = float(compiled.model_duals(np.asarray(sol.row_dual))[r])
+        if abs(there - dual) > SLOPE_TOL * max(1.0, abs(dual)):
+            break  # past a kink: `end` is where the price changes
+        status, rng = h.getRanging()
+        if status != highspy.HighsStatus.kOk:
+            break
+        ranged = _Rows(rng, compiled)
+        back = float((ranged.dn_value if sign > 0 else ranged.up_value)[r])
+        if sign * (back - end) > tol:
+            break  # this basis's range does not reach back to `end`: no claim beyond it
+        further = _side(ranged, r, sign, here,
+                        float(h.getInfo().objective_function_value), there)
+        if further is None or sign * (further - end) <= tol:
+            break
+        end = further
+        if not np.isfinite(end):
+            break
+    return end, tries
+
+
 def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float,
            options: SolverSettings, rerange: bool = True) -> tuple[tuple[float, float], int]:
     """(value, end of its range) on side `sign` of row `r`, by re-solving with the limit
@@ -280,6 +328,9 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float,
                         sign * (float(back) - limit) <= tol:
                     # the probe's piece reaches back to today's limit: its dual is this side's
                     end = _side(ranged, r, sign, here, moved, dual)
+                    if end is not None and np.isfinite(end):
+                        end, more = _extend(h, compiled, r, sign, dual, end, options)
+                        tries += more
                     result = (dual, end if end is not None else here)
                     break
             elif np.isfinite(dual) and abs(chord - dual) <= 1e-4 * max(1.0, abs(dual)) + \
