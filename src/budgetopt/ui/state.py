@@ -296,7 +296,7 @@ class Workspace:
         content = DatasetContent.from_frames(self.tables, self.label, self.inputs.data_hash)
         self.author = author.strip() or self.author
         saved = store.save(name.strip() or "Scenario", content, self.policy,
-                           dict(self.overrides), res, author=self.author or "app user",
+                           dict(self.overrides), res, author=self.author or "name not given",
                            note=note)
         self.history.append(f"saved scenario: {saved.ref}")
         return saved
