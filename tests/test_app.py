@@ -282,6 +282,30 @@ def test_a_store_that_is_not_ours_is_a_message_not_a_crash(tmp_path, monkeypatch
     assert bad.read_text() == "somebody's notes"
 
 
+def test_a_store_that_can_only_be_read_is_listed_and_says_why_it_cannot_save(tmp_path,
+                                                                           monkeypatch):
+    """A store this user cannot write (tests/test_store.py makes a real one): its scenarios
+    are listed; the page says why nothing can be saved or approved, and the buttons are off."""
+    import budgetopt.store.db as store_mod
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    with Store(url) as writable:
+        ws = Workspace()
+        ws.use_example()
+        ws.save_scenario("Base", "", "Ada", writable)
+    monkeypatch.setenv("BUDGETOPT_DB_URL", url)
+    monkeypatch.setattr(store_mod, "_sqlite_unwritable",
+                        lambda path: f"the file {path.name} is read-only for this user")
+    at = on_page("scenarios.py")
+    no_errors(at)
+    assert at.dataframe[0].value["Scenario"].tolist() == ["Base@1"]
+    warned = " ".join(w.value for w in at.warning).replace("\\", "")  # md_text escapes
+    assert "can only be read" in warned and "shared.db is read-only" in warned, warned
+    assert at.button(key="set-status").disabled
+    save = next(b for b in at.get("button") if b.proto.label == "Save the current answer")
+    assert save.proto.disabled
+
+
 def test_trade_offs_draw_the_budget_curve_and_price_the_rules():
     at = on_page("tradeoffs.py")
     at.slider(key="curve-points").set_value(5).run()

@@ -112,3 +112,37 @@ def test_cli_refuses_a_min_cost_policy_with_a_clear_message(tmp_path):
     assert result.exit_code == 2
     assert "max_outcome" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_chained_bins_give_the_answer_of_independent_re_solves_in_one_process_or_two(tmp_path):
+    """One service's bins are re-solved as a chain (each from the last one's basis): the
+    optima are those of re-solves each started from the central basis, and the same with the
+    chains spread over two processes (to HiGHS's floating-point noise)."""
+    from budgetopt.analyses.uncertainty import resolve_objectives
+    from budgetopt.data.dataset import load_dataset
+
+    inputs = load_dataset(write_csv(tiny_tables(), tmp_path / "data"))
+    policy = load_policy(None)
+    session = build(inputs, policy)
+    session.solve()
+    values = sample_values(session, 40, seed=3).values
+    chains = np.repeat(np.arange(8), 5)
+    alone, _, _ = resolve_objectives(inputs, policy, None, session, values, 1)
+    chained, _, _ = resolve_objectives(inputs, policy, None, session, values, 1, chains=chains)
+    spread, _, used = resolve_objectives(inputs, policy, None, session, values, 2,
+                                         chains=chains)
+    assert used == 2
+    np.testing.assert_allclose(chained, alone, rtol=1e-9)
+    np.testing.assert_allclose(spread, alone, rtol=1e-9)
+
+
+def test_chunks_never_cut_a_chain():
+    from budgetopt.analyses.uncertainty import _chunks
+
+    chains = np.array([-1, 0, 0, 0, 1, 1, -1, -1, 2, 2, 2, 2])
+    parts = _chunks(len(chains), 5, chains)
+    assert np.array_equal(np.concatenate(parts), np.arange(len(chains)))
+    for p in parts:
+        first, last = chains[p[0]], chains[p[-1]]
+        assert p[0] == 0 or first < 0 or chains[p[0] - 1] != first
+        assert p[-1] == len(chains) - 1 or last < 0 or chains[p[-1] + 1] != last

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.example_figures import ROOT, example_results
+from tests.families.cases import row
 
 README = ROOT / "README.md"
 
@@ -42,14 +43,13 @@ def _hwb_row(hwb: str, label: str) -> str:
             f"{_m(r.baseline_m)} |")
 
 
-def _meaning(model: str, contains: str) -> str:
-    c = example_results(model).constraints
-    return str(c.loc[c["name"].str.contains(contains, regex=False), "meaning"].iloc[0])
+def _meaning(model: str, component: str, **keys: str) -> str:
+    """The meaning of the row of `component` with these keys (never found by its name)."""
+    return str(row(example_results(model), component, **keys)["meaning"])
 
 
-def _shadow(model: str, contains: str) -> float:
-    c = example_results(model).constraints
-    return float(c.loc[c["name"].str.contains(contains, regex=False), "shadow_price"].iloc[0])
+def _shadow(model: str, component: str, **keys: str) -> float:
+    return float(row(example_results(model), component, **keys)["shadow_price"])
 
 
 def _pinned():
@@ -79,15 +79,15 @@ FIGURES: list[tuple[str, Callable[[], str]]] = [
     ("Eastbrook's row", lambda: _hwb_row("EASTBROOK", "Eastbrook")),
     ("Harbourside's row", lambda: _hwb_row("HARBOUR", "Harbourside")),
     ("the price of the placements' minimum", lambda: (
-        f"£1m less of it would buy {_n(-_shadow('default.yaml', 'Residential and nursing placements in 2026/27'))} "
+        f"£1m less of it would buy {_n(-_shadow('default.yaml', 'bounds_min', service_id='RESPLACE', year='2026/27'))} "
         "more weighted outcomes in 2026/27")),
     ("therapists' shadow price", lambda: (
-        f"one more WTE would buy {_shadow('default.yaml', 'therapists and physiotherapists needed in 2026/27'):.1f} "
+        f"one more WTE would buy {_shadow('default.yaml', 'workforce_limit', group_id='THERAPY', year='2026/27'):.1f} "
         "weighted outcomes in 2026/27")),
     ("the nurses' shadow price in words", lambda: _meaning(
-        "default.yaml", "nurses needed in 2028/29").split(". This holds")[0]),
+        "default.yaml", "workforce_limit", group_id="NURSE", year="2028/29").split(". This holds")[0]),
     ("a money rule's shadow price in words", lambda: _meaning(
-        "default.yaml", "NHS minimum contribution, Shire County in 2026/27").split(". This holds")[0]),
+        "default.yaml", "money_source_limit", source_id="NHSMIN_SHIRE", year="2026/27").split(". This holds")[0]),
     ("the least cost of the BCF ambitions", lambda: "answers {}, {} and {}".format(
         *(_m(v) for v in _spend_by_year("bcf-ambitions.yaml")))),
     ("the statutory rules' optimum", lambda: (

@@ -121,3 +121,29 @@ def test_a_record_saved_before_rows_kept_keys_reads_back_with_empty_keys(solved)
     back = Results.from_record(record)
     assert all(keys == {} for keys in row_keys(back.constraints))
     assert back.constraints["name"].tolist() == res.constraints["name"].tolist()
+
+
+def test_a_relaxation_keeps_its_rows_keys_in_the_json_and_a_stored_record():
+    """Minimums of £6m each for two services against £10m in the first year and £11m in the
+    second: the smallest relaxation moves a minimum £2m in the first year and £1m in the
+    second, each relaxation with its row's keys."""
+    from budgetopt import optimise
+    from tests.builders import make_inputs
+
+    inputs = make_inputs(
+        services=[{"service_id": "A", "min_m": 6.0}, {"service_id": "B", "min_m": 6.0}],
+        curves=[("A", "m", 1, 20, 2), ("B", "m", 1, 20, 1)],
+        funding=[("pool", "2026/27", 10.0), ("pool", "2027/28", 11.0)])
+    res = optimise(inputs)
+    assert res.status == "infeasible"
+    relaxations = res.infeasibility.relaxations
+    by_year: dict[str, float] = {}
+    for r in relaxations:
+        assert r.family == "bounds" and set(r.keys) == {"service_id", "year"}, r
+        by_year[r.keys["year"]] = by_year.get(r.keys["year"], 0.0) + r.relax_by
+    assert by_year == pytest.approx({"2026/27": 2.0, "2027/28": 1.0})
+    doc = res.to_json_dict()
+    assert [r["keys"] for r in doc["infeasibility"]["relaxations"]] == [
+        r.keys for r in relaxations]
+    again = Results.from_record(res.to_record())
+    assert again.infeasibility.relaxations == relaxations

@@ -45,9 +45,15 @@ def _num(text: str) -> float:
 
 
 def _amount(text: str) -> float | None:
-    """An amount as the sentences write it (£3.2m, 12.50 WTE, any amount) in its unit."""
-    found = re.match(r"£?" + NUMBER, text)
-    return _num(found.group(1)) if found else None
+    """An amount as the sentences write it (£3.2m, £34.1k, £142, £0.50, £2.00 a head,
+    12.50 WTE, any amount) in its unit (money in £m)."""
+    found = re.match(r"(£?)" + NUMBER + r"([mk]?)", text)
+    if not found:
+        return None
+    value = _num(found.group(2))
+    if found.group(1) and not text.endswith("a head"):
+        value *= {"m": 1.0, "k": 1e-3, "": 1e-6}[found.group(3)]
+    return value
 
 
 class Resolver:
@@ -72,6 +78,8 @@ class Resolver:
         self.upper = np.array(lp.row_upper_, dtype=float)
         self.cost = np.array(lp.col_cost_, dtype=float)
         self.maximise = compiled.maximise
+        self.hrow = compiled.hrow
+        self.senses = [info.sense for info in compiled.rows]
         self.base = self._run()
         assert self.base is not None
         self.x = np.asarray(self.h.getSolution().col_value, float)
@@ -84,15 +92,18 @@ class Resolver:
         return float(self.h.getInfo().objective_function_value)
 
     def with_limit(self, r: int, delta: float) -> float | None:
-        """The objective with row `r`'s limit moved by `delta` (model units); None when that
-        is infeasible."""
-        lo, up = self.lower[r], self.upper[r]
-        self.h.changeRowBounds(r, lo + delta if np.isfinite(lo) else lo,
-                               up + delta if np.isfinite(up) else up)
+        """The objective with model row `r`'s limit moved by `delta` (model units); None when
+        that is infeasible. A row that shares a ranged HiGHS row with its twin (a service's
+        minimum and maximum) moves only its own side."""
+        hr = int(self.hrow[r])
+        lo, up = self.lower[hr], self.upper[hr]
+        sense = self.senses[r]
+        self.h.changeRowBounds(hr, lo + delta if np.isfinite(lo) and sense != "<=" else lo,
+                               up + delta if np.isfinite(up) and sense != ">=" else up)
         try:
             return self._run()
         finally:
-            self.h.changeRowBounds(r, lo, up)
+            self.h.changeRowBounds(hr, lo, up)
 
     def with_costs(self, cols: np.ndarray, extra: float) -> tuple[float | None, np.ndarray]:
         """The objective and plan with the objective coefficient of `cols` raised by `extra`
@@ -324,3 +335,24 @@ def test_the_budget_sentence_matches_a_re_solve_with_a_pound_more(solved, exampl
     more = build(example, apply_overrides(policy, {"budget_m": budget + 1.0})).results()
     assert more.optimal
     assert more.objective - res.objective == pytest.approx(said, abs=0.51)
+
+
+def test_the_apps_gap_words_take_the_first_years_relaxations_by_their_year_key():
+    """Minimums of £6m each against £10m in the first year (a £2m gap) and £11m in the
+    second: the words speak of the first year's £2m alone (the second year's £1m counted
+    too would be more than the gap, and the words would blame the ring-fences)."""
+    from budgetopt import optimise
+    from budgetopt.policy import Policy
+    from budgetopt.ui.widgets import gap_words
+    from tests.builders import make_inputs
+
+    inputs = make_inputs(
+        services=[{"service_id": "A", "min_m": 6.0}, {"service_id": "B", "min_m": 6.0}],
+        curves=[("A", "m", 1, 20, 2), ("B", "m", 1, 20, 1)],
+        funding=[("pool", "2026/27", 10.0), ("pool", "2027/28", 11.0)])
+    policy = Policy()
+    res = optimise(inputs, policy)
+    text = gap_words(res, inputs, policy)
+    assert "In 2026/27 the minimums add up to £12.0m against £10.0m of money: a gap of " \
+           "£2.0m." in text, text
+    assert "must give way" not in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -451,3 +452,141 @@ def test_cli_store_errors_exit_2_without_traceback(tmp_path):
     done = cli("scenario", "show", "Nope", "--db", tmp_path / "s.db")
     assert done.exit_code == 2 and "no saved scenario 'Nope'" in done.output
     assert cli("scenario", "list", "--db", tmp_path / "s.db").exit_code == 0
+
+
+# -- a store that cannot be written ------------------------------------------------------------
+
+READER = textwrap.dedent("""
+    import json, sys
+    from typer.testing import CliRunner
+    from budgetopt.cli import app
+    runs = [CliRunner().invoke(app, args) for args in json.loads(sys.argv[1])]
+    print(json.dumps([[r.exit_code, r.output] for r in runs]))
+""")
+
+
+def _as_reader() -> list[str]:
+    """How to run a process that cannot write a file or folder its mode makes read-only: as
+    it is for a user; root writes anything, so for root without the capabilities that
+    override file modes (util-linux ``setpriv``), a stand-in for a read-only file system."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a read-only file cannot be made here")
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {p.name: _digest(p) for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("locked", ["file", "folder"])
+def test_a_store_that_cannot_be_written_is_still_read(tmp_path, locked):
+    """A store this user may only read (a read-only file, or a folder where SQLite cannot make
+    its -wal and -shm files): ``scenario list``, ``show``, ``diff`` and ``export`` work;
+    ``save``, ``status``, ``rerun --save-as`` and ``batch`` exit 2 saying why, before any
+    solve; the store's bytes are unchanged (issue 21, item 14). As root, which writes any
+    file, the commands run without the capabilities that override file modes."""
+    home = tmp_path / "shared"
+    db = home / "s.db"
+    assert cli("scenario", "save", EXAMPLE, "--name", "Base", "--model",
+               MODELS / "default.yaml", "--db", db).exit_code == 0
+    assert cli("scenario", "status", "Base", "approved", "--db", db).exit_code == 0
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(f"name: b\njobs:\n  - {{name: one, data: '{EXAMPLE}'}}\n",
+                        encoding="utf-8")
+    (home / "s.db").chmod(0o444) if locked == "file" else home.chmod(0o555)
+    prefix = _as_reader()
+    target = db if locked == "file" else home / "probe"
+    probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(target)!r}, 'ab')"],
+                           capture_output=True, check=False)
+    assert probe.returncode != 0, "the store is still writable: the test would prove nothing"
+    before = _tree(home)
+    out = tmp_path / "out.json"
+    commands = [["scenario", "list"], ["scenario", "show", "Base"],
+                ["scenario", "diff", "Base", "Base@1"], ["scenario", "export", "Base", "--json",
+                                                        str(out)],
+                ["scenario", "save", str(EXAMPLE), "--name", "Other"],
+                ["scenario", "status", "Base", "proposed"],
+                ["scenario", "rerun", "Base", "--save-as", "Again"],
+                ["batch", str(manifest), "--local"]]
+    args = [[*c, "--db", str(db)] for c in commands]
+    try:
+        done = subprocess.run([*prefix, sys.executable, "-c", READER, json.dumps(args)],
+                              capture_output=True, text=True, timeout=600, check=False,
+                              env={**os.environ, "COLUMNS": "200"})
+    finally:
+        home.chmod(0o755)
+        db.chmod(0o644)
+    assert done.returncode == 0, done.stderr
+    runs = dict(zip((" ".join(c[:2]) for c in commands), json.loads(done.stdout)))
+    for reading in ("scenario list", "scenario show", "scenario diff", "scenario export"):
+        code, text = runs[reading]
+        assert code == 0, (reading, text)
+    assert "Base" in runs["scenario list"][1] and "approved" in runs["scenario list"][1]
+    assert f"Objective: {objective():,.1f}" in runs["scenario show"][1]
+    assert json.loads(out.read_text())["objective"] == pytest.approx(objective(), abs=0.1)
+    why = "is read-only for this user" if locked == "file" else "folder"
+    for writing, doing in (("scenario save", "cannot save:"),
+                           ("scenario status", "cannot record a new status"),
+                           ("scenario rerun", "cannot save the re-run as 'Again'"),
+                           ("batch " + str(manifest), "cannot run batch 'b'")):
+        code, text = runs[writing]
+        text = " ".join(text.split())
+        assert code == 2, (writing, text)
+        assert doing in text and "cannot be written" in text and why in text, text
+        assert "`scenario list`, `show`, `diff` and `export` still read it" in text, text
+        assert "Traceback" not in text and "Solving" not in text
+    after = _tree(home)
+    if locked == "file":  # SQLite's reader makes its -shm (and an empty -wal) beside a WAL store
+        assert after.pop("s.db-wal", _digest(Path(os.devnull))) == _digest(Path(os.devnull))
+        after.pop("s.db-shm", None)
+    assert after == before  # the store's bytes are unchanged
+    with Store(db) as store:  # writable again: nothing was added
+        assert list(store.list(all_versions=True)["name"]) == ["Base"]
+        assert [h["status"] for h in store.get("Base").history] == ["draft", "approved"]
+
+
+def test_no_store_is_made_where_it_cannot_be_written(tmp_path):
+    """``scenario list`` on a store that does not exist, in a folder this user cannot write:
+    exit 2, saying so, and nothing made."""
+    home = tmp_path / "shared"
+    home.mkdir()
+    home.chmod(0o555)
+    try:
+        done = subprocess.run([*_as_reader(), sys.executable, "-m", "budgetopt", "scenario",
+                               "list", "--db", str(home / "s.db")], capture_output=True,
+                              text=True, timeout=300, check=False)
+    finally:
+        home.chmod(0o755)
+    text = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, text
+    assert "there is no store here and none can be made" in text and "read-only" in text, text
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.postgres
+def test_a_read_only_postgres_connection_reads_but_never_writes(pg_admin):
+    """A PostgreSQL store opened through a read-only connection (as on a standby, or with
+    default_transaction_read_only): list, show and export work; a save or a status change is
+    bad input naming why, and nothing is written."""
+    from urllib.parse import quote
+
+    url = pgserver.new_database(pg_admin)
+    assert cli("scenario", "save", EXAMPLE, "--name", "Base", "--db", url).exit_code == 0
+    before = _counts(url)
+    ro = url + "?options=" + quote("-c default_transaction_read_only=on")
+    with Store(ro) as store:
+        assert store.read_only == "the PostgreSQL connection is read-only"
+        assert list(store.list()["name"]) == ["Base"]
+        assert store.get("Base").results().optimal
+        with pytest.raises(StoreError, match="cannot record a new status.*read-only"):
+            store.set_status("Base", "approved")
+    done = runner.invoke(app, ["scenario", "save", str(EXAMPLE), "--name", "B", "--db", ro])
+    assert done.exit_code == 2 and "cannot be written" in done.output, done.output
+    done = runner.invoke(app, ["scenario", "list", "--db", ro])
+    assert done.exit_code == 0 and "Base" in done.output, done.output
+    assert _counts(url) == before

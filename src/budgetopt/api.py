@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,23 @@ from budgetopt.errors import PolicyError, Problem
 from budgetopt.families import presolve_warnings
 from budgetopt.model.build import build_model
 from budgetopt.model.data import ModelData, prepare
-from budgetopt.policy import Policy, apply_overrides, load_policy
+from budgetopt.policy import Policy, SolverSettings, apply_overrides, load_policy
 from budgetopt.results.tables import Results, binding_rows, make_results
 from budgetopt.results.words import diagnose_infeasibility
-from budgetopt.solve.highs import Compiled, SolveOutcome, compile_model, fixed_integer_lp, run
+from budgetopt.solve.highs import (
+    Compiled,
+    SolveOutcome,
+    change_rows_bounds,
+    compile_model,
+    fixed_integer_lp,
+    run,
+)
 from budgetopt.solve.ranging import price_ranges
 from budgetopt.solve.tiebreak import tie_break
+
+Progress = Callable[[int, int], object]
+"""An analysis's progress callback, told (solves done, solves in all) after each solve; what
+it returns is ignored (a progress bar's update returns the bar)."""
 
 
 @dataclass
@@ -101,21 +113,19 @@ class Session:
         return price_ranges(fixed, lp, rows, opts) if lp.ok else None
 
 
-def unpinned_objective(compiled: Compiled, options) -> float | None:
+def unpinned_objective(compiled: Compiled, options: SolverSettings | None) -> float | None:
     """The optimum with every pin lifted (a re-solve from the optimal basis, the pins' rows
     made free, then put back): what the pins cost is the difference. None if not optimal."""
     rows = np.array([r for r, info in enumerate(compiled.rows) if info.family == "pins"],
-                    dtype=np.int32)
+                    dtype=np.int64)
+    hrows = np.unique(compiled.hrow[rows]).astype(np.int32)  # pins have no twins
     h = compiled.highs
     basis = h.getBasis()
-    # highspy's type stubs lack changeRowsBounds, which its module has
-    h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf),  # type: ignore[attr-defined]
-                       np.full(len(rows), np.inf))
+    change_rows_bounds(h, hrows, np.full(len(hrows), -np.inf), np.full(len(hrows), np.inf))
     try:
         out = run(compiled, options, load=False)
     finally:
-        h.changeRowsBounds(len(rows), rows,  # type: ignore[attr-defined]
-                           compiled.row_lower[rows], compiled.row_upper[rows])
+        compiled.set_hbounds(rows)
         h.setBasis(basis)
     return out.objective if out.ok else None
 

@@ -57,8 +57,9 @@ class InputError(Exception):
         return "\n".join(lines)
 
     @classmethod
-    def single(cls, where: str, message: str, **kw: object) -> InputError:
-        return cls([Problem(where, message, **kw)])  # type: ignore[arg-type]
+    def single(cls, where: str, message: str, *, row: int | None = None,
+               column: str | None = None, value: object = None) -> InputError:
+        return cls([Problem(where, message, row, column, value)])
 
 
 class PolicyError(InputError):

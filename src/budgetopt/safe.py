@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from budgetopt.errors import InputError, Problem
 
@@ -48,7 +48,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # -- no text becomes a formula -------------------------------------------------------------
 
 
-def looks_like_formula(value: object) -> bool:
+def looks_like_formula(value: object) -> TypeGuard[str]:
     """True for text a spreadsheet could evaluate (see :data:`FORMULA_STARTS`)."""
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
@@ -59,7 +59,7 @@ def csv_text(value: object) -> object:
     >>> csv_text("=HYPERLINK(\\"x\\")"), csv_text("Reablement"), csv_text(-1.5)
     ('\\'=HYPERLINK("x")', 'Reablement', -1.5)
     """
-    return "'" + value if looks_like_formula(value) else value  # type: ignore[operator]
+    return "'" + value if looks_like_formula(value) else value
 
 
 def csv_untext(text: str) -> str:

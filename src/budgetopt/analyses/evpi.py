@@ -31,7 +31,10 @@ Both are computed from the Monte Carlo samples and its warm re-solves
   estimate (information to within a bin), converging as B grows. A service whose effects are
   not uncertain (low = central = high) has EVPPI 0 without a solve.
 
-S + 1 + B × (uncertain services) re-solves in all. Values are in objective units (the
+S + 1 + B × (uncertain services) re-solves in all. One service's bins, in quantile order, are
+re-solved as a chain (each from the basis the bin before ended on: about a third of the pivots
+of a start from the central plan's basis, and no new factorisation); the samples each start
+from the central plan's basis. Values are in objective units (the
 discounted weighted outcome over the horizon) and in £ where every metric's ``weight_unit``
 says its weight is money.
 """
@@ -43,7 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from budgetopt.analyses.uncertainty import Distribution, Progress, central_plan, resolve_objectives
+from budgetopt.analyses.uncertainty import Distribution, central_plan, resolve_objectives
+from budgetopt.api import Progress
 from budgetopt.data.inputs import Inputs
 from budgetopt.data.schema import WEIGHT_UNITS
 from budgetopt.errors import PolicyError, Problem
@@ -112,7 +116,10 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
     seg_service = session.data.segments["service_id"].to_numpy()
     services = samples.services
     varies = np.ptp(values, axis=0) > 1e-12 * max(float(np.abs(values).max(initial=0.0)), 1.0)
-    rows, weights, owner = [mean[None, :]], [], []
+    rows: list[np.ndarray] = [mean[None, :]]
+    weights: list[np.ndarray] = []
+    owner: list[str] = []
+    chains = [np.array([-1])]  # each service's bins one chain, in quantile order
     for j, sid in enumerate(services):
         cols = np.flatnonzero(seg_service == sid)
         if not varies[cols].any():
@@ -120,12 +127,14 @@ def evpi(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
         r, w = _bin_rows(values, mean, samples.draws[:, j], cols, bins)
         rows.append(r)
         weights.append(w)
+        chains.append(np.full(len(r), len(owner)))
         owner.append(sid)
     plan = np.vstack(rows)
     uncertain = bool(owner)
     everything = np.vstack([plan, values]) if uncertain else plan
+    chain = np.concatenate([*chains, np.full(len(everything) - len(plan), -1)])
     best, _, used = resolve_objectives(inputs, policy, overrides, session, everything, workers,
-                                       progress)
+                                       progress, chains=chain)
     base = float(best[0])
     evppi = dict.fromkeys(services, 0.0)
     at = 1

@@ -27,7 +27,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from budgetopt.api import Session, build
+from budgetopt.api import Progress, Session, build
 from budgetopt.data.inputs import Inputs
 from budgetopt.data.schema import SECTOR_LABELS
 from budgetopt.families.rows import add_matrix_rows
@@ -43,7 +42,6 @@ from budgetopt.policy import Policy
 from budgetopt.results.tables import Results, provenance
 from budgetopt.solve.highs import run
 
-Progress = Callable[[int, int], None]
 PARALLEL_FROM = 400
 """Re-solves above which the ranges are shared between processes (each process builds and
 solves the model once: a second or two on the example, worth it only for many re-solves)."""

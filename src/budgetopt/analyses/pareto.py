@@ -36,7 +36,7 @@ import pandas as pd
 import pyomo.core as pyo
 from scipy import sparse
 
-from budgetopt.api import Session, build
+from budgetopt.api import Progress, Session, build
 from budgetopt.data.inputs import Inputs
 from budgetopt.families.rows import Sense, add_matrix_rows
 from budgetopt.policy import Policy
@@ -44,7 +44,6 @@ from budgetopt.results.tables import baseline_segments, describe_row, provenance
 from budgetopt.results.words import diagnose_infeasibility, effect_phrase
 from budgetopt.solve.highs import SolveOutcome, run
 
-Progress = Callable[[int, int], None]
 HOLD = {True: "pareto_at_least", False: "pareto_at_most"}  # by whether the aim is maximised
 
 

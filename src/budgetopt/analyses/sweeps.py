@@ -11,14 +11,14 @@ Both keep provenance (package, data hash, policy, overrides, solver) in ``frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyomo.core as pyo
 
-from budgetopt.api import Session, build
+from budgetopt.api import Progress, Session, build
 from budgetopt.data.inputs import Inputs
 from budgetopt.families import names as family_names
 from budgetopt.families.acute_offset import RELEASE_SOURCE
@@ -26,8 +26,6 @@ from budgetopt.families.bounds import service_bounds
 from budgetopt.families.rows import family_catalogue
 from budgetopt.policy import Policy
 from budgetopt.results.tables import provenance
-
-Progress = Callable[[int, int], None]
 
 
 def _first_year_total(session: Session) -> float:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,7 +32,7 @@ import pandas as pd
 import pyomo.core as pyo
 from scipy import sparse, stats
 
-from budgetopt.api import Session, build
+from budgetopt.api import Progress, Session, build
 from budgetopt.data.inputs import Inputs
 from budgetopt.families.bounds import service_bounds
 from budgetopt.families.rows import add_matrix_rows
@@ -43,7 +42,6 @@ from budgetopt.results.words import effect_phrase
 from budgetopt.solve.highs import run
 
 Distribution = Literal["triangular", "pert"]
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -190,30 +188,63 @@ def monte_carlo(inputs: Inputs, policy: Policy, n: int = 1000, *, seed: int = 0,
 
 def resolve_objectives(inputs: Inputs, policy: Policy, overrides: Any, session: Session,
                        values: np.ndarray, workers: int | None = 1,
-                       progress: Progress | None = None
+                       progress: Progress | None = None, chains: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray, int]:
     """Each row of `values` (objective coefficients of the segment columns) re-solved from
     the central plan's basis with every rule kept: the best objective and the spend by
     service per row, and the number of processes used (`workers` as :func:`monte_carlo`).
 
+    `chains` (one integer per row, rows of a chain next to each other, -1 for none) marks runs
+    of rows close to each other, such as one service's EVPPI bins in quantile order: a row
+    starts from the basis its chain's previous row ended on (HiGHS keeps its factorisation,
+    and neighbours need a third of the pivots), the first of a chain from the central one. A
+    chain is always solved whole, in order, in one process, so the answer does not depend on
+    the number of processes.
+
     Re-solved here first: all of them (one process), none (several), or with
-    ``workers=None`` the first :data:`PROBE`, timed to decide where the rest go."""
+    ``workers=None`` the first :data:`PROBE` (rounded up to a whole chain), timed to decide
+    where the rest go."""
     n = len(values)
     if workers is None:
-        probe = min(n, PROBE)
+        probe = _chain_end(chains, min(n, PROBE))
     else:
         probe = 0 if workers > 1 else n
     t0 = time.perf_counter()
-    best, spend = _resolve(session, values[:probe], progress, total=n)
+    head = None if chains is None else chains[:probe]
+    best, spend = _resolve(session, values[:probe], progress, total=n, chains=head)
     per_sample = (time.perf_counter() - t0) / max(probe, 1)
     used = _workers(workers, n - probe, per_sample)
     if probe < n:
         rest = values[probe:]
+        tail = None if chains is None else chains[probe:]
         more = (_resolve_in_processes(inputs, policy, overrides, rest, used, progress,
-                                      probe, n) if used > 1
-                else _resolve(session, rest, progress, probe, n))
+                                      probe, n, chains=tail) if used > 1
+                else _resolve(session, rest, progress, probe, n, chains=tail))
         best, spend = np.r_[best, more[0]], np.r_[spend, more[1]]
     return best, spend, used
+
+
+def _chain_end(chains: np.ndarray | None, at: int) -> int:
+    """`at`, moved on to the end of the chain that row `at - 1` belongs to."""
+    if chains is None or at == 0:
+        return at
+    last = chains[at - 1]
+    while last >= 0 and at < len(chains) and chains[at] == last:
+        at += 1
+    return at
+
+
+def _chunks(n: int, parts: int, chains: np.ndarray | None) -> list[np.ndarray]:
+    """About `parts` runs of consecutive rows of `n`, none cutting a chain."""
+    out, start = [], 0
+    for cut in np.array_split(np.arange(n), parts):
+        if not len(cut):
+            continue
+        end = _chain_end(chains, int(cut[-1]) + 1)
+        if end > start:
+            out.append(np.arange(start, end))
+            start = end
+    return out
 
 
 PARALLEL_FROM_S = 10.0
@@ -230,9 +261,11 @@ def _workers(asked: int | None, left: int, per_sample_s: float) -> int:
 
 
 def _resolve(session: Session, values: np.ndarray, progress: Progress | None = None,
-             done_before: int = 0, total: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Each row of `values` as the objective, solved from the central plan's basis: the best
-    outcome and the spend by service (services in the data's order) per sample."""
+             done_before: int = 0, total: int | None = None,
+             chains: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of `values` as the objective, solved from the central plan's basis (or, in a
+    chain, from the basis its chain's previous row ended on: :func:`resolve_objectives`): the
+    best outcome and the spend by service (services in the data's order) per sample."""
     h, cols = session.compiled.highs, _x_cols(session)
     idx = cols.astype(np.int32)
     original = session.compiled.cost[cols].copy()
@@ -245,11 +278,16 @@ def _resolve(session: Session, values: np.ndarray, progress: Progress | None = N
     none = np.bincount(of, minlength=len(services)) == 0
     best = np.empty(len(values))
     spend = np.empty((len(values), len(services)))
+    solved = False
     try:
         for s, row in enumerate(values):
             h.changeColsCost(len(idx), idx, row)
-            h.setBasis(basis)
+            chained = (chains is not None and s > 0 and chains[s] >= 0
+                       and chains[s] == chains[s - 1] and solved)
+            if not chained:
+                h.setBasis(basis)
             res = session.solve()
+            solved = res.col_value is not None  # a basis to start the chain's next row from
             best[s] = res.objective if res.objective is not None else np.nan
             if res.col_value is None:
                 spend[s] = np.nan
@@ -275,23 +313,26 @@ def _start_worker(inputs: Inputs, policy: Policy, overrides: Any) -> None:
     _WORKER["session"] = session
 
 
-def _resolve_chunk(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return _resolve(_WORKER["session"], values)
+def _resolve_chunk(values: np.ndarray, chains: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    return _resolve(_WORKER["session"], values, chains=chains)
 
 
 def _resolve_in_processes(inputs: Inputs, policy: Policy, overrides: Any, values: np.ndarray,
                           workers: int, progress: Progress | None, done: int = 0,
-                          total: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                          total: int | None = None, chains: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray]:
     """The rows of `values` re-solved in `workers` processes (spawned: safe inside the app's
-    threads), in chunks so that the progress bar moves; results in row order."""
+    threads), in chunks (whole chains) so that the progress bar moves; results in row order."""
     n = len(values)
-    chunks = [c for c in np.array_split(np.arange(n), workers * 8) if len(c)]
+    chunks = _chunks(n, workers * 8, chains)
     best = np.empty(n)
     spend = np.empty((n, len(inputs.service_ids)))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_start_worker,
                              initargs=(inputs, policy, overrides)) as pool:
-        futures = {pool.submit(_resolve_chunk, values[c]): c for c in chunks}
+        futures = {pool.submit(_resolve_chunk, values[c],
+                               None if chains is None else chains[c]): c for c in chunks}
         for future in as_completed(futures):
             c = futures[future]
             best[c], spend[c] = future.result()

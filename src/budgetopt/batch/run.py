@@ -528,6 +528,7 @@ def run_batch(manifest: str | Path, *, store: Any = None, scheduler: str | None 
         raise InputError.single("--job-timeout", f"{job_timeout}: give a number of seconds "
                                 "above 0")
     store = store or Store()
+    store.require_writable(f"run batch '{name}'")
     with store.batch_lock(name):
         jobs, failed = plan(specs)
         rows: dict[str, dict[str, Any]] = {f["job"]: {**f, "objective": None, "seconds": 0.0,

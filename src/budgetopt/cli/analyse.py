@@ -41,6 +41,11 @@ analyse = typer.Typer(help="Trade-off analyses for boards: budget curve, price o
                       "Pareto frontier, uncertainty, robust plan, scenario comparison.",
                       no_args_is_help=True)
 
+# the options of the commands that sample the effects (uncertainty, evpi, robust)
+SamplesOpt = Annotated[int, typer.Option(min=10, help="Samples of the effects.")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed (stated, reproducible).")]
+DistributionOpt = Annotated[str, typer.Option(help="pert or triangular.")]
+
 
 @contextmanager
 def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
@@ -204,11 +209,8 @@ def pareto(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
 
 @analyse.command("uncertainty")
 def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
-                samples: Annotated[int, typer.Option(min=10)] = 1000,
-                seed: Annotated[int, typer.Option(help="Random seed (stated, reproducible).")
-                                ] = 0,
-                distribution: Annotated[str, typer.Option(help="pert or triangular.")
-                                        ] = "pert",
+                samples: SamplesOpt = 1000, seed: SeedOpt = 0,
+                distribution: DistributionOpt = "pert",
                 workers: Annotated[int, typer.Option(
                     min=0, help="Processes for the re-solves: 0 chooses (every core when the "
                     "re-solves would take more than 10 s on one), 1 stays in this process. "
@@ -238,9 +240,7 @@ def uncertainty(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
 
 @analyse.command("evpi")
 def evpi(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
-         samples: Annotated[int, typer.Option(min=10)] = 1000,
-         seed: Annotated[int, typer.Option(help="Random seed (stated, reproducible).")] = 0,
-         distribution: Annotated[str, typer.Option(help="pert or triangular.")] = "pert",
+         samples: SamplesOpt = 1000, seed: SeedOpt = 0, distribution: DistributionOpt = "pert",
          bins: Annotated[int, typer.Option(min=2, help="Bins of each service's EVPPI (the "
                                            "ordering method): re-solves per service.")] = 50,
          workers: Annotated[int, typer.Option(
@@ -278,13 +278,11 @@ def evpi(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
 
 @analyse.command("robust")
 def robust(data: DataArg, model: ModelOpt = None, set_: SetOpt = None,
-           samples: Annotated[int, typer.Option(min=10)] = 200,
-           seed: Annotated[int, typer.Option()] = 0,
+           samples: SamplesOpt = 200, seed: SeedOpt = 0,
            objective: Annotated[str, typer.Option(help="cvar or expected.")] = "cvar",
            alpha: Annotated[float, typer.Option(min=0.001, max=1.0, help="CVaR level: the "
                                                 "worst share of samples.")] = 0.10,
-           distribution: Annotated[str, typer.Option(help="pert or triangular.")] = "pert",
-           out: OutOpt = None, debug: DebugOpt = False) -> None:
+           distribution: DistributionOpt = "pert", out: OutOpt = None, debug: DebugOpt = False) -> None:
     """The allocation that does best over sampled effects (expected or CVaR), still an LP."""
 
     def body() -> int:

@@ -14,6 +14,8 @@ from budgetopt.cli.common import (
     EXIT_INTERNAL,
     EXIT_NOT_OPTIMAL,
     EXIT_OPTIMAL,
+    DbOpt,
+    DebugOpt,
     err_console,
     guarded,
     out_console,
@@ -43,9 +45,8 @@ def batch(
                            ] = None,
     summary: Annotated[Path | None, typer.Option(help="Write the summary table here (.csv or "
                                                  ".xlsx).")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="Scenario store (default: "
-                                           "$BUDGETOPT_DB_URL or the user's store).")] = None,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
 ) -> None:
     """Run every job of a manifest on Dask; save each answer in the scenario store.
 

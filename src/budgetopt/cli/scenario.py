@@ -74,8 +74,9 @@ def save(
         effective = apply_overrides(policy, set_) if set_ else policy
         raw = read_tables(data)
         inputs = validate(raw, nonconcave=effective.nonconcave)
-        results = build(inputs, policy, set_ or None).results()
         with _open(db) as store:
+            store.require_writable()  # before the solve, not after it
+            results = build(inputs, policy, set_ or None).results()
             saved = store.save(name, DatasetContent.from_raw(raw, inputs), policy, set_ or [],
                                results, author=author, note=note, status=status)
         objective = f"{saved.objective:,.1f}" if saved.objective is not None else "no objective"
@@ -278,6 +279,8 @@ def rerun(
         from budgetopt.store.db import reproduces
 
         with _open(db) as store:
+            if save_as:
+                store.require_writable(f"save the re-run as '{save_as}'")
             sc, fresh = store.rerun(ref)
             if save_as:
                 store.save(save_as, store.dataset(sc.data_hash), sc.policy(), sc.overrides,

@@ -39,7 +39,7 @@ def solve(
         "--excel", help="Write the workbook here: BCF expenditure plan, planning "
         "requirements, metrics, allocation, rule costs, charts.")] = None,
     pdf: Annotated[Path | None, typer.Option(
-        "--pdf", help="Write the board paper here (PDF, 4-12 pages: the decision, where the "
+        "--pdf", help="Write the board paper here (PDF, 4-10 pages: the decision, where the "
         "money goes, what each rule costs, the trade-offs and the risks), running the "
         "analyses it needs (about 10 s on the example); needs Chromium.")] = None,
     workbook_pdf: Annotated[Path | None, typer.Option(

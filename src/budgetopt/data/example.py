@@ -380,11 +380,14 @@ def _hwb_shares() -> dict[str, float]:
     return {h: v / total for h, v in w.items()}
 
 
-def _funding_rows() -> list[tuple[str, str, str, tuple[float, ...], tuple[str, ...] | None,
-                                  str | None]]:
+_FundingRow = tuple[str, str, str, tuple[float, ...], tuple[str, ...] | None, str | None]
+"""(source_id, name, bcf_source, amounts per year, may pay for, hwb_id) of one source."""
+
+
+def _funding_rows() -> list[_FundingRow]:
     """(source_id, name, bcf_source, amounts per year, may pay for, hwb_id) of every source."""
     shares = _hwb_shares()
-    rows = []
+    rows: list[_FundingRow] = []
     for hwb, hwb_name, _, _ in _HWBS:
         for stream, name, bcf, given, services in _STREAMS:
             amounts = tuple(round(a * shares[hwb], 2) for a in _ics_amounts(stream, given))

@@ -32,6 +32,7 @@ from budgetopt.safe import csv_untext, regular_input
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 """Largest input file read (bytes). A real data set is a few hundred kB."""
@@ -267,7 +268,35 @@ def _frame(rows: Iterable[tuple[int, Sequence[object]]], where: str,
     header_row = next(it, None)
     if header_row is None:
         return pd.DataFrame()
-    header = [(cell_text(v) or "").lower() for v in header_row[1]]
+    header, keep = _header(header_row[1], where, problems)
+    records: list[list[str | None]] = []
+    numbers: list[int] = []
+    for number, cells in it:
+        texts = [(v.strip() or None) if type(v) is str else cell_text(v) for v in cells]
+        if not any(texts) or (texts and (texts[0] or "").startswith(COMMENT_MARK)):
+            continue  # blank, or a note row (the template's column descriptions)
+        extra = [t for t in texts[len(header):] if t is not None]
+        if extra:
+            problems.append(_long_row(where, len(texts), len(header), number, extra[0]))
+        texts += [None] * (len(header) - len(texts))
+        records.append([texts[i] for i in keep.values()])
+        numbers.append(number)
+    frame = pd.DataFrame(records, columns=list(keep), index=pd.Index(numbers, name="row"),
+                         dtype=object)
+    _check_texts(frame, where, problems, reported if reported is not None else set())
+    return frame
+
+
+def _long_row(where: str, cells: int, columns: int, number: int, value: str) -> Problem:
+    return Problem(where, f"the row has {cells} cells but the header has {columns} columns: a "
+                   "value containing a comma must be in quotes", row=number, value=value)
+
+
+def _header(cells: Sequence[object], where: str, problems: list[Problem]
+            ) -> tuple[list[str], dict[str, int]]:
+    """The header's names (lower case, "" for a blank cell) and the position of each column
+    kept (blank names dropped, a repeated name's second copy reported and dropped)."""
+    header = [(cell_text(v) or "").lower() for v in cells]
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
         problems.append(Problem(where, "the header is one column: save the file as "
                                 "comma-separated values (CSV), not semicolon- or tab-separated",
@@ -281,23 +310,51 @@ def _frame(rows: Iterable[tuple[int, Sequence[object]]], where: str,
                                     "ignored: remove or rename it", row=1, column=name))
             continue
         keep[name] = i
-    records: list[list[str | None]] = []
-    numbers: list[int] = []
-    for number, cells in it:
-        texts = [(v.strip() or None) if type(v) is str else cell_text(v) for v in cells]
-        if not any(texts) or (texts and (texts[0] or "").startswith(COMMENT_MARK)):
-            continue  # blank, or a note row (the template's column descriptions)
-        extra = [t for t in texts[len(header):] if t is not None]
-        if extra:
-            problems.append(Problem(where, f"the row has {len(texts)} cells but the header has "
-                                    f"{len(header)} columns: a value containing a comma must be "
-                                    "in quotes", row=number, value=extra[0]))
-        texts += [None] * (len(header) - len(texts))
-        records.append([texts[i] for i in keep.values()])
-        numbers.append(number)
-    frame = pd.DataFrame(records, columns=list(keep), index=pd.Index(numbers, name="row"),
-                         dtype=object)
-    _check_texts(frame, where, problems, reported if reported is not None else set())
+    return header, keep
+
+
+def _csv_frame(rows: list[tuple[int, list[str]]], where: str, problems: list[Problem],
+               reported: set[tuple[int, str]]) -> pd.DataFrame:
+    """:func:`_frame` of a CSV file's records (every cell text, as ``csv.reader`` gives it),
+    a column at a time: the same frame and the same problems, in the same order, without a
+    Python pass over every row's cells (the formula guard undone, :func:`~budgetopt.safe.csv_untext`,
+    only where a cell starts with an apostrophe)."""
+    if not rows:
+        return pd.DataFrame()
+    header, keep = _header([csv_untext(c) for c in rows[0][1]], where, problems)
+    body = rows[1:]
+    n = len(body)
+    lengths = np.fromiter((len(c) for _, c in body), dtype=np.int64, count=n)
+    width = max(int(lengths.max(initial=0)), len(header))
+    grid = np.full((n, width), None, dtype=object)
+    for length in np.unique(lengths).tolist():  # rows of each length in one block
+        if length:
+            at = np.flatnonzero(lengths == length)
+            block = np.empty((len(at), length), dtype=object)
+            block[:] = [body[i][1] for i in at.tolist()]
+            grid[at, :length] = block
+    columns = []
+    for j in range(width):
+        cells = grid[:, j].tolist()
+        columns.append(np.array(
+            [None if v is None else
+             ((csv_untext(v) if v[:1] == "'" else v).strip() or None) for v in cells],
+            dtype=object))
+    present = np.array([c != None for c in columns], dtype=bool).reshape(width, n)
+    first = columns[0] if width else np.full(n, None, dtype=object)
+    note = np.fromiter((v is not None and v.startswith(COMMENT_MARK) for v in first.tolist()),
+                       dtype=bool, count=n)
+    kept = present.any(axis=0) & ~note  # not blank, not a note row
+    if width > len(header):
+        beyond = present[len(header):] & kept
+        for r in np.flatnonzero(beyond.any(axis=0)).tolist():
+            j = len(header) + int(np.argmax(beyond[:, r]))
+            problems.append(_long_row(where, int(lengths[r]), len(header), body[r][0],
+                                      columns[j][r]))
+    numbers = [number for (number, _), k in zip(body, kept.tolist()) if k]
+    frame = pd.DataFrame({name: columns[i][kept] for name, i in keep.items()},
+                         columns=list(keep), index=pd.Index(numbers, name="row"), dtype=object)
+    _check_texts(frame, where, problems, reported)
     return frame
 
 
@@ -364,7 +421,7 @@ def _csv_rows(text: str, name: str) -> list[tuple[int, list[str]]]:
                                         "most a table may have (Excel's own limit for a sheet)")
             if reader.line_num > line:  # the record ran over more than one line
                 _unclosed_quote(cells, width, number, line, name)
-            rows.append((number, [csv_untext(c) for c in cells]))
+            rows.append((number, cells))  # the formula guard is undone by _csv_frame
             line = reader.line_num + 1
     except csv.Error as e:
         number = len(rows) + 1
@@ -393,7 +450,7 @@ def _read_csv(path: Path, max_bytes: int, problems: list[Problem]) -> RawTable:
     with path.open("rb") as fh:
         text = _decode(fh.read(), path.name)
     reported: set[tuple[int, str]] = set()
-    frame = _frame(_csv_rows(text, path.name), path.name, problems, reported)
+    frame = _csv_frame(_csv_rows(text, path.name), path.name, problems, reported)
     return RawTable(path.stem.strip().lower(), path.name, frame, frozenset(reported))
 
 
@@ -504,7 +561,7 @@ def _percent_styles(wb: object) -> set[int]:
     return found
 
 
-def _sheet_rows(ws: object, where: str, problems: list[Problem]
+def _sheet_rows(ws: ReadOnlyWorksheet, where: str, problems: list[Problem]
                 ) -> Iterator[tuple[int, list[object]]]:
     """``(row number, values)`` of a sheet's rows that hold a value, row 1 (the header) first.
 
@@ -516,7 +573,7 @@ def _sheet_rows(ws: object, where: str, problems: list[Problem]
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
-    wb = ws.parent  # type: ignore[attr-defined]
+    wb = ws.parent
     percent = _percent_styles(wb)
 
     class Parser(WorkSheetParser):
@@ -532,8 +589,10 @@ def _sheet_rows(ws: object, where: str, problems: list[Problem]
     header_done = False
     count = 0
     beyond = False
-    with ws._get_source() as src:  # type: ignore[attr-defined]
-        parser = Parser(src, ws._shared_strings, data_only=True,  # type: ignore[attr-defined]
+    # the read-only sheet's own source and shared strings (openpyxl's private reader API),
+    # parsed by the Parser above
+    with ws._get_source() as src:
+        parser = Parser(src, ws._shared_strings, data_only=True,
                         epoch=wb.epoch, date_formats=wb._date_formats,
                         timedelta_formats=wb._timedelta_formats)
         for number, cells in parser.parse():

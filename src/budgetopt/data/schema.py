@@ -138,8 +138,11 @@ class Table:
         return tuple(c.name for c in self.columns)
 
 
-def _money(name: str, description: str, **kw: object) -> Column:
-    return Column(name, "number", description, unit="£m", minimum=0.0, **kw)  # type: ignore[arg-type]
+def _money(name: str, description: str, *, required: bool = True, blank_ok: bool = False,
+           default: object = None, contract: bool = False) -> Column:
+    """A column of money: £m, never negative."""
+    return Column(name, "number", description, required=required, blank_ok=blank_ok,
+                  default=default, unit="£m", minimum=0.0, contract=contract)
 
 
 SERVICES = Table(

@@ -39,7 +39,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any, Literal
@@ -438,17 +438,19 @@ def _blank_column(col: Column, n: int) -> np.ndarray:
     return out
 
 
-def _parse_uniques(uniques: list[object], col: Column) -> tuple[list[object], list[str | None]]:
-    """Each distinct text of a column -> (value, error message or None); :func:`parse_cell`
-    decides everything but the plain decimals of a number column, read here in one pass."""
+def _parse_uniques(uniques: list[str | None], col: Column
+                   ) -> tuple[list[object], list[str | None]]:
+    """Each distinct text of a column (None: blank) -> (value, error message or None);
+    :func:`parse_cell` decides everything but the plain decimals of a number column, read
+    here in one pass."""
     values: list[object] = [None] * len(uniques)
     errors: list[str | None] = [None] * len(uniques)
-    slow = range(len(uniques))
+    slow: Sequence[int] = range(len(uniques))
     if col.kind == "number":
-        fast = [i for i, u in enumerate(uniques)
-                if isinstance(u, str) and _PLAIN_NUMBER.fullmatch(u)]
-        numbers = np.array([float(uniques[i]) for i in fast],  # type: ignore[arg-type]  # str
-                           dtype=np.float64)
+        plain = [(i, u) for i, u in enumerate(uniques)
+                 if u is not None and _PLAIN_NUMBER.fullmatch(u)]
+        fast = [i for i, _ in plain]
+        numbers = np.array([float(u) for _, u in plain], dtype=np.float64)
         ok = np.isfinite(numbers)
         for attr, outside, _ in _BOUNDS:  # the same bounds as check_bounds
             limit = getattr(col, attr)
@@ -458,10 +460,10 @@ def _parse_uniques(uniques: list[object], col: Column) -> tuple[list[object], li
             if good:
                 values[i] = value
         done = {i for i, good in zip(fast, ok.tolist(), strict=True) if good}
-        slow = [i for i in range(len(uniques)) if i not in done]  # type: ignore[assignment]
+        slow = [i for i in range(len(uniques)) if i not in done]
     for i in slow:
         try:
-            values[i] = parse_cell(uniques[i], col)  # type: ignore[arg-type]
+            values[i] = parse_cell(uniques[i], col)
         except CellError as e:
             errors[i] = str(e)
     return values, errors
@@ -794,8 +796,9 @@ def _curve_groups(tables: Tables) -> CurveGroups | None:
     curves = tables.get("curves")
     if curves is None:
         return None
-    if "groups" in curves.cache:
-        return curves.cache["groups"]  # type: ignore[return-value]
+    cached = curves.cache.get("groups")
+    if isinstance(cached, CurveGroups):
+        return cached
     keyed = curves.valid(*_GROUP)
     codes = np.full(len(curves), -1, dtype=np.int64)
     codes[keyed] = _group_codes(curves, _GROUP, keyed)

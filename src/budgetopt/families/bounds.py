@@ -103,6 +103,8 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     def side(component: str, sense: Sense, word: str, bound: dict[str, float],
              keys: list[tuple[str, str]]) -> None:
+        # the maximum of a service-year is the same sum as its minimum: one ranged row in
+        # HiGHS (min ≤ S ≤ max), two rows in the model and the answer
         add_matrix_rows(
             m, component, "bounds", keys, cols,
             Csr.of_rows([groups[k] for k in keys], len(cols)),
@@ -110,6 +112,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
             name=lambda k: f"{word} spend on {names[k[0]]} in {k[1]} ({fmt_m(bound[k[0]])})",
             labels=lambda k: {"service": names[k[0]], "year": k[1]},
             keys=lambda k: {"service_id": k[0], "year": k[1]},
+            twin="bounds_min" if component == "bounds_max" else None,
         )
 
     for row in _rows(data):

@@ -88,6 +88,25 @@ def money(value_m: float) -> str:
     return fmt_m(value_m)
 
 
+def money_size(value_m: float) -> str:
+    """How much an amount of money (£m) is, for a sentence about a margin or a range, where
+    its size matters and its last pennies do not: £12.3m from £0.1m, £k with one decimal from
+    £1,000, whole pounds from £1, pence below (as :func:`money`, never £0.000m).
+
+    >>> money_size(12.34), money_size(0.0341), money_size(0.00014237), money_size(5e-07)
+    ('£12.3m', '£34.1k', '£142', '£0.50')
+    """
+    v = abs(value_m)
+    sign = "−" if value_m < 0 and round(v * 1e6, 2) > 0 else ""
+    if v >= 0.1:
+        return fmt_m(value_m)
+    if v >= 0.001:
+        return f"{sign}£{v * 1e3:,.1f}k"
+    if v >= 1e-6:
+        return f"{sign}£{v * 1e6:,.0f}"
+    return _pounds(value_m)
+
+
 def money_against(a_m: float, b_m: float) -> tuple[str, str]:
     """Two amounts (£m) set against each other in a message: as :func:`money`, unless that
     would show them equal while they differ by a penny or more; then both in pounds and pence.

@@ -3,7 +3,8 @@
 Every constraint in a budgetopt model is added through :func:`add_rows`, which
 
 - creates an indexed Pyomo ``Constraint`` whose limit is a mutable ``Param`` (so sweeps change
-  limits and re-solve without rebuilding),
+  limits and re-solve without rebuilding); rows given as a matrix keep their limits in one
+  array (:class:`Limits`, indexed and changed the same way, ``m.<component>_limit``),
 - takes its documentation from the catalogue (``catalogue.yaml``), so the model and the
   explanations cannot drift apart, and
 - records a :class:`RowInfo` per row (family, name, sense, unit, the words of its sentences
@@ -225,6 +226,7 @@ class RowMatrix:
     columns: Sequence[Any]  # Pyomo VarData per matrix column
     matrix: sparse.csr_matrix | Csr  # one row per kept index, in order
     position: dict[Any, int]  # row index -> matrix row
+    twin: str | None = None  # a component whose row of the same index has the same body
 
 
 def add_matrix_rows(
@@ -244,6 +246,7 @@ def add_matrix_rows(
     relaxable: bool = True,
     report: bool = True,
     scale: float = 1.0,
+    twin: str | None = None,
 ) -> None:
     """Add rows ``matrix[k] · columns (sense) limit[index[k]]``, one per item of `index`.
 
@@ -253,6 +256,12 @@ def add_matrix_rows(
     than the analysis. The matrix is kept in ``m.row_matrices[component]`` (a
     :class:`RowMatrix`) and read directly by the compiler; Pyomo's own writers do not see these
     rows. A row with no non-zero is skipped.
+
+    `twin` names a component added before, of the opposite sense, whose row of the same index
+    has the same body (a service's maximum beside its minimum): the compiler gives HiGHS the
+    two as one ranged row (``min ≤ body ≤ max``), while the model, the results and every
+    caller still see two rows, each with its own limit and its own shadow price (the ranged
+    row's dual belongs to the side that is active; :class:`budgetopt.solve.highs.Compiled`).
     """
     entry = _entry(component)
     csr = matrix.tocsr()
@@ -263,13 +272,79 @@ def add_matrix_rows(
     keep = [i for i, n in zip(index, counts.tolist()) if n]
     if len(keep) < len(index):
         csr = csr[np.flatnonzero(counts)]
-    _limits(m, component, keep, limit)
+    setattr(m, f"{component}_limit", Limits(keep, (limit[i] for i in keep),
+                                            f"limit of {component}"))
     if not hasattr(m, "row_matrices"):
         m.row_matrices = {}
     m.row_matrices[component] = RowMatrix(tuple(columns), csr,
-                                          {i: k for k, i in enumerate(keep)})
+                                          {i: k for k, i in enumerate(keep)}, twin)
     _record(m, component, family, keep, sense, entry, name, labels, keys, unit, relaxable,
             report, scale)
+
+
+class LimitData:
+    """One row's limit in a :class:`Limits` array, read and written as a mutable Param's
+    (``.value``; ``pyomo.value`` of it)."""
+
+    __slots__ = ("_pos", "_store")
+
+    def __init__(self, store: Limits, pos: int) -> None:
+        self._store, self._pos = store, pos
+
+    @property
+    def value(self) -> float:
+        return float(self._store.values[self._pos])
+
+    @value.setter
+    def value(self, v: float) -> None:
+        self._store.values[self._pos] = float(v)
+
+    def is_numeric_type(self) -> bool:  # so that pyomo.value() reads it
+        return True
+
+    def __call__(self, exception: bool = True) -> float:
+        return self.value
+
+    def __float__(self) -> float:
+        return self.value
+
+
+class Limits:
+    """The limits of a component's matrix rows (:func:`add_matrix_rows`) in one numpy array,
+    indexed like the mutable ``Param`` of :func:`add_rows` (``limits[i].value``,
+    ``limits[i] = v``, ``limits.items()``): at national size a ``Param`` of 40,000 rows cost a
+    sixth of the model's build, and no Pyomo expression refers to these limits."""
+
+    def __init__(self, index: list, values: Iterable[float], doc: str = "") -> None:
+        self.position = {i: k for k, i in enumerate(index)}
+        self.values = np.fromiter(values, dtype=float, count=len(index))
+        self.doc = doc
+
+    def __getitem__(self, i: Hashable) -> LimitData:
+        return LimitData(self, self.position[i])
+
+    def __setitem__(self, i: Hashable, v: float) -> None:
+        self.values[self.position[i]] = float(v)
+
+    def __contains__(self, i: object) -> bool:
+        return i in self.position
+
+    def __len__(self) -> int:
+        return len(self.position)
+
+    def __iter__(self):
+        return iter(self.position)
+
+    def keys(self):
+        return self.position.keys()
+
+    def items(self):
+        return ((i, LimitData(self, k)) for i, k in self.position.items())
+
+    def values_of(self, index: Sequence) -> np.ndarray:
+        """The limits of rows `index`, as an array."""
+        return self.values[np.fromiter((self.position[i] for i in index), dtype=np.int64,
+                                       count=len(index))]
 
 
 def _entry(component: str) -> dict[str, str]:

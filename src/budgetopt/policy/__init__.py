@@ -120,6 +120,7 @@ def rules_model(families: list[Family]) -> Any:
     return create_model("Rules", __base__=Params, **fields)
 
 
+# mypy cannot see a base class made at run time (pydantic's create_model)
 class Rules(rules_model(FAMILIES)):  # type: ignore[misc]
     """Constraint families. Money, eligibility, bounds, workforce and targets are on by
     default; the ICS rules from ``transition`` on are off until a policy model writes them."""

@@ -20,7 +20,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-from budgetopt.families.common import money
+from budgetopt.families.common import money, money_size
 from budgetopt.families.rows import RowInfo, entry
 from budgetopt.solve.highs import FEASIBILITY_TOL, Compiled, new_highs
 
@@ -108,11 +108,11 @@ def _one(unit: str) -> str:
 
 
 def _amount(v: float, unit: str) -> str:
-    """An amount of a limit's unit, in words (£3.2m, 12.5 WTE)."""
+    """An amount of a limit's unit, in words (£3.2m, £34.1k, £142, 12.5 WTE)."""
     v = abs(float(v))
     digits = 1 if v >= 0.1 else 3
     if unit == "£m":
-        return f"£{v:,.{digits}f}m"
+        return money_size(v)
     if unit == "£ per head":
         return f"£{v:,.2f} a head"
     return f"{v:,.{digits + 1}f} {unit}"
@@ -133,6 +133,7 @@ class Relaxation:
     relax_by: float  # in the rule's own unit
     unit: str
     direction: str = ""  # an equality (a pinned line): "up" or "down"; else the loosening way
+    keys: dict[str, str] = field(default_factory=dict)  # the row's keys that apply (its year…)
 
     def amount(self) -> str:
         """How far to relax it, in words: money as £12.3m or, under £0.05m, in pounds and
@@ -156,7 +157,7 @@ class Infeasibility:
         return {"message": self.message,
                 "relaxations": [{"name": r.name, "family": r.family, "relax_by": r.relax_by,
                                  "unit": r.unit, **({"direction": r.direction}
-                                                    if r.direction else {})}
+                                                    if r.direction else {}), "keys": r.keys}
                                 for r in self.relaxations]}
 
 
@@ -212,7 +213,7 @@ def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -
                              "check the band widths and the data.")
     h.addCols(k, _slack_costs(compiled, slack_rows, signs), np.zeros(k),
               np.full(k, highspy.kHighsInf), k,
-              np.arange(k, dtype=np.int32), np.array(slack_rows, dtype=np.int32),
+              np.arange(k, dtype=np.int32), compiled.hrow[slack_rows].astype(np.int32),
               np.array(signs, dtype=float))
     h.setOptionValue("time_limit", 120.0)
     h.run()
@@ -229,7 +230,8 @@ def diagnose_infeasibility(compiled: Compiled, warnings: tuple[str, ...] = ()) -
     relax = tuple(
         Relaxation(compiled.rows[r].name, compiled.rows[r].family,
                    round(s * compiled.rows[r].scale, 9), compiled.rows[r].unit,
-                   ("up" if way[r] > 0 else "down") if compiled.rows[r].sense == "==" else "")
+                   ("up" if way[r] > 0 else "down") if compiled.rows[r].sense == "==" else "",
+                   {k: v for k, v in compiled.rows[r].keys.items() if v is not None})
         for r, s in sorted(total.items(), key=lambda rs: -rs[1])
     )
     lead = " ".join(warnings)

@@ -8,6 +8,13 @@ keeps its HiGHS object, so sweeps change limits (:meth:`Compiled.update_limits`)
 and re-solve without rebuilding, and analyses that add their own rows and columns to the Pyomo
 model (through :mod:`budgetopt.families.rows`) append just those (:meth:`Compiled.extend`).
 
+HiGHS's rows are the model's rows, except that a pair of rows declared twins (the same body,
+opposite senses: a service's minimum and maximum, see
+:func:`budgetopt.families.rows.add_matrix_rows`) is one ranged row in HiGHS. Everything the
+callers see stays per model row (limits, activities, shadow prices); :class:`Compiled` maps
+between the two (``hrow``, :meth:`Compiled.hbounds`, :meth:`Compiled.model_duals`), and code
+that talks to the HiGHS object about rows goes through that map.
+
 Statuses are reported in plain words (optimal, infeasible, unbounded, time_limit, error) with
 HiGHS's own status kept alongside. Shadow prices are HiGHS row duals, which for both senses are
 d(objective)/d(limit): a binding budget in a maximisation has a positive one. For a
@@ -20,19 +27,26 @@ import contextlib
 import math
 import os
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 import pyomo.core as pyo
+from pyomo.core.base.constraint import ConstraintData
+from pyomo.core.base.param import ParamData
+from pyomo.core.base.var import VarData
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.expr.numvalue import NumericValue
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from budgetopt.families.rows import RowInfo
+from budgetopt.families.rows import RowInfo, RowMatrix
 from budgetopt.solve.status import SolveStatus
+
+if TYPE_CHECKING:
+    from budgetopt.policy import SolverSettings
 
 INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus
@@ -48,7 +62,7 @@ STATUS_WORDS = {
 
 
 @contextlib.contextmanager
-def _quiet_fd():
+def _quiet_fd() -> Iterator[None]:
     """Silence C-level stdout (HiGHS prints a banner when the first object is made)."""
     try:
         fd = os.dup(1)
@@ -83,7 +97,7 @@ def new_highs() -> highspy.Highs:
 class SolveOutcome:
     """What the solver said, in plain words and in its own."""
 
-    status: str  # optimal | infeasible | unbounded | time_limit | error
+    status: SolveStatus
     solver_status: str  # HiGHS's own words
     objective: float | None
     col_value: np.ndarray | None
@@ -94,19 +108,23 @@ class SolveOutcome:
     duals_note: str = ""  # e.g. "from the LP with integer choices fixed"
     # Row activities and reduced costs: arrays, or HiGHS's solution to read them from when
     # first asked (a sweep re-solving hundreds of times reads neither).
-    _row_value: Any = None
-    _col_dual: Any = None
+    _row_value: np.ndarray | highspy.HighsSolution | None = None
+    _col_dual: np.ndarray | highspy.HighsSolution | None = None
+    _hrow: np.ndarray | None = None  # model row -> HiGHS row, where they differ
+
 
     @property
     def ok(self) -> bool:
-        return self.status == "optimal"
+        return self.status == SolveStatus.OPTIMAL
 
     @cached_property
     def row_value(self) -> np.ndarray | None:
         """Row activity (left-hand side), per row."""
         v = self._row_value
-        return np.asarray(v.row_value, dtype=float) if isinstance(v, highspy.HighsSolution) \
-            else v
+        if not isinstance(v, highspy.HighsSolution):
+            return v
+        values = np.asarray(v.row_value, dtype=float)
+        return values if self._hrow is None else values[self._hrow]
 
     @cached_property
     def col_dual(self) -> np.ndarray | None:
@@ -123,10 +141,10 @@ class Compiled:
 
     model: pyo.ConcreteModel
     highs: highspy.Highs
-    cols: list  # Pyomo VarData in column order
+    cols: list[VarData]  # in column order
     col_of: dict[int, int]  # id(var) -> column
     rows: list[RowInfo]
-    cons: list  # Pyomo ConstraintData in row order (None for a row of a RowMatrix)
+    cons: list[ConstraintData | None]  # in row order (None for a row of a RowMatrix)
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray
@@ -138,18 +156,94 @@ class Compiled:
     timings: dict[str, float] = field(default_factory=dict)
     _constants: np.ndarray = field(default_factory=lambda: np.zeros(0))
     blocks: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(Var) -> (first, n)
-    _row_sets: dict = field(default_factory=dict)  # components -> their rows (update_limits)
-    limits: list = field(default_factory=list)  # each row's mutable limit (ParamData), in order
+    # components -> their rows (update_limits); None: every row
+    _row_sets: dict[tuple[str, ...] | None, np.ndarray] = field(default_factory=dict)
+    limits: list[ParamData] = field(default_factory=list)  # each row's mutable limit, in order
     fixed: set[int] = field(default_factory=set)  # columns fixed when compiled (constants)
+    # model rows -> HiGHS rows: twins (one body, both senses) share a ranged HiGHS row
+    hrow: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per model row
+    primary: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per HiGHS row
+    partner: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # twin or -1
 
     @property
     def n_rows(self) -> int:
+        """Rows of the model (each a RowInfo; a ranged HiGHS row is two of them)."""
         return len(self.rows)
 
-    def column(self, var) -> int:
+    @property
+    def n_hrows(self) -> int:
+        """Rows of the LP in HiGHS (without an analysis's rows added to HiGHS alone)."""
+        return len(self.primary)
+
+    @property
+    def merged(self) -> bool:
+        """Whether some model rows share a HiGHS row."""
+        return self.n_hrows < self.n_rows
+
+    def hbounds(self, hrows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """HiGHS rows' bounds (every row, or `hrows`) from the model rows' limits: a ranged
+        row has its ≥ twin's lower and its ≤ twin's upper bound."""
+        r = self.primary if hrows is None else self.primary[np.asarray(hrows, dtype=np.int64)]
+        lo, up = self.row_lower[r].copy(), self.row_upper[r].copy()
+        p = self.partner[r]
+        two = p >= 0
+        if two.any():
+            lo[two] = np.maximum(lo[two], self.row_lower[p[two]])
+            up[two] = np.minimum(up[two], self.row_upper[p[two]])
+        return lo, up
+
+    def set_hbounds(self, rows: np.ndarray) -> None:
+        """Give HiGHS the bounds of model rows `rows` (their HiGHS rows, merged)."""
+        hr = np.unique(self.hrow[np.asarray(rows, dtype=np.int64)])
+        if len(hr):
+            lo, up = self.hbounds(hr)
+            change_rows_bounds(self.highs, hr, lo, up)
+
+    def model_values(self, hvalues: np.ndarray) -> np.ndarray:
+        """Per model row, from an array per HiGHS row (activities: twins share theirs)."""
+        hvalues = np.asarray(hvalues, dtype=float)
+        return hvalues[self.hrow] if self.merged else hvalues[:self.n_rows].copy()
+
+    def model_duals(self, hdual: np.ndarray) -> np.ndarray:
+        """Shadow prices per model row from HiGHS's row duals (d objective / d limit): a
+        ranged row's dual belongs to the side it pushes against, the ≤ twin when raising the
+        limit is worth something (maximising; when it costs, minimising), the ≥ twin
+        otherwise; the other twin's is 0."""
+        d = np.asarray(hdual, dtype=float)
+        if not self.merged:
+            return d[:self.n_rows].copy()
+        d = d[self.hrow]
+        twin = self.partner >= 0
+        upper = self._senses == "<="
+        to_upper = (d > 0) == self.maximise
+        d[twin & (upper != to_upper)] = 0.0
+        return d
+
+    def at_bound(self, row_status: list[highspy.HighsBasisStatus], rows: Iterable[int]
+                 ) -> dict[int, bool]:
+        """Whether each of model rows `rows` is nonbasic at its own limit, from HiGHS's
+        basis row statuses (a ranged row is at one twin's limit, or both when they meet)."""
+        basic = highspy.HighsBasisStatus.kBasic
+        side = {">=": highspy.HighsBasisStatus.kLower, "<=": highspy.HighsBasisStatus.kUpper}
+        out: dict[int, bool] = {}
+        for r in rows:
+            status = row_status[int(self.hrow[r])]
+            p = int(self.partner[r])
+            if p < 0 or self.row_lower[min(r, p)] == self.row_upper[max(r, p)] or \
+                    self.rows[r].sense == "==":
+                out[r] = status != basic
+            else:
+                out[r] = status == side[self.rows[r].sense]
+        return out
+
+    @cached_property
+    def _senses(self) -> np.ndarray:
+        return np.array([info.sense for info in self.rows])
+
+    def column(self, var: VarData) -> int:
         return self.col_of[id(var)]
 
-    def columns(self, component) -> np.ndarray:
+    def columns(self, component: pyo.Var) -> np.ndarray:
         """Column numbers of an indexed Pyomo Var, in its index order."""
         block = self.blocks.get(id(component))
         if block is not None:  # compiled as one run of columns
@@ -167,9 +261,8 @@ class Compiled:
         moved = (lo != self.row_lower[rows]) | (up != self.row_upper[rows])
         changed = rows[moved]
         if len(changed):
-            self.highs.changeRowsBounds(len(changed), changed.astype(np.int32),
-                                        lo[moved], up[moved])
             self.row_lower[changed], self.row_upper[changed] = lo[moved], up[moved]
+            self.set_hbounds(changed)
 
     def _rows_of(self, components: tuple[str, ...] | None) -> np.ndarray:
         rows = self._row_sets.get(components)
@@ -227,14 +320,17 @@ class Compiled:
         m = self.model
         new_vars = []
         for comp in m.component_objects(pyo.Var, active=True, descend_into=True, sort=False):
-            block = self.blocks.get(id(comp))
-            if block is None:
+            compiled = self.blocks.get(id(comp))
+            if compiled is None:
                 new_vars.append(comp)
-            elif block[1] != len(comp):
+            elif compiled[1] != len(comp):
                 raise ValueError(f"variable {comp.local_name} changed size since it was compiled")
         first_col = len(self.cols)
         if new_vars:
-            cols, lower, upper, integer = [], [], [], []
+            cols: list[VarData] = []
+            lower: list[np.ndarray] = []
+            upper: list[np.ndarray] = []
+            integer: list[np.ndarray] = []
             for comp in new_vars:
                 block = list(comp.values())
                 self.blocks[id(comp)] = (first_col + len(cols), len(block))
@@ -265,8 +361,14 @@ class Compiled:
             cons, limits, starts, index, value, constants = _compile_rows(
                 m, new_rows, self.col_of, self.fixed)
             lo, up = _row_bounds(new_rows, limits, constants)
-            self.highs.addRows(len(new_rows), lo, up, len(index), starts.astype(np.int32),
+            hrow, primary, partner = _twins(m, new_rows, starts, index, value, constants)
+            starts, index, value = _take_rows(starts, index, value, primary)
+            hlo, hup = _merged_bounds(lo, up, primary, partner)
+            self.highs.addRows(len(primary), hlo, hup, len(index), starts.astype(np.int32),
                                index, value)
+            self.hrow = np.r_[self.hrow, self.n_hrows + hrow]
+            self.primary = np.r_[self.primary, first_row + primary]
+            self.partner = np.r_[self.partner, np.where(partner >= 0, first_row + partner, -1)]
             self.rows += new_rows
             self.cons += cons
             self.limits += limits
@@ -274,6 +376,7 @@ class Compiled:
             self.row_upper = np.r_[self.row_upper, up]
             self._constants = np.r_[self._constants, constants]
             self._row_sets.clear()
+            self.__dict__.pop("_senses", None)
         return (np.arange(first_col, len(self.cols), dtype=np.int64),
                 np.arange(first_row, self.n_rows, dtype=np.int64))
 
@@ -283,12 +386,23 @@ class Compiled:
         adding them, so that a row needed for one step (a lexicographic tie-break) does not
         weigh on every later solve. HiGHS keeps the basis of the other rows."""
         rows = np.array([r for r, info in enumerate(self.rows) if info.component == component],
-                        dtype=np.int32)
+                        dtype=np.int64)
         if not len(rows):
             raise KeyError(f"no rows of {component!r} in this model")
-        self.highs.deleteRows(len(rows), rows)
+        if (self.partner[rows] >= 0).any():
+            raise ValueError(f"{component!r} shares HiGHS rows with its twin: not removable")
+        gone = self.hrow[rows]
+        self.highs.deleteRows(len(gone), gone.astype(np.int32))
         keep = np.ones(self.n_rows, dtype=bool)
         keep[rows] = False
+        hkeep = np.ones(self.n_hrows, dtype=bool)
+        hkeep[gone] = False
+        new_model = np.cumsum(keep) - 1
+        self.hrow = (np.cumsum(hkeep) - 1)[self.hrow[keep]]
+        self.primary = new_model[self.primary[hkeep]]
+        partner = self.partner[keep]
+        self.partner = np.where(partner >= 0, new_model[np.maximum(partner, 0)], -1)
+        self.__dict__.pop("_senses", None)
         self.rows = [info for info, k in zip(self.rows, keep.tolist()) if k]
         self.cons = [c for c, k in zip(self.cons, keep.tolist()) if k]
         self.limits = [c for c, k in zip(self.limits, keep.tolist()) if k]
@@ -301,9 +415,21 @@ class Compiled:
         for name in (component, f"{component}_limit"):
             if m.component(name) is not None:
                 m.del_component(name)
+            elif hasattr(m, name):  # a matrix's limits (budgetopt.families.rows.Limits)
+                delattr(m, name)
 
 
-def _row_bounds(rows: list[RowInfo], limits: list, constants: np.ndarray
+def change_rows_bounds(h: highspy.Highs, rows: np.ndarray, lower: np.ndarray,
+                       upper: np.ndarray) -> None:
+    """Set the bounds of rows `rows` of `h` in one call (the only way this package changes
+    many rows' bounds)."""
+    # highspy 1.16's stubs leave out changeRowsBounds; its binding has it (as it has
+    # changeColsBounds, which the stubs do list)
+    h.changeRowsBounds(len(rows), np.asarray(rows, dtype=np.int32),  # type: ignore[attr-defined]
+                       np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+
+
+def _row_bounds(rows: list[RowInfo], limits: list[ParamData], constants: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's bounds in HiGHS: its limit (a mutable Param, see
     :func:`budgetopt.families.rows.add_rows`) less the constant its body carries, on the side its
@@ -319,14 +445,88 @@ def _row_bounds(rows: list[RowInfo], limits: list, constants: np.ndarray
     return lo, up
 
 
-def _column_bounds(block: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _twins(m: pyo.ConcreteModel, rows: list[RowInfo], starts: np.ndarray, index: np.ndarray,
+           value: np.ndarray, constants: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(HiGHS row of each row, the first model row of each HiGHS row, each row's twin or −1),
+    numbered within `rows`. A row of a RowMatrix declared the twin of another component
+    (:func:`budgetopt.families.rows.add_matrix_rows`) shares the HiGHS row of that
+    component's row of the same index when the two have opposite inequality senses and the
+    same terms and constant (checked here); every other row has one of its own."""
+    n = len(rows)
+    rep = np.arange(n, dtype=np.int64)
+    twins = {c: rm.twin for c, rm in getattr(m, "row_matrices", {}).items()
+             if getattr(rm, "twin", None)}
+    pairs: list[tuple[int, int]] = []
+    if twins:
+        wanted = set(twins.values())
+        where = {(info.component, info.index): r for r, info in enumerate(rows)
+                 if info.component in wanted}
+        for r, info in enumerate(rows):
+            other = twins.get(info.component)
+            q = where.get((other, info.index)) if other is not None else None
+            if q is not None and {info.sense, rows[q].sense} == {"<=", ">="}:
+                pairs.append((q, r))
+    if pairs:
+        a, b = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+        same = _same_rows(starts, index, value, a, b) & (constants[a] == constants[b])
+        a, b = a[same], b[same]
+        rep[b] = a
+    partner = np.full(n, -1, dtype=np.int64)
+    if pairs:
+        partner[a], partner[b] = b, a
+    primary = np.flatnonzero(rep == np.arange(n))
+    number = np.cumsum(rep == np.arange(n)) - 1
+    return number[rep], primary, partner
+
+
+def _same_rows(starts: np.ndarray, index: np.ndarray, value: np.ndarray, a: np.ndarray,
+               b: np.ndarray) -> np.ndarray:
+    """Whether row a[k] and row b[k] of a row-wise matrix have the same terms, in order."""
+    n = np.diff(starts)
+    same = n[a] == n[b]
+    a, b = a[same], b[same]
+    if len(a):
+        owner = np.repeat(np.arange(len(a)), n[a])
+        offset = np.arange(len(owner)) - np.repeat(np.r_[0, np.cumsum(n[a])[:-1]], n[a])
+        ia, ib = starts[a][owner] + offset, starts[b][owner] + offset
+        bad = (index[ia] != index[ib]) | (value[ia] != value[ib])
+        ok = np.ones(len(a), dtype=bool)
+        ok[owner[bad]] = False
+        same[np.flatnonzero(same)] = ok
+    return same
+
+
+def _take_rows(starts: np.ndarray, index: np.ndarray, value: np.ndarray, rows: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows `rows` (ascending) of a row-wise matrix (all of them: the arrays themselves)."""
+    if len(rows) == len(starts) - 1:
+        return starts, index, value
+    n = np.diff(starts)[rows]
+    first = np.r_[0, np.cumsum(n)]
+    take = np.repeat(starts[rows] - first[:-1], n) + np.arange(first[-1])
+    return first, index[take], value[take]
+
+
+def _merged_bounds(lo: np.ndarray, up: np.ndarray, primary: np.ndarray, partner: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the HiGHS rows `primary` (model rows) with their twins' limits merged."""
+    hlo, hup = lo[primary].copy(), up[primary].copy()
+    p = partner[primary]
+    two = p >= 0
+    hlo[two] = np.maximum(hlo[two], lo[p[two]])
+    hup[two] = np.minimum(hup[two], up[p[two]])
+    return hlo, hup
+
+
+def _column_bounds(block: list[VarData]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower and upper bounds and integrality of a list of Pyomo variables, read one by one."""
     return (np.array([v.lb if v.lb is not None else -INF for v in block], dtype=float),
             np.array([v.ub if v.ub is not None else INF for v in block], dtype=float),
             np.array([v.is_integer() or v.is_binary() for v in block], dtype=bool))
 
 
-def _row_terms(body, col_of: dict[int, int], fixed: set[int]
+def _row_terms(body: NumericValue, col_of: dict[int, int], fixed: set[int]
                ) -> tuple[list[int], list[float]] | None:
     """(columns, coefficients) of a LinearExpression of variables and monomials, read
     directly (the model's rows are built so, see :func:`budgetopt.families.rows.linear`); None
@@ -335,7 +535,8 @@ def _row_terms(body, col_of: dict[int, int], fixed: set[int]
     check, so each (row, column) must be unique: such a body also goes the general route."""
     if type(body) is not LinearExpression:
         return None
-    cols, coefs = [], []
+    cols: list[int] = []
+    coefs: list[float] = []
     for arg in body.args:
         if type(arg) is MonomialTermExpression:
             c, v = arg.args
@@ -353,20 +554,22 @@ def _row_terms(body, col_of: dict[int, int], fixed: set[int]
 
 
 def _compile_rows(m: pyo.ConcreteModel, rows: list[RowInfo], col_of: dict[int, int],
-                  fixed: set[int]) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray,
-                                            np.ndarray]:
+                  fixed: set[int]) -> tuple[list[ConstraintData | None], list[ParamData],
+                                            np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rows `rows` of `m` as a row-wise sparse matrix: (constraints, limits, starts, column
     indices, values, constants). A run of rows of one :class:`~budgetopt.families.rows.RowMatrix`
     is read from its matrix in one slice; any other row from its Pyomo body, directly or by
     Pyomo's general route."""
-    matrices = getattr(m, "row_matrices", {})
-    cons: list = []
-    limits: list = []
+    matrices: dict[str, RowMatrix] = getattr(m, "row_matrices", {})
+    cons: list[ConstraintData | None] = []
+    limits: list[ParamData] = []
     counts = np.zeros(len(rows), dtype=np.int64)
-    index_parts, value_parts = [], []
+    index_parts: list[np.ndarray] = []
+    value_parts: list[np.ndarray] = []
     constants = np.zeros(len(rows))
     fixed_cols = np.fromiter(fixed, dtype=np.int64) if fixed else None
-    components: dict[str, tuple[Any, Any]] = {}  # component -> (Constraint, its limits)
+    # component -> (its Constraint, None for a RowMatrix's; its limits)
+    components: dict[str, tuple[pyo.Constraint | None, pyo.Param]] = {}
     r = 0
     while r < len(rows):
         info = rows[r]
@@ -387,6 +590,8 @@ def _compile_rows(m: pyo.ConcreteModel, rows: list[RowInfo], col_of: dict[int, i
             r = end
             continue
         limits.append(comp[1][info.index])
+        if comp[0] is None:  # neither a Constraint nor a RowMatrix: the row door was bypassed
+            raise KeyError(f"row {info.name!r}: the model has no rows {info.component!r}")
         con = comp[0][info.index]
         cons.append(con)
         terms = _row_terms(con.body, col_of, fixed)
@@ -407,9 +612,10 @@ def _compile_rows(m: pyo.ConcreteModel, rows: list[RowInfo], col_of: dict[int, i
     return cons, limits, starts, index, value, constants
 
 
-def _matrix_rows(block, run: list[RowInfo], col_of: dict[int, int],
+def _matrix_rows(block: RowMatrix, run: list[RowInfo], col_of: dict[int, int],
                  fixed_cols: np.ndarray | None, first: int, counts: np.ndarray,
-                 index_parts: list, value_parts: list, constants: np.ndarray) -> None:
+                 index_parts: list[np.ndarray], value_parts: list[np.ndarray],
+                 constants: np.ndarray) -> None:
     """Rows `run` (numbered from `first`) of a RowMatrix, in one slice of its matrix: their
     columns, coefficients and counts appended, a fixed variable's term moved to the
     constants."""
@@ -437,7 +643,10 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     """Compile `m` (a model from :func:`budgetopt.model.build.build_model`) into HiGHS."""
     t0 = time.perf_counter()
     hints = getattr(m, "bound_hints", {})
-    cols, lower_parts, upper_parts, integer_parts = [], [], [], []
+    cols: list[VarData] = []
+    lower_parts: list[np.ndarray] = []
+    upper_parts: list[np.ndarray] = []
+    integer_parts: list[np.ndarray] = []
     blocks: dict[int, tuple[int, int]] = {}
     for comp in m.component_objects(pyo.Var, active=True, descend_into=True, sort=False):
         block = list(comp.values())
@@ -464,6 +673,9 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     rows: list[RowInfo] = list(m.row_info)
     cons, limits, starts, a_index, a_value, constants = _compile_rows(m, rows, col_of, fixed)
     row_lower, row_upper = _row_bounds(rows, limits, constants)
+    hrow, primary, partner = _twins(m, rows, starts, a_index, a_value, constants)
+    starts, a_index, a_value = _take_rows(starts, a_index, a_value, primary)
+    h_lower, h_upper = _merged_bounds(row_lower, row_upper, primary, partner)
 
     obj = next(m.component_data_objects(pyo.Objective, active=True))
     cost = np.zeros(n)
@@ -478,14 +690,14 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     t1 = time.perf_counter()
 
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(rows)
+    lp.num_col_, lp.num_row_ = n, len(primary)
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lower, col_upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.row_lower_, lp.row_upper_ = h_lower, h_upper
     lp.offset_ = obj_constant
     lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
     a = lp.a_matrix_
     a.format_ = highspy.MatrixFormat.kRowwise
-    a.num_col_, a.num_row_ = n, len(rows)
+    a.num_col_, a.num_row_ = n, len(primary)
     a.start_ = starts.astype(np.int32)
     a.index_, a.value_ = a_index, a_value
     if integer.any():
@@ -498,7 +710,8 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
                     col_upper=col_upper, cost=cost, integer=integer, maximise=maximise,
                     obj_constant=lp.offset_,
                     timings={"compile_s": t1 - t0, "pass_s": time.perf_counter() - t1},
-                    _constants=constants, blocks=blocks, limits=limits, fixed=fixed)
+                    _constants=constants, blocks=blocks, limits=limits, fixed=fixed,
+                    hrow=hrow, primary=primary, partner=partner)
 
 
 def set_time_limit(h: highspy.Highs, seconds: float) -> None:
@@ -541,11 +754,12 @@ def strategy(h: highspy.Highs, *, integer: bool = False, warm: bool = False
     return "choose", "choose"
 
 
-def _set_options(h: highspy.Highs, opts, *, integer: bool = False, warm: bool = False
-                 ) -> None:
+def _set_options(h: highspy.Highs, opts: SolverSettings, *, integer: bool = False,
+                 warm: bool = False) -> None:
     set_time_limit(h, opts.time_limit_s)
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
-    presolve, method = opts.presolve, opts.method
+    presolve: str = opts.presolve
+    method: str = opts.method
     if presolve == "choose" and method == "choose":
         presolve, method = strategy(h, integer=integer, warm=warm)
     h.setOptionValue("presolve", presolve)
@@ -570,7 +784,8 @@ def objective_scale(cost: np.ndarray) -> int:
     return -round(math.log2(big))
 
 
-def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
+def run(compiled: Compiled, options: SolverSettings | None = None, *, load: bool = True
+        ) -> SolveOutcome:
     """Solve (or re-solve) a compiled model; with `load`, put the values into the Pyomo
     variables too (re-solves in a sweep skip that: the arrays in the outcome are enough)."""
     from budgetopt.policy import SolverSettings
@@ -594,11 +809,14 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
     word = STATUS_WORDS.get(status, SolveStatus.ERROR)
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # feasible
-    col_value = row_value = row_dual = col_dual = None
+    col_value: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    row_value: np.ndarray | highspy.HighsSolution | None = None
+    col_dual: np.ndarray | highspy.HighsSolution | None = None
     objective = None
     gap = None
     note = ""
-    if has_solution and word in ("optimal", "time_limit"):
+    if has_solution and word in (SolveStatus.OPTIMAL, SolveStatus.TIME_LIMIT):
         sol = h.getSolution()  # a copy: later solves of `h` leave it alone
         col_value = np.asarray(sol.col_value, dtype=float)
         row_value = sol
@@ -608,7 +826,7 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
             row_dual, col_dual = _fixed_lp_duals(compiled, col_value, opts)
             note = "from the LP with the mixed-integer choices fixed"
         elif sol.dual_valid:
-            row_dual = np.asarray(sol.row_dual, dtype=float)
+            row_dual = compiled.model_duals(np.asarray(sol.row_dual, dtype=float))
             col_dual = sol
         if load:
             for v, val in zip(compiled.cols, col_value.tolist()):
@@ -617,15 +835,14 @@ def run(compiled: Compiled, options=None, *, load: bool = True) -> SolveOutcome:
         status=word, solver_status=h.modelStatusToString(status), objective=objective,
         col_value=col_value, row_dual=row_dual, seconds=time.perf_counter() - t0, mip=mip,
         mip_gap=gap, duals_note=note, _row_value=row_value, _col_dual=col_dual,
+        _hrow=compiled.hrow if compiled.merged else None,
     )
 
 
-def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts) -> Compiled:
+def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts: SolverSettings) -> Compiled:
     """`compiled` as the linear programme with every integer column fixed at its MILP value
     in `x`, in a HiGHS object of its own, solved: the model a mixed-integer solve's shadow
     prices (and their ranges, by re-solves of it) are read from. The original is untouched."""
-    from dataclasses import replace
-
     h = new_highs()
     lp = compiled.highs.getLp()
     ints = np.flatnonzero(compiled.integer)
@@ -642,11 +859,13 @@ def fixed_integer_lp(compiled: Compiled, x: np.ndarray, opts) -> Compiled:
                    col_lower=lower, col_upper=upper)
 
 
-def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts) -> tuple[np.ndarray, np.ndarray]:
+def _fixed_lp_duals(compiled: Compiled, x: np.ndarray, opts: SolverSettings
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Duals of the LP with every integer column fixed at its MILP value."""
     h = fixed_integer_lp(compiled, x, opts).highs
     sol = h.getSolution()
     if h.getModelStatus() != _MS.kOptimal or not sol.dual_valid:
         n = compiled.n_rows
         return np.full(n, np.nan), np.full(len(compiled.cols), np.nan)
-    return np.asarray(sol.row_dual, float), np.asarray(sol.col_dual, float)
+    return compiled.model_duals(np.asarray(sol.row_dual, float)), np.asarray(sol.col_dual,
+                                                                                float)

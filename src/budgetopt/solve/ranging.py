@@ -36,11 +36,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 
 from budgetopt.solve.highs import Compiled, SolveOutcome, set_time_limit
+
+if TYPE_CHECKING:
+    from budgetopt.policy import SolverSettings
 
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 RANGE_TOL = 1e-7  # relative: a basis range shorter than this is empty
@@ -105,27 +109,31 @@ def _limit(compiled: Compiled, r: int) -> float:
 
 
 def _move(h: highspy.Highs, compiled: Compiled, r: int, value: float) -> None:
-    """Set row `r`'s limit (its bound on the side its sense says; both for an equality)."""
+    """Set row `r`'s limit (its bound on the side its sense says; both for an equality) in
+    its HiGHS row (a ranged row keeps its twin's bound)."""
     sense = compiled.rows[r].sense
-    lo = value if sense != "<=" else compiled.row_lower[r]
-    up = value if sense != ">=" else compiled.row_upper[r]
-    h.changeRowBounds(int(r), float(lo), float(up))
+    hr = int(compiled.hrow[r])
+    lo, up = (float(b[0]) for b in compiled.hbounds(np.array([hr])))
+    h.changeRowBounds(hr, float(value) if sense != "<=" else lo,
+                      float(value) if sense != ">=" else up)
 
 
 def _restore(h: highspy.Highs, compiled: Compiled, r: int) -> None:
-    h.changeRowBounds(int(r), float(compiled.row_lower[r]), float(compiled.row_upper[r]))
+    compiled.set_hbounds(np.array([r]))
 
 
 class _Rows:
-    """A ranging's row records as numpy arrays: HiGHS hands each of its vectors over as a
-    fresh Python list on every attribute read, so reading one row at a time from it costs a
-    copy of every row."""
+    """A ranging's row records as numpy arrays per model row: HiGHS hands each of its vectors
+    over as a fresh Python list on every attribute read, so reading one row at a time from it
+    costs a copy of every row. (A ranged row's record is of its active bound, so both twins
+    read it; only the active twin is asked about it.)"""
 
-    def __init__(self, rng) -> None:
-        self.up_value = np.asarray(rng.row_bound_up.value_, dtype=float)
-        self.up_objective = np.asarray(rng.row_bound_up.objective_, dtype=float)
-        self.dn_value = np.asarray(rng.row_bound_dn.value_, dtype=float)
-        self.dn_objective = np.asarray(rng.row_bound_dn.objective_, dtype=float)
+    def __init__(self, rng: highspy.HighsRanging, compiled: Compiled) -> None:
+        hrow = compiled.hrow
+        self.up_value = np.asarray(rng.row_bound_up.value_, dtype=float)[hrow]
+        self.up_objective = np.asarray(rng.row_bound_up.objective_, dtype=float)[hrow]
+        self.dn_value = np.asarray(rng.row_bound_dn.value_, dtype=float)[hrow]
+        self.dn_objective = np.asarray(rng.row_bound_dn.objective_, dtype=float)[hrow]
 
 
 def _side(rng: _Rows, r: int, sign: int, limit: float, objective: float, dual: float
@@ -145,43 +153,51 @@ def _side(rng: _Rows, r: int, sign: int, limit: float, objective: float, dual: f
     return end
 
 
-def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, options
-                 ) -> PriceRanges:
+def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray,
+                 options: SolverSettings) -> PriceRanges:
     """The one-sided prices and their ranges of rows `rows` (binding rows, numbers) at
     `outcome`, the optimum of `compiled` just solved (its basis still in HiGHS), with as many
     re-solves at kinks as ``options.price_ranging`` allows (:func:`probe_cap`)."""
     t0 = time.perf_counter()
-    setting = getattr(options, "price_ranging", "choose")
+    setting = options.price_ranging
     n = compiled.n_rows
     up, down = np.full(n, np.nan), np.full(n, np.nan)
     lower, upper = np.full(n, np.nan), np.full(n, np.nan)
     exact = np.ones(n, dtype=bool)
     h = compiled.highs
-    if outcome.row_dual is None or outcome.objective is None or not len(rows):
+    duals = outcome.row_dual
+    if duals is None or outcome.objective is None or not len(rows):
         return PriceRanges(up, down, lower, upper, exact, 0, time.perf_counter() - t0,
                            setting=setting)
     status, rng = (h.getRanging() if setting != "off"
                    else (highspy.HighsStatus.kError, None))
-    if status != highspy.HighsStatus.kOk:  # off, or no basis (an interior point, no crossover)
-        d = outcome.row_dual[rows]
+    if rng is None or status != highspy.HighsStatus.kOk:
+        # off, or no basis (an interior point, no crossover)
+        d = duals[rows]
         up[rows], down[rows] = d, d
         exact[rows] = False
         return PriceRanges(up, down, lower, upper, exact, 0, time.perf_counter() - t0,
                            setting=setting, not_ranged=len(rows), asked=len(rows))
-    rows_rng = _Rows(rng)
+    rows_rng = _Rows(rng, compiled)
     cost_up = np.asarray(rng.col_cost_up.value_, dtype=float)
     cost_down = np.asarray(rng.col_cost_dn.value_, dtype=float)
     obj = float(outcome.objective)
     basis = h.getBasis()
-    basic = highspy.HighsBasisStatus.kBasic
-    status_of = list(basis.row_status)  # one copy (see _Rows)
+    # a basic row at its limit: ranging says little (one copy of the statuses, see _Rows)
+    nonbasic = compiled.at_bound(list(basis.row_status), rows.tolist())
+    # twins whose limits meet are an equality in HiGHS, whose ranging moves both limits at
+    # once: each twin's own limit is found by a re-solve
+    hlo, hup = compiled.hbounds(compiled.hrow[rows])
+    met = {r for r, lo, hi in zip(rows.tolist(), hlo.tolist(), hup.tolist())
+           if lo == hi and compiled.partner[r] >= 0}
     todo: list[tuple[int, int]] = []
     for r in rows.tolist():
-        limit, dual = _limit(compiled, r), float(outcome.row_dual[r])
+        limit, dual = _limit(compiled, r), float(duals[r])
         info = compiled.rows[r]
-        at_bound = status_of[r] != basic  # a basic row at its limit: ranging says little
+        at_bound = nonbasic[r]
         for sign, value, end in ((1, up, upper), (-1, down, lower)):
-            found = _side(rows_rng, r, sign, limit, obj, dual) if at_bound else None
+            found = _side(rows_rng, r, sign, limit, obj, dual) \
+                if at_bound and r not in met else None
             if found is None and not at_bound and info.sense != "==" and \
                     (sign > 0) == (info.sense == "<="):  # loosening a basic row: price 0
                 value[r], end[r] = 0.0, sign * np.inf
@@ -189,7 +205,7 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
                 todo.append((r, sign))
             else:
                 value[r], end[r] = dual, found
-    todo.sort(key=lambda rs: -abs(float(outcome.row_dual[rs[0]])))
+    todo.sort(key=lambda rs: -abs(float(duals[rs[0]])))
     probes = 0
     most, budget = probe_cap(len(compiled.cols), setting, outcome.seconds, options.time_limit_s)
     rerange = len(compiled.cols) <= RANGED_PROBES_UP_TO
@@ -198,7 +214,7 @@ def price_ranges(compiled: Compiled, outcome: SolveOutcome, rows: np.ndarray, op
     for r, sign in todo:
         value, end = (up, upper) if sign > 0 else (down, lower)
         if made >= most or time.perf_counter() - t1 > budget:
-            value[r], end[r], exact[r] = outcome.row_dual[r], np.nan, False  # not ranged
+            value[r], end[r], exact[r] = duals[r], np.nan, False  # not ranged
             continue
         got, used = _probe(h, compiled, r, sign, obj, options, rerange)
         made += 1
@@ -225,8 +241,8 @@ def _free_for_good(compiled: Compiled, rows: np.ndarray, up: np.ndarray, down: n
             lower[r] = -np.inf
 
 
-def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, options,
-           rerange: bool = True) -> tuple[tuple[float, float], int]:
+def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float,
+           options: SolverSettings, rerange: bool = True) -> tuple[tuple[float, float], int]:
     """(value, end of its range) on side `sign` of row `r`, by re-solving with the limit
     moved a step that way; and the number of re-solves made. With `rerange` the probe's own
     ranging must reach back to today's limit and gives the range's far end; without (a large
@@ -252,14 +268,16 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float, 
                 continue
             moved = float(h.getInfo().objective_function_value)
             sol = h.getSolution()
-            dual = float(np.asarray(sol.row_dual)[r]) if sol.dual_valid else np.nan
+            dual = float(compiled.model_duals(np.asarray(sol.row_dual))[r]) \
+                if sol.dual_valid else np.nan
             chord = sign * (moved - obj) / step
             if rerange:
                 status, rng = h.getRanging()
-                ranged = _Rows(rng) if status == highspy.HighsStatus.kOk else None
+                ranged = _Rows(rng, compiled) if status == highspy.HighsStatus.kOk else None
                 back = np.nan if ranged is None else \
                     (ranged.dn_value if sign > 0 else ranged.up_value)[r]
-                if np.isfinite(dual) and sign * (float(back) - limit) <= tol:
+                if ranged is not None and np.isfinite(dual) and \
+                        sign * (float(back) - limit) <= tol:
                     # the probe's piece reaches back to today's limit: its dual is this side's
                     end = _side(ranged, r, sign, here, moved, dual)
                     result = (dual, end if end is not None else here)

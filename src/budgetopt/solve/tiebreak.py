@@ -40,12 +40,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 
 from budgetopt.model.data import ModelData
-from budgetopt.solve.highs import Compiled, SolveOutcome, set_time_limit
+from budgetopt.solve.highs import Compiled, SolveOutcome, change_rows_bounds, set_time_limit
+
+if TYPE_CHECKING:
+    from budgetopt.policy import SolverSettings
 
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
 FACE_TOL = 1e-9  # a reduced cost or dual below this (× the largest cost) counts as zero
@@ -79,7 +83,7 @@ def _flow_pairs(data: ModelData) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _stage(h: highspy.Highs, n_cols: int, n_rows: int, group_cols: list[np.ndarray],
-           targets: np.ndarray, options) -> np.ndarray | None:
+           targets: np.ndarray, options: SolverSettings) -> np.ndarray | None:
     """Minimise the total absolute deviation of Σ group_cols[g] from targets[g]: adds a rise
     and a fall column and a row per group, solves, returns the solution's first `n_cols`
     values (None if not optimal). The added columns and rows stay (the caller deletes them)."""
@@ -100,8 +104,8 @@ def _stage(h: highspy.Highs, n_cols: int, n_rows: int, group_cols: list[np.ndarr
     return np.asarray(h.getSolution().col_value, dtype=float)[:n_cols]
 
 
-def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, options
-              ) -> SolveOutcome:
+def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome,
+              options: SolverSettings) -> SolveOutcome:
     """The plan among `outcome`'s equally good ones that moves least from the baseline, then
     whose funding changes least from year to year (see the module's docstring); `outcome`
     itself when a stage cannot be solved. The HiGHS object is left as the optimum had it."""
@@ -111,7 +115,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         return outcome
     t0 = time.perf_counter()
     h = compiled.highs
-    n_cols, n_rows = len(compiled.cols), compiled.n_rows
+    n_cols, n_rows = len(compiled.cols), compiled.n_hrows  # HiGHS's rows of the model
     basis = h.getBasis()
     cost = compiled.cost.copy()
     ints = np.flatnonzero(compiled.integer)
@@ -132,7 +136,8 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         tight = np.flatnonzero(np.abs(outcome.row_dual) > FACE_TOL * scale)
         if len(tight):
             limit = np.where(upper[tight], compiled.row_upper[tight], compiled.row_lower[tight])
-            h.changeRowsBounds(len(tight), tight.astype(np.int32), limit, limit)
+            hr, at = np.unique(compiled.hrow[tight], return_index=True)  # one per HiGHS row
+            change_rows_bounds(h, hr, limit[at], limit[at])
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), np.zeros(n_cols))
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         xcols = compiled.columns(compiled.model.x)
@@ -176,7 +181,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
             if h.getModelStatus() == _OPTIMAL:
                 result = np.asarray(h.getSolution().col_value, dtype=float)[:n_cols]
         sol = h.getSolution()
-        row_value = np.asarray(sol.row_value, dtype=float)[:n_rows] \
+        row_value = compiled.model_values(np.asarray(sol.row_value, dtype=float)[:n_rows]) \
             if h.getModelStatus() == _OPTIMAL else None
     finally:
         extra_rows = h.getNumRow() - n_rows
@@ -185,8 +190,7 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome, option
         extra_cols = h.getNumCol() - n_cols
         if extra_cols:
             h.deleteCols(extra_cols, np.arange(n_cols, n_cols + extra_cols, dtype=np.int32))
-        h.changeRowsBounds(n_rows, np.arange(n_rows, dtype=np.int32), compiled.row_lower,
-                           compiled.row_upper)
+        change_rows_bounds(h, np.arange(n_rows), *compiled.hbounds())
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize if compiled.maximise
                                else highspy.ObjSense.kMinimize)
@@ -207,11 +211,11 @@ def _activities(compiled: Compiled, x: np.ndarray) -> np.ndarray:
     """Row activities of the original rows at `x`."""
     lp = compiled.highs.getLp()
     a = lp.a_matrix_
-    from scipy import sparse
+    from scipy import sparse  # here: a solve loads no scipy (tests/test_startup.py)
 
     shape = (lp.num_row_, lp.num_col_)
     if a.format_ == highspy.MatrixFormat.kRowwise:
         mat = sparse.csr_matrix((a.value_, a.index_, a.start_), shape=shape)
     else:
         mat = sparse.csc_matrix((a.value_, a.index_, a.start_), shape=shape)
-    return np.asarray(mat @ x)[: compiled.n_rows]
+    return compiled.model_values(np.asarray(mat @ x)[: compiled.n_hrows])

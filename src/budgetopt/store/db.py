@@ -21,6 +21,11 @@ A SQLite file by default (:func:`default_url`: ``$BUDGETOPT_DB_URL``, else
 timeout and ``BEGIN IMMEDIATE`` write transactions, so several processes can save at once. Any
 SQLAlchemy URL works; PostgreSQL (``postgresql+psycopg://...``) is tested.
 
+A store this user cannot write (a read-only file or folder, a read-only PostgreSQL connection
+or role) is opened read-only (:attr:`Store.read_only` says why): everything that reads it
+works, and every write (a save, a status, a batch) is refused with that reason before any work
+is done, never half done.
+
 Schema versions
 ---------------
 ``budgetopt_meta`` holds the store's identity and its schema version. A store made by an older
@@ -408,11 +413,24 @@ class Store:
     def __init__(self, url: str | Path | None = None) -> None:
         self.url = resolve_url(url)
         self.where = self._describe()
+        self.read_only: str | None = None
+        """Why this store cannot be written (None: it can): every read still works, every
+        write is refused with this reason before anything is done."""
         path = _sqlite_path(self.url)
         if path is not None:
             self._check_sqlite_file(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.engine = self._sqlite_engine(self.url)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise _refuse(str(path.parent), f"there is no store at {path} and its folder "
+                              f"cannot be made ({err.strerror})") from None
+            self.read_only = _sqlite_unwritable(path)
+            if self.read_only and not path.exists():
+                raise _refuse(str(path), f"there is no store here and none can be made: "
+                              f"{self.read_only} (give a store you can write with --db or "
+                              "BUDGETOPT_DB_URL)")
+            self.engine = (self._sqlite_read_only_engine(path) if self.read_only
+                           else self._sqlite_engine(self.url))
         else:
             try:
                 self.engine = create_engine(self.url, pool_pre_ping=True)
@@ -446,8 +464,8 @@ class Store:
                           "scenario store (give another path with --db or BUDGETOPT_DB_URL)")
 
     @staticmethod
-    def _sqlite_engine(url: str) -> Engine:
-        engine = create_engine(url, connect_args={"timeout": 30})
+    def _sqlite_engine(url: str, engine: Engine | None = None) -> Engine:
+        engine = engine or create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn, _record):
@@ -465,6 +483,59 @@ class Store:
             conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
+
+    def _sqlite_read_only_engine(self, path: Path) -> Engine:
+        """An engine that only reads the SQLite store at `path`, which this process cannot
+        write (:func:`_sqlite_unwritable`).
+
+        SQLite reads a WAL store read-only (``mode=ro``) only where it can make or open its
+        ``-shm`` file; a store at rest (no ``-wal`` file: every save is in the main file) in a
+        folder this user cannot write has none, and is read as ``immutable``, its file alone.
+        A ``-wal`` file that cannot be read holds saves not yet in the main file: refused
+        rather than read without them.
+        """
+        import sqlite3
+        from urllib.parse import quote
+
+        from sqlalchemy.pool import NullPool
+
+        uri = "file:" + quote(str(path.resolve()))
+        mode = "mode=ro"
+        try:
+            probe = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+            try:
+                probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError as err:
+            if path.with_name(path.name + "-wal").exists():
+                raise _refuse(self.where, f"the store cannot be read: {self.read_only}, and "
+                              f"its -wal file holds saves SQLite cannot read without writing "
+                              f"({err}); ask whoever can write it to open it once "
+                              "(`budgetopt scenario list`)") from None
+            mode = "immutable=1"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30,
+                                   check_same_thread=False)
+
+        return self._sqlite_engine(self.url, create_engine("sqlite://", creator=connect,
+                                                           poolclass=NullPool))
+
+    def cannot_write(self, doing: str = "save") -> StoreError:
+        """The refusal of a write (`doing`: what was asked) to a store that cannot be
+        written."""
+        return StoreError([Problem(self.where, f"cannot {doing}: the scenario store cannot be "
+                                   f"written ({self.read_only}), so nothing was saved or "
+                                   "changed; `scenario list`, `show`, `diff` and `export` "
+                                   "still read it; to save, give a store you can write (--db "
+                                   "or BUDGETOPT_DB_URL)")])
+
+    def require_writable(self, doing: str = "save") -> None:
+        """Refuse (:meth:`cannot_write`), before any work, when this store cannot be
+        written: a command that solves and then saves asks first."""
+        if self.read_only:
+            raise self.cannot_write(doing)
 
     def _inspect(self) -> tuple[set[str], dict[str, str]]:
         """The tables in the database and, if ours, the meta rows; read only."""
@@ -486,6 +557,9 @@ class Store:
 
     def _open(self) -> None:
         names, meta = self._inspect()
+        if not names and self.read_only:
+            raise _refuse(self.where, "this database is empty, and it cannot be made a "
+                          f"scenario store: {self.read_only}")
         if not names:
             self._create()
             names, meta = self._inspect()
@@ -502,13 +576,33 @@ class Store:
                           f"budgetopt than this one (which knows {SCHEMA_VERSION}): upgrade "
                           "budgetopt")
         if version < SCHEMA_VERSION:
+            if self.read_only:
+                raise _refuse(self.where, f"the store has schema version {version} and this "
+                              f"budgetopt reads {SCHEMA_VERSION}: it must be upgraded, which "
+                              f"needs writing, and it cannot be written ({self.read_only})")
             self._upgrade(version)
-        if self.engine.dialect.name == "sqlite":  # WAL: readers never wait for a saver
+        if self.engine.dialect.name == "postgresql" and not self.read_only:
+            self.read_only = self._postgres_unwritable()
+        if self.engine.dialect.name == "sqlite" and not self.read_only:
+            # WAL: readers never wait for a saver
             raw = self.engine.raw_connection()
             try:
                 raw.cursor().execute("PRAGMA journal_mode = WAL")
             finally:
                 raw.close()
+
+    def _postgres_unwritable(self) -> str | None:
+        """Why this PostgreSQL connection cannot write the store (a read-only transaction, as
+        on a standby or with ``default_transaction_read_only``, or a role without INSERT on
+        its tables), or None; read only."""
+        with self._reading() as conn:
+            if conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
+                return "the PostgreSQL connection is read-only"
+            allowed = conn.exec_driver_sql(
+                "SELECT bool_and(has_table_privilege(t, 'INSERT')) FROM unnest(ARRAY["
+                "'budgetopt_scenarios', 'budgetopt_datasets', 'budgetopt_status_changes']) t"
+            ).scalar()
+        return None if allowed else "this PostgreSQL role may not write the store's tables"
 
     def _create(self) -> None:
         """A new store: schema and identity in one transaction (or none of it)."""
@@ -549,13 +643,24 @@ class Store:
     # -- transactions --------------------------------------------------------------------------
     def _transaction(self, work: Callable[[Connection], Any]) -> Any:
         """Run `work` in one transaction; retry when the database is busy or a version
-        number was taken by another saver meanwhile. All of it is written, or none."""
+        number was taken by another saver meanwhile. All of it is written, or none.
+
+        A store that cannot be written refuses at once (:meth:`cannot_write`), and so does
+        one the database finds read-only only now (a file made read-only since it was
+        opened, a read-only PostgreSQL role or standby)."""
+        if self.read_only:
+            raise self.cannot_write()
         for attempt in range(RETRIES):
             try:
                 with self.engine.begin() as conn:
                     return work(conn)
-            except (OperationalError, IntegrityError) as err:
-                if attempt == RETRIES - 1 or not _retryable(err):
+            except DBAPIError as err:
+                why = _read_only_error(err)
+                if why:
+                    self.read_only = why
+                    raise self.cannot_write() from None
+                if (not isinstance(err, (OperationalError, IntegrityError))
+                        or attempt == RETRIES - 1 or not _retryable(err)):
                     raise
                 time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")
@@ -619,6 +724,7 @@ class Store:
                     scenarios_table.c.name == row["name"])).scalar()
                 version = (latest or 0) + 1
                 inserted = conn.execute(scenarios_table.insert().values(version=version, **row))
+                # SQLAlchemy's stubs say the key may be None; an executed insert has one
                 new_id = inserted.inserted_primary_key[0]  # type: ignore[index]
                 conn.execute(status_table.insert().values(scenario_id=new_id, **history))
                 refs.append(f"{row['name']}@{version}")
@@ -690,6 +796,7 @@ class Store:
         """Record a new approval status for a saved version (appended, never replaced)."""
         if status not in STATUSES:
             raise StoreError.single("status", f"'{status}' is not one of {', '.join(STATUSES)}")
+        self.require_writable("record a new status")
         sc = self.get(ref)
         self._transaction(lambda conn: conn.execute(status_table.insert().values(
             scenario_id=sc.id, status=status, changed_by=(by or default_author()),
@@ -813,6 +920,33 @@ def reproduces(stored: Results, fresh: Results, tol: float = 1e-6) -> list[str]:
     if len(moved):
         diffs.append(f"{len(moved)} allocation lines differ by more than £100")
     return diffs
+
+
+def _sqlite_unwritable(path: Path) -> str | None:
+    """Why this process cannot write the SQLite store at `path` (an existing folder), or None.
+
+    SQLite writes the file and, beside it, its ``-wal`` and ``-shm`` files (and makes the file
+    when it is new), so both the file and its folder must be writable; ``os.access`` answers
+    for this user, a read-only file system and an immutable file alike."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"the file {path} is read-only for this user"
+    if not os.access(path.parent, os.W_OK):
+        return (f"its folder {path.parent} is read-only for this user (SQLite writes its "
+                "-wal and -shm files beside the store)")
+    return None
+
+
+def _read_only_error(err: DBAPIError) -> str | None:
+    """The reason in words when `err` is the database refusing any write at all (a read-only
+    SQLite file or folder, a read-only PostgreSQL transaction or role), else None."""
+    text = str(err.orig).lower()
+    if "readonly database" in text or "read-only database" in text:
+        return f"the database is read-only ({err.orig})"
+    if "read-only transaction" in text:
+        return "the PostgreSQL connection is read-only"
+    if "permission denied for table budgetopt_" in text:
+        return "this PostgreSQL role may not write the store's tables"
+    return None
 
 
 def _retryable(err: DBAPIError) -> bool:

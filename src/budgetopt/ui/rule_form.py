@@ -18,8 +18,9 @@ import math
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -27,7 +28,10 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from budgetopt.data.schema import SECTORS
-from budgetopt.ui.widgets import md_text
+from budgetopt.ui.markdown import md_text
+
+if TYPE_CHECKING:
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 PERCENT, MONEY_M, POUNDS = "%", "£m", "£"
 
@@ -325,8 +329,13 @@ def _year_value(label: str, value, years: list[str], *, key: str, help_: str | N
     return out or None
 
 
-def _table_columns(model: type[BaseModel], choices: Choices) -> dict[str, Any]:
-    config: dict[str, Any] = {}
+def _named(options: dict[str, str]) -> Callable[[object], str]:
+    """A pick list's words for an id: its name in `options`, else the id."""
+    return lambda k: options.get(str(k), str(k))
+
+
+def _table_columns(model: type[BaseModel], choices: Choices) -> dict[str, ColumnConfig]:
+    config: dict[str, ColumnConfig] = {}
     for name, fld in model.model_fields.items():
         kind, detail, _ = kind_of(fld.annotation)
         label = label_of(name, model.__name__)
@@ -334,7 +343,7 @@ def _table_columns(model: type[BaseModel], choices: Choices) -> dict[str, Any]:
         if kind == "ids" and options is not None:
             config[name] = st.column_config.MultiselectColumn(
                 label, options=list(options), help=fld.description,
-                format_func=lambda k, o=options: o.get(k, k))
+                format_func=_named(options))
         elif kind == "text" and options:
             config[name] = st.column_config.SelectboxColumn(
                 label, options=list(options), help=fld.description)
@@ -419,7 +428,7 @@ def _model_table(label: str, value, model: type[BaseModel], choices: Choices, *,
         options = choices.for_field(mapping)
         config[mapping] = (st.column_config.SelectboxColumn(
             "Which", options=list(options), required=True,
-            format_func=lambda k, o=options: o.get(k, k)) if options
+            format_func=_named(options)) if options
             else st.column_config.TextColumn("Which", required=True))
     st.caption(f"{label}" + (f": {help_}" if help_ else ""))
     edited = st.data_editor(frame, num_rows="dynamic", hide_index=True, key=key,

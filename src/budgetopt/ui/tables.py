@@ -10,6 +10,7 @@ text escaped (``st.table`` reads cells as markdown).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,7 @@ def readable(frame: pd.DataFrame, columns: Sequence[str] | None = None,
 
 def show_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
                headers: Mapping[str, str] | None = None, kinds: Mapping[str, str] | None = None,
-               key: str | None = None, height: int | str = "auto") -> None:
+               key: str | None = None, height: int | Literal["auto"] = "auto") -> None:
     """Show `frame` as a readable table (see the module's docstring)."""
     cols = [c for c in (columns or frame.columns) if c in frame.columns]
     shown = readable(frame, cols, headers, kinds)
@@ -179,7 +180,7 @@ def _fmt_spec(kind: str) -> str:
     return _FORMAT[kind]
 
 
-def _fmt(value, kind: str) -> str:
+def _fmt(value: float | None, kind: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if kind == "money":

@@ -243,7 +243,7 @@ def gap_words(res: Results, inputs: Inputs, policy: Policy) -> str:
         return ""
     year = inputs.years[0]
     relax = sum(r.relax_by for r in res.infeasibility.relaxations
-                if r.family == "bounds" and year in r.name and r.unit == "£m")
+                if r.family == "bounds" and r.keys.get("year") == year and r.unit == "£m")
     out = ("Each figure to relax is in its rule's own unit (£m for money and minimums, WTE "
            "for staff, the metric's unit for a target).")
     if relax <= 0:

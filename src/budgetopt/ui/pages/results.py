@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from budgetopt.data.inputs import Inputs
 from budgetopt.policy import Relax
 from budgetopt.reports import charts
 from budgetopt.results.summary import summary_lines
+from budgetopt.results.tables import Results
 from budgetopt.ui.state import workspace
 from budgetopt.ui.tables import show_table
 from budgetopt.ui.widgets import (
@@ -34,14 +36,14 @@ def pin_a_line(res) -> None:
     st.subheader("Pin a line")
     st.caption("Fix what a service gets, whatever the model would say (a contract already "
                "signed, a promise made), solve again and see what the pin costs.")
-    names = dict(zip(ws.inputs.services["service_id"], ws.inputs.services["name"]))
-    years = ["every year", *ws.inputs.years]
+    names = dict(zip(inputs.services["service_id"], inputs.services["name"]))
+    years = ["every year", *inputs.years]
     c1, c2, c3, c4 = st.columns([3, 1.2, 1.2, 1.4])
     sid = c1.selectbox("Service", list(names), format_func=lambda k: names.get(k, k),
                        key="pin-service")
     year = c2.selectbox("Year", years, key="pin-year")
     now = res.allocation[(res.allocation["service_id"] == sid)
-                         & ((res.allocation["year"] == ws.inputs.years[0]) if year == years[0]
+                         & ((res.allocation["year"] == inputs.years[0]) if year == years[0]
                             else (res.allocation["year"] == year))]["spend_m"].sum()
     spend = c3.number_input("Spend (£m a year)", min_value=0.0, value=round(float(now), 1),
                             step=0.5, key=f"pin-spend-{sid}-{year}")
@@ -54,7 +56,7 @@ def pin_a_line(res) -> None:
         data["pins"] = [*pins, {"service_id": sid, "spend_m": spend,
                                 "year": None if year == years[0] else year}]
         policy, problems = ws.try_policy(data)
-        if problems:
+        if policy is None or problems:
             st.error("Not pinned: " + md_text(" ".join(p.message for p in problems)))
         else:
             ws.tune_policy(policy, f"pinned {sid} at £{spend:,.1f}m")
@@ -85,19 +87,23 @@ st.title("Results")
 if ws.inputs is None:
     st.info("No valid data set yet: load one on the Data page.")
     st.stop()
+inputs: Inputs = ws.inputs
 
 with st.spinner("Solving…"):
-    res = ws.answer()
+    answer = ws.answer()
+if answer is None:  # no answer without a data set: said above
+    st.stop()
+res: Results = answer
 
 policy = ws.effective_policy()
 st.caption(md_text(f"{ws.label} · {policy.name}"
                    + (" · " + overrides_words(ws.overrides, ws.inputs.years[0])
                       if ws.overrides else "")))
 
-first = res.allocation["year"].iloc[0] if len(res.allocation) else ws.inputs.years[0]
+first = res.allocation["year"].iloc[0] if len(res.allocation) else inputs.years[0]
 spend_1 = res.allocation.loc[res.allocation["year"] == first, "spend_m"].sum()
 base_1 = res.allocation.loc[res.allocation["year"] == first, "baseline_m"].sum()
-unit = value_unit(ws.inputs)
+unit = value_unit(inputs)
 if not res.optimal:  # the whole status, never cut off in a metric box
     st.error(f"**{status_words(res.status)}** (the solver's own status: "
              f"{md_text(res.solver_status)}).")
@@ -109,7 +115,7 @@ if res.objective is not None and res.mode == "max_outcome":
              if res.baseline_objective else None)
     c[1].metric(f"Weighted outcome ({unit})", f"{res.objective:,.0f}", delta=delta,
                 help=f"Every metric's outcome × its value weight, added over the "
-                     f"{len(ws.inputs.years)} years of the plan, later years discounted.")
+                     f"{len(inputs.years)} years of the plan, later years discounted.")
 elif res.objective is not None:
     c[1].metric("Least cost (discounted, all years)", money(res.objective))
 if res.objective is not None:
@@ -118,7 +124,7 @@ if res.objective is not None:
                       "on today's", delta_color="off")
 c[3].metric("Solved in", f"{sum(res.timings.values()):.2f} s")
 if res.objective is not None:
-    st.markdown(headline_sentence(res, unit, len(ws.inputs.years)))
+    st.markdown(headline_sentence(res, unit, len(inputs.years)))
 
 relaxed = bool(policy.relax)
 if res.warnings and not (relaxed and res.optimal):
@@ -142,7 +148,7 @@ if res.infeasibility is not None:
     message = advice.message
     for w in res.warnings:  # said once, above
         message = message.replace(w, "")
-    st.error(md_text(" ".join(message.split())) + "\n\n" + md_text(gap_words(res, ws.inputs,
+    st.error(md_text(" ".join(message.split())) + "\n\n" + md_text(gap_words(res, inputs,
                                                                              policy)))
     if advice.relaxations:
         st.dataframe(pd.DataFrame([{"rule": r.name, "relax by": amount(r.relax_by, r.unit)
@@ -181,7 +187,7 @@ def money_flow_tab() -> None:
     flow_years = ["all years", *dict.fromkeys(res.allocation["year"])]
     flow_year = st.selectbox("Year", flow_years, key="flow-year")
     chart(("flow", flow_year), lambda: charts.money_flow(
-        res.allocation, res.funding_flows, ws.money(), ws.inputs.places,
+        res.allocation, res.funding_flows, ws.money(), inputs.places,
         None if flow_year == flow_years[0] else flow_year))
     st.caption("Today's spend (top) and the plan's (below), £m: from each funding source "
                "(through each Health and Wellbeing Board's pool, when the data has them) to "
@@ -205,19 +211,19 @@ def by_service_tab() -> None:
 
 
 def by_place_tab() -> None:
-    if ws.inputs.has_places:
-        chart(("place",), lambda: charts.spend_by_place(res.allocation, ws.inputs.places))
+    if inputs.has_places:
+        chart(("place",), lambda: charts.spend_by_place(res.allocation, inputs.places))
         by_place = (res.allocation.groupby(["place_id", "year"], sort=False)
                     [["baseline_m", "spend_m", "change_m"]].sum().reset_index())
-        names = dict(zip(ws.inputs.places["place_id"], ws.inputs.places["name"]))
+        names = dict(zip(inputs.places["place_id"], inputs.places["name"]))
         by_place["place_id"] = by_place["place_id"].map(lambda p: names.get(p, p))
         st.caption("Each place's spend today and in the plan, £m a year (all services).")
         show_table(by_place, key="table-place")
-        if ws.inputs.has_hwbs:
+        if inputs.has_hwbs:
             st.subheader("By Health and Wellbeing Board")
-            chart(("hwb",), lambda: charts.spend_by_hwb(res.allocation, ws.inputs.places))
-            hwb_of = dict(zip(ws.inputs.places["place_id"], ws.inputs.places["hwb_id"]))
-            hwb_names = dict(zip(ws.inputs.hwb_table()["hwb_id"], ws.inputs.hwb_table()["name"]))
+            chart(("hwb",), lambda: charts.spend_by_hwb(res.allocation, inputs.places))
+            hwb_of = dict(zip(inputs.places["place_id"], inputs.places["hwb_id"]))
+            hwb_names = dict(zip(inputs.hwb_table()["hwb_id"], inputs.hwb_table()["name"]))
             by_hwb = (res.allocation.assign(hwb=res.allocation["place_id"].map(
                 lambda p: hwb_names.get(hwb_of.get(p), hwb_of.get(p)) or "ICS-wide"))
                 .groupby(["hwb", "year"], sort=False)[["baseline_m", "spend_m", "change_m"]]
@@ -294,11 +300,11 @@ for tab, draw in zip(st.tabs(list(TABS), key="results-tab", on_change="rerun"),
             draw()
 
 st.divider()
-result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs,
+result_downloads(res, file_stem(f"{ws.label}-{policy.name}"), "results", inputs,
                  analyses=ws.workbook_analyses())
 st.subheader("The board paper")
-st.caption("A PDF of 4-12 pages for a board: the decision asked for, where the money goes, "
+st.caption("A PDF of 4-10 pages for a board: the decision asked for, where the money goes, "
            "what each rule costs, the trade-offs and the risks, with the assumptions and "
            "provenance in an appendix.")
-board_paper_download(res, file_stem(f"{ws.label}-{policy.name}"), "results", ws.inputs,
+board_paper_download(res, file_stem(f"{ws.label}-{policy.name}"), "results", inputs,
                      policy, ws.signature())

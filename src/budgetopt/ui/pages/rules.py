@@ -32,7 +32,7 @@ def _apply(data: dict, what: str, family: str | None = None) -> bool:
     """Use a changed policy mapping if it is valid and fits the data; else keep the rules as
     they were and say why beside the rule (or above the page)."""
     policy, problems = ws.try_policy(data)
-    if problems:
+    if policy is None or problems:
         st.session_state[f"why-{family or 'policy'}"] = _problem_text(problems, family)
         return False
     st.session_state.pop(f"why-{family or 'policy'}", None)

@@ -16,6 +16,10 @@ st.title("Scenarios")
 st.caption("Save the current answer with a name and a note; every save is kept as a new version "
            "with its data, policy model and changes, so it can be read, compared and solved "
            "again months later. The store is shared by everyone using this app.")
+if store.read_only:
+    st.warning(md_text(f"This scenario store can only be read ({store.read_only}): saved "
+                       "scenarios can be compared, loaded and downloaded, but nothing can be "
+                       "saved or approved here."))
 
 with st.form("save", clear_on_submit=True):
     c1, c2, c3 = st.columns([2, 3, 2])
@@ -23,7 +27,8 @@ with st.form("save", clear_on_submit=True):
     note = c2.text_input("Note", placeholder="what this scenario asks, for the board paper",
                          key="save-note")
     author = c3.text_input("Your name", value=ws.author, key="save-author")
-    if st.form_submit_button("Save the current answer", type="primary"):
+    if st.form_submit_button("Save the current answer", type="primary",
+                             disabled=bool(store.read_only)):
         if ws.inputs is None:
             st.error("No valid data set yet: load one on the Data page.")
         else:
@@ -105,7 +110,7 @@ new_status = c2.selectbox("Status", STATUSES, index=STATUSES.index(current.statu
                           key=f"status-new-{pick}")
 why = c3.text_input("Why (e.g. the board meeting)", key=f"status-note-{pick}")
 by = c4.text_input("Your name", value=ws.author, key="status-by")
-if st.button("Record the status", key="set-status"):
+if st.button("Record the status", key="set-status", disabled=bool(store.read_only)):
     if not by.strip():
         st.error("Type your name: a decision is recorded with the name of who made it.")
     else:

@@ -250,8 +250,8 @@ elif st.button("Work out the value of better evidence", key="run-evpi"):
     bar.empty()
 value = ws.analysis("evpi")
 if value is not None:
-    names = dict(zip(ws.inputs.services["service_id"], ws.inputs.services["name"]))
-    show_chart(charts.evidence_value(value, names), key="chart-evpi")
+    service_names = dict(zip(ws.inputs.services["service_id"], ws.inputs.services["name"]))
+    show_chart(charts.evidence_value(value, service_names), key="chart-evpi")
     for sentence in evpi_sentences(value):
         st.markdown("- " + md_text(sentence))
     show_table(value, ["name", "evppi", "evppi_gbp", "share_of_evpi", "certainty"],
