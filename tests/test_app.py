@@ -112,6 +112,10 @@ def test_changing_the_budget_changes_the_allocation():
     no_errors(at)
     assert metric(at, "Spend 2026/27") == "£200.0m"
     assert float(metric(at, "Weighted outcome").replace(",", "")) < objective()
+    # the change in words where the page and the sidebar name it, not as `budget_m = 200.0`
+    shown = [c.value.replace("\\", "") for c in at.caption]  # the sidebar's too
+    assert sum("pooled budget in 2026/27 £200.0m" in t for t in shown) == 2, shown
+    assert not any("budget_m" in t for t in shown), shown
 
 
 def test_switching_a_rule_off_and_on_shows_what_it_costs():

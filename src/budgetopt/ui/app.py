@@ -10,7 +10,7 @@ import streamlit as st
 from budgetopt import __version__
 from budgetopt.errors import InputError
 from budgetopt.ui.state import MODELS_KEY, workspace
-from budgetopt.ui.widgets import md_text, show_problems
+from budgetopt.ui.widgets import md_text, overrides_words, show_problems
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 PAGES = (  # file, title
@@ -50,9 +50,8 @@ def _sidebar() -> None:
     with st.sidebar:
         st.markdown(f"**Data:** {md_text(ws.label)}")
         st.markdown(f"**Policy model:** {md_text(ws.policy.name)}")
-        if ws.overrides:
-            st.caption("Changed: " + md_text(", ".join(f"{k} = {v}"
-                                                       for k, v in ws.overrides.items())))
+        if ws.overrides and ws.inputs is not None:
+            st.caption("Changed: " + md_text(overrides_words(ws.overrides, ws.inputs.years[0])))
         st.caption(f"budgetopt {__version__} · Pyomo + HiGHS")
 
 

@@ -78,6 +78,25 @@ def _one_more_pound(key: str, _inputs: Inputs, _policy: Policy, objective: float
     return one_more_pound(_inputs, _policy, objective, budget_m)
 
 
+def _policy_problems(inputs: Inputs, policy: Policy) -> list[Problem]:
+    """What stops `policy` applying to `inputs` (the families' checks)."""
+    from budgetopt.families import policy_problems
+    from budgetopt.model.data import prepare
+
+    try:
+        return list(policy_problems(prepare(inputs, policy)))
+    except InputError as err:
+        return list(err.problems)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _problems_of(key: str, _inputs: Inputs, _policy: Policy) -> list[Problem]:
+    """:func:`_policy_problems`, once per server for `key` (the data's hash and the policy):
+    the Rules page asks it for every switched-off rule, and a new session on the example asks
+    the same questions again (a copy each: nothing a session holds is shared)."""
+    return _policy_problems(_inputs, _policy)
+
+
 @st.cache_data(show_spinner=False)
 def policy_files(models_dir: str) -> dict[str, dict[str, str]]:
     """Shipped policy models: file stem -> name, description and YAML text."""
@@ -296,7 +315,7 @@ class Workspace:
         content = DatasetContent.from_frames(self.tables, self.label, self.inputs.data_hash)
         self.author = author.strip() or self.author
         saved = store.save(name.strip() or "Scenario", content, self.policy,
-                           dict(self.overrides), res, author=self.author or "app user",
+                           dict(self.overrides), res, author=self.author or "name not given",
                            note=note)
         self.history.append(f"saved scenario: {saved.ref}")
         return saved
@@ -361,13 +380,7 @@ class Workspace:
         """What stops `policy` applying to the current data (the families' checks)."""
         if self.inputs is None:
             return []
-        from budgetopt.families import policy_problems
-        from budgetopt.model.data import prepare
-
-        try:
-            return list(policy_problems(prepare(self.inputs, policy)))
-        except InputError as err:
-            return list(err.problems)
+        return _policy_problems(self.inputs, policy)
 
     def rule_blocker(self, family: str) -> list[Problem]:
         """Why a switched-off rule could not be switched on as it stands (a figure it needs,
@@ -379,7 +392,14 @@ class Workspace:
         if family not in cache:
             data = self.policy.model_dump(mode="python")
             data["rules"][family]["enabled"] = True
-            cache[family] = self.try_policy(data)[1]
+            try:
+                policy = policy_from_dict(data, where="the Rules page")
+            except InputError as err:
+                cache[family] = list(err.problems)
+            else:
+                cache[family] = [] if self.inputs is None else _problems_of(
+                    self.inputs.data_hash + json.dumps(policy.model_dump(mode="json"),
+                                                       sort_keys=True), self.inputs, policy)
         self._blockers, self._blockers_key = cache, sig
         return cache[family]
 

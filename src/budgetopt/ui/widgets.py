@@ -145,6 +145,21 @@ def board_paper_download(res: Results, stem: str, key: str, inputs: Inputs, poli
                            key=f"{key}-board-pdf")
 
 
+def overrides_words(overrides: dict, first_year: str) -> str:
+    """This session's changes to the policy model in words: the budget typed on the Rules
+    page as "pooled budget in 2026/27 £200.0m" (not ``budget_m = 200.0``); any other change
+    (a saved scenario's ``--set``) as its setting and value."""
+    words = []
+    for key, value in overrides.items():
+        if key in ("budget_m", "rules.money.budget_m") and isinstance(value, (int, float)):
+            words.append(f"pooled budget in {first_year} {money(float(value))}")
+        elif key in ("scale", "rules.money.scale") and isinstance(value, (int, float)):
+            words.append(f"every funding amount × {float(value):g}")
+        else:
+            words.append(f"{key} = {value}")
+    return ", ".join(words)
+
+
 def file_stem(text: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text.strip().lower())
     return "-".join(filter(None, keep.split("-")))[:60] or "budgetopt"

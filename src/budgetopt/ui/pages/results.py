@@ -19,6 +19,7 @@ from budgetopt.ui.widgets import (
     headline_sentence,
     md_text,
     money,
+    overrides_words,
     priced_rules,
     result_downloads,
     show_chart,
@@ -96,7 +97,7 @@ res: Results = answer
 
 policy = ws.effective_policy()
 st.caption(md_text(f"{ws.label} · {policy.name}"
-                   + (" · " + ", ".join(f"{k} = {v}" for k, v in ws.overrides.items())
+                   + (" · " + overrides_words(ws.overrides, ws.inputs.years[0])
                       if ws.overrides else "")))
 
 first = res.allocation["year"].iloc[0] if len(res.allocation) else inputs.years[0]
