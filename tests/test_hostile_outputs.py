@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from budgetopt.cli import app
 from budgetopt.safe import looks_like_formula
 from tests.datasets import tiny_tables, write_csv, write_xlsx
-from tests.test_cli import tree_digest
+from tests.helpers import tree_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKUP = ["[/]", "[bold red]loud[/bold red]", "[note 3]"]
