@@ -1,8 +1,8 @@
-"""Helpers that test modules in more than one folder share (one home each, so that no test
-module imports another): a file tree's digest, a valid places table, random model instances,
-and the workbook checks that need LibreOffice.
+"""Helpers that test modules in more than one folder share, so that a test module need not
+import another: a file tree's digest, a valid places table, random model instances, and the
+workbook checks that need LibreOffice.
 
-Helpers for one folder only stay there: ``tests/families/cases.py``, ``tests/apptest.py``;
+The families' own helpers are in ``tests/families/cases.py``, the app's in ``tests/apptest.py``;
 inputs come from ``tests/builders.py`` (from lists) or ``tests/datasets.py`` (as files).
 """
 

@@ -32,7 +32,7 @@ from budgetopt.reports.excel import (
 from budgetopt.reports.excel.layout import EXPENDITURE, FIRST_ROW, HEADER_ROW
 from tests.helpers import HOSTILE, needs_office, recalculated, sheet_rows
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inputs" / "example"
 
 
