@@ -1,6 +1,6 @@
 """Build validated :class:`Inputs` directly from small Python lists, for model tests.
 
-The validator is tested on its own (test_read_validate.py); model tests build inputs here so
+The validator is tested on its own (tests/data/test_read_validate.py); model tests build inputs here so
 that each case reads like its hand calculation.
 """
 

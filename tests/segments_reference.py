@@ -1,5 +1,5 @@
 """The curve segments as prepare built them before issue 20 (a Python loop per service, place
-and segment): the oracle that tests/test_segments.py holds the vectorised build to, bit for bit."""
+and segment): the oracle that tests/model/test_segments.py holds the vectorised build to, bit for bit."""
 
 from __future__ import annotations
 

@@ -211,7 +211,7 @@ def _activities(compiled: Compiled, x: np.ndarray) -> np.ndarray:
     """Row activities of the original rows at `x`."""
     lp = compiled.highs.getLp()
     a = lp.a_matrix_
-    from scipy import sparse  # here: a solve loads no scipy (tests/test_startup.py)
+    from scipy import sparse  # here: a solve loads no scipy (tests/cli/test_startup.py)
 
     shape = (lp.num_row_, lp.num_col_)
     if a.format_ == highspy.MatrixFormat.kRowwise:

@@ -25,7 +25,7 @@ from budgetopt.data.dataset import load_dataset
 from budgetopt.policy import Policy, load_policy
 from tests.builders import make_inputs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inputs" / "example"
 Y = "2026/27"
 

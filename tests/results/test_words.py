@@ -34,7 +34,7 @@ from budgetopt.api import build
 from budgetopt.data.dataset import load_dataset
 from budgetopt.policy import apply_overrides, load_policy, policy_from_dict
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = sorted((ROOT / "models").glob("*.yaml"))
 PER_COMPONENT = 3  # rows checked per constraint component and model: the largest prices
 NUMBER = r"(-?[\d,]+(?:\.\d+)?)"

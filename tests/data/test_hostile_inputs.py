@@ -19,7 +19,7 @@ from budgetopt.data import read
 from budgetopt.data.dataset import load_dataset
 from budgetopt.errors import InputError, Problem
 from tests.datasets import tiny_tables, write_csv, write_xlsx
-from tests.test_cli import tree_digest
+from tests.helpers import tree_digest
 
 
 def problems_of(path: Path) -> list[Problem]:
@@ -296,7 +296,7 @@ def test_impossible_policy_values_are_bad_input(tmp_path, setting, needle):
 
 
 def test_a_zero_weighted_population_is_named_at_its_cell(tmp_path):
-    from tests.test_cli_bad_input import PLACES
+    from tests.helpers import PLACES
 
     tables = tiny_tables()
     places = PLACES.copy().astype(object)

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from budgetopt.cli import app
 from tests.datasets import tiny_tables
-from tests.test_cli import tree_digest
+from tests.helpers import tree_digest
 
 MARK = "ZQX"
 """In every injected text, so a formula or a markup tag made from input can be found."""

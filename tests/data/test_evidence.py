@@ -354,7 +354,7 @@ def test_the_data_editor_offers_the_evidence_table_and_checks_it():
 
     from budgetopt.ui.state import Workspace
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
     at.switch_page("src/budgetopt/ui/pages/data.py").run()
     assert not at.exception
@@ -380,7 +380,7 @@ def test_the_app_shows_a_curve_with_its_evidence_and_the_value_of_information():
 
     from streamlit.testing.v1 import AppTest
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
     at.switch_page("src/budgetopt/ui/pages/data.py").run()
     assert not at.exception and "A curve and its evidence" in [h.value for h in at.subheader]

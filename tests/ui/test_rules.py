@@ -14,7 +14,7 @@ from budgetopt.ui.state import KEY, Workspace
 from tests.apptest import open_tab
 from tests.example_figures import optimum_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = "src/budgetopt/ui/pages/"
 
 # The figures a rule needs before it can be switched on in the example (typed on the page).
@@ -281,7 +281,7 @@ def test_the_rules_page_names_each_sector_as_the_charts_and_the_workbook_do():
     from budgetopt.reports.palette import sector_label
     from budgetopt.ui.rule_form import Choices
 
-    inputs = load_dataset(Path(__file__).resolve().parents[1] / "inputs" / "example")
+    inputs = load_dataset(Path(__file__).resolve().parents[2] / "inputs" / "example")
     for choices in (Choices.of(None), Choices.of(inputs)):
         assert choices.sectors == {s: sector_label(s) for s in choices.sectors}
         assert set(SECTORS) <= set(choices.sectors)

@@ -13,7 +13,7 @@ from budgetopt.data.schema import SECTOR_LABELS
 from budgetopt.ui.tables import kind_of, readable
 from tests.apptest import each_tab
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = "src/budgetopt/ui/pages/"
 
 
@@ -54,7 +54,7 @@ def test_results_tables_have_readable_headers():
 
 
 def test_priced_rules_keep_a_price_of_a_fall_only_and_say_the_range_in_the_unit():
-    """A's cap of £4m binds where the money binds too (test_shadow_ranges): lifting it buys
+    """A's cap of £4m binds where the money binds too (tests/solve/test_ranging.py): lifting it buys
     nothing, lowering it gives up 1 per £1m; it is listed. At the kink of the money row
     (A £4m @ 3, B £4m @ 2, £4m) the prices hold from £0.0m to £8.0m."""
     from budgetopt import optimise

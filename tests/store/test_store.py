@@ -33,7 +33,7 @@ from budgetopt.store.db import DatasetContent, Store, StoreError, reproduces
 from tests import pgserver
 from tests.example_figures import objective
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inputs" / "example"
 MODELS = ROOT / "models"
 
@@ -250,7 +250,7 @@ def test_a_store_from_a_newer_budgetopt_is_refused(store_url, example):
         Store(store_url)
 
 
-V1_STORE = ROOT / "tests" / "data" / "store-v1.sqlite"
+V1_STORE = ROOT / "tests" / "store" / "store-v1.sqlite"
 """A store made by budgetopt's schema version 1 (before Alembic): 'Plan A' on the tiny data
 set, approved after being proposed."""
 V1_TABLES = ("budgetopt_meta", "budgetopt_datasets", "budgetopt_scenarios",

@@ -32,7 +32,7 @@ from budgetopt.reports.board import board_paper, find_chromium, render_html
 from budgetopt.reports.board.paper import Figure, Table, gbp_m, number, percent
 from budgetopt.reports.board.render import unbroken
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inputs" / "example"
 DEFAULT = ROOT / "models" / "default.yaml"
 PAGES_DIR = ROOT / "test-artifacts" / "board-paper"

@@ -15,7 +15,7 @@ from budgetopt.data.dataset import load_dataset
 from budgetopt.policy import apply_overrides, load_policy
 from budgetopt.solve import highs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import shapes  # (benchmarks/ is not a package: on sys.path above)

@@ -22,7 +22,7 @@ from tests.example_figures import objective
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inputs" / "example"
 
 

@@ -16,7 +16,7 @@ from budgetopt.families.bounds import service_bounds
 from budgetopt.policy import load_policy
 from budgetopt.results.tables import Results, key_columns, row_keys
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = sorted(p.stem for p in (ROOT / "models").glob("*.yaml"))
 
 # the keys each component's rows have (every other key does not apply)

@@ -17,7 +17,7 @@ from budgetopt.ui.state import KEY, MODELS_KEY, Workspace
 from tests.apptest import each_tab, open_tab
 from tests.example_figures import first_year_spend, objective, optimum_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = "src/budgetopt/ui/pages/"
 
 
@@ -284,7 +284,7 @@ def test_a_store_that_is_not_ours_is_a_message_not_a_crash(tmp_path, monkeypatch
 
 def test_a_store_that_can_only_be_read_is_listed_and_says_why_it_cannot_save(tmp_path,
                                                                            monkeypatch):
-    """A store this user cannot write (tests/test_store.py makes a real one): its scenarios
+    """A store this user cannot write (tests/store/test_store.py makes a real one): its scenarios
     are listed; the page says why nothing can be saved or approved, and the buttons are off."""
     import budgetopt.store.db as store_mod
 

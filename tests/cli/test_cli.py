@@ -6,7 +6,6 @@ Run in-process through typer's CliRunner (fast), plus once as a real subprocess
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -18,17 +17,13 @@ from typer.testing import CliRunner
 
 from budgetopt.cli import app
 from tests.datasets import tiny_tables, write_csv, write_xlsx
+from tests.helpers import tree_digest
 
 runner = CliRunner()
 
 
 def invoke(*args: str):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-
-
-def tree_digest(path: Path) -> dict[str, str]:
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from budgetopt.cli import app
 from tests.datasets import tiny_tables, write_csv, write_xlsx
-from tests.test_cli import tree_digest
+from tests.helpers import PLACES, tree_digest
 
 Tables = dict[str, pd.DataFrame]
 
@@ -47,10 +47,6 @@ def add_row(table: str, values: dict[str, object]) -> Callable[[Tables], None]:
         t[table] = pd.concat([t[table], pd.DataFrame([row], dtype=object)], ignore_index=True)
     return mutate
 
-
-PLACES = pd.DataFrame([["N", "North", 100, 110, 1.5, ""]],
-                      columns=["place_id", "name", "population", "weighted_population",
-                               "core20_share", "effect"])
 
 # kind -> (mutation, table as named in the message, spreadsheet row or None, column or None)
 CASES: dict[str, tuple[Callable[[Tables], None], str, int | None, str | None]] = {

@@ -14,7 +14,7 @@ from budgetopt.ui.state import KEY, Workspace
 from budgetopt.ui.widgets import md_text
 from tests.apptest import each_tab
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = "src/budgetopt/ui/pages/"
 HOSTILE = "**Bold** [a link](https://evil.test/x) ![img](https://evil.test/i.png) _it_ <b>x</b>"
 FILE_NAME = "[plan](https://evil.test)**2026**.xlsx"

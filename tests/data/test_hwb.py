@@ -14,7 +14,7 @@ from budgetopt.cli import app
 from budgetopt.data.dataset import load_dataset
 from budgetopt.errors import InputError
 from tests.datasets import tiny_tables, write_csv, write_xlsx
-from tests.test_cli import tree_digest
+from tests.helpers import tree_digest
 
 PLACE_COLUMNS = ["place_id", "name", "population", "weighted_population", "core20_share",
                  "hwb_id"]

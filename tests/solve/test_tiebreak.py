@@ -12,7 +12,7 @@ from budgetopt import Policy, optimise
 from budgetopt.policy import policy_from_dict
 from tests.builders import make_inputs
 from tests.families.cases import spend
-from tests.test_shadow_ranges import instances
+from tests.helpers import instances
 
 Y1, Y2 = "2026/27", "2027/28"
 OFF = Policy.model_validate({"tie_break": "off"})

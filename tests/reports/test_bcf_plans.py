@@ -20,9 +20,9 @@ from budgetopt.reports.excel import bcf_layout
 from budgetopt.reports.excel.bcf_plans import hwb_flows, write_bcf_plans
 from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW
 from tests.builders import make_inputs
-from tests.test_excel import HOSTILE, SOFFICE, needs_office, recalculated, sheet_rows
+from tests.helpers import HOSTILE, SOFFICE, needs_office, recalculated, sheet_rows
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inputs" / "example"
 Y1, Y2 = "2026/27", "2027/28"
 BUDGET = 11.1234567  # £m a year: £11,123,456.70

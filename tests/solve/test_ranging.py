@@ -10,12 +10,12 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from budgetopt import optimise
 from budgetopt.api import build
 from tests.builders import make_inputs
 from tests.families.cases import row
+from tests.helpers import instances
 
 Y = "2026/27"
 
@@ -103,42 +103,6 @@ def _objective_at(session, r: int, limit: float) -> float | None:
     finally:
         param.value = old
         compiled.update_limits([info.component])
-
-
-def tenths(lo: int, hi: int):
-    """Amounts in tenths of £1m (or of a unit): real data, not numbers below the solver's
-    tolerances."""
-    return st.integers(lo, hi).map(lambda k: k / 10)
-
-
-@st.composite
-def instances(draw):
-    """Up to 5 services of 1-3 concave bands, 1-3 sources (the later ring-fenced) over two
-    years, some minimums (that fit the money) and maximums, a workforce group sometimes."""
-    n = draw(st.integers(1, 5))
-    services, curves = [], []
-    for i in range(n):
-        sid = f"S{i}"
-        per = sorted(draw(st.lists(st.integers(0, 20), min_size=1, max_size=3)), reverse=True)
-        services.append({"service_id": sid, "baseline_m": draw(tenths(0, 50))})
-        curves += [(sid, "m", b + 1, draw(tenths(1, 50)), float(p)) for b, p in enumerate(per)]
-    ids = [s["service_id"] for s in services]
-    sources = ["pool", "dfg", "ibcf"][: draw(st.integers(1, 3))]
-    funding = [(s, y, draw(tenths(0, 150))) for s in sources for y in (Y, "2027/28")]
-    eligibility = [(s, sid) for s in sources[1:]
-                   for sid in draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))]
-    least = min(sum(a for _, y, a in funding if y == yr) for yr in (Y, "2027/28"))
-    for svc in services:
-        if draw(st.booleans()):
-            svc["min_m"] = math.floor(10 * least / (2 * n)) / 10 * draw(st.sampled_from([0.5, 1]))
-        if draw(st.booleans()):
-            svc["max_m"] = svc.get("min_m", 0.0) + draw(tenths(0, 100))
-    staff = draw(st.booleans())
-    return make_inputs(services, curves, funding, eligibility=eligibility,
-                       workforce=[("staff", y, draw(tenths(0, 400))) for y in (Y, "2027/28")]
-                       if staff else [],
-                       workforce_need=[("staff", sid, float(draw(st.integers(0, 5))))
-                                       for sid in ids] if staff else [])
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

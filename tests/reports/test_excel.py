@@ -4,8 +4,6 @@ drop-downs, native charts, formula injection, the round trip, the workbook print
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import zipfile
 from itertools import pairwise
 from pathlib import Path
@@ -32,14 +30,10 @@ from budgetopt.reports.excel import (
     write_bcf_workbook,
 )
 from budgetopt.reports.excel.layout import EXPENDITURE, FIRST_ROW, HEADER_ROW
+from tests.helpers import HOSTILE, needs_office, recalculated, sheet_rows
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inputs" / "example"
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-needs_office = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice not installed "
-                                  "(make system installs libreoffice-calc-nogui)")
-
-HOSTILE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\t=1", "=HYPERLINK(\"http://x\",\"y\")"]
 
 
 @pytest.fixture(scope="module")
@@ -59,22 +53,6 @@ def book(solved, tmp_path_factory):
                         monte_carlo(inputs, policy, 200, seed=1, resolve=False))
     write_bcf_workbook(res, inputs, path, scenario="Statutory", analyses=analyses)
     return path
-
-
-def recalculated(path: Path, out: Path) -> Path:
-    """The workbook as LibreOffice recalculates and saves it (formulas evaluated)."""
-    out.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([SOFFICE, f"-env:UserInstallation={(out / 'profile').as_uri()}",
-                           "--headless", "--norestore", "--convert-to", "xlsx", "--outdir",
-                           str(out), str(path)], capture_output=True, text=True, timeout=180,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    return out / path.name
-
-
-def sheet_rows(ws, first: int = HEADER_ROW) -> tuple[list[str], list[tuple]]:
-    rows = list(ws.iter_rows(min_row=first, values_only=True))
-    return [str(h) for h in rows[0]], [r for r in rows[1:] if any(v is not None for v in r)]
 
 
 def test_the_workbook_has_every_sheet_with_print_setup(book):

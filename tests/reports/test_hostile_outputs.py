@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from budgetopt.cli import app
 from budgetopt.safe import looks_like_formula
 from tests.datasets import tiny_tables, write_csv, write_xlsx
-from tests.test_cli import tree_digest
+from tests.helpers import tree_digest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MARKUP = ["[/]", "[bold red]loud[/bold red]", "[note 3]"]
 FORMULAE = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://example.com","x")', "@SUM(A1:A2)",
             "+1+1"]

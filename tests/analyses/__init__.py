@@ -1,0 +1,1 @@
+"""Tests of budgetopt.analyses: the trade-off analyses, EVPI and EVPPI, flexibility."""

@@ -1,0 +1,1 @@
+"""Tests of budgetopt.cli: the command line's contract, bad input, what start-up loads."""
