@@ -63,3 +63,13 @@ def test_solving_the_example_loads_no_store_dask_app_or_charts(repo_root, tmp_pa
     assert "pyomo" in mods and "highspy" in mods  # it did solve
     assert loaded(mods, HEAVY) == []
     assert "pyomo.environ" not in mods  # pyomo.core is enough: no solver plug-ins
+    assert loaded(mods, ["rich"]) == []  # a quiet solve prints nothing: no console made
+
+
+def test_a_solve_that_prints_loads_rich(repo_root, tmp_path):
+    """The other side of the quiet check: rich is loaded where it is used."""
+    out = tmp_path / "answer.json"
+    mods = modules_after("from budgetopt.cli import main\n"
+                         f"try:\n    main(['solve', 'inputs/example', '--json', r'{out}'])\n"
+                         "except SystemExit as e:\n    assert e.code == 0, e.code", repo_root)
+    assert "rich.console" in mods
