@@ -44,6 +44,13 @@ def test_help_loads_no_library(repo_root):
     mods = modules_after("from budgetopt.cli import main\n"
                          "try:\n    main(['--help'])\nexcept SystemExit:\n    pass", repo_root)
     assert loaded(mods, HEAVY + SOLVER) == []
+    assert "importlib.metadata" not in mods  # the version is looked up when first read
+
+
+def test_the_version_is_still_there_when_read(repo_root):
+    mods = modules_after("import budgetopt\nassert budgetopt.__version__\n"
+                         "from budgetopt import __version__\nassert __version__", repo_root)
+    assert "importlib.metadata" in mods
 
 
 @pytest.mark.parametrize("group", ["scenario", "analyse", "batch"])
