@@ -9,14 +9,22 @@ the package (the command line's options, say) does not load the solver and panda
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("budgetopt")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+local"
+
+@cache
+def _version() -> str:
+    """The installed version (importlib.metadata costs some 25-50 ms to import: looked up
+    when ``__version__`` is first read, not by every ``budgetopt --help``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("budgetopt")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0+local"
+
 
 _PUBLIC = {
     "Session": "budgetopt.api",
@@ -32,6 +40,7 @@ _PUBLIC = {
 }
 
 if TYPE_CHECKING:
+    __version__: str
     from budgetopt.api import Session, build, optimise
     from budgetopt.data.dataset import load_dataset
     from budgetopt.errors import InputError, PolicyError
@@ -40,6 +49,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version()
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'budgetopt' has no attribute {name!r}")

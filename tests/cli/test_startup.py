@@ -44,6 +44,13 @@ def test_help_loads_no_library(repo_root):
     mods = modules_after("from budgetopt.cli import main\n"
                          "try:\n    main(['--help'])\nexcept SystemExit:\n    pass", repo_root)
     assert loaded(mods, HEAVY + SOLVER) == []
+    assert "importlib.metadata" not in mods  # the version is looked up when first read
+
+
+def test_the_version_is_still_there_when_read(repo_root):
+    mods = modules_after("import budgetopt\nassert budgetopt.__version__\n"
+                         "from budgetopt import __version__\nassert __version__", repo_root)
+    assert "importlib.metadata" in mods
 
 
 @pytest.mark.parametrize("group", ["scenario", "analyse", "batch"])
@@ -63,3 +70,13 @@ def test_solving_the_example_loads_no_store_dask_app_or_charts(repo_root, tmp_pa
     assert "pyomo" in mods and "highspy" in mods  # it did solve
     assert loaded(mods, HEAVY) == []
     assert "pyomo.environ" not in mods  # pyomo.core is enough: no solver plug-ins
+    assert loaded(mods, ["rich"]) == []  # a quiet solve prints nothing: no console made
+
+
+def test_a_solve_that_prints_loads_rich(repo_root, tmp_path):
+    """The other side of the quiet check: rich is loaded where it is used."""
+    out = tmp_path / "answer.json"
+    mods = modules_after("from budgetopt.cli import main\n"
+                         f"try:\n    main(['solve', 'inputs/example', '--json', r'{out}'])\n"
+                         "except SystemExit as e:\n    assert e.code == 0, e.code", repo_root)
+    assert "rich.console" in mods

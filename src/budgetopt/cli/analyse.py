@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from budgetopt.cli.common import (
     DataArg,
@@ -28,10 +26,11 @@ from budgetopt.cli.common import (
     OutOpt,
     SetOpt,
     SlackOpt,
-    err_console,
     guarded,
     load,
+    new_table,
     out_console,
+    progress_bar,
 )
 
 if TYPE_CHECKING:  # pandas is loaded by the commands that run, not by `budgetopt --help`
@@ -49,8 +48,7 @@ DistributionOpt = Annotated[str, typer.Option(help="pert or triangular.")]
 
 @contextmanager
 def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(TextColumn(what, markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console(), transient=True) as bar:
+    with progress_bar(what) as bar:
         task = bar.add_task(what, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
@@ -59,7 +57,7 @@ def _print(frame: pd.DataFrame, title: str, fmt: dict[str, str] | None = None) -
     import pandas as pd
 
     fmt = fmt or {}
-    table = Table(title=title)
+    table = new_table(title=title)
     for col in frame.columns:
         table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(
             frame[col]) else "left")

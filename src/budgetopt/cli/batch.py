@@ -9,8 +9,6 @@ from types import TracebackType
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from budgetopt.cli.common import (
     EXIT_INTERNAL,
@@ -20,7 +18,9 @@ from budgetopt.cli.common import (
     DebugOpt,
     err_console,
     guarded,
+    new_table,
     out_console,
+    progress_bar,
     styled,
 )
 
@@ -82,7 +82,7 @@ def batch(
         except BatchInterrupted as stop:
             err_console().print(styled("Stopped:", "bold red", str(stop)))
             return EXIT_INTERRUPTED if stop.keyboard else EXIT_INTERNAL
-        table = Table(title=report.sentence())
+        table = new_table(title=report.sentence())
         for col in ("job", "status", "objective", "seconds", "scenario", "reason"):
             table.add_column(col, justify="right" if col in ("objective", "seconds") else "left",
                              overflow="fold" if col == "reason" else "ellipsis",
@@ -107,9 +107,7 @@ class _progress:
     def __enter__(self) -> Callable[[int, int, str], None]:
         self.bar: Progress | None = None
         if sys.stderr.isatty():
-            self.bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
-                                MofNCompleteColumn(), TimeElapsedColumn(),
-                                console=err_console(), transient=True)
+            self.bar = progress_bar("{task.description}")
             self.bar.__enter__()
             self.task = self.bar.add_task("solving", total=None)
         return self.tick

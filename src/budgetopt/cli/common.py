@@ -5,8 +5,9 @@ The contract (MODEL.md): exit 0 when optimal, 1 when solved but not optimal, 2 o
 internal error. Text that came from an input is data, never markup: every console here has
 rich's markup off, and the styled prefixes are built as :class:`rich.text.Text`.
 
-This module imports only typer and rich at module level, so ``budgetopt --help`` starts fast;
-the library is imported by each command's body.
+This module imports only typer at module level, so ``budgetopt --help`` starts fast; rich is
+imported when something is printed (a quiet solve never loads it), the library by each
+command's body.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from budgetopt.errors import BudgetoptError, InputError
 from budgetopt.safe import refuse_overwriting_inputs
 
 if TYPE_CHECKING:  # type-only: the command bodies import these when they run
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+    from rich.text import Text
+
     from budgetopt.data.inputs import Inputs
     from budgetopt.policy import Policy
 
@@ -53,17 +57,39 @@ SlackOpt = Annotated[float, typer.Option(
 
 def out_console() -> Console:
     """Standard output; input text printed as it is (no markup, no highlighting)."""
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def err_console() -> Console:
     """Standard error, as :func:`out_console`."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def styled(prefix: str, style: str, text: str) -> Text:
     """``prefix`` in `style`, then `text` exactly as given."""
+    from rich.text import Text
+
     return Text.assemble((prefix, style), " ", text)
+
+
+def new_table(title: str, **options: Any) -> Table:
+    """A rich table titled `title` (its cells are added as text, never markup)."""
+    from rich.table import Table
+
+    return Table(title=title, **options)
+
+
+def progress_bar(first: str) -> Progress:
+    """A transient bar on standard error: `first` (a rich column format, not markup), the
+    bar, done of total, time so far."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(first, markup=False), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console(), transient=True)
 
 
 def guarded(fn: Callable[[], int | None], debug: bool) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from budgetopt.cli.common import (
     EXIT_BAD_INPUT,
@@ -25,6 +24,7 @@ from budgetopt.cli.common import (
     SetOpt,
     SlackOpt,
     guarded,
+    new_table,
     out_console,
     styled,
 )
@@ -103,7 +103,7 @@ def list_(
             out_console().print(f"No scenarios saved in {store.where} yet "
                          "(`budgetopt scenario save DATA --name NAME`).")
             return 0
-        table = Table(title=f"Scenarios in {store.where}")
+        table = new_table(title=f"Scenarios in {store.where}")
         for col in ("name", "version", "status", "solve", "objective", "author", "saved", "note"):
             table.add_column(col, justify="right" if col in ("version", "objective") else "left")
         for r in frame.itertuples(index=False):
@@ -175,7 +175,7 @@ def diff(a: RefArg, b: RefArg, flexibility: FlexOpt = False, slack: SlackOpt = 0
                       f"{sb.dataset_label} {sb.data_hash[:12]}).")
         if sa.overrides != sb.overrides:
             out.print(f"• Overrides: {sa.overrides or 'none'} against {sb.overrides or 'none'}.")
-        table = Table(title="Spend by sector over the plan (£m)")
+        table = new_table(title="Spend by sector over the plan (£m)")
         for col in ("sector", sa.ref, sb.ref, "difference"):
             table.add_column(col, justify="left" if col == "sector" else "right")
         for r in cmp.sectors.itertuples(index=False):

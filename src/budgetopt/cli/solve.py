@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from budgetopt.cli.common import (
     EXIT_NOT_OPTIMAL,
@@ -25,6 +24,7 @@ from budgetopt.cli.common import (
     SetOpt,
     guarded,
     load,
+    new_table,
     out_console,
     styled,
 )
@@ -113,7 +113,7 @@ def validate(
         inputs, policy = load(data, model, None)
         warnings = check(inputs, policy)
         out = out_console()
-        table = Table(title=f"{data}: valid", show_header=True)
+        table = new_table(title=f"{data}: valid", show_header=True)
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name in ("services", "metrics", "curves", "funding", "eligibility", "places",

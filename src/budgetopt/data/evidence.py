@@ -107,25 +107,48 @@ def smooth_outcome(x_m: np.ndarray | float, unit_cost_gbp: float, eligible: floa
     return effect * people * -np.expm1(-x / x0)
 
 
+def _band_arrays(unit_cost_gbp, eligible, max_coverage, effect, effect_low, effect_high):
+    """The bands of several evidence rows at once, in one numpy pass: (row, band, width_m,
+    per_m, per_m_low, per_m_high), each row's bands in order, rows nobody can reach left out.
+
+    The arguments are arrays (one entry per evidence row); a blank low or high effect (NaN)
+    is the central one. Each value is the same arithmetic as one row at a time."""
+    u = np.asarray(unit_cost_gbp, dtype=float)
+    people = np.asarray(eligible, dtype=float) * np.asarray(max_coverage, dtype=float)
+    e = np.asarray(effect, dtype=float)
+    lo = np.asarray(effect_low, dtype=float)
+    hi = np.asarray(effect_high, dtype=float)
+    keep = np.flatnonzero(people > 0)
+    u, people, e, lo, hi = u[keep], people[keep], e[keep], lo[keep], hi[keep]
+    lo = np.where(np.isnan(lo), e, lo)
+    hi = np.where(np.isnan(hi), e, hi)
+    t = np.array(breakpoints())
+    dt = np.diff(t)
+    rate = np.diff(-np.expm1(-t)) / dt * 1e6  # people per £m per unit effect, times u
+    x0 = people * u / 1e6
+    slope = rate[None, :] / u[:, None]
+    k = len(dt)
+    return (np.repeat(keep, k), np.tile(np.arange(1, k + 1), len(keep)),
+            (dt[None, :] * x0[:, None]).ravel(), (slope * e[:, None]).ravel(),
+            (slope * lo[:, None]).ravel(), (slope * hi[:, None]).ravel())
+
+
+BAND_COLUMNS = ["band", "width_m", "per_m", "per_m_low", "per_m_high"]
+
+
 def derive_bands(unit_cost_gbp: float, eligible: float, max_coverage: float, effect: float,
                  effect_low: float | None = None, effect_high: float | None = None
                  ) -> pd.DataFrame:
     """The bands of one evidence row: band, width_m, per_m, per_m_low, per_m_high.
 
     No bands when nobody can be reached (eligible × max_coverage = 0)."""
-    people = eligible * max_coverage
-    columns = ["band", "width_m", "per_m", "per_m_low", "per_m_high"]
-    if people <= 0:
-        return pd.DataFrame(columns=columns)
-    t = np.array(breakpoints())
-    x0 = people * unit_cost_gbp / 1e6
-    gain = -np.expm1(-t)
-    slope = np.diff(gain) / np.diff(t) * 1e6 / unit_cost_gbp  # people per £m, per unit effect
-    low = effect if effect_low is None or _blank(effect_low) else effect_low
-    high = effect if effect_high is None or _blank(effect_high) else effect_high
-    return pd.DataFrame({"band": np.arange(1, len(slope) + 1), "width_m": np.diff(t) * x0,
-                         "per_m": slope * effect, "per_m_low": slope * low,
-                         "per_m_high": slope * high})[columns]
+    low = np.nan if effect_low is None or _blank(effect_low) else effect_low
+    high = np.nan if effect_high is None or _blank(effect_high) else effect_high
+    _, band, *values = _band_arrays([unit_cost_gbp], [eligible], [max_coverage], [effect],
+                                    [low], [high])
+    if not len(band):
+        return pd.DataFrame(columns=BAND_COLUMNS)
+    return pd.DataFrame(dict(zip(BAND_COLUMNS, [band, *values], strict=True)))
 
 
 def _blank(value: object) -> bool:
@@ -161,12 +184,18 @@ def with_derived_curves(curves: pd.DataFrame, evidence: pd.DataFrame
     ev["spend_to_reach_m"] = people * ev["unit_cost_gbp"].astype(float) / 1e6 \
         * breakpoints()[-1]
     parts = [curves]
-    for row in ev[ev["derived"]].itertuples(index=False):
-        bands = derive_bands(row.unit_cost_gbp, row.eligible, row.max_coverage, row.effect,
-                             row.effect_low, row.effect_high)
-        if len(bands):
-            parts.append(bands.assign(service_id=row.service_id, metric_id=row.metric_id,
-                                      year=None)[list(curves.columns)])
+    rows = ev[ev["derived"]]
+    if len(rows):
+        which, *bands = _band_arrays(
+            *(pd.to_numeric(rows[c].astype(object), errors="coerce").to_numpy(dtype=float)
+              for c in ("unit_cost_gbp", "eligible", "max_coverage", "effect", "effect_low",
+                        "effect_high")))
+        if len(which):
+            derived = pd.DataFrame(dict(zip(BAND_COLUMNS, bands, strict=True)))
+            derived["service_id"] = rows["service_id"].to_numpy(dtype=object)[which]
+            derived["metric_id"] = rows["metric_id"].to_numpy(dtype=object)[which]
+            derived["year"] = None
+            parts.append(derived[list(curves.columns)])
     if len(parts) > 1:
         out = pd.concat(parts, ignore_index=True).astype(curves.dtypes.to_dict())
         out["year"] = out["year"].astype(object).where(out["year"].notna(), None)

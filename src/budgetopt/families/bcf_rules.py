@@ -24,9 +24,9 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from budgetopt.data.safe_yaml import load_shipped_yaml
 from budgetopt.errors import Problem
 from budgetopt.families.common import WHERE
 
@@ -125,7 +125,7 @@ def rule_set(rule_id: str) -> RuleSet:
     if rule_id not in rule_set_ids():
         raise KeyError(rule_id)
     text = _folder().joinpath(f"{rule_id}.yaml").read_text(encoding="utf-8")
-    return RuleSet.model_validate(yaml.safe_load(text))
+    return RuleSet.model_validate(load_shipped_yaml(text))
 
 
 def _year_key(label: str) -> tuple[int, ...]:

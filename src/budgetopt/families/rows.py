@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pyomo.core as pyo
-import yaml
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+from budgetopt.data.safe_yaml import load_shipped_yaml
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -75,7 +76,7 @@ KNOWN_KEYS = frozenset(KEY_FIELDS + ANALYSIS_KEYS)
 @cache
 def _catalogue_file() -> dict[str, Any]:
     text = resources.files("budgetopt").joinpath("catalogue.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_shipped_yaml(text)
 
 
 def catalogue() -> dict[str, dict[str, str]]:
