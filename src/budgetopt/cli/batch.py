@@ -6,9 +6,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:  # rich is loaded only when a bar is drawn (cli.common.progress_bar)
+    from rich.progress import Progress
 
 from budgetopt.cli.common import (
     EXIT_INTERNAL,
