@@ -480,3 +480,18 @@ def test_a_grid_too_big_is_refused_before_it_is_expanded(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"rows\.csv, row 5: the manifest lists more than 3 "
                        r"jobs: at most 3 jobs a batch"):
         read_manifest(rows)
+
+
+def test_a_cluster_left_with_no_workers_stops_the_batch_saying_so(tmp_path, monkeypatch):
+    """Every worker gone and none started again (seen under load: two crashes, the nannies
+    did not come back): the batch stops with a message after WORKER_WAIT_S instead of
+    waiting for ever. Here the scheduler is made to report no workers while a job hangs."""
+    import distributed
+
+    from budgetopt.batch import run as batch_run
+
+    monkeypatch.setattr(batch_run, "WORKER_WAIT_S", 2.0)
+    monkeypatch.setattr(distributed.Client, "scheduler_info",
+                        lambda self, *a, **k: {"workers": {}})
+    with pytest.raises(batch_run._SchedulerLost, match="no workers for 2 s"):
+        _on_dask(tmp_path, ["hang"])

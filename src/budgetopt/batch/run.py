@@ -671,6 +671,7 @@ def _run_on_dask(jobs: list[Job], collect: Callable[[dict[str, Any]], None],
             pending = set(futures)
             seen: dict[str, float] = {}
             grace = 5.0 + 0.5 * (job_timeout or 0.0)  # HiGHS stops itself first
+            no_workers_since: float | None = None
             while pending:
                 try:
                     finished, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
@@ -683,6 +684,8 @@ def _run_on_dask(jobs: list[Job], collect: Callable[[dict[str, Any]], None],
                     pending -= finished
                     if not finished:
                         raise
+                if not finished:
+                    no_workers_since = _check_workers(client, no_workers_since)
                 for f in finished:
                     job = futures[f]
                     try:
@@ -717,6 +720,25 @@ def _run_on_dask(jobs: list[Job], collect: Callable[[dict[str, Any]], None],
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _check_workers(client: Any, since: float | None) -> float | None:
+    """When the cluster has had no worker for :data:`WORKER_WAIT_S` (every worker gone and
+    none restarted: a job that kills each worker it reaches, a machine out of memory), stop
+    the batch saying so, rather than wait for ever; returns since when it has had none."""
+    try:
+        workers = client.scheduler_info().get("workers", {})
+    except Exception:  # noqa: BLE001 - the scheduler itself is gone: the loop says so
+        return since
+    if workers:
+        return None
+    now = time.monotonic()
+    if since is None:
+        return now
+    if now - since > WORKER_WAIT_S:
+        raise _SchedulerLost(f"The Dask cluster has had no workers for {WORKER_WAIT_S:.0f} s "
+                             "(each one died and none was started again)")
+    return since
 
 
 def _warm_plugin() -> Any:
