@@ -495,3 +495,25 @@ def test_a_cluster_left_with_no_workers_stops_the_batch_saying_so(tmp_path, monk
                         lambda self, *a, **k: {"workers": {}})
     with pytest.raises(batch_run._SchedulerLost, match="no workers for 2 s"):
         _on_dask(tmp_path, ["hang"])
+
+
+def test_a_job_that_killed_its_workers_is_never_sent_again():
+    """Seen under load: the crashing job's data-set task was lost with the workers it killed,
+    and the job was sent again as if the data set were to blame, killing the restarted
+    workers too. A job whose own task Dask gave up on is failed, not sent again; one that
+    failed because its data set's task was lost is sent again."""
+    from distributed.scheduler import KilledWorker
+
+    from budgetopt.batch.run import _killed_its_workers
+
+    class Done:
+        def __init__(self, key, err):
+            self.key, self._err = key, err
+
+        def exception(self, timeout=None):
+            return self._err
+
+    assert _killed_its_workers(Done("budgetopt-job-1", KilledWorker("budgetopt-job-1", None, 1)))
+    assert not _killed_its_workers(Done("budgetopt-job-1",
+                                        KilledWorker("budgetopt-data-ab", None, 1)))
+    assert not _killed_its_workers(Done("budgetopt-job-1", ValueError("no")))

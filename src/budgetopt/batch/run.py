@@ -699,7 +699,8 @@ def _run_on_dask(jobs: list[Job], collect: Callable[[dict[str, Any]], None],
                         collect(out)
                     elif client.status != "running":
                         raise _SchedulerLost("The Dask scheduler was lost")
-                    elif used[f].status == "error" and again.get(number[f], 0) < 2:
+                    elif used[f].status == "error" and again.get(number[f], 0) < 2 \
+                            and not _killed_its_workers(f):
                         # not this job's fault: its data set's task was lost with workers
                         # another job killed (Dask gives up on a task after two such
                         # deaths): make the data set again (once) and send the job again
@@ -758,6 +759,18 @@ def _warm_plugin() -> Any:
 def _content(content: Any) -> Any:
     """The data set a batch's jobs need, as a Dask task (see :func:`_run_on_dask`)."""
     return content
+
+
+def _killed_its_workers(future: Any) -> bool:
+    """Whether `future`'s own task killed the workers running it (Dask's KilledWorker names
+    the task it gave up on): such a job is failed, never sent again, even when its data set's
+    task was lost with the same workers."""
+    try:
+        err = future.exception(timeout=5)
+    except Exception:  # noqa: BLE001 - no answer about it: treat it as not its own fault
+        return False
+    return type(err).__name__ == "KilledWorker" and str(getattr(err, "task", "")) == \
+        str(future.key)
 
 
 def _failed(job: Job, future: Any) -> dict[str, Any]:
