@@ -36,6 +36,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
+# An assertion waits on its condition as the page's actions do (their deadline is 180 s,
+# see `page`), not Playwright's 5 s default: a loaded machine only waits longer.
+expect.set_options(timeout=180_000)
 if not Path(CHROMIUM).exists():
     pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system` (scripts/setup-system.sh)",
                 pytrace=False)
