@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import highspy
 import numpy as np
@@ -241,6 +241,35 @@ def _free_for_good(compiled: Compiled, rows: np.ndarray, up: np.ndarray, down: n
             lower[r] = -np.inf
 
 
+class _At(NamedTuple):
+    """An optimal re-solve with one row's limit moved: the objective, that row's dual there
+    (NaN when HiGHS gives no valid duals) and, when asked for and the duals are valid, its
+    ranging."""
+    objective: float
+    dual: float
+    ranged: _Rows | None
+
+
+def _solve_at(h: highspy.Highs, compiled: Compiled, r: int, here: float,
+              options: SolverSettings, rerange: bool) -> _At | None:
+    """Re-solve from the basis HiGHS holds with row `r`'s limit at `here`; None unless the
+    re-solve is optimal. The one re-solve sequence of :func:`_probe` and :func:`_extend`."""
+    _move(h, compiled, r, here)
+    set_time_limit(h, options.time_limit_s)
+    h.run()
+    if h.getModelStatus() != _OPTIMAL:
+        return None
+    sol = h.getSolution()
+    if not sol.dual_valid:
+        return _At(float(h.getInfo().objective_function_value), np.nan, None)
+    dual = float(compiled.model_duals(np.asarray(sol.row_dual))[r])
+    ranged = None
+    if rerange:
+        status, rng = h.getRanging()
+        ranged = _Rows(rng, compiled) if status == highspy.HighsStatus.kOk else None
+    return _At(float(h.getInfo().objective_function_value), dual, ranged)
+
+
 EXTEND = 8
 """Most re-solves :func:`_extend` makes past a probe's range end (each crosses one basis)."""
 
@@ -260,27 +289,16 @@ def _extend(h: highspy.Highs, compiled: Compiled, r: int, sign: int, dual: float
     for _ in range(EXTEND):
         tol = RANGE_TOL * max(1.0, abs(end))
         here = end + sign * 10.0 * tol
-        _move(h, compiled, r, here)
-        set_time_limit(h, options.time_limit_s)
-        h.run()
+        at = _solve_at(h, compiled, r, here, options, rerange=True)
         tries += 1
-        if h.getModelStatus() != _OPTIMAL:
+        if at is None or at.ranged is None:
             break
-        sol = h.getSolution()
-        if not sol.dual_valid:
-            break
-        there = float(compiled.model_duals(np.asarray(sol.row_dual))[r])
-        if abs(there - dual) > SLOPE_TOL * max(1.0, abs(dual)):
+        if abs(at.dual - dual) > SLOPE_TOL * max(1.0, abs(dual)):
             break  # past a kink: `end` is where the price changes
-        status, rng = h.getRanging()
-        if status != highspy.HighsStatus.kOk:
-            break
-        ranged = _Rows(rng, compiled)
-        back = float((ranged.dn_value if sign > 0 else ranged.up_value)[r])
+        back = float((at.ranged.dn_value if sign > 0 else at.ranged.up_value)[r])
         if sign * (back - end) > tol:
             break  # this basis's range does not reach back to `end`: no claim beyond it
-        further = _side(ranged, r, sign, here,
-                        float(h.getInfo().objective_function_value), there)
+        further = _side(at.ranged, r, sign, here, at.objective, at.dual)
         if further is None or sign * (further - end) <= tol:
             break
         end = further
@@ -305,27 +323,20 @@ def _probe(h: highspy.Highs, compiled: Compiled, r: int, sign: int, obj: float,
         for _ in range(4):
             tries += 1
             here = limit + sign * step
-            _move(h, compiled, r, here)
-            set_time_limit(h, options.time_limit_s)
-            h.run()
-            if h.getModelStatus() != _OPTIMAL:
+            at = _solve_at(h, compiled, r, here, options, rerange)
+            if at is None:
                 # cannot move this way by this step: perhaps by a smaller one (a step of
                 # 0.1% of a large limit can overshoot a small room)
                 result = (np.nan, limit)
                 step /= 8.0
                 continue
-            moved = float(h.getInfo().objective_function_value)
-            sol = h.getSolution()
-            dual = float(compiled.model_duals(np.asarray(sol.row_dual))[r]) \
-                if sol.dual_valid else np.nan
+            moved, dual = at.objective, at.dual
             chord = sign * (moved - obj) / step
             if rerange:
-                status, rng = h.getRanging()
-                ranged = _Rows(rng, compiled) if status == highspy.HighsStatus.kOk else None
+                ranged = at.ranged
                 back = np.nan if ranged is None else \
                     (ranged.dn_value if sign > 0 else ranged.up_value)[r]
-                if ranged is not None and np.isfinite(dual) and \
-                        sign * (float(back) - limit) <= tol:
+                if ranged is not None and sign * (float(back) - limit) <= tol:
                     # the probe's piece reaches back to today's limit: its dual is this side's
                     end = _side(ranged, r, sign, here, moved, dual)
                     if end is not None and np.isfinite(end):
