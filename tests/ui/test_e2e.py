@@ -119,6 +119,13 @@ def go(page, title: str) -> None:
     page.get_by_role("heading", name=title, exact=True).first.wait_for()
 
 
+RUN_OVER = """() => document.querySelector('[data-testid="stApp"]')
+        ?.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && document.querySelectorAll('[data-stale="true"]').length === 0"""
+"""The app's run is over: its script state is "notRunning", nothing is a skeleton or stale."""
+
+
 def wait_idle(page) -> None:
     """Until Streamlit has finished the current run: the page shows a run requested or under
     way (if it is not over already), then its script state is "notRunning", the status widget
@@ -137,11 +144,7 @@ def wait_idle(page) -> None:
     except playwright_api.TimeoutError:
         pass  # the run was over before we looked
     page.wait_for_function(
-        """() => document.querySelector('[data-testid="stApp"]')
-                 ?.getAttribute('data-test-script-state') === 'notRunning'
-             && !document.querySelector('[data-testid="stStatusWidget"]')
-             && !document.querySelector('[data-testid="stSkeleton"]')
-             && document.querySelectorAll('[data-stale="true"]').length === 0""",
+        f"() => ({RUN_OVER})() && !document.querySelector('[data-testid=\"stStatusWidget\"]')",
         timeout=180_000)
 
 
@@ -150,12 +153,7 @@ def run_over(page) -> None:
     is "notRunning" and nothing is stale. Only for use once an element of the new run is on
     the screen (the run had begun): unlike :func:`wait_idle` it never waits for a status
     widget that may not come, so a timing taken after it is the page's own."""
-    page.wait_for_function(
-        """() => document.querySelector('[data-testid="stApp"]')
-                 ?.getAttribute('data-test-script-state') === 'notRunning'
-             && !document.querySelector('[data-testid="stSkeleton"]')
-             && document.querySelectorAll('[data-stale="true"]').length === 0""",
-        timeout=180_000)
+    page.wait_for_function(RUN_OVER, timeout=180_000)
 
 
 def set_budget(page, value: float) -> None:
