@@ -6,22 +6,12 @@ from __future__ import annotations
 import pytest
 
 from budgetopt import optimise
-from tests.builders import make_inputs
 from tests.families.cases import Y1, Y2, case, policy, problems, spend
+from tests.families.models import offset_inputs
 
 DEMAND_GROWS = {"baseline_cost_m": {Y1: 100, Y2: 106}, "budget_m": 100, "lag_years": 1,
                 "realisation": 0.5, "savings_gbp": {"adm": 1e6}}
 
-
-def offset_inputs(tf: float = 0.0):
-    """Community C: 1 admission avoided a £1m (worth £1m to the hospital). Pool £10m a year;
-    a transformation fund TF for the new scheme N (which buys nothing: it tests the scope)."""
-    funding = [("pool", Y1, 10), ("pool", Y2, 10)]
-    if tf:
-        funding += [("TF", Y1, tf), ("TF", Y2, tf)]
-    return make_inputs(
-        services=[{"service_id": "C"}, {"service_id": "N", "new_or_existing": "New"}],
-        curves=[("C", "adm", 1, 100, 1), ("N", "adm", 1, 100, 0.5)], funding=funding)
 
 
 @case

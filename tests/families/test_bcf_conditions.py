@@ -7,6 +7,7 @@ import pytest
 from budgetopt import optimise
 from tests.builders import make_inputs
 from tests.families.cases import Y1, case, policy, problems
+from tests.families.models import asc_minimum_per_board, ooh_per_board
 
 
 def social_care_inputs():
@@ -73,14 +74,10 @@ def test_bcf_conditions_need_a_known_source_and_known_services():
 @case
 def asc_minimum_per_hwb():
     """Each HWB's adult social care minimum with its uplift (tests/families/test_hwb_bcf.py)."""
-    from tests.families.test_hwb_bcf import asc_minimum_per_board
-
     return asc_minimum_per_board()
 
 
 @case
 def ooh_minimum_per_hwb():
     """Each HWB's out-of-hospital minimum (tests/families/test_hwb_bcf.py)."""
-    from tests.families.test_hwb_bcf import ooh_per_board
-
     return ooh_per_board()

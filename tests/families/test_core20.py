@@ -7,7 +7,7 @@ import pytest
 from budgetopt import optimise
 from tests.builders import make_inputs
 from tests.families.cases import Y1, case, policy, problems
-from tests.families.test_fair_shares import PLACES
+from tests.families.models import PLACES
 
 # P1 wholly Core20 (effect 1), P2 not (effect 2); one person each
 DEPRIVED = [{**PLACES[0], "effect": 1.0}, {**PLACES[1], "effect": 2.0}]

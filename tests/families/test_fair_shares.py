@@ -8,11 +8,7 @@ from budgetopt import optimise
 from budgetopt.errors import PolicyError
 from tests.builders import make_inputs
 from tests.families.cases import Y1, case, policy, problems
-
-PLACES = [{"place_id": "P1", "weighted_population": 1.0, "population": 1.0, "effect": 2.0,
-           "core20_share": 1.0},
-          {"place_id": "P2", "weighted_population": 1.0, "population": 1.0, "effect": 1.0,
-           "core20_share": 0.0}]
+from tests.families.models import PLACES
 
 
 def two_places():

@@ -14,25 +14,7 @@ import pytest
 from budgetopt import optimise
 from tests.builders import make_inputs
 from tests.families.cases import Y1, Y2, policy, problems, row
-
-NM = "Minimum NHS Contribution"
-
-
-def boards(asc_min=4.0, years=(Y1, Y2)):
-    return make_inputs(
-        services=[{"service_id": "SC", "area_of_spend": "Social Care"},
-                  {"service_id": "OT", "area_of_spend": "Community Health"}],
-        curves=[("SC", "m", 1, 100, 1), ("OT", "m", 1, 100, 5)],
-        funding=[(src, y, 10.0, h, NM) for y in years for src, h in (("NM1", "H1"),
-                                                                      ("NM2", "H2"))],
-        places=[{"place_id": "P1", "weighted_population": 1.0, "hwb_id": "H1"},
-                {"place_id": "P2", "weighted_population": 1.0, "hwb_id": "H2"}],
-        hwbs=[{"hwb_id": "H1", "name": "Shire County", "asc_min_m": asc_min}])
-
-
-def asc_minimum_per_board():
-    """Registered as a case in test_bcf_conditions (the family's own cases)."""
-    return boards(), policy(bcf_conditions={"asc_uplift": 0.10})
+from tests.families.models import asc_minimum_per_board, boards, ooh_per_board
 
 
 def test_each_boards_asc_minimum_rises_by_the_uplift_and_is_paid_from_its_own_pool():
@@ -110,22 +92,6 @@ def test_under_a_rule_set_the_dfg_pays_only_for_dfg_schemes_and_the_grant_for_so
     f = ruled.funding_flows
     assert set(f.loc[f["source_id"] == "DFG", "service_id"]) == {"ADAPT"}
 
-
-def ooh_per_board():
-    """Registered as a case in test_bcf_conditions: H2's out-of-hospital minimum."""
-    inputs = make_inputs(
-        services=[{"service_id": "SC", "area_of_spend": "Social Care", "commissioner": "LA"},
-                  {"service_id": "OT", "area_of_spend": "Community Health",
-                   "commissioner": "ICB"},
-                  {"service_id": "JT", "area_of_spend": "Community Health",
-                   "commissioner": "Joint", "pct_nhs": 50}],
-        curves=[("SC", "m", 1, 100, 6), ("OT", "m", 1, 100, 1), ("JT", "m", 1, 100, 4)],
-        funding=[(src, y, 10.0, h, NM) for y in (Y1, Y2) for src, h in (("NM1", "H1"),
-                                                                        ("NM2", "H2"))],
-        places=[{"place_id": "P1", "weighted_population": 1.0, "hwb_id": "H1"},
-                {"place_id": "P2", "weighted_population": 1.0, "hwb_id": "H2"}],
-        hwbs=[{"hwb_id": "H2", "name": "Riverside"}])
-    return inputs, policy(bcf_conditions={"hwb_ooh_min_m": {"H2": 3.0}, "asc_uplift": 0.10})
 
 
 def test_each_boards_out_of_hospital_minimum_counts_joint_schemes_at_their_nhs_share():

@@ -8,7 +8,7 @@ import pytest
 from budgetopt import optimise
 from tests.builders import make_inputs
 from tests.families.cases import Y1, Y2, case, policy, problems, spend
-from tests.families.test_acute_offset import offset_inputs
+from tests.families.models import offset_inputs
 
 
 def rolling_inputs():

@@ -20,6 +20,7 @@ from budgetopt.reports.excel import bcf_layout
 from budgetopt.reports.excel.bcf_plans import hwb_flows, write_bcf_plans
 from budgetopt.reports.excel.layout import FIRST_ROW, HEADER_ROW
 from tests.builders import make_inputs
+from tests.families.models import ooh_per_board
 from tests.helpers import HOSTILE, SOFFICE, needs_office, recalculated, sheet_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -708,8 +709,6 @@ def test_a_boards_out_of_hospital_floor_is_live_and_turns_red_after_an_edit(tmp_
     minimum contribution: its plan checks the Joint scheme at its 50% NHS share against the
     solve's floor; cutting JT's 2026/27 line to nothing turns that year red, 2027/28 stays
     green. H1 states no such floor: its plan has no such row."""
-    from tests.families.test_hwb_bcf import ooh_per_board
-
     inputs, policy = ooh_per_board()
     res = build(inputs, policy).results()
     assert res.optimal
