@@ -55,13 +55,15 @@ def server(tmp_path_factory):
     port = _free_port()
     store = tmp_path_factory.mktemp("e2e-store") / "scenarios.db"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "BUDGETOPT_DB_URL": f"sqlite:///{store}"}
+    log_path = store.with_name("server.log")
+    log = log_path.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)  # to a file: a pipe nobody reads would stall a chatty server
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180  # generous: a loaded machine starts slowly
@@ -73,7 +75,7 @@ def server(tmp_path_factory):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                out = log_path.read_text(errors="replace")
                 pytest.fail(f"the app did not start:\n{out[-3000:]}")
             time.sleep(0.5)
         yield url
@@ -83,6 +85,7 @@ def server(tmp_path_factory):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +113,7 @@ CHARTS_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')]
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     wait_idle(page)
-    page.wait_for_function(CHARTS_DRAWN, timeout=60_000)  # every chart drawn
+    page.wait_for_function(CHARTS_DRAWN)  # every chart drawn (the page's 180 s deadline)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
