@@ -17,6 +17,8 @@ ones (models/*.yaml) and ``all-rules``: shift-left's rules plus fair shares and 
 acute budget and demand, beds a year) are scaled by the instance's size against the example
 ICS (the copies' summed size factors), and per-year amounts are carried over every year of the
 instance at their own growth: an acute-offset model then has each copy's acute budget summed.
+A model with a BCF rule set (ics-statutory, bcf-ambitions) plans only the years its rule set
+covers (3 for 2026-27), on proportionately more copies or places (:attr:`Case.params`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,40 @@ class Case:
         if self.shape == "flat":
             base.update(presolve="off", solver="ipm")
         return base
+
+    @property
+    def params(self) -> dict[str, int]:
+        """The generator's parameters: the size's, except that a model with a BCF rule set
+        plans only the years the rule set covers (``prepare`` refuses a plan outside them), with
+        the copies (stacked) or places (places-years) scaled up so that the band variables stay
+        about the size's."""
+        params = dict(SIZES[self.shape][self.size])
+        if self.shape == "flat":
+            return params
+        covered = rule_set_years(_policy_yaml(self.model), params["years"])
+        if covered < params["years"]:
+            grow = "copies" if self.shape == "stacked" else "places"
+            params[grow] = -(-params[grow] * params["years"] // covered)  # rounded up
+            params["years"] = covered
+        return params
+
+
+def _policy_yaml(model: str) -> dict[str, Any]:
+    name = "shift-left" if model == ALL_RULES else model
+    return yaml.safe_load((MODELS / f"{name}.yaml").read_text())
+
+
+def rule_set_years(policy: dict[str, Any], years: int) -> int:
+    """How many of the synthetic data set's first `years` years (from 2026/27) the policy's
+    BCF rule set covers (all of them when it names none)."""
+    from budgetopt.data.synthetic import year_labels
+    from budgetopt.families.bcf_rules import rule_set_problems
+
+    rule_id = (policy.get("bcf") or {}).get("rules")
+    labels = year_labels(years)
+    while len(labels) > 1 and rule_set_problems(rule_id, tuple(labels)):
+        labels = labels[:-1]
+    return len(labels)
 
 
 def default_cases(sizes: list[str]) -> list[Case]:
@@ -166,7 +202,7 @@ def scaled_policy(model: str, factor: float, years: list[str]) -> dict[str, Any]
         policy["rules"].update(fair_shares=fair["rules"]["fair_shares"],
                                core20=fair["rules"]["core20"])
     else:
-        policy = yaml.safe_load((MODELS / f"{model}.yaml").read_text())
+        policy = _policy_yaml(model)
     rules = policy.get("rules", {})
 
     def scale(value):
@@ -231,7 +267,7 @@ def write_case(case: Case, root: Path) -> Path:
     if (folder / "case.json").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    params = SIZES[case.shape][case.size]
+    params = case.params
     if case.shape == "flat":
         write_flat(flat_tables(**params), folder / "data")
         policy = yaml.safe_load((MODELS / f"{case.model}.yaml").read_text())

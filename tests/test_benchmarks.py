@@ -30,6 +30,7 @@ PEERS = ("direct", "linopy", "pyoptinterface")
     shapes.Case("flat", "default", "tiny"),
     shapes.Case("stacked", "shift-left", "tiny"),  # the acute offset: integer columns
     shapes.Case("stacked", "bcf-ambitions", "tiny"),  # a minimisation
+    shapes.Case("stacked", "ics-statutory", "tiny"),  # a BCF rule set: its own years
     shapes.Case("places-years", shapes.ALL_RULES, "tiny"),
 ], ids=lambda c: c.name)
 def test_every_tool_reaches_budgetopts_optimum_on_each_shape(case, tmp_path):
@@ -45,6 +46,23 @@ def test_every_tool_reaches_budgetopts_optimum_on_each_shape(case, tmp_path):
         answer = list(csv.DictReader((tmp_path / f"{peer}.csv").open()))
         spent = sum(float(r["spend_m"]) for r in answer)
         assert spent > 0 and len(answer) == len({r["line"] for r in answer})
+
+
+def test_a_model_with_a_bcf_rule_set_plans_only_the_years_the_rule_set_covers(
+        tmp_path, monkeypatch):
+    # the 100k, 500k and 1M stacked sizes plan 5 years; the 2026-27 rule set covers 3
+    monkeypatch.setitem(shapes.SIZES["stacked"], "tiny", {"copies": 1, "places": 2, "years": 5})
+    case = shapes.Case("stacked", "ics-statutory", "tiny")
+    assert case.params == {"copies": 2, "places": 2, "years": 3}  # 5 copy-years -> 6
+    assert shapes.Case("stacked", "default", "tiny").params["years"] == 5
+    assert shapes.Case("stacked", "ics-statutory", "100k").params == {
+        "copies": 70, "places": 5, "years": 3}
+    folder = shapes.write_case(case, tmp_path)
+    assert json.loads((folder / "case.json").read_text())["params"]["years"] == 3
+    ours = tools.run_tool("split", folder, tmp_path / "budgetopt.json")
+    assert ours["status"] == "optimal"
+    got = tools.run_tool("direct", folder, tmp_path / "direct.csv")
+    assert got["objective"] == pytest.approx(ours["objective"], rel=1e-6)
 
 
 def test_the_acute_offset_models_get_the_instances_acute_budget_over_every_year():

@@ -35,7 +35,8 @@ SIZES: dict[str, dict[str, int]] = {
 }
 
 
-def _years(n: int) -> list[str]:
+def year_labels(n: int) -> list[str]:
+    """The first `n` years of a synthetic data set: 2026/27, 2027/28, ..."""
     return [f"{2026 + i}/{(27 + i) % 100:02d}" for i in range(n)]
 
 
@@ -53,7 +54,7 @@ def synthetic_tables(copies: int = 1, places: int = 5, years: int = 5,
     rng = np.random.default_rng(seed)
     # the example's evidence written out as bands: each copy scales its bands' widths
     ex = {k: v.copy() for k, v in example_with_bands(example_tables()).items() if k != "notes"}
-    labels = _years(years)
+    labels = year_labels(years)
     first_year = ex["funding"]["year"].iloc[0]
 
     def tag(value: str, k: int) -> str:

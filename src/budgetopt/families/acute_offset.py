@@ -241,7 +241,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     flows = data.flows[data.flows["source_id"] == RELEASE_SOURCE]
     by_year: dict[str, list] = defaultdict(list)
     for col, y in zip(flows["col"], flows["year"]):
-        by_year[y].append((1.0, m.flow[col]))
+        by_year[y] += m.flows.terms(col)
     s = rule.reinvest_share
     add_rows(m, "acute_release", "acute_offset", list(years),
              body=lambda y: linear([*by_year[y], (s, m.acute[y]), (-s, m.double_running[y])]),

@@ -252,7 +252,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
         terms = _hwb_terms(data, component)
         limit = {(h, y): v for h, by_year in floors.items() for y, v in by_year.items()}
         add_rows(m, component, "bcf_conditions", list(limit),
-                 body=lambda k: (linear([(w, m.flow[c]) for w, c in terms[k]])
+                 body=lambda k: (linear([t for w, c in terms[k] for t in m.flows.terms(c, w)])
                                  if terms[k] else None),
                  sense=">=", limit=limit,
                  name=lambda k: f"NHS minimum contribution to {what} "
@@ -266,7 +266,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     def side(component: str, what: str, floor: dict[str, float],
              flows: dict[str, list[tuple[float, int]]]) -> None:
         add_rows(m, component, "bcf_conditions", list(floor),
-                 body=lambda y: (linear([(w, m.flow[c]) for w, c in flows[y]])
+                 body=lambda y: (linear([t for w, c in flows[y] for t in m.flows.terms(c, w)])
                                  if flows[y] else None),
                  sense=">=", limit=floor,
                  name=lambda y:

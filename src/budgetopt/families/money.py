@@ -5,8 +5,9 @@
     Σ_{s ∈ E(i)} f[i,s,y] ≤ F[i,y]          ∀ i, y        (money_source_limit)
     S[s,y] − Σ_{i : s ∈ E(i)} f[i,s,y] = 0  ∀ s, y        (funding_balance)
 
-The balance rows are accounting identities (not relaxable, not reported); which flows f exist
-is the eligibility rule's (:mod:`budgetopt.families.eligibility`). A source whose unspent money
+The balance rows are accounting identities (not relaxable, not reported); where one source
+alone may pay for s in y, its flow is S[s,y] itself and there is no balance row (nor a flow
+column: :class:`budgetopt.model.build.Flows`). Which flows f exist is the eligibility rule's (:mod:`budgetopt.families.eligibility`). A source whose unspent money
 rolls on (the transformation fund with ``carry_forward``) has a cumulative limit there instead
 of its yearly one here. The shadow price of a source's row is the objective gained per extra
 £1m of that source. F[i,y] is the data's amount after ``amounts``, ``scale`` and ``budget_m``
@@ -27,7 +28,7 @@ from budgetopt.errors import Problem
 from budgetopt.families import transformation_fund
 from budgetopt.families.common import Params, fmt_m, hwb_names, problem, service_names
 from budgetopt.families.family import Family, Income, Requirement, Spend
-from budgetopt.families.rows import Csr, add_matrix_rows, add_rows, linear, unit_sum
+from budgetopt.families.rows import Csr, add_matrix_rows, add_rows, linear
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -60,17 +61,17 @@ def check(data: ModelData) -> list[Problem]:
             if str(year) not in data.years or (sid, str(year)) not in have]
 
 
+def balance_keys(data: ModelData) -> list[str]:
+    """The columns of ``data.flows`` that name the spend a flow pays for: its service and year,
+    and with Health and Wellbeing Boards its HWB group (the funding balance's keys)."""
+    return ["service_id", "hwb_id", "year"] if data.inputs.has_hwbs else ["service_id", "year"]
+
+
 def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     flows = data.flows
     by_source: dict[tuple[str, str], list] = defaultdict(list)
-    by_service: dict[tuple[str, ...], list] = defaultdict(list)
-    fs = list(m.flow.values())
-    pooled = data.inputs.has_hwbs
-    for col, src, sid, year, hwb in zip(flows["col"].tolist(), flows["source_id"].tolist(),
-                                        flows["service_id"].tolist(), flows["year"].tolist(),
-                                        flows["hwb_id"].tolist()):
-        by_source[(src, year)].append(fs[col])
-        by_service[(sid, hwb, year) if pooled else (sid, year)].append(fs[col])
+    for k, (src, year) in enumerate(zip(flows["source_id"].tolist(), flows["year"].tolist())):
+        by_source[(src, year)] += m.flows.terms(k)
     fund = data.funding
     rolled = transformation_fund.carried_forward_sources(data)
     amount = {(s, y): a for s, y, a in zip(fund["source_id"], fund["year"], fund["amount_m"])
@@ -89,7 +90,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     add_rows(
         m, "money_source_limit", "money", list(amount),
-        body=lambda k: unit_sum(by_source[k]) if by_source[k] else None,
+        body=lambda k: linear(by_source[k]) if by_source[k] else None,
         sense="<=", limit=amount,
         name=lambda k: f"Spend from {source_names[k[0]]}{of_hwb(k)} in {k[1]} within its "
         f"{fmt_m(amount[k])}",
@@ -97,17 +98,24 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
         keys=lambda k: {"source_id": k[0], "year": k[1], **pool_key(k)},
     )
     services = service_names(data)
+    pooled = data.inputs.has_hwbs
+    # A spend paid for by one flow has no balance row: that flow is the spend (model.build.Flows)
+    real = m.flows.real
+    paid_by = flows.groupby(balance_keys(data), sort=False)["col"].size().to_dict()
     if pooled:
-        _add_pooled_balance(m, data, by_service)
+        _add_pooled_balance(m, data, paid_by)
         return
-    keys = [(s, y) for y in data.years for s in data.inputs.service_ids]
+    keys = [(s, y) for y in data.years for s in data.inputs.service_ids
+            if paid_by.get((s, y), 0) != 1]
     # S[s,y] − Σ f = 0 as a matrix over the segment and flow columns (the rows are regular:
     # building and reading back 20,000 Pyomo constraints at national size cost seconds)
     xs, n_x = m.terms.columns, len(m.terms.columns)
+    fs = list(m.flow.values())
     segs = m.terms.spend_columns
-    flow_col = flows["col"].to_numpy(dtype=np.int64)
+    own = flows[real]
+    flow_col = m.flows.var[real]
     paid = {k: flow_col[v] for k, v in
-            flows.groupby(["service_id", "year"], sort=False).indices.items()}
+            own.groupby(["service_id", "year"], sort=False).indices.items()}
     none = np.zeros(0, dtype=np.int64)
     parts = [(segs.get(k, none), paid.get(k, none)) for k in keys]
     add_matrix_rows(
@@ -122,14 +130,21 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def _add_pooled_balance(m: pyo.ConcreteModel, data: ModelData,
-                        by_service: dict[tuple[str, ...], list]) -> None:
+                        paid_by: dict[tuple[str, ...], int]) -> None:
     """With Health and Wellbeing Boards the balance holds per HWB: spend on s in HWB h's
     places in year y is paid for by h's pool and ICS-wide money,
-    S[s,h,y] − Σ_{i : pool(i) ∈ {h, ICS-wide}} f[i,s,h,y] = 0."""
+    S[s,h,y] − Σ_{i : pool(i) ∈ {h, ICS-wide}} f[i,s,h,y] = 0 (no row where one flow pays)."""
     services = service_names(data)
     hwbs = hwb_names(data)
+    flows = data.flows
+    by_service: dict[tuple[str, ...], list] = defaultdict(list)
+    fs = list(m.flow.values())
+    for v, key in zip(m.flows.var.tolist(), flows[balance_keys(data)].itertuples(
+            index=False, name=None)):
+        if v >= 0:
+            by_service[key].append(fs[v])
     keys = [(s, h, y) for y in data.years for h in data.hwb_groups
-            for s in data.inputs.service_ids]
+            for s in data.inputs.service_ids if paid_by.get((s, h, y), 0) != 1]
     add_rows(
         m, "funding_balance", "money", keys,
         body=lambda k: linear([*((1.0, x) for x in m.terms.spend_hwb.get(k, ())),

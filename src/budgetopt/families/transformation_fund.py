@@ -103,7 +103,7 @@ def add(m: pyo.ConcreteModel, data: ModelData) -> None:
     outside: dict[str, list] = defaultdict(list)
     inside: dict[str, list] = defaultdict(list)
     for col, s, y in zip(flows["col"], flows["service_id"], flows["year"]):
-        (inside if s in schemes else outside)[y].append((1.0, m.flow[col]))
+        (inside if s in schemes else outside)[y] += m.flows.terms(col)
     source_names = dict(zip(data.inputs.funding["source_id"], data.inputs.funding["name"]))
     label = " and ".join(source_names[s] for s in tf)
 

@@ -16,6 +16,7 @@ import numpy as np
 import pyomo.core as pyo
 
 from budgetopt import families
+from budgetopt.families.money import balance_keys
 from budgetopt.families.rows import linear
 from budgetopt.model.data import ModelData
 
@@ -60,6 +61,12 @@ class Terms:
         return dict(self._data.segments.groupby(["service_id", "year"], sort=False)
                     .indices.items())
 
+    @cached_property
+    def spend_hwb_columns(self) -> dict[tuple[str, str, str], np.ndarray]:
+        """The segment columns j whose sum is S[s,h,y] (as :attr:`spend_hwb` holds them)."""
+        return dict(self._data.segments.groupby(["service_id", "hwb_id", "year"], sort=False)
+                    .indices.items())
+
     def _grouped(self, keys: list[str]) -> dict:
         xs = self._xs
         return {k: [xs[j] for j in idx]
@@ -91,6 +98,64 @@ class Terms:
         return dict(out)
 
 
+class Flows:
+    """The money flows f[i,s,y] (``data.flows``, flow k at row k) as model terms.
+
+    Where two or more flows pay for a service's spend in a year (with HWBs: in one HWB's places),
+    each is a column of ``m.flow`` and the funding balance S − Σ f = 0 ties them to the spend.
+    Where only one flow pays for it, that flow *is* the spend, S[s,y] (S[s,h,y]): the sum of its
+    segment columns, with no column or balance row of its own (the LP is smaller by one column
+    and one row per such service and year). Every reader of flows goes through this map:
+    :meth:`terms` in a family's rows, :meth:`values` for the answer's flows.
+
+    ``var[k]``: flow k's position in ``m.flow``, or −1 where it is a spend;
+    ``segments[k]``: the segment columns of that spend (empty for a flow with a column).
+    """
+
+    def __init__(self, data: ModelData, terms: Terms, flow_vars: list, var: np.ndarray) -> None:
+        self.var = var
+        self._xs, self._fs = terms.columns, flow_vars
+        spend = terms.spend_hwb_columns if data.inputs.has_hwbs else terms.spend_columns
+        none = np.zeros(0, dtype=np.int64)
+        keys = data.flows[balance_keys(data)].itertuples(index=False, name=None)
+        self.segments = [none if v >= 0 else spend.get(k, none)
+                         for k, v in zip(keys, var.tolist())]
+        lengths = np.fromiter((len(c) for c in self.segments), dtype=np.int64,
+                              count=len(self.segments))
+        self._owner = np.repeat(np.arange(len(var)), lengths)
+        self._cols = np.concatenate(self.segments) if self.segments else none
+
+    @staticmethod
+    def columns_needed(data: ModelData) -> np.ndarray:
+        """Per flow, its position in ``m.flow`` (numbered in flow order), or −1 where it is the
+        only flow paying for its spend."""
+        flows = data.flows
+        size = flows.groupby(balance_keys(data), sort=False)["col"].transform("size")
+        own = size.to_numpy() > 1
+        return np.where(own, np.cumsum(own) - 1, -1).astype(np.int64)
+
+    @property
+    def real(self) -> np.ndarray:
+        """The flows that are columns of ``m.flow``."""
+        return self.var >= 0
+
+    def terms(self, k: int, weight: float = 1.0) -> list[tuple[float, object]]:
+        """Flow k as (coefficient, variable) pairs: its column, or its spend's segments."""
+        v = int(self.var[k])
+        if v >= 0:
+            return [(weight, self._fs[v])]
+        xs = self._xs
+        return [(weight, xs[j]) for j in self.segments[k].tolist()]
+
+    def values(self, x: np.ndarray, f: np.ndarray) -> np.ndarray:
+        """Every flow's amount from the segment values `x` and the ``m.flow`` values `f`."""
+        out = np.bincount(self._owner, weights=np.asarray(x, dtype=float)[self._cols],
+                          minlength=len(self.var)).astype(float)
+        real = self.real
+        out[real] = np.asarray(f, dtype=float)[self.var[real]]
+        return out
+
+
 def build_model(data: ModelData) -> pyo.ConcreteModel:
     """The allocation model for `data` (a :func:`~budgetopt.model.data.prepare` result, whose
     policy has been checked against the data)."""
@@ -106,12 +171,16 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     # x[j] ≤ width[j]: one loop over the finite widths costs less than a bounds rule per index
     for j, w in zip(np.flatnonzero(finite).tolist(), widths[finite].tolist()):
         xs[j].setub(w)
-    m.flow = pyo.Var(range(len(data.flows)), within=pyo.NonNegativeReals,
-                     doc="money from a funding source to a service in a year (£m)")
+    var = Flows.columns_needed(data)
+    n_flow = int((var >= 0).sum())
+    m.flow = pyo.Var(range(n_flow), within=pyo.NonNegativeReals,
+                     doc="money from a funding source to a service in a year (£m), where "
+                     "two or more sources pay for it")
     # The same bounds as arrays, so compiling need not read 100,000 variables one by one.
     m.bound_hints = {"x": (np.zeros(len(seg)), np.where(finite, widths, np.inf)),
-                     "flow": (np.zeros(len(data.flows)), np.full(len(data.flows), np.inf))}
+                     "flow": (np.zeros(n_flow), np.full(n_flow, np.inf))}
     m.terms = Terms(xs, data)
+    m.flows = Flows(data, m.terms, list(m.flow.values()), var)
     c = objective_coefficients(data)
     sense = pyo.minimize if data.policy.objective == "min_cost" else pyo.maximize
     m.objective = pyo.Objective(expr=linear(zip(c, xs)), sense=sense,

@@ -474,7 +474,8 @@ def flow_table(data: ModelData, compiled: Compiled, x: np.ndarray | None) -> pd.
     if x is None:
         flows["amount_m"] = np.nan
     else:
-        flows["amount_m"] = x[compiled.columns(compiled.model.flow)]
+        m = compiled.model  # a flow that alone pays for a spend is that spend (Flows)
+        flows["amount_m"] = m.flows.values(x[compiled.columns(m.x)], x[compiled.columns(m.flow)])
     flows = flows[flows["amount_m"].abs() > 1e-9] if x is not None else flows
     pool = {(s, y): h for s, y, h in zip(data.funding["source_id"], data.funding["year"],
                                           data.funding["hwb_id"])}

@@ -158,24 +158,36 @@ def tie_break(compiled: Compiled, data: ModelData, outcome: SolveOutcome,
             return outcome
         result = spent
         cur, before = _flow_pairs(data)
-        fcols = compiled.columns(compiled.model.flow)
-        if len(cur) and (free[fcols[cur]] | free[fcols[before]]).any():
+        fmap = compiled.model.flows
+        # a flow with a column of its own, or −1 where the flow is its service's spend (which
+        # stage 3 holds at stage 2's value: a constant)
+        fcol = np.full(len(fmap.var), -1, dtype=np.int64)
+        fcol[fmap.real] = compiled.columns(compiled.model.flow)[fmap.var[fmap.real]]
+        moves = fmap.real.copy()
+        moves[fmap.real] = free[fcol[fmap.real]]
+        pick = moves[cur] | moves[before] if len(cur) else np.zeros(0, dtype=bool)
+        if pick.any():
             # stage 3: spend as stage 2 chose it; the flows change least from year to year
             h.changeColsBounds(len(xcols), xcols.astype(np.int32), spent[xcols], spent[xcols])
             h.changeColsCost(h.getNumCol(), np.arange(h.getNumCol(), dtype=np.int32),
                              np.zeros(h.getNumCol()))
-            pairs = [np.array([fcols[a], fcols[b]]) for a, b in zip(cur, before)
-                     if free[fcols[a]] or free[fcols[b]]]
-            k = len(pairs)
+            amount = fmap.values(spent[xcols], spent[compiled.columns(compiled.model.flow)])
+            a, b = cur[pick], before[pick]
+            k = len(a)
             first = h.getNumCol()
             h.addCols(2 * k, np.ones(2 * k), np.zeros(2 * k),
                       np.full(2 * k, highspy.kHighsInf), 0, np.zeros(0, np.int32),
                       np.zeros(0, np.int32), np.zeros(0))
-            starts = (4 * np.arange(k)).astype(np.int32)
-            index = np.concatenate([np.r_[p, first + 2 * g, first + 2 * g + 1]
-                                    for g, p in enumerate(pairs)]).astype(np.int32)
-            value = np.tile([1.0, -1.0, -1.0, 1.0], k)
-            h.addRows(k, np.zeros(k), np.zeros(k), len(index), starts, index, value)
+            # f_a − f_b − rise + fall = 0, a spend's flow moved to the right-hand side
+            rise, fall = first + 2 * np.arange(k), first + 2 * np.arange(k) + 1
+            cols = np.column_stack([fcol[a], fcol[b], rise, fall])
+            vals = np.broadcast_to(np.array([1.0, -1.0, -1.0, 1.0]), cols.shape)
+            keep = cols >= 0
+            rhs = (np.where(fcol[b] < 0, amount[b], 0.0)
+                   - np.where(fcol[a] < 0, amount[a], 0.0))
+            starts = np.r_[0, np.cumsum(keep.sum(axis=1))[:-1]].astype(np.int32)
+            index = cols[keep].astype(np.int32)
+            h.addRows(k, rhs, rhs, len(index), starts, index, vals[keep])
             set_time_limit(h, options.time_limit_s)
             h.run()
             if h.getModelStatus() == _OPTIMAL:
