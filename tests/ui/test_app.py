@@ -346,6 +346,31 @@ def test_two_sessions_do_not_share_state():
     assert MODELS_KEY in two.session_state
 
 
+def test_a_session_changing_its_answer_cannot_change_another_sessions():
+    """Answers are cached per server (a new session on the example gets its first answer
+    without solving), but each session holds its own copy: whatever one session does to its
+    answer's tables and lists, another session on the same data and rules sees the answer as
+    solved, on its page and in its workspace."""
+    one, two = app().run(), app().run()
+    mine = one.session_state[KEY].answer()
+    theirs = two.session_state[KEY].answer()
+    assert mine is not theirs
+    for frame in (mine.allocation, mine.outcomes, mine.constraints, mine.funding_flows):
+        assert not any(frame is f for f in (theirs.allocation, theirs.outcomes,
+                                            theirs.constraints, theirs.funding_flows))
+    mine.allocation["spend_m"] = -1.0
+    mine.outcomes["value"] = -1.0
+    mine.provenance["data_hash"] = "changed by one session"
+    mine.timings.clear()
+    three = app().run()  # a third session, after the first changed its copy
+    for at in (two, three):
+        res = at.session_state[KEY].answer()
+        assert (res.allocation["spend_m"] >= 0).all() and (res.outcomes["value"] != -1.0).all()
+        assert res.provenance["data_hash"] != "changed by one session" and res.timings
+        assert res.objective == pytest.approx(objective())
+        assert any(m.value == optimum_text() for m in at.metric), [m.value for m in at.metric]
+
+
 def test_the_results_page_shows_where_the_money_goes_and_makes_the_board_paper():
     from budgetopt.errors import BudgetoptError
     from budgetopt.reports.board import find_chromium

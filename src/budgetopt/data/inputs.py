@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -129,7 +130,12 @@ class Inputs:
     def hwb_table(self) -> pd.DataFrame:
         """One row per HWB of :attr:`hwb_ids`: hwb_id, name, two_tier, asc_min_m, with the
         ``hwbs`` table's values where it has a row and the defaults (name = id, not two-tier,
-        no ASC minimum stated: NaN) where not."""
+        no ASC minimum stated: NaN) where not. Made once per data set (a solve asks for it
+        several times); each caller gets its own copy."""
+        return self._hwb_table.copy()
+
+    @cached_property
+    def _hwb_table(self) -> pd.DataFrame:
         given = {r["hwb_id"]: r for r in self.hwbs.to_dict("records")}
         rows = []
         for h in self.hwb_ids:

@@ -22,20 +22,13 @@ from budgetopt.model.data import ModelData
 
 
 def objective_coefficients(data: ModelData) -> np.ndarray:
-    """Objective coefficient of each segment column.
+    """Objective coefficient of each segment column (:attr:`ModelData.objective_vector`,
+    worked out once per model data; a copy to each caller).
 
     ``max_outcome``: c[j] = d[y(j)] · Σ_m v[m] · a[j,m]  (discounted weighted outcome per £m);
     ``min_cost``:    c[j] = d[y(j)]                      (discounted £m).
     """
-    seg = data.segments
-    disc = seg["year"].map(data.discount).to_numpy(dtype=float)
-    if data.policy.objective == "min_cost":
-        return disc
-    weights = dict(zip(data.inputs.metrics["metric_id"], data.inputs.metrics["weight"]))
-    co = data.coefs
-    value = co["per_m"].to_numpy(dtype=float) * co["metric_id"].map(weights).to_numpy(dtype=float)
-    per_col = np.bincount(co["col"].to_numpy(), weights=value, minlength=len(seg))
-    return per_col * disc
+    return data.objective_vector.copy()
 
 
 class Terms:

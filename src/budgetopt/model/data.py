@@ -20,6 +20,7 @@ effects, and each switched-on family's ``check``) and reports all the problems a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -71,8 +72,32 @@ class ModelData:
         return bool(self.segments["nonconcave"].any())
 
     def baseline_segments(self) -> np.ndarray:
-        """The baseline's spend on each segment, filled band by band (:func:`fill_in_order`)."""
+        """The baseline's spend on each segment, filled band by band (:func:`fill_in_order`);
+        worked out once (a solve asks for it more than once), a copy to each caller."""
+        return self._baseline_segments.copy()
+
+    @cached_property
+    def _baseline_segments(self) -> np.ndarray:
         return fill_in_order(self, self.baseline)
+
+    @cached_property
+    def objective_vector(self) -> np.ndarray:
+        """The objective coefficient of each segment column, worked out once: read it through
+        :func:`budgetopt.model.build.objective_coefficients` (a copy each time).
+
+        ``max_outcome``: c[j] = d[y(j)] · Σ_m v[m] · a[j,m]  (discounted weighted outcome per £m);
+        ``min_cost``:    c[j] = d[y(j)]                      (discounted £m).
+        """
+        seg = self.segments
+        disc = seg["year"].map(self.discount).to_numpy(dtype=float)
+        if self.policy.objective == "min_cost":
+            return disc
+        weights = dict(zip(self.inputs.metrics["metric_id"], self.inputs.metrics["weight"]))
+        co = self.coefs
+        value = (co["per_m"].to_numpy(dtype=float)
+                 * co["metric_id"].map(weights).to_numpy(dtype=float))
+        per_col = np.bincount(co["col"].to_numpy(), weights=value, minlength=len(seg))
+        return per_col * disc
 
 
 def planning_years(inputs: Inputs, policy: Policy, problems: list[Problem]) -> tuple[str, ...]:

@@ -520,16 +520,19 @@ def hwb_result_table(data: ModelData, allocation: pd.DataFrame, flows: pd.DataFr
     capital = _capital_sources(data)
     cap = flows[flows["source_id"].isin(capital) & flows["hwb_id"].notna()].groupby(
         ["hwb_id", "year"])["amount_m"].sum()
+    # each sum as a dict once: a lookup per HWB and year in a MultiIndex is slow (this table is
+    # made on every solve)
+    income_of, own_of, wide_of, cap_of = (s.to_dict() for s in (income, own, wide, cap))
+    spend_of, base_of = spent["spend_m"].to_dict(), spent["baseline_m"].to_dict()
     rows = []
     for h, name, two_tier in zip(hwbs["hwb_id"], hwbs["name"], hwbs["two_tier"]):
         for y in data.years:
-            inc = float(income.get((h, y), 0.0))
-            mine = float(own.get((h, y), 0.0))
-            rows.append((h, name, y, inc, mine, float(wide.get((h, y), 0.0)),
-                         float(spent["spend_m"].get((h, y), 0.0)),
-                         float(spent["baseline_m"].get((h, y), 0.0)),
+            inc = float(income_of.get((h, y), 0.0))
+            mine = float(own_of.get((h, y), 0.0))
+            rows.append((h, name, y, inc, mine, float(wide_of.get((h, y), 0.0)),
+                         float(spend_of.get((h, y), 0.0)), float(base_of.get((h, y), 0.0)),
                          0.0 if abs(inc - mine) < 1e-9 else inc - mine,
-                         float(cap.get((h, y), 0.0)), bool(two_tier)))
+                         float(cap_of.get((h, y), 0.0)), bool(two_tier)))
     return pd.DataFrame(rows, columns=HWB_RESULT_COLUMNS)
 
 
